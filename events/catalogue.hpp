@@ -1,0 +1,383 @@
+// The catalogue of everything callq records. Each struct is one event type:
+// a stable wire name, a schema version and its fields, listed once in
+// `fields()`. The binary and JSON codecs (codec.hpp) are generic over that
+// list, so adding a field or a type needs no codec code.
+//
+// Field types are limited to std::string, int64_t, bool and
+// std::vector<std::string>. Times inside payloads are milliseconds since the
+// Unix epoch (`...Ms`) or whole seconds (`...Seconds`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace callq::events {
+
+using string_list = std::vector<std::string>;
+
+// ---------------------------------------------------------------- calls --
+
+/// A call reached the voice webhook.
+struct call_arrived {
+  static constexpr const char* name = "call.arrived";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, from, to, queue, caller_name;
+  int64_t priority = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
+    f("callerName", caller_name); f("priority", priority);
+  }
+};
+
+/// The call joined its queue. `position` is the 1-based place it entered at
+/// (the queue_log `origpos`); the enqueue time is the envelope's timestamp.
+struct call_enqueued {
+  static constexpr const char* name = "call.enqueued";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue;
+  int64_t priority = 0, position = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("priority", priority);
+    f("position", position);
+  }
+};
+
+/// The waiting caller was told their position and estimated wait.
+struct call_announced {
+  static constexpr const char* name = "call.announced";
+  static constexpr int64_t schema = 1;
+  std::string call_sid;
+  int64_t position = 0, estimated_wait_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("position", position);
+    f("estimatedWaitSeconds", estimated_wait_seconds);
+  }
+};
+
+/// The call was offered to an agent (redirect to `<Dial>` the agent).
+struct call_offered {
+  static constexpr const char* name = "call.offered";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, agent_id, offer_id, queue;
+  int64_t attempt = 0;
+  bool direct = false;  ///< legacy routing: dialled from the voice webhook
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("agentId", agent_id); f("offerId", offer_id);
+    f("queue", queue); f("attempt", attempt); f("direct", direct);
+  }
+};
+
+/// An offer ended without a connection: no-answer, busy, failed, canceled,
+/// redirect-failed, timeout, recovered (open at restart), caller-hangup.
+struct call_offer_failed {
+  static constexpr const char* name = "call.offer_failed";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, agent_id, offer_id, reason;
+  int64_t ring_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("agentId", agent_id); f("offerId", offer_id);
+    f("reason", reason); f("ringMs", ring_ms);
+  }
+};
+
+/// The agent answered; caller and agent are talking.
+struct call_connected {
+  static constexpr const char* name = "call.connected";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, agent_id, offer_id;
+  int64_t hold_seconds = 0, ring_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("agentId", agent_id); f("offerId", offer_id);
+    f("holdSeconds", hold_seconds); f("ringMs", ring_ms);
+  }
+};
+
+/// A connected call ended. `ended_by` is `caller` or `agent`.
+struct call_completed {
+  static constexpr const char* name = "call.completed";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, agent_id, ended_by;
+  int64_t hold_seconds = 0, talk_seconds = 0, orig_position = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("agentId", agent_id); f("endedBy", ended_by);
+    f("holdSeconds", hold_seconds); f("talkSeconds", talk_seconds);
+    f("origPosition", orig_position);
+  }
+};
+
+/// The caller hung up (or the entry was orphaned) before being connected.
+struct call_abandoned {
+  static constexpr const char* name = "call.abandoned";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue, reason;
+  int64_t position = 0, orig_position = 0, wait_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("reason", reason);
+    f("position", position); f("origPosition", orig_position);
+    f("waitSeconds", wait_seconds);
+  }
+};
+
+/// Failed offers in a row moved the call to the front of its queue.
+struct call_escalated {
+  static constexpr const char* name = "call.escalated";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, reason;
+  int64_t failed_offers = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("reason", reason);
+    f("failedOffers", failed_offers);
+  }
+};
+
+/// The waiting caller is now offered "press 1 for a callback".
+/// `reason`: `max-wait` or `max-attempts`.
+struct callback_offered {
+  static constexpr const char* name = "callback.offered";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, reason;
+  int64_t wait_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("reason", reason); f("waitSeconds", wait_seconds);
+  }
+};
+
+/// The caller asked for a callback; they leave the phone queue but keep
+/// their place.
+struct callback_requested {
+  static constexpr const char* name = "callback.requested";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, number, key, queue;
+  int64_t position = 0, orig_position = 0, wait_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id); f("number", number);
+    f("key", key); f("queue", queue); f("position", position);
+    f("origPosition", orig_position); f("waitSeconds", wait_seconds);
+  }
+};
+
+/// An agent was dialled for a callback attempt.
+struct callback_started {
+  static constexpr const char* name = "callback.started";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, agent_id;
+  int64_t attempt = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("agentId", agent_id); f("attempt", attempt);
+  }
+};
+
+/// The agent reached the customer.
+struct callback_completed {
+  static constexpr const char* name = "callback.completed";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, agent_id;
+  int64_t talk_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("agentId", agent_id); f("talkSeconds", talk_seconds);
+  }
+};
+
+/// A callback attempt failed; `final` when no attempt is left.
+struct callback_failed {
+  static constexpr const char* name = "callback.failed";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, agent_id, reason;
+  int64_t attempt = 0;
+  bool final = false;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("agentId", agent_id); f("reason", reason); f("attempt", attempt);
+    f("final", final);
+  }
+};
+
+/// A callback was not started within CALLBACK_SLA.
+struct callback_escalated {
+  static constexpr const char* name = "callback.escalated";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id;
+  int64_t waited_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("waitedSeconds", waited_seconds);
+  }
+};
+
+// --------------------------------------------------------------- agents --
+
+/// An agent was created by the admin API. Only a hash of the token is kept.
+struct agent_created {
+  static constexpr const char* name = "agent.created";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, display_name, client_identity, token_hash;
+  string_list queues, skills;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("name", display_name);
+    f("clientIdentity", client_identity); f("tokenHash", token_hash);
+    f("queues", queues); f("skills", skills);
+  }
+};
+
+/// An agent's profile changed (token unchanged).
+struct agent_updated {
+  static constexpr const char* name = "agent.updated";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, display_name, client_identity;
+  string_list queues, skills;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("name", display_name);
+    f("clientIdentity", client_identity); f("queues", queues);
+    f("skills", skills);
+  }
+};
+
+/// An agent was removed (after being logged out).
+struct agent_removed {
+  static constexpr const char* name = "agent.removed";
+  static constexpr int64_t schema = 1;
+  std::string agent_id;
+  template <class F> void fields(F&& f) { f("agentId", agent_id); }
+};
+
+/// The agent reported a new status: available, busy, break or offline.
+struct agent_status_changed {
+  static constexpr const char* name = "agent.status_changed";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, status, previous;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("status", status); f("previous", previous);
+  }
+};
+
+/// The agent's softphone registered or unregistered.
+struct agent_device_changed {
+  static constexpr const char* name = "agent.device_changed";
+  static constexpr int64_t schema = 1;
+  std::string agent_id;
+  bool registered = false;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("registered", registered);
+  }
+};
+
+/// A heartbeat arrived from an agent that was stale (or not heard from
+/// since the server started): the agent may be offered calls again.
+struct agent_heartbeat_resumed {
+  static constexpr const char* name = "agent.heartbeat_resumed";
+  static constexpr int64_t schema = 1;
+  std::string agent_id;
+  template <class F> void fields(F&& f) { f("agentId", agent_id); }
+};
+
+/// No heartbeat for AGENT_HEARTBEAT_TIMEOUT: no offers until the next one.
+struct agent_heartbeat_expired {
+  static constexpr const char* name = "agent.heartbeat_expired";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, reason;
+  int64_t last_heartbeat_age_seconds = 0;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("reason", reason);
+    f("lastHeartbeatAgeSeconds", last_heartbeat_age_seconds);
+  }
+};
+
+/// The agent was put on break by callq (reason `auto-pause`).
+struct agent_paused {
+  static constexpr const char* name = "agent.paused";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, reason;
+  int64_t missed_offers = 0;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("reason", reason);
+    f("missedOffers", missed_offers);
+  }
+};
+
+/// The agent came back from an auto-pause.
+struct agent_unpaused {
+  static constexpr const char* name = "agent.unpaused";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, reason;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("reason", reason);
+  }
+};
+
+/// A call ended; the agent gets no offer until `until_ms`.
+struct agent_wrap_up_started {
+  static constexpr const char* name = "agent.wrap_up_started";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, call_sid;
+  int64_t until_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("callSid", call_sid); f("untilMs", until_ms);
+  }
+};
+
+/// Wrap-up time is over.
+struct agent_wrap_up_ended {
+  static constexpr const char* name = "agent.wrap_up_ended";
+  static constexpr int64_t schema = 1;
+  std::string agent_id;
+  template <class F> void fields(F&& f) { f("agentId", agent_id); }
+};
+
+/// The agent's readiness score (0-100) changed.
+struct agent_readiness_changed {
+  static constexpr const char* name = "agent.readiness_changed";
+  static constexpr int64_t schema = 1;
+  std::string agent_id;
+  int64_t readiness = 0, previous = 0;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("readiness", readiness); f("previous", previous);
+  }
+};
+
+// ------------------------------------------------------ directory, system --
+
+/// A caller directory entry was created or changed.
+struct caller_set {
+  static constexpr const char* name = "caller.set";
+  static constexpr int64_t schema = 1;
+  std::string number, display_name;
+  int64_t priority = 0;
+  template <class F> void fields(F&& f) {
+    f("number", number); f("name", display_name); f("priority", priority);
+  }
+};
+
+/// The server started: every agent must heartbeat again before an offer.
+struct system_started {
+  static constexpr const char* name = "system.started";
+  static constexpr int64_t schema = 1;
+  std::string version;
+  template <class F> void fields(F&& f) { f("version", version); }
+};
+
+/// A digest of the whole state after every event before this one, written
+/// by the server so that `callq replay --verify` can compare.
+struct system_state_digest {
+  static constexpr const char* name = "system.state_digest";
+  static constexpr int64_t schema = 1;
+  std::string digest;
+  template <class F> void fields(F&& f) { f("digest", digest); }
+};
+
+/// Every event type. The order is irrelevant to the stored format (types
+/// are stored by name), so new types may go anywhere.
+using payload = std::variant<
+    call_arrived, call_enqueued, call_announced, call_offered,
+    call_offer_failed, call_connected, call_completed, call_abandoned,
+    call_escalated, callback_offered, callback_requested, callback_started,
+    callback_completed, callback_failed, callback_escalated, agent_created,
+    agent_updated, agent_removed, agent_status_changed, agent_device_changed,
+    agent_heartbeat_resumed, agent_heartbeat_expired, agent_paused,
+    agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,
+    agent_readiness_changed, caller_set, system_started, system_state_digest>;
+
+}  // namespace callq::events

@@ -1,0 +1,129 @@
+#include "events/codec.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace callq;
+using namespace callq::events;
+
+namespace {
+
+// Fills every field with a value derived from its name, so that a field
+// dropped or swapped by a codec shows up as a difference.
+struct filler {
+  int n = 0;
+  void operator()(const char* key, std::string& v) { v = std::string(key) + "-" + std::to_string(++n) + " ü|,\""; }
+  void operator()(const char*, int64_t& v) { v = -1234567890123LL + (++n) * 7919; }
+  void operator()(const char*, bool& v) { v = (++n % 2) == 1; }
+  void operator()(const char* key, string_list& v) { v = {key, "", "b|c"}; ++n; }
+};
+
+// Compares field by field.
+template <class T> bool same_fields(const T& a, const T& b) {
+  return payload_to_json(payload{a}) == payload_to_json(payload{b});
+}
+
+template <size_t I = 0> void round_trip_all() {
+  if constexpr (I < std::variant_size_v<payload>) {
+    using T = std::variant_alternative_t<I, payload>;
+    T original;
+    filler f;
+    original.fields(f);
+    DYNAMIC_SECTION(T::name) {
+      std::string bytes;
+      encode_payload(payload{original}, bytes);
+      payload decoded;
+      REQUIRE(decode_payload(T::name, T::schema, bytes, &decoded));
+      REQUIRE(std::holds_alternative<T>(decoded));
+      CHECK(same_fields(std::get<T>(decoded), original));
+
+      auto j = payload_to_json(payload{original});
+      payload from_json;
+      REQUIRE(payload_from_json(T::name, nlohmann::json::parse(j.dump()), &from_json));
+      CHECK(payload_to_json(from_json) == j);
+      CHECK(type_name(from_json) == T::name);
+    }
+    round_trip_all<I + 1>();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every event type round-trips through binary and JSON") {
+  round_trip_all();
+}
+
+TEST_CASE("an unknown event type is an error, never skipped") {
+  payload p;
+  auto st = decode_payload("call.teleported", 1, "", &p);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("unknown event type 'call.teleported'") != std::string::npos);
+  CHECK_FALSE(payload_from_json("call.teleported", nlohmann::json::object(), &p));
+}
+
+TEST_CASE("a newer schema version is refused with a clear message") {
+  std::string bytes;
+  encode_payload(payload{call_arrived{}}, bytes);
+  payload p;
+  auto st = decode_payload("call.arrived", call_arrived::schema + 1, bytes, &p);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("newer") != std::string::npos);
+}
+
+TEST_CASE("truncated payload bytes are corruption") {
+  call_enqueued e;
+  e.call_sid = "CA1";
+  e.queue = "support";
+  std::string bytes;
+  encode_payload(payload{e}, bytes);
+  payload p;
+  CHECK(decode_payload("call.enqueued", 1, bytes, &p));
+  CHECK_FALSE(decode_payload("call.enqueued", 1, bytes.substr(0, bytes.size() - 1), &p));
+  CHECK_FALSE(decode_payload("call.enqueued", 1, bytes + "x", &p));
+}
+
+TEST_CASE("JSON with a missing or mistyped field is rejected") {
+  payload p;
+  auto st = payload_from_json("agent.removed", nlohmann::json::object(), &p);
+  CHECK_FALSE(st);
+  CHECK(st.message() == "missing field agentId");
+  st = payload_from_json("agent.removed", {{"agentId", 5}}, &p);
+  CHECK(st.message() == "wrong type for field agentId");
+}
+
+TEST_CASE("streams are derived from the payload") {
+  CHECK(stream_of(payload{call_offered{"CA9", "alice", "o1", "support", 1, false}}) == "call/CA9");
+  agent_paused ap;
+  ap.agent_id = "bob";
+  CHECK(stream_of(payload{ap}) == "agent/bob");
+  caller_set cs;
+  cs.number = "+15550001";
+  CHECK(stream_of(payload{cs}) == "caller/+15550001");
+  CHECK(stream_of(payload{system_started{}}) == "system");
+}
+
+TEST_CASE("ISO 8601 times format and parse") {
+  CHECK(format_iso8601(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_iso8601(1795608000123) == "2026-11-25T12:00:00.123Z");
+  int64_t ms = 0;
+  REQUIRE(parse_iso8601("2026-11-25T12:00:00.123Z", &ms));
+  CHECK(ms == 1795608000123);
+  REQUIRE(parse_iso8601("2026-11-25T14:00:00+02:00", &ms));
+  CHECK(ms == 1795608000000);
+  REQUIRE(parse_iso8601("2026-11-25", &ms));
+  CHECK(ms == 1795564800000);
+  CHECK_FALSE(parse_iso8601("yesterday", &ms));
+  CHECK_FALSE(parse_iso8601("2026-13-01", &ms));
+  CHECK_FALSE(parse_iso8601("2026-11-25T08:00:00Zjunk", &ms));
+}
+
+TEST_CASE("varints survive the full 64-bit range") {
+  for (uint64_t v : {uint64_t{0}, uint64_t{127}, uint64_t{128}, ~uint64_t{0}}) {
+    std::string out;
+    put_varint(out, v);
+    std::string_view in = out;
+    uint64_t back = 1;
+    REQUIRE(get_varint(in, &back));
+    CHECK(back == v);
+    CHECK(in.empty());
+  }
+}

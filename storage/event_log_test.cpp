@@ -1,0 +1,266 @@
+#include "storage/event_log.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "events/codec.hpp"
+#include "storage/record.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+using namespace callq::events;
+using callq::storage::event_log;
+using callq::storage::log_options;
+
+namespace {
+
+// A deterministic event number i: stream alternates over a few calls.
+event make_event(uint64_t i) {
+  call_announced a;
+  a.call_sid = "CA" + std::to_string(i % 5);
+  a.position = static_cast<int64_t>(i);
+  a.estimated_wait_seconds = static_cast<int64_t>(i * 3);
+  return event{static_cast<int64_t>(1700000000000 + i), a};
+}
+
+std::unique_ptr<event_log> open_log(const std::string& dir, bool read_only = false) {
+  std::unique_ptr<event_log> log;
+  log_options o;
+  o.read_only = read_only;
+  auto st = event_log::open(dir, o, &log);
+  INFO(st.to_string());
+  REQUIRE(st);
+  return log;
+}
+
+}  // namespace
+
+TEST_CASE("append assigns gap-free sequence numbers and stream versions") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  CHECK(log->last_seq() == 0);
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(0), make_event(1), make_event(5)}, {}, true, &first));
+  CHECK(first == 1);
+  REQUIRE(log->append({make_event(2)}, {}, false, &first));
+  CHECK(first == 4);
+  CHECK(log->last_seq() == 4);
+
+  std::vector<envelope> all;
+  REQUIRE(log->scan(1, [&](const envelope& e) { all.push_back(e); return true; }));
+  REQUIRE(all.size() == 4);
+  for (size_t i = 0; i < all.size(); ++i)
+    CHECK(all[i].seq == i + 1);
+  CHECK(all[0].stream == "call/CA0");
+  CHECK(all[2].stream == "call/CA0");
+  CHECK(all[2].stream_version == 2);
+  CHECK(all[1].stream_version == 1);
+
+  std::vector<uint64_t> from3;
+  REQUIRE(log->scan(3, [&](const envelope& e) { from3.push_back(e.seq); return true; }));
+  CHECK(from3 == std::vector<uint64_t>{3, 4});
+}
+
+TEST_CASE("a stream is read through its index, in version order") {
+  callq::testing::temp_dir tmp;
+  {
+    auto log = open_log(tmp.path());
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 50; ++i)
+      REQUIRE(log->append({make_event(i)}, {}, false, &first));
+  }
+  auto log = open_log(tmp.path());  // versions continue after reopening
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(50)}, {}, true, &first));
+  std::vector<uint64_t> versions;
+  std::vector<int64_t> positions;
+  REQUIRE(log->read_stream("call/CA0", [&](const envelope& e) {
+    versions.push_back(e.stream_version);
+    positions.push_back(std::get<call_announced>(e.ev.body).position);
+    return true;
+  }));
+  REQUIRE(versions.size() == 11);
+  for (size_t i = 0; i < versions.size(); ++i) {
+    CHECK(versions[i] == i + 1);
+    CHECK(positions[i] == static_cast<int64_t>(i) * 5);
+  }
+  int n = 0;
+  REQUIRE(log->read_stream("call/CA", [&](const envelope&) { ++n; return true; }));
+  CHECK(n == 0);  // a prefix of another stream's name is not that stream
+}
+
+TEST_CASE("idempotency entries are written with the events") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(1)}, {{"token-1", "reply"}}, true, &first));
+  std::string v;
+  REQUIRE(log->get_idempotency("token-1", &v));
+  CHECK(v == "reply");
+  CHECK(log->get_idempotency("token-2", &v).is_not_found());
+}
+
+TEST_CASE("a directory that is not a callq log is refused") {
+  callq::testing::temp_dir tmp;
+  std::ofstream(tmp.path() + "/notes.txt") << "hello";
+  std::unique_ptr<event_log> log;
+  auto st = event_log::open(tmp.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("not a callq event log") != std::string::npos);
+
+  callq::testing::temp_dir other;
+  {
+    rocksdb::DB* db = nullptr;
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    REQUIRE(rocksdb::DB::Open(o, other.path(), &db).ok());
+    delete db;
+  }
+  st = event_log::open(other.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("not a callq event log") != std::string::npos);
+
+  callq::testing::temp_dir missing;
+  st = event_log::open(missing.path() + "/nothing", log_options{true, false}, &log);
+  CHECK_FALSE(st);
+}
+
+TEST_CASE("a log written by a newer format is refused") {
+  callq::testing::temp_dir tmp;
+  open_log(tmp.path());  // a valid log, then its marker is raised
+  {
+    rocksdb::DB* db = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> d;
+    for (auto n : {"default", "events", "streams", "idempotency", "meta"})
+      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[4], "format", "callq-event-log/99").ok());
+    for (auto* x : h)
+      db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  std::unique_ptr<event_log> log;
+  auto st = event_log::open(tmp.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("newer callq") != std::string::npos);
+}
+
+TEST_CASE("a second process may read the log while it is open for writing") {
+  callq::testing::temp_dir tmp;
+  auto writer = open_log(tmp.path());
+  uint64_t first = 0;
+  REQUIRE(writer->append({make_event(1), make_event(2)}, {}, true, &first));
+  auto reader = open_log(tmp.path(), true);
+  CHECK(reader->last_seq() == 2);
+  CHECK_FALSE(reader->append({make_event(3)}, {}, true, &first));
+  REQUIRE(writer->append({make_event(3)}, {}, true, &first));
+}
+
+TEST_CASE("the integrity chain catches an edited value") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  uint64_t first = 0;
+  for (uint64_t i = 0; i < 20; ++i)
+    REQUIRE(log->append({make_event(i)}, {}, false, &first));
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == 20);
+
+  // Change event 7's payload directly in RocksDB, keeping its format valid.
+  envelope e;
+  REQUIRE(log->get(7, &e));
+  std::get<call_announced>(e.ev.body).position = 999;
+  std::string body;
+  storage::encode_record_body(7, e.stream, e.stream_version, e.ev, body);
+  body.append(reinterpret_cast<const char*>(e.chain.data()), 32);
+  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_events_cf(),
+                             storage::seq_key(7), body).ok());
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 7);
+  CHECK(rep.events == 6);
+}
+
+TEST_CASE("an unknown event type in the log is an error naming the sequence") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(1)}, {}, true, &first));
+  // Forge event 2 with a type name this build does not know.
+  std::string body;
+  body.push_back(1);
+  put_varint(body, 2);
+  put_string(body, "system");
+  put_varint(body, 1);
+  put_string(body, "system.from_the_future");
+  put_varint(body, 1);
+  put_varint(body, 0);
+  put_string(body, "");
+  body.append(32, '\0');
+  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_events_cf(),
+                             storage::seq_key(2), body).ok());
+  auto st = log->scan(1, [](const envelope&) { return true; });
+  CHECK_FALSE(st);
+  CHECK(st.message().find("event 2") != std::string::npos);
+  CHECK(st.message().find("system.from_the_future") != std::string::npos);
+}
+
+TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
+  callq::testing::temp_dir tmp;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(fds[0]);
+    std::unique_ptr<event_log> log;
+    if (!event_log::open(tmp.path(), {}, &log))
+      _exit(3);
+    for (uint64_t i = 0;; ++i) {
+      uint64_t first = 0;
+      if (!log->append({make_event(i)}, {}, true, &first))
+        _exit(4);
+      if (write(fds[1], &first, sizeof first) != sizeof first)
+        _exit(5);
+    }
+  }
+  close(fds[1]);
+  uint64_t acked = 0, seq = 0;
+  while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
+    acked = seq;
+  kill(child, SIGKILL);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  while (read(fds[0], &seq, sizeof seq) == sizeof seq)
+    acked = seq;  // acknowledged before the kill landed
+  close(fds[0]);
+  REQUIRE(acked >= 300);
+
+  auto log = open_log(tmp.path());
+  REQUIRE(log->last_seq() >= acked);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  uint64_t n = 0;
+  REQUIRE(log->scan(1, [&](const envelope& e) {
+    if (e.seq > acked)
+      return false;
+    auto want = make_event(e.seq - 1);
+    CHECK(e.ev.ts_ms == want.ts_ms);
+    std::string a, b;
+    encode_payload(e.ev.body, a);
+    encode_payload(want.body, b);
+    CHECK(a == b);
+    ++n;
+    return true;
+  }));
+  CHECK(n == acked);
+}
