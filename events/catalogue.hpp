@@ -170,6 +170,17 @@ struct callback_started {
   }
 };
 
+/// The agent answered the callback leg; callq now dials the customer.
+struct callback_agent_answered {
+  static constexpr const char* name = "callback.agent_answered";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, agent_id;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("agentId", agent_id);
+  }
+};
+
 /// The agent reached the customer.
 struct callback_completed {
   static constexpr const char* name = "callback.completed";
@@ -374,7 +385,7 @@ using payload = std::variant<
     call_arrived, call_enqueued, call_announced, call_offered,
     call_offer_failed, call_connected, call_completed, call_abandoned,
     call_escalated, callback_offered, callback_requested, callback_started,
-    callback_completed, callback_failed, callback_escalated, agent_created,
+    callback_agent_answered, callback_completed, callback_failed, callback_escalated, agent_created,
     agent_updated, agent_removed, agent_status_changed, agent_device_changed,
     agent_heartbeat_resumed, agent_heartbeat_expired, agent_paused,
     agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,

@@ -1,0 +1,427 @@
+#include "actors/center.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "actors/readiness.hpp"
+#include "tests/center_harness.hpp"
+
+using namespace callq;
+using namespace callq::events;
+using callq::testing::center_harness;
+using kind = voice_reply::kind;
+
+TEST_CASE("an incoming call is recorded, queued and answered with Enqueue") {
+  center_harness h;
+  h.run(cmd::put_caller{"+15551234567", "Ada", 0});
+  auto r = h.incoming("CA1", "+15551234567");
+  REQUIRE(r.is_voice);
+  CHECK(r.voice.what == kind::enqueue);
+  CHECK(r.voice.queue == "support");
+  CHECK(r.voice.greeting_name == "Ada");
+  CHECK(h.count_last<call_arrived>() == 1);
+  REQUIRE(h.find_last<call_enqueued>());
+  CHECK(h.find_last<call_enqueued>()->position == 1);
+  h.incoming("CA2");
+  CHECK(h.find_last<call_enqueued>()->position == 2);
+  CHECK(h.state().find_call("CA2")->caller_name.empty());
+}
+
+TEST_CASE("the same voice webhook twice appends nothing the second time") {
+  center_harness h;
+  auto first = h.incoming("CA1");
+  auto second = h.incoming("CA1");
+  CHECK(h.last_events.empty());
+  CHECK(first.voice == second.voice);
+}
+
+TEST_CASE("a ready agent is offered the waiting call at once") {
+  center_harness h;
+  h.incoming("CA1");
+  h.add_ready_agent("alice");
+  auto* o = h.find_last<call_offered>();
+  REQUIRE(o);
+  CHECK(o->agent_id == "alice");
+  CHECK(o->call_sid == "CA1");
+  CHECK(o->attempt == 1);
+  CHECK(h.state().agent_state(*h.state().find_agent("alice")) == "ringing");
+
+  // connect-agent dials the agent's client identity
+  auto r = h.run(cmd::connect_agent{o->offer_id});
+  CHECK(r.voice.what == kind::dial_agent);
+  CHECK(r.voice.identity == "client-alice");
+  CHECK(h.last_events.empty());
+}
+
+TEST_CASE("an agent who is ready gets the next call the moment it arrives") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  h.incoming("CA1");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->agent_id == "alice");
+}
+
+TEST_CASE("calls are dispatched by priority, then by wait time") {
+  center_harness h;
+  h.incoming("CA-old");
+  h.now += 1000;
+  h.incoming("CA-new");
+  h.now += 1000;
+  h.incoming("CA-vip", "+1", 10);
+  auto& q = h.state().queues().at("support");
+  std::vector<std::string> order;
+  for (auto& k : q.line)
+    order.push_back(k.c->sid);
+  CHECK(order == std::vector<std::string>{"CA-vip", "CA-old", "CA-new"});
+  h.add_ready_agent("alice");
+  CHECK(h.find_last<call_offered>()->call_sid == "CA-vip");
+  h.add_ready_agent("bob");
+  CHECK(h.find_last<call_offered>()->call_sid == "CA-old");
+}
+
+TEST_CASE("agents are chosen by readiness, then by longest idle") {
+  center_harness h;
+  h.add_ready_agent("late");
+  h.now += 5000;
+  h.add_ready_agent("early-but-later-idle");
+  h.incoming("CA1");
+  CHECK(h.find_last<call_offered>()->agent_id == "late");  // idle longest
+
+  center_harness g;
+  g.add_ready_agent("missy");
+  g.incoming("CA1");
+  g.run(cmd::dial_result{g.offer_of("CA1"), "no-answer", "in-progress", 0});
+  auto* again = g.find_last<call_offered>();
+  REQUIRE(again);  // the only agent: tried again rather than left idle
+  CHECK(again->agent_id == "missy");
+  CHECK(again->attempt == 2);
+  g.run(cmd::call_status{"CA1", "completed"});  // the caller gives up
+  CHECK(g.state().find_agent("missy")->readiness == 80);
+  g.now += 1000;
+  g.add_ready_agent("fresh");  // idle for less time, but readier
+  g.incoming("CA2");
+  REQUIRE(g.find_last<call_offered>());
+  CHECK(g.find_last<call_offered>()->agent_id == "fresh");
+}
+
+TEST_CASE("a failed offer puts the call back at its place and tries the next agent at once") {
+  center_harness h;
+  h.incoming("CA1");
+  h.now += 10;
+  h.incoming("CA2");
+  h.add_ready_agent("alice");
+  std::string offer = h.offer_of("CA1");
+  h.add_ready_agent("bob");  // bob gets CA2
+  CHECK(h.find_last<call_offered>()->call_sid == "CA2");
+  h.add_ready_agent("carol");
+  CHECK(h.find_last<call_offered>() == nullptr);  // nothing waiting
+
+  auto r = h.run(cmd::dial_result{offer, "no-answer", "in-progress", 0});
+  CHECK(r.voice.what == kind::enqueue);
+  CHECK_FALSE(r.voice.greet);
+  REQUIRE(h.find_last<call_offer_failed>());
+  CHECK(h.find_last<call_offer_failed>()->reason == "no-answer");
+  auto* next = h.find_last<call_offered>();
+  REQUIRE(next);
+  CHECK(next->call_sid == "CA1");
+  CHECK(next->agent_id == "carol");
+  CHECK(next->attempt == 2);
+  CHECK(h.state().find_agent("alice")->missed == 1);
+}
+
+TEST_CASE("two failures escalate, three offer a callback, three misses auto-pause") {
+  policy p;
+  center_harness h(p);
+  h.incoming("CA-first");
+  h.now += 10;
+  h.incoming("CA1");
+  h.add_ready_agent("a1");  // takes CA-first
+  h.run(cmd::agent_leg_status{h.offer_of("CA-first"), "in-progress"});
+  h.add_ready_agent("a2");
+  h.add_ready_agent("a3");
+  h.add_ready_agent("a4");
+  REQUIRE(h.state().find_call("CA1")->agent_id == "a2");
+  h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
+  CHECK(h.count_last<call_escalated>() == 0);
+  h.run(cmd::dial_result{h.offer_of("CA1"), "busy", "in-progress", 0});
+  CHECK(h.count_last<call_escalated>() == 1);
+  CHECK(h.state().find_call("CA1")->escalated);
+  h.run(cmd::dial_result{h.offer_of("CA1"), "failed", "in-progress", 0});
+  REQUIRE(h.find_last<callback_offered>());
+  CHECK(h.find_last<callback_offered>()->reason == "max-attempts");
+  auto hold = h.run(cmd::hold_poll{"CA1"});
+  CHECK(hold.voice.offer_callback);
+
+  center_harness g;
+  g.add_ready_agent("sleepy");
+  g.incoming("CA0");
+  for (int i = 0; i < 3; ++i)  // the only agent misses the same call 3 times
+    g.run(cmd::dial_result{g.state().find_agent("sleepy")->offer_id, "no-answer", "in-progress", 0});
+  CHECK(g.count_last<agent_paused>() == 1);
+  CHECK(g.find_last<agent_paused>()->reason == "auto-pause");
+  const agent* a = g.state().find_agent("sleepy");
+  CHECK(a->paused);
+  CHECK(g.state().agent_state(*a) == "break");
+  g.heartbeat("sleepy");  // still says available: stays paused
+  CHECK(g.state().find_agent("sleepy")->paused);
+  CHECK(g.count_last<call_offered>() == 0);
+  g.heartbeat("sleepy", "break");
+  g.heartbeat("sleepy", "available");
+  CHECK_FALSE(g.state().find_agent("sleepy")->paused);
+  CHECK(g.count_last<call_offered>() == 1);
+}
+
+TEST_CASE("a completed call puts the agent in wrap-up, then the agent takes the next call") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  h.incoming("CA1");
+  std::string offer = h.offer_of("CA1");
+  h.run(cmd::agent_leg_status{offer, "in-progress"});
+  CHECK(h.count_last<call_connected>() == 1);
+  h.incoming("CA2");  // waits: alice is on a call
+  CHECK(h.count_last<call_offered>() == 0);
+  h.now += 60'000;
+  h.heartbeat("alice");
+  auto r = h.run(cmd::dial_result{offer, "completed", "in-progress", 60});
+  CHECK(r.voice.what == kind::hangup);
+  REQUIRE(h.find_last<call_completed>());
+  CHECK(h.find_last<call_completed>()->ended_by == "agent");
+  CHECK(h.find_last<call_completed>()->talk_seconds == 60);
+  CHECK(h.count_last<agent_wrap_up_started>() == 1);
+  CHECK(h.count_last<call_offered>() == 0);
+  h.advance(14'000);
+  CHECK(h.count_last<call_offered>() == 0);
+  h.advance(1'000);
+  CHECK(h.count_last<agent_wrap_up_ended>() == 1);
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->call_sid == "CA2");
+}
+
+TEST_CASE("an agent with a stale heartbeat or no device is never offered") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  h.advance(59'000);
+  CHECK(h.state().find_agent("alice")->fresh);
+  h.advance(1'000);
+  REQUIRE(h.find_last<agent_heartbeat_expired>());
+  CHECK(h.find_last<agent_heartbeat_expired>()->reason == "heartbeat-timeout");
+  h.incoming("CA1");
+  CHECK(h.count_last<call_offered>() == 0);
+  h.heartbeat("alice");
+  CHECK(h.count_last<agent_heartbeat_resumed>() == 1);
+  CHECK(h.count_last<call_offered>() == 1);
+
+  center_harness g;
+  g.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}});
+  g.heartbeat("bob", "available", false);
+  g.incoming("CA1");
+  CHECK(g.count_last<call_offered>() == 0);
+  CHECK(g.state().agent_state(*g.state().find_agent("bob")) == "unregistered");
+  g.heartbeat("bob", "available", true);
+  CHECK(g.count_last<call_offered>() == 1);
+}
+
+TEST_CASE("heartbeats check the agent and its token") {
+  center_harness h;
+  CHECK(h.heartbeat("ghost").status == 404);
+  h.run(cmd::put_agent{"alice", "Alice", "alice", "hash-alice", {"support"}, {}});
+  auto r = h.run(cmd::heartbeat{"alice", "wrong", "available", true});
+  CHECK(r.status == 401);
+  CHECK(h.last_events.empty());
+  r = h.heartbeat("alice");
+  CHECK(r.status == 200);
+  CHECK(r.body["state"] == "available");
+  CHECK(r.body["readiness"] == 100);
+  CHECK(r.body["heartbeatIntervalSeconds"] == 30);
+}
+
+TEST_CASE("a long wait offers a callback that keeps the caller's place") {
+  center_harness h;
+  h.incoming("CA1");
+  h.now += 1;
+  h.incoming("CA2");
+  auto r = h.run(cmd::hold_poll{"CA2"});
+  CHECK(r.voice.announce);
+  CHECK(r.voice.position == 2);
+  CHECK_FALSE(r.voice.offer_callback);
+  h.now += 10'000;
+  r = h.run(cmd::hold_poll{"CA2"});
+  CHECK_FALSE(r.voice.announce);  // not yet POSITION_ANNOUNCE_INTERVAL
+  h.advance(600'000);
+  CHECK(h.count_last<callback_offered>() == 2);
+  r = h.run(cmd::hold_poll{"CA1"});
+  CHECK(r.voice.offer_callback);
+  CHECK(r.voice.announce);
+
+  r = h.run(cmd::callback_response{"CA1", "2"});
+  CHECK(r.voice.what == kind::callback_declined);
+  CHECK(h.last_events.empty());
+  r = h.run(cmd::callback_response{"CA1", "1"});
+  CHECK(r.voice.what == kind::callback_confirmed);
+  REQUIRE(h.find_last<callback_requested>());
+  CHECK(h.find_last<callback_requested>()->position == 1);
+  std::string cb = h.find_last<callback_requested>()->callback_id;
+  r = h.run(cmd::callback_response{"CA1", "1"});  // a retry
+  CHECK(r.voice.what == kind::callback_confirmed);
+  CHECK(h.last_events.empty());
+  CHECK(h.run(cmd::queue_left{"CA1", "leave"}).voice.what == kind::goodbye);
+  CHECK(h.run(cmd::hold_poll{"CA2"}).voice.position == 2);  // CA1 kept its place
+
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<callback_started>());
+  CHECK(h.find_last<callback_started>()->call_sid == "CA1");
+  r = h.run(cmd::callback_connect{cb});
+  CHECK(r.voice.what == kind::callback_dial);
+  CHECK(r.voice.number == "+15550000000");
+  h.run(cmd::callback_result{cb, "completed", 30});
+  CHECK(h.count_last<callback_completed>() == 1);
+  CHECK(h.count_last<agent_wrap_up_started>() == 1);
+}
+
+TEST_CASE("a callback is tried at most three times and escalated past its SLA") {
+  center_harness h;
+  h.incoming("CA1");
+  h.advance(600'000);
+  h.run(cmd::callback_response{"CA1", "1"});
+  std::string cb = h.state().find_call("CA1")->callback_id;
+  h.advance(1'800'000);
+  CHECK(h.count_last<callback_escalated>() == 1);
+  h.add_ready_agent("a1");
+  h.add_ready_agent("a2");
+  h.add_ready_agent("a3");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const call* c = h.state().find_call("CA1");
+    REQUIRE(c->phase == call_phase::callback_dialing);
+    CHECK(c->callback_attempts == attempt);
+    h.run(cmd::callback_connect{cb});
+    h.run(cmd::callback_result{cb, "no-answer", 0});
+    REQUIRE(h.find_last<callback_failed>());
+    CHECK(h.find_last<callback_failed>()->final == (attempt == 3));
+  }
+  CHECK(h.state().find_call("CA1")->phase == call_phase::callback_failed);
+}
+
+TEST_CASE("hanging up while waiting or ringing abandons the call and frees the agent") {
+  center_harness h;
+  h.incoming("CA1");
+  h.run(cmd::queue_left{"CA1", "hangup"});
+  REQUIRE(h.find_last<call_abandoned>());
+  CHECK(h.find_last<call_abandoned>()->position == 1);
+  CHECK(h.state().queues().at("support").line.empty());
+
+  h.incoming("CA2");
+  h.add_ready_agent("alice");
+  REQUIRE(h.state().find_call("CA2")->phase == call_phase::offered);
+  h.run(cmd::call_status{"CA2", "completed"});
+  CHECK(h.count_last<call_offer_failed>() == 1);
+  CHECK(h.count_last<call_abandoned>() == 1);
+  CHECK(h.state().agent_state(*h.state().find_agent("alice")) == "available");
+  CHECK(h.state().find_agent("alice")->missed == 0);
+}
+
+TEST_CASE("an offer Twilio never reports on times out") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  h.heartbeat("alice");
+  h.incoming("CA1");
+  h.advance(79'000);
+  CHECK(h.count_last<call_offer_failed>() == 0);
+  h.heartbeat("alice");
+  h.advance(1'000);
+  REQUIRE(h.find_last<call_offer_failed>());
+  CHECK(h.find_last<call_offer_failed>()->reason == "timeout");
+}
+
+TEST_CASE("unknown offers and calls are errors that append nothing") {
+  center_harness h;
+  CHECK(h.run(cmd::connect_agent{"OF99"}).status == 400);
+  CHECK(h.run(cmd::dial_result{"OF99", "completed", "", 0}).status == 400);
+  CHECK(h.run(cmd::hold_poll{"CA404"}).status == 400);
+  CHECK(h.run(cmd::callback_connect{"CB1"}).status == 400);
+  CHECK(h.log.empty());
+}
+
+TEST_CASE("a stale offer sends the caller back into the queue at the same place") {
+  center_harness h;
+  h.incoming("CA1");
+  h.add_ready_agent("alice");
+  std::string offer = h.offer_of("CA1");
+  h.run(cmd::redirect_failed{offer, "HTTP 500"});
+  CHECK(h.count_last<call_offer_failed>() == 1);
+  auto r = h.run(cmd::connect_agent{offer});
+  CHECK(r.voice.what == kind::enqueue);
+}
+
+TEST_CASE("legacy routing dials the best ready agent from the voice webhook") {
+  policy p;
+  p.feature_enhanced_queue = false;
+  center_harness h(p);
+  h.add_ready_agent("alice");
+  auto r = h.incoming("CA1");
+  CHECK(r.voice.what == kind::dial_agent);
+  CHECK(r.voice.identity == "client-alice");
+  CHECK(h.find_last<call_offered>()->direct);
+  r = h.incoming("CA2");
+  CHECK(r.voice.what == kind::enqueue);
+}
+
+TEST_CASE("readiness follows the documented formula") {
+  policy p;
+  agent a;
+  a.status = "available";
+  a.fresh = true;
+  a.device = true;
+  a.last_heartbeat_ms = 1000;
+  a.idle_since_ms = 1000;
+  CHECK(readiness_score(a, p, 1000) == 100);
+  CHECK(readiness_score(a, p, 1000 + 45'000) == 80);  // halfway from interval to timeout
+  a.missed = 2;
+  CHECK(readiness_score(a, p, 1000) == 60);
+  a.device = false;
+  CHECK(readiness_score(a, p, 1000) == 10);
+  a.fresh = false;
+  CHECK(readiness_score(a, p, 1000) == 0);
+  CHECK(estimated_wait_seconds(1, 0, 180'000) == 180);
+  CHECK(estimated_wait_seconds(5, 2, 120'000) == 360);
+}
+
+TEST_CASE("restart: replayed state equals live state; open offers are resolved as failed") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  h.incoming("CA1");
+  h.incoming("CA2");
+  h.now += 1234;
+  h.run(cmd::hold_poll{"CA2"});
+  h.run(cmd::put_caller{"+1555", "Ada", 3});
+  std::string live = h.state().digest();
+  CHECK(h.replayed_digest() == live);
+
+  center restarted{policy{}};
+  for (auto& e : h.log)
+    restarted.apply(e);
+  auto r = restarted.handle(cmd::recover{"test"}, h.now + 5000);
+  bool failed = false;
+  for (auto& e : r.events)
+    if (auto* f = std::get_if<call_offer_failed>(&e.body))
+      failed = f->reason == "recovered" && f->call_sid == "CA1";
+  CHECK(failed);
+  const call* c1 = restarted.find_call("CA1");
+  CHECK(c1->phase == call_phase::queued);
+  CHECK(restarted.position_of(*c1) == 1);
+  CHECK(restarted.agent_state(*restarted.find_agent("alice")) == "stale");
+  CHECK(restarted.check_invariants().empty());
+}
+
+TEST_CASE("queue cleanup drops finished calls and abandons orphans") {
+  center_harness h;
+  h.incoming("CA1");
+  h.incoming("CA2");
+  h.run(cmd::call_status{"CA1", "completed"});
+  h.now += 900'000;
+  auto r = h.run(cmd::queue_cleanup{});
+  CHECK(r.body["orphaned"] == nlohmann::json::array({"CA2"}));
+  CHECK(r.body["removed"] == 1);  // CA1 ended long enough ago
+  h.now += 600'000;
+  r = h.run(cmd::queue_cleanup{});
+  CHECK(r.body["removed"] == 1);
+  CHECK(h.state().calls().empty());
+}

@@ -1,0 +1,88 @@
+// The commands the state logic decides: one struct per thing that can
+// happen to the contact centre from outside (Twilio, agents, operators,
+// timers). They carry parsed, validated input only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace callq::cmd {
+
+/// A call came in to the number (voice webhook).
+struct incoming_call {
+  std::string call_sid, from, to, queue, caller_name;
+  std::optional<int64_t> priority;  ///< from the webhook's query, if given
+};
+/// Twilio's waitUrl asks what the waiting caller hears next.
+struct hold_poll { std::string call_sid; };
+/// The caller pressed a key in the callback `<Gather>`.
+struct callback_response { std::string call_sid, digits; };
+/// The caller left the Twilio queue (`<Enqueue action>`).
+struct queue_left { std::string call_sid, result; };
+/// Twilio fetched the connect-agent URL of an offer.
+struct connect_agent { std::string offer_id; };
+/// Status of the agent's leg of an offer.
+struct agent_leg_status { std::string offer_id, call_status; };
+/// The offer's `<Dial>` ended.
+struct dial_result {
+  std::string offer_id, dial_status, call_status;
+  int64_t duration_seconds = 0;
+};
+/// The caller's call ended.
+struct call_status { std::string call_sid, status; };
+/// The agent answered the callback call.
+struct callback_connect { std::string callback_id; };
+/// The callback's `<Dial>` to the customer ended.
+struct callback_result {
+  std::string callback_id, dial_status;
+  int64_t duration_seconds = 0;
+};
+/// The REST redirect for an offer failed for good.
+struct redirect_failed { std::string offer_id, reason; };
+/// The REST call that starts a callback failed for good.
+struct callback_call_failed { std::string callback_id, reason; };
+
+/// An agent heartbeat. `token_hash` is SHA-256 hex of the bearer token.
+struct heartbeat {
+  std::string agent_id, token_hash, status;
+  bool device_registered = false;
+};
+/// Create or update an agent. `token_hash` is used on creation only.
+struct put_agent {
+  std::string agent_id, display_name, client_identity, token_hash;
+  std::vector<std::string> queues, skills;
+};
+/// Remove an agent.
+struct delete_agent { std::string agent_id; };
+/// Set a caller directory entry.
+struct put_caller {
+  std::string number, display_name;
+  int64_t priority = 0;
+};
+
+/// Timers: everything due by now fires.
+struct tick {};
+/// Run a full dispatcher sweep (backstop / cron).
+struct sweep {};
+/// Expire every agent whose heartbeat is stale.
+struct heartbeat_cleanup {};
+/// Drop finished calls from memory and abandon orphaned waiting ones.
+struct queue_cleanup {};
+/// After a restart: resolve open offers and callbacks, mark the start.
+struct recover { std::string version; };
+/// Record a digest of the current state in the log.
+struct record_digest {};
+/// Read-only: the operators' view.
+struct queue_status {};
+
+using command = std::variant<
+    incoming_call, hold_poll, callback_response, queue_left, connect_agent,
+    agent_leg_status, dial_result, call_status, callback_connect,
+    callback_result, redirect_failed, callback_call_failed, heartbeat,
+    put_agent, delete_agent, put_caller, tick, sweep, heartbeat_cleanup,
+    queue_cleanup, recover, record_digest, queue_status>;
+
+}  // namespace callq::cmd
