@@ -1,0 +1,44 @@
+// The Twilio gateway: the REST calls callq makes (redirect a queued call to
+// an agent, create a callback call). It runs on its own threads (HTTP
+// blocks), retries with backoff on 429, 5xx and timeouts, and tells the
+// dispatcher about requests that finally failed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+namespace callq {
+
+/// Where and how to reach Twilio.
+struct gateway_options {
+  std::string api_base = "https://api.twilio.com";
+  std::string account_sid;
+  std::string auth_token;
+  std::string public_base_url = "http://localhost:8080";
+  std::string caller_id;
+  int max_attempts = 5;           ///< per request, the first included
+  int64_t first_backoff_ms = 250; ///< doubles after every failure
+  int connect_timeout_s = 3;
+  int read_timeout_s = 5;
+  int workers = 4;                ///< parallel REST clients
+};
+
+/// Outcome counters for /metrics.
+struct gateway_stats {
+  std::atomic<uint64_t> ok{0}, retried{0}, failed{0};
+};
+
+/// Spawns the gateway workers behind one round-robin front. It takes
+/// `rest_job` messages; a job that finally fails is reported to `report_to`
+/// as a command (redirect_failed or callback_call_failed).
+caf::actor spawn_gateway(caf::actor_system& sys, const gateway_options& opts,
+                         std::shared_ptr<gateway_stats> stats, caf::actor report_to);
+
+/// Percent-encodes a value for a form body or query string.
+std::string form_encode(const std::string& s);
+
+}  // namespace callq

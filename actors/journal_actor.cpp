@@ -1,0 +1,98 @@
+#include "actors/journal_actor.hpp"
+
+#include <chrono>
+
+#include "actors/messages.hpp"
+
+namespace callq {
+
+namespace {
+
+struct pending_append {
+  journal_batch batch;
+  caf::response_promise promise;
+  std::chrono::steady_clock::time_point queued;
+};
+
+struct journal_state {
+  std::shared_ptr<storage::event_log> log;
+  std::shared_ptr<journal_stats> stats;
+  bool sync = true;
+  std::vector<pending_append> pending;
+  bool flush_scheduled = false;
+  static inline const char* name = "callq.journal";
+};
+
+void flush(caf::stateful_actor<journal_state>* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.pending.empty())
+    return;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  std::vector<events::event> all;
+  std::vector<storage::idempotency_entry> idem;
+  for (auto& p : batch) {
+    for (auto& e : p.batch.events)
+      all.push_back(std::move(e));
+    for (auto& i : p.batch.idempotency)
+      idem.push_back(std::move(i));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t first = 0;
+  auto result = st.log->append(all, idem, st.sync, &first);
+  auto t1 = std::chrono::steady_clock::now();
+  if (!result) {
+    for (auto& p : batch)
+      p.promise.deliver(caf::make_error(caf::sec::runtime_error, result.to_string()));
+    return;
+  }
+  st.stats->syncs += 1;
+  st.stats->events += all.size();
+  st.stats->sync_us_total +=
+      std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
+  uint64_t seq = first - 1;
+  for (auto& p : batch) {
+    seq += p.batch.events.size();
+    auto us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t1 - p.queued).count());
+    size_t b = 0;
+    while (b < 8 && us > journal_stats::bucket_us[b])
+      ++b;
+    st.stats->latency_buckets[b] += 1;
+    st.stats->latency_us_total += us;
+    st.stats->appends += 1;
+    p.promise.deliver(seq);
+  }
+}
+
+caf::behavior journal(caf::stateful_actor<journal_state>* self,
+                      std::shared_ptr<storage::event_log> log,
+                      std::shared_ptr<journal_stats> stats, bool sync) {
+  self->state.log = std::move(log);
+  self->state.stats = std::move(stats);
+  self->state.sync = sync;
+  return {
+      [=](append_atom, journal_batch& b) {
+        auto rp = self->make_response_promise();
+        self->state.pending.push_back({std::move(b), rp, std::chrono::steady_clock::now()});
+        if (!self->state.flush_scheduled) {
+          // Everything already in the mailbox is taken before this flush
+          // runs, and everything arriving during its sync goes into the next.
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return rp;
+      },
+      [=](flush_atom) { flush(self); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<storage::event_log> log,
+                         std::shared_ptr<journal_stats> stats, bool sync) {
+  return sys.spawn<caf::detached>(journal, std::move(log), std::move(stats), sync);
+}
+
+}  // namespace callq

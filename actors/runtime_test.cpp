@@ -1,0 +1,95 @@
+#include "actors/runtime.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+
+namespace {
+
+runtime_options options(const std::string& dir) {
+  runtime_options o;
+  o.data_dir = dir;
+  o.virtual_clock = true;
+  o.gateway.api_base = "http://127.0.0.1:9";  // nothing listens: redirects fail
+  o.gateway.max_attempts = 1;
+  return o;
+}
+
+std::unique_ptr<runtime> start(const runtime_options& o) {
+  std::unique_ptr<runtime> rt;
+  auto st = runtime::start(o, &rt);
+  INFO(st.to_string());
+  REQUIRE(st);
+  return rt;
+}
+
+}  // namespace
+
+TEST_CASE("the runtime answers after the events are durable and survives a restart") {
+  callq::testing::temp_dir tmp;
+  auto o = options(tmp.path());
+  {
+    auto rt = start(o);
+    auto r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}});
+    CHECK(r.status == 201);
+    r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
+    REQUIRE(r.is_voice);
+    CHECK(r.voice.what == voice_reply::kind::enqueue);
+    rt->ask(cmd::incoming_call{"CA2", "+15550002", "+15559999", "support", "", std::nullopt});
+    // Everything answered is in the log already.
+    uint64_t seen = 0;
+    REQUIRE(rt->log().scan(1, [&](const events::envelope&) { ++seen; return true; }));
+    CHECK(seen == rt->log().last_seq());
+    CHECK(seen >= 5);
+  }
+  auto rt = start(o);
+  auto r = rt->ask(cmd::queue_status{});
+  auto& waiting = r.body["queues"][0]["waiting"];
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[0]["callSid"] == "CA1");
+  CHECK(waiting[1]["callSid"] == "CA2");
+  CHECK(r.body["agents"][0]["state"] == "offline");
+}
+
+TEST_CASE("a repeated request with the same idempotency key appends nothing") {
+  callq::testing::temp_dir tmp;
+  auto rt = start(options(tmp.path()));
+  rt->ask(cmd::incoming_call{"CA1", "+1", "+2", "support", "", std::nullopt});
+  auto first = rt->ask(cmd::hold_poll{"CA1"}, "hold|tok-1");
+  uint64_t before = rt->log().last_seq();
+  auto again = rt->ask(cmd::hold_poll{"CA1"}, "hold|tok-1");
+  CHECK(rt->log().last_seq() == before);
+  CHECK(first.voice == again.voice);
+  CHECK(again.voice.announce);
+}
+
+TEST_CASE("virtual time expires a silent agent") {
+  callq::testing::temp_dir tmp;
+  auto rt = start(options(tmp.path()));
+  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}});
+  CHECK(rt->ask(cmd::heartbeat{"bob", "h", "available", true}).body["state"] == "available");
+  REQUIRE(rt->advance_clock(61'000));
+  auto r = rt->ask(cmd::queue_status{});
+  CHECK(r.body["agents"][0]["state"] == "stale");
+}
+
+TEST_CASE("an offer whose REST redirect fails is resolved and the call re-offered") {
+  callq::testing::temp_dir tmp;
+  auto rt = start(options(tmp.path()));
+  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}});
+  rt->ask(cmd::heartbeat{"bob", "h", "available", true});
+  rt->ask(cmd::incoming_call{"CA1", "+1", "+2", "support", "", std::nullopt});
+  // The gateway reports the failed redirect; wait for the event to land.
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    rt->ask(cmd::tick{});
+    REQUIRE(rt->log().scan(1, [&](const events::envelope& e) {
+      if (auto* f = std::get_if<events::call_offer_failed>(&e.ev.body))
+        failed = failed || f->reason == "redirect-failed";
+      return true;
+    }));
+  }
+  CHECK(failed);
+}
