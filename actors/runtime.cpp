@@ -30,7 +30,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   std::unique_ptr<runtime> rt(new runtime);
   storage::log_options lo;
   std::unique_ptr<storage::event_log> log;
-  if (auto st = storage::event_log::open(opts.data_dir, lo, &log); !st)
+  if (auto st = storage::event_log::open_data_dir(opts.data_dir, lo, &log); !st)
     return st;
   rt->log_ = std::move(log);
 

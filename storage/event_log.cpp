@@ -65,6 +65,23 @@ event_log::~event_log() {
   delete db_;
 }
 
+status event_log::open_data_dir(const std::string& data_dir, const log_options& opts,
+                                std::unique_ptr<event_log>* out) {
+  std::error_code ec;
+  if (!fs::exists(data_dir, ec)) {
+    if (opts.read_only || !opts.create_if_missing)
+      return status::not_found("data directory " + data_dir + " does not exist");
+  } else if (!fs::is_directory(data_dir, ec)) {
+    return status::invalid_argument(data_dir + " is not a directory");
+  }
+  std::string dir = (fs::path(data_dir) / "events").string();
+  if ((opts.read_only || !opts.create_if_missing) && !fs::exists(dir, ec))
+    return status::not_found(data_dir + " is not a callq data directory (no events/ log in it)");
+  if (!opts.read_only)
+    fs::create_directories(dir, ec);
+  return open(dir, opts, out);
+}
+
 status event_log::open(const std::string& dir, const log_options& opts,
                        std::unique_ptr<event_log>* out) {
   std::error_code ec;

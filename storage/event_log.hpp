@@ -49,6 +49,11 @@ constexpr int log_format_version = 1;
 
 class event_log {
  public:
+  /// Opens (or creates) the log of a callq data directory: the RocksDB
+  /// database lives in `<data_dir>/events`, beside other persisted files.
+  static status open_data_dir(const std::string& data_dir, const log_options& opts,
+                              std::unique_ptr<event_log>* out);
+
   /// Opens (or creates) the log in `dir`. Fails with a message when `dir`
   /// is not a callq log or was written by a newer format.
   static status open(const std::string& dir, const log_options& opts,

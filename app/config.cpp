@@ -1,0 +1,250 @@
+#include "app/config.hpp"
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/signature.hpp"
+
+namespace callq::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const known_keys[] = {
+    "CALLQ_BIND", "CALLQ_PORT", "CALLQ_DATA_DIR", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_CALLER_ID", "CALLQ_ADMIN_TOKEN",
+    "AGENT_HEARTBEAT_INTERVAL", "AGENT_HEARTBEAT_TIMEOUT", "QUEUE_POLLING_INTERVAL",
+    "MAX_QUEUE_WAIT_TIME", "POSITION_ANNOUNCE_INTERVAL", "OFFER_TIMEOUT", "MAX_OFFER_ATTEMPTS",
+    "ESCALATE_AFTER_FAILED_OFFERS", "AGENT_MAX_NO_ANSWER", "WRAP_UP_TIME", "CALLBACK_SLA",
+    "HOLD_MUSIC_URL", "FEATURE_AGENT_HEARTBEAT", "FEATURE_DEVICE_CONNECTIVITY",
+    "FEATURE_ENHANCED_DISCOVERY", "FEATURE_ENHANCED_QUEUE", "FEATURE_QUEUE_HOLD_MUSIC",
+    "FEATURE_QUEUE_POSITION_UPDATES", "FEATURE_AGENT_POLLING", "FEATURE_MULTI_AGENT_FALLBACK",
+    "FEATURE_CALLBACK_REQUEST_SYSTEM", "CALLQ_VIRTUAL_CLOCK", "CALLQ_HTTP_THREADS"};
+
+const char* const default_hold_music =
+    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
+
+std::string upper(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim_slash(std::string s) {
+  while (!s.empty() && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+status bad(const std::string& key, const std::string& value, const std::string& expected) {
+  return status::invalid_argument("invalid value for " + key + ": '" + value + "' (expected " +
+                                  expected + ")");
+}
+
+}  // namespace
+
+status parse_duration_ms(const std::string& text, int64_t* ms) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  std::string number = text.substr(0, i), unit = text.substr(i);
+  if (number.empty() || std::count(number.begin(), number.end(), '.') > 1 || number == ".")
+    return status::invalid_argument("not a duration");
+  double v = std::stod(number);
+  double factor = 0;
+  if (unit.empty() || unit == "s")
+    factor = 1000;
+  else if (unit == "ms")
+    factor = 1;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else
+    return status::invalid_argument("unknown duration unit");
+  *ms = static_cast<int64_t>(v * factor + 0.5);
+  return status::ok();
+}
+
+status parse_bool(const std::string& text, bool* out) {
+  std::string t = upper(text);
+  if (t == "TRUE" || t == "1" || t == "YES" || t == "ON")
+    *out = true;
+  else if (t == "FALSE" || t == "0" || t == "NO" || t == "OFF")
+    *out = false;
+  else
+    return status::invalid_argument("not a boolean");
+  return status::ok();
+}
+
+status load_config(const std::map<std::string, std::string>& env, const flag_values& flags,
+                   server_config* out) {
+  std::map<std::string, std::string> v;
+  for (const char* k : known_keys)
+    if (auto i = env.find(k); i != env.end())
+      v[k] = i->second;
+  if (flags.config_file) {
+    std::ifstream in(*flags.config_file);
+    if (!in)
+      return status::invalid_argument("cannot read config file " + *flags.config_file);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return status::invalid_argument("config file " + *flags.config_file + " is not a JSON object");
+    for (auto& [key, value] : j.items()) {
+      std::string k = upper(key);
+      if (std::find(std::begin(known_keys), std::end(known_keys), k) == std::end(known_keys))
+        return status::invalid_argument("unknown key '" + key + "' in config file " + *flags.config_file);
+      if (value.is_string())
+        v[k] = value.get<std::string>();
+      else if (value.is_number() || value.is_boolean())
+        v[k] = value.dump();
+      else
+        return status::invalid_argument("config key '" + key + "' must be a string, number or boolean");
+    }
+  }
+  if (flags.bind) v["CALLQ_BIND"] = *flags.bind;
+  if (flags.port) v["CALLQ_PORT"] = std::to_string(*flags.port);
+  if (flags.data_dir) v["CALLQ_DATA_DIR"] = *flags.data_dir;
+
+  server_config c;
+  auto get = [&](const char* k, const std::string& def) {
+    auto i = v.find(k);
+    return i == v.end() ? def : i->second;
+  };
+  auto duration = [&](const char* k, int64_t def, int64_t* target) -> status {
+    auto i = v.find(k);
+    if (i == v.end()) {
+      *target = def;
+      return status::ok();
+    }
+    if (!parse_duration_ms(i->second, target))
+      return bad(k, i->second, "a duration such as 30, 30s, 250ms or 10m");
+    return status::ok();
+  };
+  auto integer = [&](const char* k, int64_t def, int64_t lo, int64_t hi, int64_t* target) -> status {
+    auto i = v.find(k);
+    if (i == v.end()) {
+      *target = def;
+      return status::ok();
+    }
+    const std::string& s = i->second;
+    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
+      return bad(k, s, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    *target = std::stoll(s);
+    if (*target < lo || *target > hi)
+      return bad(k, s, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return status::ok();
+  };
+  auto flag = [&](const char* k, bool* target) -> status {
+    *target = true;
+    auto i = v.find(k);
+    if (i != v.end() && !parse_bool(i->second, target))
+      return bad(k, i->second, "true or false");
+    return status::ok();
+  };
+  auto url = [&](const char* k, const std::string& def, std::string* target) -> status {
+    *target = trim_slash(get(k, def));
+    if (target->rfind("http://", 0) != 0 && target->rfind("https://", 0) != 0)
+      return bad(k, *target, "an http:// or https:// URL");
+    return status::ok();
+  };
+
+  policy& p = c.runtime.rules;
+  status st;
+#define CALLQ_TRY(expr) \
+  if (!(st = (expr)))   \
+    return st;
+  c.http.bind = get("CALLQ_BIND", "127.0.0.1");
+  if (c.http.bind.empty())
+    return bad("CALLQ_BIND", "", "an address to listen on");
+  int64_t port = 0;
+  CALLQ_TRY(integer("CALLQ_PORT", 8080, 0, 65535, &port));
+  c.http.port = static_cast<int>(port);
+  c.runtime.data_dir = get("CALLQ_DATA_DIR", "./callq-data");
+  if (c.runtime.data_dir.empty())
+    return bad("CALLQ_DATA_DIR", "", "a directory");
+  CALLQ_TRY(url("PUBLIC_BASE_URL", "http://localhost:8080", &c.http.public_base_url));
+  CALLQ_TRY(url("TWILIO_API_BASE", "https://api.twilio.com", &c.runtime.gateway.api_base));
+  c.runtime.gateway.account_sid = get("TWILIO_ACCOUNT_SID", "");
+  c.runtime.gateway.auth_token = c.http.twilio_auth_token = get("TWILIO_AUTH_TOKEN", "");
+  c.runtime.gateway.caller_id = c.http.twiml.caller_id = get("TWILIO_CALLER_ID", "");
+  c.runtime.gateway.public_base_url = c.http.twiml.public_base_url = c.http.public_base_url;
+  c.http.admin_token = get("CALLQ_ADMIN_TOKEN", "");
+  c.admin_token_from_env = !c.http.admin_token.empty();
+
+  CALLQ_TRY(duration("AGENT_HEARTBEAT_INTERVAL", 30'000, &p.heartbeat_interval_ms));
+  CALLQ_TRY(duration("AGENT_HEARTBEAT_TIMEOUT", 2 * p.heartbeat_interval_ms, &p.heartbeat_timeout_ms));
+  CALLQ_TRY(duration("QUEUE_POLLING_INTERVAL", 10'000, &p.polling_interval_ms));
+  CALLQ_TRY(duration("MAX_QUEUE_WAIT_TIME", 600'000, &p.max_queue_wait_ms));
+  CALLQ_TRY(duration("POSITION_ANNOUNCE_INTERVAL", 30'000, &p.announce_interval_ms));
+  CALLQ_TRY(duration("OFFER_TIMEOUT", 20'000, &p.offer_timeout_ms));
+  CALLQ_TRY(duration("WRAP_UP_TIME", 15'000, &p.wrap_up_ms));
+  CALLQ_TRY(duration("CALLBACK_SLA", 1'800'000, &p.callback_sla_ms));
+  if (p.heartbeat_interval_ms <= 0)
+    return bad("AGENT_HEARTBEAT_INTERVAL", get("AGENT_HEARTBEAT_INTERVAL", ""), "a duration above zero");
+  if (p.heartbeat_timeout_ms < p.heartbeat_interval_ms)
+    return bad("AGENT_HEARTBEAT_TIMEOUT", get("AGENT_HEARTBEAT_TIMEOUT", ""),
+               "a duration of at least AGENT_HEARTBEAT_INTERVAL");
+  if (p.offer_timeout_ms < 1000 || p.offer_timeout_ms > 600'000)
+    return bad("OFFER_TIMEOUT", get("OFFER_TIMEOUT", ""), "a duration from 1s to 600s");
+  if (p.polling_interval_ms < 100)
+    return bad("QUEUE_POLLING_INTERVAL", get("QUEUE_POLLING_INTERVAL", ""), "a duration of at least 100ms");
+  if (p.announce_interval_ms <= 0)
+    return bad("POSITION_ANNOUNCE_INTERVAL", get("POSITION_ANNOUNCE_INTERVAL", ""), "a duration above zero");
+  CALLQ_TRY(integer("MAX_OFFER_ATTEMPTS", 3, 1, 100, &p.max_offer_attempts));
+  CALLQ_TRY(integer("ESCALATE_AFTER_FAILED_OFFERS", 2, 0, 100, &p.escalate_after_failed_offers));
+  CALLQ_TRY(integer("AGENT_MAX_NO_ANSWER", 3, 0, 100, &p.agent_max_no_answer));
+  c.http.twiml.hold_music_url = get("HOLD_MUSIC_URL", default_hold_music);
+  c.http.twiml.offer_timeout_seconds = std::max<int64_t>(1, p.offer_timeout_ms / 1000);
+
+  CALLQ_TRY(flag("FEATURE_AGENT_HEARTBEAT", &p.feature_agent_heartbeat));
+  CALLQ_TRY(flag("FEATURE_DEVICE_CONNECTIVITY", &p.feature_device_connectivity));
+  CALLQ_TRY(flag("FEATURE_ENHANCED_DISCOVERY", &p.feature_enhanced_discovery));
+  CALLQ_TRY(flag("FEATURE_ENHANCED_QUEUE", &p.feature_enhanced_queue));
+  CALLQ_TRY(flag("FEATURE_QUEUE_HOLD_MUSIC", &p.feature_queue_hold_music));
+  CALLQ_TRY(flag("FEATURE_QUEUE_POSITION_UPDATES", &p.feature_queue_position_updates));
+  CALLQ_TRY(flag("FEATURE_AGENT_POLLING", &p.feature_agent_polling));
+  CALLQ_TRY(flag("FEATURE_MULTI_AGENT_FALLBACK", &p.feature_multi_agent_fallback));
+  CALLQ_TRY(flag("FEATURE_CALLBACK_REQUEST_SYSTEM", &p.feature_callback_request_system));
+  c.http.twiml.hold_music = p.feature_queue_hold_music;
+
+  bool virtual_clock = false;
+  if (v.count("CALLQ_VIRTUAL_CLOCK") && !parse_bool(v["CALLQ_VIRTUAL_CLOCK"], &virtual_clock))
+    return bad("CALLQ_VIRTUAL_CLOCK", v["CALLQ_VIRTUAL_CLOCK"], "true or false");
+  c.runtime.virtual_clock = c.http.virtual_clock = virtual_clock;
+  int64_t threads = 64;
+  CALLQ_TRY(integer("CALLQ_HTTP_THREADS", 64, 2, 1024, &threads));
+  c.http.threads = static_cast<int>(threads);
+  c.http.default_queue = p.default_queue;
+#undef CALLQ_TRY
+  *out = std::move(c);
+  return status::ok();
+}
+
+status ensure_admin_token(const std::string& data_dir, std::string* token, std::string* path) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  *path = (fs::path(data_dir) / "admin-token").string();
+  if (std::ifstream in(*path); in) {
+    std::getline(in, *token);
+    if (!token->empty())
+      return status::ok();
+  }
+  *token = http::random_token();
+  {
+    std::ofstream out(*path, std::ios::trunc);
+    if (!out)
+      return status::io_error("cannot write " + *path);
+    out << *token << '\n';
+  }
+  if (chmod(path->c_str(), 0600) != 0)
+    return status::io_error("cannot set mode 0600 on " + *path);
+  return status::ok();
+}
+
+}  // namespace callq::app

@@ -1,0 +1,87 @@
+#include "app/config.hpp"
+
+#include <fstream>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+using namespace callq::app;
+
+TEST_CASE("durations take seconds or a unit") {
+  int64_t ms = 0;
+  REQUIRE(parse_duration_ms("30", &ms));
+  CHECK(ms == 30'000);
+  REQUIRE(parse_duration_ms("250ms", &ms));
+  CHECK(ms == 250);
+  REQUIRE(parse_duration_ms("10m", &ms));
+  CHECK(ms == 600'000);
+  REQUIRE(parse_duration_ms("1.5s", &ms));
+  CHECK(ms == 1500);
+  CHECK_FALSE(parse_duration_ms("ten", &ms));
+  CHECK_FALSE(parse_duration_ms("10 minutes", &ms));
+  CHECK_FALSE(parse_duration_ms("-5s", &ms));
+  CHECK_FALSE(parse_duration_ms("", &ms));
+}
+
+TEST_CASE("defaults follow the contract") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.http.bind == "127.0.0.1");
+  CHECK(c.http.port == 8080);
+  CHECK(c.runtime.data_dir == "./callq-data");
+  CHECK(c.http.public_base_url == "http://localhost:8080");
+  CHECK(c.runtime.gateway.api_base == "https://api.twilio.com");
+  CHECK(c.runtime.rules.heartbeat_timeout_ms == 60'000);
+  CHECK(c.runtime.rules.max_queue_wait_ms == 600'000);
+  CHECK(c.runtime.rules.offer_timeout_ms == 20'000);
+  CHECK(c.runtime.rules.callback_sla_ms == 1'800'000);
+  CHECK(c.runtime.rules.feature_enhanced_queue);
+}
+
+TEST_CASE("environment, config file and flags, in that order of strength") {
+  callq::testing::temp_dir tmp;
+  std::string file = tmp.path() + "/callq.json";
+  std::ofstream(file) << R"({"callq_port": 9000, "agent_heartbeat_interval": "10s", "feature_enhanced_queue": false})";
+  server_config c;
+  flag_values f;
+  f.config_file = file;
+  f.bind = "0.0.0.0";
+  REQUIRE(load_config({{"CALLQ_PORT", "7000"}, {"CALLQ_BIND", "10.0.0.1"},
+                       {"PUBLIC_BASE_URL", "https://q.example.com/"}}, f, &c));
+  CHECK(c.http.port == 9000);
+  CHECK(c.http.bind == "0.0.0.0");
+  CHECK(c.http.public_base_url == "https://q.example.com");
+  CHECK(c.runtime.rules.heartbeat_interval_ms == 10'000);
+  CHECK(c.runtime.rules.heartbeat_timeout_ms == 20'000);  // 2 x interval
+  CHECK_FALSE(c.runtime.rules.feature_enhanced_queue);
+}
+
+TEST_CASE("a malformed value names its variable") {
+  server_config c;
+  auto st = load_config({{"MAX_QUEUE_WAIT_TIME", "forever"}}, {}, &c);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("MAX_QUEUE_WAIT_TIME") != std::string::npos);
+  st = load_config({{"FEATURE_QUEUE_HOLD_MUSIC", "maybe"}}, {}, &c);
+  CHECK(st.message().find("FEATURE_QUEUE_HOLD_MUSIC") != std::string::npos);
+  st = load_config({{"CALLQ_PORT", "80800"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_PORT") != std::string::npos);
+  st = load_config({{"PUBLIC_BASE_URL", "localhost"}}, {}, &c);
+  CHECK(st.message().find("PUBLIC_BASE_URL") != std::string::npos);
+  st = load_config({{"MAX_OFFER_ATTEMPTS", "0"}}, {}, &c);
+  CHECK(st.message().find("MAX_OFFER_ATTEMPTS") != std::string::npos);
+}
+
+TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
+  callq::testing::temp_dir tmp;
+  std::string token, path, again;
+  REQUIRE(ensure_admin_token(tmp.path() + "/data", &token, &path));
+  CHECK(token.size() == 64);
+  struct stat sb{};
+  REQUIRE(stat(path.c_str(), &sb) == 0);
+  CHECK((sb.st_mode & 0777) == 0600);
+  REQUIRE(ensure_admin_token(tmp.path() + "/data", &again, &path));
+  CHECK(again == token);
+}

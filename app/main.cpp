@@ -1,0 +1,67 @@
+// The callq command line: serve, replay, export, verify.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include "app/serve.hpp"
+#include "replay/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"callq: an inbound call queue server for Twilio numbers"};
+  app.require_subcommand(1);
+
+  callq::app::flag_values serve_flags;
+  auto* serve = app.add_subcommand("serve", "Run the server (state is rebuilt from the log)");
+  serve->add_option("--bind", serve_flags.bind, "Listen address (CALLQ_BIND)");
+  serve->add_option("--port", serve_flags.port, "Listen port, 0 for any free one (CALLQ_PORT)");
+  serve->add_option("--data-dir", serve_flags.data_dir, "Event log directory (CALLQ_DATA_DIR)");
+  serve->add_option("--config", serve_flags.config_file, "JSON file with the environment variables' keys");
+
+  callq::replay::replay_args replay_args;
+  auto* replay = app.add_subcommand("replay", "Rebuild state from the log offline; print a timeline or the state");
+  replay->add_option("--data-dir", replay_args.data_dir, "Data directory")->required();
+  auto* call_opt = replay->add_option("--call", replay_args.call_sid, "Timeline of one call (CallSid)");
+  auto* agent_opt = replay->add_option("--agent", replay_args.agent_id, "Timeline of one agent");
+  call_opt->excludes(agent_opt);
+  replay->add_option("--until", replay_args.until, "Stop at this ISO 8601 time or sequence number");
+  replay->add_flag("--verify", replay_args.verify, "Check rebuilt state against the digests in the log");
+  replay->add_flag("--json", replay_args.json, "JSON output");
+
+  callq::replay::export_args export_args;
+  auto* exp = app.add_subcommand("export", "Audit export of the event log");
+  exp->add_option("--data-dir", export_args.data_dir, "Data directory")->required();
+  exp->add_option("--format", export_args.format, "jsonl, csv or queue_log")->required();
+  exp->add_option("--from", export_args.from, "Only events at or after this ISO 8601 time");
+  exp->add_option("--to", export_args.to, "Only events before this ISO 8601 time");
+  exp->add_option("-o,--output", export_args.output, "Write to this file instead of stdout");
+  exp->add_flag("--redact-phone", export_args.redact_phone, "Mask callers' numbers (country code and last 4 digits kept)");
+
+  callq::replay::verify_args verify_args;
+  auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");
+  verify->add_option("--data-dir", verify_args.data_dir, "Data directory")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "callq: " << e.what() << "\n\n";
+    auto* sub = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+    std::cerr << sub->help();
+    return 2;
+  }
+  if (serve->parsed())
+    return callq::app::serve(serve_flags);
+  if (replay->parsed())
+    return callq::replay::run_replay(replay_args, std::cout, std::cerr);
+  if (exp->parsed()) {
+    export_args.progress = isatty(STDERR_FILENO) != 0;
+    return callq::replay::run_export(export_args, std::cout, std::cerr);
+  }
+  if (verify->parsed())
+    return callq::replay::run_verify(verify_args, std::cout, std::cerr);
+  return 2;
+}

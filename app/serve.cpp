@@ -1,0 +1,83 @@
+#include "app/serve.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+extern char** environ;
+
+namespace callq::app {
+
+namespace {
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos)
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
+
+int serve(const flag_values& flags) {
+  server_config cfg;
+  if (auto st = load_config(environment(), flags, &cfg); !st) {
+    std::cerr << "callq: " << st.message() << "\n";
+    return 2;
+  }
+  // Every thread started from here on inherits the blocked signals; the
+  // main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (!cfg.admin_token_from_env) {
+    std::string path;
+    if (auto st = ensure_admin_token(cfg.runtime.data_dir, &cfg.http.admin_token, &path); !st) {
+      std::cerr << "callq: " << st.message() << "\n";
+      return 1;
+    }
+    std::cerr << "callq: admin token stored in " << path << " (mode 0600)\n";
+  }
+  if (cfg.runtime.gateway.account_sid.empty())
+    std::cerr << "callq: warning: TWILIO_ACCOUNT_SID is not set; REST calls to Twilio will fail\n";
+
+  std::unique_ptr<runtime> rt;
+  startup_report rep;
+  if (auto st = runtime::start(cfg.runtime, &rt, &rep); !st) {
+    std::cerr << "callq: " << st.message() << "\n";
+    return 1;
+  }
+  std::cerr << "callq: rebuilt state from " << rep.events_replayed << " events in "
+            << rep.replay_seconds << " s\n";
+
+  http::server srv(*rt, cfg.http);
+  int port = 0;
+  if (auto st = srv.bind(&port); !st) {
+    std::cerr << "callq: " << st.message() << "\n";
+    rt->stop();
+    return 1;
+  }
+  std::thread http_thread([&] { srv.run(); });
+  std::cout << "callq listening on http://" << cfg.http.bind << ":" << port << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "callq: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": draining requests and flushing the log\n";
+  srv.stop();
+  http_thread.join();
+  rt->stop();
+  std::cerr << "callq: stopped\n";
+  return 0;
+}
+
+}  // namespace callq::app

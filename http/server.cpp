@@ -1,0 +1,499 @@
+#include "http/server.hpp"
+
+#include <regex>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "events/codec.hpp"
+#include "http/form.hpp"
+#include "http/metrics.hpp"
+#include "http/signature.hpp"
+#include "replay/export.hpp"
+#include "replay/timeline.hpp"
+
+namespace callq::http {
+
+using nlohmann::json;
+
+namespace {
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error_json(httplib::Response& res, int status, const std::string& why) {
+  send_json(res, status, {{"error", why}});
+}
+
+void send_error_text(httplib::Response& res, int status, const std::string& why) {
+  res.status = status;
+  res.set_content(why + "\n", "text/plain");
+}
+
+std::string bearer(const httplib::Request& req) {
+  auto h = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (h.size() <= prefix.size() || h.compare(0, prefix.size(), prefix) != 0)
+    return {};
+  return h.substr(prefix.size());
+}
+
+bool valid_id(const std::string& s) {
+  static const std::regex re("^[A-Za-z0-9._@-]{1,64}$");
+  return std::regex_match(s, re);
+}
+
+bool valid_queue(const std::string& s) {
+  static const std::regex re("^[A-Za-z0-9._-]{1,64}$");
+  return std::regex_match(s, re);
+}
+
+bool valid_e164(const std::string& s) {
+  static const std::regex re("^\\+[1-9][0-9]{1,14}$");
+  return std::regex_match(s, re);
+}
+
+bool parse_int(const std::string& s, int64_t* out) {
+  if (s.empty() || s.size() > 18)
+    return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size())
+    return false;
+  for (size_t j = i; j < s.size(); ++j)
+    if (!std::isdigit(static_cast<unsigned char>(s[j])))
+      return false;
+  *out = std::stoll(s);
+  return true;
+}
+
+/// A Twilio webhook after the checks every one of them needs.
+struct webhook {
+  form_fields fields;
+  std::string call_sid;
+  std::string idempotency_key;
+};
+
+std::vector<std::string> string_list(const json& j, const char* key, bool* ok) {
+  std::vector<std::string> out;
+  auto i = j.find(key);
+  if (i == j.end())
+    return out;
+  if (!i->is_array()) {
+    *ok = false;
+    return out;
+  }
+  for (auto& v : *i) {
+    if (!v.is_string()) {
+      *ok = false;
+      return out;
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+server::server(runtime& rt, server_settings settings)
+    : rt_(rt), s_(std::move(settings)), http_(std::make_unique<httplib::Server>()) {
+  int threads = s_.threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http_->set_payload_max_length(s_.max_body_bytes);
+  http_->set_read_timeout(s_.io_timeout_seconds, 0);
+  http_->set_write_timeout(s_.io_timeout_seconds, 0);
+  http_->set_keep_alive_timeout(5);
+  http_->set_keep_alive_max_count(1000);
+  http_->set_tcp_nodelay(true);
+  routes();
+}
+
+server::~server() = default;
+
+status server::bind(int* port) {
+  if (s_.port == 0) {
+    int p = http_->bind_to_any_port(s_.bind.c_str());
+    if (p <= 0)
+      return status::io_error("cannot bind to " + s_.bind);
+    *port = p;
+    return status::ok();
+  }
+  if (!http_->bind_to_port(s_.bind.c_str(), s_.port))
+    return status::io_error("cannot bind to " + s_.bind + ":" + std::to_string(s_.port));
+  *port = s_.port;
+  return status::ok();
+}
+
+void server::run() { http_->listen_after_bind(); }
+
+void server::stop() { http_->stop(); }
+
+void server::routes() {
+  auto& h = *http_;
+
+  // ------------------------------------------------ Twilio webhooks --
+  // Parses the form body, checks the signature, requires CallSid. Returns
+  // false (with the response set) when the request must be refused.
+  auto check_webhook = [this](const httplib::Request& req, httplib::Response& res, webhook* w) {
+    auto ct = req.get_header_value("Content-Type");
+    if (!req.body.empty() && ct.rfind("application/x-www-form-urlencoded", 0) != 0) {
+      send_error_text(res, 400, "body must be application/x-www-form-urlencoded");
+      return false;
+    }
+    if (auto st = parse_form(req.body, &w->fields); !st) {
+      send_error_text(res, 400, st.message());
+      return false;
+    }
+    if (!s_.twilio_auth_token.empty()) {
+      std::string expected =
+          twilio_signature(s_.twilio_auth_token, s_.public_base_url + req.target, w->fields);
+      std::string given = req.get_header_value("X-Twilio-Signature");
+      if (given.empty() || !constant_time_equal(expected, given)) {
+        send_error_text(res, 403, given.empty() ? "missing X-Twilio-Signature"
+                                                : "invalid X-Twilio-Signature");
+        return false;
+      }
+    }
+    w->call_sid = field(w->fields, "CallSid");
+    if (w->call_sid.empty()) {
+      send_error_text(res, 400, "missing CallSid");
+      return false;
+    }
+    auto token = req.get_header_value("I-Twilio-Idempotency-Token");
+    if (!token.empty())
+      w->idempotency_key = req.path + "|" + token;
+    return true;
+  };
+
+  auto answer = [this](httplib::Response& res, const reply& r) {
+    if (r.status >= 400) {
+      send_error_text(res, r.status, r.error);
+      return;
+    }
+    res.status = 200;
+    res.set_content(render_twiml(r.voice, s_.twiml), "text/xml");
+  };
+
+  // Registers a webhook: `build` turns the checked request into a command,
+  // or returns a reason to refuse it with 400.
+  using builder = std::function<std::string(const httplib::Request&, const webhook&, cmd::command*)>;
+  auto hook = [&, this](const char* name, builder build) {
+    std::string path = std::string("/api/webhooks/twilio/") + name;
+    h.Post(path, [this, check_webhook, answer, build](const httplib::Request& req, httplib::Response& res) {
+      webhook w;
+      if (!check_webhook(req, res, &w))
+        return;
+      cmd::command c;
+      if (auto why = build(req, w, &c); !why.empty()) {
+        send_error_text(res, 400, why);
+        return;
+      }
+      answer(res, rt_.ask(std::move(c), w.idempotency_key));
+    });
+  };
+  auto query = [](const httplib::Request& req, const char* key) {
+    return req.has_param(key) ? req.get_param_value(key) : std::string();
+  };
+
+  hook("voice", [this, query](const httplib::Request& req, const webhook& w, cmd::command* c) {
+    cmd::incoming_call x;
+    x.call_sid = w.call_sid;
+    x.from = field(w.fields, "From");
+    x.to = field(w.fields, "To");
+    x.queue = req.has_param("queue") ? query(req, "queue") : s_.default_queue;
+    if (!valid_queue(x.queue))
+      return std::string("queue must be 1-64 letters, digits, '.', '_' or '-'");
+    if (req.has_param("priority")) {
+      int64_t p = 0;
+      if (!parse_int(query(req, "priority"), &p) || p < -1000 || p > 1000)
+        return std::string("priority must be an integer from -1000 to 1000");
+      x.priority = p;
+    }
+    *c = x;
+    return std::string();
+  });
+  hook("queue-hold-music", [](const httplib::Request&, const webhook& w, cmd::command* c) {
+    *c = cmd::hold_poll{w.call_sid};
+    return std::string();
+  });
+  hook("callback-response", [](const httplib::Request&, const webhook& w, cmd::command* c) {
+    *c = cmd::callback_response{w.call_sid, field(w.fields, "Digits")};
+    return std::string();
+  });
+  hook("queue-handler", [](const httplib::Request&, const webhook& w, cmd::command* c) {
+    auto result = field(w.fields, "QueueResult");
+    if (result.empty())
+      return std::string("missing QueueResult");
+    *c = cmd::queue_left{w.call_sid, result};
+    return std::string();
+  });
+  auto offer_of = [query](const httplib::Request& req, std::string* offer) {
+    *offer = query(req, "offer");
+    return offer->empty() ? std::string("missing offer") : std::string();
+  };
+  hook("connect-agent", [offer_of](const httplib::Request& req, const webhook&, cmd::command* c) {
+    std::string offer;
+    if (auto why = offer_of(req, &offer); !why.empty())
+      return why;
+    *c = cmd::connect_agent{offer};
+    return std::string();
+  });
+  hook("agent-leg-status", [offer_of](const httplib::Request& req, const webhook& w, cmd::command* c) {
+    std::string offer;
+    if (auto why = offer_of(req, &offer); !why.empty())
+      return why;
+    *c = cmd::agent_leg_status{offer, field(w.fields, "CallStatus")};
+    return std::string();
+  });
+  hook("dial-result", [offer_of](const httplib::Request& req, const webhook& w, cmd::command* c) {
+    std::string offer;
+    if (auto why = offer_of(req, &offer); !why.empty())
+      return why;
+    int64_t duration = 0;
+    auto d = field(w.fields, "DialCallDuration");
+    if (!d.empty() && !parse_int(d, &duration))
+      return std::string("DialCallDuration must be a whole number");
+    auto status = field(w.fields, "DialCallStatus");
+    if (status.empty())
+      return std::string("missing DialCallStatus");
+    *c = cmd::dial_result{offer, status, field(w.fields, "CallStatus"), duration};
+    return std::string();
+  });
+  hook("call-status", [](const httplib::Request&, const webhook& w, cmd::command* c) {
+    *c = cmd::call_status{w.call_sid, field(w.fields, "CallStatus")};
+    return std::string();
+  });
+  hook("callback-connect", [query](const httplib::Request& req, const webhook&, cmd::command* c) {
+    auto id = query(req, "callback");
+    if (id.empty())
+      return std::string("missing callback");
+    *c = cmd::callback_connect{id};
+    return std::string();
+  });
+  hook("callback-result", [query](const httplib::Request& req, const webhook& w, cmd::command* c) {
+    auto id = query(req, "callback");
+    if (id.empty())
+      return std::string("missing callback");
+    int64_t duration = 0;
+    auto d = field(w.fields, "DialCallDuration");
+    if (!d.empty() && !parse_int(d, &duration))
+      return std::string("DialCallDuration must be a whole number");
+    *c = cmd::callback_result{id, field(w.fields, "DialCallStatus"), duration};
+    return std::string();
+  });
+
+  // ----------------------------------------------------------- agents --
+  h.Post("/api/agent-heartbeat", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty())
+      return send_error_json(res, 401, "missing bearer token");
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return send_error_json(res, 400, "body must be a JSON object");
+    auto id = body.find("agentId");
+    auto st = body.find("status");
+    auto dev = body.find("deviceRegistered");
+    if (id == body.end() || !id->is_string() || id->get<std::string>().empty())
+      return send_error_json(res, 400, "agentId must be a non-empty string");
+    if (st == body.end() || !st->is_string())
+      return send_error_json(res, 400, "status must be one of available, busy, break, offline");
+    std::string status = st->get<std::string>();
+    if (status != "available" && status != "busy" && status != "break" && status != "offline")
+      return send_error_json(res, 400, "unknown status '" + status +
+                                           "' (available, busy, break or offline)");
+    if (dev != body.end() && !dev->is_boolean())
+      return send_error_json(res, 400, "deviceRegistered must be true or false");
+    bool device = dev != body.end() && dev->get<bool>();
+    auto r = rt_.ask(cmd::heartbeat{id->get<std::string>(), sha256_hex(token), status, device});
+    if (r.status >= 400)
+      return send_error_json(res, r.status, r.error);
+    send_json(res, r.status, r.body);
+  });
+
+  // ------------------------------------------------------------ admin --
+  auto admin = [this](const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty() || !constant_time_equal(sha256_hex(token), sha256_hex(s_.admin_token))) {
+      send_error_json(res, 401, token.empty() ? "missing bearer token" : "invalid admin token");
+      return false;
+    }
+    return true;
+  };
+  auto relay = [](httplib::Response& res, const reply& r) {
+    if (r.status >= 400)
+      send_error_json(res, r.status, r.error);
+    else
+      send_json(res, r.status, r.body);
+  };
+
+  h.Put(R"(/api/agents/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string id = req.matches[1];
+    if (!valid_id(id))
+      return send_error_json(res, 400, "agent id must be 1-64 letters, digits, '.', '_', '@' or '-'");
+    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return send_error_json(res, 400, "body must be a JSON object");
+    bool ok = true;
+    cmd::put_agent x;
+    x.agent_id = id;
+    for (auto [key, target] : {std::pair{"name", &x.display_name}, std::pair{"clientIdentity", &x.client_identity}}) {
+      auto i = body.find(key);
+      if (i != body.end() && !i->is_string())
+        return send_error_json(res, 400, std::string(key) + " must be a string");
+      *target = i != body.end() ? i->get<std::string>() : id;
+    }
+    if (x.client_identity.empty() || x.client_identity.size() > 256)
+      return send_error_json(res, 400, "clientIdentity must be 1-256 characters");
+    x.queues = string_list(body, "queues", &ok);
+    x.skills = string_list(body, "skills", &ok);
+    if (!ok)
+      return send_error_json(res, 400, "queues and skills must be arrays of strings");
+    if (x.queues.empty())
+      x.queues.push_back(s_.default_queue);
+    for (auto& q : x.queues)
+      if (!valid_queue(q))
+        return send_error_json(res, 400, "invalid queue name '" + q + "'");
+    std::string token = random_token();
+    x.token_hash = sha256_hex(token);
+    auto r = rt_.ask(std::move(x));
+    if (r.status == 201)
+      return send_json(res, 201, {{"agentId", id}, {"token", token}});
+    relay(res, r);
+  });
+  h.Delete(R"(/api/agents/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    relay(res, rt_.ask(cmd::delete_agent{req.matches[1]}));
+  });
+  h.Put(R"(/api/callers/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string number = req.matches[1];
+    if (!valid_e164(number))
+      return send_error_json(res, 400, "caller must be an E.164 number such as +15551234567");
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return send_error_json(res, 400, "body must be a JSON object");
+    auto name = body.find("name");
+    auto prio = body.find("priority");
+    if (name != body.end() && !name->is_string())
+      return send_error_json(res, 400, "name must be a string");
+    if (prio != body.end() && !prio->is_number_integer())
+      return send_error_json(res, 400, "priority must be an integer");
+    relay(res, rt_.ask(cmd::put_caller{number, name != body.end() ? name->get<std::string>() : "",
+                                        prio != body.end() ? prio->get<int64_t>() : 0}));
+  });
+  h.Get("/api/queue/status", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
+    if (admin(req, res))
+      relay(res, rt_.ask(cmd::queue_status{}));
+  });
+  h.Get(R"(/api/calls/([^/]+)/timeline)", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string sid = req.matches[1];
+    std::vector<events::envelope> evs;
+    if (auto st = replay::read_timeline(rt_.log(), "call/" + sid, 0, &evs); !st)
+      return send_error_json(res, 500, st.message());
+    if (evs.empty())
+      return send_error_json(res, 404, "no events for call " + sid);
+    json list = json::array();
+    for (auto& e : evs)
+      list.push_back(events::envelope_to_json(e));
+    send_json(res, 200, {{"callSid", sid}, {"events", list}});
+  });
+  h.Get("/api/audit/export", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    replay::export_options o;
+    std::string fmt = req.has_param("format") ? req.get_param_value("format") : "jsonl";
+    if (auto st = replay::parse_export_format(fmt, &o.format); !st)
+      return send_error_json(res, 400, st.message());
+    for (auto [key, target] : {std::pair{"from", &o.from_ms}, std::pair{"to", &o.to_ms}}) {
+      if (!req.has_param(key))
+        continue;
+      if (auto st = events::parse_iso8601(req.get_param_value(key), target); !st)
+        return send_error_json(res, 400, std::string(key) + ": " + st.message());
+    }
+    o.redact_phone = req.has_param("redact-phone") && req.get_param_value("redact-phone") != "false";
+    const char* type = o.format == replay::export_format::csv ? "text/csv"
+                       : o.format == replay::export_format::jsonl ? "application/x-ndjson"
+                                                                   : "text/plain";
+    const storage::event_log* log = &rt_.log();
+    res.set_chunked_content_provider(type, [log, o](size_t, httplib::DataSink& sink) {
+      replay::export_report rep;
+      std::string buffer;
+      replay::export_log(*log, o, [&](const std::string& chunk) {
+        buffer += chunk;
+        if (buffer.size() >= 64 * 1024) {
+          if (!sink.write(buffer.data(), buffer.size()))
+            return false;
+          buffer.clear();
+        }
+        return true;
+      }, &rep);
+      if (!buffer.empty())
+        sink.write(buffer.data(), buffer.size());
+      sink.done();
+      return true;
+    });
+  });
+  auto cron = [&, this](const char* path, cmd::command c) {
+    h.Post(path, [this, admin, relay, c](const httplib::Request& req, httplib::Response& res) {
+      if (admin(req, res))
+        relay(res, rt_.ask(c));
+    });
+  };
+  cron("/api/cron/queue-processor", cmd::sweep{});
+  cron("/api/cron/heartbeat-cleanup", cmd::heartbeat_cleanup{});
+  cron("/api/cron/queue-cleanup", cmd::queue_cleanup{});
+
+  if (s_.virtual_clock) {
+    // Test aid (CALLQ_VIRTUAL_CLOCK=true only): moves virtual time on.
+    h.Post("/api/test/clock", [this, admin](const httplib::Request& req, httplib::Response& res) {
+      if (!admin(req, res))
+        return;
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.contains("advanceMs") || !body["advanceMs"].is_number_integer())
+        return send_error_json(res, 400, "body must be {\"advanceMs\": N}");
+      rt_.advance_clock(body["advanceMs"].get<int64_t>());
+      send_json(res, 200, {{"advancedMs", body["advanceMs"]}});
+    });
+  }
+
+  // -------------------------------------------------------- open ones --
+  h.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}});
+  });
+  h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    auto r = rt_.ask(cmd::queue_status{});
+    res.status = 200;
+    res.set_content(render_metrics(r.body, rt_.journal_figures(), rt_.gateway_figures()),
+                    "text/plain; version=0.0.4");
+  });
+
+  h.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      if (res.status == 404)
+        send_error_json(res, 404, "no such endpoint");
+      else if (res.status == 413)
+        send_error_json(res, 413, "request body too large");
+      else if (res.status >= 400)
+        send_error_json(res, res.status, "request failed with HTTP " + std::to_string(res.status));
+    }
+  });
+  h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    send_error_json(res, 500, what);
+  });
+}
+
+}  // namespace callq::http

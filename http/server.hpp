@@ -1,0 +1,55 @@
+// The HTTP front end: cpp-httplib routes that parse and check requests,
+// turn them into commands for the runtime, and render the answers as TwiML
+// or JSON. No business rules live here.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/runtime.hpp"
+#include "events/status.hpp"
+#include "http/twiml.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace callq::http {
+
+/// Everything the front end needs to know.
+struct server_settings {
+  std::string bind = "127.0.0.1";
+  int port = 8080;  ///< 0: any free port
+  std::string public_base_url = "http://localhost:8080";
+  std::string twilio_auth_token;  ///< empty: webhooks are not signature-checked
+  std::string admin_token;
+  std::string default_queue = "support";
+  twiml_settings twiml;
+  bool virtual_clock = false;  ///< enables POST /api/test/clock
+  int threads = 64;
+  size_t max_body_bytes = 1 << 20;
+  int io_timeout_seconds = 10;
+};
+
+class server {
+ public:
+  server(runtime& rt, server_settings settings);
+  ~server();
+
+  /// Binds the listening socket; `*port` is the port bound.
+  status bind(int* port);
+
+  /// Serves until stop(); in-flight requests finish first.
+  void run();
+
+  /// Stops accepting; run() returns once in-flight requests are done.
+  void stop();
+
+ private:
+  void routes();
+  runtime& rt_;
+  server_settings s_;
+  std::unique_ptr<httplib::Server> http_;
+};
+
+}  // namespace callq::http

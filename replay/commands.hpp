@@ -1,0 +1,40 @@
+// The offline commands: `callq replay`, `callq export` and `callq verify`.
+// Each opens the log read-only (a server may be writing to it), writes its
+// result to `out`, messages to `err`, and returns the process exit code:
+// 0 success, 1 a check failed, 2 bad input (missing data dir, bad format,
+// bad time).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "actors/policy.hpp"
+
+namespace callq::replay {
+
+struct replay_args {
+  std::string data_dir;
+  std::string call_sid;   ///< timeline of one call
+  std::string agent_id;   ///< timeline of one agent
+  std::string until;      ///< ISO time or sequence number
+  bool verify = false;
+  bool json = false;
+  policy rules;           ///< the rules the state was built with
+};
+int run_replay(const replay_args& a, std::ostream& out, std::ostream& err);
+
+struct export_args {
+  std::string data_dir, format, from, to, output;  ///< output empty: stdout
+  bool redact_phone = false;
+  bool progress = false;  ///< print progress to err
+};
+int run_export(const export_args& a, std::ostream& out, std::ostream& err);
+
+struct verify_args {
+  std::string data_dir;
+};
+int run_verify(const verify_args& a, std::ostream& out, std::ostream& err);
+
+}  // namespace callq::replay
