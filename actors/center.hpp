@@ -126,6 +126,7 @@ class center {
   void settle_call(call& c);
   void settle_agent(agent& a);
   int64_t dispatch(bool full);
+  bool resting(const call& c) const;
   bool offer_next(queue_index& q);
   void fire_timers();
   void schedule(int64_t at_ms, char kind, const std::string& id);

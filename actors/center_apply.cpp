@@ -211,8 +211,11 @@ struct center::applier {
     if (c && c->phase == call_phase::offered && c->offer_id == e.offer_id) {
       c->phase = call_phase::queued;
       c->failed_in_row += 1;
+      c->last_failed_ms = ts;
       c->tried.push_back(e.agent_id);
       s.index_call(*c);
+      if (c->failed_in_row >= s.rules_.max_offer_attempts)
+        s.schedule(ts + s.rules_.announce_interval_ms, 'r', c->sid);
       if (!s.rules_.feature_multi_agent_fallback)
         s.dirty_queues_.erase(c->queue);  // wait for the backstop sweep
       touch(*c);
@@ -282,10 +285,8 @@ struct center::applier {
     s.index_call(*c);
   }
   void operator()(const callback_offered& e) {
-    if (call* c = find(e.call_sid)) {
+    if (call* c = find(e.call_sid))
       c->callback_offered = true;
-      c->tried.clear();
-    }
   }
   void operator()(const callback_requested& e) {
     call* c = find(e.call_sid);

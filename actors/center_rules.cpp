@@ -39,6 +39,10 @@ void center::fire_timers() {
       case 's':  // callback SLA: the rules decide
         dirty_calls_.insert(c.sid);
         break;
+      case 'r':  // the pause after MAX_OFFER_ATTEMPTS failures is over
+        if (c.dispatchable)
+          mark_dirty_queue(c.queue);
+        break;
       case 'o':
         if (c.phase == call_phase::offered &&
             now_ms_ - c.offered_ms >= rules_.offer_timeout_ms + rules_.offer_grace_ms)
@@ -100,33 +104,45 @@ void center::settle_agent(agent& a) {
 
 // ----------------------------------------------------------- dispatch --
 
+bool center::resting(const call& c) const {
+  return rules_.max_offer_attempts > 0 && c.failed_in_row >= rules_.max_offer_attempts &&
+         now_ms_ - c.last_failed_ms < rules_.announce_interval_ms;
+}
+
 bool center::offer_next(queue_index& q) {
   // The best waiting entry gets the best ready agent, preferring agents
   // who have not already failed it ("the next agent"); when every ready
   // agent has failed it, the best of them is tried again rather than
-  // leaving the caller waiting beside an idle agent. Only a bounded part
-  // of the ready set is looked at, so a match costs O(log n).
-  auto it = q.dispatchable.begin();
-  if (it == q.dispatchable.end() || q.ready.empty())
-    return false;
-  call& c = *it->c;
-  agent* chosen = q.ready.begin()->a;
-  size_t looked = 0;
-  for (auto& ak : q.ready) {
-    if (looked++ > c.tried.size())
-      break;
-    if (std::find(c.tried.begin(), c.tried.end(), ak.a->id) == c.tried.end()) {
-      chosen = ak.a;
-      break;
+  // leaving the caller waiting beside an idle agent -- except right after
+  // MAX_OFFER_ATTEMPTS failures, when the caller first gets one announce
+  // interval to hear the callback offer. Only a bounded part of the sets
+  // is looked at, so a match costs O(log n).
+  int entries = 0;
+  for (auto it = q.dispatchable.begin(); it != q.dispatchable.end() && entries < 16; ++it, ++entries) {
+    call& c = *it->c;
+    agent* chosen = nullptr;
+    size_t looked = 0;
+    for (auto& ak : q.ready) {
+      if (looked++ > c.tried.size())
+        break;
+      if (std::find(c.tried.begin(), c.tried.end(), ak.a->id) == c.tried.end()) {
+        chosen = ak.a;
+        break;
+      }
     }
+    if (chosen == nullptr && !resting(c))
+      chosen = q.ready.begin()->a;
+    if (chosen == nullptr)
+      continue;
+    if (c.phase == call_phase::callback_waiting) {
+      emit(callback_started{c.sid, c.callback_id, chosen->id, c.callback_attempts + 1});
+    } else {
+      std::string offer_id = "OF" + std::to_string(offer_counter_ + 1);
+      emit(call_offered{c.sid, chosen->id, offer_id, c.queue, c.attempts + 1, false});
+    }
+    return true;
   }
-  if (c.phase == call_phase::callback_waiting) {
-    emit(callback_started{c.sid, c.callback_id, chosen->id, c.callback_attempts + 1});
-  } else {
-    std::string offer_id = "OF" + std::to_string(offer_counter_ + 1);
-    emit(call_offered{c.sid, chosen->id, offer_id, c.queue, c.attempts + 1, false});
-  }
-  return true;
+  return false;
 }
 
 int64_t center::dispatch(bool full) {
@@ -152,9 +168,10 @@ int64_t center::dispatch(bool full) {
     }
     if (best == nullptr)
       break;
-    if (!offer_next(*best))
-      break;
-    ++matched;
+    if (offer_next(*best))
+      ++matched;
+    else
+      candidates.erase(std::find(candidates.begin(), candidates.end(), best));
   }
   dirty_queues_.clear();  // offers made above marked nothing new to do
   return matched;

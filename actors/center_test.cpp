@@ -150,6 +150,14 @@ TEST_CASE("two failures escalate, three offer a callback, three misses auto-paus
   CHECK(h.find_last<callback_offered>()->reason == "max-attempts");
   auto hold = h.run(cmd::hold_poll{"CA1"});
   CHECK(hold.voice.offer_callback);
+  // Every agent has failed it: the caller first gets time to take the offer.
+  CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
+  CHECK(h.state().check_invariants().empty());
+  h.heartbeat("a2");
+  h.heartbeat("a3");
+  h.heartbeat("a4");
+  h.advance(30'000);
+  CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
 
   center_harness g;
   g.add_ready_agent("sleepy");
@@ -167,6 +175,7 @@ TEST_CASE("two failures escalate, three offer a callback, three misses auto-paus
   g.heartbeat("sleepy", "break");
   g.heartbeat("sleepy", "available");
   CHECK_FALSE(g.state().find_agent("sleepy")->paused);
+  g.advance(30'000);  // the caller had time to hear the callback offer
   CHECK(g.count_last<call_offered>() == 1);
 }
 

@@ -139,7 +139,7 @@ std::string center::digest_text() const {
       << c->caller_name << '|' << c->priority << '|' << phase_name(c->phase) << '|'
       << c->order << '|' << c->arrived_ms << '|' << c->enqueued_ms << '|'
       << c->orig_position << '|' << c->escalated << '|' << c->attempts << '|'
-      << c->failed_in_row << '|';
+      << c->failed_in_row << '|' << c->last_failed_ms << '|';
     list(c->tried);
     o << c->offer_id << '|' << c->agent_id << '|' << c->offered_ms << '|' << c->connected_ms
       << '|' << c->callback_offered << '|' << c->last_announce_ms << '|' << c->callback_id
@@ -206,9 +206,13 @@ std::string center::check_invariants() const {
     if (n != q.dispatchable.size())
       problems << "queue " << name << " dispatchable size " << q.dispatchable.size()
                << " != " << n << "\n";
-    if (rules_.feature_multi_agent_fallback && !q.dispatchable.empty() && !q.ready.empty())
-      problems << "call " << q.dispatchable.begin()->c->sid << " waits while agent "
-               << q.ready.begin()->a->id << " is ready\n";
+    if (rules_.feature_multi_agent_fallback && !q.ready.empty())
+      for (auto& k : q.dispatchable)
+        if (!resting(*k.c)) {
+          problems << "call " << k.c->sid << " waits while agent " << q.ready.begin()->a->id
+                   << " is ready\n";
+          break;
+        }
     for (auto i = q.line.begin(); i != q.line.end(); ++i) {
       auto next = std::next(i);
       if (next != q.line.end() && !(*i < *next))

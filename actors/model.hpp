@@ -96,6 +96,7 @@ struct call {
   bool dispatchable = false;     ///< member of queue_index::dispatchable
   int64_t attempts = 0;          ///< offers made
   int64_t failed_in_row = 0;     ///< failed offers since the last connect
+  int64_t last_failed_ms = 0;    ///< when the last offer failed
   std::vector<std::string> tried;  ///< agents whose offer failed this round
   std::string offer_id, agent_id;  ///< current or last offer
   int64_t offered_ms = 0, connected_ms = 0, ended_ms = 0;
