@@ -301,6 +301,7 @@ struct center::applier {
     ++s.callback_counter_;
     ++s.metrics_.callbacks_by_outcome["requested"];
     s.index_call(*c);
+    s.mark_dirty_queue(c->queue);  // now offered agent first, to anyone
     s.schedule(ts + s.rules_.callback_sla_ms, 's', c->sid);
     touch(*c);
   }

@@ -105,7 +105,8 @@ void center::settle_agent(agent& a) {
 // ----------------------------------------------------------- dispatch --
 
 bool center::resting(const call& c) const {
-  return rules_.max_offer_attempts > 0 && c.failed_in_row >= rules_.max_offer_attempts &&
+  return c.phase == call_phase::queued && rules_.max_offer_attempts > 0 &&
+         c.failed_in_row >= rules_.max_offer_attempts &&
          now_ms_ - c.last_failed_ms < rules_.announce_interval_ms;
 }
 

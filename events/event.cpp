@@ -62,6 +62,9 @@ std::string_view queue_of(const payload& p) {
 }
 
 std::string stream_of(const payload& p) {
+  // Agent events go to the agent's stream even when they name a call.
+  if (type_name(p).rfind("agent.", 0) == 0)
+    return "agent/" + std::string(agent_id_of(p));
   if (auto sid = call_sid_of(p); !sid.empty())
     return "call/" + std::string(sid);
   if (auto id = agent_id_of(p); !id.empty())

@@ -1,0 +1,75 @@
+// The real `callq serve` binary as a child process on a loopback port,
+// plus a client that talks to it the way Twilio, softphones and operators
+// do (signed form webhooks, bearer-token JSON).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+namespace httplib {
+class Client;
+}
+
+namespace callq::testing {
+
+/// Settings every end-to-end test shares.
+constexpr const char* admin_token = "e2e-admin-token";
+constexpr const char* twilio_token = "e2e-twilio-token";
+constexpr const char* public_base = "https://callq.example.test";
+
+class callq_process {
+ public:
+  /// Starts `callq serve --port 0` on `data_dir` with the test settings,
+  /// `api_base` as TWILIO_API_BASE and `extra` environment variables, and
+  /// waits for its "listening" line.
+  callq_process(const std::string& data_dir, const std::string& api_base,
+                std::map<std::string, std::string> extra = {});
+  ~callq_process();
+
+  /// True when the server printed its listening line.
+  bool ready() const { return port_ > 0; }
+  int port() const { return port_; }
+
+  /// SIGTERM, then waits; returns the exit status (or -1).
+  int terminate();
+  /// SIGKILL, then waits.
+  void kill_hard();
+
+  /// A Twilio webhook, signed with the test auth token. `query` includes
+  /// the leading '?', if any.
+  struct result {
+    int status = 0;
+    std::string body;
+  };
+  result webhook(const std::string& name, const std::string& query,
+                 const std::map<std::string, std::string>& form,
+                 const std::string& idempotency_token = "", bool sign = true,
+                 const std::string& forced_signature = "");
+  /// JSON with a bearer token.
+  result json_request(const std::string& method, const std::string& path,
+                      const std::string& token, const nlohmann::json& body = nullptr);
+  /// Admin GET as JSON (fails the test on a non-200 answer).
+  nlohmann::json admin_get(const std::string& path);
+  /// Number of events in the log, from the JSON-lines export.
+  size_t event_count();
+  /// Moves the server's virtual clock on.
+  void advance(int64_t ms);
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+/// Creates an agent, returns its token.
+std::string create_agent(callq_process& p, const std::string& id,
+                         const std::vector<std::string>& queues = {"support"});
+/// An agent heartbeat; returns the answer's JSON.
+nlohmann::json heartbeat(callq_process& p, const std::string& id, const std::string& token,
+                         const std::string& status = "available", bool device = true);
+
+}  // namespace callq::testing

@@ -1,0 +1,304 @@
+// End-to-end: the real `callq serve` binary on a loopback port, a fake
+// Twilio REST API, and whole scenarios walked through HTTP.
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "tests/callq_process.hpp"
+#include "tests/fake_twilio.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq::testing;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::map<std::string, std::string> call(const std::string& sid, const std::string& from = "+15551230001",
+                                        std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> f = {{"CallSid", sid}, {"AccountSid", "ACtest"},
+                                          {"From", from}, {"To", "+15559990000"},
+                                          {"CallStatus", "in-progress"}, {"Direction", "inbound"}};
+  for (auto& [k, v] : extra)
+    f[k] = v;
+  return f;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string offer_in(const rest_request& r) {
+  auto url = r.form.count("Url") ? r.form.at("Url") : "";
+  auto at = url.find("offer=");
+  return at == std::string::npos ? "" : url.substr(at + 6);
+}
+
+json waiting(callq_process& p) {
+  return p.admin_get("/api/queue/status")["queues"][0]["waiting"];
+}
+
+json agent_view(callq_process& p, const std::string& id) {
+  json status = p.admin_get("/api/queue/status");
+  for (auto& a : status["agents"])
+    if (a["agentId"] == id)
+      return a;
+  return nullptr;
+}
+
+/// The identity a connect-agent answer dials.
+std::string dialled(callq_process& p, const std::string& sid, const std::string& offer) {
+  auto r = p.webhook("connect-agent", "?offer=" + offer, call(sid));
+  REQUIRE(r.status == 200);
+  auto from = r.body.find("\">", r.body.find("<Client"));
+  auto to = r.body.find("</Client>");
+  REQUIRE(from != std::string::npos);
+  return r.body.substr(from + 2, to - from - 2);
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed; wrap-up; the next call") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  CHECK(p.json_request("GET", "/healthz", "").status == 200);
+  p.json_request("PUT", "/api/callers/+15551230001", admin_token, {{"name", "Ada"}, {"priority", 0}});
+  auto token = create_agent(p, "alice");
+  CHECK(heartbeat(p, "alice", token)["state"] == "available");
+
+  auto r = p.webhook("voice", "", call("CA1"));
+  REQUIRE(r.status == 200);
+  CHECK(has(r.body, "Hello Ada"));
+  CHECK(has(r.body, "<Enqueue action=\"https://callq.example.test/api/webhooks/twilio/queue-handler\""));
+  CHECK(has(r.body, "waitUrl=\"https://callq.example.test/api/webhooks/twilio/queue-hold-music\""));
+
+  auto redirect = tw.wait_request(0);
+  CHECK(redirect.path == "/2010-04-01/Accounts/ACtest/Calls/CA1.json");
+  CHECK(redirect.authorization == "Basic QUN0ZXN0OmUyZS10d2lsaW8tdG9rZW4=");  // ACtest:e2e-twilio-token
+  CHECK(redirect.form["Method"] == "POST");
+  CHECK(has(redirect.form["Url"], "https://callq.example.test/api/webhooks/twilio/connect-agent?offer="));
+  std::string offer = offer_in(redirect);
+
+  r = p.webhook("connect-agent", "?offer=" + offer, call("CA1"));
+  CHECK(has(r.body, "<Dial action=\"https://callq.example.test/api/webhooks/twilio/dial-result?offer=" + offer + "\" timeout=\"20\">"));
+  CHECK(has(r.body, "statusCallback=\"https://callq.example.test/api/webhooks/twilio/agent-leg-status?offer=" + offer + "\">client-alice</Client>"));
+  CHECK(agent_view(p, "alice")["state"] == "ringing");
+
+  r = p.webhook("agent-leg-status", "?offer=" + offer, call("CAleg1", "client:alice", {{"CallStatus", "in-progress"}}));
+  CHECK(r.status == 200);
+  CHECK(agent_view(p, "alice")["state"] == "on-call");
+
+  p.webhook("voice", "", call("CA2", "+15551230002"));
+  r = p.webhook("dial-result", "?offer=" + offer,
+                call("CA1", "+15551230001", {{"DialCallStatus", "completed"}, {"DialCallDuration", "42"}}));
+  CHECK(has(r.body, "<Hangup/>"));
+  CHECK(agent_view(p, "alice")["state"] == "wrap-up");
+  CHECK_FALSE(tw.wait_for([](auto& reqs) { return reqs.size() > 1; }, 300ms));
+
+  heartbeat(p, "alice", token);
+  p.advance(15'000);
+  auto next = tw.wait_request(1);
+  CHECK(next.path == "/2010-04-01/Accounts/ACtest/Calls/CA2.json");
+
+  auto timeline = p.admin_get("/api/calls/CA1/timeline")["events"];
+  std::vector<std::string> types;
+  for (auto& e : timeline)
+    types.push_back(e["type"]);
+  CHECK(types == std::vector<std::string>{"call.arrived", "call.enqueued", "call.offered",
+                                          "call.connected", "call.completed"});
+  CHECK(p.terminate() == 0);
+}
+
+TEST_CASE("e2e: no-answer tries the next agent; 2 failures escalate; 3 offer a callback") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  for (auto id : {"a1", "a2", "a3"})
+    heartbeat(p, id, create_agent(p, id));
+
+  p.webhook("voice", "", call("CA1", "+15551230001"));
+  std::set<std::string> agents;
+  const char* outcomes[] = {"no-answer", "busy", "no-answer"};
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto req = tw.wait_request(static_cast<size_t>(attempt));
+    REQUIRE(req.path == "/2010-04-01/Accounts/ACtest/Calls/CA1.json");
+    std::string offer = offer_in(req);
+    agents.insert(dialled(p, "CA1", offer));
+    auto r = p.webhook("dial-result", "?offer=" + offer, call("CA1", "+15551230001", {{"DialCallStatus", outcomes[attempt]}}));
+    CHECK(has(r.body, "<Enqueue"));
+    if (attempt == 1)
+      CHECK(waiting(p)[0]["escalated"] == true);
+  }
+  CHECK(agents.size() == 3);  // every offer went to another agent
+  CHECK_FALSE(tw.wait_for([](auto& reqs) { return reqs.size() > 3; }, 300ms));
+
+  auto hold = p.webhook("queue-hold-music", "", call("CA1", "+15551230001", {{"QueuePosition", "1"}}));
+  CHECK(has(hold.body, "<Gather numDigits=\"1\" action=\"https://callq.example.test/api/webhooks/twilio/callback-response\""));
+  auto r = p.webhook("callback-response", "", call("CA1", "+15551230001", {{"Digits", "1"}}));
+  CHECK(has(r.body, "<Leave/>"));
+  r = p.webhook("queue-handler", "", call("CA1", "+15551230001", {{"QueueResult", "leave"}}));
+  CHECK(has(r.body, "<Hangup/>"));
+
+  auto create = tw.wait_request(3);
+  CHECK(create.path == "/2010-04-01/Accounts/ACtest/Calls.json");
+  CHECK(create.form["To"].rfind("client:client-a", 0) == 0);
+  CHECK(create.form["From"] == "+15550000000");
+  auto url = create.form["Url"];
+  auto at = url.find("callback=");
+  REQUIRE(at != std::string::npos);
+  std::string cb = url.substr(at + 9);
+  r = p.webhook("callback-connect", "?callback=" + cb, call("CAcb1", "client:x"));
+  CHECK(has(r.body, "<Dial callerId=\"+15550000000\" action=\"https://callq.example.test/api/webhooks/twilio/callback-result?callback=" + cb + "\">+15551230001</Dial>"));
+  r = p.webhook("callback-result", "?callback=" + cb, call("CAcb1", "client:x", {{"DialCallStatus", "completed"}, {"DialCallDuration", "60"}}));
+  CHECK(has(r.body, "<Hangup/>"));
+  auto metrics = p.json_request("GET", "/metrics", "");
+  CHECK(has(metrics.body, "callq_callbacks_total{outcome=\"completed\"} 1"));
+  CHECK(has(metrics.body, "callq_calls_escalated_total 1"));
+}
+
+TEST_CASE("e2e: a callback keeps the caller's place in the queue") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
+  REQUIRE(p.ready());
+  p.webhook("voice", "", call("CA1", "+15551230001"));
+  p.webhook("voice", "", call("CA2", "+15551230002"));
+  p.advance(61'000);
+  auto hold = p.webhook("queue-hold-music", "", call("CA1"));
+  CHECK(has(hold.body, "<Gather"));
+  CHECK(has(p.webhook("callback-response", "", call("CA1", "+15551230001", {{"Digits", "1"}})).body, "<Leave/>"));
+  auto w = waiting(p);
+  REQUIRE(w.size() == 2);
+  CHECK(w[0]["callSid"] == "CA1");
+  CHECK(w[0]["callbackRequested"] == true);
+  heartbeat(p, "bob", create_agent(p, "bob"));
+  auto first = tw.wait_request(0);
+  CHECK(first.path == "/2010-04-01/Accounts/ACtest/Calls.json");  // the callback goes first
+  CHECK(first.form["To"] == "client:client-bob");
+}
+
+TEST_CASE("e2e: agents with stale heartbeats or an auto-pause are skipped") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"AGENT_MAX_NO_ANSWER", "1"}});
+  REQUIRE(p.ready());
+  auto alice = create_agent(p, "alice");
+  heartbeat(p, "alice", alice);
+  p.advance(61'000);
+  CHECK(agent_view(p, "alice")["state"] == "stale");
+  p.webhook("voice", "", call("CA1"));
+  CHECK_FALSE(tw.wait_for([](auto& reqs) { return !reqs.empty(); }, 300ms));
+  heartbeat(p, "alice", alice);
+  auto req = tw.wait_request(0);
+  CHECK(req.path == "/2010-04-01/Accounts/ACtest/Calls/CA1.json");
+  CHECK(dialled(p, "CA1", offer_in(req)) == "client-alice");
+
+  // alice misses the call: with AGENT_MAX_NO_ANSWER=1 she is auto-paused.
+  p.webhook("dial-result", "?offer=" + offer_in(req), call("CA1", "+15551230001", {{"DialCallStatus", "no-answer"}}));
+  auto a = agent_view(p, "alice");
+  CHECK(a["state"] == "break");
+  CHECK(a["pauseReason"] == "auto-pause");
+  heartbeat(p, "alice", alice);  // her softphone still says available
+  CHECK_FALSE(tw.wait_for([](auto& reqs) { return reqs.size() > 1; }, 300ms));
+  heartbeat(p, "carol", create_agent(p, "carol"));
+  auto next = tw.wait_request(1);
+  CHECK(dialled(p, "CA1", offer_in(next)) == "client-carol");
+}
+
+TEST_CASE("e2e: bad signatures, bad input and retries change nothing") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  size_t before = p.event_count();
+  auto r = p.webhook("voice", "", call("CA1"), "", false);
+  CHECK(r.status == 403);
+  r = p.webhook("voice", "", call("CA1"), "", true, "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+  CHECK(r.status == 403);
+  CHECK(p.event_count() == before);
+  r = p.webhook("voice", "", call("CA9"));
+  CHECK(r.status == 200);
+  size_t after_ok = p.event_count();
+  CHECK(after_ok > before);
+
+  r = p.webhook("voice", "", {{"From", "+1555"}, {"To", "+1666"}});
+  CHECK(r.status == 400);
+  CHECK(has(r.body, "CallSid"));
+  r = p.webhook("dial-result", "?offer=OF404", call("CA1", "+1", {{"DialCallStatus", "completed"}}));
+  CHECK(r.status == 400);
+  CHECK(has(r.body, "unknown offer"));
+  r = p.webhook("voice", "?priority=high", call("CA11"));
+  CHECK(r.status == 400);
+  CHECK(p.event_count() == after_ok);
+
+  // The same webhook twice, as Twilio retries it: one set of events.
+  r = p.webhook("queue-hold-music", "", call("CA9"), "idem-1");
+  size_t once = p.event_count();
+  auto again = p.webhook("queue-hold-music", "", call("CA9"), "idem-1");
+  CHECK(p.event_count() == once);
+  CHECK(again.body == r.body);
+  auto voice_again = p.webhook("voice", "", call("CA9"));
+  CHECK(voice_again.status == 200);
+  CHECK(p.event_count() == once);
+
+  // Agent heartbeats: 401, 404, 400 change nothing.
+  auto token = create_agent(p, "alice");
+  size_t agents = p.event_count();
+  CHECK(p.json_request("POST", "/api/agent-heartbeat", "", {{"agentId", "alice"}, {"status", "available"}}).status == 401);
+  CHECK(p.json_request("POST", "/api/agent-heartbeat", "wrong", {{"agentId", "alice"}, {"status", "available"}}).status == 401);
+  CHECK(p.json_request("POST", "/api/agent-heartbeat", token, {{"agentId", "ghost"}, {"status", "available"}}).status == 404);
+  auto bad = p.json_request("POST", "/api/agent-heartbeat", token, {{"agentId", "alice"}, {"status", "napping"}});
+  CHECK(bad.status == 400);
+  CHECK(has(bad.body, "\"error\""));
+  CHECK(p.json_request("GET", "/api/queue/status", "nope").status == 401);
+  CHECK(p.event_count() == agents);
+}
+
+TEST_CASE("e2e: SIGKILL with calls waiting, restart, same queue in the same order") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  json before;
+  {
+    callq_process p(data, tw.base_url());
+    REQUIRE(p.ready());
+    p.webhook("voice", "", call("CA1"));
+    p.webhook("voice", "?priority=5", call("CA2"));
+    p.webhook("voice", "", call("CA3"));
+    p.advance(5'000);
+    before = waiting(p);
+    p.kill_hard();
+  }
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  auto after = waiting(p);
+  REQUIRE(after.size() == 3);
+  std::vector<std::string> order;
+  for (auto& w : after)
+    order.push_back(w["callSid"]);
+  CHECK(order == std::vector<std::string>{"CA2", "CA1", "CA3"});
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(after[i]["callSid"] == before[i]["callSid"]);
+    CHECK(after[i]["position"] == before[i]["position"]);
+    CHECK(after[i]["waitSeconds"].get<int64_t>() >= 0);
+  }
+  CHECK(p.terminate() == 0);
+  // The log is intact and its recorded state digests replay exactly.
+  auto verify = std::string(CALLQ_BINARY) + " verify --data-dir " + data + " > /dev/null";
+  CHECK(std::system(verify.c_str()) == 0);
+  auto replay = std::string(CALLQ_BINARY) + " replay --verify --data-dir " + data + " > /dev/null";
+  CHECK(std::system(replay.c_str()) == 0);
+}
+
+TEST_CASE("e2e: legacy routing dials the best ready agent from the voice webhook") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"FEATURE_ENHANCED_QUEUE", "false"}});
+  REQUIRE(p.ready());
+  heartbeat(p, "alice", create_agent(p, "alice"));
+  auto r = p.webhook("voice", "", call("CA1"));
+  CHECK(has(r.body, "<Dial action=\"https://callq.example.test/api/webhooks/twilio/dial-result?offer="));
+  CHECK(has(r.body, ">client-alice</Client>"));
+  CHECK_FALSE(tw.wait_for([](auto& reqs) { return !reqs.empty(); }, 300ms));
+}

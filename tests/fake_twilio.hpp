@@ -1,0 +1,60 @@
+// A fake of Twilio's REST API on loopback: it records every request and
+// answers like Twilio (200 for a redirect, 201 for a created call), or
+// with scripted failures. Tests wait on it with a deadline, never a sleep.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace httplib {
+class Server;
+}
+
+namespace callq::testing {
+
+/// One request the fake received.
+struct rest_request {
+  std::string method, path, authorization;
+  std::map<std::string, std::string> form;
+};
+
+class fake_twilio {
+ public:
+  fake_twilio();
+  ~fake_twilio();
+
+  /// Base URL to give callq as TWILIO_API_BASE.
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  /// The next `n` requests are answered with HTTP `status`.
+  void fail_next(int n, int status);
+
+  /// A copy of every request so far.
+  std::vector<rest_request> requests() const;
+
+  /// Waits until `pred(requests)` holds or `timeout` passes.
+  bool wait_for(const std::function<bool(const std::vector<rest_request>&)>& pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+  /// Waits for the request number `index` (0-based) and returns it.
+  rest_request wait_request(size_t index, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<rest_request> requests_;
+  int failures_left_ = 0;
+  int failure_status_ = 500;
+};
+
+}  // namespace callq::testing
