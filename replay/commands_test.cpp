@@ -1,0 +1,345 @@
+#include "replay/commands.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "events/codec.hpp"
+#include "replay/export.hpp"
+#include "storage/record.hpp"
+#include "tests/scenario_log.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+using namespace callq::replay;
+
+#ifndef CALLQ_TESTDATA
+#error "CALLQ_TESTDATA must name replay/testdata"
+#endif
+
+namespace {
+
+struct ran {
+  int code;
+  std::string out, err;
+};
+
+ran export_to_string(const std::string& dir, const std::string& format, bool redact = false) {
+  export_args a;
+  a.data_dir = dir;
+  a.format = format;
+  a.redact_phone = redact;
+  std::ostringstream out, err;
+  int code = run_export(a, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Compares with a golden file; CALLQ_UPDATE_GOLDEN=1 rewrites it.
+void check_golden(const std::string& name, const std::string& actual) {
+  std::string path = std::string(CALLQ_TESTDATA) + "/" + name;
+  if (std::getenv("CALLQ_UPDATE_GOLDEN") != nullptr)
+    std::ofstream(path) << actual;
+  INFO("golden file " << path);
+  CHECK(read_file(path) == actual);
+}
+
+std::vector<std::vector<std::string>> split_lines(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (;;) {
+      auto bar = line.find('|', start);
+      fields.push_back(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+      if (bar == std::string::npos)
+        break;
+      start = bar + 1;
+    }
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+const std::vector<std::string>* find_row(const std::vector<std::vector<std::string>>& rows,
+                                         const std::string& callid, const std::string& event) {
+  for (auto& r : rows)
+    if (r.size() > 4 && r[1] == callid && r[4] == event)
+      return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("exports of the scripted scenario match their golden files") {
+  callq::testing::temp_dir tmp;
+  REQUIRE(callq::testing::write_scenario(tmp.path()));
+  for (auto fmt : {"jsonl", "csv", "queue_log"}) {
+    auto r = export_to_string(tmp.path(), fmt);
+    REQUIRE(r.code == 0);
+    check_golden(std::string("scenario.") + fmt, r.out);
+  }
+  auto redacted = export_to_string(tmp.path(), "jsonl", true);
+  CHECK(redacted.out.find("+15551230001") == std::string::npos);
+  CHECK(redacted.out.find("+1******0001") != std::string::npos);
+  CHECK(redacted.out.find("+44******0123") != std::string::npos);
+  CHECK(redact_phone("+447700900123") == "+44******0123");
+  CHECK(redact_phone("client:alice") == "client:alice");
+}
+
+TEST_CASE("queue_log lines carry hold, talk, ring, positions and wait, field by field") {
+  callq::testing::temp_dir tmp;
+  REQUIRE(callq::testing::write_scenario(tmp.path()));
+  auto rows = split_lines(export_to_string(tmp.path(), "queue_log").out);
+  const int64_t t0 = 1'795'608'000;
+
+  auto* enter = find_row(rows, "CA1", "ENTERQUEUE");
+  REQUIRE(enter);
+  CHECK(*enter == std::vector<std::string>{std::to_string(t0 + 2), "CA1", "support", "NONE",
+                                           "ENTERQUEUE", "", "+15551230001", "1"});
+  auto* connect = find_row(rows, "CA1", "CONNECT");
+  REQUIRE(connect);
+  CHECK((*connect)[3] == "alice");
+  CHECK((*connect)[5] == "4");  // holdtime: entered at +2 s, answered at +6 s
+  CHECK((*connect)[7] == "4");  // ringtime
+  auto* complete = find_row(rows, "CA1", "COMPLETEAGENT");
+  REQUIRE(complete);
+  CHECK(std::vector<std::string>(complete->begin() + 5, complete->end()) ==
+        std::vector<std::string>{"4", "95", "1"});
+
+  auto* noanswer = find_row(rows, "CA2", "RINGNOANSWER");
+  REQUIRE(noanswer);
+  CHECK((*noanswer)[5] == "20000");  // milliseconds
+  auto* caller_hangup = find_row(rows, "CA2", "COMPLETECALLER");
+  REQUIRE(caller_hangup);
+  CHECK((*caller_hangup)[6] == "60");
+
+  auto* abandon = find_row(rows, "CA3", "ABANDON");
+  REQUIRE(abandon);
+  CHECK(std::vector<std::string>(abandon->begin() + 5, abandon->end()) ==
+        std::vector<std::string>{"1", "1", "30"});
+  auto* key = find_row(rows, "CA4", "EXITWITHKEY");
+  REQUIRE(key);
+  CHECK((*key)[5] == "1");
+  CHECK((*key)[6] == "1");
+  CHECK((*key)[7] == "1");
+  CHECK(std::stoi((*key)[8]) >= 600);
+
+  bool paused = false, expired = false, login = false, member = false;
+  for (auto& r : rows) {
+    paused = paused || (r[3] == "bob" && r[4] == "PAUSE" && r[5] == "auto-pause");
+    expired = expired || (r[3] == "alice" && r[4] == "PAUSE" && r[5] == "heartbeat-timeout");
+    login = login || (r[3] == "alice" && r[4] == "AGENTLOGIN" && r[5] == "client:client-alice");
+    member = member || (r[2] == "support" && r[3] == "bob" && r[4] == "ADDMEMBER");
+    CHECK(r.size() >= 6);  // always the '|' after the event name
+  }
+  CHECK(paused);
+  CHECK(expired);
+  CHECK(login);
+  CHECK(member);
+}
+
+TEST_CASE("export time ranges and bad input") {
+  callq::testing::temp_dir tmp;
+  REQUIRE(callq::testing::write_scenario(tmp.path()));
+  export_args a;
+  a.data_dir = tmp.path();
+  a.format = "jsonl";
+  a.from = "2026-11-25T12:00:03Z";
+  a.to = "2026-11-25T12:02:00Z";
+  std::ostringstream out, err;
+  REQUIRE(run_export(a, out, err) == 0);
+  std::istringstream lines(out.str());
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto ts = nlohmann::json::parse(line)["ts"].get<int64_t>();
+    CHECK(ts >= 1'795'608'003'000);
+    CHECK(ts < 1'795'608'120'000);
+    ++n;
+  }
+  CHECK(n > 3);
+  a.format = "xml";
+  CHECK(run_export(a, out, err) == 2);
+  a.format = "csv";
+  a.from = "last tuesday";
+  CHECK(run_export(a, out, err) == 2);
+  a.from.clear();
+  a.data_dir = tmp.path() + "/missing";
+  CHECK(run_export(a, out, err) == 2);
+  CHECK(err.str().find("does not exist") != std::string::npos);
+}
+
+TEST_CASE("replay --until rebuilds the state the server recorded at that point") {
+  callq::testing::temp_dir tmp;
+  auto h = callq::testing::write_scenario(tmp.path());
+  REQUIRE(h);
+  // The scenario ends with a recorded digest; replaying up to the event
+  // before it must reproduce that digest.
+  std::unique_ptr<storage::event_log> log;
+  storage::log_options ro;
+  ro.read_only = true;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), ro, &log));
+  uint64_t digest_seq = log->last_seq();
+  events::envelope e;
+  REQUIRE(log->get(digest_seq, &e));
+  std::string recorded = std::get<events::system_state_digest>(e.ev.body).digest;
+  log.reset();
+
+  replay_args a;
+  a.data_dir = tmp.path();
+  a.until = std::to_string(digest_seq - 1);
+  a.json = true;
+  std::ostringstream out, err;
+  REQUIRE(run_replay(a, out, err) == 0);
+  auto j = nlohmann::json::parse(out.str());
+  CHECK(j["digest"] == recorded);
+  CHECK(j["digest"] == h->state().digest());
+
+  a.until.clear();
+  a.json = false;
+  a.verify = true;
+  out.str("");
+  CHECK(run_replay(a, out, err) == 0);
+  CHECK(out.str().find("1 recorded state digests match") != std::string::npos);
+
+  // --until by time, and a timeline.
+  replay_args t;
+  t.data_dir = tmp.path();
+  t.call_sid = "CA1";
+  out.str("");
+  REQUIRE(run_replay(t, out, err) == 0);
+  CHECK(out.str().find("call.enqueued") != std::string::npos);
+  CHECK(out.str().find("endedBy=agent") != std::string::npos);
+  t.call_sid.clear();
+  t.agent_id = "bob";
+  out.str("");
+  REQUIRE(run_replay(t, out, err) == 0);
+  CHECK(out.str().find("agent.paused") != std::string::npos);
+  replay_args u;
+  u.data_dir = tmp.path();
+  u.until = "2026-11-25T12:00:03Z";
+  out.str("");
+  REQUIRE(run_replay(u, out, err) == 0);
+  CHECK(out.str().find("CA1") != std::string::npos);  // waiting or ringing then
+  u.until = "not a time";
+  CHECK(run_replay(u, out, err) == 2);
+}
+
+TEST_CASE("verify and replay --verify catch an edited, deleted or reordered event") {
+  auto tamper = [](const std::string& dir, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& f) {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(dir, {}, &log));
+    f(log->raw_db(), log->raw_events_cf());
+  };
+  auto verify = [](const std::string& dir, std::string* out) {
+    verify_args a{dir};
+    std::ostringstream o, e;
+    int code = run_verify(a, o, e);
+    *out = o.str();
+    return code;
+  };
+  std::string report;
+  {
+    callq::testing::temp_dir tmp;
+    REQUIRE(callq::testing::write_scenario(tmp.path()));
+    CHECK(verify(tmp.path(), &report) == 0);
+    CHECK(report.find("OK: ") == 0);
+    tamper(tmp.path(), [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+      std::string v;
+      REQUIRE(db->Get(rocksdb::ReadOptions(), cf, storage::seq_key(10), &v).ok());
+      events::envelope e;
+      REQUIRE(storage::decode_record(v, &e));
+      e.ev.ts_ms += 1000;  // a changed timestamp
+      std::string body;
+      storage::encode_record_body(e.seq, e.stream, e.stream_version, e.ev, body);
+      body += v.substr(v.size() - 32);
+      REQUIRE(db->Put(rocksdb::WriteOptions(), cf, storage::seq_key(10), body).ok());
+    });
+    CHECK(verify(tmp.path(), &report) == 1);
+    CHECK(report.find("BROKEN at event 10") == 0);
+  }
+  {
+    callq::testing::temp_dir tmp;
+    REQUIRE(callq::testing::write_scenario(tmp.path()));
+    tamper(tmp.path(), [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), cf, storage::seq_key(7)).ok());
+    });
+    CHECK(verify(tmp.path(), &report) == 1);
+    CHECK(report.find("BROKEN at event 7: event 7 is missing") == 0);
+  }
+  {
+    callq::testing::temp_dir tmp;
+    REQUIRE(callq::testing::write_scenario(tmp.path()));
+    tamper(tmp.path(), [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+      std::string a, b;
+      REQUIRE(db->Get(rocksdb::ReadOptions(), cf, storage::seq_key(12), &a).ok());
+      REQUIRE(db->Get(rocksdb::ReadOptions(), cf, storage::seq_key(13), &b).ok());
+      REQUIRE(db->Put(rocksdb::WriteOptions(), cf, storage::seq_key(12), b).ok());
+      REQUIRE(db->Put(rocksdb::WriteOptions(), cf, storage::seq_key(13), a).ok());
+    });
+    CHECK(verify(tmp.path(), &report) == 1);
+    CHECK(report.find("BROKEN at event 12") == 0);
+  }
+}
+
+TEST_CASE("exporting a 1,000,000-event log stays within a fixed memory bound") {
+  callq::testing::temp_dir tmp;
+  {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+    std::vector<events::event> batch;
+    uint64_t first = 0;
+    for (int i = 0; i < 1'000'000; ++i) {
+      events::call_enqueued e;
+      e.call_sid = "CA" + std::to_string(i);
+      e.queue = "support";
+      e.position = i % 50 + 1;
+      batch.push_back({1'795'608'000'000 + i, e});
+      if (batch.size() == 20'000) {
+        REQUIRE(log->append(batch, {}, false, &first));
+        batch.clear();
+      }
+    }
+  }
+  // Export in a child process and read its peak resident set size.
+  auto peak_kib = [&](const std::string& format) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      export_args a;
+      a.data_dir = tmp.path();
+      a.format = format;
+      a.output = "/dev/null";
+      std::ostringstream out, err;
+      _exit(run_export(a, out, err));
+    }
+    int st = 0;
+    rusage ru{};
+    wait4(pid, &st, 0, &ru);
+    REQUIRE(WIFEXITED(st));
+    REQUIRE(WEXITSTATUS(st) == 0);
+    return ru.ru_maxrss;
+  };
+  long before = [] { rusage ru{}; getrusage(RUSAGE_SELF, &ru); return ru.ru_maxrss; }();
+  for (auto fmt : {"jsonl", "queue_log"}) {
+    long peak = peak_kib(fmt);
+    INFO(fmt << " export peak RSS " << peak << " KiB; parent before fork " << before << " KiB");
+    // The child starts as a copy of this process; the export itself may add
+    // at most 96 MiB (RocksDB block cache, read-ahead, output buffer),
+    // whatever the log's size. A 1M-event log held in memory would not fit.
+    CHECK(peak - before < 96 * 1024);
+  }
+}
