@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -31,6 +32,12 @@ status from_rocks(const rocksdb::Status& s, const std::string& what) {
     return status::corruption(what + ": " + s.ToString());
   return status::io_error(what + ": " + s.ToString());
 }
+
+/// Key marking that a stream exists, in the streams family (written with
+/// its first event); the leading \x01 keeps it apart from the
+/// "stream\0version" index keys. Most streams the log has never seen are
+/// answered by the bloom filters without touching the index.
+std::string exists_key(const std::string& stream) { return "\x01" + stream; }
 
 std::string stream_key(const std::string& stream, uint64_t version) {
   std::string k = stream;
@@ -109,9 +116,17 @@ status event_log::open(const std::string& dir, const log_options& opts,
                                         want + "' column family)");
   }
   rocksdb::ColumnFamilyOptions cfo(o);
+  // Point look-ups (stream heads, idempotency keys) are mostly misses:
+  // bloom filters in the memtable and the tables answer them cheaply.
+  rocksdb::ColumnFamilyOptions lookup(o);
+  rocksdb::BlockBasedTableOptions bt;
+  bt.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bt));
+  lookup.memtable_prefix_bloom_size_ratio = 0.05;
+  lookup.memtable_whole_key_filtering = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
       {rocksdb::kDefaultColumnFamilyName, cfo}, {cf_events, cfo},
-      {cf_streams, cfo}, {cf_idem, cfo}, {cf_meta, cfo}};
+      {cf_streams, lookup}, {cf_idem, lookup}, {cf_meta, cfo}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::unique_ptr<event_log> log(new event_log);
   log->dir_ = dir;
@@ -176,13 +191,16 @@ uint64_t event_log::next_stream_version(const std::string& stream) {
   if (i != stream_versions_.end())
     return ++i->second;
   uint64_t last = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-  it->SeekForPrev(stream_key(stream, ~uint64_t{0}));
-  if (it->Valid()) {
-    auto k = it->key().ToStringView();
-    if (k.size() == stream.size() + 9 && k.compare(0, stream.size(), stream) == 0 &&
-        k[stream.size()] == '\0')
-      last = seq_from_key(k.substr(stream.size() + 1));
+  std::string ignored;
+  if (db_->Get(rocksdb::ReadOptions(), streams_cf_, exists_key(stream), &ignored).ok()) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    it->SeekForPrev(stream_key(stream, ~uint64_t{0}));
+    if (it->Valid()) {
+      auto k = it->key().ToStringView();
+      if (k.size() == stream.size() + 9 && k.compare(0, stream.size(), stream) == 0 &&
+          k[stream.size()] == '\0')
+        last = seq_from_key(k.substr(stream.size() + 1));
+    }
   }
   stream_versions_.emplace(stream, last + 1);
   return last + 1;
@@ -208,6 +226,8 @@ status event_log::append(const std::vector<events::event>& evs,
     body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
     batch.Put(events_cf_, seq_key(seq), body);
     batch.Put(streams_cf_, stream_key(stream, version), seq_key(seq));
+    if (version == 1)
+      batch.Put(streams_cf_, exists_key(stream), "");
   }
   for (const auto& [k, v] : idem)
     batch.Put(idem_cf_, k, v);

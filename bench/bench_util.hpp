@@ -1,0 +1,52 @@
+// Small helpers shared by the benchmark programs: percentiles, resident
+// memory, timing.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace callq::bench {
+
+/// The p-th percentile (0..100) of `v` (sorted in place).
+inline double percentile(std::vector<double>& v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+/// Current resident set size in KiB (from /proc/self/status).
+inline long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      long v = 0;
+      in >> v;
+      return v;
+    }
+    std::getline(in, key);
+  }
+  return 0;
+}
+
+/// Seconds since `t0`.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Reads an integer option "--name=value" from argv, or `def`.
+inline long arg(int argc, char** argv, const std::string& name, long def) {
+  std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]).rfind(prefix, 0) == 0)
+      return std::stol(argv[i] + prefix.size());
+  return def;
+}
+
+}  // namespace callq::bench
