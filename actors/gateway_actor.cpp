@@ -83,6 +83,7 @@ caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options op
   st.client->set_read_timeout(st.opts.read_timeout_s, 0);
   st.client->set_write_timeout(st.opts.read_timeout_s, 0);
   st.client->set_keep_alive(true);
+  st.client->set_tcp_nodelay(true);
   return {
       [=](rest_job& job) {
         auto& st = self->state;

@@ -104,7 +104,7 @@ server::server(runtime& rt, server_settings settings)
   http_->set_read_timeout(s_.io_timeout_seconds, 0);
   http_->set_write_timeout(s_.io_timeout_seconds, 0);
   http_->set_keep_alive_timeout(5);
-  http_->set_keep_alive_max_count(1000);
+  http_->set_keep_alive_max_count(100000);
   http_->set_tcp_nodelay(true);
   routes();
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <rocksdb/db.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -61,13 +62,19 @@ rocksdb::Options db_options() {
 event_log::~event_log() {
   if (db_ == nullptr)
     return;
+  if (!read_only_) {
+    // Leave no WAL to replay: the next reader opens without rebuilding
+    // memtables from it.
+    db_->FlushWAL(true);
+    for (auto* cf : {events_cf_, streams_cf_, idem_cf_})
+      if (cf != nullptr)
+        db_->Flush(rocksdb::FlushOptions(), cf);
+  }
   for (auto* cf : {events_cf_, streams_cf_, idem_cf_, meta_cf_})
     if (cf != nullptr)
       db_->DestroyColumnFamilyHandle(cf);
   if (default_cf_ != nullptr)
     db_->DestroyColumnFamilyHandle(default_cf_);
-  if (!read_only_)
-    db_->FlushWAL(true);
   db_->Close();
   delete db_;
 }
@@ -115,11 +122,19 @@ status event_log::open(const std::string& dir, const log_options& opts,
         return status::invalid_argument(dir + " is not a callq event log (no '" +
                                         want + "' column family)");
   }
+  // Index and filter blocks live in one bounded block cache, so a reader's
+  // memory does not grow with the size of the log.
+  auto cache = rocksdb::NewLRUCache(8 << 20);
+  rocksdb::BlockBasedTableOptions plain;
+  plain.block_cache = cache;
+  plain.cache_index_and_filter_blocks = true;
+  plain.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cfo(o);
+  cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(plain));
   // Point look-ups (stream heads, idempotency keys) are mostly misses:
   // bloom filters in the memtable and the tables answer them cheaply.
   rocksdb::ColumnFamilyOptions lookup(o);
-  rocksdb::BlockBasedTableOptions bt;
+  rocksdb::BlockBasedTableOptions bt = plain;
   bt.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bt));
   lookup.memtable_prefix_bloom_size_ratio = 0.05;

@@ -1,16 +1,13 @@
 #include "tests/callq_process.hpp"
 
 #include <csignal>
-#include <cstring>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
 #include "actors/gateway_actor.hpp"
 #include "http/signature.hpp"
+#include "tests/spawn_server.hpp"
 
 #ifndef CALLQ_BINARY
 #error "CALLQ_BINARY must name the callq executable"
@@ -35,52 +32,13 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
   };
   for (auto& [k, v] : extra)
     env[k] = v;
-  std::vector<std::string> kv;
-  for (auto& [k, v] : env)
-    kv.push_back(k + "=" + v);
-  if (const char* path = std::getenv("PATH"))
-    kv.push_back(std::string("PATH=") + path);
-
-  int out[2];
-  REQUIRE(pipe(out) == 0);
-  pid_ = fork();
-  REQUIRE(pid_ >= 0);
-  if (pid_ == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> envp;
-    for (auto& s : kv)
-      envp.push_back(s.data());
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(CALLQ_BINARY), const_cast<char*>("serve"), nullptr};
-    execve(CALLQ_BINARY, argv, envp.data());
-    _exit(127);
-  }
-  close(out[1]);
-  // Read stdout until the listening line, at most 30 s.
-  std::string text;
-  const std::string marker = "callq listening on http://127.0.0.1:";
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{out[0], POLLIN, 0};
-    if (poll(&p, 1, 200) <= 0)
-      continue;
-    char buf[512];
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0)
-      break;
-    text.append(buf, static_cast<size_t>(n));
-    auto at = text.find(marker);
-    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      port_ = std::atoi(text.c_str() + at + marker.size());
-      break;
-    }
-  }
-  close(out[0]);  // later output goes nowhere; the server ignores SIGPIPE
+  auto child = spawn_callq(CALLQ_BINARY, env);
+  pid_ = child.pid;
+  port_ = child.port;
   if (port_ > 0) {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(15, 0);
+    client_->set_tcp_nodelay(true);
   }
 }
 
@@ -90,23 +48,15 @@ callq_process::~callq_process() {
 }
 
 int callq_process::terminate() {
-  if (pid_ <= 0)
-    return -1;
   client_.reset();
-  kill(pid_, SIGTERM);
-  int st = 0;
-  waitpid(pid_, &st, 0);
+  int code = stop_child(pid_, SIGTERM);
   pid_ = -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return code;
 }
 
 void callq_process::kill_hard() {
-  if (pid_ <= 0)
-    return;
   client_.reset();
-  kill(pid_, SIGKILL);
-  int st = 0;
-  waitpid(pid_, &st, 0);
+  stop_child(pid_, SIGKILL);
   pid_ = -1;
 }
 

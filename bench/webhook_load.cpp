@@ -1,0 +1,125 @@
+// webhook_load: signed, durably logged incoming-call webhooks against the
+// real `callq serve`, from C concurrent keep-alive connections, and the
+// same client against a trivial fixed answer (GET /healthz) of the same
+// server as the reference.
+//
+//   webhook_load [--connections=64] [--seconds=10]
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <httplib.h>
+
+#include "actors/gateway_actor.hpp"
+#include "bench/bench_util.hpp"
+#include "http/signature.hpp"
+#include "tests/spawn_server.hpp"
+
+using namespace callq;
+using clk = std::chrono::steady_clock;
+
+#ifndef CALLQ_BINARY
+#error "CALLQ_BINARY must name the callq executable"
+#endif
+
+namespace {
+
+const char* const token = "bench-twilio-token";
+const char* const base = "https://callq.bench.test";
+
+struct load_result {
+  double seconds = 0;
+  uint64_t ok = 0, failed = 0;
+  std::vector<double> latencies_ms;
+};
+
+load_result run(int port, long connections, long seconds, bool webhook) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(static_cast<size_t>(connections));
+  std::vector<uint64_t> ok(static_cast<size_t>(connections)), failed(static_cast<size_t>(connections));
+  std::vector<std::thread> threads;
+  static std::atomic<uint64_t> call_no{0};
+  auto t0 = clk::now();
+  for (long c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      httplib::Client cli("127.0.0.1", port);
+      cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
+      cli.set_read_timeout(30, 0);
+      auto& mine = lat[static_cast<size_t>(c)];
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto start = clk::now();
+        httplib::Result res{nullptr, httplib::Error::Unknown};
+        if (webhook) {
+          std::string sid = "CA" + std::to_string(1'000'000'000'000 + call_no.fetch_add(1)) + "abcdef0123456789abcd";
+          http::form_fields f = {{"AccountSid", "ACbench"}, {"CallSid", sid}, {"CallStatus", "ringing"},
+                                 {"Direction", "inbound"}, {"From", "+15551234567"}, {"To", "+15559990000"}};
+          std::string body;
+          for (auto& [k, v] : f)
+            body += (body.empty() ? "" : "&") + k + "=" + form_encode(v);
+          httplib::Headers h = {{"X-Twilio-Signature",
+                                 http::twilio_signature(token, std::string(base) + "/api/webhooks/twilio/voice", f)}};
+          res = cli.Post("/api/webhooks/twilio/voice", h, body, "application/x-www-form-urlencoded");
+        } else {
+          res = cli.Get("/healthz");
+        }
+        double ms = std::chrono::duration<double, std::milli>(clk::now() - start).count();
+        if (res && res->status == 200) {
+          ++ok[static_cast<size_t>(c)];
+          mine.push_back(ms);
+        } else {
+          ++failed[static_cast<size_t>(c)];
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads)
+    t.join();
+  load_result r;
+  r.seconds = bench::seconds_since(t0);
+  for (long c = 0; c < connections; ++c) {
+    r.ok += ok[static_cast<size_t>(c)];
+    r.failed += failed[static_cast<size_t>(c)];
+    r.latencies_ms.insert(r.latencies_ms.end(), lat[static_cast<size_t>(c)].begin(), lat[static_cast<size_t>(c)].end());
+  }
+  return r;
+}
+
+void print(const char* what, load_result& r) {
+  std::printf("  %-34s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (%lu ok, %lu failed)\n", what,
+              static_cast<double>(r.ok) / r.seconds, bench::percentile(r.latencies_ms, 50),
+              bench::percentile(r.latencies_ms, 99), static_cast<unsigned long>(r.ok),
+              static_cast<unsigned long>(r.failed));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  long connections = bench::arg(argc, argv, "connections", 64);
+  long seconds = bench::arg(argc, argv, "seconds", 10);
+  std::string dir = (std::filesystem::temp_directory_path() / "callq-webhook-load").string();
+  std::filesystem::remove_all(dir);
+  auto server = testing::spawn_callq(
+      CALLQ_BINARY, {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
+                     {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
+                     {"TWILIO_API_BASE", "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL", base},
+                     {"CALLQ_HTTP_THREADS", std::to_string(connections + 8)}});
+  if (server.port == 0) {
+    std::fprintf(stderr, "callq did not start\n");
+    return 1;
+  }
+  std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
+              connections, seconds);
+  auto ref = run(server.port, connections, seconds, false);
+  print("reference: GET /healthz", ref);
+  auto hooks = run(server.port, connections, seconds, true);
+  print("signed voice webhooks, logged", hooks);
+  int code = testing::stop_child(server.pid, SIGTERM);
+  std::printf("  server stopped with exit code %d\n", code);
+  std::filesystem::remove_all(dir);
+  return 0;
+}

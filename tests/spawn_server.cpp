@@ -1,0 +1,74 @@
+#include "tests/spawn_server.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace callq::testing {
+
+spawned_server spawn_callq(const std::string& binary, const std::map<std::string, std::string>& env,
+                           int timeout_s) {
+  std::vector<std::string> kv;
+  for (auto& [k, v] : env)
+    kv.push_back(k + "=" + v);
+  if (const char* path = std::getenv("PATH"))
+    kv.push_back(std::string("PATH=") + path);
+  spawned_server out;
+  int fds[2];
+  if (pipe(fds) != 0)
+    return out;
+  out.pid = fork();
+  if (out.pid < 0)
+    return out;
+  if (out.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> envp;
+    for (auto& s : kv)
+      envp.push_back(s.data());
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>(binary.c_str()), const_cast<char*>("serve"), nullptr};
+    execve(binary.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string text;
+  const std::string marker = "callq listening on http://";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0)
+      continue;
+    char buf[512];
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+    auto at = text.find(marker);
+    auto eol = at == std::string::npos ? std::string::npos : text.find('\n', at);
+    if (eol != std::string::npos) {
+      auto colon = text.rfind(':', eol);
+      out.port = std::atoi(text.c_str() + colon + 1);
+      break;
+    }
+  }
+  close(fds[0]);  // later output goes nowhere; the server ignores SIGPIPE
+  return out;
+}
+
+int stop_child(pid_t pid, int sig) {
+  if (pid <= 0)
+    return -1;
+  kill(pid, sig);
+  int st = 0;
+  if (waitpid(pid, &st, 0) != pid)
+    return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace callq::testing

@@ -1,0 +1,26 @@
+// Starts `callq serve` as a child process with a given environment and
+// reads the port from its "callq listening on" line. Shared by the
+// end-to-end tests and the webhook load benchmark.
+#pragma once
+
+#include <map>
+#include <string>
+#include <sys/types.h>
+
+namespace callq::testing {
+
+/// A started server: its pid and port (port 0: it did not start in time).
+struct spawned_server {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+/// Runs `binary serve` with exactly `env` (plus PATH), waiting up to
+/// `timeout_s` for the listening line.
+spawned_server spawn_callq(const std::string& binary, const std::map<std::string, std::string>& env,
+                           int timeout_s = 30);
+
+/// Sends `sig` and waits; returns the exit status, or -1 if it did not exit.
+int stop_child(pid_t pid, int sig);
+
+}  // namespace callq::testing
