@@ -70,6 +70,10 @@ load_result run(int port, long connections, long seconds, bool webhook) {
           mine.push_back(ms);
         } else {
           ++failed[static_cast<size_t>(c)];
+          if (failed[static_cast<size_t>(c)] == 1)
+            std::fprintf(stderr, "request failed: %s\n",
+                         res ? ("HTTP " + std::to_string(res->status) + " " + res->body).c_str()
+                             : httplib::to_string(res.error()).c_str());
         }
       }
     });
@@ -114,10 +118,10 @@ int main(int argc, char** argv) {
   }
   std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
               connections, seconds);
-  auto ref = run(server.port, connections, seconds, false);
-  print("reference: GET /healthz", ref);
   auto hooks = run(server.port, connections, seconds, true);
   print("signed voice webhooks, logged", hooks);
+  auto ref = run(server.port, connections, seconds, false);
+  print("reference: GET /healthz", ref);
   int code = testing::stop_child(server.pid, SIGTERM);
   std::printf("  server stopped with exit code %d\n", code);
   std::filesystem::remove_all(dir);

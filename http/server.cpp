@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <regex>
+#include <sys/socket.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -106,6 +107,12 @@ server::server(runtime& rt, server_settings settings)
   http_->set_keep_alive_timeout(5);
   http_->set_keep_alive_max_count(100000);
   http_->set_tcp_nodelay(true);
+  // Remember the listening socket: cpp-httplib 0.11 listens with a backlog
+  // of 5, which drops connections when many Twilio requests arrive at once.
+  http_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   routes();
 }
 
@@ -113,15 +120,16 @@ server::~server() = default;
 
 status server::bind(int* port) {
   if (s_.port == 0) {
-    int p = http_->bind_to_any_port(s_.bind.c_str());
-    if (p <= 0)
+    *port = http_->bind_to_any_port(s_.bind.c_str());
+    if (*port <= 0)
       return status::io_error("cannot bind to " + s_.bind);
-    *port = p;
-    return status::ok();
+  } else {
+    if (!http_->bind_to_port(s_.bind.c_str(), s_.port))
+      return status::io_error("cannot bind to " + s_.bind + ":" + std::to_string(s_.port));
+    *port = s_.port;
   }
-  if (!http_->bind_to_port(s_.bind.c_str(), s_.port))
-    return status::io_error("cannot bind to " + s_.bind + ":" + std::to_string(s_.port));
-  *port = s_.port;
+  if (listen_fd_ >= 0)
+    ::listen(listen_fd_, 1024);  // a larger accept queue than the library's
   return status::ok();
 }
 

@@ -50,6 +50,7 @@ class server {
   runtime& rt_;
   server_settings s_;
   std::unique_ptr<httplib::Server> http_;
+  int listen_fd_ = -1;
 };
 
 }  // namespace callq::http
