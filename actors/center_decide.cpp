@@ -400,8 +400,8 @@ reply center::on(const cmd::heartbeat& x) {
   schedule(now_ms_ + rules_.heartbeat_timeout_ms, 'h', a.id);
   if (!a.fresh)
     emit(agent_heartbeat_resumed{a.id});
-  if (a.device != x.device_registered)
-    emit(agent_device_changed{a.id, x.device_registered});
+  if (x.device_registered && a.device != *x.device_registered)
+    emit(agent_device_changed{a.id, *x.device_registered});
   if (a.paused && x.status != "available")
     emit(agent_unpaused{a.id, "agent-status"});
   if (a.status != x.status)

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include <openssl/evp.h>
-
 #include "actors/center.hpp"
 #include "actors/readiness.hpp"
+#include "events/sha256.hpp"
 
 namespace callq {
 
@@ -157,19 +156,7 @@ std::string center::digest_text() const {
   return o.str();
 }
 
-std::string center::digest() const {
-  std::string text = digest_text();
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
+std::string center::digest() const { return events::sha256_hex(digest_text()); }
 
 std::string center::check_invariants() const {
   std::ostringstream problems;

@@ -45,10 +45,11 @@ struct redirect_failed { std::string offer_id, reason; };
 /// The REST call that starts a callback failed for good.
 struct callback_call_failed { std::string callback_id, reason; };
 
-/// An agent heartbeat. `token_hash` is SHA-256 hex of the bearer token.
+/// An agent heartbeat. `token_hash` is SHA-256 hex of the bearer token;
+/// without `device_registered` the last reported device state stands.
 struct heartbeat {
   std::string agent_id, token_hash, status;
-  bool device_registered = false;
+  std::optional<bool> device_registered;
 };
 /// Create or update an agent. `token_hash` is used on creation only.
 struct put_agent {

@@ -27,7 +27,7 @@ struct dispatcher_options {
   gateway_options gateway;
   std::shared_ptr<callq::gateway_stats> gateway_figures;
   /// Real-time period of the timer tick.
-  int64_t tick_ms = 1000;
+  int64_t tick_ms = 100;
   /// Write a state digest to the log after this many events (and at stop).
   uint64_t digest_every_events = 50'000;
   /// Run a queue cleanup this often (virtual ms).

@@ -23,7 +23,7 @@ struct runtime_options {
   /// Time moves only through advance_clock() (end-to-end tests).
   bool virtual_clock = false;
   std::string version = "0.1.0";
-  int64_t tick_ms = 1000;
+  int64_t tick_ms = 100;  ///< how often due timers are looked at
   int scheduler_threads = 2;
 };
 

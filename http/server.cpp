@@ -69,6 +69,18 @@ bool parse_int(const std::string& s, int64_t* out) {
   return true;
 }
 
+/// Parses a JSON object body into `*out`; an empty body is `{}` when
+/// `empty_ok`. On failure answers 400 and returns false.
+bool json_object_body(const httplib::Request& req, httplib::Response& res, json* out,
+                      bool empty_ok = false) {
+  *out = empty_ok && req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+  if (out->is_discarded() || !out->is_object()) {
+    send_error_json(res, 400, "body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
 /// A Twilio webhook after the checks every one of them needs.
 struct webhook {
   form_fields fields;
@@ -296,9 +308,9 @@ void server::routes() {
     std::string token = bearer(req);
     if (token.empty())
       return send_error_json(res, 401, "missing bearer token");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return send_error_json(res, 400, "body must be a JSON object");
+    json body;
+    if (!json_object_body(req, res, &body))
+      return;
     auto id = body.find("agentId");
     auto st = body.find("status");
     auto dev = body.find("deviceRegistered");
@@ -312,7 +324,9 @@ void server::routes() {
                                            "' (available, busy, break or offline)");
     if (dev != body.end() && !dev->is_boolean())
       return send_error_json(res, 400, "deviceRegistered must be true or false");
-    bool device = dev != body.end() && dev->get<bool>();
+    std::optional<bool> device;
+    if (dev != body.end())
+      device = dev->get<bool>();
     auto r = rt_.ask(cmd::heartbeat{id->get<std::string>(), sha256_hex(token), status, device});
     if (r.status >= 400)
       return send_error_json(res, r.status, r.error);
@@ -341,9 +355,9 @@ void server::routes() {
     std::string id = req.matches[1];
     if (!valid_id(id))
       return send_error_json(res, 400, "agent id must be 1-64 letters, digits, '.', '_', '@' or '-'");
-    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return send_error_json(res, 400, "body must be a JSON object");
+    json body;
+    if (!json_object_body(req, res, &body, true))
+      return;
     bool ok = true;
     cmd::put_agent x;
     x.agent_id = id;
@@ -382,9 +396,9 @@ void server::routes() {
     std::string number = req.matches[1];
     if (!valid_e164(number))
       return send_error_json(res, 400, "caller must be an E.164 number such as +15551234567");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return send_error_json(res, 400, "body must be a JSON object");
+    json body;
+    if (!json_object_body(req, res, &body))
+      return;
     auto name = body.find("name");
     auto prio = body.find("priority");
     if (name != body.end() && !name->is_string())
@@ -463,8 +477,10 @@ void server::routes() {
     h.Post("/api/test/clock", [this, admin](const httplib::Request& req, httplib::Response& res) {
       if (!admin(req, res))
         return;
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.contains("advanceMs") || !body["advanceMs"].is_number_integer())
+      json body;
+      if (!json_object_body(req, res, &body))
+        return;
+      if (!body.contains("advanceMs") || !body["advanceMs"].is_number_integer())
         return send_error_json(res, 400, "body must be {\"advanceMs\": N}");
       rt_.advance_clock(body["advanceMs"].get<int64_t>());
       send_json(res, 200, {{"advancedMs", body["advanceMs"]}});

@@ -100,6 +100,11 @@ TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed; wrap-
   auto next = tw.wait_request(1);
   CHECK(next.path == "/2010-04-01/Accounts/ACtest/Calls/CA2.json");
 
+  // The offline commands read the log while the server writes to it.
+  std::string data = dir.path() + "/data";
+  CHECK(std::system((std::string(CALLQ_BINARY) + " verify --data-dir " + data + " > /dev/null").c_str()) == 0);
+  CHECK(std::system((std::string(CALLQ_BINARY) + " replay --call CA1 --data-dir " + data + " > /dev/null").c_str()) == 0);
+
   auto timeline = p.admin_get("/api/calls/CA1/timeline")["events"];
   std::vector<std::string> types;
   for (auto& e : timeline)
