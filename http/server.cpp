@@ -498,6 +498,16 @@ void server::routes() {
                     "text/plain; version=0.0.4");
   });
 
+  // cpp-httplib 0.11 refuses a POST that has neither Content-Length nor a
+  // chunked body with 400 before any route runs; such a request (curl -X
+  // POST with no data, say) has an empty body, so say so.
+  h.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding"))
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
   h.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       if (res.status == 404)

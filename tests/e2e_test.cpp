@@ -1,6 +1,10 @@
 // End-to-end: the real `callq serve` binary on a loopback port, a fake
 // Twilio REST API, and whole scenarios walked through HTTP.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <set>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -25,6 +29,25 @@ std::map<std::string, std::string> call(const std::string& sid, const std::strin
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// Sends `request` as raw bytes and returns the whole answer.
+std::string raw_http(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
 
 std::string offer_in(const rest_request& r) {
   auto url = r.form.count("Url") ? r.form.at("Url") : "";
@@ -258,6 +281,12 @@ TEST_CASE("e2e: bad signatures, bad input and retries change nothing") {
   CHECK(has(bad.body, "\"error\""));
   CHECK(p.json_request("GET", "/api/queue/status", "nope").status == 401);
   CHECK(p.event_count() == agents);
+
+  // A POST with no body and no Content-Length (curl -X POST) is fine.
+  auto cron = raw_http(p.port(), std::string("POST /api/cron/queue-processor HTTP/1.1\r\nHost: x\r\n") +
+                                     "Authorization: Bearer " + admin_token + "\r\nConnection: close\r\n\r\n");
+  CHECK(cron.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(has(cron, "\"offered\""));
 }
 
 TEST_CASE("e2e: SIGKILL with calls waiting, restart, same queue in the same order") {
