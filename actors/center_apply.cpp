@@ -433,12 +433,14 @@ struct center::applier {
   void operator()(const agent_heartbeat_resumed& e) {
     if (agent* a = find_agent(e.agent_id)) {
       a->fresh = true;
+      a->expired = false;
       s.reindex_agent(*a);
     }
   }
   void operator()(const agent_heartbeat_expired& e) {
     if (agent* a = find_agent(e.agent_id)) {
       a->fresh = false;
+      a->expired = true;
       s.reindex_agent(*a);
     }
   }

@@ -22,7 +22,9 @@ int64_t center::position_of(const call& c) const {
 std::string center::agent_state(const agent& a) const {
   if (a.status == "offline")
     return "offline";
-  if (rules_.feature_agent_heartbeat && !a.fresh)
+  // After a restart an agent shows the state the log says (it still gets
+  // no offer until it heartbeats: readiness 0); "stale" is an expiry.
+  if (rules_.feature_agent_heartbeat && a.expired)
     return "stale";
   if (!a.on_call.empty())
     return "on-call";
@@ -123,7 +125,7 @@ std::string center::digest_text() const {
       << a->token_hash << '|';
     list(a->queues);
     list(a->skills);
-    o << a->status << '|' << a->device << a->fresh << a->paused << '|' << a->pause_reason
+    o << a->status << '|' << a->device << a->fresh << a->expired << a->paused << '|' << a->pause_reason
       << '|' << a->missed << '|' << a->readiness << '|' << a->idle_since_ms << '|'
       << a->in_wrap_up << '|' << a->wrap_until_ms << '|' << a->offer_id << '|'
       << a->offer_call << '|' << a->on_call << '|' << a->logged_in_ms << '\n';

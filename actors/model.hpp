@@ -121,6 +121,7 @@ struct agent {
   std::string status = "offline";  ///< as last reported
   bool device = false;
   bool fresh = false;              ///< heartbeat seen since start, not expired
+  bool expired = false;            ///< the last heartbeat timed out
   bool paused = false;
   std::string pause_reason;
   int64_t missed = 0;              ///< missed offers in a row

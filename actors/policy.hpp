@@ -22,7 +22,7 @@ struct policy {
   int64_t callback_sla_ms = 1'800'000;
   /// Extra time, beyond OFFER_TIMEOUT, before an offer that Twilio never
   /// reported on is counted as failed (covers redirect retries).
-  int64_t offer_grace_ms = 60'000;
+  int64_t offer_grace_ms = 10'000;
   /// How long the agent's phone may ring for a callback before that
   /// attempt counts as failed.
   int64_t callback_ring_ms = 60'000;
