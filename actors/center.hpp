@@ -127,7 +127,7 @@ class center {
   void settle_agent(agent& a);
   int64_t dispatch(bool full);
   bool resting(const call& c) const;
-  bool offer_next(queue_index& q);
+  bool offer_next(queue_index& q, bool full);
   void fire_timers();
   void schedule(int64_t at_ms, char kind, const std::string& id);
 

@@ -216,8 +216,6 @@ struct center::applier {
       s.index_call(*c);
       if (c->failed_in_row >= s.rules_.max_offer_attempts)
         s.schedule(ts + s.rules_.announce_interval_ms, 'r', c->sid);
-      if (!s.rules_.feature_multi_agent_fallback)
-        s.dirty_queues_.erase(c->queue);  // wait for the backstop sweep
       touch(*c);
     }
     ++s.metrics_.offers_by_outcome[e.reason];

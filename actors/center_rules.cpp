@@ -110,7 +110,7 @@ bool center::resting(const call& c) const {
          now_ms_ - c.last_failed_ms < rules_.announce_interval_ms;
 }
 
-bool center::offer_next(queue_index& q) {
+bool center::offer_next(queue_index& q, bool full) {
   // The best waiting entry gets the best ready agent, preferring agents
   // who have not already failed it ("the next agent"); when every ready
   // agent has failed it, the best of them is tried again rather than
@@ -121,6 +121,9 @@ bool center::offer_next(queue_index& q) {
   int entries = 0;
   for (auto it = q.dispatchable.begin(); it != q.dispatchable.end() && entries < 16; ++it, ++entries) {
     call& c = *it->c;
+    // Without FEATURE_MULTI_AGENT_FALLBACK a failed call waits for a sweep.
+    if (!full && !rules_.feature_multi_agent_fallback && c.failed_in_row > 0)
+      continue;
     agent* chosen = nullptr;
     size_t looked = 0;
     for (auto& ak : q.ready) {
@@ -169,7 +172,7 @@ int64_t center::dispatch(bool full) {
     }
     if (best == nullptr)
       break;
-    if (offer_next(*best))
+    if (offer_next(*best, full))
       ++matched;
     else
       candidates.erase(std::find(candidates.begin(), candidates.end(), best));

@@ -436,3 +436,52 @@ TEST_CASE("queue cleanup drops finished calls and abandons orphans") {
   CHECK(r.body["removed"] == 1);
   CHECK(h.state().calls().empty());
 }
+
+TEST_CASE("feature flags turn their parts off") {
+  SECTION("FEATURE_AGENT_HEARTBEAT=false: heartbeats never expire") {
+    policy p;
+    p.feature_agent_heartbeat = false;
+    center_harness h(p);
+    h.add_ready_agent("alice");
+    h.advance(3'600'000);
+    CHECK(h.count_last<agent_heartbeat_expired>() == 0);
+    h.incoming("CA1");
+    CHECK(h.count_last<call_offered>() == 1);
+  }
+  SECTION("FEATURE_DEVICE_CONNECTIVITY=false: an unregistered softphone is offered") {
+    policy p;
+    p.feature_device_connectivity = false;
+    p.feature_enhanced_discovery = false;  // readiness would count the device
+    center_harness h(p);
+    h.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}});
+    h.heartbeat("bob", "available", false);
+    h.incoming("CA1");
+    CHECK(h.count_last<call_offered>() == 1);
+  }
+  SECTION("FEATURE_QUEUE_POSITION_UPDATES=false and FEATURE_CALLBACK_REQUEST_SYSTEM=false") {
+    policy p;
+    p.feature_queue_position_updates = false;
+    p.feature_callback_request_system = false;
+    center_harness h(p);
+    h.incoming("CA1");
+    h.advance(700'000);
+    auto r = h.run(cmd::hold_poll{"CA1"});
+    CHECK_FALSE(r.voice.announce);
+    CHECK_FALSE(r.voice.offer_callback);
+    CHECK(h.all<callback_offered>().empty());
+    CHECK(h.run(cmd::callback_response{"CA1", "1"}).voice.what == kind::callback_declined);
+  }
+  SECTION("FEATURE_MULTI_AGENT_FALLBACK=false: a failed call waits for the sweep") {
+    policy p;
+    p.feature_multi_agent_fallback = false;
+    center_harness h(p);
+    h.add_ready_agent("alice");
+    h.incoming("CA1");
+    h.add_ready_agent("bob");
+    h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
+    CHECK(h.count_last<call_offered>() == 0);
+    h.run(cmd::sweep{});
+    REQUIRE(h.find_last<call_offered>());
+    CHECK(h.find_last<call_offered>()->agent_id == "bob");
+  }
+}

@@ -195,7 +195,7 @@ std::string center::check_invariants() const {
     if (n != q.dispatchable.size())
       problems << "queue " << name << " dispatchable size " << q.dispatchable.size()
                << " != " << n << "\n";
-    if (rules_.feature_multi_agent_fallback && !q.ready.empty())
+    if (rules_.feature_multi_agent_fallback && !q.ready.empty())  // else sweeps do it
       for (auto& k : q.dispatchable)
         if (!resting(*k.c)) {
           problems << "call " << k.c->sid << " waits while agent " << q.ready.begin()->a->id

@@ -205,6 +205,10 @@ uint64_t event_log::next_stream_version(const std::string& stream) {
   auto i = stream_versions_.find(stream);
   if (i != stream_versions_.end())
     return ++i->second;
+  // The cache only saves look-ups; a long-running server forgets it now
+  // and then rather than keeping every call it has ever seen.
+  if (stream_versions_.size() >= max_cached_streams)
+    stream_versions_.clear();
   uint64_t last = 0;
   std::string ignored;
   if (db_->Get(rocksdb::ReadOptions(), streams_cf_, exists_key(stream), &ignored).ok()) {

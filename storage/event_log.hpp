@@ -116,7 +116,9 @@ class event_log {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   uint64_t last_seq_ = 0;
   events::chain_value last_chain_{};
+  /// Last version of recently written streams (a cache, bounded).
   std::unordered_map<std::string, uint64_t> stream_versions_;
+  static constexpr size_t max_cached_streams = 200'000;
 };
 
 }  // namespace callq::storage
