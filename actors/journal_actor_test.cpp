@@ -1,6 +1,9 @@
 #include "actors/journal_actor.hpp"
 
 #include <set>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -80,4 +83,58 @@ TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable")
   storage::verify_report rep;
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 0);
+}
+
+TEST_CASE("every append the journal acknowledged survives SIGKILL") {
+  callq::testing::temp_dir tmp;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(fds[0]);
+    std::unique_ptr<storage::event_log> owned;
+    if (!storage::event_log::open_data_dir(tmp.path(), {}, &owned))
+      _exit(3);
+    std::shared_ptr<storage::event_log> log = std::move(owned);
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto journal = spawn_journal(sys, log, std::make_shared<journal_stats>());
+    caf::scoped_actor self{sys};
+    for (int i = 0;; ++i) {
+      journal_batch b;
+      b.events.push_back(numbered(0, i));
+      uint64_t seq = 0;
+      self->request(journal, caf::infinite, append_atom::value, std::move(b))
+          .receive([&](uint64_t s) { seq = s; }, [&](caf::error&) { _exit(4); });
+      if (write(fds[1], &seq, sizeof seq) != sizeof seq)
+        _exit(5);
+    }
+  }
+  close(fds[1]);
+  uint64_t acked = 0, seq = 0;
+  while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
+    acked = seq;
+  kill(child, SIGKILL);
+  int st = 0;
+  waitpid(child, &st, 0);
+  while (read(fds[0], &seq, sizeof seq) == sizeof seq)
+    acked = seq;
+  close(fds[0]);
+  REQUIRE(acked >= 300);
+
+  std::unique_ptr<storage::event_log> log;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+  CHECK(log->last_seq() >= acked);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  int64_t expect = 0;
+  bool in_order = true;
+  REQUIRE(log->scan(1, [&](const events::envelope& e) {
+    in_order = in_order && std::get<events::call_announced>(e.ev.body).position == expect++;
+    return e.seq < acked;
+  }));
+  CHECK(in_order);
+  CHECK(expect == static_cast<int64_t>(acked));
 }
