@@ -55,9 +55,14 @@ class center {
   /// Applies one event (live or replayed). Never reads the clock.
   void apply(const events::event& e);
 
-  /// SHA-256 hex of the durable state (active calls, agents, directory,
-  /// counters): equal for live and replayed state at the same point.
+  /// "<format>:" + SHA-256 hex of the durable state (active calls, agents,
+  /// directory, counters): equal for live and replayed state at the same
+  /// point. Digests of different formats are not comparable.
   std::string digest() const;
+
+  /// The digest format this build computes; raise it whenever
+  /// digest_text() changes.
+  static constexpr int digest_format = 2;
 
   /// The canonical text the digest is computed from (for debugging).
   std::string digest_text() const;

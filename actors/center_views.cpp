@@ -158,7 +158,9 @@ std::string center::digest_text() const {
   return o.str();
 }
 
-std::string center::digest() const { return events::sha256_hex(digest_text()); }
+std::string center::digest() const {
+  return std::to_string(digest_format) + ":" + events::sha256_hex(digest_text());
+}
 
 std::string center::check_invariants() const {
   std::ostringstream problems;

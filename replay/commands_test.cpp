@@ -343,3 +343,30 @@ TEST_CASE("exporting a 1,000,000-event log stays within a fixed memory bound") {
     CHECK(peak - before < 96 * 1024);
   }
 }
+
+TEST_CASE("replay --verify stops at the first diverging digest and names its sequence") {
+  callq::testing::temp_dir tmp;
+  REQUIRE(callq::testing::write_scenario(tmp.path()));
+  uint64_t forged_seq = 0;
+  {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+    events::system_state_digest older{"1:written-by-an-older-build"};
+    events::system_state_digest wrong{std::to_string(center::digest_format) + ":" + std::string(64, '0')};
+    uint64_t first = 0;
+    REQUIRE(log->append({{1'795'610'000'000, older}, {1'795'610'000'001, wrong}}, {}, true, &first));
+    forged_seq = first + 1;
+  }
+  replay_args a;
+  a.data_dir = tmp.path();
+  a.verify = true;
+  std::ostringstream out, err;
+  CHECK(run_replay(a, out, err) == 1);
+  CHECK(err.str().find("state diverges at event " + std::to_string(forged_seq)) != std::string::npos);
+
+  a.until = std::to_string(forged_seq - 1);  // stop before the wrong one
+  out.str("");
+  CHECK(run_replay(a, out, err) == 0);
+  CHECK(out.str().find("1 recorded state digests match, 1 recorded in another digest format not compared") !=
+        std::string::npos);
+}
