@@ -13,9 +13,9 @@ namespace callq::testing {
 
 /// Runs the scenario (call answered, call abandoned, no-answer then
 /// answered, callback requested and completed, agent auto-paused, agent
-/// expired), writing every decided event to `data_dir`'s log. Returns the
-/// harness with the live state. `digest_after` > 0 records a state digest
-/// once that many commands have run.
+/// expired; a state digest recorded last), writing every decided event to
+/// `data_dir`'s log. Returns the harness with the live state, or nullptr
+/// when the log could not be written.
 inline std::unique_ptr<center_harness> write_scenario(const std::string& data_dir) {
   auto h = std::make_unique<center_harness>();
   h->now = 1'795'608'000'000;  // 2026-11-25T12:00:00Z
