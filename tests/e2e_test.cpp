@@ -336,3 +336,60 @@ TEST_CASE("e2e: legacy routing dials the best ready agent from the voice webhook
   CHECK(has(r.body, ">client-alice</Client>"));
   CHECK_FALSE(tw.wait_for([](auto& reqs) { return !reqs.empty(); }, 300ms));
 }
+
+TEST_CASE("e2e: announcements, hang-ups while waiting or ringing, a callback retried") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
+  REQUIRE(p.ready());
+  p.webhook("voice", "", call("CA1", "+15551230001"));
+  p.webhook("voice", "", call("CA2", "+15551230002"));
+
+  // Position and wait at the first hold request, then every 30 s.
+  auto hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002", {{"QueuePosition", "7"}}));
+  CHECK(has(hold.body, "You are number 2 in the queue"));
+  CHECK(has(hold.body, "<Play>"));
+  hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002"));
+  CHECK_FALSE(has(hold.body, "You are number"));
+  p.advance(30'000);
+  hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002"));
+  CHECK(has(hold.body, "You are number 2 in the queue"));
+
+  // CA1 hangs up while waiting: CA2 moves up.
+  auto r = p.webhook("queue-handler", "", call("CA1", "+15551230001", {{"QueueResult", "hangup"}, {"QueueTime", "30"}}));
+  CHECK(r.status == 200);
+  auto w = waiting(p);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0]["callSid"] == "CA2");
+  CHECK(w[0]["position"] == 1);
+
+  // CA2 rings alice and hangs up while ringing: alice is free again.
+  auto alice = create_agent(p, "alice");
+  heartbeat(p, "alice", alice);
+  tw.wait_request(0);
+  CHECK(agent_view(p, "alice")["state"] == "ringing");
+  r = p.webhook("call-status", "", call("CA2", "+15551230002", {{"CallStatus", "completed"}}));
+  CHECK(r.body.find("<Response/>") != std::string::npos);
+  CHECK(agent_view(p, "alice")["state"] == "available");
+  CHECK(waiting(p).empty());
+  auto metrics = p.json_request("GET", "/metrics", "").body;
+  CHECK(has(metrics, "callq_calls_abandoned_total 2"));
+
+  // A callback whose customer does not answer is tried again.
+  heartbeat(p, "alice", alice, "busy");
+  p.webhook("voice", "", call("CA3", "+15551230003"));
+  p.advance(61'000);
+  CHECK(has(p.webhook("queue-hold-music", "", call("CA3", "+15551230003")).body, "<Gather"));
+  CHECK(has(p.webhook("callback-response", "", call("CA3", "+15551230003", {{"Digits", "1"}})).body, "<Leave/>"));
+  heartbeat(p, "alice", alice, "available");
+  auto create = tw.wait_request(1);
+  size_t idx = 1;
+  REQUIRE(create.path == "/2010-04-01/Accounts/ACtest/Calls.json");
+  std::string cb = create.form["Url"].substr(create.form["Url"].find("callback=") + 9);
+  p.webhook("callback-connect", "?callback=" + cb, call("CAcb", "client:client-alice"));
+  r = p.webhook("callback-result", "?callback=" + cb, call("CAcb", "client:client-alice", {{"DialCallStatus", "no-answer"}}));
+  CHECK(has(r.body, "<Hangup/>"));
+  auto retry = tw.wait_request(idx + 1);
+  CHECK(retry.path == "/2010-04-01/Accounts/ACtest/Calls.json");
+  CHECK(retry.form["To"] == "client:client-alice");
+}
