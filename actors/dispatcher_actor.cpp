@@ -31,7 +31,8 @@ struct dispatcher_state {
   uint64_t durable = 0;    ///< appends acknowledged
   std::deque<held_reply> replies;
   std::deque<held_jobs> jobs;
-  /// Recent answers by idempotency key (older ones are read from the log).
+  /// Recent answers by idempotency key, for retries that arrive before the
+  /// first answer's events are durable (runtime::ask reads durable ones).
   std::unordered_map<std::string, reply> recent;
   std::deque<std::string> recent_order;
   uint64_t events_since_digest = 0;
@@ -170,11 +171,6 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<std::unique_ptr<center>>
                 rp.deliver(i->second);
               else
                 st.replies.push_back({st.submitted, rp, i->second});
-              return rp;
-            }
-            std::string stored;
-            if (st.opts.log->get_idempotency(req.idempotency_key, &stored)) {
-              rp.deliver(reply::twiml(voice_reply::from_json(nlohmann::json::parse(stored))));
               return rp;
             }
           }

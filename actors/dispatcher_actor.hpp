@@ -21,7 +21,6 @@ namespace callq {
 
 /// What the dispatcher needs besides the rules.
 struct dispatcher_options {
-  std::shared_ptr<storage::event_log> log;  ///< for idempotency look-ups
   caf::actor journal;
   std::shared_ptr<clock_source> clock;
   gateway_options gateway;

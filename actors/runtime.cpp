@@ -56,7 +56,6 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   auto& sys = rt->impl_->system;
   rt->impl_->journal = spawn_journal(sys, rt->log_, rt->journal_stats_);
   dispatcher_options d;
-  d.log = rt->log_;
   d.journal = rt->impl_->journal;
   d.clock = clk;
   d.gateway = opts.gateway;
@@ -73,6 +72,11 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
 reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   if (stopped_)
     return reply::fail(503, "server is shutting down");
+  // A retry of a request whose events are durable: its stored answer, read
+  // here on the caller's thread rather than on the dispatcher's.
+  std::string stored;
+  if (!idempotency_key.empty() && log_->get_idempotency(idempotency_key, &stored))
+    return reply::twiml(voice_reply::from_json(nlohmann::json::parse(stored)));
   caf::scoped_actor self{impl_->system};
   reply answer = reply::fail(503, "no answer from the dispatcher");
   self->request(impl_->dispatcher, std::chrono::seconds(10), command_atom::value,
