@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/messages.hpp"
+#include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace callq;
@@ -87,40 +88,31 @@ TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable")
 
 TEST_CASE("every append the journal acknowledged survives SIGKILL") {
   callq::testing::temp_dir tmp;
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(fds[0]);
-    std::unique_ptr<storage::event_log> owned;
-    if (!storage::event_log::open_data_dir(tmp.path(), {}, &owned))
-      _exit(3);
-    std::shared_ptr<storage::event_log> log = std::move(owned);
-    caf::actor_system_config cfg;
-    caf::actor_system sys{cfg};
-    auto journal = spawn_journal(sys, log, std::make_shared<journal_stats>());
-    caf::scoped_actor self{sys};
-    for (int i = 0;; ++i) {
-      journal_batch b;
-      b.events.push_back(numbered(0, i));
-      uint64_t seq = 0;
-      self->request(journal, caf::infinite, append_atom::value, std::move(b))
-          .receive([&](uint64_t s) { seq = s; }, [&](caf::error&) { _exit(4); });
-      if (write(fds[1], &seq, sizeof seq) != sizeof seq)
-        _exit(5);
-    }
-  }
-  close(fds[1]);
-  uint64_t acked = 0, seq = 0;
-  while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
-    acked = seq;
-  kill(child, SIGKILL);
-  int st = 0;
-  waitpid(child, &st, 0);
-  while (read(fds[0], &seq, sizeof seq) == sizeof seq)
-    acked = seq;
-  close(fds[0]);
+  // Set up in the child only: an actor system does not survive fork().
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> self;
+  caf::actor journal;
+  int i = 0;
+  uint64_t acked = callq::testing::append_until_killed(
+      [&] {
+        std::unique_ptr<storage::event_log> owned;
+        if (!storage::event_log::open_data_dir(tmp.path(), {}, &owned))
+          _exit(3);
+        cfg = std::make_unique<caf::actor_system_config>();
+        sys = std::make_unique<caf::actor_system>(*cfg);
+        journal = spawn_journal(*sys, std::move(owned), std::make_shared<journal_stats>());
+        self = std::make_unique<caf::scoped_actor>(*sys);
+      },
+      [&]() -> uint64_t {
+        journal_batch b;
+        b.events.push_back(numbered(0, i++));
+        uint64_t seq = 0;
+        (*self)->request(journal, caf::infinite, append_atom::value, std::move(b))
+            .receive([&](uint64_t s) { seq = s; }, [&](caf::error&) {});
+        return seq;
+      },
+      300);
   REQUIRE(acked >= 300);
 
   std::unique_ptr<storage::event_log> log;

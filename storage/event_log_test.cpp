@@ -12,6 +12,7 @@
 
 #include "events/codec.hpp"
 #include "storage/record.hpp"
+#include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace callq;
@@ -215,33 +216,18 @@ TEST_CASE("an unknown event type in the log is an error naming the sequence") {
 
 TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
   callq::testing::temp_dir tmp;
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(fds[0]);
-    std::unique_ptr<event_log> log;
-    if (!event_log::open(tmp.path(), {}, &log))
-      _exit(3);
-    for (uint64_t i = 0;; ++i) {
-      uint64_t first = 0;
-      if (!log->append({make_event(i)}, {}, true, &first))
-        _exit(4);
-      if (write(fds[1], &first, sizeof first) != sizeof first)
-        _exit(5);
-    }
-  }
-  close(fds[1]);
-  uint64_t acked = 0, seq = 0;
-  while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
-    acked = seq;
-  kill(child, SIGKILL);
-  int wstatus = 0;
-  waitpid(child, &wstatus, 0);
-  while (read(fds[0], &seq, sizeof seq) == sizeof seq)
-    acked = seq;  // acknowledged before the kill landed
-  close(fds[0]);
+  std::unique_ptr<event_log> child_log;
+  uint64_t i = 0;
+  uint64_t acked = callq::testing::append_until_killed(
+      [&] {
+        if (!event_log::open(tmp.path(), {}, &child_log))
+          _exit(3);
+      },
+      [&]() -> uint64_t {
+        uint64_t first = 0;
+        return child_log->append({make_event(i++)}, {}, true, &first) ? first : 0;
+      },
+      300);
   REQUIRE(acked >= 300);
 
   auto log = open_log(tmp.path());
