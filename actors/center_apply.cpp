@@ -148,6 +148,23 @@ struct center::applier {
     auto i = s.agents_.find(id);
     return i == s.agents_.end() ? nullptr : i->second.get();
   }
+  /// The agent answered `call_sid`: no longer ringing, now on that call.
+  void agent_answered(const std::string& agent_id, const std::string& call_sid) {
+    if (agent* a = find_agent(agent_id)) {
+      a->offer_id.clear();
+      a->offer_call.clear();
+      a->on_call = call_sid;
+      a->missed = 0;
+      s.reindex_agent(*a);
+    }
+  }
+  /// `call_sid` (or its offer `offer_id`) no longer holds the agent.
+  void agent_freed(agent& a, const std::string& call_sid, const std::string& offer_id) {
+    if (a.on_call == call_sid)
+      a.on_call.clear();
+    s.release_agent_offer(a.id, offer_id);
+    s.reindex_agent(a);
+  }
   void touch(call& c) {
     if (s.out_ != nullptr)
       s.dirty_calls_.insert(c.sid);
@@ -239,13 +256,7 @@ struct center::applier {
     ++s.metrics_.offers_by_outcome["connected"];
     if (e.hold_seconds * 1000 <= s.rules_.service_level_ms)
       ++s.metrics_.answered_in_sl;
-    if (agent* a = find_agent(e.agent_id)) {
-      a->offer_id.clear();
-      a->offer_call.clear();
-      a->on_call = e.call_sid;
-      a->missed = 0;
-      s.reindex_agent(*a);
-    }
+    agent_answered(e.agent_id, e.call_sid);
   }
   void operator()(const call_completed& e) {
     call* c = find(e.call_sid);
@@ -258,11 +269,8 @@ struct center::applier {
     auto& avg = s.metrics_.avg_handle_ms;
     int64_t talk = e.talk_seconds * 1000;
     avg = avg == 0 ? talk : (avg * 4 + talk) / 5;
-    if (agent* a = find_agent(e.agent_id)) {
-      if (a->on_call == e.call_sid)
-        a->on_call.clear();
-      s.reindex_agent(*a);
-    }
+    if (agent* a = find_agent(e.agent_id))
+      agent_freed(*a, e.call_sid, {});
   }
   void operator()(const call_abandoned& e) {
     ++s.metrics_.abandoned;
@@ -325,13 +333,7 @@ struct center::applier {
     if (!c)
       return;
     c->callback_agent_answered = true;
-    if (agent* a = find_agent(e.agent_id)) {
-      a->offer_id.clear();
-      a->offer_call.clear();
-      a->on_call = e.call_sid;
-      a->missed = 0;
-      s.reindex_agent(*a);
-    }
+    agent_answered(e.agent_id, e.call_sid);
   }
   void operator()(const callback_completed& e) {
     ++s.metrics_.callbacks_by_outcome["completed"];
@@ -340,12 +342,8 @@ struct center::applier {
       c->phase = call_phase::callback_completed;
       c->ended_ms = ts;
     }
-    if (agent* a = find_agent(e.agent_id)) {
-      if (a->on_call == e.call_sid)
-        a->on_call.clear();
-      s.release_agent_offer(a->id, e.callback_id);
-      s.reindex_agent(*a);
-    }
+    if (agent* a = find_agent(e.agent_id))
+      agent_freed(*a, e.call_sid, e.callback_id);
   }
   void operator()(const callback_failed& e) {
     ++s.metrics_.callbacks_by_outcome[e.final ? "failed" : "retry"];
@@ -362,10 +360,7 @@ struct center::applier {
     if (agent* a = find_agent(e.agent_id)) {
       if (e.reason == "agent-no-answer")
         a->missed += 1;
-      if (a->on_call == e.call_sid)
-        a->on_call.clear();
-      s.release_agent_offer(a->id, e.callback_id);
-      s.reindex_agent(*a);
+      agent_freed(*a, e.call_sid, e.callback_id);
     }
   }
   void operator()(const callback_escalated& e) {

@@ -23,7 +23,6 @@ struct journal_state {
   std::vector<pending_append> pending;
   bool flush_scheduled = false;
   size_t last_batch = 0;       ///< appends in the previous write
-  int deferrals = 0;           ///< deferrals of the current flush
   static inline const char* name = "callq.journal";
 };
 
@@ -35,12 +34,10 @@ void flush(caf::stateful_actor<journal_state>* self) {
   // The wait is bounded: at most 200 us after the batch's first append.
   if (st.pending.size() < st.last_batch && !st.pending.empty() &&
       std::chrono::steady_clock::now() - st.pending.front().queued < std::chrono::microseconds(200)) {
-    ++st.deferrals;
     self->send(self, flush_atom::value);
     return;
   }
   st.flush_scheduled = false;
-  st.deferrals = 0;
   st.last_batch = st.pending.size();
   if (st.pending.empty())
     return;

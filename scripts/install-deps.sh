@@ -7,8 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev catch2
-  libssl-dev libspdlog-dev libcli11-dev libbenchmark-dev
-  curl
+  libssl-dev libcli11-dev
 )
 
 missing=()
