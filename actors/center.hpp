@@ -132,6 +132,8 @@ class center {
   void settle_agent(agent& a);
   int64_t dispatch(bool full);
   bool resting(const call& c) const;
+  /// Callbacks are on and the caller's `From` can be dialled.
+  bool can_call_back(const call& c) const;
   bool offer_next(queue_index& q, bool full);
   void fire_timers();
   void schedule(int64_t at_ms, char kind, const std::string& id);

@@ -206,7 +206,7 @@ reply center::on(const cmd::hold_poll& x) {
                 now_ms_ - c.last_announce_ms >= rules_.announce_interval_ms);
   if (v.announce)
     emit(call_announced{c.sid, v.position, v.wait_estimate_seconds});
-  v.offer_callback = rules_.feature_callback_request_system && c.callback_offered;
+  v.offer_callback = can_call_back(c) && c.callback_offered;
   return reply::twiml(v);
 }
 
@@ -224,6 +224,8 @@ reply center::on(const cmd::callback_response& x) {
   if (x.digits != "1" || !rules_.feature_callback_request_system ||
       c.phase != call_phase::queued)
     return reply::twiml({voice_reply::kind::callback_declined});
+  if (!can_call_back(c))  // a key pressed anyway by a caller we cannot call
+    return reply::twiml({voice_reply::kind::callback_impossible});
   callback_requested e;
   e.call_sid = c.sid;
   e.callback_id = "CB" + std::to_string(callback_counter_ + 1);

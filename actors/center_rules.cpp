@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/center.hpp"
+#include "actors/phone_number.hpp"
 #include "actors/readiness.hpp"
 
 namespace callq {
@@ -82,7 +83,7 @@ void center::settle_call(call& c) {
     if (rules_.escalate_after_failed_offers > 0 && !c.escalated &&
         c.failed_in_row >= rules_.escalate_after_failed_offers)
       emit(call_escalated{c.sid, "failed-offers", c.failed_in_row});
-    if (rules_.feature_callback_request_system && !c.callback_offered) {
+    if (can_call_back(c) && !c.callback_offered) {
       if (rules_.max_offer_attempts > 0 && c.failed_in_row >= rules_.max_offer_attempts)
         emit(callback_offered{c.sid, "max-attempts", waited});
       else if (c.enqueued_ms > 0 && now_ms_ - c.enqueued_ms >= rules_.max_queue_wait_ms)
@@ -104,8 +105,13 @@ void center::settle_agent(agent& a) {
 
 // ----------------------------------------------------------- dispatch --
 
+bool center::can_call_back(const call& c) const {
+  return rules_.feature_callback_request_system && is_dialable_number(c.from);
+}
+
 bool center::resting(const call& c) const {
   return c.phase == call_phase::queued && rules_.max_offer_attempts > 0 &&
+         is_dialable_number(c.from) &&
          c.failed_in_row >= rules_.max_offer_attempts &&
          now_ms_ - c.last_failed_ms < rules_.announce_interval_ms;
 }

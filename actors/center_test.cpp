@@ -485,3 +485,47 @@ TEST_CASE("feature flags turn their parts off") {
     CHECK(h.find_last<call_offered>()->agent_id == "bob");
   }
 }
+
+TEST_CASE("a caller who cannot be called back is never offered a callback") {
+  for (std::string from : {"anonymous", "+266696687", "client:alice", "sip:bob@example.com"}) {
+    INFO("From=" << from);
+    center_harness h;
+    h.incoming("CA1", from);
+    auto r = h.run(cmd::hold_poll{"CA1"});
+    CHECK(r.voice.announce);
+    h.advance(601'000);  // past MAX_QUEUE_WAIT_TIME
+    CHECK(h.all<callback_offered>().empty());
+    h.now += 30'000;
+    r = h.run(cmd::hold_poll{"CA1"});
+    CHECK(r.voice.announce);  // still hears position announcements
+    CHECK_FALSE(r.voice.offer_callback);
+    // A "1" that arrives anyway: a short Say, the caller keeps waiting.
+    r = h.run(cmd::callback_response{"CA1", "1"});
+    CHECK(r.voice.what == kind::callback_impossible);
+    CHECK(h.last_events.empty());
+    CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
+
+    // Failed offers still escalate, but give no callback and no rest: the
+    // next ready agent is tried at once.
+    h.add_ready_agent("a1");
+    for (int i = 0; i < 3; ++i)
+      h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
+    CHECK(h.all<call_escalated>().size() == 1);
+    CHECK(h.all<callback_offered>().empty());
+    CHECK(h.all<callback_requested>().empty());
+    h.heartbeat("a1", "break");
+    h.heartbeat("a1", "available");  // back from auto-pause
+    CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
+  }
+}
+
+TEST_CASE("a Voice SDK or SIP caller is queued and connected as usual") {
+  for (std::string from : {"client:alice", "sip:bob@example.com"}) {
+    center_harness h;
+    auto r = h.incoming("CA1", from);
+    CHECK(r.voice.what == kind::enqueue);
+    h.add_ready_agent("a1");
+    CHECK(h.run(cmd::agent_leg_status{h.offer_of("CA1"), "in-progress"}).status == 200);
+    CHECK(h.state().find_call("CA1")->phase == call_phase::connected);
+  }
+}

@@ -23,6 +23,7 @@ struct voice_reply {
     hangup,              ///< <Hangup/>
     callback_dial,       ///< <Dial callerId> the customer for `callback_id`
     unavailable,         ///< apology <Say>, <Hangup/>
+    callback_impossible, ///< <Say> that no callback is possible, keep waiting
   };
   voice_reply() = default;
   /// A reply that is only its kind.

@@ -166,10 +166,9 @@ void server::routes() {
       return false;
     }
     if (!s_.twilio_auth_token.empty()) {
-      std::string expected =
-          twilio_signature(s_.twilio_auth_token, s_.public_base_url + req.target, w->fields);
       std::string given = req.get_header_value("X-Twilio-Signature");
-      if (given.empty() || !constant_time_equal(expected, given)) {
+      if (!twilio_signature_valid(s_.twilio_auth_token, s_.public_base_url + req.target,
+                                  w->fields, given)) {
         send_error_text(res, 403, given.empty() ? "missing X-Twilio-Signature"
                                                 : "invalid X-Twilio-Signature");
         return false;

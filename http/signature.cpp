@@ -1,6 +1,7 @@
 #include "http/signature.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <openssl/evp.h>
@@ -14,8 +15,8 @@ namespace callq::http {
 std::string twilio_signature(const std::string& auth_token, const std::string& url,
                              const form_fields& post_fields) {
   auto sorted = post_fields;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::string data = url;
   for (auto& [k, v] : sorted) {
     data += k;
@@ -29,6 +30,45 @@ std::string twilio_signature(const std::string& auth_token, const std::string& u
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(len));
   out.resize(static_cast<size_t>(n));
   return out;
+}
+
+std::vector<std::string> twilio_signed_urls(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    return {url};
+  size_t host_begin = scheme_end + 3;
+  size_t authority_end = url.find_first_of("/?#", host_begin);
+  if (authority_end == std::string::npos)
+    authority_end = url.size();
+  // The port is what follows the last ':' of the authority, unless that
+  // ':' is inside an IPv6 literal or part of user:password.
+  size_t at = url.rfind('@', authority_end);
+  if (at != std::string::npos && at >= host_begin)
+    host_begin = at + 1;
+  size_t colon = url.rfind(':', authority_end);
+  size_t bracket = url.rfind(']', authority_end);
+  bool has_port = colon != std::string::npos && colon >= host_begin &&
+                  (bracket == std::string::npos || bracket < host_begin || colon > bracket);
+  std::string scheme = url.substr(0, scheme_end);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string default_port = scheme == "https" ? "443" : "80";
+  std::string head = url.substr(0, has_port ? colon : authority_end);
+  std::string tail = url.substr(authority_end);
+  std::string port = has_port ? url.substr(colon + 1, authority_end - colon - 1) : "";
+  if (port.empty() || port == default_port)
+    return {head + ":" + default_port + tail, head + tail};
+  return {head + ":" + port + tail, head + tail};
+}
+
+bool twilio_signature_valid(const std::string& auth_token, const std::string& url,
+                            const form_fields& post_fields, const std::string& given) {
+  if (given.empty())
+    return false;
+  bool valid = false;
+  for (const auto& u : twilio_signed_urls(url))  // no early exit: same time either way
+    valid |= constant_time_equal(twilio_signature(auth_token, u, post_fields), given);
+  return valid;
 }
 
 bool constant_time_equal(const std::string& a, const std::string& b) {

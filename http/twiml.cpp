@@ -93,6 +93,10 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
     case kind::callback_declined:
       body = say("Please continue to hold.");
       break;
+    case kind::callback_impossible:
+      body = say("We are sorry, we cannot call you back on the line you are calling from. "
+                 "Please continue to hold.");
+      break;
     case kind::goodbye:
       body = say("Thank you for calling. Goodbye.") + "<Hangup/>";
       break;

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "http/signature.hpp"
 #include "tests/callq_process.hpp"
 #include "tests/fake_twilio.hpp"
 #include "tests/temp_dir.hpp"
@@ -392,4 +393,87 @@ TEST_CASE("e2e: announcements, hang-ups while waiting or ringing, a callback ret
   auto retry = tw.wait_request(idx + 1);
   CHECK(retry.path == "/2010-04-01/Accounts/ACtest/Calls.json");
   CHECK(retry.form["To"] == "client:client-alice");
+}
+
+TEST_CASE("e2e: behind a non-default port, a signature over the URL with or without the port is accepted") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"PUBLIC_BASE_URL", "https://cq.example.com:8443"}});
+  REQUIRE(p.ready());
+  auto form = call("CA1");
+  callq::http::form_fields fields(form.begin(), form.end());
+  const std::string path = "/api/webhooks/twilio/voice?queue=support";
+  auto signed_over = [&](const std::string& url) {
+    return callq::http::twilio_signature(twilio_token, url, fields);
+  };
+  size_t before = p.event_count();
+  auto r = p.webhook("voice", "?queue=support", form, "", true, signed_over("https://cq.example.com:443" + path));
+  CHECK(r.status == 403);
+  r = p.webhook("voice", "?queue=support", form, "", true, signed_over("https://cq.example.com/api/webhooks/twilio/voice?queue=sales"));
+  CHECK(r.status == 403);
+  CHECK(p.event_count() == before);
+  r = p.webhook("voice", "?queue=support", form, "", true, signed_over("https://cq.example.com" + path));
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "<Enqueue"));
+  r = p.webhook("queue-hold-music", "", form, "", true,
+                signed_over("https://cq.example.com:8443/api/webhooks/twilio/queue-hold-music"));
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "You are number 1"));
+}
+
+TEST_CASE("e2e: an anonymous caller waits past MAX_QUEUE_WAIT_TIME and is never offered a callback") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  auto form = call("CA1", "anonymous");
+  REQUIRE(p.webhook("voice", "", form).status == 200);
+  auto hold = p.webhook("queue-hold-music", "", form);
+  CHECK(has(hold.body, "You are number 1"));
+  p.advance(601'000);
+  hold = p.webhook("queue-hold-music", "", form);
+  CHECK(has(hold.body, "You are number 1"));  // announcements go on
+  CHECK_FALSE(has(hold.body, "<Gather"));
+  auto r = p.webhook("callback-response", "", call("CA1", "anonymous", {{"Digits", "1"}}));
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "cannot call you back"));
+  CHECK_FALSE(has(r.body, "<Leave/>"));
+  CHECK(waiting(p)[0]["callSid"] == "CA1");
+  auto timeline = p.admin_get("/api/calls/CA1/timeline")["events"];
+  CHECK(timeline.size() == 4);  // arrived, enqueued, announced twice
+  for (auto& e : timeline)
+    CHECK(e["type"].get<std::string>().rfind("callback.", 0) == std::string::npos);
+  CHECK(tw.requests().empty());
+}
+
+TEST_CASE("e2e: Voice SDK and SIP callers are queued and connected as usual") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  auto token = create_agent(p, "alice");
+  heartbeat(p, "alice", token);
+  const char* callers[][2] = {{"CAc", "client:bob"}, {"CAs", "sip:carol@example.com"}};
+  size_t n = 0;
+  for (auto& [sid, from] : callers) {
+    INFO(from);
+    auto r = p.webhook("voice", "", call(sid, from));
+    CHECK(has(r.body, "<Enqueue"));
+    auto redirect = tw.wait_request(n++);
+    CHECK(redirect.path == std::string("/2010-04-01/Accounts/ACtest/Calls/") + sid + ".json");
+    std::string offer = offer_in(redirect);
+    CHECK(dialled(p, sid, offer) == "client-alice");
+    p.webhook("agent-leg-status", "?offer=" + offer, call("CAleg", "client:alice", {{"CallStatus", "in-progress"}}));
+    r = p.webhook("dial-result", "?offer=" + offer,
+                  call(sid, from, {{"DialCallStatus", "completed"}, {"DialCallDuration", "30"}}));
+    CHECK(has(r.body, "<Hangup/>"));
+    heartbeat(p, "alice", token);
+    p.advance(15'000);  // wrap-up
+  }
+  std::vector<std::string> types;
+  auto timeline = p.admin_get("/api/calls/CAs/timeline")["events"];
+  for (auto& e : timeline)
+    types.push_back(e["type"]);
+  CHECK(types == std::vector<std::string>{"call.arrived", "call.enqueued", "call.offered",
+                                          "call.connected", "call.completed"});
 }
