@@ -13,8 +13,8 @@ namespace callq {
 /// carriers use for a withheld number ("anonymous", "restricted", ...), a
 /// Voice SDK client (`client:alice`), a SIP address (`sip:bob@host`), an
 /// empty value. The one home of this rule: a caller for whom it is false is
-/// never offered a callback, and a callback booked for such a number is
-/// refused.
+/// never offered a callback (and callbacks booked through the admin API,
+/// when they come, are to use it too).
 bool is_dialable_number(const std::string& from);
 
 }  // namespace callq
