@@ -31,6 +31,12 @@ class manual_clock_source final : public clock_source {
   int64_t now_ms() const override { return now_.load(); }
   /// Moves time forward by `ms` (never backwards).
   void advance(int64_t ms) { now_.fetch_add(ms > 0 ? ms : 0); }
+  /// Moves time forward to `ms` (never backwards).
+  void set(int64_t ms) {
+    int64_t cur = now_.load();
+    while (ms > cur && !now_.compare_exchange_weak(cur, ms)) {
+    }
+  }
 
  private:
   std::atomic<int64_t> now_;

@@ -64,6 +64,36 @@ struct put_caller {
   int64_t priority = 0;
 };
 
+// Internal commands: messages between the call, agent and dispatcher
+// actors (the reservation protocol and offer outcomes).
+
+/// Dispatcher to call: take an offer to `agent_id`, who has reserved
+/// itself for this call. `direct`: legacy routing, dialled from the voice
+/// webhook's answer rather than by a REST redirect.
+struct take_offer {
+  std::string offer_id, agent_id, identity;
+  bool direct = false;
+};
+/// Agent to call: the agent side of `offer_id` is gone (agent removed, or
+/// the reservation was lost); the offer fails with `reason`.
+struct rescind_offer { std::string offer_id, reason; };
+/// Dispatcher to agent: take offer `offer_id` (or the callback attempt
+/// whose id it is) for `call_sid` now -- the phone rings -- and hold it as
+/// reservation `reservation` until the call side confirms or releases it.
+struct reserve {
+  uint64_t reservation = 0;
+  std::string offer_id, call_sid;
+};
+/// Dispatcher to agent: the call took the offer; the reservation ends and
+/// the offer lives on until the call reports its outcome.
+struct confirm_reservation { uint64_t reservation = 0; };
+/// Dispatcher to agent: the call could not take the offer (or never
+/// answered); the reservation and the offer end with `reason`.
+struct release_reservation {
+  uint64_t reservation = 0;
+  std::string reason;
+};
+
 /// Timers: everything due by now fires.
 struct tick {};
 /// Run a full dispatcher sweep (backstop / cron).
@@ -76,14 +106,12 @@ struct queue_cleanup {};
 struct recover { std::string version; };
 /// Record a digest of the current state in the log.
 struct record_digest {};
-/// Read-only: the operators' view.
-struct queue_status {};
 
 using command = std::variant<
     incoming_call, hold_poll, callback_response, queue_left, connect_agent,
     agent_leg_status, dial_result, call_status, callback_connect,
     callback_result, redirect_failed, callback_call_failed, heartbeat,
     put_agent, delete_agent, put_caller, tick, sweep, heartbeat_cleanup,
-    queue_cleanup, recover, record_digest, queue_status>;
+    queue_cleanup, recover, record_digest>;
 
 }  // namespace callq::cmd

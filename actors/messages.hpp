@@ -7,7 +7,11 @@
 
 #include <caf/all.hpp>
 
+#include "actors/agent/agent_logic.hpp"
+#include "actors/call/call_logic.hpp"
 #include "actors/commands.hpp"
+#include "actors/dispatcher/views.hpp"
+#include "actors/effects.hpp"
 #include "actors/replies.hpp"
 #include "events/event.hpp"
 #include "storage/event_log.hpp"
@@ -18,34 +22,45 @@ using append_atom = caf::atom_constant<caf::atom("append")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using command_atom = caf::atom_constant<caf::atom("command")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using redirect_atom = caf::atom_constant<caf::atom("redirect")>;
-using originate_atom = caf::atom_constant<caf::atom("originate")>;
+using view_atom = caf::atom_constant<caf::atom("view")>;
+using direct_atom = caf::atom_constant<caf::atom("direct")>;
+using nodirect_atom = caf::atom_constant<caf::atom("nodirect")>;
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using digest_atom = caf::atom_constant<caf::atom("digest")>;
+using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
 
-/// Events and idempotency entries to append in one atomic write.
+/// Events and idempotency entries to append in one atomic write. An empty
+/// batch is a barrier: it is answered once everything appended before it
+/// is durable.
 struct journal_batch {
   std::vector<events::event> events;
   std::vector<storage::idempotency_entry> idempotency;
 };
 
-/// A command and the idempotency key of the request that carried it.
-struct command_request {
-  cmd::command command;
-  std::string idempotency_key;  ///< empty when the request had none
+/// A command for a call actor and the idempotency key of the request that
+/// carried it (empty for internal messages and requests without one).
+struct call_request {
+  call_command command;
+  std::string idempotency_key;
 };
 
-/// Work for the Twilio gateway: a REST request to make.
-struct rest_job {
-  enum class kind { redirect_call, create_call } what = kind::redirect_call;
-  std::string call_sid;     ///< redirect: the call to redirect
-  std::string offer_id;     ///< redirect
-  std::string callback_id;  ///< create: the callback
-  std::string identity;     ///< create: the agent's client identity
-  int attempt = 1;
+/// A command for an agent actor.
+struct agent_request {
+  agent_command command;
 };
 
 }  // namespace callq
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::journal_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::command_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::call_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::agent_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::rest_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::call_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::agent_view)

@@ -26,6 +26,9 @@ struct policy {
   /// How long the agent's phone may ring for a callback before that
   /// attempt counts as failed.
   int64_t callback_ring_ms = 60'000;
+  /// How long an agent stays reserved for a call while the dispatcher
+  /// proposes the offer; a reservation never confirmed ends after this.
+  int64_t reservation_timeout_ms = 5'000;
   /// Callback attempts before the callback fails for good.
   int64_t callback_max_attempts = 3;
   /// Below this readiness an agent is not offered calls.

@@ -1,12 +1,13 @@
-// What the state logic answers: for Twilio, a description of what the
-// caller hears (the HTTP layer renders it as TwiML); for agents and
-// operators, a status code and a JSON body.
+// What the state logic answers, as typed values: for Twilio, a description
+// of what the caller hears (http/ renders it as TwiML); for agents and
+// operators, an outcome and a typed body (http/ picks the status code and
+// renders JSON). Nothing here knows HTTP.
 #pragma once
 
 #include <cstdint>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <variant>
+#include <vector>
 
 namespace callq {
 
@@ -43,65 +44,88 @@ struct voice_reply {
   std::string number;         ///< callback_dial: the customer
 
   friend bool operator==(const voice_reply& a, const voice_reply& b) {
-    return a.to_json() == b.to_json();
+    return a.what == b.what && a.queue == b.queue && a.greeting_name == b.greeting_name &&
+           a.greet == b.greet && a.offer_id == b.offer_id && a.identity == b.identity &&
+           a.announce == b.announce && a.position == b.position &&
+           a.wait_estimate_seconds == b.wait_estimate_seconds &&
+           a.offer_callback == b.offer_callback && a.callback_id == b.callback_id &&
+           a.number == b.number;
   }
-  nlohmann::json to_json() const;
-  static voice_reply from_json(const nlohmann::json& j);
+};
+
+/// How a command ended, for the sender (http/ maps it to a status code).
+enum class outcome {
+  ok,            ///< done (or nothing to do)
+  created,       ///< a new entity was created
+  invalid,       ///< the request names something that does not exist or is malformed
+  unauthorized,  ///< a credential did not match
+  not_found,     ///< the addressed entity does not exist
+  conflict,      ///< refused in the current state (e.g. an offer that lost a race)
+  unavailable,   ///< no actor could answer (shutting down, overloaded)
+};
+
+/// An agent's answer to a heartbeat, or an agent created, updated or removed.
+struct agent_answer {
+  std::string agent_id;
+  std::string state;       ///< as operators see it, e.g. "wrap-up"
+  int64_t readiness = 0;
+  int64_t heartbeat_interval_seconds = 0;
+};
+
+/// A caller directory entry as stored.
+struct caller_answer {
+  std::string number, name;
+  int64_t priority = 0;
+};
+
+/// A dispatcher sweep.
+struct sweep_answer {
+  int64_t offered = 0, waiting = 0, ready_agents = 0;
+};
+
+/// A heartbeat cleanup (`ids` expired) or a queue cleanup (`ids`
+/// orphaned, `count` finished calls forgotten).
+struct cleanup_answer {
+  int64_t checked = 0, count = 0;
+  std::vector<std::string> ids;
+};
+
+/// A call's answer to an offer the dispatcher proposes: taken (with the
+/// offer or callback id Twilio will use) or refused.
+struct offer_answer {
+  bool taken = false;
+  std::string offer_id;
 };
 
 /// The answer to any command.
 struct reply {
-  int status = 200;       ///< HTTP status
-  std::string error;      ///< one-line reason when status >= 400
-  bool is_voice = false;  ///< `voice` is the answer, else `body`
-  voice_reply voice;
-  nlohmann::json body;
+  outcome result = outcome::ok;
+  std::string reason;  ///< one line, when `result` is not ok/created
+  std::variant<std::monostate, voice_reply, agent_answer, caller_answer, sweep_answer,
+               cleanup_answer, offer_answer>
+      body;
+
+  bool is_voice() const { return std::holds_alternative<voice_reply>(body); }
+  const voice_reply& voice() const { return std::get<voice_reply>(body); }
 
   static reply twiml(voice_reply v) {
     reply r;
-    r.is_voice = true;
-    r.voice = std::move(v);
+    r.body = std::move(v);
     return r;
   }
-  static reply json(nlohmann::json b, int status = 200) {
+  template <class T> static reply of(T body, outcome o = outcome::ok) {
     reply r;
-    r.status = status;
-    r.body = std::move(b);
+    r.result = o;
+    r.body = std::move(body);
     return r;
   }
-  static reply fail(int status, std::string why) {
+  static reply fail(outcome o, std::string why) {
     reply r;
-    r.status = status;
-    r.error = std::move(why);
+    r.result = o;
+    r.reason = std::move(why);
     return r;
   }
+  bool failed() const { return result != outcome::ok && result != outcome::created; }
 };
-
-inline nlohmann::json voice_reply::to_json() const {
-  return {{"kind", static_cast<int>(what)}, {"queue", queue},
-          {"greetingName", greeting_name}, {"greet", greet},
-          {"offerId", offer_id}, {"identity", identity},
-          {"announce", announce}, {"position", position},
-          {"waitEstimateSeconds", wait_estimate_seconds},
-          {"offerCallback", offer_callback}, {"callbackId", callback_id},
-          {"number", number}};
-}
-
-inline voice_reply voice_reply::from_json(const nlohmann::json& j) {
-  voice_reply v;
-  v.what = static_cast<kind>(j.value("kind", 0));
-  v.queue = j.value("queue", "");
-  v.greeting_name = j.value("greetingName", "");
-  v.greet = j.value("greet", false);
-  v.offer_id = j.value("offerId", "");
-  v.identity = j.value("identity", "");
-  v.announce = j.value("announce", false);
-  v.position = j.value("position", int64_t{0});
-  v.wait_estimate_seconds = j.value("waitEstimateSeconds", int64_t{0});
-  v.offer_callback = j.value("offerCallback", false);
-  v.callback_id = j.value("callbackId", "");
-  v.number = j.value("number", "");
-  return v;
-}
 
 }  // namespace callq

@@ -1,29 +1,70 @@
 #include "actors/runtime.hpp"
 
 #include <chrono>
+#include <random>
+
+#include <caf/scheduler/test_coordinator.hpp>
 
 #include <caf/all.hpp>
 
-#include "actors/dispatcher_actor.hpp"
+#include "actors/agent/agent_actor.hpp"
+#include "actors/agent/agent_logic.hpp"
+#include "actors/call/call_actor.hpp"
+#include "actors/dispatcher/dispatcher_actor.hpp"
+#include "actors/entity_env.hpp"
 #include "actors/messages.hpp"
+#include "actors/reply_codec.hpp"
+#include "actors/timer_actor.hpp"
 #include "replay/rebuild.hpp"
 
 namespace callq {
 
 struct runtime::impl {
-  explicit impl(int threads) : cfg(make_config(threads)), system(cfg) {}
-  static caf::actor_system_config make_config(int threads) {
+  impl(int threads, bool deterministic)
+      : cfg(make_config(threads, deterministic)), system(cfg) {}
+  static caf::actor_system_config make_config(int threads, bool deterministic) {
     caf::actor_system_config c;
     c.set("scheduler.max-threads", threads);
-    c.set("scheduler.policy", caf::atom("sharing"));
+    c.set("scheduler.policy", deterministic ? caf::atom("testing") : caf::atom("sharing"));
     return c;
   }
   caf::actor_system_config cfg;
   caf::actor_system system;
-  caf::actor journal;
-  caf::actor dispatcher;
+  std::shared_ptr<entity_env> env;
+  /// Deterministic mode: runs every pending message, in a seeded order.
+  std::function<void()> pump;
 };
 
+namespace {
+
+constexpr auto ask_timeout = std::chrono::seconds(10);
+
+/// One request from a non-actor thread, waiting for its answer (in
+/// deterministic mode, `pump` first runs everything it causes).
+template <class T, class... Ts>
+bool request(caf::actor_system& sys, const std::function<void()>& pump, const caf::actor& to,
+             T* out, std::string* why, Ts&&... msg) {
+  caf::scoped_actor self{sys};
+  bool ok = false;
+  auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
+  if (pump)
+    pump();
+  handle.receive(
+      [&](T& v) {
+        *out = std::move(v);
+        ok = true;
+      },
+      [&](caf::error& err) { *why = sys.render(err); });
+  return ok;
+}
+
+/// The stand-in for the Twilio gateway in tests and benchmarks.
+caf::behavior recording_gateway(caf::event_based_actor*,
+                                std::function<void(const rest_job&)> sink) {
+  return {[=](rest_job& j) { sink(j); }};
+}
+
+}  // namespace
 
 status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out,
                       startup_report* report) {
@@ -34,57 +75,299 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
     return st;
   rt->log_ = std::move(log);
 
+  // One pass over the log rebuilds every entity with its own apply code.
   auto t0 = std::chrono::steady_clock::now();
-  auto logic = std::make_unique<center>(opts.rules);
+  world w(opts.rules);
   replay::rebuild_report rr;
-  if (auto st = replay::rebuild(*rt->log_, *logic, {}, &rr); !st)
+  if (auto st = replay::rebuild(*rt->log_, w, {}, &rr); !st)
     return status::corruption("cannot rebuild state from " + opts.data_dir + ": " + st.message());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<call_state> calls;
+  std::vector<agent_state> agents;
+  calls.reserve(w.calls().size());
+  for (auto& [sid, c] : w.calls())
+    calls.push_back(c);
+  for (auto& [id, a] : w.agents())
+    agents.push_back(a);
   if (report != nullptr)
-    *report = startup_report{rr.events, secs};
+    *report = startup_report{rr.events, secs, calls.size(), agents.size()};
 
-  std::shared_ptr<clock_source> clk;
-  if (opts.virtual_clock) {
+  if (opts.clock) {
+    rt->manual_clock_ = opts.clock;
+    rt->clock_ = rt->manual_clock_;
+  } else if (opts.virtual_clock) {
     rt->manual_clock_ = std::make_shared<manual_clock_source>(system_clock_source().now_ms());
-    clk = rt->manual_clock_;
+    rt->clock_ = rt->manual_clock_;
   } else {
-    clk = std::make_shared<system_clock_source>();
+    rt->clock_ = std::make_shared<system_clock_source>();
   }
+  auto ids = std::make_shared<id_source>();
+  ids->seed(w.counters().call_order, w.counters().offer, w.counters().callback);
+  rt->reads_ = std::make_shared<read_model>(std::move(w));
   rt->journal_stats_ = std::make_shared<journal_stats>();
   rt->gateway_stats_ = std::make_shared<gateway_stats>();
-  rt->impl_ = std::make_unique<impl>(opts.scheduler_threads);
+  rt->impl_ = std::make_unique<impl>(opts.scheduler_threads, opts.deterministic);
   auto& sys = rt->impl_->system;
-  rt->impl_->journal = spawn_journal(sys, rt->log_, rt->journal_stats_);
-  dispatcher_options d;
-  d.journal = rt->impl_->journal;
-  d.clock = clk;
-  d.gateway = opts.gateway;
-  d.gateway_figures = rt->gateway_stats_;
-  d.tick_ms = opts.tick_ms;
-  rt->impl_->dispatcher = spawn_dispatcher(sys, std::move(logic), d);
-  auto r = rt->ask(cmd::recover{opts.version});
-  if (r.status >= 400)
-    return status::io_error("recovery failed: " + r.error);
+  if (opts.deterministic) {
+    auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+    auto rng = std::make_shared<std::mt19937>(opts.seed);
+    uint32_t seed = opts.seed;
+    rt->impl_->pump = [&sched, rng, seed] {
+      while (sched.has_job()) {
+        if (seed != 0 && sched.jobs.size() > 1) {
+          std::uniform_int_distribution<size_t> pick(0, sched.jobs.size() - 1);
+          std::swap(sched.jobs.front(), sched.jobs[pick(*rng)]);
+        }
+        sched.run_once();
+      }
+    };
+  }
+  const auto& pump = rt->impl_->pump;
+
+  auto env = std::make_shared<entity_env>();
+  env->rules = opts.rules;
+  env->clock = rt->clock_;
+  env->reg = std::make_shared<registry>();
+  env->reads = rt->reads_;
+  env->ids = ids;
+  journal_options jo;
+  jo.reads = rt->reads_;
+  jo.detached = !opts.deterministic;
+  jo.sync = !opts.deterministic;
+  jo.wait_for_more = !opts.deterministic;
+  env->journal = spawn_journal(sys, rt->log_, rt->journal_stats_, jo);
+  auto reg = env->reg;
+  if (opts.rest_sink) {
+    env->gateway = sys.spawn(recording_gateway, opts.rest_sink);
+  } else if (opts.deterministic) {
+    auto jobs = opts.recorded_jobs;
+    env->gateway = sys.spawn(recording_gateway, [jobs](const rest_job& j) {
+      if (jobs)
+        jobs->push_back(j);
+    });
+  } else
+    env->gateway = spawn_gateway(sys, opts.gateway, rt->gateway_stats_, [reg](const cmd::command& c) {
+    // A REST job that finally failed goes to the call it was for.
+    std::string id;
+    if (auto* r = std::get_if<cmd::redirect_failed>(&c))
+      id = r->offer_id;
+    else if (auto* f = std::get_if<cmd::callback_call_failed>(&c))
+      id = f->callback_id;
+    caf::actor call = reg->call(reg->call_of_offer(id));
+    if (!call)
+      return;
+    if (auto* r = std::get_if<cmd::redirect_failed>(&c))
+      caf::anon_send(call, command_atom::value, call_request{*r, {}});
+    else
+      caf::anon_send(call, command_atom::value,
+                     call_request{std::get<cmd::callback_call_failed>(c), {}});
+  });
+  env->dispatcher = spawn_dispatcher(sys, env);
+  timer_options to;
+  to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
+  to.journal_figures = rt->journal_stats_;
+  env->timers = spawn_timers(sys, env, to);
+  rt->impl_->env = env;
+
+  // The actors, from the rebuilt states; then the dispatcher's index.
+  bool spawned = false;
+  for (auto& a : agents) {
+    auto h = reg->agent_or_spawn(a.id, [&] { return spawn_agent(sys, env, a); }, &spawned);
+    caf::anon_send(env->dispatcher, view_atom::value, view_of(a, env->rules));
+    if (int64_t due = next_deadline(a, env->rules))
+      caf::anon_send(env->timers, schedule_atom::value, h, due);
+  }
+  for (auto& c : calls) {
+    auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, c); }, &spawned);
+    for (auto& id : {c.offer_id, c.callback_id})
+      if (!id.empty())
+        reg->add_offer(id, c.sid);
+    caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
+    if (int64_t due = next_deadline(c, env->rules))
+      caf::anon_send(env->timers, schedule_atom::value, h, due);
+  }
+  reply r;
+  std::string why;
+  if (!request(sys, pump, env->timers, &r, &why, recover_atom::value, opts.version))
+    return status::io_error("recovery failed: " + why);
   *out = std::move(rt);
   return status::ok();
 }
 
+actor_counts runtime::actors() const {
+  if (!impl_)
+    return {};
+  return {impl_->env->reg->live_calls(), impl_->env->reg->live_agents()};
+}
+
+std::map<std::string, std::string> runtime::entity_digests() {
+  std::map<std::string, std::string> out;
+  auto& env = *impl_->env;
+  auto actors = env.reg->all_calls();
+  for (auto& a : env.reg->all_agents())
+    actors.push_back(a);
+  for (auto& a : actors) {
+    std::string text, why;
+    if (request(impl_->system, impl_->pump, a, &text, &why, digest_atom::value))
+      out[text.substr(0, text.find('|'))] = text;
+  }
+  return out;
+}
+
+namespace {
+
+/// Finds the actor a command belongs to and asks it.
+struct router {
+  caf::actor_system& sys;
+  const std::function<void()>& pump;
+  entity_env& env;
+  const std::string& key;
+
+  reply ask_call(const caf::actor& a, call_command c, std::string k = {}) {
+    reply r;
+    std::string why;
+    if (!request(sys, pump, a, &r, &why, command_atom::value, call_request{std::move(c), std::move(k)}))
+      return reply::fail(outcome::unavailable, "call unavailable: " + why);
+    return r;
+  }
+  reply ask_agent(const caf::actor& a, agent_command c) {
+    reply r;
+    std::string why;
+    if (!request(sys, pump, a, &r, &why, command_atom::value, agent_request{std::move(c)}))
+      return reply::fail(outcome::unavailable, "agent unavailable: " + why);
+    return r;
+  }
+  /// A command for the call `sid` (live, or recently finished).
+  reply to_call(const std::string& sid, call_command c, const std::string& unknown) {
+    if (caf::actor a = env.reg->call(sid))
+      return ask_call(a, std::move(c), key);
+    if (auto final = env.reg->finished(sid))
+      return answer_finished(*final, c, env);
+    return reply::fail(outcome::invalid, unknown);
+  }
+  reply to_offer(const std::string& id, call_command c, const std::string& what) {
+    std::string sid = env.reg->call_of_offer(id);
+    if (sid.empty())
+      return reply::fail(outcome::invalid, "unknown " + what + " " + id);
+    return to_call(sid, std::move(c), "unknown " + what + " " + id);
+  }
+  template <class... Ts> reply ask_service(const caf::actor& a, const char* what, Ts... msg) {
+    reply r;
+    std::string why;
+    if (!request(sys, pump, a, &r, &why, msg...))
+      return reply::fail(outcome::unavailable, std::string(what) + " unavailable: " + why);
+    return r;
+  }
+
+  reply operator()(cmd::incoming_call& x) {
+    if (!env.reg->call(x.call_sid))
+      if (auto final = env.reg->finished(x.call_sid))  // a late retry
+        return answer_finished(*final, x, env);
+    bool spawned = false;
+    auto a = env.reg->call_or_spawn(
+        x.call_sid, [&] { return spawn_call(sys, env_ptr(), call_state{}); }, &spawned);
+    return ask_call(a, std::move(x), key);
+  }
+  reply operator()(cmd::hold_poll& x) { return to_call(x.call_sid, x, "unknown call " + x.call_sid); }
+  reply operator()(cmd::callback_response& x) {
+    return to_call(x.call_sid, x, "unknown call " + x.call_sid);
+  }
+  reply operator()(cmd::queue_left& x) { return to_call(x.call_sid, x, "unknown call " + x.call_sid); }
+  reply operator()(cmd::call_status& x) {
+    reply r = to_call(x.call_sid, x, "unknown call");
+    if (r.result == outcome::invalid)  // a status for a call we never had
+      return reply::twiml({voice_reply::kind::empty});
+    return r;
+  }
+  reply operator()(cmd::connect_agent& x) { return to_offer(x.offer_id, x, "offer"); }
+  reply operator()(cmd::agent_leg_status& x) { return to_offer(x.offer_id, x, "offer"); }
+  reply operator()(cmd::dial_result& x) { return to_offer(x.offer_id, x, "offer"); }
+  reply operator()(cmd::redirect_failed& x) { return to_offer(x.offer_id, x, "offer"); }
+  reply operator()(cmd::callback_connect& x) { return to_offer(x.callback_id, x, "callback"); }
+  reply operator()(cmd::callback_result& x) { return to_offer(x.callback_id, x, "callback"); }
+  reply operator()(cmd::callback_call_failed& x) { return to_offer(x.callback_id, x, "callback"); }
+  reply operator()(cmd::heartbeat& x) {
+    caf::actor a = env.reg->agent(x.agent_id);
+    if (!a)
+      return reply::fail(outcome::not_found, "unknown agent " + x.agent_id);
+    return ask_agent(a, std::move(x));
+  }
+  reply operator()(cmd::put_agent& x) {
+    bool spawned = false;
+    auto a = env.reg->agent_or_spawn(
+        x.agent_id, [&] { return spawn_agent(sys, env_ptr(), agent_state{}); }, &spawned);
+    return ask_agent(a, std::move(x));
+  }
+  reply operator()(cmd::delete_agent& x) {
+    caf::actor a = env.reg->agent(x.agent_id);
+    if (!a)
+      return reply::fail(outcome::not_found, "unknown agent " + x.agent_id);
+    return ask_agent(a, std::move(x));
+  }
+  reply operator()(cmd::put_caller& x) {
+    // The caller directory's streams are written here, by the admin path.
+    journal_batch b;
+    b.events.push_back({env.clock->now_ms(), events::caller_set{x.number, x.display_name, x.priority}});
+    uint64_t seq = 0;
+    std::string why;
+    if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, std::move(b)))
+      return reply::fail(outcome::unavailable, "event log unavailable: " + why);
+    return reply::of(caller_answer{x.number, x.display_name, x.priority});
+  }
+  reply operator()(cmd::tick&) {
+    return ask_service(env.timers, "timers", tick_atom::value);
+  }
+  reply operator()(cmd::sweep&) {
+    return ask_service(env.dispatcher, "dispatcher", sweep_atom::value);
+  }
+  reply operator()(cmd::heartbeat_cleanup&) {
+    return ask_service(env.timers, "timers", expire_atom::value);
+  }
+  reply operator()(cmd::queue_cleanup&) {
+    return ask_service(env.timers, "timers", cleanup_atom::value);
+  }
+  reply operator()(cmd::recover& x) {
+    return ask_service(env.timers, "timers", recover_atom::value, x.version);
+  }
+  reply operator()(cmd::record_digest&) {
+    std::string digest, why;
+    if (!request(sys, pump, env.timers, &digest, &why, digest_atom::value))
+      return reply::fail(outcome::unavailable, "digest failed: " + why);
+    return reply{};
+  }
+
+  std::shared_ptr<entity_env> env_ptr();
+  std::shared_ptr<entity_env> shared;
+};
+
+std::shared_ptr<entity_env> router::env_ptr() { return shared; }
+
+}  // namespace
+
 reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   if (stopped_)
-    return reply::fail(503, "server is shutting down");
+    return reply::fail(outcome::unavailable, "server is shutting down");
   // A retry of a request whose events are durable: its stored answer, read
-  // here on the caller's thread rather than on the dispatcher's.
+  // here on the caller's thread rather than in an actor.
   std::string stored;
-  if (!idempotency_key.empty() && log_->get_idempotency(idempotency_key, &stored))
-    return reply::twiml(voice_reply::from_json(nlohmann::json::parse(stored)));
-  caf::scoped_actor self{impl_->system};
-  reply answer = reply::fail(503, "no answer from the dispatcher");
-  self->request(impl_->dispatcher, std::chrono::seconds(10), command_atom::value,
-                command_request{std::move(c), idempotency_key})
-      .receive([&](reply& r) { answer = std::move(r); },
-               [&](caf::error& err) {
-                 answer = reply::fail(503, "dispatcher unavailable: " + impl_->system.render(err));
-               });
+  voice_reply v;
+  if (!idempotency_key.empty() && log_->get_idempotency(idempotency_key, &stored) &&
+      decode_voice_reply(stored, &v))
+    return reply::twiml(v);
+  auto& sys = impl_->system;
+  auto& env = *impl_->env;
+  const auto& pump = impl_->pump;
+  router r{sys, pump, env, idempotency_key, impl_->env};
+  reply answer = std::visit(r, c);
+  // Barriers: everything the command caused is decided (the dispatcher
+  // has nothing left to match) and durable (the journal has written all
+  // that was sent before) before the answer leaves the process.
+  bool idle = false;
+  std::string why;
+  request(sys, pump, env.dispatcher, &idle, &why, barrier_atom::value);
+  uint64_t seq = 0;
+  if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, journal_batch{}))
+    return reply::fail(outcome::unavailable, "event log unavailable: " + why);
   return answer;
 }
 
@@ -102,8 +385,16 @@ void runtime::stop() {
     return;
   ask(cmd::record_digest{});
   stopped_ = true;
-  caf::anon_send_exit(impl_->dispatcher, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(impl_->journal, caf::exit_reason::user_shutdown);
+  auto& env = *impl_->env;
+  for (auto& a : env.reg->all_calls())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : env.reg->all_agents())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto* a : {&env.timers, &env.dispatcher, &env.gateway, &env.journal})
+    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  if (impl_->pump)  // the test scheduler runs only when told to
+    impl_->pump();
+  impl_->env.reset();
   impl_.reset();  // waits for the actors
   log_.reset();
 }

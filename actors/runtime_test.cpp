@@ -33,10 +33,10 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
   {
     auto rt = start(o);
     auto r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}});
-    CHECK(r.status == 201);
+    CHECK(r.result == outcome::created);
     r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
-    REQUIRE(r.is_voice);
-    CHECK(r.voice.what == voice_reply::kind::enqueue);
+    REQUIRE(r.is_voice());
+    CHECK(r.voice().what == voice_reply::kind::enqueue);
     rt->ask(cmd::incoming_call{"CA2", "+15550002", "+15559999", "support", "", std::nullopt});
     // Everything answered is in the log already.
     uint64_t seen = 0;
@@ -45,12 +45,14 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
     CHECK(seen >= 5);
   }
   auto rt = start(o);
-  auto r = rt->ask(cmd::queue_status{});
-  auto& waiting = r.body["queues"][0]["waiting"];
+  auto view = rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); });
+  auto& waiting = view.queues.at(0).waiting;
   REQUIRE(waiting.size() == 2);
-  CHECK(waiting[0]["callSid"] == "CA1");
-  CHECK(waiting[1]["callSid"] == "CA2");
-  CHECK(r.body["agents"][0]["state"] == "offline");
+  CHECK(waiting[0].call_sid == "CA1");
+  CHECK(waiting[1].call_sid == "CA2");
+  CHECK(view.agents.at(0).state == "offline");
+  CHECK(rt->actors().calls == 2);
+  CHECK(rt->actors().agents == 1);
 }
 
 TEST_CASE("a repeated request with the same idempotency key appends nothing") {
@@ -61,18 +63,19 @@ TEST_CASE("a repeated request with the same idempotency key appends nothing") {
   uint64_t before = rt->log().last_seq();
   auto again = rt->ask(cmd::hold_poll{"CA1"}, "hold|tok-1");
   CHECK(rt->log().last_seq() == before);
-  CHECK(first.voice == again.voice);
-  CHECK(again.voice.announce);
+  CHECK(first.voice() == again.voice());
+  CHECK(again.voice().announce);
 }
 
 TEST_CASE("virtual time expires a silent agent") {
   callq::testing::temp_dir tmp;
   auto rt = start(options(tmp.path()));
   rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}});
-  CHECK(rt->ask(cmd::heartbeat{"bob", "h", "available", true}).body["state"] == "available");
+  auto r = rt->ask(cmd::heartbeat{"bob", "h", "available", true});
+  CHECK(std::get<agent_answer>(r.body).state == "available");
   REQUIRE(rt->advance_clock(61'000));
-  auto r = rt->ask(cmd::queue_status{});
-  CHECK(r.body["agents"][0]["state"] == "stale");
+  auto view = rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); });
+  CHECK(view.agents.at(0).state == "stale");
 }
 
 TEST_CASE("an offer whose REST redirect fails is resolved and the call re-offered") {

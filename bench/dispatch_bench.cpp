@@ -1,25 +1,54 @@
-// dispatch_bench: the dispatcher's matching at scale, memory per queued
-// call, and recovery time of a 1,000,000-event log.
+// dispatch_bench: matching with entity actors at scale -- 10,000 agent
+// actors and 100,000 call actors on the real runtime (journal with WAL
+// syncs, the dispatcher, the timer service) -- memory per queued call
+// including its actor, and recovery of a 1,000,000-event log.
 //
-//   dispatch_bench [--agents=10000] [--calls=100000] [--samples=10000] [--log-events=1000000]
+//   dispatch_bench [--agents=10000] [--calls=100000] [--samples=10000]
+//                  [--log-events=1000000] [--threads=8]
+//
+// Latency is the time from an agent's heartbeat entering its actor's
+// mailbox to the REST redirect of the call it is offered being handed to
+// the gateway (the redirect leaves only once the offer is durable).
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
-#include "actors/center.hpp"
+#include "actors/runtime.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/sample_log.hpp"
-#include "replay/rebuild.hpp"
 
 using namespace callq;
 using clk = std::chrono::steady_clock;
 
 namespace {
 
-int64_t now_ms = 1'795'608'000'000;
+/// Where the bench's stand-in gateway reports.
+struct redirects {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t count = 0;
+  clk::time_point last;
+};
 
-void must(const center::result& r) {
-  if (r.answer.status >= 400) {
-    std::fprintf(stderr, "command failed: %s\n", r.answer.error.c_str());
+/// Runs `f(i)` for i in [0, n) on `threads` threads.
+template <class F> void parallel(long n, long threads, F f) {
+  std::atomic<long> next{0};
+  std::vector<std::thread> ts;
+  for (long t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (long i = next++; i < n; i = next++)
+        f(i);
+    });
+  for (auto& t : ts)
+    t.join();
+}
+
+void must(const reply& r, const char* what) {
+  if (r.failed()) {
+    std::fprintf(stderr, "%s failed: %s\n", what, r.reason.c_str());
     std::exit(1);
   }
 }
@@ -32,71 +61,102 @@ int main(int argc, char** argv) {
   long calls = bench::arg(argc, argv, "calls", 100'000);
   long samples = bench::arg(argc, argv, "samples", 10'000);
   long log_events = bench::arg(argc, argv, "log-events", 1'000'000);
-  std::printf("dispatch_bench: %ld agents, %ld queued calls, %ld samples\n", agents, calls, samples);
+  long threads = bench::arg(argc, argv, "threads", 8);
+  std::printf("dispatch_bench: %ld agent actors, %ld call actors, %ld samples\n", agents, calls,
+              samples);
 
-  policy p;
-  p.heartbeat_timeout_ms = 24L * 3600 * 1000;  // no expiry during the run
-  p.max_queue_wait_ms = 24L * 3600 * 1000;
-  center c(p);
-  for (long i = 0; i < agents; ++i) {
-    std::string id = "agent" + std::to_string(i);
-    must(c.handle(cmd::put_agent{id, id, id, "h", {"support"}, {}}, now_ms));
-    must(c.handle(cmd::heartbeat{id, "h", "busy", true}, now_ms));  // logged in, not ready
-  }
-  long rss_before = bench::rss_kib();
-  for (long i = 0; i < calls; ++i) {
-    now_ms += 1;
-    must(c.handle(cmd::incoming_call{"CA" + std::to_string(1'000'000'000 + i) + "0123456789abcdef0123",
-                                     "+1555" + std::to_string(1'000'000 + i), "+15559990000",
-                                     "support", "", i % 10 == 0 ? std::optional<int64_t>(5) : std::nullopt},
-                   now_ms));
-  }
-  long rss_after = bench::rss_kib();
-  std::printf("  memory per queued call: %.0f bytes (RSS %ld -> %ld KiB for %ld calls)\n",
-              static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(calls),
-              rss_before, rss_after, calls);
-
-  // An agent becomes ready: the heartbeat is decided, readiness recomputed,
-  // and the best call offered to it.
-  std::vector<double> us;
-  us.reserve(static_cast<size_t>(samples));
-  long offers = 0;
-  for (long i = 0; i < samples && i < agents; ++i) {
-    std::string id = "agent" + std::to_string(i);
-    now_ms += 1;
-    auto t0 = clk::now();
-    auto r = c.handle(cmd::heartbeat{id, "h", "available", true}, now_ms);
-    us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
-    for (auto& e : r.events)
-      offers += std::holds_alternative<events::call_offered>(e.body);
-  }
-  std::printf("  agent ready -> offer decided: p50 %.1f us, p99 %.1f us, max %.1f us (%ld offers)\n",
-              bench::percentile(us, 50), bench::percentile(us, 99), bench::percentile(us, 100), offers);
-
-  std::printf("  (%zu calls still waiting)\n", c.queues().at("support").dispatchable.size());
-
-  // Recovery of a large log.
   std::string dir = (std::filesystem::temp_directory_path() / "callq-dispatch-bench").string();
   std::filesystem::remove_all(dir);
-  bench::write_sample_log(dir, static_cast<uint64_t>(log_events));
-  auto t0 = clk::now();
-  std::unique_ptr<storage::event_log> log;
-  storage::log_options ro;
-  ro.read_only = true;
-  if (!storage::event_log::open_data_dir(dir, ro, &log))
-    return 1;
-  center rebuilt(policy{});
-  replay::rebuild_report rr;
-  if (auto st = replay::rebuild(*log, rebuilt, {}, &rr); !st) {
+  auto seen = std::make_shared<redirects>();
+  runtime_options o;
+  o.data_dir = dir + "/live";
+  o.clock = std::make_shared<manual_clock_source>(1'795'608'000'000);
+  o.rules.heartbeat_timeout_ms = 24L * 3600 * 1000;  // no expiry during the run
+  o.rules.max_queue_wait_ms = 24L * 3600 * 1000;
+  o.rest_sink = [seen](const rest_job&) {
+    std::lock_guard lock(seen->mu);
+    ++seen->count;
+    seen->last = clk::now();
+    seen->cv.notify_all();
+  };
+  std::unique_ptr<runtime> rt;
+  if (auto st = runtime::start(o, &rt); !st) {
     std::fprintf(stderr, "%s\n", st.to_string().c_str());
     return 1;
   }
-  auto r = rebuilt.handle(cmd::recover{"bench"}, now_ms);
+  auto t0 = clk::now();
+  parallel(agents, threads, [&](long i) {
+    std::string id = "agent" + std::to_string(i);
+    must(rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}}), "put_agent");
+    must(rt->ask(cmd::heartbeat{id, "h", "busy", true}), "heartbeat");  // logged in, not ready
+  });
+  std::printf("  %ld agents created in %.1f s\n", agents, bench::seconds_since(t0));
+  long rss_before = bench::rss_kib();
+  t0 = clk::now();
+  parallel(calls, threads, [&](long i) {
+    must(rt->ask(cmd::incoming_call{"CA" + std::to_string(1'000'000'000 + i) + "0123456789abcdef0123",
+                                    "+1555" + std::to_string(1'000'000 + i), "+15559990000", "support",
+                                    "", i % 10 == 0 ? std::optional<int64_t>(5) : std::nullopt}),
+         "incoming_call");
+  });
+  double arrive_s = bench::seconds_since(t0);
+  long rss_after = bench::rss_kib();
+  std::printf("  %ld calls arrived in %.1f s (%.0f/s, each durably logged before its answer)\n",
+              calls, arrive_s, static_cast<double>(calls) / arrive_s);
+  std::printf("  live actors: %zu calls, %zu agents\n", rt->actors().calls, rt->actors().agents);
+  std::printf("  memory per queued call (actor, state, index, read model): %.0f bytes "
+              "(RSS %ld -> %ld KiB)\n",
+              static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(calls),
+              rss_before, rss_after);
+
+  // One agent at a time becomes ready; the dispatcher matches it with the
+  // best waiting call; the call takes the offer and, once durable, hands
+  // the redirect to the gateway.
+  std::vector<double> us;
+  us.reserve(static_cast<size_t>(samples));
+  for (long i = 0; i < samples && i < agents; ++i) {
+    std::string id = "agent" + std::to_string(i);
+    uint64_t before;
+    {
+      std::lock_guard lock(seen->mu);
+      before = seen->count;
+    }
+    auto start = clk::now();
+    rt->ask(cmd::heartbeat{id, "h", "available", true});
+    std::unique_lock lock(seen->mu);
+    if (!seen->cv.wait_for(lock, std::chrono::seconds(5), [&] { return seen->count > before; })) {
+      std::fprintf(stderr, "no redirect for %s\n", id.c_str());
+      return 1;
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(seen->last - start).count());
+  }
+  std::printf("  agent heartbeat -> REST redirect handed to the gateway: p50 %.0f us, p99 %.0f us, "
+              "max %.0f us (%zu offers)\n",
+              bench::percentile(us, 50), bench::percentile(us, 99), bench::percentile(us, 100),
+              us.size());
+  rt->stop();
+  rt.reset();
+
+  // Recovery of a large log: one pass rebuilds every entity, then the
+  // actors are spawned from those states and the open offers resolved.
+  bench::write_sample_log(dir + "/recovery", static_cast<uint64_t>(log_events));
+  runtime_options r;
+  r.data_dir = dir + "/recovery";
+  r.clock = std::make_shared<manual_clock_source>(1'900'000'000'000);
+  r.rest_sink = [](const rest_job&) {};
+  t0 = clk::now();
+  startup_report rep;
+  if (auto st = runtime::start(r, &rt, &rep); !st) {
+    std::fprintf(stderr, "%s\n", st.to_string().c_str());
+    return 1;
+  }
   double secs = bench::seconds_since(t0);
-  std::printf("  recovery: %lu events rebuilt in %.2f s (%.0f events/s), %zu recovery events\n",
-              static_cast<unsigned long>(rr.events), secs, static_cast<double>(rr.events) / secs,
-              r.events.size());
-  log.reset();
+  std::printf("  recovery: %lu events rebuilt (%.2f s), %lu call and %lu agent actors spawned, "
+              "ready in %.2f s\n",
+              static_cast<unsigned long>(rep.events_replayed), rep.replay_seconds,
+              static_cast<unsigned long>(rep.calls), static_cast<unsigned long>(rep.agents), secs);
+  rt->stop();
+  rt.reset();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/journal_actor.hpp"
+#include "actors/journal/journal_actor.hpp"
 #include "actors/messages.hpp"
 #include "bench/bench_util.hpp"
 
@@ -53,7 +53,9 @@ run_result run(const std::string& dir, long total, long producers, long inflight
     caf::actor_system_config cfg;
     cfg.set("scheduler.max-threads", 2);
     caf::actor_system sys{cfg};
-    auto journal = spawn_journal(sys, log, stats, sync);
+    journal_options jo;
+    jo.sync = sync;
+    auto journal = spawn_journal(sys, log, stats, jo);
     long per = total / producers;
     // Producers are actors (as callq's dispatcher is): each keeps `inflight`
     // appends outstanding and sends the next when one is acknowledged.

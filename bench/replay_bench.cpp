@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   if (!storage::event_log::open_data_dir(dir, ro, &log))
     return 1;
   for (int round = 1; round <= 2; ++round) {
-    center state(policy{});
+    world state(policy{});
     replay::rebuild_report rr;
     auto t0 = clk::now();
     if (!replay::rebuild(*log, state, {}, &rr))

@@ -11,7 +11,7 @@
 
 #include <httplib.h>
 
-#include "actors/gateway_actor.hpp"
+#include "actors/gateway/gateway_actor.hpp"
 #include "bench/bench_util.hpp"
 #include "http/signature.hpp"
 #include "tests/spawn_server.hpp"

@@ -20,14 +20,18 @@ using string_list = std::vector<std::string>;
 // ---------------------------------------------------------------- calls --
 
 /// A call reached the voice webhook.
+/// `order` (schema 2) is the call's arrival number, the last tie-breaker
+/// of dispatch order; schema 1 events lack it (0: the log's sequence number
+/// stands in).
 struct call_arrived {
   static constexpr const char* name = "call.arrived";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid, from, to, queue, caller_name;
   int64_t priority = 0;
+  int64_t order = 0;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
-    f("callerName", caller_name); f("priority", priority);
+    f("callerName", caller_name); f("priority", priority); f("order", order);
   }
 };
 
@@ -319,6 +323,41 @@ struct agent_unpaused {
   }
 };
 
+/// The agent took an offer (its side of `call.offered`) or a callback
+/// attempt (`offer_id` is then the callback id): its phone rings.
+struct agent_offer_received {
+  static constexpr const char* name = "agent.offer_received";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, offer_id, call_sid;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("offerId", offer_id); f("callSid", call_sid);
+  }
+};
+
+/// The agent answered that offer: on a call with `call_sid`.
+struct agent_offer_answered {
+  static constexpr const char* name = "agent.offer_answered";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, offer_id, call_sid;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("offerId", offer_id); f("callSid", call_sid);
+  }
+};
+
+/// The offer ended without a call for the agent (or a callback's customer
+/// was not reached after the agent answered). `missed` when it counts
+/// against the agent (no-answer, busy, failed, timeout).
+struct agent_offer_ended {
+  static constexpr const char* name = "agent.offer_ended";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, offer_id, call_sid, reason;
+  bool missed = false;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("offerId", offer_id); f("callSid", call_sid);
+    f("reason", reason); f("missed", missed);
+  }
+};
+
 /// A call ended; the agent gets no offer until `until_ms`.
 struct agent_wrap_up_started {
   static constexpr const char* name = "agent.wrap_up_started";
@@ -370,13 +409,15 @@ struct system_started {
   template <class F> void fields(F&& f) { f("version", version); }
 };
 
-/// A digest of the whole state after every event before this one, written
-/// by the server so that `callq replay --verify` can compare.
+/// A digest of the whole state after event `seq` (schema 1: after every
+/// event before this one), written by the server so that `callq replay
+/// --verify` can compare.
 struct system_state_digest {
   static constexpr const char* name = "system.state_digest";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string digest;
-  template <class F> void fields(F&& f) { f("digest", digest); }
+  int64_t seq = 0;
+  template <class F> void fields(F&& f) { f("digest", digest); f("seq", seq); }
 };
 
 /// Every event type. The order is irrelevant to the stored format (types
@@ -389,6 +430,7 @@ using payload = std::variant<
     agent_updated, agent_removed, agent_status_changed, agent_device_changed,
     agent_heartbeat_resumed, agent_heartbeat_expired, agent_paused,
     agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,
-    agent_readiness_changed, caller_set, system_started, system_state_digest>;
+    agent_readiness_changed, agent_offer_received, agent_offer_answered,
+    agent_offer_ended, caller_set, system_started, system_state_digest>;
 
 }  // namespace callq::events

@@ -70,29 +70,44 @@ struct binary_writer {
 struct binary_reader {
   std::string_view in;
   bool ok = true;
-  void operator()(const char*, std::string& v) {
+  /// Schema evolution: fields are only ever appended, so a payload of an
+  /// older schema may end before the newest fields; they keep defaults.
+  bool older_schema = false;
+  bool missing_tail() const { return older_schema && ok && in.empty(); }
+  void operator()(const char* key, std::string& v) {
+    if (missing_tail())
+      return;
+    read_string(key, v);
+  }
+  void read_string(const char*, std::string& v) {
     std::string_view s;
     if (ok && (ok = get_string(in, &s)))
       v.assign(s.data(), s.size());
   }
   void operator()(const char*, int64_t& v) {
+    if (missing_tail())
+      return;
     uint64_t u = 0;
     if (ok && (ok = get_varint(in, &u)))
       v = unzigzag(u);
   }
   void operator()(const char*, bool& v) {
+    if (missing_tail())
+      return;
     if (ok && (ok = !in.empty())) {
       v = in.front() != 0;
       in.remove_prefix(1);
     }
   }
   void operator()(const char*, string_list& v) {
+    if (missing_tail())
+      return;
     uint64_t n = 0;
     if (!ok || !(ok = get_varint(in, &n)) || !(ok = n <= in.size()))
       return;
     v.resize(n);
     for (auto& s : v)
-      (*this)(nullptr, s);
+      read_string(nullptr, s);
   }
 };
 
@@ -170,6 +185,7 @@ status decode_payload(std::string_view type, int64_t schema,
                                  ", newer than this build's " +
                                  std::to_string(schema_of(*out)));
   binary_reader r{in};
+  r.older_schema = schema < schema_of(*out);
   std::visit([&](auto& x) { x.fields(r); }, *out);
   if (!r.ok || !r.in.empty())
     return status::corruption("malformed payload of type '" + std::string(type) + "'");

@@ -27,46 +27,48 @@ void head(std::ostringstream& o, const char* name, const char* type, const char*
 
 }  // namespace
 
-std::string render_metrics(const nlohmann::json& status, const journal_stats& journal,
-                           const gateway_stats& gateway) {
+std::string render_metrics(const world_summary& status, const actor_counts& actors,
+                           const journal_stats& journal, const gateway_stats& gateway) {
   std::ostringstream o;
   head(o, "callq_queue_waiting_calls", "gauge", "Calls holding a place in the queue.");
-  for (auto& q : status["queues"])
-    o << "callq_queue_waiting_calls{queue=\"" << label(q["name"]) << "\"} " << q["waiting"].size() << '\n';
+  for (auto& [q, n] : status.waiting_by_queue)
+    o << "callq_queue_waiting_calls{queue=\"" << label(q) << "\"} " << n << '\n';
   head(o, "callq_queue_longest_wait_seconds", "gauge", "Longest current wait in the queue.");
-  for (auto& q : status["queues"])
-    o << "callq_queue_longest_wait_seconds{queue=\"" << label(q["name"]) << "\"} "
-      << q["longestWaitSeconds"].get<int64_t>() << '\n';
+  for (auto& [q, n] : status.longest_wait_seconds)
+    o << "callq_queue_longest_wait_seconds{queue=\"" << label(q) << "\"} " << n << '\n';
   head(o, "callq_agents", "gauge", "Agents by state.");
-  std::map<std::string, int> by_state;
+  std::map<std::string, int64_t> by_state;
   for (const char* s : {"available", "busy", "break", "offline", "stale", "ringing", "on-call",
                         "wrap-up", "unregistered"})
     by_state[s] = 0;
-  for (auto& a : status["agents"])
-    by_state[a["state"].get<std::string>()] += 1;
+  for (auto& [s, n] : status.agents_by_state)
+    by_state[s] += n;
   for (auto& [s, n] : by_state)
     o << "callq_agents{state=\"" << label(s) << "\"} " << n << '\n';
-  const auto& m = status["metrics"];
+  head(o, "callq_actors", "gauge", "Live call and agent actors.");
+  o << "callq_actors{kind=\"call\"} " << actors.calls << '\n';
+  o << "callq_actors{kind=\"agent\"} " << actors.agents << '\n';
+  const auto& m = status.metrics;
   head(o, "callq_calls_total", "counter", "Calls received.");
-  o << "callq_calls_total " << m["calls"].get<int64_t>() << '\n';
+  o << "callq_calls_total " << m.calls << '\n';
   head(o, "callq_calls_answered_total", "counter", "Calls connected to an agent.");
-  o << "callq_calls_answered_total " << m["answered"].get<int64_t>() << '\n';
+  o << "callq_calls_answered_total " << m.answered << '\n';
   head(o, "callq_calls_answered_within_service_level_total", "counter",
        "Calls connected within 20 seconds of entering the queue.");
-  o << "callq_calls_answered_within_service_level_total "
-    << m["answeredWithinServiceLevel"].get<int64_t>() << '\n';
+  o << "callq_calls_answered_within_service_level_total " << m.answered_in_sl << '\n';
   head(o, "callq_service_level_ratio", "gauge", "Share of answered calls answered within 20 s.");
-  o << "callq_service_level_ratio " << m["serviceLevel"].get<double>() << '\n';
+  o << "callq_service_level_ratio "
+    << (m.answered > 0 ? double(m.answered_in_sl) / double(m.answered) : 1.0) << '\n';
   head(o, "callq_calls_abandoned_total", "counter", "Callers who hung up before being connected.");
-  o << "callq_calls_abandoned_total " << m["abandoned"].get<int64_t>() << '\n';
+  o << "callq_calls_abandoned_total " << m.abandoned << '\n';
   head(o, "callq_calls_escalated_total", "counter", "Calls escalated after failed offers.");
-  o << "callq_calls_escalated_total " << m["escalated"].get<int64_t>() << '\n';
+  o << "callq_calls_escalated_total " << m.escalated << '\n';
   head(o, "callq_offers_total", "counter", "Offers to agents by outcome.");
-  for (auto& [k, v] : m["offersByOutcome"].items())
-    o << "callq_offers_total{outcome=\"" << label(k) << "\"} " << v.get<int64_t>() << '\n';
+  for (auto& [k, v] : m.offers_by_outcome)
+    o << "callq_offers_total{outcome=\"" << label(k) << "\"} " << v << '\n';
   head(o, "callq_callbacks_total", "counter", "Callbacks by outcome.");
-  for (auto& [k, v] : m["callbacksByOutcome"].items())
-    o << "callq_callbacks_total{outcome=\"" << label(k) << "\"} " << v.get<int64_t>() << '\n';
+  for (auto& [k, v] : m.callbacks_by_outcome)
+    o << "callq_callbacks_total{outcome=\"" << label(k) << "\"} " << v << '\n';
 
   head(o, "callq_journal_append_latency_seconds", "histogram",
        "Time from an append request to its durable acknowledgement.");

@@ -3,16 +3,16 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "actors/gateway_actor.hpp"
-#include "actors/journal_actor.hpp"
+#include "actors/gateway/gateway_actor.hpp"
+#include "actors/journal/journal_actor.hpp"
+#include "actors/runtime.hpp"
+#include "replay/world.hpp"
 
 namespace callq::http {
 
-/// Renders the status view (center::status_view) and the journal and
+/// Renders the read model's summary, the live actors and the journal and
 /// gateway figures as Prometheus exposition text.
-std::string render_metrics(const nlohmann::json& status, const journal_stats& journal,
-                           const gateway_stats& gateway);
+std::string render_metrics(const world_summary& status, const actor_counts& actors,
+                           const journal_stats& journal, const gateway_stats& gateway);
 
 }  // namespace callq::http

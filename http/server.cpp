@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <functional>
 #include <regex>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@
 #include "http/metrics.hpp"
 #include "http/signature.hpp"
 #include "replay/export.hpp"
+#include "replay/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::http {
@@ -149,6 +151,24 @@ void server::run() { http_->listen_after_bind(); }
 
 void server::stop() { http_->stop(); }
 
+namespace {
+
+/// The HTTP status for how a command ended.
+int status_code(outcome o) {
+  switch (o) {
+    case outcome::ok: return 200;
+    case outcome::created: return 201;
+    case outcome::invalid: return 400;
+    case outcome::unauthorized: return 401;
+    case outcome::not_found: return 404;
+    case outcome::conflict: return 409;
+    case outcome::unavailable: return 503;
+  }
+  return 500;
+}
+
+}  // namespace
+
 void server::routes() {
   auto& h = *http_;
 
@@ -186,12 +206,12 @@ void server::routes() {
   };
 
   auto answer = [this](httplib::Response& res, const reply& r) {
-    if (r.status >= 400) {
-      send_error_text(res, r.status, r.error);
+    if (r.failed()) {
+      send_error_text(res, status_code(r.result), r.reason);
       return;
     }
     res.status = 200;
-    res.set_content(render_twiml(r.voice, s_.twiml), "text/xml");
+    res.set_content(render_twiml(r.is_voice() ? r.voice() : voice_reply{}, s_.twiml), "text/xml");
   };
 
   // Registers a webhook: `build` turns the checked request into a command,
@@ -327,9 +347,13 @@ void server::routes() {
     if (dev != body.end())
       device = dev->get<bool>();
     auto r = rt_.ask(cmd::heartbeat{id->get<std::string>(), sha256_hex(token), status, device});
-    if (r.status >= 400)
-      return send_error_json(res, r.status, r.error);
-    send_json(res, r.status, r.body);
+    if (r.failed())
+      return send_error_json(res, status_code(r.result), r.reason);
+    const auto& a = std::get<agent_answer>(r.body);
+    send_json(res, 200, {{"agentId", a.agent_id},
+                         {"state", a.state},
+                         {"readiness", a.readiness},
+                         {"heartbeatIntervalSeconds", a.heartbeat_interval_seconds}});
   });
 
   // ------------------------------------------------------------ admin --
@@ -341,11 +365,12 @@ void server::routes() {
     }
     return true;
   };
-  auto relay = [](httplib::Response& res, const reply& r) {
-    if (r.status >= 400)
-      send_error_json(res, r.status, r.error);
+  // Sends a failed reply as its error, else `body`.
+  auto relay = [](httplib::Response& res, const reply& r, const json& body) {
+    if (r.failed())
+      send_error_json(res, status_code(r.result), r.reason);
     else
-      send_json(res, r.status, r.body);
+      send_json(res, status_code(r.result), body);
   };
 
   h.Put(R"(/api/agents/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
@@ -380,14 +405,15 @@ void server::routes() {
     std::string token = random_token();
     x.token_hash = sha256_hex(token);
     auto r = rt_.ask(std::move(x));
-    if (r.status == 201)
+    if (r.result == outcome::created)
       return send_json(res, 201, {{"agentId", id}, {"token", token}});
-    relay(res, r);
+    relay(res, r, {{"agentId", id}, {"created", false}});
   });
   h.Delete(R"(/api/agents/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))
       return;
-    relay(res, rt_.ask(cmd::delete_agent{req.matches[1]}));
+    std::string id = req.matches[1];
+    relay(res, rt_.ask(cmd::delete_agent{id}), {{"agentId", id}, {"removed", true}});
   });
   h.Put(R"(/api/callers/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))
@@ -404,12 +430,16 @@ void server::routes() {
       return send_error_json(res, 400, "name must be a string");
     if (prio != body.end() && !prio->is_number_integer())
       return send_error_json(res, 400, "priority must be an integer");
-    relay(res, rt_.ask(cmd::put_caller{number, name != body.end() ? name->get<std::string>() : "",
-                                        prio != body.end() ? prio->get<int64_t>() : 0}));
+    cmd::put_caller x{number, name != body.end() ? name->get<std::string>() : "",
+                      prio != body.end() ? prio->get<int64_t>() : 0};
+    relay(res, rt_.ask(x), {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}});
   });
   h.Get("/api/queue/status", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
-    if (admin(req, res))
-      relay(res, rt_.ask(cmd::queue_status{}));
+    if (!admin(req, res))
+      return;
+    int64_t now = rt_.now_ms();
+    auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
+    send_json(res, 200, replay::status_to_json(view));
   });
   h.Get(R"(/api/calls/([^/]+)/timeline)", [this, admin](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))
@@ -461,15 +491,31 @@ void server::routes() {
       return true;
     });
   });
-  auto cron = [&, this](const char* path, cmd::command c) {
-    h.Post(path, [this, admin, relay, c](const httplib::Request& req, httplib::Response& res) {
-      if (admin(req, res))
-        relay(res, rt_.ask(c));
+  // Cron: `render` turns the reply's body into the JSON summary.
+  using summary = std::function<json(const reply&)>;
+  auto cron = [&, this](const char* path, cmd::command c, summary render) {
+    h.Post(path, [this, admin, relay, c, render](const httplib::Request& req, httplib::Response& res) {
+      if (!admin(req, res))
+        return;
+      auto r = rt_.ask(c);
+      relay(res, r, r.failed() ? json() : render(r));
     });
   };
-  cron("/api/cron/queue-processor", cmd::sweep{});
-  cron("/api/cron/heartbeat-cleanup", cmd::heartbeat_cleanup{});
-  cron("/api/cron/queue-cleanup", cmd::queue_cleanup{});
+  cron("/api/cron/queue-processor", cmd::sweep{}, [](const reply& r) {
+    auto a = std::get_if<sweep_answer>(&r.body);
+    sweep_answer s = a ? *a : sweep_answer{};
+    return json{{"offered", s.offered}, {"waiting", s.waiting}, {"readyAgents", s.ready_agents}};
+  });
+  cron("/api/cron/heartbeat-cleanup", cmd::heartbeat_cleanup{}, [](const reply& r) {
+    auto a = std::get_if<cleanup_answer>(&r.body);
+    cleanup_answer s = a ? *a : cleanup_answer{};
+    return json{{"checked", s.checked}, {"expired", s.ids}};
+  });
+  cron("/api/cron/queue-cleanup", cmd::queue_cleanup{}, [](const reply& r) {
+    auto a = std::get_if<cleanup_answer>(&r.body);
+    cleanup_answer s = a ? *a : cleanup_answer{};
+    return json{{"removed", s.count}, {"orphaned", s.ids}};
+  });
 
   if (s_.virtual_clock) {
     // Test aid (CALLQ_VIRTUAL_CLOCK=true only): moves virtual time on.
@@ -491,9 +537,11 @@ void server::routes() {
     send_json(res, 200, {{"status", "ok"}});
   });
   h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    auto r = rt_.ask(cmd::queue_status{});
+    int64_t now = rt_.now_ms();
+    auto summary = rt_.reads().read([now](const world& w) { return w.summary(now); });
     res.status = 200;
-    res.set_content(render_metrics(r.body, rt_.journal_figures(), rt_.gateway_figures()),
+    res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
+                                   rt_.gateway_figures()),
                     "text/plain; version=0.0.4");
   });
 

@@ -2,12 +2,14 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "events/codec.hpp"
 #include "replay/export.hpp"
 #include "replay/rebuild.hpp"
+#include "replay/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::replay {
@@ -43,8 +45,8 @@ bool parse_until(const std::string& text, rebuild_limit* limit, std::ostream& er
   return true;
 }
 
-void print_state(const center& state, const rebuild_report& rr, bool json, std::ostream& out) {
-  auto view = state.status_view(rr.last_ms);
+void print_state(const world& state, const rebuild_report& rr, bool json, std::ostream& out) {
+  auto view = status_to_json(state.status(rr.last_ms));
   if (json) {
     nlohmann::json j = view;
     j["seq"] = rr.last_seq;
@@ -108,24 +110,39 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
     return 0;
   }
 
-  center state(a.rules);
+  world state(a.rules);
   rebuild_report rr;
   uint64_t snapshots = 0, other_format = 0;
-  const std::string format = std::to_string(center::digest_format) + ":";
-  before_apply_fn check;
+  const std::string format = std::to_string(world::digest_format) + ":";
+  // Digests name the event they cover (it comes before them): collect
+  // them first, then compare while replaying.
+  std::map<uint64_t, std::string> recorded;
   if (a.verify) {
-    check = [&](const events::envelope& e, const center& s) {
+    auto st = log->scan(1, [&](const events::envelope& e) {
       if (auto* d = std::get_if<events::system_state_digest>(&e.ev.body)) {
-        if (d->digest.rfind(format, 0) != 0) {
+        if (d->digest.rfind(format, 0) != 0 || d->seq <= 0)
           ++other_format;  // written by a build that digests differently
-          return status::ok();
-        }
-        std::string rebuilt = s.digest();
-        if (rebuilt != d->digest)
-          return status::corruption("state diverges at event " + std::to_string(e.seq) +
-                                    ": rebuilt digest " + rebuilt + ", recorded " + d->digest);
-        ++snapshots;
+        else
+          recorded[static_cast<uint64_t>(d->seq)] = d->digest;
       }
+      return true;
+    });
+    if (!st) {
+      err << "error: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  after_apply_fn check;
+  if (a.verify) {
+    check = [&](const events::envelope& e, const world& w) {
+      auto i = recorded.find(e.seq);
+      if (i == recorded.end())
+        return status::ok();
+      std::string rebuilt = w.digest();
+      if (rebuilt != i->second)
+        return status::corruption("state diverges at event " + std::to_string(e.seq) +
+                                  ": rebuilt digest " + rebuilt + ", recorded " + i->second);
+      ++snapshots;
       return status::ok();
     };
   }

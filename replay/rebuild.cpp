@@ -2,8 +2,8 @@
 
 namespace callq::replay {
 
-status rebuild(const storage::event_log& log, center& state, const rebuild_limit& limit,
-               rebuild_report* report, const before_apply_fn& before) {
+status rebuild(const storage::event_log& log, world& state, const rebuild_limit& limit,
+               rebuild_report* report, const after_apply_fn& after) {
   *report = rebuild_report{};
   status failure;
   auto st = log.scan(1, [&](const events::envelope& e) {
@@ -11,15 +11,15 @@ status rebuild(const storage::event_log& log, center& state, const rebuild_limit
       return false;
     if (limit.until_ms != 0 && e.ev.ts_ms > limit.until_ms)
       return false;
-    if (before) {
-      failure = before(e, state);
-      if (!failure)
-        return false;
-    }
-    state.apply(e.ev);
+    state.apply(e.seq, e.ev);
     report->events += 1;
     report->last_seq = e.seq;
     report->last_ms = e.ev.ts_ms;
+    if (after) {
+      failure = after(e, state);
+      if (!failure)
+        return false;
+    }
     return true;
   });
   if (!st)

@@ -1,13 +1,13 @@
 // Rebuilding state from the log: at start-up (the server) and offline
-// (`callq replay`). It feeds each event to center::apply, the same code the
-// live server runs, so the two cannot drift.
+// (`callq replay`). It feeds each event to world::apply, which applies it
+// with the same entity code the live actors run, so the two cannot drift.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
-#include "actors/center.hpp"
 #include "events/status.hpp"
+#include "replay/world.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq::replay {
@@ -26,11 +26,11 @@ struct rebuild_report {
   int64_t last_ms = 0;    ///< its timestamp
 };
 
-/// Called before each event is applied; an error stops the rebuild.
-using before_apply_fn = std::function<status(const events::envelope&, const center&)>;
+/// Called after each event is applied; an error stops the rebuild.
+using after_apply_fn = std::function<status(const events::envelope&, const world&)>;
 
 /// Applies the log's events, oldest first, to `state` up to `limit`.
-status rebuild(const storage::event_log& log, center& state, const rebuild_limit& limit,
-               rebuild_report* report, const before_apply_fn& before = {});
+status rebuild(const storage::event_log& log, world& state, const rebuild_limit& limit,
+               rebuild_report* report, const after_apply_fn& after = {});
 
 }  // namespace callq::replay

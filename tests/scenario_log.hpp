@@ -1,25 +1,21 @@
-// A scripted day at the contact centre, decided by the real state logic
-// and written to a real event log: the input of the replay and export
-// tests.
+// A scripted day at the contact centre, decided by the real actors and
+// written to a real event log: the input of the replay and export tests.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "storage/event_log.hpp"
-#include "tests/center_harness.hpp"
+#include "tests/actor_harness.hpp"
 
 namespace callq::testing {
 
 /// Runs the scenario (call answered, call abandoned, no-answer then
 /// answered, callback requested and completed, agent auto-paused, agent
-/// expired; a state digest recorded last), writing every decided event to
-/// `data_dir`'s log. Returns the harness with the live state, or nullptr
-/// when the log could not be written.
-inline std::unique_ptr<center_harness> write_scenario(const std::string& data_dir) {
-  auto h = std::make_unique<center_harness>();
-  h->now = 1'795'608'000'000;  // 2026-11-25T12:00:00Z
-  auto& x = *h;
+/// expired; a state digest recorded, then the server stopped, which
+/// records another) with the server writing to `data_dir`'s log. Returns
+/// the digest of the live state at the end.
+inline std::string write_scenario(const std::string& data_dir) {
+  actor_harness x({}, 0, data_dir);
   x.run(cmd::put_caller{"+15551230001", "Ada", 5});
   x.add_ready_agent("alice");
   x.now += 1000;
@@ -84,14 +80,7 @@ inline std::unique_ptr<center_harness> write_scenario(const std::string& data_di
   }
   x.advance(61'000);
   x.run(cmd::record_digest{});
-
-  std::unique_ptr<storage::event_log> log;
-  if (!storage::event_log::open_data_dir(data_dir, {}, &log))
-    return nullptr;
-  uint64_t first = 0;
-  if (!log->append(x.log, {}, true, &first))
-    return nullptr;
-  return h;
+  return x.state().digest();
 }
 
 }  // namespace callq::testing

@@ -1,4 +1,4 @@
-#include "actors/journal_actor.hpp"
+#include "actors/journal/journal_actor.hpp"
 
 #include <set>
 #include <csignal>

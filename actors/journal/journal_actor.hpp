@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/read_model.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq {
@@ -25,12 +26,28 @@ struct journal_stats {
   std::atomic<uint64_t> latency_us_total{0};
 };
 
-/// Spawns the journal (detached). It answers
-/// `(append_atom, journal_batch) -> uint64_t` with the sequence number of
-/// the batch's last event, only after the batch is synced to disk. When
-/// `sync` is false the WAL is not synced (benchmark reference only).
+/// How the journal runs.
+struct journal_options {
+  /// Sync the WAL before acknowledging (false: benchmark reference only).
+  bool sync = true;
+  /// Its own thread (it blocks on fsync); false only under the test
+  /// scheduler, where every actor must be scheduled.
+  bool detached = true;
+  /// Let appends that keep arriving join a batch smaller than the last one
+  /// (at most 200 us); false under the test scheduler, where nothing
+  /// arrives while the journal runs.
+  bool wait_for_more = true;
+  /// Fed with every batch once durable, before it is acknowledged.
+  std::shared_ptr<read_model> reads;
+};
+
+/// Spawns the journal. It answers `(append_atom, journal_batch) -> uint64_t`
+/// with the sequence number of the batch's last event (of the log's last
+/// event, for a batch with no events), only after the batch is durable and
+/// applied to the read model. Appends are answered in the order they
+/// arrived, so an empty batch is a barrier for everything sent before it.
 /// A write failure answers with an error; the log stays consistent.
 caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<storage::event_log> log,
-                         std::shared_ptr<journal_stats> stats, bool sync = true);
+                         std::shared_ptr<journal_stats> stats, journal_options opts = {});
 
 }  // namespace callq

@@ -1,23 +1,23 @@
-#include "actors/center.hpp"
-
+// The contact centre's rules, end to end through the real actors (every
+// call and agent its own actor, the dispatcher, the journal) on CAF's test
+// scheduler, in virtual time.
 #include <catch2/catch.hpp>
 
-#include "actors/readiness.hpp"
-#include "tests/center_harness.hpp"
+#include "tests/actor_harness.hpp"
 
 using namespace callq;
 using namespace callq::events;
-using callq::testing::center_harness;
+using center_harness = callq::testing::actor_harness;
 using kind = voice_reply::kind;
 
 TEST_CASE("an incoming call is recorded, queued and answered with Enqueue") {
   center_harness h;
   h.run(cmd::put_caller{"+15551234567", "Ada", 0});
   auto r = h.incoming("CA1", "+15551234567");
-  REQUIRE(r.is_voice);
-  CHECK(r.voice.what == kind::enqueue);
-  CHECK(r.voice.queue == "support");
-  CHECK(r.voice.greeting_name == "Ada");
+  REQUIRE(r.is_voice());
+  CHECK(r.voice().what == kind::enqueue);
+  CHECK(r.voice().queue == "support");
+  CHECK(r.voice().greeting_name == "Ada");
   CHECK(h.count_last<call_arrived>() == 1);
   REQUIRE(h.find_last<call_enqueued>());
   CHECK(h.find_last<call_enqueued>()->position == 1);
@@ -31,7 +31,7 @@ TEST_CASE("the same voice webhook twice appends nothing the second time") {
   auto first = h.incoming("CA1");
   auto second = h.incoming("CA1");
   CHECK(h.last_events.empty());
-  CHECK(first.voice == second.voice);
+  CHECK(first.voice() == second.voice());
 }
 
 TEST_CASE("a ready agent is offered the waiting call at once") {
@@ -43,12 +43,12 @@ TEST_CASE("a ready agent is offered the waiting call at once") {
   CHECK(o->agent_id == "alice");
   CHECK(o->call_sid == "CA1");
   CHECK(o->attempt == 1);
-  CHECK(h.state().agent_state(*h.state().find_agent("alice")) == "ringing");
+  CHECK(h.agent_state("alice") == "ringing");
 
   // connect-agent dials the agent's client identity
   auto r = h.run(cmd::connect_agent{o->offer_id});
-  CHECK(r.voice.what == kind::dial_agent);
-  CHECK(r.voice.identity == "client-alice");
+  CHECK(r.voice().what == kind::dial_agent);
+  CHECK(r.voice().identity == "client-alice");
   CHECK(h.last_events.empty());
 }
 
@@ -67,10 +67,10 @@ TEST_CASE("calls are dispatched by priority, then by wait time") {
   h.incoming("CA-new");
   h.now += 1000;
   h.incoming("CA-vip", "+1", 10);
-  auto& q = h.state().queues().at("support");
   std::vector<std::string> order;
-  for (auto& k : q.line)
-    order.push_back(k.c->sid);
+  auto view = h.state().status(h.now);
+  for (auto& w : view.queues.at(0).waiting)
+    order.push_back(w.call_sid);
   CHECK(order == std::vector<std::string>{"CA-vip", "CA-old", "CA-new"});
   h.add_ready_agent("alice");
   CHECK(h.find_last<call_offered>()->call_sid == "CA-vip");
@@ -116,8 +116,8 @@ TEST_CASE("a failed offer puts the call back at its place and tries the next age
   CHECK(h.find_last<call_offered>() == nullptr);  // nothing waiting
 
   auto r = h.run(cmd::dial_result{offer, "no-answer", "in-progress", 0});
-  CHECK(r.voice.what == kind::enqueue);
-  CHECK_FALSE(r.voice.greet);
+  CHECK(r.voice().what == kind::enqueue);
+  CHECK_FALSE(r.voice().greet);
   REQUIRE(h.find_last<call_offer_failed>());
   CHECK(h.find_last<call_offer_failed>()->reason == "no-answer");
   auto* next = h.find_last<call_offered>();
@@ -149,10 +149,10 @@ TEST_CASE("two failures escalate, three offer a callback, three misses auto-paus
   REQUIRE(h.find_last<callback_offered>());
   CHECK(h.find_last<callback_offered>()->reason == "max-attempts");
   auto hold = h.run(cmd::hold_poll{"CA1"});
-  CHECK(hold.voice.offer_callback);
+  CHECK(hold.voice().offer_callback);
   // Every agent has failed it: the caller first gets time to take the offer.
   CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
-  CHECK(h.state().check_invariants().empty());
+  CHECK(h.check_invariants().empty());
   h.heartbeat("a2");
   h.heartbeat("a3");
   h.heartbeat("a4");
@@ -166,9 +166,8 @@ TEST_CASE("two failures escalate, three offer a callback, three misses auto-paus
     g.run(cmd::dial_result{g.state().find_agent("sleepy")->offer_id, "no-answer", "in-progress", 0});
   CHECK(g.count_last<agent_paused>() == 1);
   CHECK(g.find_last<agent_paused>()->reason == "auto-pause");
-  const agent* a = g.state().find_agent("sleepy");
-  CHECK(a->paused);
-  CHECK(g.state().agent_state(*a) == "break");
+  CHECK(g.state().find_agent("sleepy")->paused);
+  CHECK(g.agent_state("sleepy") == "break");
   g.heartbeat("sleepy");  // still says available: stays paused
   CHECK(g.state().find_agent("sleepy")->paused);
   CHECK(g.count_last<call_offered>() == 0);
@@ -191,7 +190,7 @@ TEST_CASE("a completed call puts the agent in wrap-up, then the agent takes the 
   h.now += 60'000;
   h.heartbeat("alice");
   auto r = h.run(cmd::dial_result{offer, "completed", "in-progress", 60});
-  CHECK(r.voice.what == kind::hangup);
+  CHECK(r.voice().what == kind::hangup);
   REQUIRE(h.find_last<call_completed>());
   CHECK(h.find_last<call_completed>()->ended_by == "agent");
   CHECK(h.find_last<call_completed>()->talk_seconds == 60);
@@ -224,23 +223,24 @@ TEST_CASE("an agent with a stale heartbeat or no device is never offered") {
   g.heartbeat("bob", "available", false);
   g.incoming("CA1");
   CHECK(g.count_last<call_offered>() == 0);
-  CHECK(g.state().agent_state(*g.state().find_agent("bob")) == "unregistered");
+  CHECK(g.agent_state("bob") == "unregistered");
   g.heartbeat("bob", "available", true);
   CHECK(g.count_last<call_offered>() == 1);
 }
 
 TEST_CASE("heartbeats check the agent and its token") {
   center_harness h;
-  CHECK(h.heartbeat("ghost").status == 404);
+  CHECK(h.heartbeat("ghost").result == outcome::not_found);
   h.run(cmd::put_agent{"alice", "Alice", "alice", "hash-alice", {"support"}, {}});
   auto r = h.run(cmd::heartbeat{"alice", "wrong", "available", true});
-  CHECK(r.status == 401);
+  CHECK(r.result == outcome::unauthorized);
   CHECK(h.last_events.empty());
   r = h.heartbeat("alice");
-  CHECK(r.status == 200);
-  CHECK(r.body["state"] == "available");
-  CHECK(r.body["readiness"] == 100);
-  CHECK(r.body["heartbeatIntervalSeconds"] == 30);
+  CHECK(r.result == outcome::ok);
+  REQUIRE(std::holds_alternative<agent_answer>(r.body));
+  CHECK(std::get<agent_answer>(r.body).state == "available");
+  CHECK(std::get<agent_answer>(r.body).readiness == 100);
+  CHECK(std::get<agent_answer>(r.body).heartbeat_interval_seconds == 30);
 }
 
 TEST_CASE("a long wait offers a callback that keeps the caller's place") {
@@ -249,38 +249,38 @@ TEST_CASE("a long wait offers a callback that keeps the caller's place") {
   h.now += 1;
   h.incoming("CA2");
   auto r = h.run(cmd::hold_poll{"CA2"});
-  CHECK(r.voice.announce);
-  CHECK(r.voice.position == 2);
-  CHECK_FALSE(r.voice.offer_callback);
+  CHECK(r.voice().announce);
+  CHECK(r.voice().position == 2);
+  CHECK_FALSE(r.voice().offer_callback);
   h.now += 10'000;
   r = h.run(cmd::hold_poll{"CA2"});
-  CHECK_FALSE(r.voice.announce);  // not yet POSITION_ANNOUNCE_INTERVAL
+  CHECK_FALSE(r.voice().announce);  // not yet POSITION_ANNOUNCE_INTERVAL
   h.advance(600'000);
   CHECK(h.count_last<callback_offered>() == 2);
   r = h.run(cmd::hold_poll{"CA1"});
-  CHECK(r.voice.offer_callback);
-  CHECK(r.voice.announce);
+  CHECK(r.voice().offer_callback);
+  CHECK(r.voice().announce);
 
   r = h.run(cmd::callback_response{"CA1", "2"});
-  CHECK(r.voice.what == kind::callback_declined);
+  CHECK(r.voice().what == kind::callback_declined);
   CHECK(h.last_events.empty());
   r = h.run(cmd::callback_response{"CA1", "1"});
-  CHECK(r.voice.what == kind::callback_confirmed);
+  CHECK(r.voice().what == kind::callback_confirmed);
   REQUIRE(h.find_last<callback_requested>());
   CHECK(h.find_last<callback_requested>()->position == 1);
   std::string cb = h.find_last<callback_requested>()->callback_id;
   r = h.run(cmd::callback_response{"CA1", "1"});  // a retry
-  CHECK(r.voice.what == kind::callback_confirmed);
+  CHECK(r.voice().what == kind::callback_confirmed);
   CHECK(h.last_events.empty());
-  CHECK(h.run(cmd::queue_left{"CA1", "leave"}).voice.what == kind::goodbye);
-  CHECK(h.run(cmd::hold_poll{"CA2"}).voice.position == 2);  // CA1 kept its place
+  CHECK(h.run(cmd::queue_left{"CA1", "leave"}).voice().what == kind::goodbye);
+  CHECK(h.run(cmd::hold_poll{"CA2"}).voice().position == 2);  // CA1 kept its place
 
   h.add_ready_agent("alice");
   REQUIRE(h.find_last<callback_started>());
   CHECK(h.find_last<callback_started>()->call_sid == "CA1");
   r = h.run(cmd::callback_connect{cb});
-  CHECK(r.voice.what == kind::callback_dial);
-  CHECK(r.voice.number == "+15550000000");
+  CHECK(r.voice().what == kind::callback_dial);
+  CHECK(r.voice().number == "+15550000000");
   h.run(cmd::callback_result{cb, "completed", 30});
   CHECK(h.count_last<callback_completed>() == 1);
   CHECK(h.count_last<agent_wrap_up_started>() == 1);
@@ -298,7 +298,7 @@ TEST_CASE("a callback is tried at most three times and escalated past its SLA") 
   h.add_ready_agent("a2");
   h.add_ready_agent("a3");
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    const call* c = h.state().find_call("CA1");
+    const call_state* c = h.state().find_call("CA1");
     REQUIRE(c->phase == call_phase::callback_dialing);
     CHECK(c->callback_attempts == attempt);
     h.run(cmd::callback_connect{cb});
@@ -306,7 +306,8 @@ TEST_CASE("a callback is tried at most three times and escalated past its SLA") 
     REQUIRE(h.find_last<callback_failed>());
     CHECK(h.find_last<callback_failed>()->final == (attempt == 3));
   }
-  CHECK(h.state().find_call("CA1")->phase == call_phase::callback_failed);
+  CHECK(h.state().find_call("CA1") == nullptr);  // finished
+  CHECK(h.find_last<callback_failed>()->final);
 }
 
 TEST_CASE("hanging up while waiting or ringing abandons the call and frees the agent") {
@@ -315,7 +316,7 @@ TEST_CASE("hanging up while waiting or ringing abandons the call and frees the a
   h.run(cmd::queue_left{"CA1", "hangup"});
   REQUIRE(h.find_last<call_abandoned>());
   CHECK(h.find_last<call_abandoned>()->position == 1);
-  CHECK(h.state().queues().at("support").line.empty());
+  CHECK(h.state().status(h.now).queues.at(0).waiting.empty());
 
   h.incoming("CA2");
   h.add_ready_agent("alice");
@@ -323,7 +324,7 @@ TEST_CASE("hanging up while waiting or ringing abandons the call and frees the a
   h.run(cmd::call_status{"CA2", "completed"});
   CHECK(h.count_last<call_offer_failed>() == 1);
   CHECK(h.count_last<call_abandoned>() == 1);
-  CHECK(h.state().agent_state(*h.state().find_agent("alice")) == "available");
+  CHECK(h.agent_state("alice") == "available");
   CHECK(h.state().find_agent("alice")->missed == 0);
 }
 
@@ -341,11 +342,11 @@ TEST_CASE("an offer Twilio never reports on times out") {
 
 TEST_CASE("unknown offers and calls are errors that append nothing") {
   center_harness h;
-  CHECK(h.run(cmd::connect_agent{"OF99"}).status == 400);
-  CHECK(h.run(cmd::dial_result{"OF99", "completed", "", 0}).status == 400);
-  CHECK(h.run(cmd::hold_poll{"CA404"}).status == 400);
-  CHECK(h.run(cmd::callback_connect{"CB1"}).status == 400);
-  CHECK(h.log.empty());
+  CHECK(h.run(cmd::connect_agent{"OF99"}).result == outcome::invalid);
+  CHECK(h.run(cmd::dial_result{"OF99", "completed", "", 0}).result == outcome::invalid);
+  CHECK(h.run(cmd::hold_poll{"CA404"}).result == outcome::invalid);
+  CHECK(h.run(cmd::callback_connect{"CB1"}).result == outcome::invalid);
+  CHECK(h.log.size() == 1);  // system.started only
 }
 
 TEST_CASE("a stale offer sends the caller back into the queue at the same place") {
@@ -356,7 +357,7 @@ TEST_CASE("a stale offer sends the caller back into the queue at the same place"
   h.run(cmd::redirect_failed{offer, "HTTP 500"});
   CHECK(h.count_last<call_offer_failed>() == 1);
   auto r = h.run(cmd::connect_agent{offer});
-  CHECK(r.voice.what == kind::enqueue);
+  CHECK(r.voice().what == kind::enqueue);
 }
 
 TEST_CASE("legacy routing dials the best ready agent from the voice webhook") {
@@ -365,17 +366,17 @@ TEST_CASE("legacy routing dials the best ready agent from the voice webhook") {
   center_harness h(p);
   h.add_ready_agent("alice");
   auto r = h.incoming("CA1");
-  CHECK(r.voice.what == kind::dial_agent);
-  CHECK(r.voice.identity == "client-alice");
+  CHECK(r.voice().what == kind::dial_agent);
+  CHECK(r.voice().identity == "client-alice");
   CHECK(h.find_last<call_offered>()->direct);
   r = h.incoming("CA2");
-  CHECK(r.voice.what == kind::enqueue);
+  CHECK(r.voice().what == kind::enqueue);
 }
 
 TEST_CASE("readiness follows the documented formula") {
   policy p;
-  agent a;
-  a.status = "available";
+  agent_state a;
+  a.status = agent_status::available;
   a.fresh = true;
   a.device = true;
   a.last_heartbeat_ms = 1000;
@@ -388,8 +389,22 @@ TEST_CASE("readiness follows the documented formula") {
   CHECK(readiness_score(a, p, 1000) == 10);
   a.fresh = false;
   CHECK(readiness_score(a, p, 1000) == 0);
-  CHECK(estimated_wait_seconds(1, 0, 180'000) == 180);
-  CHECK(estimated_wait_seconds(5, 2, 120'000) == 360);
+}
+
+TEST_CASE("the wait estimate is ceil(position / staffed) average handle times") {
+  center_harness h;
+  h.incoming("CA1");
+  auto r = h.run(cmd::hold_poll{"CA1"});
+  CHECK(r.voice().wait_estimate_seconds == 180);  // nobody staffed, default handle time
+  for (auto id : {"a", "b"}) {
+    h.run(cmd::put_agent{id, id, id, std::string("hash-") + id, {"support"}, {}});
+    h.heartbeat(id, "busy");
+  }
+  for (int i = 2; i <= 5; ++i)
+    h.incoming("CA" + std::to_string(i));
+  r = h.run(cmd::hold_poll{"CA5"});
+  CHECK(r.voice().position == 5);
+  CHECK(r.voice().wait_estimate_seconds == 540);  // ceil(5 / 2) = 3 rounds of 180 s
 }
 
 TEST_CASE("restart: replayed state equals live state; open offers are resolved as failed") {
@@ -400,26 +415,30 @@ TEST_CASE("restart: replayed state equals live state; open offers are resolved a
   h.now += 1234;
   h.run(cmd::hold_poll{"CA2"});
   h.run(cmd::put_caller{"+1555", "Ada", 3});
-  std::string live = h.state().digest();
-  CHECK(h.replayed_digest() == live);
+  CHECK(h.check_invariants().empty());
+  CHECK(h.replayed().digest() == h.state().digest());
 
-  center restarted{policy{}};
-  for (auto& e : h.log)
-    restarted.apply(e);
-  auto r = restarted.handle(cmd::recover{"test"}, h.now + 5000);
+  h.now += 5000;
+  h.restart();
   bool failed = false;
-  for (auto& e : r.events)
+  for (auto& e : h.log)
     if (auto* f = std::get_if<call_offer_failed>(&e.body))
-      failed = f->reason == "recovered" && f->call_sid == "CA1";
+      failed = failed || (f->reason == "recovered" && f->call_sid == "CA1");
   CHECK(failed);
-  const call* c1 = restarted.find_call("CA1");
+  const world& w = h.state();
+  const call_state* c1 = w.find_call("CA1");
+  REQUIRE(c1);
   CHECK(c1->phase == call_phase::queued);
-  CHECK(restarted.position_of(*c1) == 1);
+  CHECK(w.position_of("support", c1->key()) == 1);
   // alice comes back as the log says, but is not offered until she heartbeats
-  CHECK(restarted.agent_state(*restarted.find_agent("alice")) == "available");
-  CHECK(restarted.find_agent("alice")->readiness == 0);
-  CHECK_FALSE(restarted.find_agent("alice")->indexed);
-  CHECK(restarted.check_invariants().empty());
+  CHECK(h.agent_state("alice") == "available");
+  CHECK(h.state().find_agent("alice")->readiness == 0);
+  CHECK(h.state().find_agent("alice")->offer_id.empty());
+  CHECK(h.check_invariants().empty());
+  h.heartbeat("alice");
+  CHECK(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->call_sid == "CA1");
+  CHECK(h.check_invariants().empty());
 }
 
 TEST_CASE("queue cleanup drops finished calls and abandons orphans") {
@@ -429,11 +448,13 @@ TEST_CASE("queue cleanup drops finished calls and abandons orphans") {
   h.run(cmd::call_status{"CA1", "completed"});
   h.now += 900'000;
   auto r = h.run(cmd::queue_cleanup{});
-  CHECK(r.body["orphaned"] == nlohmann::json::array({"CA2"}));
-  CHECK(r.body["removed"] == 1);  // CA1 ended long enough ago
+  REQUIRE(std::holds_alternative<cleanup_answer>(r.body));
+  CHECK(std::get<cleanup_answer>(r.body).ids == std::vector<std::string>{"CA2"});
+  CHECK(std::get<cleanup_answer>(r.body).count == 1);  // CA1 ended long enough ago
+  CHECK(h.rt().actors().calls == 0);  // finished calls' actors have stopped
   h.now += 600'000;
   r = h.run(cmd::queue_cleanup{});
-  CHECK(r.body["removed"] == 1);
+  CHECK(std::get<cleanup_answer>(r.body).count == 1);
   CHECK(h.state().calls().empty());
 }
 
@@ -466,10 +487,10 @@ TEST_CASE("feature flags turn their parts off") {
     h.incoming("CA1");
     h.advance(700'000);
     auto r = h.run(cmd::hold_poll{"CA1"});
-    CHECK_FALSE(r.voice.announce);
-    CHECK_FALSE(r.voice.offer_callback);
+    CHECK_FALSE(r.voice().announce);
+    CHECK_FALSE(r.voice().offer_callback);
     CHECK(h.all<callback_offered>().empty());
-    CHECK(h.run(cmd::callback_response{"CA1", "1"}).voice.what == kind::callback_declined);
+    CHECK(h.run(cmd::callback_response{"CA1", "1"}).voice().what == kind::callback_declined);
   }
   SECTION("FEATURE_MULTI_AGENT_FALLBACK=false: a failed call waits for the sweep") {
     policy p;
@@ -492,16 +513,16 @@ TEST_CASE("a caller who cannot be called back is never offered a callback") {
     center_harness h;
     h.incoming("CA1", from);
     auto r = h.run(cmd::hold_poll{"CA1"});
-    CHECK(r.voice.announce);
+    CHECK(r.voice().announce);
     h.advance(601'000);  // past MAX_QUEUE_WAIT_TIME
     CHECK(h.all<callback_offered>().empty());
     h.now += 30'000;
     r = h.run(cmd::hold_poll{"CA1"});
-    CHECK(r.voice.announce);  // still hears position announcements
-    CHECK_FALSE(r.voice.offer_callback);
+    CHECK(r.voice().announce);  // still hears position announcements
+    CHECK_FALSE(r.voice().offer_callback);
     // A "1" that arrives anyway: a short Say, the caller keeps waiting.
     r = h.run(cmd::callback_response{"CA1", "1"});
-    CHECK(r.voice.what == kind::callback_impossible);
+    CHECK(r.voice().what == kind::callback_impossible);
     CHECK(h.last_events.empty());
     CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
 
@@ -523,9 +544,9 @@ TEST_CASE("a Voice SDK or SIP caller is queued and connected as usual") {
   for (std::string from : {"client:alice", "sip:bob@example.com"}) {
     center_harness h;
     auto r = h.incoming("CA1", from);
-    CHECK(r.voice.what == kind::enqueue);
+    CHECK(r.voice().what == kind::enqueue);
     h.add_ready_agent("a1");
-    CHECK(h.run(cmd::agent_leg_status{h.offer_of("CA1"), "in-progress"}).status == 200);
+    CHECK_FALSE(h.run(cmd::agent_leg_status{h.offer_of("CA1"), "in-progress"}).failed());
     CHECK(h.state().find_call("CA1")->phase == call_phase::connected);
   }
 }

@@ -6,10 +6,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include <caf/all.hpp>
+
+#include "actors/commands.hpp"
 
 namespace callq {
 
@@ -32,11 +35,14 @@ struct gateway_stats {
   std::atomic<uint64_t> ok{0}, retried{0}, failed{0};
 };
 
-/// Spawns the gateway workers behind one round-robin front. It takes
-/// `rest_job` messages; a job that finally fails is reported to `report_to`
-/// as a command (redirect_failed or callback_call_failed).
+/// Where a job that finally failed is reported, as a command
+/// (redirect_failed or callback_call_failed); called on a worker thread.
+using failure_report = std::function<void(const cmd::command&)>;
+
+/// Spawns the gateway workers behind one front that keeps the jobs of one
+/// call on one worker. It takes `rest_job` messages.
 caf::actor spawn_gateway(caf::actor_system& sys, const gateway_options& opts,
-                         std::shared_ptr<gateway_stats> stats, caf::actor report_to);
+                         std::shared_ptr<gateway_stats> stats, failure_report report);
 
 /// Percent-encodes a value for a form body or query string.
 std::string form_encode(const std::string& s);

@@ -1,4 +1,4 @@
-#include "actors/gateway_actor.hpp"
+#include "actors/gateway/gateway_actor.hpp"
 
 #include <chrono>
 
@@ -28,17 +28,17 @@ namespace {
 struct worker_state {
   gateway_options opts;
   std::shared_ptr<gateway_stats> stats;
-  caf::actor report_to;
+  failure_report report;
   std::unique_ptr<httplib::Client> client;
   static inline const char* name = "callq.gateway";
 };
 
-enum class outcome { ok, retry, fail };
+enum class rest_outcome { ok, retry, fail };
 
 // One REST request. A redirect may be retried after any failure (it is
 // idempotent); a call creation only when the failure proves no call was
 // created (429, or no connection at all).
-outcome perform(worker_state& st, const rest_job& job, std::string& why) {
+rest_outcome perform(worker_state& st, const rest_job& job, std::string& why) {
   const auto& o = st.opts;
   std::string path = "/2010-04-01/Accounts/" + o.account_sid + "/Calls";
   std::string body;
@@ -59,24 +59,24 @@ outcome perform(worker_state& st, const rest_job& job, std::string& why) {
   if (!res) {
     why = "REST request failed: " + httplib::to_string(res.error());
     bool not_sent = res.error() == httplib::Error::Connection;
-    return !create || not_sent ? outcome::retry : outcome::fail;
+    return !create || not_sent ? rest_outcome::retry : rest_outcome::fail;
   }
   if (res->status >= 200 && res->status < 300)
-    return outcome::ok;
+    return rest_outcome::ok;
   why = "Twilio answered HTTP " + std::to_string(res->status);
   if (res->status == 429)
-    return outcome::retry;
+    return rest_outcome::retry;
   if (res->status >= 500)
-    return create ? outcome::fail : outcome::retry;
-  return outcome::fail;
+    return create ? rest_outcome::fail : rest_outcome::retry;
+  return rest_outcome::fail;
 }
 
 caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options opts,
-                     std::shared_ptr<gateway_stats> stats, caf::actor report_to) {
+                     std::shared_ptr<gateway_stats> stats, failure_report report) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.stats = std::move(stats);
-  st.report_to = std::move(report_to);
+  st.report = std::move(report);
   st.client = std::make_unique<httplib::Client>(st.opts.api_base);
   st.client->set_basic_auth(st.opts.account_sid.c_str(), st.opts.auth_token.c_str());
   st.client->set_connection_timeout(st.opts.connect_timeout_s, 0);
@@ -89,11 +89,11 @@ caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options op
         auto& st = self->state;
         std::string why;
         auto result = perform(st, job, why);
-        if (result == outcome::ok) {
+        if (result == rest_outcome::ok) {
           st.stats->ok += 1;
           return;
         }
-        if (result == outcome::retry && job.attempt < st.opts.max_attempts) {
+        if (result == rest_outcome::retry && job.attempt < st.opts.max_attempts) {
           st.stats->retried += 1;
           auto delay = std::chrono::milliseconds(st.opts.first_backoff_ms << (job.attempt - 1));
           job.attempt += 1;
@@ -106,7 +106,8 @@ caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options op
           c = cmd::redirect_failed{job.offer_id, why};
         else
           c = cmd::callback_call_failed{job.callback_id, why};
-        caf::anon_send(st.report_to, command_atom::value, command_request{c, {}});
+        if (st.report)
+          st.report(c);
       },
   };
 }
@@ -138,10 +139,10 @@ caf::behavior front(caf::stateful_actor<front_state>* self, std::vector<caf::act
 }  // namespace
 
 caf::actor spawn_gateway(caf::actor_system& sys, const gateway_options& opts,
-                         std::shared_ptr<gateway_stats> stats, caf::actor report_to) {
+                         std::shared_ptr<gateway_stats> stats, failure_report report) {
   std::vector<caf::actor> workers;
   for (int i = 0; i < std::max(1, opts.workers); ++i)
-    workers.push_back(sys.spawn<caf::detached>(worker, opts, stats, report_to));
+    workers.push_back(sys.spawn<caf::detached>(worker, opts, stats, report));
   return sys.spawn(front, std::move(workers));
 }
 

@@ -1,4 +1,4 @@
-#include "actors/journal_actor.hpp"
+#include "actors/journal/journal_actor.hpp"
 
 #include <chrono>
 
@@ -19,7 +19,10 @@ struct pending_append {
 struct journal_state {
   std::shared_ptr<storage::event_log> log;
   std::shared_ptr<journal_stats> stats;
+  std::shared_ptr<read_model> reads;
   bool sync = true;
+  bool wait_for_more = true;
+  uint64_t last_seq = 0;  ///< of the last event written
   std::vector<pending_append> pending;
   bool flush_scheduled = false;
   size_t last_batch = 0;       ///< appends in the previous write
@@ -32,7 +35,7 @@ void flush(caf::stateful_actor<journal_state>* self) {
   // smaller than the previous one, let them join (a few mailbox trips,
   // microseconds) instead of paying a sync for a half-empty batch.
   // The wait is bounded: at most 200 us after the batch's first append.
-  if (st.pending.size() < st.last_batch && !st.pending.empty() &&
+  if (st.wait_for_more && st.pending.size() < st.last_batch && !st.pending.empty() &&
       std::chrono::steady_clock::now() - st.pending.front().queued < std::chrono::microseconds(200)) {
     self->send(self, flush_atom::value);
     return;
@@ -52,18 +55,25 @@ void flush(caf::stateful_actor<journal_state>* self) {
       idem.push_back(std::move(i));
   }
   auto t0 = std::chrono::steady_clock::now();
-  uint64_t first = 0;
-  auto result = st.log->append(all, idem, st.sync, &first);
-  auto t1 = std::chrono::steady_clock::now();
-  if (!result) {
-    for (auto& p : batch)
-      p.promise.deliver(caf::make_error(caf::sec::runtime_error, result.to_string()));
-    return;
+  uint64_t first = st.last_seq + 1;
+  if (!all.empty() || !idem.empty()) {  // barriers alone write nothing
+    auto result = st.log->append(all, idem, st.sync, &first);
+    if (!result) {
+      for (auto& p : batch)
+        p.promise.deliver(caf::make_error(caf::sec::runtime_error, result.to_string()));
+      return;
+    }
+    st.stats->syncs += 1;
   }
-  st.stats->syncs += 1;
+  auto t1 = std::chrono::steady_clock::now();
   st.stats->events += all.size();
   st.stats->sync_us_total +=
       std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
+  if (!all.empty()) {
+    st.last_seq = first + all.size() - 1;
+    if (st.reads)  // durable now: visible to readers before anyone hears of it
+      st.reads->apply(first, all);
+  }
   uint64_t seq = first - 1;
   for (auto& p : batch) {
     seq += p.batch.events.size();
@@ -81,11 +91,14 @@ void flush(caf::stateful_actor<journal_state>* self) {
 
 caf::behavior journal(caf::stateful_actor<journal_state>* self,
                       std::shared_ptr<storage::event_log> log,
-                      std::shared_ptr<journal_stats> stats, bool sync) {
+                      std::shared_ptr<journal_stats> stats, journal_options opts) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // this thread does every write
+  self->state.last_seq = log->last_seq();
   self->state.log = std::move(log);
   self->state.stats = std::move(stats);
-  self->state.sync = sync;
+  self->state.reads = std::move(opts.reads);
+  self->state.sync = opts.sync;
+  self->state.wait_for_more = opts.wait_for_more;
   return {
       [=](append_atom, journal_batch& b) {
         auto rp = self->make_response_promise();
@@ -105,8 +118,10 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
 }  // namespace
 
 caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<storage::event_log> log,
-                         std::shared_ptr<journal_stats> stats, bool sync) {
-  return sys.spawn<caf::detached>(journal, std::move(log), std::move(stats), sync);
+                         std::shared_ptr<journal_stats> stats, journal_options opts) {
+  if (!opts.detached)
+    return sys.spawn(journal, std::move(log), std::move(stats), std::move(opts));
+  return sys.spawn<caf::detached>(journal, std::move(log), std::move(stats), std::move(opts));
 }
 
 }  // namespace callq

@@ -1,0 +1,118 @@
+#include "actors/agent/agent_actor.hpp"
+
+#include "actors/agent/agent_logic.hpp"
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+
+namespace callq {
+
+namespace {
+
+struct agent_actor_state {
+  agent_state agent;
+  std::shared_ptr<entity_env> env;
+  outbox box;
+  int64_t scheduled_due = 0;
+  agent_view last_view;
+  bool view_sent = false;
+  bool removed = false;
+  size_t awaiting = 0;  ///< rescinds whose calls have not answered yet
+  static inline const char* name = "callq.agent";
+};
+
+using self_ptr = caf::stateful_actor<agent_actor_state>*;
+
+bool same_view(const agent_view& a, const agent_view& b) {
+  return a.eligible == b.eligible && a.staffed == b.staffed && a.rank == b.rank &&
+         a.idle_since_ms == b.idle_since_ms && a.queues == b.queues && a.identity == b.identity;
+}
+
+void maybe_stop(self_ptr self) {
+  if (self->state.removed && self->state.box.idle() && self->state.awaiting == 0)
+    self->quit();
+}
+
+caf::result<reply> run(self_ptr self, const agent_command& c) {
+  auto& st = self->state;
+  const entity_env& env = *st.env;
+  int64_t now = env.clock->now_ms();
+  auto d = decide(st.agent, c, env.rules, now);
+  if (std::holds_alternative<cmd::heartbeat>(c) && !d.answer.failed())
+    env.reads->set_last_heartbeat(st.agent.id, st.agent.last_heartbeat_ms);
+  if (!d.events.empty()) {
+    journal_batch batch;
+    batch.events = std::move(d.events);
+    st.box.append(self, env.journal, env.gateway, std::move(batch), {}, [self] { maybe_stop(self); });
+  }
+  if (st.agent.removed && !st.removed) {
+    st.removed = true;
+    env.reg->remove_agent(st.agent.id);
+    self->send(env.dispatcher, remove_atom::value, st.agent.id);
+  } else if (!st.agent.removed) {
+    agent_view v = view_of(st.agent, env.rules);
+    if (!st.view_sent || !same_view(v, st.last_view)) {
+      self->send(env.dispatcher, view_atom::value, v);
+      st.last_view = v;
+      st.view_sent = true;
+    }
+    int64_t due = next_deadline(st.agent, env.rules);
+    if (due != 0 && due != st.scheduled_due) {
+      self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
+      st.scheduled_due = due;
+    }
+  }
+  // Offers rescinded because the agent left: the calls record it before
+  // the answer goes out.
+  if (!d.rescinds.empty()) {
+    auto rp = self->make_response_promise();
+    auto left = std::make_shared<size_t>(0);
+    auto answer = std::make_shared<reply>(d.answer);
+    for (auto& [sid, r] : d.rescinds) {
+      caf::actor call = env.reg->call(sid);
+      if (!call)
+        continue;
+      ++*left;
+      ++st.awaiting;
+      auto done = [self, rp, left, answer]() mutable {
+        --self->state.awaiting;
+        if (--*left == 0)
+          rp.deliver(*answer);
+        maybe_stop(self);
+      };
+      self->request(call, std::chrono::seconds(10), command_atom::value, call_request{r, {}})
+          .then([done](reply&) mutable { done(); }, [done](caf::error&) mutable { done(); });
+    }
+    if (*left == 0)  // the promise took over the request: answer through it
+      rp.deliver(d.answer);
+    maybe_stop(self);
+    return rp;
+  }
+  maybe_stop(self);
+  return d.answer;
+}
+
+caf::behavior agent_actor(self_ptr self, std::shared_ptr<entity_env> env, agent_state state) {
+  self->state.env = std::move(env);
+  self->state.agent = std::move(state);
+  return {
+      [=](command_atom, agent_request& req) -> caf::result<reply> { return run(self, req.command); },
+      [=](tick_atom) -> caf::result<reply> {
+        self->state.scheduled_due = 0;
+        return run(self, cmd::tick{});
+      },
+      [=](digest_atom) {
+        // The durable state's text, and whether a reservation is open.
+        const auto& a = self->state.agent;
+        return digest_text(a) + (a.reservation != 0 ? "|reserved" : "");
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                       agent_state state) {
+  return sys.spawn(agent_actor, std::move(env), std::move(state));
+}
+
+}  // namespace callq

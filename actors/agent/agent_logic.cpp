@@ -1,0 +1,222 @@
+#include "actors/agent/agent_logic.hpp"
+
+#include <algorithm>
+
+namespace callq {
+
+using namespace events;
+
+namespace {
+
+/// One decision in progress.
+class decider {
+ public:
+  decider(agent_state& a, const policy& p, int64_t now) : a_(a), p_(p), now_(now) {}
+
+  agent_decision run(const agent_command& cmd) {
+    if (a_.exists())
+      timers();
+    out_.answer = std::visit([this](const auto& x) { return on(x); }, cmd);
+    if (a_.exists())
+      for (int round = 0; round < 4 && settle(); ++round) {
+      }
+    return std::move(out_);
+  }
+
+ private:
+  void emit(payload p) {
+    event e{now_, std::move(p)};
+    apply(a_, e);
+    out_.events.push_back(std::move(e));
+  }
+  void end_reservation() {
+    a_.reservation = 0;
+    a_.reserved_for.clear();
+    a_.reserved_until_ms = 0;
+  }
+  agent_answer answer() const {
+    return {a_.id, visible_state(a_, p_), a_.readiness, p_.heartbeat_interval_ms / 1000};
+  }
+  reply unknown() const { return reply::fail(outcome::not_found, "unknown agent " + a_.id); }
+
+  void timers() {
+    if (a_.in_wrap_up && a_.wrap_until_ms <= now_)
+      emit(agent_wrap_up_ended{a_.id});
+    if (p_.feature_agent_heartbeat && a_.fresh && a_.last_heartbeat_ms > 0 &&
+        now_ - a_.last_heartbeat_ms >= p_.heartbeat_timeout_ms) {
+      emit(agent_heartbeat_expired{a_.id, "heartbeat-timeout", (now_ - a_.last_heartbeat_ms) / 1000});
+      expired_now_ = true;
+    }
+    if (a_.reservation != 0 && a_.reserved_until_ms <= now_) {
+      // The call side never confirmed: the reservation ends by itself.
+      end_reservation();
+      if (!a_.offer_id.empty())
+        emit(agent_offer_ended{a_.id, a_.offer_id, a_.offer_call, "reservation-timeout", false});
+    }
+  }
+
+  /// Follow-up rules: auto-pause, then readiness. True when it emitted.
+  bool settle() {
+    size_t before = out_.events.size();
+    if (p_.agent_max_no_answer > 0 && !a_.paused && a_.missed >= p_.agent_max_no_answer)
+      emit(agent_paused{a_.id, "auto-pause", a_.missed});
+    int64_t r = readiness_score(a_, p_, now_);
+    if (r != a_.readiness)
+      emit(agent_readiness_changed{a_.id, r, a_.readiness});
+    return out_.events.size() > before;
+  }
+
+  reply on(const cmd::heartbeat& x) {
+    if (!a_.exists())
+      return unknown();
+    if (a_.token_hash.size() != x.token_hash.size() || a_.token_hash != x.token_hash)
+      return reply::fail(outcome::unauthorized, "invalid agent token");
+    agent_status status = agent_status::offline;
+    parse_status(x.status, &status);
+    a_.last_heartbeat_ms = now_;
+    if (!a_.fresh)
+      emit(agent_heartbeat_resumed{a_.id});
+    if (x.device_registered && a_.device != *x.device_registered)
+      emit(agent_device_changed{a_.id, *x.device_registered});
+    if (a_.paused && status != agent_status::available)
+      emit(agent_unpaused{a_.id, "agent-status"});
+    if (a_.status != status)
+      emit(agent_status_changed{a_.id, status_name(status), status_name(a_.status)});
+    settle();
+    return reply::of(answer());
+  }
+
+  reply on(const cmd::put_agent& x) {
+    if (a_.exists()) {
+      emit(agent_updated{x.agent_id, x.display_name, x.client_identity, x.queues, x.skills});
+      return reply::of(answer());
+    }
+    emit(agent_created{x.agent_id, x.display_name, x.client_identity, x.token_hash, x.queues,
+                       x.skills});
+    return reply::of(answer(), outcome::created);
+  }
+
+  reply on(const cmd::delete_agent&) {
+    if (!a_.exists())
+      return unknown();
+    if (!a_.offer_id.empty())
+      out_.rescinds.push_back({a_.offer_call, cmd::rescind_offer{a_.offer_id, "agent-removed"}});
+    end_reservation();
+    if (a_.status != agent_status::offline)
+      emit(agent_status_changed{a_.id, "offline", status_name(a_.status)});
+    agent_answer gone = answer();
+    emit(agent_removed{a_.id});
+    return reply::of(gone);
+  }
+
+  reply on(const cmd::tick&) { return reply{}; }  // timers() did it
+
+  reply on(const cmd::heartbeat_cleanup&) {
+    cleanup_answer c;
+    if (!a_.exists())
+      return reply::of(c);
+    c.checked = 1;
+    if (expired_now_)  // timers() expired it just now
+      c.ids.push_back(a_.id);
+    return reply::of(c);
+  }
+
+  reply on(const cmd::recover&) {
+    apply_restart(a_);
+    end_reservation();
+    if (a_.exists() && !a_.offer_id.empty())
+      emit(agent_offer_ended{a_.id, a_.offer_id, a_.offer_call, "recovered", false});
+    return reply{};
+  }
+
+  reply on(const cmd::reserve& x) {
+    if (!a_.exists() || a_.reservation != 0 || !is_eligible(a_, p_))
+      return reply::fail(outcome::conflict, "agent " + a_.id + " is not free");
+    emit(agent_offer_received{a_.id, x.offer_id, x.call_sid});
+    a_.reservation = x.reservation;
+    a_.reserved_for = x.call_sid;
+    a_.reserved_until_ms = now_ + p_.reservation_timeout_ms;
+    return reply{};
+  }
+
+  reply on(const cmd::confirm_reservation& x) {
+    if (a_.reservation == x.reservation)
+      end_reservation();
+    return reply{};
+  }
+
+  reply on(const cmd::release_reservation& x) {
+    if (a_.reservation == x.reservation) {
+      end_reservation();
+      if (!a_.offer_id.empty())
+        emit(agent_offer_ended{a_.id, a_.offer_id, a_.offer_call, x.reason, false});
+    }
+    return reply{};
+  }
+
+  reply on(const cmd::offer_update& x) {
+    const offer_notice& n = x.notice;
+    if (!a_.exists())
+      return reply{};
+    switch (n.what) {
+      case offer_notice::kind::answered:
+        if (a_.offer_id == n.offer_id)
+          emit(agent_offer_answered{a_.id, n.offer_id, n.call_sid});
+        break;
+      case offer_notice::kind::ended:
+        if (a_.offer_id == n.offer_id || a_.on_call == n.call_sid)
+          emit(agent_offer_ended{a_.id, n.offer_id, n.call_sid, n.reason, n.missed});
+        break;
+      case offer_notice::kind::finished:
+        if (a_.on_call == n.call_sid || a_.offer_call == n.call_sid) {
+          emit(agent_wrap_up_started{a_.id, n.call_sid, now_ + p_.wrap_up_ms});
+          if (p_.wrap_up_ms <= 0)
+            emit(agent_wrap_up_ended{a_.id});
+        }
+        break;
+    }
+    return reply{};
+  }
+
+  agent_state& a_;
+  const policy& p_;
+  int64_t now_;
+  agent_decision out_;
+  bool expired_now_ = false;
+};
+
+}  // namespace
+
+agent_decision decide(agent_state& state, const agent_command& c, const policy& p,
+                      int64_t now_ms) {
+  return decider(state, p, now_ms).run(c);
+}
+
+int64_t next_deadline(const agent_state& a, const policy& p) {
+  int64_t due = 0;
+  auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
+  if (!a.exists())
+    return 0;
+  if (p.feature_agent_heartbeat && a.fresh && a.last_heartbeat_ms > 0)
+    at(a.last_heartbeat_ms + p.heartbeat_timeout_ms);
+  if (a.in_wrap_up)
+    at(a.wrap_until_ms);
+  if (a.reservation != 0)
+    at(a.reserved_until_ms);
+  return due;
+}
+
+agent_view view_of(const agent_state& a, const policy& p) {
+  agent_view v;
+  v.id = a.id;
+  v.identity = a.identity;
+  v.queues = a.queues;
+  v.eligible = a.exists() && a.reservation == 0 && is_eligible(a, p);
+  v.staffed = a.exists() && is_staffed(a, p);
+  v.rank = p.feature_enhanced_discovery ? a.readiness : 0;
+  v.idle_since_ms = a.idle_since_ms;
+  v.version = a.version;
+  return v;
+}
+
+}  // namespace callq

@@ -1,0 +1,134 @@
+#include "actors/agent/agent_logic.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace callq;
+using namespace callq::events;
+
+namespace {
+
+struct agent_fixture {
+  policy rules;
+  agent_state a;
+  int64_t now = 1'795'608'000'000;
+  agent_decision last;
+
+  reply run(const agent_command& x) {
+    last = decide(a, x, rules, now);
+    return last.answer;
+  }
+  void ready() {
+    run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}});
+    run(cmd::heartbeat{"alice", "hash", "available", true});
+  }
+  template <class T> int count() const {
+    int n = 0;
+    for (auto& e : last.events)
+      n += std::holds_alternative<T>(e.body);
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("agent: created, heartbeat makes it eligible; a wrong token changes nothing") {
+  agent_fixture f;
+  auto r = f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}});
+  CHECK(r.result == outcome::created);
+  CHECK_FALSE(view_of(f.a, f.rules).eligible);
+  r = f.run(cmd::heartbeat{"alice", "wrong", "available", true});
+  CHECK(r.result == outcome::unauthorized);
+  CHECK(f.last.events.empty());
+  r = f.run(cmd::heartbeat{"alice", "hash", "available", true});
+  REQUIRE(std::holds_alternative<agent_answer>(r.body));
+  CHECK(std::get<agent_answer>(r.body).state == "available");
+  CHECK(std::get<agent_answer>(r.body).readiness == 100);
+  CHECK(view_of(f.a, f.rules).eligible);
+  agent_state replayed;
+  for (auto& e : f.last.events)
+    apply(replayed, e);
+  CHECK(f.a.readiness == 100);
+}
+
+TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or timeout") {
+  agent_fixture f;
+  f.ready();
+  auto r = f.run(cmd::reserve{1, "OF1", "CA1"});
+  CHECK_FALSE(r.failed());
+  CHECK(f.count<agent_offer_received>() == 1);
+  CHECK_FALSE(view_of(f.a, f.rules).eligible);
+  // Never two at once.
+  CHECK(f.run(cmd::reserve{2, "OF2", "CA2"}).result == outcome::conflict);
+  f.run(cmd::confirm_reservation{1});
+  CHECK(f.a.reservation == 0);
+  CHECK(f.a.offer_id == "OF1");
+
+  agent_fixture g;
+  g.ready();
+  g.run(cmd::reserve{1, "OF1", "CA1"});
+  g.run(cmd::release_reservation{1, "call-gone"});
+  CHECK(g.count<agent_offer_ended>() == 1);
+  CHECK(g.a.offer_id.empty());
+  CHECK(g.a.missed == 0);
+  CHECK(view_of(g.a, g.rules).eligible);
+
+  agent_fixture t;
+  t.ready();
+  t.run(cmd::reserve{1, "OF1", "CA1"});
+  CHECK(next_deadline(t.a, t.rules) == t.now + t.rules.reservation_timeout_ms);
+  t.now += t.rules.reservation_timeout_ms;
+  t.run(cmd::tick{});
+  REQUIRE(t.count<agent_offer_ended>() == 1);
+  CHECK(std::get<agent_offer_ended>(t.last.events[0].body).reason == "reservation-timeout");
+  CHECK(t.a.reservation == 0);
+}
+
+TEST_CASE("agent: three missed offers pause it; a non-available status then available resumes") {
+  agent_fixture f;
+  f.ready();
+  for (int i = 1; i <= 3; ++i) {
+    std::string offer = "OF" + std::to_string(i);
+    f.run(cmd::reserve{static_cast<uint64_t>(i), offer, "CA1"});
+    f.run(cmd::confirm_reservation{static_cast<uint64_t>(i)});
+    f.run(cmd::offer_update{{offer_notice::kind::ended, "alice", offer, "CA1", "no-answer", true}});
+  }
+  CHECK(f.a.paused);
+  CHECK(f.a.pause_reason == "auto-pause");
+  CHECK(visible_state(f.a, f.rules) == "break");
+  f.run(cmd::heartbeat{"alice", "hash", "available", true});
+  CHECK(f.a.paused);
+  f.run(cmd::heartbeat{"alice", "hash", "break", true});
+  f.run(cmd::heartbeat{"alice", "hash", "available", true});
+  CHECK_FALSE(f.a.paused);
+  CHECK(view_of(f.a, f.rules).eligible);
+}
+
+TEST_CASE("agent: a finished call starts wrap-up, which ends at its time") {
+  agent_fixture f;
+  f.ready();
+  f.run(cmd::reserve{1, "OF1", "CA1"});
+  f.run(cmd::confirm_reservation{1});
+  f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
+  CHECK(visible_state(f.a, f.rules) == "on-call");
+  f.run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  CHECK(visible_state(f.a, f.rules) == "wrap-up");
+  f.now += 14'999;
+  f.run(cmd::tick{});
+  CHECK(f.a.in_wrap_up);
+  f.now += 1;
+  f.run(cmd::tick{});
+  CHECK_FALSE(f.a.in_wrap_up);
+}
+
+TEST_CASE("agent: removing a ringing agent rescinds its offer on the call side") {
+  agent_fixture f;
+  f.ready();
+  f.run(cmd::reserve{1, "OF1", "CA1"});
+  f.run(cmd::confirm_reservation{1});
+  f.run(cmd::delete_agent{"alice"});
+  REQUIRE(f.last.rescinds.size() == 1);
+  CHECK(f.last.rescinds[0].first == "CA1");
+  CHECK(f.last.rescinds[0].second.offer_id == "OF1");
+  CHECK(f.a.removed);
+  CHECK(f.run(cmd::heartbeat{"alice", "hash", "available", true}).result == outcome::not_found);
+}

@@ -1,0 +1,94 @@
+// One agent's state: everything the events of its stream (`agent/<id>`)
+// say, and the event handler that is the only code changing it. Pure: no
+// CAF, no clock, no I/O; the agent actor, the read model and replay all
+// apply events with apply() below.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actors/policy.hpp"
+#include "events/event.hpp"
+
+namespace callq {
+
+/// What an agent last reported about itself.
+enum class agent_status { available, busy, on_break, offline };
+
+/// The wire word: "available", "busy", "break", "offline".
+const char* status_name(agent_status s);
+
+/// Parses a wire word; false for anything else.
+bool parse_status(const std::string& text, agent_status* out);
+
+/// One agent.
+struct agent_state {
+  std::string id, display_name, identity, token_hash;
+  std::vector<std::string> queues, skills;
+  agent_status status = agent_status::offline;  ///< as last reported
+  bool device = false;
+  bool fresh = false;              ///< heartbeat seen since start, not expired
+  bool expired = false;            ///< the last heartbeat timed out
+  bool paused = false;
+  std::string pause_reason;
+  int64_t missed = 0;              ///< missed offers in a row
+  int64_t readiness = 0;
+  int64_t idle_since_ms = 0;
+  bool in_wrap_up = false;
+  int64_t wrap_until_ms = 0;
+  std::string offer_id, offer_call;  ///< ringing: offer (or callback) id and call
+  std::string on_call;               ///< connected call
+  int64_t logged_in_ms = 0;
+  bool removed = false;
+  /// Events applied: the stream version this state is at.
+  uint64_t version = 0;
+
+  /// Volatile (not from events, not in the digest): time of the last
+  /// heartbeat (see README, "What is logged"), and the reservation the
+  /// agent holds for a call while the dispatcher proposes the offer.
+  int64_t last_heartbeat_ms = 0;
+  uint64_t reservation = 0;  ///< 0: none
+  std::string reserved_for;  ///< the call's sid
+  int64_t reserved_until_ms = 0;
+
+  /// Created and not removed.
+  bool exists() const { return version > 0 && !removed; }
+};
+
+/// Applies one event of the agent's own stream. Reads no clock and no
+/// policy, decides nothing.
+void apply(agent_state& a, const events::event& e);
+
+/// What a restart does to every agent (the `system.started` event): no
+/// agent is fresh until it heartbeats again.
+void apply_restart(agent_state& a);
+
+/// The state an operator sees, e.g. "wrap-up", "ringing", "stale".
+std::string visible_state(const agent_state& a, const policy& p);
+
+/// Logged in, fresh and not paused, with status available or busy (the
+/// wait estimate's "staffed").
+bool is_staffed(const agent_state& a, const policy& p);
+
+/// May be offered a call now.
+bool is_eligible(const agent_state& a, const policy& p);
+
+/// Readiness 0-100 of `a` at `now_ms`:
+///
+///   0 when offline, stale (no fresh heartbeat) or paused; otherwise
+///   100
+///   - up to 40 for heartbeat age: nothing while the last heartbeat is at
+///     most one interval old, then linearly to 40 at the timeout
+///   - 50 when the softphone is not registered
+///   - 20 per missed offer in a row (at most 60)
+///   - 10 when idle for more than 30 minutes (maybe away from the desk)
+///   clamped to 0..100.
+///
+/// Agents below policy::readiness_threshold are not offered calls.
+int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms);
+
+/// The canonical text of the durable state, for digests.
+std::string digest_text(const agent_state& a);
+
+}  // namespace callq

@@ -1,0 +1,213 @@
+#include "actors/call/call_actor.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+#include "actors/call/call_logic.hpp"
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+#include "actors/reply_codec.hpp"
+
+namespace callq {
+
+namespace {
+
+struct call_actor_state {
+  call_state call;
+  std::shared_ptr<entity_env> env;
+  outbox box;
+  int64_t scheduled_due = 0;
+  bool finished = false;
+  size_t awaiting = 0;  ///< notices whose agents have not answered yet
+  /// Legacy routing: the voice webhook's answer waits for the dispatcher.
+  caf::response_promise direct_promise;
+  bool direct_pending = false;
+  reply direct_fallback;
+  /// Answers of recent requests by idempotency key (retries that arrive
+  /// before the first answer's events are in the idempotency store).
+  std::unordered_map<std::string, reply> recent;
+  std::deque<std::string> recent_order;
+  static inline const char* name = "callq.call";
+};
+
+using self_ptr = caf::stateful_actor<call_actor_state>*;
+
+call_context context_for(const call_actor_state& st, const call_command& c, int64_t now) {
+  const entity_env& env = *st.env;
+  call_context ctx;
+  ctx.rules = &env.rules;
+  ctx.now_ms = now;
+  auto reads = env.reads;
+  ctx.position_of = [reads](const std::string& queue, const line_key& key) {
+    return reads->read([&](const world& w) { return w.position_of(queue, key); });
+  };
+  const std::string& queue = st.call.queue;
+  if (auto* x = std::get_if<cmd::incoming_call>(&c); x && st.call.version == 0) {
+    ctx.caller = reads->read([&](const world& w) { return w.caller(x->from); });
+    ctx.order = env.ids->next_call_order();
+  } else if (std::holds_alternative<cmd::hold_poll>(c)) {
+    reads->read([&](const world& w) {
+      ctx.staffed_agents = w.staffed(queue);
+      ctx.avg_handle_ms = w.metrics().avg_handle_ms;
+      return 0;
+    });
+  }
+  auto ids = env.ids;
+  ctx.next_callback_id = [ids] { return ids->next_callback_id(); };
+  return ctx;
+}
+
+void maybe_stop(self_ptr self) {
+  auto& st = self->state;
+  if (st.finished && st.box.idle() && !st.direct_pending && st.awaiting == 0)
+    self->quit();
+}
+
+void remember(call_actor_state& st, const std::string& key, const reply& r) {
+  if (key.empty())
+    return;
+  if (st.recent.insert_or_assign(key, r).second)
+    st.recent_order.push_back(key);
+  while (st.recent_order.size() > 16) {
+    st.recent.erase(st.recent_order.front());
+    st.recent_order.pop_front();
+  }
+}
+
+/// Runs one command: decide, append, notify, update the dispatcher and the
+/// timers. Returns the answer (possibly later, through a promise).
+caf::result<reply> run(self_ptr self, call_request& req) {
+  auto& st = self->state;
+  const entity_env& env = *st.env;
+  if (!req.idempotency_key.empty())
+    if (auto i = st.recent.find(req.idempotency_key); i != st.recent.end())
+      return i->second;
+  int64_t now = env.clock->now_ms();
+  uint64_t version_before = st.call.version;
+  auto d = decide(st.call, req.command, context_for(st, req.command, now));
+  bool direct_take = false;
+  if (auto* t = std::get_if<cmd::take_offer>(&req.command); t && t->direct)
+    direct_take = true;
+
+  if (!d.events.empty()) {
+    for (auto& e : d.events) {
+      if (auto* o = std::get_if<events::call_offered>(&e.body))
+        env.reg->add_offer(o->offer_id, st.call.sid);
+      else if (auto* r = std::get_if<events::callback_requested>(&e.body))
+        env.reg->add_offer(r->callback_id, st.call.sid);
+    }
+    journal_batch batch;
+    batch.events = d.events;
+    if (!req.idempotency_key.empty() && d.answer.is_voice() && !d.wants_direct_agent)
+      batch.idempotency.emplace_back(req.idempotency_key, encode_voice_reply(d.answer.voice()));
+    st.box.append(self, env.journal, env.gateway, std::move(batch), std::move(d.jobs),
+                  [self] { maybe_stop(self); });
+  }
+  remember(st, req.idempotency_key, d.answer);
+
+  // The dispatcher learns of every change (and of every tick: a rest may
+  // have ended), unless the voice webhook asks it for an agent directly.
+  if (d.wants_direct_agent) {
+    self->send(env.dispatcher, direct_atom::value, view_of(st.call, env.rules));
+  } else if (st.call.version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
+    self->send(env.dispatcher, view_atom::value, view_of(st.call, env.rules));
+  }
+  int64_t due = next_deadline(st.call, env.rules);
+  if (due != 0 && due != st.scheduled_due) {
+    self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
+    st.scheduled_due = due;
+  }
+  if (is_finished(st.call.phase) && !st.finished) {
+    st.finished = true;
+    env.reg->finish_call(st.call);
+  }
+
+  // Legacy routing: answer the voice webhook once the dispatcher has an
+  // agent (take_offer, direct) or has none (nodirect_atom).
+  if (direct_take && st.direct_pending) {
+    st.direct_pending = false;
+    if (auto* a = std::get_if<offer_answer>(&d.answer.body); a && a->taken) {
+      voice_reply v;
+      v.what = voice_reply::kind::dial_agent;
+      v.offer_id = a->offer_id;
+      v.identity = st.call.agent_identity;
+      st.direct_promise.deliver(reply::twiml(v));
+    } else {
+      st.direct_promise.deliver(st.direct_fallback);
+    }
+  }
+  if (d.wants_direct_agent) {
+    st.direct_promise = self->make_response_promise();
+    st.direct_pending = true;
+    st.direct_fallback = d.answer;
+    return st.direct_promise;
+  }
+
+  // The agents this decision told something must have submitted their
+  // side before the answer goes out.
+  if (!d.notices.empty()) {
+    auto rp = self->make_response_promise();
+    auto left = std::make_shared<size_t>(0);
+    auto answer = std::make_shared<reply>(d.answer);
+    for (auto& n : d.notices) {
+      caf::actor agent = env.reg->agent(n.agent_id);
+      if (!agent)
+        continue;
+      ++*left;
+      ++st.awaiting;
+      auto done = [self, rp, left, answer]() mutable {
+        --self->state.awaiting;
+        if (--*left == 0)
+          rp.deliver(*answer);
+        maybe_stop(self);
+      };
+      self->request(agent, std::chrono::seconds(10), command_atom::value,
+                    agent_request{cmd::offer_update{n}})
+          .then([done](reply&) mutable { done(); }, [done](caf::error&) mutable { done(); });
+    }
+    if (*left == 0)  // the promise took over the request: answer through it
+      rp.deliver(d.answer);
+    maybe_stop(self);
+    return rp;
+  }
+  maybe_stop(self);
+  return d.answer;
+}
+
+caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_state state) {
+  self->state.env = std::move(env);
+  self->state.call = std::move(state);
+  return {
+      [=](command_atom, call_request& req) -> caf::result<reply> { return run(self, req); },
+      [=](tick_atom) -> caf::result<reply> {
+        self->state.scheduled_due = 0;
+        call_request req{cmd::tick{}, {}};
+        return run(self, req);
+      },
+      [=](digest_atom) { return digest_text(self->state.call); },
+      [=](nodirect_atom) {
+        auto& st = self->state;
+        if (st.direct_pending) {
+          st.direct_pending = false;
+          st.direct_promise.deliver(st.direct_fallback);
+          maybe_stop(self);
+        }
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                      call_state state) {
+  return sys.spawn(call_actor, std::move(env), std::move(state));
+}
+
+reply answer_finished(call_state final, const call_command& c, const entity_env& env) {
+  call_context ctx;
+  ctx.rules = &env.rules;
+  ctx.now_ms = env.clock->now_ms();
+  return decide(final, c, ctx).answer;
+}
+
+}  // namespace callq

@@ -1,0 +1,30 @@
+// The call actor: one per call, from its arrival (or a restart) until it
+// is finished. The only writer of the call's stream `call/<CallSid>`. It
+// runs every webhook of its call, its timers, and its side of the offer
+// protocol through decide() (call_logic.hpp), appends the events through
+// the journal, tells the agent of its offer what became of it, and sends
+// its view to the dispatcher.
+#pragma once
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/call/call_state.hpp"
+#include "actors/entity_env.hpp"
+
+namespace callq {
+
+/// Spawns the actor of a call in `state` (empty for a new call). It
+/// answers `(command_atom, call_request) -> reply` and `(tick_atom) ->
+/// reply`. The reply comes once the decision's appends are submitted and
+/// the agents it notified have submitted theirs; the runtime's journal
+/// barrier then makes them durable before anything leaves the process.
+caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                      call_state state);
+
+/// What a command to a finished call (whose actor has stopped) answers:
+/// decided on a copy of its final state, appending nothing.
+reply answer_finished(call_state final, const call_command& c, const entity_env& env);
+
+}  // namespace callq

@@ -1,0 +1,490 @@
+#include "actors/call/call_logic.hpp"
+
+#include <algorithm>
+
+#include "actors/phone_number.hpp"
+
+namespace callq {
+
+using namespace events;
+
+namespace {
+
+bool caller_gone(const std::string& call_status) {
+  return call_status == "completed" || call_status == "canceled" || call_status == "failed" ||
+         call_status == "busy" || call_status == "no-answer";
+}
+
+std::string failure_reason(const std::string& dial_status) {
+  if (dial_status == "busy" || dial_status == "no-answer" || dial_status == "failed" ||
+      dial_status == "canceled")
+    return dial_status;
+  return "failed";
+}
+
+/// Failed offers that count against the agent.
+bool counts_as_missed(const std::string& reason) {
+  return reason == "no-answer" || reason == "busy" || reason == "failed" || reason == "timeout";
+}
+
+int64_t seconds_between(int64_t from_ms, int64_t to_ms) {
+  return from_ms > 0 && to_ms > from_ms ? (to_ms - from_ms) / 1000 : 0;
+}
+
+/// One decision in progress.
+class decider {
+ public:
+  decider(call_state& c, const call_context& ctx) : c_(c), ctx_(ctx), p_(*ctx.rules) {}
+
+  call_decision run(const call_command& cmd) {
+    bool is_new = c_.version == 0;
+    if (!is_new && !std::holds_alternative<cmd::recover>(cmd))
+      timers();
+    out_.answer = std::visit([this](const auto& x) { return on(x); }, cmd);
+    if (c_.version > 0)
+      rules();
+    return std::move(out_);
+  }
+
+ private:
+  void emit(payload p) {
+    event e{ctx_.now_ms, std::move(p)};
+    apply(c_, e);
+    out_.events.push_back(std::move(e));
+  }
+  void notify(offer_notice::kind k, std::string offer_id, std::string reason = {},
+              bool missed = false) {
+    if (c_.agent_id.empty())
+      return;
+    out_.notices.push_back({k, c_.agent_id, std::move(offer_id), c_.sid, std::move(reason), missed});
+  }
+  int64_t position() const {
+    return c_.in_line() && ctx_.position_of ? ctx_.position_of(c_.queue, c_.key()) : 0;
+  }
+  voice_reply enqueue_reply(bool greet) const {
+    voice_reply v;
+    v.what = voice_reply::kind::enqueue;
+    v.queue = c_.queue;
+    v.greet = greet;
+    v.greeting_name = c_.caller_name;
+    return v;
+  }
+  reply unknown_call() const { return reply::fail(outcome::invalid, "unknown call " + c_.sid); }
+
+  // ------------------------------------------------- shared decisions --
+
+  /// The current offer failed; `notify_agent` unless the agent side
+  /// already knows (it rescinded, or a restart resolves both sides).
+  void fail_offer(const std::string& reason, bool notify_agent = true) {
+    std::string offer = c_.offer_id;
+    call_offer_failed e;
+    e.call_sid = c_.sid;
+    e.agent_id = c_.agent_id;
+    e.offer_id = offer;
+    e.reason = reason;
+    e.ring_ms = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms);
+    emit(std::move(e));
+    if (notify_agent)
+      notify(offer_notice::kind::ended, offer, reason, counts_as_missed(reason));
+  }
+  void fail_callback(const std::string& reason, bool missed, bool notify_agent = true) {
+    std::string id = c_.callback_id;
+    emit(callback_failed{c_.sid, id, c_.agent_id, reason, c_.callback_attempts,
+                         c_.callback_attempts >= p_.callback_max_attempts});
+    if (notify_agent)
+      notify(offer_notice::kind::ended, id, reason, missed);
+  }
+  void abandon(const std::string& reason) {
+    if (c_.phase == call_phase::offered)
+      fail_offer("caller-hangup");
+    call_abandoned e;
+    e.call_sid = c_.sid;
+    e.queue = c_.queue;
+    e.reason = reason;
+    e.position = position();
+    e.orig_position = c_.orig_position;
+    e.wait_seconds = seconds_between(c_.enqueued_ms, ctx_.now_ms);
+    emit(std::move(e));
+  }
+  void complete(const std::string& ended_by, int64_t talk_seconds) {
+    call_completed e;
+    e.call_sid = c_.sid;
+    e.agent_id = c_.agent_id;
+    e.ended_by = ended_by;
+    e.hold_seconds = seconds_between(c_.enqueued_ms, c_.connected_ms);
+    e.talk_seconds = talk_seconds > 0 ? talk_seconds : seconds_between(c_.connected_ms, ctx_.now_ms);
+    e.orig_position = c_.orig_position;
+    emit(std::move(e));
+    notify(offer_notice::kind::finished, c_.offer_id);
+  }
+
+  // ------------------------------------------------ timers and rules --
+
+  void timers() {
+    int64_t now = ctx_.now_ms;
+    if (c_.phase == call_phase::offered && now - c_.offered_ms >= p_.offer_timeout_ms + p_.offer_grace_ms)
+      fail_offer("timeout");
+    if (c_.phase == call_phase::callback_dialing && !c_.callback_agent_answered &&
+        now - c_.offered_ms >= p_.callback_ring_ms)
+      fail_callback("agent-no-answer", true);
+  }
+
+  void rules() {
+    int64_t now = ctx_.now_ms;
+    int64_t waited = c_.enqueued_ms > 0 ? (now - c_.enqueued_ms) / 1000 : 0;
+    if (c_.phase == call_phase::queued) {
+      if (p_.escalate_after_failed_offers > 0 && !c_.escalated &&
+          c_.failed_in_row >= p_.escalate_after_failed_offers)
+        emit(call_escalated{c_.sid, "failed-offers", c_.failed_in_row});
+      if (can_call_back(c_, p_) && !c_.callback_offered) {
+        if (p_.max_offer_attempts > 0 && c_.failed_in_row >= p_.max_offer_attempts)
+          emit(callback_offered{c_.sid, "max-attempts", waited});
+        else if (c_.enqueued_ms > 0 && now - c_.enqueued_ms >= p_.max_queue_wait_ms)
+          emit(callback_offered{c_.sid, "max-wait", waited});
+      }
+    }
+    if (c_.phase == call_phase::callback_waiting && !c_.callback_escalated &&
+        now - c_.callback_requested_ms >= p_.callback_sla_ms)
+      emit(callback_escalated{c_.sid, c_.callback_id, (now - c_.callback_requested_ms) / 1000});
+  }
+
+  // ------------------------------------------------- Twilio: caller --
+
+  reply on(const cmd::incoming_call& x) {
+    if (c_.version > 0) {  // a retry: answer what the first request got
+      c_.last_contact_ms = ctx_.now_ms;
+      if (c_.phase == call_phase::offered && c_.attempts == 1 && !p_.feature_enhanced_queue &&
+          !c_.agent_identity.empty()) {
+        voice_reply v;
+        v.what = voice_reply::kind::dial_agent;
+        v.offer_id = c_.offer_id;
+        v.identity = c_.agent_identity;
+        return reply::twiml(v);
+      }
+      if (is_finished(c_.phase))
+        return reply::twiml({voice_reply::kind::hangup});
+      return reply::twiml(enqueue_reply(true));
+    }
+    call_arrived arrived;
+    arrived.call_sid = x.call_sid;
+    arrived.from = x.from;
+    arrived.to = x.to;
+    arrived.queue = x.queue;
+    arrived.caller_name = ctx_.caller.display_name;
+    arrived.priority = x.priority ? *x.priority : ctx_.caller.priority;
+    arrived.order = static_cast<int64_t>(ctx_.order);
+    emit(arrived);
+    line_key k{false, c_.priority, ctx_.now_ms, c_.order};
+    int64_t pos = ctx_.position_of ? ctx_.position_of(c_.queue, k) : 1;
+    emit(call_enqueued{c_.sid, c_.queue, c_.priority, pos});
+    out_.wants_direct_agent = !p_.feature_enhanced_queue;
+    return reply::twiml(enqueue_reply(true));
+  }
+
+  reply on(const cmd::hold_poll&) {
+    if (c_.version == 0)
+      return unknown_call();
+    c_.last_contact_ms = ctx_.now_ms;
+    rules();  // a wait limit reached now shows in this very answer
+    voice_reply v;
+    v.what = voice_reply::kind::hold;
+    v.position = position();
+    if (c_.phase != call_phase::queued && c_.phase != call_phase::offered)
+      return reply::twiml(v);
+    int64_t handle_ms = ctx_.avg_handle_ms > 0 ? ctx_.avg_handle_ms : p_.default_handle_ms;
+    int64_t agents = std::max<int64_t>(1, ctx_.staffed_agents);
+    v.wait_estimate_seconds = (v.position + agents - 1) / agents * handle_ms / 1000;
+    v.announce = p_.feature_queue_position_updates && c_.phase == call_phase::queued &&
+                 (c_.last_announce_ms == 0 || ctx_.now_ms - c_.last_announce_ms >= p_.announce_interval_ms);
+    if (v.announce)
+      emit(call_announced{c_.sid, v.position, v.wait_estimate_seconds});
+    v.offer_callback = can_call_back(c_, p_) && c_.callback_offered;
+    return reply::twiml(v);
+  }
+
+  reply on(const cmd::callback_response& x) {
+    if (c_.version == 0)
+      return unknown_call();
+    c_.last_contact_ms = ctx_.now_ms;
+    bool requested_already = c_.phase == call_phase::callback_waiting ||
+                             c_.phase == call_phase::callback_dialing ||
+                             c_.phase == call_phase::callback_completed;
+    if (x.digits == "1" && requested_already)
+      return reply::twiml({voice_reply::kind::callback_confirmed});
+    if (x.digits != "1" || !p_.feature_callback_request_system || c_.phase != call_phase::queued)
+      return reply::twiml({voice_reply::kind::callback_declined});
+    if (!can_call_back(c_, p_))  // a key pressed anyway by a caller we cannot call
+      return reply::twiml({voice_reply::kind::callback_impossible});
+    callback_requested e;
+    e.call_sid = c_.sid;
+    e.callback_id = ctx_.next_callback_id ? ctx_.next_callback_id() : "CB-" + c_.sid;
+    e.number = c_.from;
+    e.key = x.digits;
+    e.queue = c_.queue;
+    e.position = position();
+    e.orig_position = c_.orig_position;
+    e.wait_seconds = seconds_between(c_.enqueued_ms, ctx_.now_ms);
+    emit(std::move(e));
+    return reply::twiml({voice_reply::kind::callback_confirmed});
+  }
+
+  reply on(const cmd::queue_left& x) {
+    if (c_.version == 0)
+      return unknown_call();
+    c_.last_contact_ms = ctx_.now_ms;
+    bool waiting = c_.phase == call_phase::queued || c_.phase == call_phase::offered;
+    const std::string& r = x.result;
+    if (r == "hangup") {
+      if (waiting)
+        abandon("hangup");
+      return reply::twiml({voice_reply::kind::empty});
+    }
+    if (r == "leave")
+      return reply::twiml({voice_reply::kind::goodbye});
+    if (r == "queue-full" || r == "error" || r == "system-error") {
+      if (waiting)
+        abandon(r);
+      return reply::twiml({voice_reply::kind::unavailable});
+    }
+    return reply::twiml({voice_reply::kind::empty});  // redirected, bridged, ...
+  }
+
+  reply on(const cmd::call_status& x) {
+    if (c_.version == 0 || !caller_gone(x.status))
+      return reply::twiml({voice_reply::kind::empty});
+    if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
+      abandon("hangup");
+    else if (c_.phase == call_phase::connected)
+      complete("caller", 0);
+    return reply::twiml({voice_reply::kind::empty});
+  }
+
+  // ------------------------------------------------- Twilio: offers --
+
+  reply on(const cmd::connect_agent& x) {
+    c_.last_contact_ms = ctx_.now_ms;
+    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
+      voice_reply v;
+      v.what = voice_reply::kind::dial_agent;
+      v.offer_id = x.offer_id;
+      v.identity = c_.agent_identity;
+      return reply::twiml(v);
+    }
+    if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
+      return reply::twiml(enqueue_reply(false));
+    if (is_finished(c_.phase))
+      return reply::twiml({voice_reply::kind::hangup});
+    return reply::twiml({voice_reply::kind::empty});
+  }
+
+  reply on(const cmd::agent_leg_status& x) {
+    if ((x.call_status == "in-progress" || x.call_status == "answered") &&
+        c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
+      emit(call_connected{c_.sid, c_.agent_id, c_.offer_id,
+                          seconds_between(c_.enqueued_ms, ctx_.now_ms),
+                          std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms)});
+      notify(offer_notice::kind::answered, c_.offer_id);
+    }
+    return reply::twiml({voice_reply::kind::empty});
+  }
+
+  reply on(const cmd::dial_result& x) {
+    c_.last_contact_ms = ctx_.now_ms;
+    bool current = c_.offer_id == x.offer_id;
+    bool gone = caller_gone(x.call_status);
+    if (x.dial_status == "completed" || x.dial_status == "answered") {
+      if (current && c_.phase == call_phase::offered) {
+        int64_t ring = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms - x.duration_seconds * 1000);
+        emit(call_connected{c_.sid, c_.agent_id, c_.offer_id,
+                            seconds_between(c_.enqueued_ms, c_.offered_ms + ring), ring});
+        notify(offer_notice::kind::answered, c_.offer_id);
+      }
+      if (current && c_.phase == call_phase::connected)
+        complete(gone ? "caller" : "agent", x.duration_seconds);
+      return reply::twiml({voice_reply::kind::hangup});
+    }
+    if (current && c_.phase == call_phase::offered)
+      fail_offer(gone ? "caller-hangup" : failure_reason(x.dial_status));
+    if (gone && c_.phase == call_phase::queued)
+      abandon("hangup");
+    if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
+      return reply::twiml(enqueue_reply(false));
+    return reply::twiml({voice_reply::kind::hangup});
+  }
+
+  reply on(const cmd::redirect_failed& x) {
+    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id)
+      fail_offer("redirect-failed");
+    return reply{};
+  }
+
+  // ---------------------------------------------- Twilio: callbacks --
+
+  reply on(const cmd::callback_connect& x) {
+    if (c_.phase != call_phase::callback_dialing || c_.callback_id != x.callback_id)
+      return reply::twiml({voice_reply::kind::goodbye});
+    if (!c_.callback_agent_answered) {
+      emit(callback_agent_answered{c_.sid, c_.callback_id, c_.agent_id});
+      notify(offer_notice::kind::answered, c_.callback_id);
+    }
+    voice_reply v;
+    v.what = voice_reply::kind::callback_dial;
+    v.callback_id = c_.callback_id;
+    v.number = c_.callback_number;
+    return reply::twiml(v);
+  }
+
+  reply on(const cmd::callback_result& x) {
+    if (c_.phase != call_phase::callback_dialing)
+      return reply::twiml({voice_reply::kind::hangup});
+    if (x.dial_status == "completed" || x.dial_status == "answered") {
+      emit(callback_completed{c_.sid, c_.callback_id, c_.agent_id, x.duration_seconds});
+      notify(offer_notice::kind::finished, c_.callback_id);
+    } else {
+      fail_callback("customer-" + failure_reason(x.dial_status), false);
+    }
+    return reply::twiml({voice_reply::kind::hangup});
+  }
+
+  reply on(const cmd::callback_call_failed&) {
+    if (c_.phase == call_phase::callback_dialing && !c_.callback_agent_answered)
+      fail_callback("call-failed", false);
+    return reply{};
+  }
+
+  // ------------------------------------- the dispatcher and the agent --
+
+  reply on(const cmd::take_offer& x) {
+    if (!c_.dispatchable())
+      return reply::of(offer_answer{false, {}}, outcome::conflict);
+    c_.agent_identity = x.identity;
+    if (c_.phase == call_phase::callback_waiting) {
+      emit(callback_started{c_.sid, c_.callback_id, x.agent_id, c_.callback_attempts + 1});
+      rest_job j;
+      j.what = rest_job::kind::create_call;
+      j.call_sid = c_.sid;
+      j.callback_id = c_.callback_id;
+      j.identity = x.identity;
+      out_.jobs.push_back(std::move(j));
+      return reply::of(offer_answer{true, c_.callback_id});
+    }
+    emit(call_offered{c_.sid, x.agent_id, x.offer_id, c_.queue, c_.attempts + 1, x.direct});
+    if (!x.direct) {
+      rest_job j;
+      j.what = rest_job::kind::redirect_call;
+      j.call_sid = c_.sid;
+      j.offer_id = x.offer_id;
+      out_.jobs.push_back(std::move(j));
+    }
+    return reply::of(offer_answer{true, x.offer_id});
+  }
+
+  reply on(const cmd::rescind_offer& x) {
+    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id)
+      fail_offer(x.reason, false);
+    else if (c_.phase == call_phase::callback_dialing && c_.callback_id == x.offer_id &&
+             !c_.callback_agent_answered)
+      fail_callback(x.reason, false, false);
+    return reply{};
+  }
+
+  // ------------------------------------------------------ operations --
+
+  reply on(const cmd::tick&) { return reply{}; }  // timers() and rules() did it
+
+  reply on(const cmd::queue_cleanup&) {
+    cleanup_answer a;
+    if (c_.phase == call_phase::queued && ctx_.now_ms - c_.last_contact_ms >= p_.orphan_after_ms) {
+      abandon("orphaned");
+      a.ids.push_back(c_.sid);
+    }
+    return reply::of(std::move(a));
+  }
+
+  reply on(const cmd::recover&) {
+    c_.last_contact_ms = ctx_.now_ms;
+    cleanup_answer a;
+    if (c_.phase == call_phase::offered) {
+      fail_offer("recovered", false);
+      a.count = 1;
+    } else if (c_.phase == call_phase::callback_dialing) {
+      fail_callback("recovered", false, false);
+      a.count = 1;
+    }
+    return reply::of(std::move(a));
+  }
+
+  call_state& c_;
+  const call_context& ctx_;
+  const policy& p_;
+  call_decision out_;
+};
+
+}  // namespace
+
+call_decision decide(call_state& state, const call_command& c, const call_context& ctx) {
+  return decider(state, ctx).run(c);
+}
+
+bool can_call_back(const call_state& c, const policy& p) {
+  return p.feature_callback_request_system && is_dialable_number(c.from);
+}
+
+namespace {
+
+/// After MAX_OFFER_ATTEMPTS failures the caller first gets one announce
+/// interval to hear the callback offer before agents who failed are tried
+/// again; 0 when that does not apply.
+int64_t rest_until(const call_state& c, const policy& p) {
+  if (c.phase == call_phase::queued && p.max_offer_attempts > 0 && is_dialable_number(c.from) &&
+      c.failed_in_row >= p.max_offer_attempts)
+    return c.last_failed_ms + p.announce_interval_ms;
+  return 0;
+}
+
+}  // namespace
+
+int64_t next_deadline(const call_state& c, const policy& p) {
+  int64_t due = 0;
+  auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
+  switch (c.phase) {
+    case call_phase::queued:
+      if (can_call_back(c, p) && !c.callback_offered)
+        at(c.enqueued_ms + p.max_queue_wait_ms);
+      if (int64_t r = rest_until(c, p))
+        at(r);
+      break;
+    case call_phase::offered:
+      at(c.offered_ms + p.offer_timeout_ms + p.offer_grace_ms);
+      break;
+    case call_phase::callback_waiting:
+      if (!c.callback_escalated)
+        at(c.callback_requested_ms + p.callback_sla_ms);
+      break;
+    case call_phase::callback_dialing:
+      if (!c.callback_agent_answered)
+        at(c.offered_ms + p.callback_ring_ms);
+      break;
+    default:
+      break;
+  }
+  return due;
+}
+
+call_view view_of(const call_state& c, const policy& p) {
+  call_view v;
+  v.sid = c.sid;
+  v.queue = c.queue;
+  v.key = c.key();
+  v.dispatchable = c.dispatchable();
+  v.callback = c.phase == call_phase::callback_waiting;
+  if (v.callback)
+    v.callback_id = c.callback_id;
+  v.tried = c.tried;
+  v.rest_until_ms = rest_until(c, p);
+  v.failed_in_row = c.failed_in_row;
+  v.version = c.version;
+  return v;
+}
+
+}  // namespace callq

@@ -1,0 +1,80 @@
+// One call's command handler: a command (a Twilio webhook for this call,
+// a timer, the dispatcher's offer, the agent side's news) is decided into
+// events, an answer and effects. Pure: no CAF, no clock reads (the time
+// is in the context), no I/O.
+//
+// Deciding is a sequence of steps; each emits an event that is applied to
+// the state at once (through apply(), the only code that changes it), so
+// later steps see it: first the timers that are due, then the command's own
+// events, then the follow-up rules (escalation, callback offer).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/call/call_state.hpp"
+#include "actors/commands.hpp"
+#include "actors/dispatcher/views.hpp"
+#include "actors/effects.hpp"
+#include "actors/policy.hpp"
+#include "actors/replies.hpp"
+
+namespace callq {
+
+/// Everything a call handles.
+using call_command =
+    std::variant<cmd::incoming_call, cmd::hold_poll, cmd::callback_response, cmd::queue_left,
+                 cmd::connect_agent, cmd::agent_leg_status, cmd::dial_result, cmd::call_status,
+                 cmd::callback_connect, cmd::callback_result, cmd::redirect_failed,
+                 cmd::callback_call_failed, cmd::take_offer, cmd::rescind_offer, cmd::tick,
+                 cmd::queue_cleanup, cmd::recover>;
+
+/// A caller directory entry.
+struct caller_entry {
+  std::string display_name;
+  int64_t priority = 0;
+};
+
+/// What a call's decisions need from outside its own stream, gathered by
+/// its shell from the read model.
+struct call_context {
+  const policy* rules = nullptr;
+  int64_t now_ms = 0;
+  /// 1-based place that `key` has (or would have) in the line of `queue`,
+  /// not counting the call itself twice.
+  std::function<int64_t(const std::string& queue, const line_key& key)> position_of;
+  int64_t staffed_agents = 0;  ///< staffed agents in the call's queue
+  int64_t avg_handle_ms = 0;   ///< 0 until a call has completed
+  caller_entry caller;         ///< the directory's entry for `From` (arrival)
+  uint64_t order = 0;          ///< arrival number for a new call
+  std::function<std::string()> next_callback_id;
+};
+
+/// What one command decided.
+struct call_decision {
+  std::vector<events::event> events;  ///< already applied, in order
+  reply answer;
+  std::vector<rest_job> jobs;          ///< after the events are durable
+  std::vector<offer_notice> notices;   ///< to the agent of an offer
+  /// Legacy routing: the voice webhook wants the best ready agent now.
+  bool wants_direct_agent = false;
+};
+
+/// Decides `c` for `state` (which it changes only by applying the events
+/// it emits).
+call_decision decide(call_state& state, const call_command& c, const call_context& ctx);
+
+/// The next time this call needs a tick (a wait limit, an offer or
+/// callback ring timeout, the end of a rest), or 0 for none.
+int64_t next_deadline(const call_state& c, const policy& p);
+
+/// The call as the dispatcher's matching index sees it.
+call_view view_of(const call_state& c, const policy& p);
+
+/// Callbacks are on and the caller's `From` can be dialled back.
+bool can_call_back(const call_state& c, const policy& p);
+
+}  // namespace callq

@@ -1,0 +1,148 @@
+#include "actors/call/call_state.hpp"
+
+#include <sstream>
+#include <type_traits>
+
+namespace callq {
+
+using namespace events;
+
+const char* phase_name(call_phase p) {
+  switch (p) {
+    case call_phase::arrived: return "arrived";
+    case call_phase::queued: return "queued";
+    case call_phase::offered: return "offered";
+    case call_phase::connected: return "connected";
+    case call_phase::completed: return "completed";
+    case call_phase::abandoned: return "abandoned";
+    case call_phase::callback_waiting: return "callback-waiting";
+    case call_phase::callback_dialing: return "callback-dialing";
+    case call_phase::callback_completed: return "callback-completed";
+    case call_phase::callback_failed: return "callback-failed";
+  }
+  return "unknown";
+}
+
+bool is_finished(call_phase p) {
+  return p == call_phase::completed || p == call_phase::abandoned ||
+         p == call_phase::callback_completed || p == call_phase::callback_failed;
+}
+
+namespace {
+
+struct call_applier {
+  call_state& c;
+  int64_t ts;
+
+  void operator()(const call_arrived& e) {
+    c.sid = e.call_sid;
+    c.from = e.from;
+    c.to = e.to;
+    c.queue = e.queue;
+    c.caller_name = e.caller_name;
+    c.priority = e.priority;
+    c.order = static_cast<uint64_t>(e.order);
+    c.arrived_ms = ts;
+    c.last_contact_ms = ts;
+  }
+  void operator()(const call_enqueued& e) {
+    c.queue = e.queue;
+    c.priority = e.priority;
+    c.enqueued_ms = ts;
+    c.orig_position = e.position;
+    c.phase = call_phase::queued;
+  }
+  void operator()(const call_announced&) { c.last_announce_ms = ts; }
+  void operator()(const call_offered& e) {
+    c.phase = call_phase::offered;
+    c.offer_id = e.offer_id;
+    c.agent_id = e.agent_id;
+    c.offered_ms = ts;
+    c.attempts = e.attempt;
+  }
+  void operator()(const call_offer_failed& e) {
+    if (c.phase != call_phase::offered || c.offer_id != e.offer_id)
+      return;
+    c.phase = call_phase::queued;
+    c.failed_in_row += 1;
+    c.last_failed_ms = ts;
+    c.tried.push_back(e.agent_id);
+    c.agent_identity.clear();
+  }
+  void operator()(const call_connected& e) {
+    c.phase = call_phase::connected;
+    c.connected_ms = ts;
+    c.ring_ms = e.ring_ms;
+    c.failed_in_row = 0;
+  }
+  void operator()(const call_completed&) {
+    c.phase = call_phase::completed;
+    c.ended_ms = ts;
+  }
+  void operator()(const call_abandoned&) {
+    c.phase = call_phase::abandoned;
+    c.ended_ms = ts;
+  }
+  void operator()(const call_escalated&) { c.escalated = true; }
+  void operator()(const callback_offered&) { c.callback_offered = true; }
+  void operator()(const callback_requested& e) {
+    c.phase = call_phase::callback_waiting;
+    c.callback_id = e.callback_id;
+    c.callback_number = e.number;
+    c.callback_requested_ms = ts;
+    c.tried.clear();
+  }
+  void operator()(const callback_started& e) {
+    c.phase = call_phase::callback_dialing;
+    c.callback_attempts = e.attempt;
+    c.callback_agent_answered = false;
+    c.agent_id = e.agent_id;
+    c.offered_ms = ts;
+  }
+  void operator()(const callback_agent_answered&) { c.callback_agent_answered = true; }
+  void operator()(const callback_completed&) {
+    c.phase = call_phase::callback_completed;
+    c.ended_ms = ts;
+  }
+  void operator()(const callback_failed& e) {
+    if (c.phase != call_phase::callback_dialing)
+      return;
+    c.phase = e.final ? call_phase::callback_failed : call_phase::callback_waiting;
+    if (e.final)
+      c.ended_ms = ts;
+    else
+      c.tried.push_back(e.agent_id);
+    c.agent_identity.clear();
+  }
+  void operator()(const callback_escalated&) {
+    c.callback_escalated = true;
+    c.escalated = true;
+  }
+  template <class Other> void operator()(const Other&) {}  // not a call event
+};
+
+}  // namespace
+
+void apply(call_state& c, const event& e) {
+  std::visit(call_applier{c, e.ts_ms}, e.body);
+  ++c.version;
+}
+
+std::string digest_text(const call_state& c) {
+  std::ostringstream o;
+  o << "call " << c.sid << '|' << c.version << '|' << c.from << '|' << c.to << '|' << c.queue
+    << '|' << c.caller_name << '|' << c.priority << '|' << phase_name(c.phase) << '|' << c.order
+    << '|' << c.arrived_ms << '|' << c.enqueued_ms << '|' << c.orig_position << '|'
+    << c.escalated << '|' << c.attempts << '|' << c.failed_in_row << '|' << c.last_failed_ms
+    << '|';
+  for (auto& t : c.tried)
+    o << t << ',';
+  o << '|' << c.offer_id << '|' << c.agent_id << '|' << c.offered_ms << '|' << c.connected_ms
+    << '|' << c.ended_ms << '|' << c.ring_ms << '|' << c.callback_offered << '|'
+    << c.last_announce_ms << '|' << c.callback_id << '|' << c.callback_number << '|'
+    << c.callback_requested_ms << '|' << c.callback_attempts << c.callback_agent_answered
+    << c.callback_escalated;
+  return o.str();
+}
+
+}  // namespace callq

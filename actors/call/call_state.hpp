@@ -1,0 +1,109 @@
+// One call's state: everything the events of its stream (`call/<CallSid>`)
+// say about it, and the event handler that is the only code changing it.
+// Pure: no CAF, no clock, no I/O. The call actor, the read model and replay
+// all apply events with apply() below, so their states cannot drift.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "events/event.hpp"
+
+namespace callq {
+
+/// Where a call is in its life.
+enum class call_phase {
+  arrived,             ///< recorded, not yet queued
+  queued,              ///< waiting for an agent
+  offered,             ///< an agent's phone is ringing
+  connected,           ///< talking to an agent
+  completed,           ///< done after talking
+  abandoned,           ///< caller hung up before being connected
+  callback_waiting,    ///< left the phone queue for a callback, keeps place
+  callback_dialing,    ///< an agent is being called / talking for the callback
+  callback_completed,
+  callback_failed,
+};
+
+/// Name used in views and timelines, e.g. "callback-waiting".
+const char* phase_name(call_phase p);
+
+/// True for phases after which nothing more happens to the call.
+bool is_finished(call_phase p);
+
+/// A call's place in dispatch order: escalated first, then higher
+/// priority, then earlier enqueue time, then arrival order.
+struct line_key {
+  bool escalated = false;
+  int64_t priority = 0;
+  int64_t enqueued_ms = 0;
+  uint64_t order = 0;
+  bool operator<(const line_key& o) const {
+    if (escalated != o.escalated)
+      return escalated;
+    if (priority != o.priority)
+      return priority > o.priority;
+    if (enqueued_ms != o.enqueued_ms)
+      return enqueued_ms < o.enqueued_ms;
+    return order < o.order;
+  }
+  bool operator==(const line_key& o) const {
+    return escalated == o.escalated && priority == o.priority &&
+           enqueued_ms == o.enqueued_ms && order == o.order;
+  }
+};
+
+/// One call.
+struct call_state {
+  std::string sid, from, to, queue, caller_name;
+  int64_t priority = 0;
+  call_phase phase = call_phase::arrived;
+  uint64_t order = 0;            ///< arrival number, the last tie-breaker
+  int64_t arrived_ms = 0;
+  int64_t enqueued_ms = 0;
+  int64_t orig_position = 0;
+  bool escalated = false;
+  int64_t attempts = 0;          ///< offers made
+  int64_t failed_in_row = 0;     ///< failed offers since the last connect
+  int64_t last_failed_ms = 0;    ///< when the last offer failed
+  std::vector<std::string> tried;  ///< agents whose offer failed this round
+  std::string offer_id, agent_id;  ///< current or last offer
+  int64_t offered_ms = 0, connected_ms = 0, ended_ms = 0;
+  int64_t ring_ms = 0;           ///< ring time of the connecting offer
+  bool callback_offered = false;
+  int64_t last_announce_ms = 0;
+  std::string callback_id, callback_number;
+  int64_t callback_requested_ms = 0;
+  int64_t callback_attempts = 0;
+  bool callback_agent_answered = false;
+  bool callback_escalated = false;
+  /// Events applied: the stream version this state is at.
+  uint64_t version = 0;
+
+  /// Volatile (not from events, not in the digest): the last time Twilio
+  /// asked about this call (orphan detection), and the client identity
+  /// of the agent the current offer rings.
+  int64_t last_contact_ms = 0;
+  std::string agent_identity;
+
+  line_key key() const { return {escalated, priority, enqueued_ms, order}; }
+  /// Holds a place in its queue's line (positions count these).
+  bool in_line() const {
+    return phase == call_phase::queued || phase == call_phase::offered ||
+           phase == call_phase::callback_waiting;
+  }
+  /// Can be offered to an agent now (a call or a callback).
+  bool dispatchable() const {
+    return phase == call_phase::queued || phase == call_phase::callback_waiting;
+  }
+};
+
+/// Applies one event of the call's own stream to `c`. Reads no clock
+/// (times come from the event) and decides nothing.
+void apply(call_state& c, const events::event& e);
+
+/// The canonical text of the durable state, for digests.
+std::string digest_text(const call_state& c);
+
+}  // namespace callq

@@ -1,0 +1,183 @@
+#include "actors/dispatcher/dispatcher_actor.hpp"
+
+#include <deque>
+
+#include "actors/dispatcher/match_index.hpp"
+#include "actors/messages.hpp"
+
+namespace callq {
+
+namespace {
+
+struct dispatcher_state {
+  std::shared_ptr<entity_env> env;
+  std::unique_ptr<match_index> index;
+  bool busy = false;              ///< a reservation is under way
+  uint64_t reservations = 0;
+  std::deque<std::string> direct; ///< legacy: calls asking for an agent now
+  bool sweeping = false;
+  int64_t swept = 0;
+  std::vector<caf::response_promise> sweep_waiters, barrier_waiters;
+  static inline const char* name = "callq.dispatcher";
+};
+
+using self_ptr = caf::stateful_actor<dispatcher_state>*;
+
+constexpr auto step_timeout = std::chrono::seconds(5);
+
+void try_next(self_ptr self);
+
+/// The reservation for `m` ended (whichever way): both sides may match
+/// again with their newest views.
+void finish(self_ptr self, const match& m) {
+  self->state.index->release(m);
+  self->state.busy = false;
+  try_next(self);
+}
+
+void run_protocol(self_ptr self, const match& m, bool direct) {
+  auto& st = self->state;
+  const entity_env& env = *st.env;
+  caf::actor agent = env.reg->agent(m.agent_id);
+  caf::actor call = env.reg->call(m.call_sid);
+  if (!agent || !call) {
+    st.index->release(m);
+    if (!agent)
+      st.index->remove_agent(m.agent_id);
+    if (!call)
+      st.index->remove_call(m.call_sid);
+    if (direct && call)
+      self->send(call, nodirect_atom::value);
+    st.busy = false;
+    return;
+  }
+  st.busy = true;
+  uint64_t r = ++st.reservations;
+  std::string offer_id = m.callback ? m.callback_id : env.ids->next_offer_id();
+  auto refused = [self, m, direct, call] {
+    if (direct)
+      self->send(call, nodirect_atom::value);
+    finish(self, m);
+  };
+  self->request(agent, step_timeout, command_atom::value,
+                agent_request{cmd::reserve{r, offer_id, m.call_sid}})
+      .then(
+          [=](reply& reserved) {
+            if (reserved.failed())
+              return refused();
+            self->request(call, step_timeout, command_atom::value,
+                          call_request{cmd::take_offer{offer_id, m.agent_id, m.identity, direct}, {}})
+                .then(
+                    [=](reply& taken) {
+                      auto* a = std::get_if<offer_answer>(&taken.body);
+                      if (a != nullptr && a->taken) {
+                        caf::anon_send(agent, command_atom::value,
+                                       agent_request{cmd::confirm_reservation{r}});
+                      } else {
+                        caf::anon_send(agent, command_atom::value,
+                                       agent_request{cmd::release_reservation{r, "call-gone"}});
+                      }
+                      finish(self, m);
+                    },
+                    [=](caf::error&) {
+                      // No word from the call: the agent's reservation ends
+                      // (it would time out by itself too).
+                      caf::anon_send(agent, command_atom::value,
+                                     agent_request{cmd::release_reservation{r, "call-silent"}});
+                      finish(self, m);
+                    });
+          },
+          [=](caf::error&) { refused(); });
+}
+
+void settle_waiters(self_ptr self) {
+  auto& st = self->state;
+  if (st.busy)
+    return;
+  if (st.sweeping) {
+    st.sweeping = false;
+    sweep_answer a{st.swept, static_cast<int64_t>(st.index->waiting()),
+                   static_cast<int64_t>(st.index->ready())};
+    for (auto& rp : st.sweep_waiters)
+      rp.deliver(reply::of(a));
+    st.sweep_waiters.clear();
+  }
+  for (auto& rp : st.barrier_waiters)
+    rp.deliver(true);
+  st.barrier_waiters.clear();
+}
+
+void try_next(self_ptr self) {
+  auto& st = self->state;
+  int64_t now = st.env->clock->now_ms();
+  while (!st.busy) {
+    if (!st.direct.empty()) {
+      std::string sid = std::move(st.direct.front());
+      st.direct.pop_front();
+      if (auto m = st.index->direct(sid, now)) {
+        run_protocol(self, *m, true);
+      } else if (caf::actor call = st.env->reg->call(sid)) {
+        self->send(call, nodirect_atom::value);
+      }
+      continue;
+    }
+    auto m = st.index->next(now, st.sweeping);
+    if (!m)
+      break;
+    if (st.sweeping)
+      ++st.swept;
+    run_protocol(self, *m, false);
+  }
+  settle_waiters(self);
+}
+
+caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env) {
+  self->state.index = std::make_unique<match_index>(env->rules);
+  self->state.env = std::move(env);
+  return {
+      [=](view_atom, call_view& v) {
+        self->state.index->update(v);
+        try_next(self);
+      },
+      [=](view_atom, agent_view& v) {
+        self->state.index->update(v);
+        try_next(self);
+      },
+      [=](remove_atom, const std::string& agent_id) {
+        self->state.index->remove_agent(agent_id);
+        try_next(self);
+      },
+      [=](direct_atom, call_view& v) {
+        auto& st = self->state;
+        v.dispatchable = true;  // held for the direct match, not for others first
+        st.index->update(v);
+        st.direct.push_back(v.sid);
+        try_next(self);
+      },
+      [=](sweep_atom) -> caf::result<reply> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        st.sweep_waiters.push_back(rp);
+        if (!st.sweeping) {
+          st.sweeping = true;
+          st.swept = 0;
+        }
+        try_next(self);
+        return rp;
+      },
+      [=](barrier_atom) -> caf::result<bool> {
+        auto rp = self->make_response_promise();
+        self->state.barrier_waiters.push_back(rp);
+        settle_waiters(self);
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<entity_env> env) {
+  return sys.spawn(dispatcher, std::move(env));
+}
+
+}  // namespace callq

@@ -1,0 +1,41 @@
+// What the dispatcher's matching index knows of calls and agents: views
+// that the call and agent actors send whenever their state changes. The
+// index owns no entity; it only orders these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actors/call/call_state.hpp"
+
+namespace callq {
+
+/// A call as the matching index sees it.
+struct call_view {
+  std::string sid, queue;
+  line_key key;
+  bool dispatchable = false;  ///< waiting (a call or a callback) and not ringing
+  bool callback = false;      ///< a callback: the agent is called first
+  std::string callback_id;    ///< when `callback`: the offer id of its attempts
+  std::vector<std::string> tried;  ///< agents whose offer failed this round
+  /// Until then, agents in `tried` are not offered it again (the caller
+  /// first hears the callback offer); 0 when not resting.
+  int64_t rest_until_ms = 0;
+  int64_t failed_in_row = 0;
+  uint64_t version = 0;  ///< the call's stream version this view shows
+};
+
+/// An agent as the matching index sees it.
+struct agent_view {
+  std::string id;
+  std::string identity;   ///< the softphone's client identity
+  std::vector<std::string> queues;
+  bool eligible = false;  ///< may be offered a call now
+  bool staffed = false;
+  int64_t rank = 0;       ///< readiness (0 without enhanced discovery)
+  int64_t idle_since_ms = 0;
+  uint64_t version = 0;
+};
+
+}  // namespace callq

@@ -1,0 +1,29 @@
+// What every entity actor shares: the rules, the injected clock, the
+// registry, the read model, the id counters and the long-lived actors.
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/ids.hpp"
+#include "actors/policy.hpp"
+#include "actors/read_model.hpp"
+#include "actors/registry.hpp"
+
+namespace callq {
+
+struct entity_env {
+  policy rules;
+  std::shared_ptr<clock_source> clock;
+  std::shared_ptr<registry> reg;
+  std::shared_ptr<read_model> reads;
+  std::shared_ptr<id_source> ids;
+  caf::actor journal;     ///< the one writer to the log
+  caf::actor gateway;     ///< Twilio REST
+  caf::actor dispatcher;  ///< the matching index
+  caf::actor timers;      ///< sends `tick` when an entity's deadline is due
+};
+
+}  // namespace callq

@@ -1,0 +1,45 @@
+// The read model: a world (replay/world.hpp) fed with every event once it
+// is durable, on the journal's thread before the append is acknowledged.
+// Status, /metrics, positions and wait estimates are read from it under a
+// lock, never by a command through the matching actor, and what it shows
+// is always on disk.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "replay/world.hpp"
+
+namespace callq {
+
+class read_model {
+ public:
+  explicit read_model(world w) : world_(std::move(w)) {}
+
+  /// Applies durable events; the first has sequence number `first_seq`.
+  void apply(uint64_t first_seq, const std::vector<events::event>& evs) {
+    std::lock_guard lock(mu_);
+    uint64_t seq = first_seq;
+    for (auto& e : evs)
+      world_.apply(seq++, e);
+  }
+
+  /// Runs `f` with the world, under the lock: keep it short.
+  template <class F> auto read(F&& f) const {
+    std::lock_guard lock(mu_);
+    return f(static_cast<const world&>(world_));
+  }
+
+  /// The heartbeat time of an agent (volatile, for the status view).
+  void set_last_heartbeat(const std::string& agent_id, int64_t at_ms) {
+    std::lock_guard lock(mu_);
+    world_.set_last_heartbeat(agent_id, at_ms);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  world world_;
+};
+
+}  // namespace callq

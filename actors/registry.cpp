@@ -1,0 +1,132 @@
+#include "actors/registry.hpp"
+
+#include <mutex>
+
+namespace callq {
+
+caf::actor registry::call(const std::string& sid) const {
+  std::shared_lock lock(mu_);
+  auto i = calls_.find(sid);
+  return i == calls_.end() ? caf::actor{} : i->second;
+}
+
+std::string registry::call_of_offer(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  auto i = offers_.find(id);
+  return i == offers_.end() ? std::string() : i->second;
+}
+
+caf::actor registry::agent(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  auto i = agents_.find(id);
+  return i == agents_.end() ? caf::actor{} : i->second;
+}
+
+caf::actor registry::call_or_spawn(const std::string& sid,
+                                   const std::function<caf::actor()>& spawn, bool* spawned) {
+  std::unique_lock lock(mu_);
+  auto i = calls_.find(sid);
+  *spawned = i == calls_.end();
+  if (!*spawned)
+    return i->second;
+  auto a = spawn();
+  calls_.emplace(sid, a);
+  return a;
+}
+
+caf::actor registry::agent_or_spawn(const std::string& id,
+                                    const std::function<caf::actor()>& spawn, bool* spawned) {
+  std::unique_lock lock(mu_);
+  auto i = agents_.find(id);
+  *spawned = i == agents_.end();
+  if (!*spawned)
+    return i->second;
+  auto a = spawn();
+  agents_.emplace(id, a);
+  return a;
+}
+
+void registry::add_offer(const std::string& id, const std::string& sid) {
+  std::unique_lock lock(mu_);
+  if (offers_.emplace(id, sid).second)
+    offers_of_[sid].push_back(id);
+}
+
+void registry::finish_call(const call_state& final) {
+  call_state kept = final;  // what late retries need: phase, ids, queue
+  kept.from.clear();
+  kept.to.clear();
+  kept.caller_name.clear();
+  kept.tried.clear();
+  kept.tried.shrink_to_fit();
+  std::unique_lock lock(mu_);
+  calls_.erase(final.sid);
+  if (finished_.insert_or_assign(final.sid, std::move(kept)).second)
+    finished_order_.emplace_back(final.ended_ms, final.sid);
+}
+
+std::optional<call_state> registry::finished(const std::string& sid) const {
+  std::shared_lock lock(mu_);
+  auto i = finished_.find(sid);
+  if (i == finished_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
+  std::unique_lock lock(mu_);
+  size_t dropped = 0;
+  while (!finished_order_.empty() &&
+         (finished_order_.front().first <= before_ms || finished_order_.size() > max_kept)) {
+    const std::string& sid = finished_order_.front().second;
+    if (auto o = offers_of_.find(sid); o != offers_of_.end()) {
+      for (auto& id : o->second)
+        offers_.erase(id);
+      offers_of_.erase(o);
+    }
+    finished_.erase(sid);
+    finished_order_.pop_front();
+    ++dropped;
+  }
+  return dropped;
+}
+
+void registry::remove_agent(const std::string& id) {
+  std::unique_lock lock(mu_);
+  agents_.erase(id);
+}
+
+size_t registry::live_calls() const {
+  std::shared_lock lock(mu_);
+  return calls_.size();
+}
+
+size_t registry::live_agents() const {
+  std::shared_lock lock(mu_);
+  return agents_.size();
+}
+
+size_t registry::finished_calls() const {
+  std::shared_lock lock(mu_);
+  return finished_.size();
+}
+
+std::vector<caf::actor> registry::all_calls() const {
+  std::shared_lock lock(mu_);
+  std::vector<caf::actor> out;
+  out.reserve(calls_.size());
+  for (auto& [sid, a] : calls_)
+    out.push_back(a);
+  return out;
+}
+
+std::vector<caf::actor> registry::all_agents() const {
+  std::shared_lock lock(mu_);
+  std::vector<caf::actor> out;
+  out.reserve(agents_.size());
+  for (auto& [id, a] : agents_)
+    out.push_back(a);
+  return out;
+}
+
+}  // namespace callq

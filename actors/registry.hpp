@@ -1,0 +1,71 @@
+// Where the HTTP threads (and the actors) find a mailbox: a call's actor by
+// CallSid, offer id or callback id, an agent's actor by id. A map under a
+// reader-writer lock, written when an actor starts or stops, read on every
+// request; no actor stands in the way. It also keeps the final state of
+// recently finished calls, so a late Twilio retry for a call whose actor
+// has stopped gets the same answer as before, never an error.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/call/call_state.hpp"
+
+namespace callq {
+
+class registry {
+ public:
+  /// The live actor of call `sid` (invalid if none).
+  caf::actor call(const std::string& sid) const;
+  /// The sid of the call that offer (or callback) `id` belongs to; empty
+  /// if none, live or recently finished.
+  std::string call_of_offer(const std::string& id) const;
+  /// The live actor of agent `id` (invalid if none).
+  caf::actor agent(const std::string& id) const;
+
+  /// The actor of call `sid`, spawned by `spawn` if there is none (atomic:
+  /// two requests for a new call get one actor). `*spawned` says which.
+  caf::actor call_or_spawn(const std::string& sid, const std::function<caf::actor()>& spawn,
+                           bool* spawned);
+  /// Same for agents.
+  caf::actor agent_or_spawn(const std::string& id, const std::function<caf::actor()>& spawn,
+                            bool* spawned);
+  /// Records an offer or callback id of call `sid`.
+  void add_offer(const std::string& id, const std::string& sid);
+
+  /// Call `final.sid` finished: its actor is forgotten; its final state is
+  /// kept (trimmed) for late retries until purge_finished() drops it.
+  void finish_call(const call_state& final);
+  /// The final state of a finished call, if still kept.
+  std::optional<call_state> finished(const std::string& sid) const;
+  /// Drops finished calls that ended at or before `before_ms`, and the
+  /// oldest beyond `max_kept`; returns how many were dropped.
+  size_t purge_finished(int64_t before_ms, size_t max_kept = 200'000);
+
+  /// Agent `id`'s actor stopped (removed).
+  void remove_agent(const std::string& id);
+
+  size_t live_calls() const;
+  size_t live_agents() const;
+  size_t finished_calls() const;
+  std::vector<caf::actor> all_calls() const;
+  std::vector<caf::actor> all_agents() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, caf::actor> calls_, agents_;
+  std::unordered_map<std::string, std::string> offers_;  ///< offer/callback id -> sid
+  std::unordered_map<std::string, std::vector<std::string>> offers_of_;
+  std::unordered_map<std::string, call_state> finished_;
+  std::deque<std::pair<int64_t, std::string>> finished_order_;
+};
+
+}  // namespace callq

@@ -1,0 +1,43 @@
+#include "actors/reply_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace callq {
+
+std::string encode_voice_reply(const voice_reply& v) {
+  nlohmann::json j = {{"kind", static_cast<int>(v.what)}, {"queue", v.queue},
+                      {"greetingName", v.greeting_name}, {"greet", v.greet},
+                      {"offerId", v.offer_id}, {"identity", v.identity},
+                      {"announce", v.announce}, {"position", v.position},
+                      {"waitEstimateSeconds", v.wait_estimate_seconds},
+                      {"offerCallback", v.offer_callback}, {"callbackId", v.callback_id},
+                      {"number", v.number}};
+  return j.dump();
+}
+
+bool decode_voice_reply(const std::string& text, voice_reply* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return false;
+  try {
+    voice_reply v;
+    v.what = static_cast<voice_reply::kind>(j.value("kind", 0));
+    v.queue = j.value("queue", "");
+    v.greeting_name = j.value("greetingName", "");
+    v.greet = j.value("greet", false);
+    v.offer_id = j.value("offerId", "");
+    v.identity = j.value("identity", "");
+    v.announce = j.value("announce", false);
+    v.position = j.value("position", int64_t{0});
+    v.wait_estimate_seconds = j.value("waitEstimateSeconds", int64_t{0});
+    v.offer_callback = j.value("offerCallback", false);
+    v.callback_id = j.value("callbackId", "");
+    v.number = j.value("number", "");
+    *out = std::move(v);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace callq

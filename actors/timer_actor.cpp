@@ -1,0 +1,205 @@
+#include "actors/timer_actor.hpp"
+
+#include <map>
+
+#include "actors/messages.hpp"
+
+namespace callq {
+
+namespace {
+
+struct timer_state {
+  std::shared_ptr<entity_env> env;
+  timer_options opts;
+  std::multimap<int64_t, caf::actor> due;
+  int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
+  uint64_t events_at_digest = 0;
+  static inline const char* name = "callq.timers";
+};
+
+using self_ptr = caf::stateful_actor<timer_state>*;
+
+/// Sends `msg` to every actor in `to` as a request and calls `done` with
+/// the replies (failed requests are left out) once all have answered.
+template <class... Ts>
+void fan_out(self_ptr self, const std::vector<caf::actor>& to,
+             std::function<void(std::vector<reply>&)> done, Ts... msg) {
+  auto replies = std::make_shared<std::vector<reply>>();
+  auto left = std::make_shared<size_t>(to.size());
+  if (to.empty()) {
+    done(*replies);
+    return;
+  }
+  for (auto& a : to)
+    self->request(a, std::chrono::seconds(30), msg...)
+        .then(
+            [=](reply& r) {
+              replies->push_back(std::move(r));
+              if (--*left == 0)
+                done(*replies);
+            },
+            [=](caf::error&) {
+              if (--*left == 0)
+                done(*replies);
+            });
+}
+
+std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
+  std::vector<caf::actor> out;
+  while (!st.due.empty() && st.due.begin()->first <= now) {
+    out.push_back(std::move(st.due.begin()->second));
+    st.due.erase(st.due.begin());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void record_digest(self_ptr self, caf::response_promise* rp) {
+  auto& st = self->state;
+  auto [digest, seq] = st.env->reads->read([](const world& w) {
+    return std::make_pair(w.digest(), w.last_seq());
+  });
+  journal_batch b;
+  b.events.push_back({st.env->clock->now_ms(),
+                      events::system_state_digest{digest, static_cast<int64_t>(seq)}});
+  auto answer = rp ? std::optional<caf::response_promise>(*rp) : std::nullopt;
+  self->request(st.env->journal, caf::infinite, append_atom::value, std::move(b))
+      .then([answer, digest](uint64_t) mutable {
+              if (answer)
+                answer->deliver(digest);
+            },
+            [answer](caf::error& e) mutable {
+              if (answer)
+                answer->deliver(std::move(e));
+            });
+}
+
+/// The periodic work of a real-time beat.
+void beat(self_ptr self) {
+  auto& st = self->state;
+  const entity_env& env = *st.env;
+  int64_t now = env.clock->now_ms();
+  for (auto& a : take_due(st, now))
+    caf::anon_send(a, tick_atom::value);  // their answers are not needed here
+  const policy& p = env.rules;
+  if (p.feature_agent_polling && now - st.last_sweep_ms >= p.polling_interval_ms) {
+    st.last_sweep_ms = now;
+    self->request(env.dispatcher, caf::infinite, sweep_atom::value)
+        .then([](reply&) {}, [](caf::error&) {});
+  }
+  if (now - st.last_cleanup_ms >= st.opts.cleanup_every_ms) {
+    st.last_cleanup_ms = now;
+    self->request(caf::actor_cast<caf::actor>(self), caf::infinite, cleanup_atom::value)
+        .then([](reply&) {}, [](caf::error&) {});
+  }
+  if (st.opts.journal_figures) {
+    uint64_t events = st.opts.journal_figures->events.load();
+    if (events - st.events_at_digest >= st.opts.digest_every_events) {
+      st.events_at_digest = events;
+      record_digest(self, nullptr);
+    }
+  }
+}
+
+caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_options opts) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.opts = std::move(opts);
+  st.last_sweep_ms = st.last_cleanup_ms = st.env->clock->now_ms();
+  if (st.opts.beat_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds(st.opts.beat_ms), beat_atom::value);
+  return {
+      [=](schedule_atom, caf::actor& who, int64_t due) {
+        self->state.due.emplace(due, std::move(who));
+      },
+      [=](beat_atom) {
+        beat(self);
+        self->delayed_send(self, std::chrono::milliseconds(self->state.opts.beat_ms),
+                           beat_atom::value);
+      },
+      [=](tick_atom) -> caf::result<reply> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        auto due = take_due(st, st.env->clock->now_ms());
+        fan_out(self, due, [rp](std::vector<reply>&) mutable { rp.deliver(reply{}); },
+                tick_atom::value);
+        return rp;
+      },
+      [=](cleanup_atom) -> caf::result<reply> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        auto env = st.env;
+        fan_out(self, env->reg->all_calls(),
+                [rp, env](std::vector<reply>& rs) mutable {
+                  cleanup_answer a;
+                  for (auto& r : rs)
+                    if (auto* c = std::get_if<cleanup_answer>(&r.body))
+                      a.ids.insert(a.ids.end(), c->ids.begin(), c->ids.end());
+                  std::sort(a.ids.begin(), a.ids.end());
+                  int64_t now = env->clock->now_ms();
+                  a.count = static_cast<int64_t>(
+                      env->reg->purge_finished(now - env->rules.finished_retention_ms));
+                  rp.deliver(reply::of(a));
+                },
+                command_atom::value, call_request{cmd::queue_cleanup{}, {}});
+        return rp;
+      },
+      [=](expire_atom) -> caf::result<reply> {
+        auto rp = self->make_response_promise();
+        fan_out(self, self->state.env->reg->all_agents(),
+                [rp](std::vector<reply>& rs) mutable {
+                  cleanup_answer a;
+                  for (auto& r : rs)
+                    if (auto* c = std::get_if<cleanup_answer>(&r.body)) {
+                      a.checked += c->checked;
+                      a.ids.insert(a.ids.end(), c->ids.begin(), c->ids.end());
+                    }
+                  std::sort(a.ids.begin(), a.ids.end());
+                  rp.deliver(reply::of(a));
+                },
+                command_atom::value, agent_request{cmd::heartbeat_cleanup{}});
+        return rp;
+      },
+      [=](recover_atom, const std::string& version) -> caf::result<reply> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        auto env = st.env;
+        journal_batch b;
+        b.events.push_back({env->clock->now_ms(), events::system_started{version}});
+        self->request(env->journal, caf::infinite, append_atom::value, std::move(b))
+            .then(
+                [=](uint64_t) {
+                  fan_out(self, env->reg->all_agents(),
+                          [=](std::vector<reply>&) {
+                            fan_out(self, env->reg->all_calls(),
+                                    [rp](std::vector<reply>& rs) mutable {
+                                      cleanup_answer a;
+                                      for (auto& r : rs)
+                                        if (auto* c = std::get_if<cleanup_answer>(&r.body))
+                                          a.count += c->count;
+                                      rp.deliver(reply::of(a));
+                                    },
+                                    command_atom::value, call_request{cmd::recover{version}, {}});
+                          },
+                          command_atom::value, agent_request{cmd::recover{version}});
+                },
+                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+      [=](digest_atom) -> caf::result<std::string> {
+        auto rp = self->make_response_promise();
+        record_digest(self, &rp);
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_timers(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                        timer_options opts) {
+  return sys.spawn(timers, std::move(env), std::move(opts));
+}
+
+}  // namespace callq

@@ -1,0 +1,42 @@
+// The timer service: time is data. Entities tell it when they next need a
+// tick (their deadline, computed from their state); on each beat it reads
+// the injected clock and sends `tick` to every entity that is due, which
+// decides the timer's events. It also runs the periodic work: the
+// backstop sweep (QUEUE_POLLING_INTERVAL), the queue cleanup (every 5
+// minutes) and the state digest (every N events). CAF's delayed_send only
+// paces the beat in real time; it is never the clock.
+#pragma once
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/entity_env.hpp"
+#include "actors/journal/journal_actor.hpp"
+
+namespace callq {
+
+struct timer_options {
+  /// Real-time period of the beat; 0: beats only on request (virtual time).
+  int64_t beat_ms = 100;
+  int64_t cleanup_every_ms = 300'000;
+  /// Record a state digest after this many events (and at stop).
+  uint64_t digest_every_events = 50'000;
+  std::shared_ptr<journal_stats> journal_figures;
+};
+
+/// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)` and
+/// answers, each once every entity it asked has answered:
+/// - `(tick_atom) -> reply`: ticks every due entity (so a virtual-time step
+///   is decided before it returns);
+/// - `(cleanup_atom) -> reply`: the queue cleanup (orphaned waiting calls
+///   are abandoned; finished calls kept for late retries beyond the
+///   retention leave memory);
+/// - `(expire_atom) -> reply`: the heartbeat cleanup;
+/// - `(recover_atom, version) -> reply`: after a restart, records
+///   `system.started` and has every call and agent resolve what was open;
+/// - `(digest_atom) -> std::string`: records a digest of the read model.
+caf::actor spawn_timers(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                        timer_options opts);
+
+}  // namespace callq

@@ -1,0 +1,273 @@
+// call_load: the whole life of calls over HTTP against the real `callq
+// serve`, with this program playing Twilio on loopback: a signed voice
+// webhook, the REST redirect received by its own REST fake, connect-agent,
+// the agent leg's status, dial-result completed, and the agent's wrap-up;
+// 1,000 agents heartbeating; callers arriving at a fixed rate.
+//
+//   call_load [--rate=1000] [--seconds=20] [--agents=1000] [--workers=64]
+//
+// Prints completed calls/s over the arrival window, p50/p99 of every
+// webhook's answer time, and p99 of "call queued (voice answered) -> REST
+// redirect received".
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/gateway/gateway_actor.hpp"
+#include "bench/bench_util.hpp"
+#include "http/signature.hpp"
+#include "tests/spawn_server.hpp"
+
+using namespace callq;
+using clk = std::chrono::steady_clock;
+
+#ifndef CALLQ_BINARY
+#error "CALLQ_BINARY must name the callq executable"
+#endif
+
+namespace {
+
+const char* const token = "bench-twilio-token";
+const char* const base = "https://callq.bench.test";
+
+/// Work for the Twilio side: one webhook to send.
+struct task {
+  enum class kind { voice, connect } what = kind::voice;
+  std::string sid, offer;
+};
+
+struct shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<task> work;
+  bool stop = false;
+  std::map<std::string, clk::time_point> queued_at;  ///< sid -> voice answered
+  std::vector<double> queue_to_redirect_ms;
+  std::map<std::string, std::vector<double>> latency_ms;  ///< by webhook
+  uint64_t completed = 0, failed = 0;
+  clk::time_point window_end;
+  uint64_t completed_in_window = 0;
+
+  void push(task t) {
+    {
+      std::lock_guard lock(mu);
+      work.push_back(std::move(t));
+    }
+    cv.notify_one();
+  }
+};
+
+std::string body_of(const http::form_fields& f) {
+  std::string body;
+  for (auto& [k, v] : f)
+    body += (body.empty() ? "" : "&") + k + "=" + form_encode(v);
+  return body;
+}
+
+/// Sends one signed webhook; returns the answer body ("" on failure).
+std::string hook(httplib::Client& cli, shared& s, const std::string& name, const std::string& query,
+                 http::form_fields f) {
+  std::string path = "/api/webhooks/twilio/" + name;
+  httplib::Headers h = {
+      {"X-Twilio-Signature", http::twilio_signature(token, std::string(base) + path + query, f)}};
+  auto start = clk::now();
+  auto res = cli.Post((path + query).c_str(), h, body_of(f), "application/x-www-form-urlencoded");
+  double ms = std::chrono::duration<double, std::milli>(clk::now() - start).count();
+  std::lock_guard lock(s.mu);
+  if (!res || res->status != 200) {
+    if (s.failed++ < 3)
+      std::fprintf(stderr, "%s failed: %s\n", name.c_str(),
+                   res ? ("HTTP " + std::to_string(res->status) + " " + res->body).c_str()
+                       : httplib::to_string(res.error()).c_str());
+    return {};
+  }
+  s.latency_ms[name].push_back(ms);
+  return res->body;
+}
+
+http::form_fields call_form(const std::string& sid, const std::string& status) {
+  return {{"AccountSid", "ACbench"}, {"CallSid", sid}, {"CallStatus", status},
+          {"Direction", "inbound"}, {"From", "+15551234567"}, {"To", "+15559990000"}};
+}
+
+void worker(int port, shared& s) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);
+  cli.set_read_timeout(30, 0);
+  for (;;) {
+    task t;
+    {
+      std::unique_lock lock(s.mu);
+      s.cv.wait(lock, [&] { return s.stop || !s.work.empty(); });
+      if (s.work.empty())
+        return;
+      t = std::move(s.work.front());
+      s.work.pop_front();
+    }
+    if (t.what == task::kind::voice) {
+      if (!hook(cli, s, "voice", "", call_form(t.sid, "ringing")).empty()) {
+        std::lock_guard lock(s.mu);
+        if (!s.queued_at.count(t.sid))  // the redirect may have come first
+          s.queued_at[t.sid] = clk::now();
+      }
+      continue;
+    }
+    std::string q = "?offer=" + t.offer;
+    hook(cli, s, "connect-agent", q, call_form(t.sid, "in-progress"));
+    hook(cli, s, "agent-leg-status", q, call_form("CL" + t.sid.substr(2), "in-progress"));
+    auto f = call_form(t.sid, "in-progress");
+    f.emplace_back("DialCallStatus", "completed");
+    f.emplace_back("DialCallDuration", "0");
+    if (!hook(cli, s, "dial-result", q, f).empty()) {
+      std::lock_guard lock(s.mu);
+      ++s.completed;
+      if (clk::now() <= s.window_end)
+        ++s.completed_in_window;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  long rate = bench::arg(argc, argv, "rate", 1000);
+  long seconds = bench::arg(argc, argv, "seconds", 20);
+  long agents = bench::arg(argc, argv, "agents", 1000);
+  long workers = bench::arg(argc, argv, "workers", 64);
+  shared s;
+
+  // Twilio's REST API: every redirect becomes the caller's next webhooks.
+  httplib::Server rest;
+  rest.Post(R"(/2010-04-01/Accounts/[^/]+/Calls/([^/]+)\.json)",
+            [&](const httplib::Request& req, httplib::Response& res) {
+              std::string sid = req.matches[1];
+              std::string url = req.get_param_value("Url");
+              auto at = url.find("offer=");
+              std::string offer = at == std::string::npos ? "" : url.substr(at + 6);
+              {
+                std::lock_guard lock(s.mu);
+                auto q = s.queued_at.find(sid);
+                auto now = clk::now();
+                s.queue_to_redirect_ms.push_back(
+                    q == s.queued_at.end() ? 0.0
+                                           : std::chrono::duration<double, std::milli>(now - q->second).count());
+                s.queued_at[sid] = now;
+              }
+              s.push({task::kind::connect, sid, offer});
+              res.set_content("{}", "application/json");
+            });
+  int rest_port = rest.bind_to_any_port("127.0.0.1");
+  std::thread rest_thread([&] { rest.listen_after_bind(); });
+
+  std::string dir = (std::filesystem::temp_directory_path() / "callq-call-load").string();
+  std::filesystem::remove_all(dir);
+  auto server = testing::spawn_callq(
+      CALLQ_BINARY,
+      {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
+       {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
+       {"TWILIO_API_BASE", "http://127.0.0.1:" + std::to_string(rest_port)},
+       {"PUBLIC_BASE_URL", base}, {"WRAP_UP_TIME", "250ms"},
+       {"AGENT_HEARTBEAT_INTERVAL", "10s"},
+       {"CALLQ_HTTP_THREADS", std::to_string(workers + 16)}});
+  if (server.port == 0) {
+    std::fprintf(stderr, "callq did not start\n");
+    return 1;
+  }
+  std::printf("call_load: %ld calls/s for %ld s, %ld agents, %ld Twilio-side connections\n", rate,
+              seconds, agents, workers);
+
+  // Agents: created, then heartbeating every 10 s until the end.
+  httplib::Client admin("127.0.0.1", server.port);
+  admin.set_read_timeout(30, 0);
+  httplib::Headers bearer = {{"Authorization", "Bearer bench"}};
+  std::vector<std::string> tokens;
+  for (long a = 0; a < agents; ++a) {
+    std::string id = "ag" + std::to_string(a);
+    auto res = admin.Put(("/api/agents/" + id).c_str(), bearer,
+                         nlohmann::json{{"clientIdentity", id}}.dump(), "application/json");
+    if (!res || res->status != 201) {
+      std::fprintf(stderr, "cannot create agent %s\n", id.c_str());
+      return 1;
+    }
+    tokens.push_back(nlohmann::json::parse(res->body)["token"]);
+  }
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> heartbeats{0};
+  std::thread beats([&] {
+    httplib::Client cli("127.0.0.1", server.port);
+    cli.set_keep_alive(true);
+    while (!done) {
+      auto round = clk::now();
+      for (long a = 0; a < agents && !done; ++a) {
+        httplib::Headers h = {{"Authorization", "Bearer " + tokens[static_cast<size_t>(a)]}};
+        cli.Post("/api/agent-heartbeat", h,
+                 nlohmann::json{{"agentId", "ag" + std::to_string(a)}, {"status", "available"},
+                                {"deviceRegistered", true}}.dump(),
+                 "application/json");
+        ++heartbeats;
+      }
+      while (!done && clk::now() - round < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  while (heartbeats.load() < static_cast<uint64_t>(agents))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  std::vector<std::thread> pool;
+  for (long w = 0; w < workers; ++w)
+    pool.emplace_back(worker, server.port, std::ref(s));
+  auto t0 = clk::now();
+  s.window_end = t0 + std::chrono::seconds(seconds);
+  long total = rate * seconds;
+  for (long i = 0; i < total; ++i) {
+    auto due = t0 + std::chrono::microseconds(i * 1'000'000 / rate);
+    std::this_thread::sleep_until(due);
+    s.push({task::kind::voice, "CA" + std::to_string(1'000'000'000 + i) + "0123456789abcdef0123", ""});
+  }
+  // Let the last calls finish (at most 15 s).
+  auto drain = clk::now();
+  while (clk::now() - drain < std::chrono::seconds(15)) {
+    {
+      std::lock_guard lock(s.mu);
+      if (s.completed >= static_cast<uint64_t>(total) && s.work.empty())
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  {
+    std::lock_guard lock(s.mu);
+    s.stop = true;
+  }
+  s.cv.notify_all();
+  for (auto& t : pool)
+    t.join();
+  done = true;
+  beats.join();
+
+  std::printf("  completed calls: %lu of %ld; %.0f completed calls/s over the %ld s window\n",
+              static_cast<unsigned long>(s.completed), total,
+              static_cast<double>(s.completed_in_window) / static_cast<double>(seconds), seconds);
+  for (auto& [name, v] : s.latency_ms)
+    std::printf("  %-18s p50 %6.2f ms   p99 %6.2f ms   (%zu answers)\n", name.c_str(),
+                bench::percentile(v, 50), bench::percentile(v, 99), v.size());
+  std::printf("  call queued -> REST redirect received: p50 %.2f ms, p99 %.2f ms\n",
+              bench::percentile(s.queue_to_redirect_ms, 50),
+              bench::percentile(s.queue_to_redirect_ms, 99));
+  std::printf("  failed requests: %lu\n", static_cast<unsigned long>(s.failed));
+  int code = testing::stop_child(server.pid, SIGTERM);
+  std::printf("  server stopped with exit code %d\n", code);
+  rest.stop();
+  rest_thread.join();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,57 @@
+#include "replay/status_json.hpp"
+
+namespace callq::replay {
+
+nlohmann::json status_to_json(const status_view& v) {
+  using nlohmann::json;
+  json queues = json::array();
+  for (auto& q : v.queues) {
+    json waiting = json::array();
+    for (auto& w : q.waiting)
+      waiting.push_back({{"callSid", w.call_sid},
+                         {"position", w.position},
+                         {"waitSeconds", w.wait_seconds},
+                         {"priority", w.priority},
+                         {"attempts", w.attempts},
+                         {"state", phase_name(w.phase)},
+                         {"escalated", w.escalated},
+                         {"callbackOffered", w.callback_offered},
+                         {"callbackRequested", w.callback_requested}});
+    queues.push_back({{"name", q.name},
+                      {"waiting", waiting},
+                      {"longestWaitSeconds", q.longest_wait_seconds},
+                      {"readyAgents", q.ready_agents},
+                      {"staffedAgents", q.staffed_agents}});
+  }
+  json agents = json::array();
+  for (auto& a : v.agents) {
+    json age = nullptr;
+    if (a.last_heartbeat_age_seconds >= 0)
+      age = a.last_heartbeat_age_seconds;
+    agents.push_back({{"agentId", a.agent_id},
+                      {"name", a.name},
+                      {"state", a.state},
+                      {"status", a.status},
+                      {"readiness", a.readiness},
+                      {"lastHeartbeatAgeSeconds", age},
+                      {"deviceRegistered", a.device_registered},
+                      {"missedOffers", a.missed_offers},
+                      {"pauseReason", a.pause_reason},
+                      {"queues", a.queues}});
+  }
+  const auto& m = v.metrics;
+  json metrics = {
+      {"calls", m.calls},
+      {"answered", m.answered},
+      {"answeredWithinServiceLevel", m.answered_in_sl},
+      {"serviceLevel", m.answered > 0 ? double(m.answered_in_sl) / double(m.answered) : 1.0},
+      {"completed", m.completed},
+      {"abandoned", m.abandoned},
+      {"escalated", m.escalated},
+      {"offersByOutcome", m.offers_by_outcome},
+      {"callbacksByOutcome", m.callbacks_by_outcome},
+      {"averageHandleSeconds", (m.avg_handle_ms > 0 ? m.avg_handle_ms : v.default_handle_ms) / 1000}};
+  return {{"queues", queues}, {"agents", agents}, {"metrics", metrics}};
+}
+
+}  // namespace callq::replay

@@ -1,0 +1,272 @@
+#include "replay/world.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "events/sha256.hpp"
+
+namespace callq {
+
+using namespace events;
+
+namespace {
+
+/// The number in an id such as "OF12" or "CB3", 0 if none.
+uint64_t id_number(const std::string& id) {
+  size_t i = 0;
+  while (i < id.size() && !(id[i] >= '0' && id[i] <= '9'))
+    ++i;
+  uint64_t n = 0;
+  for (; i < id.size() && id[i] >= '0' && id[i] <= '9'; ++i)
+    n = n * 10 + static_cast<uint64_t>(id[i] - '0');
+  return n;
+}
+
+}  // namespace
+
+void world::apply(uint64_t seq, const event& e) {
+  last_seq_ = seq;
+  count(e);
+  std::string stream = stream_of(e.body);
+  if (stream.rfind("call/", 0) == 0) {
+    apply_call(seq, e, stream.substr(5));
+  } else if (stream.rfind("agent/", 0) == 0) {
+    apply_agent(e, stream.substr(6));
+  } else if (auto* c = std::get_if<caller_set>(&e.body)) {
+    directory_[c->number] = caller_entry{c->display_name, c->priority};
+  } else if (std::holds_alternative<system_started>(e.body)) {
+    for (auto& [id, a] : agents_) {
+      restaff(a, false);
+      apply_restart(a);
+      restaff(a, true);
+    }
+  }
+}
+
+void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
+  bool arrival = std::holds_alternative<call_arrived>(e.body);
+  auto i = calls_.find(sid);
+  if (i == calls_.end()) {
+    if (!arrival)
+      return;  // a late event of a call that has finished
+    i = calls_.emplace(sid, call_state{}).first;
+  }
+  call_state& c = i->second;
+  bool was_in_line = c.in_line();
+  line_key old_key = c.key();
+  std::string old_queue = c.queue;
+  callq::apply(c, e);
+  if (arrival && c.order == 0)
+    c.order = seq;  // schema 1: the log's order stands in for the arrival number
+  counters_.call_order = std::max(counters_.call_order, c.order);
+  if (auto* o = std::get_if<call_offered>(&e.body))
+    counters_.offer = std::max(counters_.offer, id_number(o->offer_id));
+  if (auto* r = std::get_if<callback_requested>(&e.body))
+    counters_.callback = std::max(counters_.callback, id_number(r->callback_id));
+  if (was_in_line && (!c.in_line() || !(old_key == c.key()) || old_queue != c.queue)) {
+    lines_[old_queue].erase({old_key, sid});
+    auto& times = enqueued_[old_queue];
+    if (auto t = times.find(old_key.enqueued_ms); t != times.end())
+      times.erase(t);
+    was_in_line = false;
+  }
+  if (c.in_line() && !was_in_line) {
+    lines_[c.queue].insert({c.key(), sid});
+    enqueued_[c.queue].insert(c.enqueued_ms);
+  }
+  if (is_finished(c.phase))
+    calls_.erase(i);
+}
+
+void world::apply_agent(const event& e, const std::string& id) {
+  auto i = agents_.find(id);
+  if (i == agents_.end()) {
+    if (!std::holds_alternative<agent_created>(e.body))
+      return;
+    i = agents_.emplace(id, agent_state{}).first;
+  } else {
+    restaff(i->second, false);
+  }
+  callq::apply(i->second, e);
+  if (i->second.removed) {
+    agents_.erase(i);
+    return;
+  }
+  restaff(i->second, true);
+}
+
+void world::restaff(const agent_state& a, bool add) {
+  for (auto& q : a.queues) {
+    if (!add)
+      staffed_[q].erase(a.id);
+    else if (is_staffed(a, rules_))
+      staffed_[q].insert(a.id);
+  }
+}
+
+void world::count(const event& e) {
+  auto& m = metrics_;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, call_arrived>) {
+          ++m.calls;
+        } else if constexpr (std::is_same_v<T, call_offer_failed>) {
+          ++m.offers_by_outcome[x.reason];
+        } else if constexpr (std::is_same_v<T, call_connected>) {
+          ++m.answered;
+          ++m.offers_by_outcome["connected"];
+          if (x.hold_seconds * 1000 <= rules_.service_level_ms)
+            ++m.answered_in_sl;
+        } else if constexpr (std::is_same_v<T, call_completed>) {
+          ++m.completed;
+          int64_t talk = x.talk_seconds * 1000;
+          m.avg_handle_ms = m.avg_handle_ms == 0 ? talk : (m.avg_handle_ms * 4 + talk) / 5;
+        } else if constexpr (std::is_same_v<T, call_abandoned>) {
+          ++m.abandoned;
+        } else if constexpr (std::is_same_v<T, call_escalated>) {
+          ++m.escalated;
+        } else if constexpr (std::is_same_v<T, callback_requested>) {
+          ++m.callbacks_by_outcome["requested"];
+        } else if constexpr (std::is_same_v<T, callback_completed>) {
+          ++m.callbacks_by_outcome["completed"];
+        } else if constexpr (std::is_same_v<T, callback_failed>) {
+          ++m.callbacks_by_outcome[x.final ? "failed" : "retry"];
+        }
+      },
+      e.body);
+}
+
+void world::set_last_heartbeat(const std::string& agent_id, int64_t at_ms) {
+  if (auto i = agents_.find(agent_id); i != agents_.end())
+    i->second.last_heartbeat_ms = at_ms;
+}
+
+int64_t world::position_of(const std::string& queue, const line_key& key) const {
+  auto i = lines_.find(queue);
+  if (i == lines_.end())
+    return 1;
+  return static_cast<int64_t>(i->second.order_of_key({key, std::string()})) + 1;
+}
+
+int64_t world::staffed(const std::string& queue) const {
+  auto i = staffed_.find(queue);
+  return i == staffed_.end() ? 0 : static_cast<int64_t>(i->second.size());
+}
+
+caller_entry world::caller(const std::string& number) const {
+  auto i = directory_.find(number);
+  return i == directory_.end() ? caller_entry{} : i->second;
+}
+
+const call_state* world::find_call(const std::string& sid) const {
+  auto i = calls_.find(sid);
+  return i == calls_.end() ? nullptr : &i->second;
+}
+
+const agent_state* world::find_agent(const std::string& id) const {
+  auto i = agents_.find(id);
+  return i == agents_.end() ? nullptr : &i->second;
+}
+
+status_view world::status(int64_t now_ms) const {
+  status_view v;
+  v.metrics = metrics_;
+  v.default_handle_ms = rules_.default_handle_ms;
+  std::set<std::string> names;
+  for (auto& [name, line] : lines_)
+    names.insert(name);
+  for (auto& [name, ids] : staffed_)
+    names.insert(name);
+  for (auto& [id, a] : agents_)
+    for (auto& q : a.queues)
+      names.insert(q);
+  for (auto& name : names) {
+    queue_view q;
+    q.name = name;
+    if (auto l = lines_.find(name); l != lines_.end()) {
+      int64_t pos = 0;
+      for (auto& entry : l->second) {
+        const call_state& c = calls_.at(entry.sid);
+        waiting_view w;
+        w.call_sid = c.sid;
+        w.position = ++pos;
+        w.wait_seconds = (now_ms - c.enqueued_ms) / 1000;
+        w.priority = c.priority;
+        w.attempts = c.attempts;
+        w.phase = c.phase;
+        w.escalated = c.escalated;
+        w.callback_offered = c.callback_offered;
+        w.callback_requested = !c.callback_id.empty();
+        q.longest_wait_seconds = std::max(q.longest_wait_seconds, w.wait_seconds);
+        q.waiting.push_back(std::move(w));
+      }
+    }
+    q.staffed_agents = staffed(name);
+    for (auto& [id, a] : agents_)
+      if (std::find(a.queues.begin(), a.queues.end(), name) != a.queues.end() &&
+          is_eligible(a, rules_))
+        ++q.ready_agents;
+    v.queues.push_back(std::move(q));
+  }
+  for (auto& [id, a] : agents_) {
+    agent_status_view s;
+    s.agent_id = a.id;
+    s.name = a.display_name;
+    s.state = visible_state(a, rules_);
+    s.status = status_name(a.status);
+    s.readiness = readiness_score(a, rules_, now_ms);
+    s.last_heartbeat_age_seconds = a.last_heartbeat_ms > 0 ? (now_ms - a.last_heartbeat_ms) / 1000 : -1;
+    s.device_registered = a.device;
+    s.missed_offers = a.missed;
+    s.pause_reason = a.pause_reason;
+    s.queues = a.queues;
+    v.agents.push_back(std::move(s));
+  }
+  return v;
+}
+
+world_summary world::summary(int64_t now_ms) const {
+  world_summary s;
+  for (auto& [name, line] : lines_)
+    s.waiting_by_queue[name] = static_cast<int64_t>(line.size());
+  for (auto& [name, times] : enqueued_)
+    s.longest_wait_seconds[name] = times.empty() ? 0 : (now_ms - *times.begin()) / 1000;
+  for (auto& [id, a] : agents_)
+    ++s.agents_by_state[visible_state(a, rules_)];
+  s.metrics = metrics_;
+  s.last_seq = last_seq_;
+  return s;
+}
+
+std::string world::digest_text() const {
+  std::ostringstream o;
+  o << "counters " << counters_.call_order << ' ' << counters_.offer << ' ' << counters_.callback
+    << '\n';
+  const auto& m = metrics_;
+  o << "metrics " << m.calls << ' ' << m.answered << ' ' << m.answered_in_sl << ' '
+    << m.completed << ' ' << m.abandoned << ' ' << m.escalated << ' ' << m.avg_handle_ms;
+  for (auto& [k, v] : m.offers_by_outcome)
+    o << " o:" << k << '=' << v;
+  for (auto& [k, v] : m.callbacks_by_outcome)
+    o << " c:" << k << '=' << v;
+  o << '\n';
+  for (auto& [id, a] : agents_)
+    o << callq::digest_text(a) << '\n';
+  std::vector<const call_state*> calls;
+  for (auto& [sid, c] : calls_)
+    calls.push_back(&c);
+  std::sort(calls.begin(), calls.end(), [](auto* l, auto* r) { return l->sid < r->sid; });
+  for (const call_state* c : calls)
+    o << callq::digest_text(*c) << '|' << (c->in_line() ? position_of(c->queue, c->key()) : 0)
+      << '\n';
+  for (auto& [n, e] : directory_)
+    o << "caller " << n << '|' << e.display_name << '|' << e.priority << '\n';
+  return o.str();
+}
+
+std::string world::digest() const {
+  return std::to_string(digest_format) + ":" + sha256_hex(digest_text());
+}
+
+}  // namespace callq

@@ -1,0 +1,160 @@
+// Everything the log says, applied with the entities' own event handlers:
+// every live call and agent, the caller directory, each queue's line (for
+// positions), staffing and the counters. The server keeps one world as
+// its read model (fed with durable events, so what it shows is on disk),
+// start-up builds one to spawn the actors from, and `callq replay` builds
+// one offline. Pure: no CAF, no clock, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
+#include "actors/agent/agent_state.hpp"
+#include "actors/call/call_logic.hpp"
+#include "actors/call/call_state.hpp"
+#include "actors/policy.hpp"
+#include "events/event.hpp"
+
+namespace callq {
+
+/// Counters derived from events (so live and replayed values agree).
+struct world_metrics {
+  int64_t calls = 0, answered = 0, answered_in_sl = 0, completed = 0, abandoned = 0,
+          escalated = 0;
+  std::map<std::string, int64_t> offers_by_outcome;     ///< connected, no-answer, ...
+  std::map<std::string, int64_t> callbacks_by_outcome;  ///< requested, completed, failed
+  int64_t avg_handle_ms = 0;  ///< moving average of talk time, 0 until known
+};
+
+/// The largest ids the log holds, so a restarted server never reuses one.
+struct world_counters {
+  uint64_t call_order = 0;  ///< arrival numbers
+  uint64_t offer = 0;       ///< "OF<n>"
+  uint64_t callback = 0;    ///< "CB<n>"
+};
+
+/// A waiting call as operators see it.
+struct waiting_view {
+  std::string call_sid;
+  int64_t position = 0, wait_seconds = 0, priority = 0, attempts = 0;
+  call_phase phase = call_phase::queued;
+  bool escalated = false, callback_offered = false, callback_requested = false;
+};
+
+/// One queue as operators see it.
+struct queue_view {
+  std::string name;
+  std::vector<waiting_view> waiting;  ///< in dispatch order
+  int64_t longest_wait_seconds = 0;
+  int64_t ready_agents = 0, staffed_agents = 0;
+};
+
+/// An agent as operators see it.
+struct agent_status_view {
+  std::string agent_id, name, state, status, pause_reason;
+  int64_t readiness = 0, missed_offers = 0;
+  int64_t last_heartbeat_age_seconds = -1;  ///< -1: none since start
+  bool device_registered = false;
+  std::vector<std::string> queues;
+};
+
+/// The operators' view: queues in dispatch order, agents, counters.
+struct status_view {
+  std::vector<queue_view> queues;
+  std::vector<agent_status_view> agents;
+  world_metrics metrics;
+  int64_t default_handle_ms = 0;
+};
+
+/// Figures for /metrics, cheap to take whatever the queue length.
+struct world_summary {
+  std::map<std::string, int64_t> waiting_by_queue;
+  std::map<std::string, int64_t> longest_wait_seconds;  ///< by queue
+  std::map<std::string, int64_t> agents_by_state;
+  world_metrics metrics;
+  uint64_t last_seq = 0;
+};
+
+class world {
+ public:
+  explicit world(policy rules) : rules_(std::move(rules)) {}
+
+  /// Applies one logged event (`seq` is its sequence number).
+  void apply(uint64_t seq, const events::event& e);
+
+  /// Volatile agent facts the log does not hold (heartbeat times), for
+  /// the status view; set by the agent actors.
+  void set_last_heartbeat(const std::string& agent_id, int64_t at_ms);
+
+  /// 1-based place of `key` in the line of `queue`, counting the entries
+  /// before it (so a call's own place, or the place it would enter at).
+  int64_t position_of(const std::string& queue, const line_key& key) const;
+  /// Staffed agents in `queue`.
+  int64_t staffed(const std::string& queue) const;
+  /// The caller directory's entry for `number` (default when unknown).
+  caller_entry caller(const std::string& number) const;
+
+  const std::unordered_map<std::string, call_state>& calls() const { return calls_; }
+  const std::map<std::string, agent_state>& agents() const { return agents_; }
+  const std::map<std::string, caller_entry>& directory() const { return directory_; }
+  const call_state* find_call(const std::string& sid) const;
+  const agent_state* find_agent(const std::string& id) const;
+  const world_metrics& metrics() const { return metrics_; }
+  const world_counters& counters() const { return counters_; }
+  const policy& rules() const { return rules_; }
+  uint64_t last_seq() const { return last_seq_; }
+
+  /// The operators' view at `now_ms`.
+  status_view status(int64_t now_ms) const;
+  /// Counts for /metrics at `now_ms`: O(queues + agents), whatever the
+  /// number of waiting calls.
+  world_summary summary(int64_t now_ms) const;
+
+  /// "<format>:" + SHA-256 hex over every entity's digest text (with its
+  /// stream version), each call's position, the directory and the
+  /// counters: equal for the server's read model and a replay of the same
+  /// events. Digests of different formats are not comparable.
+  std::string digest() const;
+  static constexpr int digest_format = 3;
+  std::string digest_text() const;
+
+ private:
+  struct line_entry {
+    line_key key;
+    std::string sid;
+    bool operator<(const line_entry& o) const {
+      if (!(key == o.key))
+        return key < o.key;
+      return sid < o.sid;
+    }
+  };
+  using ranked_line =
+      __gnu_pbds::tree<line_entry, __gnu_pbds::null_type, std::less<line_entry>,
+                       __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
+
+  void apply_call(uint64_t seq, const events::event& e, const std::string& sid);
+  void apply_agent(const events::event& e, const std::string& id);
+  void count(const events::event& e);
+  void restaff(const agent_state& a, bool add);
+
+  policy rules_;
+  std::unordered_map<std::string, call_state> calls_;  ///< unfinished calls
+  std::map<std::string, agent_state> agents_;
+  std::map<std::string, caller_entry> directory_;
+  std::map<std::string, ranked_line> lines_;
+  std::map<std::string, std::multiset<int64_t>> enqueued_;  ///< by queue, for the longest wait
+  std::map<std::string, std::unordered_set<std::string>> staffed_;
+  world_metrics metrics_;
+  world_counters counters_;
+  uint64_t last_seq_ = 0;
+};
+
+}  // namespace callq

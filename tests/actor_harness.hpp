@@ -1,0 +1,249 @@
+// A test harness around the real runtime: every call, agent and the
+// dispatcher as CAF actors on CAF's test scheduler (one message at a
+// time, in an order drawn from a seed), a real event log in a temporary
+// directory, and virtual time. What tests read is the read model: the
+// state the durable log says.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "actors/agent/agent_logic.hpp"
+#include "actors/call/call_logic.hpp"
+#include "actors/runtime.hpp"
+#include "replay/rebuild.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace callq::testing {
+
+class actor_harness {
+ public:
+  /// Starts the runtime on `data_dir` (a fresh temporary one when empty).
+  explicit actor_harness(policy p = {}, uint32_t seed = 0, std::string data_dir = {})
+      : rules_(p), seed_(seed), dir_(data_dir.empty() ? tmp_.path() + "/data" : data_dir) {
+    clock_ = std::make_shared<manual_clock_source>(now);
+    start();
+  }
+  ~actor_harness() { stop(); }
+
+  /// Current virtual time in ms (starts at a fixed date).
+  int64_t now = 1'795'608'000'000;  // 2026-11-25T12:00:00Z
+
+  /// Runs a command at `now` the way an HTTP request does; keeps the
+  /// events it appended; returns the answer.
+  reply run(cmd::command x) {
+    clock_->set(now);
+    uint64_t before = rt_->log().last_seq();
+    auto r = rt_->ask(std::move(x));
+    last_events.clear();
+    rt_->log().scan(before + 1, [&](const events::envelope& e) {
+      last_events.push_back(e.ev);
+      log.push_back(e.ev);
+      return true;
+    });
+    return r;
+  }
+  /// Advances virtual time and lets due timers fire.
+  reply advance(int64_t ms) {
+    now += ms;
+    return run(cmd::tick{});
+  }
+
+  /// Creates an agent and makes it available with a registered device.
+  void add_ready_agent(const std::string& id, std::vector<std::string> queues = {"support"}) {
+    run(cmd::put_agent{id, id, "client-" + id, "hash-" + id, std::move(queues), {}});
+    run(cmd::heartbeat{id, "hash-" + id, "available", true});
+  }
+  reply heartbeat(const std::string& id, const std::string& status = "available", bool device = true) {
+    return run(cmd::heartbeat{id, "hash-" + id, status, device});
+  }
+  reply incoming(const std::string& sid, const std::string& from = "+15550000000",
+                 std::optional<int64_t> priority = std::nullopt) {
+    return run(cmd::incoming_call{sid, from, "+15559999999", "support", "", priority});
+  }
+
+  /// Number of last-run events of type T.
+  template <class T> int count_last() const {
+    int n = 0;
+    for (auto& e : last_events)
+      n += std::holds_alternative<T>(e.body);
+    return n;
+  }
+  /// The first last-run event of type T, or nullptr.
+  template <class T> const T* find_last() const {
+    for (auto& e : last_events)
+      if (auto* p = std::get_if<T>(&e.body))
+        return p;
+    return nullptr;
+  }
+  /// Every logged event of type T.
+  template <class T> std::vector<T> all() const {
+    std::vector<T> out;
+    for (auto& e : log)
+      if (auto* p = std::get_if<T>(&e.body))
+        out.push_back(*p);
+    return out;
+  }
+
+  /// The read model now (a copy).
+  const world& state() {
+    snapshot_ = std::make_unique<world>(rt_->reads().read([](const world& w) { return w; }));
+    return *snapshot_;
+  }
+  /// The current (or last) offer id of a waiting call.
+  std::string offer_of(const std::string& sid) {
+    auto* c = state().find_call(sid);
+    return c ? c->offer_id : "";
+  }
+  /// The operators' state word of an agent.
+  std::string agent_state(const std::string& id) {
+    auto* a = state().find_agent(id);
+    return a ? visible_state(*a, rules_) : "";
+  }
+  /// Checks the invariants; empty when they hold:
+  /// - an offered call's agent rings for exactly that offer, and a ringing
+  ///   agent's call is offered to it (no call offered to two agents, no
+  ///   agent with two offers);
+  /// - no call waits while an agent eligible for it is idle (unless it
+  ///   rests after MAX_OFFER_ATTEMPTS failures, or FEATURE_MULTI_AGENT_
+  ///   FALLBACK is off);
+  /// - the read model equals a replay of the log, and every live actor's
+  ///   own state equals the replayed one;
+  /// - no agent holds a reservation once the mailboxes are drained.
+  std::string check_invariants() {
+    std::string problems = check_structure();
+    world r = replayed();
+    if (r.digest() != state().digest())
+      problems += "read model differs from a replay of the log\n";
+    auto live = rt_->entity_digests();
+    for (auto [key, text] : live) {
+      const std::string open = "|reserved";  // reported by check_structure()
+      if (text.size() > open.size() && text.compare(text.size() - open.size(), open.size(), open) == 0)
+        text.resize(text.size() - open.size());
+      std::string stream = key.substr(0, key.find(' '));
+      std::string id = key.substr(key.find(' ') + 1);
+      std::string replayed_text;
+      if (stream == "call") {
+        if (auto* c = r.find_call(id))
+          replayed_text = callq::digest_text(*c);
+      } else if (auto* a = r.find_agent(id)) {
+        replayed_text = callq::digest_text(*a);
+      }
+      if (replayed_text != text)
+        problems += key + ": live actor state differs from the replayed one\n  live:     " + text +
+                    "\n  replayed: " + replayed_text + "\n";
+    }
+    return problems;
+  }
+
+  /// The structural part of check_invariants(), without the replay.
+  std::string check_structure() {
+    std::ostringstream problems;
+    const world& w = state();
+    for (auto& [sid, c] : w.calls()) {
+      bool ringing = c.phase == call_phase::offered ||
+                     (c.phase == call_phase::callback_dialing && !c.callback_agent_answered);
+      if (!ringing)
+        continue;
+      const std::string& id = c.phase == call_phase::offered ? c.offer_id : c.callback_id;
+      if (auto* a = w.find_agent(c.agent_id); a && a->offer_id != id)
+        problems << "call " << sid << " offered to " << c.agent_id << " who holds '" << a->offer_id
+                 << "'\n";
+    }
+    for (auto& [id, a] : w.agents()) {
+      if (a.offer_id.empty())
+        continue;
+      auto* c = w.find_call(a.offer_call);
+      if (c && c->agent_id != id)
+        problems << "agent " << id << " rings for " << a.offer_call << ", offered to "
+                 << c->agent_id << "\n";
+      if (!a.on_call.empty())
+        problems << "agent " << id << " ringing while on a call\n";
+    }
+    for (auto& [key, text] : rt_->entity_digests())
+      if (key.rfind("agent", 0) == 0 && text.find("|reserved") != std::string::npos)
+        problems << key << " holds a reservation with nothing under way\n";
+    if (rules_.feature_multi_agent_fallback) {
+      for (auto& [sid, c] : w.calls()) {
+        auto v = view_of(c, rules_);
+        if (!v.dispatchable || v.rest_until_ms > now)
+          continue;
+        for (auto& [id, a] : w.agents())
+          if (is_eligible(a, rules_) &&
+              std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end()) {
+            problems << "call " << sid << " waits while agent " << id << " is ready\n";
+            break;
+          }
+      }
+    }
+    return problems.str();
+  }
+
+  /// REST jobs the gateway was handed.
+  const std::vector<rest_job>& jobs() const { return *jobs_; }
+
+  /// A world rebuilt from the whole log.
+  world replayed() const {
+    world w(rules_);
+    replay::rebuild_report rr;
+    replay::rebuild(rt_->log(), w, {}, &rr);
+    return w;
+  }
+
+  /// Stops the runtime as at a crash (no final digest is needed for
+  /// anything) and starts it again on the same log.
+  void restart() {
+    stop();
+    start();
+  }
+
+  runtime& rt() { return *rt_; }
+  const policy& rules() const { return rules_; }
+  const std::string& data_dir() const { return dir_; }
+
+  std::vector<events::event> log, last_events;
+
+ private:
+  void start() {
+    runtime_options o;
+    o.data_dir = dir_;
+    o.rules = rules_;
+    o.clock = clock_;
+    o.deterministic = true;
+    o.seed = seed_;
+    o.recorded_jobs = jobs_;
+    clock_->set(now);
+    uint64_t before = 0;
+    {
+      std::unique_ptr<storage::event_log> l;
+      if (storage::event_log::open_data_dir(dir_, {}, &l))
+        before = l->last_seq();
+    }
+    auto st = runtime::start(o, &rt_);
+    if (!st)
+      throw std::runtime_error("runtime did not start: " + st.message());
+    rt_->log().scan(before + 1, [&](const events::envelope& e) {
+      log.push_back(e.ev);
+      return true;
+    });
+  }
+  void stop() {
+    if (rt_)
+      rt_->stop();
+    rt_.reset();
+  }
+
+  policy rules_;
+  uint32_t seed_;
+  temp_dir tmp_;
+  std::string dir_;
+  std::shared_ptr<manual_clock_source> clock_;
+  std::shared_ptr<std::vector<rest_job>> jobs_ = std::make_shared<std::vector<rest_job>>();
+  std::unique_ptr<runtime> rt_;
+  std::unique_ptr<world> snapshot_;
+};
+
+}  // namespace callq::testing
