@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include <rocksdb/db.h>
+
 #include "actors/runtime.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/sample_log.hpp"
@@ -44,6 +46,16 @@ template <class F> void parallel(long n, long threads, F f) {
     });
   for (auto& t : ts)
     t.join();
+}
+
+/// RocksDB's own memory (memtables and table readers): the log's cache,
+/// not the calls', so it is subtracted from the RSS growth.
+long log_memory_kib(const runtime& rt) {
+  auto* db = const_cast<storage::event_log&>(rt.log()).raw_db();
+  uint64_t mem = 0, readers = 0;
+  db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+  db->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &readers);
+  return static_cast<long>((mem + readers) / 1024);
 }
 
 void must(const reply& r, const char* what) {
@@ -92,6 +104,7 @@ int main(int argc, char** argv) {
   });
   std::printf("  %ld agents created in %.1f s\n", agents, bench::seconds_since(t0));
   long rss_before = bench::rss_kib();
+  long log_before = log_memory_kib(*rt);
   t0 = clk::now();
   parallel(calls, threads, [&](long i) {
     must(rt->ask(cmd::incoming_call{"CA" + std::to_string(1'000'000'000 + i) + "0123456789abcdef0123",
@@ -101,13 +114,17 @@ int main(int argc, char** argv) {
   });
   double arrive_s = bench::seconds_since(t0);
   long rss_after = bench::rss_kib();
+  long log_after = log_memory_kib(*rt);
   std::printf("  %ld calls arrived in %.1f s (%.0f/s, each durably logged before its answer)\n",
               calls, arrive_s, static_cast<double>(calls) / arrive_s);
   std::printf("  live actors: %zu calls, %zu agents\n", rt->actors().calls, rt->actors().agents);
+  long own = (rss_after - rss_before) - (log_after - log_before);
   std::printf("  memory per queued call (actor, state, index, read model): %.0f bytes "
-              "(RSS %ld -> %ld KiB)\n",
-              static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(calls),
-              rss_before, rss_after);
+              "(RSS %ld -> %ld KiB, of which RocksDB memtables and readers %ld -> %ld KiB; "
+              "with them %.0f bytes)\n",
+              static_cast<double>(own) * 1024.0 / static_cast<double>(calls), rss_before, rss_after,
+              log_before, log_after,
+              static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(calls));
 
   // One agent at a time becomes ready; the dispatcher matches it with the
   // best waiting call; the call takes the offer and, once durable, hands
@@ -144,6 +161,14 @@ int main(int argc, char** argv) {
   r.data_dir = dir + "/recovery";
   r.clock = std::make_shared<manual_clock_source>(1'900'000'000'000);
   r.rest_sink = [](const rest_job&) {};
+  t0 = clk::now();
+  {
+    std::unique_ptr<storage::event_log> probe;
+    storage::log_options ro;
+    ro.read_only = true;
+    if (storage::event_log::open_data_dir(r.data_dir, ro, &probe))
+      std::printf("  opening the log alone (read-only): %.2f s\n", bench::seconds_since(t0));
+  }
   t0 = clk::now();
   startup_report rep;
   if (auto st = runtime::start(r, &rt, &rep); !st) {

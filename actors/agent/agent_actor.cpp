@@ -1,6 +1,7 @@
 #include "actors/agent/agent_actor.hpp"
 
 #include "actors/agent/agent_logic.hpp"
+#include "actors/answer_after.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 
@@ -64,28 +65,12 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
   // Offers rescinded because the agent left: the calls record it before
   // the answer goes out.
   if (!d.rescinds.empty()) {
-    auto rp = self->make_response_promise();
-    auto left = std::make_shared<size_t>(0);
-    auto answer = std::make_shared<reply>(d.answer);
-    for (auto& [sid, r] : d.rescinds) {
-      caf::actor call = env.reg->call(sid);
-      if (!call)
-        continue;
-      ++*left;
-      ++st.awaiting;
-      auto done = [self, rp, left, answer]() mutable {
-        --self->state.awaiting;
-        if (--*left == 0)
-          rp.deliver(*answer);
-        maybe_stop(self);
-      };
-      self->request(call, std::chrono::seconds(10), command_atom::value, call_request{r, {}})
-          .then([done](reply&) mutable { done(); }, [done](caf::error&) mutable { done(); });
-    }
-    if (*left == 0)  // the promise took over the request: answer through it
-      rp.deliver(d.answer);
+    std::vector<std::pair<caf::actor, caf::message>> asks;
+    for (auto& [sid, r] : d.rescinds)
+      asks.emplace_back(env.reg->call(sid), caf::make_message(command_atom::value, call_request{r, {}}));
+    auto r = answer_after(self, std::move(asks), d.answer, &st.awaiting, [self] { maybe_stop(self); });
     maybe_stop(self);
-    return rp;
+    return r;
   }
   maybe_stop(self);
   return d.answer;

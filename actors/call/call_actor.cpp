@@ -3,6 +3,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "actors/answer_after.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
@@ -146,29 +147,13 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   // The agents this decision told something must have submitted their
   // side before the answer goes out.
   if (!d.notices.empty()) {
-    auto rp = self->make_response_promise();
-    auto left = std::make_shared<size_t>(0);
-    auto answer = std::make_shared<reply>(d.answer);
-    for (auto& n : d.notices) {
-      caf::actor agent = env.reg->agent(n.agent_id);
-      if (!agent)
-        continue;
-      ++*left;
-      ++st.awaiting;
-      auto done = [self, rp, left, answer]() mutable {
-        --self->state.awaiting;
-        if (--*left == 0)
-          rp.deliver(*answer);
-        maybe_stop(self);
-      };
-      self->request(agent, std::chrono::seconds(10), command_atom::value,
-                    agent_request{cmd::offer_update{n}})
-          .then([done](reply&) mutable { done(); }, [done](caf::error&) mutable { done(); });
-    }
-    if (*left == 0)  // the promise took over the request: answer through it
-      rp.deliver(d.answer);
+    std::vector<std::pair<caf::actor, caf::message>> asks;
+    for (auto& n : d.notices)
+      asks.emplace_back(env.reg->agent(n.agent_id),
+                        caf::make_message(command_atom::value, agent_request{cmd::offer_update{n}}));
+    auto r = answer_after(self, std::move(asks), d.answer, &st.awaiting, [self] { maybe_stop(self); });
     maybe_stop(self);
-    return rp;
+    return r;
   }
   maybe_stop(self);
   return d.answer;
