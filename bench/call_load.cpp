@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -148,6 +149,9 @@ int main(int argc, char** argv) {
 
   // Twilio's REST API: every redirect becomes the caller's next webhooks.
   httplib::Server rest;
+  // Like Twilio's API: answers without Nagle's delay, connections kept.
+  rest.set_tcp_nodelay(true);
+  rest.set_keep_alive_max_count(1'000'000);
   rest.Post(R"(/2010-04-01/Accounts/[^/]+/Calls/([^/]+)\.json)",
             [&](const httplib::Request& req, httplib::Response& res) {
               std::string sid = req.matches[1];
@@ -206,6 +210,7 @@ int main(int argc, char** argv) {
   std::thread beats([&] {
     httplib::Client cli("127.0.0.1", server.port);
     cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);
     while (!done) {
       auto round = clk::now();
       for (long a = 0; a < agents && !done; ++a) {
@@ -268,6 +273,9 @@ int main(int argc, char** argv) {
   std::printf("  server stopped with exit code %d\n", code);
   rest.stop();
   rest_thread.join();
-  std::filesystem::remove_all(dir);
+  if (std::getenv("CALLQ_BENCH_KEEP") == nullptr)  // keep the log to study it
+    std::filesystem::remove_all(dir);
+  else
+    std::printf("  log kept in %s\n", dir.c_str());
   return 0;
 }
