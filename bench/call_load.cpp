@@ -24,20 +24,17 @@
 
 #include "actors/gateway/gateway_actor.hpp"
 #include "bench/bench_util.hpp"
+#include "bench/twilio_side.hpp"
 #include "http/signature.hpp"
 #include "tests/spawn_server.hpp"
 
 using namespace callq;
 using clk = std::chrono::steady_clock;
 
-#ifndef CALLQ_BINARY
-#error "CALLQ_BINARY must name the callq executable"
-#endif
-
 namespace {
 
-const char* const token = "bench-twilio-token";
-const char* const base = "https://callq.bench.test";
+const char* const token = bench::twilio_token;
+const char* const base = bench::public_base;
 
 /// Work for the Twilio side: one webhook to send.
 struct task {

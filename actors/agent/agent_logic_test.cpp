@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/event_counts.hpp"
+
 using namespace callq;
 using namespace callq::events;
 
@@ -21,12 +23,7 @@ struct agent_fixture {
     run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}});
     run(cmd::heartbeat{"alice", "hash", "available", true});
   }
-  template <class T> int count() const {
-    int n = 0;
-    for (auto& e : last.events)
-      n += std::holds_alternative<T>(e.body);
-    return n;
-  }
+  template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
 };
 
 }  // namespace

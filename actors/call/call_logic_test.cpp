@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/event_counts.hpp"
+
 using namespace callq;
 using namespace callq::events;
 using kind = voice_reply::kind;
@@ -27,12 +29,7 @@ struct call_fixture {
     last = decide(c, x, ctx);
     return last.answer;
   }
-  template <class T> int count() const {
-    int n = 0;
-    for (auto& e : last.events)
-      n += std::holds_alternative<T>(e.body);
-    return n;
-  }
+  template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
 };
 
 }  // namespace
