@@ -239,8 +239,15 @@ struct router {
   }
   /// A command for the call `sid` (live, or recently finished).
   reply to_call(const std::string& sid, call_command c, const std::string& unknown) {
-    if (caf::actor a = env.reg->call(sid))
-      return ask_call(a, std::move(c), key);
+    if (caf::actor a = env.reg->call(sid)) {
+      reply r = ask_call(a, c, key);
+      // The call finished and its actor stopped between the lookup and
+      // the ask: answer as for any finished call.
+      if (r.result == outcome::unavailable)
+        if (auto final = env.reg->finished(sid))
+          return answer_finished(*final, c, env);
+      return r;
+    }
     if (auto final = env.reg->finished(sid))
       return answer_finished(*final, c, env);
     return reply::fail(outcome::invalid, unknown);
