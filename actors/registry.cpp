@@ -4,10 +4,31 @@
 
 namespace callq {
 
+namespace {
+
+using actor_map = std::unordered_map<std::string, caf::actor>;
+
+caf::actor find_in(const actor_map& m, const std::string& key) {
+  auto i = m.find(key);
+  return i == m.end() ? caf::actor{} : i->second;
+}
+
+caf::actor find_or_spawn(actor_map& m, const std::string& key,
+                         const std::function<caf::actor()>& spawn, bool* spawned) {
+  auto i = m.find(key);
+  *spawned = i == m.end();
+  if (!*spawned)
+    return i->second;
+  auto a = spawn();
+  m.emplace(key, a);
+  return a;
+}
+
+}  // namespace
+
 caf::actor registry::call(const std::string& sid) const {
   std::shared_lock lock(mu_);
-  auto i = calls_.find(sid);
-  return i == calls_.end() ? caf::actor{} : i->second;
+  return find_in(calls_, sid);
 }
 
 std::string registry::call_of_offer(const std::string& id) const {
@@ -18,32 +39,19 @@ std::string registry::call_of_offer(const std::string& id) const {
 
 caf::actor registry::agent(const std::string& id) const {
   std::shared_lock lock(mu_);
-  auto i = agents_.find(id);
-  return i == agents_.end() ? caf::actor{} : i->second;
+  return find_in(agents_, id);
 }
 
 caf::actor registry::call_or_spawn(const std::string& sid,
                                    const std::function<caf::actor()>& spawn, bool* spawned) {
   std::unique_lock lock(mu_);
-  auto i = calls_.find(sid);
-  *spawned = i == calls_.end();
-  if (!*spawned)
-    return i->second;
-  auto a = spawn();
-  calls_.emplace(sid, a);
-  return a;
+  return find_or_spawn(calls_, sid, spawn, spawned);
 }
 
 caf::actor registry::agent_or_spawn(const std::string& id,
                                     const std::function<caf::actor()>& spawn, bool* spawned) {
   std::unique_lock lock(mu_);
-  auto i = agents_.find(id);
-  *spawned = i == agents_.end();
-  if (!*spawned)
-    return i->second;
-  auto a = spawn();
-  agents_.emplace(id, a);
-  return a;
+  return find_or_spawn(agents_, id, spawn, spawned);
 }
 
 void registry::add_offer(const std::string& id, const std::string& sid) {
