@@ -24,7 +24,11 @@ const char* const known_keys[] = {
     "HOLD_MUSIC_URL", "FEATURE_AGENT_HEARTBEAT", "FEATURE_DEVICE_CONNECTIVITY",
     "FEATURE_ENHANCED_DISCOVERY", "FEATURE_ENHANCED_QUEUE", "FEATURE_QUEUE_HOLD_MUSIC",
     "FEATURE_QUEUE_POSITION_UPDATES", "FEATURE_AGENT_POLLING", "FEATURE_MULTI_AGENT_FALLBACK",
-    "FEATURE_CALLBACK_REQUEST_SYSTEM", "CALLQ_VIRTUAL_CLOCK", "CALLQ_HTTP_THREADS"};
+    "FEATURE_CALLBACK_REQUEST_SYSTEM", "CALLQ_VIRTUAL_CLOCK", "CALLQ_HTTP_THREADS",
+    "CALLQ_HTTP_HEADER_TIMEOUT", "CALLQ_HTTP_BODY_TIMEOUT", "CALLQ_HTTP_IDLE_TIMEOUT",
+    "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
+    "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
+    "CALLQ_HTTP_MAX_BUFFERED_BYTES"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -217,9 +221,33 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   if (v.count("CALLQ_VIRTUAL_CLOCK") && !parse_bool(v["CALLQ_VIRTUAL_CLOCK"], &virtual_clock))
     return bad("CALLQ_VIRTUAL_CLOCK", v["CALLQ_VIRTUAL_CLOCK"], "true or false");
   c.runtime.virtual_clock = c.http.virtual_clock = virtual_clock;
-  int64_t threads = 64;
-  CALLQ_TRY(integer("CALLQ_HTTP_THREADS", 64, 2, 1024, &threads));
-  c.http.threads = static_cast<int>(threads);
+  // The front door's limits on clients (README, "Limits on clients").
+  auto& lim = c.http.limits;
+  int64_t n = 0;
+  CALLQ_TRY(integer("CALLQ_HTTP_THREADS", 64, 2, 1024, &n));
+  lim.threads = static_cast<int>(n);
+  auto timeout = [&](const char* k, int64_t def, int64_t* target) -> status {
+    CALLQ_TRY(duration(k, def, target));
+    if (*target < 100 || *target > 3'600'000)
+      return bad(k, get(k, ""), "a duration from 100ms to 1h");
+    return status::ok();
+  };
+  CALLQ_TRY(timeout("CALLQ_HTTP_HEADER_TIMEOUT", 5'000, &lim.header_timeout_ms));
+  CALLQ_TRY(timeout("CALLQ_HTTP_BODY_TIMEOUT", 10'000, &lim.body_timeout_ms));
+  CALLQ_TRY(timeout("CALLQ_HTTP_IDLE_TIMEOUT", 5'000, &lim.idle_timeout_ms));
+  CALLQ_TRY(timeout("CALLQ_HTTP_WRITE_TIMEOUT", 10'000, &lim.write_timeout_ms));
+  auto count = [&](const char* k, int64_t def, int64_t lo, int64_t hi, size_t* target) -> status {
+    CALLQ_TRY(integer(k, def, lo, hi, &n));
+    *target = static_cast<size_t>(n);
+    return status::ok();
+  };
+  CALLQ_TRY(count("CALLQ_HTTP_MAX_HEADER_BYTES", 16 * 1024, 1024, 1 << 20, &lim.max_header_bytes));
+  CALLQ_TRY(count("CALLQ_HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20, &lim.max_body_bytes));
+  CALLQ_TRY(count("CALLQ_HTTP_MAX_CONNECTIONS", 10000, 16, 1'000'000, &lim.max_connections));
+  CALLQ_TRY(count("CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1'000'000,
+                  &lim.max_connections_per_address));
+  CALLQ_TRY(count("CALLQ_HTTP_MAX_BUFFERED_BYTES", 256 << 20, 1 << 20, 999'999'999,
+                  &lim.max_buffered_bytes));
   c.http.default_queue = p.default_queue;
 #undef CALLQ_TRY
   *out = std::move(c);

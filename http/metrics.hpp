@@ -6,6 +6,7 @@
 #include "actors/gateway/gateway_actor.hpp"
 #include "actors/journal/journal_actor.hpp"
 #include "actors/runtime.hpp"
+#include "http/front_door.hpp"
 #include "replay/world.hpp"
 
 namespace callq::http {
@@ -14,5 +15,10 @@ namespace callq::http {
 /// gateway figures as Prometheus exposition text.
 std::string render_metrics(const world_summary& status, const actor_counts& actors,
                            const journal_stats& journal, const gateway_stats& gateway);
+
+/// Renders the front door's connection and admission figures: connections
+/// open and closed by limit, requests waiting for a thread, busy, served
+/// and shed, by route group.
+std::string render_front_door_metrics(const front_door_figures& door);
 
 }  // namespace callq::http

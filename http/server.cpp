@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <functional>
+#include <limits>
 #include <regex>
 #include <sys/socket.h>
 
@@ -111,45 +112,50 @@ std::vector<std::string> string_list(const json& j, const char* key, bool* ok) {
 
 }  // namespace
 
+namespace {
+
+/// cpp-httplib's server with its request processing opened up: the front
+/// door hands it one complete, buffered request at a time.
+/// Its content providers (chunked exports, streams) run while the
+/// library believes it listens; `serving(false)` ends them at shutdown.
+/// Its own listen() and stop() are never called.
+class routes_only : public httplib::Server {
+ public:
+  routes_only() { serving(true); }
+  using httplib::Server::process_request;
+  void serving(bool on) { svr_sock_ = on ? std::numeric_limits<socket_t>::max() : INVALID_SOCKET; }
+};
+
+}  // namespace
+
 server::server(runtime& rt, server_settings settings)
-    : rt_(rt), s_(std::move(settings)), http_(std::make_unique<httplib::Server>()) {
-  int threads = s_.threads;
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  http_->set_payload_max_length(s_.max_body_bytes);
-  http_->set_read_timeout(s_.io_timeout_seconds, 0);
-  http_->set_write_timeout(s_.io_timeout_seconds, 0);
-  http_->set_keep_alive_timeout(5);
-  http_->set_keep_alive_max_count(100000);
-  http_->set_tcp_nodelay(true);
-  // Remember the listening socket: cpp-httplib 0.11 listens with a backlog
-  // of 5, which drops connections when many Twilio requests arrive at once.
-  http_->set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd_ = sock;
-  });
+    : rt_(rt), s_(std::move(settings)), http_(std::make_unique<routes_only>()) {
+  // cpp-httplib's own settings where they apply to a buffered request:
+  // the body limit (413) and what the Keep-Alive header announces.
+  const auto& lim = s_.limits;
+  http_->set_payload_max_length(lim.max_body_bytes);
+  http_->set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(lim.idle_timeout_ms / 1000)));
+  http_->set_keep_alive_max_count(lim.keep_alive_max_requests);
+  auto* engine = static_cast<routes_only*>(http_.get());
+  door_ = std::make_unique<front_door>(
+      lim, [engine](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+        return engine->process_request(strm, close_connection, connection_closed, nullptr);
+      });
   routes();
 }
 
 server::~server() = default;
 
-status server::bind(int* port) {
-  if (s_.port == 0) {
-    *port = http_->bind_to_any_port(s_.bind.c_str());
-    if (*port <= 0)
-      return status::io_error("cannot bind to " + s_.bind);
-  } else {
-    if (!http_->bind_to_port(s_.bind.c_str(), s_.port))
-      return status::io_error("cannot bind to " + s_.bind + ":" + std::to_string(s_.port));
-    *port = s_.port;
-  }
-  if (listen_fd_ >= 0)
-    ::listen(listen_fd_, 1024);  // a larger accept queue than the library's
-  return status::ok();
+status server::bind(int* port) { return door_->bind(s_.bind, s_.port, port); }
+
+void server::run() { door_->run(); }
+
+void server::stop() {
+  door_->stop();
+  static_cast<routes_only*>(http_.get())->serving(false);
 }
 
-void server::run() { http_->listen_after_bind(); }
-
-void server::stop() { http_->stop(); }
+front_door_figures server::door_figures() const { return door_->figures(); }
 
 namespace {
 
@@ -541,7 +547,8 @@ void server::routes() {
     auto summary = rt_.reads().read([now](const world& w) { return w.summary(now); });
     res.status = 200;
     res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
-                                   rt_.gateway_figures()),
+                                   rt_.gateway_figures()) +
+                        render_front_door_metrics(door_->figures()),
                     "text/plain; version=0.0.4");
   });
 

@@ -8,6 +8,7 @@
 
 #include "actors/runtime.hpp"
 #include "events/status.hpp"
+#include "http/front_door.hpp"
 #include "http/twiml.hpp"
 
 namespace httplib {
@@ -26,9 +27,7 @@ struct server_settings {
   std::string default_queue = "support";
   twiml_settings twiml;
   bool virtual_clock = false;  ///< enables POST /api/test/clock
-  int threads = 64;
-  size_t max_body_bytes = 1 << 20;
-  int io_timeout_seconds = 10;
+  front_door_settings limits;  ///< limits on clients, threads
 };
 
 class server {
@@ -45,12 +44,15 @@ class server {
   /// Stops accepting; run() returns once in-flight requests are done.
   void stop();
 
+  /// The front door's counters (for /metrics).
+  front_door_figures door_figures() const;
+
  private:
   void routes();
   runtime& rt_;
   server_settings s_;
-  std::unique_ptr<httplib::Server> http_;
-  int listen_fd_ = -1;
+  std::unique_ptr<httplib::Server> http_;  ///< routes, parsing, rendering
+  std::unique_ptr<front_door> door_;        ///< connections, limits, threads
 };
 
 }  // namespace callq::http
