@@ -3,7 +3,15 @@
 // same client against a trivial fixed answer (GET /healthz) of the same
 // server as the reference.
 //
-//   webhook_load [--connections=64] [--seconds=10]
+// The webhook run is repeated with --stalled (default 1,000) connections
+// held open beside it from 50 loopback addresses (127.0.0.2 and up), half
+// stalled in their headers, half in their body, reopened as soon as the
+// server closes them, as a slowloris attacker would.
+//
+//   webhook_load [--connections=64] [--seconds=10] [--stalled=1000]
+#include <poll.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +23,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/twilio_side.hpp"
 #include "http/signature.hpp"
+#include "tests/raw_clients.hpp"
 #include "tests/spawn_server.hpp"
 
 using namespace callq;
@@ -89,6 +98,56 @@ load_result run(int port, long connections, long seconds, bool webhook) {
   return r;
 }
 
+/// Keeps `count` stalled connections open until `stop`, reopening each
+/// one the server closes; returns how many times it had to reopen.
+uint64_t hold_stalled(int port, long count, const std::atomic<bool>& stop, std::atomic<long>* open_now) {
+  struct held {
+    int fd;
+    int address;
+    testing::stall kind;
+  };
+  auto open_one = [port](int address, testing::stall kind) {
+    int fd = testing::connect_from(testing::attacker_address(address), port);
+    if (fd >= 0 && !testing::send_all(fd, testing::stalled_prefix(kind))) {
+      ::close(fd);
+      fd = -1;
+    }
+    return fd;
+  };
+  std::vector<held> conns;
+  for (long i = 0; i < count; ++i) {
+    int address = static_cast<int>(i / 20);
+    auto kind = i % 2 ? testing::stall::mid_body : testing::stall::mid_headers;
+    conns.push_back({open_one(address, kind), address, kind});
+  }
+  uint64_t reopened = 0;
+  while (!stop) {
+    std::vector<pollfd> fds;
+    long live = 0;
+    for (auto& c : conns) {
+      fds.push_back({c.fd, POLLIN, 0});
+      live += c.fd >= 0;
+    }
+    open_now->store(live);
+    if (::poll(fds.data(), fds.size(), 50) <= 0)
+      continue;
+    for (size_t i = 0; i < conns.size(); ++i) {
+      if (conns[i].fd < 0 || !fds[i].revents)
+        continue;
+      char buf[1024];
+      if (::recv(conns[i].fd, buf, sizeof buf, 0) > 0)
+        continue;  // the 408 before the close
+      ::close(conns[i].fd);
+      conns[i].fd = open_one(conns[i].address, conns[i].kind);
+      ++reopened;
+    }
+  }
+  for (auto& c : conns)
+    if (c.fd >= 0)
+      ::close(c.fd);
+  return reopened;
+}
+
 void print(const char* what, load_result& r) {
   std::printf("  %-34s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (%lu ok, %lu failed)\n", what,
               static_cast<double>(r.ok) / r.seconds, bench::percentile(r.latencies_ms, 50),
@@ -98,25 +157,57 @@ void print(const char* what, load_result& r) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  long connections = bench::arg(argc, argv, "connections", 64);
-  long seconds = bench::arg(argc, argv, "seconds", 10);
-  std::string dir = (std::filesystem::temp_directory_path() / "callq-webhook-load").string();
+/// A fresh `callq serve` on an empty log (each run starts from the same
+/// state: calls left waiting by one run would slow the next).
+testing::spawned_server start_server(const std::string& dir, long connections) {
   std::filesystem::remove_all(dir);
-  auto server = testing::spawn_callq(
+  return testing::spawn_callq(
       CALLQ_BINARY, {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
                      {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
                      {"TWILIO_API_BASE", "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL", base},
                      {"CALLQ_HTTP_THREADS", std::to_string(connections + 8)}});
+}
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  long connections = bench::arg(argc, argv, "connections", 64);
+  long seconds = bench::arg(argc, argv, "seconds", 10);
+  long stalled = bench::arg(argc, argv, "stalled", 1000);
+  testing::raise_fd_limit();
+  std::string dir = (std::filesystem::temp_directory_path() / "callq-webhook-load").string();
+  std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
+              connections, seconds);
+  auto server = start_server(dir, connections);
   if (server.port == 0) {
     std::fprintf(stderr, "callq did not start\n");
     return 1;
   }
-  std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
-              connections, seconds);
   auto hooks = run(server.port, connections, seconds, true);
   print("signed voice webhooks, logged", hooks);
+  testing::stop_child(server.pid, SIGTERM);
+  if (stalled > 0) {
+    server = start_server(dir, connections);
+    std::atomic<bool> stop{false};
+    std::atomic<long> open_now{0};
+    uint64_t reopened = 0;
+    std::thread attacker([&] { reopened = hold_stalled(server.port, stalled, stop, &open_now); });
+    while (open_now.load() < stalled * 9 / 10)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto attacked = run(server.port, connections, seconds, true);
+    long held_at_end = open_now.load();
+    stop = true;
+    attacker.join();
+    char what[64];
+    std::snprintf(what, sizeof what, "  same, beside %ld stalled conns", stalled);
+    print(what, attacked);
+    std::printf("  %-34s %8.1f %% of the rate; %ld stalled connections open at the end, %lu reopened "
+                "after the server closed them\n",
+                "", 100.0 * (static_cast<double>(attacked.ok) / attacked.seconds) /
+                        (static_cast<double>(hooks.ok) / hooks.seconds),
+                held_at_end, static_cast<unsigned long>(reopened));
+    testing::stop_child(server.pid, SIGTERM);
+  }
+  server = start_server(dir, connections);
   auto ref = run(server.port, connections, seconds, false);
   print("reference: GET /healthz", ref);
   int code = testing::stop_child(server.pid, SIGTERM);
