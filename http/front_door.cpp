@@ -55,8 +55,10 @@ struct connection {
   int peer_port = 0, local_port = 0;
   std::string in;          ///< bytes read and not yet served
   size_t counted = 0;      ///< bytes of `in` in the front door's buffered total
-  phase ph = phase::fresh;
-  int64_t deadline_ms = 0;
+  /// Who owns the rest: a worker while `busy`, the reactor otherwise. A
+  /// worker hands a kept-alive connection back by storing `idle` last.
+  std::atomic<phase> ph{phase::fresh};
+  std::atomic<int64_t> deadline_ms{0};
   bool in_epoll = false;
   bool continue_sent = false;  ///< the front door answered "100 Continue"
   bool peer_closed = false;
@@ -180,8 +182,8 @@ struct front_door::impl {
   std::unordered_map<uint64_t, std::unique_ptr<connection>> conns;
   std::unordered_map<std::string, size_t> per_address;
   uint64_t next_id = 2;
-  size_t buffered = 0;
-  size_t busy_conns = 0;
+  std::atomic<size_t> buffered{0};
+  std::atomic<size_t> busy_conns{0};
   bool listener_armed = true;
   int64_t rearm_at = 0;
   bool stop_began = false;
@@ -195,7 +197,7 @@ struct front_door::impl {
   std::vector<std::thread> workers;
 
   // Counters, read by figures() from any thread.
-  std::atomic<size_t> open{0}, buffered_now{0};
+  std::atomic<size_t> open{0};
   std::atomic<uint64_t> refused_per_address{0}, refused_total{0}, closed_header{0}, closed_body{0},
       closed_idle{0}, too_large{0}, bad{0};
   std::array<std::atomic<uint64_t>, route_group_count> served{}, shed{};
@@ -226,7 +228,6 @@ struct front_door::impl {
     buffered -= c.counted;
     c.counted = c.in.size();
     buffered += c.counted;
-    buffered_now.store(buffered, std::memory_order_relaxed);
   }
 
   void close_conn(connection& c) {
@@ -235,7 +236,6 @@ struct front_door::impl {
     if (auto it = per_address.find(c.peer_ip); it != per_address.end() && --it->second == 0)
       per_address.erase(it);
     buffered -= c.counted;
-    buffered_now.store(buffered, std::memory_order_relaxed);
     open.store(conns.size() - 1, std::memory_order_relaxed);
     conns.erase(c.id);  // destroys c
   }
@@ -513,10 +513,24 @@ struct front_door::impl {
       lock.unlock();
       auto* c = reinterpret_cast<connection*>(tk.job);
       serve(*c);
+      // The common case, a kept-alive connection with nothing more
+      // buffered, goes back to waiting without a trip through the reactor.
+      bool back_to_idle = c->keep && c->in.empty() && !stopping.load();
+      if (back_to_idle) {
+        buffered -= c->counted;
+        c->counted = 0;
+        c->continue_sent = false;
+        c->deadline_ms = now_ms() + s.idle_timeout_ms;
+        watch(*c);
+        c->ph.store(phase::idle, std::memory_order_release);  // the reactor's from here on
+        --busy_conns;
+      }
       lock.lock();
       adm.finished(tk.group);
-      returned.push_back(c);
-      wake();
+      if (!back_to_idle) {
+        returned.push_back(c);
+        wake();
+      }
     }
   }
 
@@ -636,7 +650,7 @@ front_door_figures front_door::figures() const {
   front_door_figures f;
   auto& i = *impl_;
   f.connections_open = i.open.load(std::memory_order_relaxed);
-  f.buffered_bytes = i.buffered_now.load(std::memory_order_relaxed);
+  f.buffered_bytes = i.buffered.load(std::memory_order_relaxed);
   f.refused_per_address = i.refused_per_address.load(std::memory_order_relaxed);
   f.refused_total = i.refused_total.load(std::memory_order_relaxed);
   f.closed_header_timeout = i.closed_header.load(std::memory_order_relaxed);
