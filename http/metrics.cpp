@@ -102,30 +102,25 @@ std::string render_front_door_metrics(const front_door_figures& door) {
   o << "callq_http_buffered_bytes " << door.buffered_bytes << '\n';
   head(o, "callq_http_connections_closed_total", "counter",
        "Connections the server closed because of a limit.");
-  o << "callq_http_connections_closed_total{reason=\"per_address_cap\"} " << door.refused_per_address << '\n';
-  o << "callq_http_connections_closed_total{reason=\"connection_cap\"} " << door.refused_total << '\n';
-  o << "callq_http_connections_closed_total{reason=\"header_timeout\"} " << door.closed_header_timeout << '\n';
-  o << "callq_http_connections_closed_total{reason=\"body_timeout\"} " << door.closed_body_timeout << '\n';
-  o << "callq_http_connections_closed_total{reason=\"idle_timeout\"} " << door.closed_idle << '\n';
-  o << "callq_http_connections_closed_total{reason=\"too_large\"} " << door.rejected_too_large << '\n';
-  o << "callq_http_connections_closed_total{reason=\"bad_framing\"} " << door.rejected_bad << '\n';
-  head(o, "callq_http_requests_waiting", "gauge", "Complete requests waiting for a thread, by route group.");
-  for (auto g : all_route_groups)
-    o << "callq_http_requests_waiting{group=\"" << route_group_name(g) << "\"} "
-      << door.waiting[static_cast<size_t>(g)] << '\n';
-  head(o, "callq_http_requests_busy", "gauge", "Requests being served, by route group.");
-  for (auto g : all_route_groups)
-    o << "callq_http_requests_busy{group=\"" << route_group_name(g) << "\"} "
-      << door.busy[static_cast<size_t>(g)] << '\n';
-  head(o, "callq_http_requests_total", "counter", "Requests served, by route group.");
-  for (auto g : all_route_groups)
-    o << "callq_http_requests_total{group=\"" << route_group_name(g) << "\"} "
-      << door.served[static_cast<size_t>(g)] << '\n';
-  head(o, "callq_http_requests_shed_total", "counter",
-       "Requests answered 503 with Retry-After because their group was beyond capacity.");
-  for (auto g : all_route_groups)
-    o << "callq_http_requests_shed_total{group=\"" << route_group_name(g) << "\"} "
-      << door.shed[static_cast<size_t>(g)] << '\n';
+  const std::pair<const char*, uint64_t> closed[] = {
+      {"per_address_cap", door.refused_per_address}, {"connection_cap", door.refused_total},
+      {"header_timeout", door.closed_header_timeout}, {"body_timeout", door.closed_body_timeout},
+      {"idle_timeout", door.closed_idle},           {"too_large", door.rejected_too_large},
+      {"bad_framing", door.rejected_bad}};
+  for (auto& [reason, n] : closed)
+    o << "callq_http_connections_closed_total{reason=\"" << reason << "\"} " << n << '\n';
+  // One series per route group.
+  auto by_group = [&o](const char* name, const char* type, const char* help, auto const& values) {
+    head(o, name, type, help);
+    for (auto g : all_route_groups)
+      o << name << "{group=\"" << route_group_name(g) << "\"} " << values[static_cast<size_t>(g)] << '\n';
+  };
+  by_group("callq_http_requests_waiting", "gauge", "Complete requests waiting for a thread, by route group.",
+           door.waiting);
+  by_group("callq_http_requests_busy", "gauge", "Requests being served, by route group.", door.busy);
+  by_group("callq_http_requests_total", "counter", "Requests served, by route group.", door.served);
+  by_group("callq_http_requests_shed_total", "counter",
+           "Requests answered 503 with Retry-After because their group was beyond capacity.", door.shed);
   return o.str();
 }
 
