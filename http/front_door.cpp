@@ -353,6 +353,12 @@ struct front_door::impl {
 
   /// Frames what `c` has buffered and acts on it.
   void advance(connection& c, int64_t t) {
+    // Empty lines before a request line are ignored (RFC 9112, 2.2).
+    size_t blank = c.in.find_first_not_of("\r\n");
+    if (blank != 0) {
+      c.in.erase(0, blank == std::string::npos ? c.in.size() : blank);
+      recount(c);
+    }
     if (c.in.empty()) {
       if (c.peer_closed)
         close_conn(c);

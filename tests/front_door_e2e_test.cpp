@@ -273,14 +273,14 @@ TEST_CASE("front door: per-address cap, size limits, 100-continue, chunked and p
     CHECK(rest.rfind("HTTP/1.1 20", 0) == 0);
     CHECK_FALSE(has(rest, "100 Continue"));
   }
-  SECTION("a chunked body and two pipelined requests") {
+  SECTION("a chunked body and two pipelined requests, an empty line between them") {
     auto chunked = raw_exchange(
         p.port(), "PUT /api/agents/bob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(admin_token) +
                       "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                       "5\r\n{\"sta\r\n11\r\ntus\":\"available\"}\r\n0\r\n\r\n");
     CHECK(chunked.rfind("HTTP/1.1 20", 0) == 0);
     auto two = raw_exchange(p.port(),
-                            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
+                            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
                             "Connection: close\r\n\r\n");
     auto first = two.find("HTTP/1.1 200");
     REQUIRE(first != std::string::npos);
