@@ -17,7 +17,7 @@ route_group classify_route(std::string_view target) {
   auto starts = [path](std::string_view prefix) { return path.substr(0, prefix.size()) == prefix; };
   if (starts("/api/webhooks/twilio/"))
     return route_group::twilio;
-  if (path == "/api/agent-heartbeat" || path == "/healthz" || starts("/api/cron/"))
+  if (path == "/api/agent-heartbeat" || path == "/healthz" || starts("/healthz/") || starts("/api/cron/"))
     return route_group::agent;
   if (starts("/api/") || path == "/metrics")
     return route_group::admin;

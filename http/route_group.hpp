@@ -12,7 +12,7 @@ namespace callq::http {
 /// The route groups, in priority order (lower value, higher priority).
 enum class route_group : uint8_t {
   twilio = 0,  ///< /api/webhooks/twilio/...: a caller is on the line
-  agent = 1,   ///< agent heartbeats, /healthz, /api/cron/...
+  agent = 1,   ///< agent heartbeats, /healthz and /healthz/..., /api/cron/...
   admin = 2,   ///< every other /api/... route and /metrics
   page = 3,    ///< everything else: web pages and their streams
 };

@@ -204,7 +204,11 @@ TEST_CASE("front door: a flood of admin reads beyond capacity gets 503s while we
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the flood build
+  // Webhooks start once the flood is beyond capacity (its first 503).
+  auto flood_deadline = clk::now() + std::chrono::seconds(10);
+  while (shed == 0 && clk::now() < flood_deadline)
+    std::this_thread::yield();
+  REQUIRE(shed > 0);
   auto lat = timed_webhooks(p, 200, "CAflood");
   stop = true;
   flood.join();
