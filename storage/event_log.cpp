@@ -21,7 +21,9 @@ const char* const cf_events = "events";
 const char* const cf_streams = "streams";
 const char* const cf_idem = "idempotency";
 const char* const cf_meta = "meta";
+const char* const cf_snapshots = "snapshots";
 const char* const format_key = "format";
+const char* const head_key = "chain-head";
 const char* const format_magic = "callq-event-log";
 
 status from_rocks(const rocksdb::Status& s, const std::string& what) {
@@ -47,6 +49,33 @@ std::string stream_key(const std::string& stream, uint64_t version) {
   return k;
 }
 
+/// Idempotency entries: "\x02" + key -> be64(written_ms) + answer, and a
+/// time index "\x03" + be64(written_ms) + key -> "" that expiry walks in
+/// time order. Keys of logs from before expiry are stored bare.
+constexpr char idem_entry_tag = '\x02';
+constexpr char idem_time_tag = '\x03';
+
+std::string idem_time_key(int64_t written_ms, std::string_view key) {
+  std::string k(1, idem_time_tag);
+  k += seq_key(static_cast<uint64_t>(std::max<int64_t>(written_ms, 0)));
+  k += key;
+  return k;
+}
+
+std::string encode_head(const chain_head& h) {
+  std::string v = seq_key(h.seq);
+  v.append(reinterpret_cast<const char*>(h.chain.data()), h.chain.size());
+  return v;
+}
+
+bool decode_head(std::string_view v, chain_head* h) {
+  if (v.size() != 8 + 32)
+    return false;
+  h->seq = seq_from_key(v.substr(0, 8));
+  std::copy(v.begin() + 8, v.end(), h->chain.begin());
+  return true;
+}
+
 rocksdb::Options db_options() {
   rocksdb::Options o;
   o.IncreaseParallelism(2);
@@ -62,15 +91,23 @@ rocksdb::Options db_options() {
 event_log::~event_log() {
   if (db_ == nullptr)
     return;
+  if (write_failed_) {
+    // RocksDB (as Debian builds it, with assertions) aborts when a WAL
+    // writer that failed is closed. Everything acknowledged is in the WAL
+    // already; leave the database to the process's exit, whose next start
+    // recovers it.
+    return;
+  }
   if (!read_only_) {
     // Leave no WAL to replay: the next reader opens without rebuilding
     // memtables from it.
     db_->FlushWAL(true);
-    for (auto* cf : {events_cf_, streams_cf_, idem_cf_})
+    record_head();  // a clean end: the tail it names cannot vanish unnoticed
+    for (auto* cf : {events_cf_, streams_cf_, idem_cf_, meta_cf_, snapshots_cf_})
       if (cf != nullptr)
         db_->Flush(rocksdb::FlushOptions(), cf);
   }
-  for (auto* cf : {events_cf_, streams_cf_, idem_cf_, meta_cf_})
+  for (auto* cf : {events_cf_, streams_cf_, idem_cf_, meta_cf_, snapshots_cf_})
     if (cf != nullptr)
       db_->DestroyColumnFamilyHandle(cf);
   if (default_cf_ != nullptr)
@@ -110,8 +147,12 @@ status event_log::open(const std::string& dir, const log_options& opts,
     return status::invalid_argument(dir + " is not a callq event log (no database found in it)");
 
   rocksdb::Options o = db_options();
+  if (opts.rocksdb_env != nullptr)
+    o.env = opts.rocksdb_env;
   o.create_if_missing = fresh;
-  o.create_missing_column_families = fresh;
+  // A log from before snapshots gains their column family when opened
+  // for writing.
+  o.create_missing_column_families = !opts.read_only;
   std::vector<std::string> names;
   if (!fresh) {
     auto s = rocksdb::DB::ListColumnFamilies(o, dir, &names);
@@ -142,6 +183,10 @@ status event_log::open(const std::string& dir, const log_options& opts,
   std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
       {rocksdb::kDefaultColumnFamilyName, cfo}, {cf_events, cfo},
       {cf_streams, lookup}, {cf_idem, lookup}, {cf_meta, cfo}};
+  bool has_snapshots = fresh || !opts.read_only ||
+                       std::find(names.begin(), names.end(), cf_snapshots) != names.end();
+  if (has_snapshots)
+    descs.push_back({cf_snapshots, cfo});
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::unique_ptr<event_log> log(new event_log);
   log->dir_ = dir;
@@ -158,6 +203,9 @@ status event_log::open(const std::string& dir, const log_options& opts,
   log->streams_cf_ = handles[2];
   log->idem_cf_ = handles[3];
   log->meta_cf_ = handles[4];
+  log->snapshots_cf_ = has_snapshots ? handles[5] : nullptr;
+  log->idempotency_ttl_ms_ = opts.idempotency_ttl_ms;
+  log->keep_snapshots_ = std::max<size_t>(opts.keep_snapshots, 1);
 
   std::string marker = std::string(format_magic) + "/" + std::to_string(log_format_version);
   std::string found;
@@ -184,6 +232,9 @@ status event_log::open(const std::string& dir, const log_options& opts,
   }
   if (auto st = log->load_tail(); !st)
     return st;
+  chain_head head;
+  if (log->recorded_head(&head))
+    log->head_seq_ = head.seq;
   *out = std::move(log);
   return status::ok();
 }
@@ -248,20 +299,37 @@ status event_log::append(const std::vector<events::event>& evs,
     if (version == 1)
       batch.Put(streams_cf_, exists_key(stream), "");
   }
-  for (const auto& [k, v] : idem)
-    batch.Put(idem_cf_, k, v);
+  // Idempotency entries are stamped with the time of the events they
+  // guard, so they expire in the log's own time (virtual in tests).
+  int64_t written_ms = evs.empty() ? 0 : evs.back().ts_ms;
+  for (const auto& [k, v] : idem) {
+    batch.Put(idem_cf_, idem_entry_tag + k, seq_key(static_cast<uint64_t>(std::max<int64_t>(written_ms, 0))) + v);
+    batch.Put(idem_cf_, idem_time_key(written_ms, k), "");
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) {
     for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
       stream_versions_[i->first] = i->second - 1;
+    write_failed_ = true;
     return from_rocks(s, "append failed");
   }
   *first_seq = last_seq_ + 1;
   last_seq_ = seq;
   last_chain_ = chain;
   return status::ok();
+}
+
+status event_log::resume() {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  auto s = db_->Resume();
+  if (!s.ok())
+    return from_rocks(s, "cannot resume writing");
+  write_failed_ = false;
+  stream_versions_.clear();
+  return load_tail();
 }
 
 status event_log::scan(uint64_t from,
@@ -310,9 +378,141 @@ status event_log::read_stream(const std::string& stream,
   return from_rocks(it->status(), "stream read failed");
 }
 
-status event_log::get_idempotency(const std::string& key, std::string* value) const {
-  auto s = db_->Get(rocksdb::ReadOptions(), idem_cf_, key, value);
-  return from_rocks(s, "idempotency key");
+status event_log::get_idempotency(const std::string& key, int64_t now_ms,
+                                  std::string* value) const {
+  std::string stored;
+  auto s = db_->Get(rocksdb::ReadOptions(), idem_cf_, idem_entry_tag + key, &stored);
+  if (s.IsNotFound()) {  // a log from before expiry: bare keys, kept for good
+    if (!key.empty() && (key[0] == idem_entry_tag || key[0] == idem_time_tag))
+      return status::not_found("idempotency key");
+    return from_rocks(db_->Get(rocksdb::ReadOptions(), idem_cf_, key, value), "idempotency key");
+  }
+  if (!s.ok())
+    return from_rocks(s, "idempotency key");
+  if (stored.size() < 8)
+    return status::corruption("idempotency entry of " + key + " is malformed");
+  auto written = static_cast<int64_t>(seq_from_key(std::string_view(stored).substr(0, 8)));
+  if (now_ms - written >= idempotency_ttl_ms_)
+    return status::not_found("idempotency key (expired)");
+  value->assign(stored, 8);
+  return status::ok();
+}
+
+status event_log::expire_idempotency(int64_t now_ms, uint64_t* removed) {
+  *removed = 0;
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  std::string end = idem_time_key(now_ms - idempotency_ttl_ms_ + 1, "");
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, idem_cf_));
+  rocksdb::WriteBatch batch;
+  for (it->Seek(std::string(1, idem_time_tag)); it->Valid(); it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.empty() || k[0] != idem_time_tag || k.compare(end) >= 0 || k.size() < 9)
+      break;
+    batch.Delete(idem_cf_, it->key());
+    batch.Delete(idem_cf_, idem_entry_tag + std::string(k.substr(9)));
+    ++*removed;
+  }
+  if (auto st = from_rocks(it->status(), "idempotency expiry"); !st)
+    return st;
+  if (*removed == 0)
+    return status::ok();
+  return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "idempotency expiry");
+}
+
+status event_log::chain_at(uint64_t seq, events::chain_value* out) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), events_cf_, seq_key(seq), &value);
+  if (!s.ok())
+    return from_rocks(s, "event " + std::to_string(seq));
+  record_view r;
+  if (auto st = parse_record(value, &r); !st)
+    return status::corruption("event " + std::to_string(seq) + ": " + st.message());
+  std::copy(r.chain.begin(), r.chain.end(), out->begin());
+  return status::ok();
+}
+
+status event_log::recorded_head(chain_head* out) const {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, head_key, &v);
+  if (!s.ok())
+    return from_rocks(s, "chain head");
+  if (!decode_head(v, out))
+    return status::corruption("the recorded chain head is malformed");
+  return status::ok();
+}
+
+void event_log::add_head(const chain_head& head, rocksdb::WriteBatch* batch) {
+  if (head.seq < head_seq_)
+    return;  // a later end is recorded already
+  batch->Put(meta_cf_, head_key, encode_head(head));
+}
+
+status event_log::record_head() {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  std::lock_guard lock(head_mu_);
+  rocksdb::WriteBatch batch;
+  add_head({last_seq_, last_chain_}, &batch);
+  if (batch.Count() == 0)
+    return status::ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto st = from_rocks(db_->Write(wo, &batch), "cannot record the chain head"); !st)
+    return st;
+  head_seq_ = last_seq_;
+  return status::ok();
+}
+
+status event_log::put_snapshot(uint64_t seq, std::string_view bytes) {
+  if (read_only_ || snapshots_cf_ == nullptr)
+    return status::not_supported("the log is open read-only");
+  chain_head head{seq, {}};
+  if (auto st = chain_at(seq, &head.chain); !st)
+    return st;
+  std::vector<uint64_t> old;
+  if (auto st = snapshot_seqs(&old); !st)
+    return st;
+  std::lock_guard lock(head_mu_);
+  rocksdb::WriteBatch batch;
+  batch.Put(snapshots_cf_, seq_key(seq), rocksdb::Slice(bytes.data(), bytes.size()));
+  add_head(head, &batch);
+  // Keep the newest keep_snapshots_ (this one included).
+  size_t kept = 1;
+  for (uint64_t s : old) {
+    if (s == seq)
+      continue;
+    if (kept < keep_snapshots_ && s < seq) {
+      ++kept;
+      continue;
+    }
+    if (s < seq)
+      batch.Delete(snapshots_cf_, seq_key(s));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto st = from_rocks(db_->Write(wo, &batch), "cannot write snapshot"); !st)
+    return st;
+  head_seq_ = std::max(head_seq_, seq);
+  return status::ok();
+}
+
+status event_log::snapshot_seqs(std::vector<uint64_t>* newest_first) const {
+  newest_first->clear();
+  if (snapshots_cf_ == nullptr)
+    return status::ok();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), snapshots_cf_));
+  for (it->SeekToLast(); it->Valid(); it->Prev())
+    newest_first->push_back(seq_from_key(it->key().ToStringView()));
+  return from_rocks(it->status(), "cannot list snapshots");
+}
+
+status event_log::get_snapshot(uint64_t seq, std::string* bytes) const {
+  if (snapshots_cf_ == nullptr)
+    return status::not_found("snapshot " + std::to_string(seq));
+  return from_rocks(db_->Get(rocksdb::ReadOptions(), snapshots_cf_, seq_key(seq), bytes),
+                    "snapshot " + std::to_string(seq));
 }
 
 status event_log::verify(verify_report* report) const {
@@ -341,7 +541,31 @@ status event_log::verify(verify_report* report) const {
       return fail(expect, "chain value does not match (event changed, inserted or removed)");
     report->events = expect;
   }
-  return from_rocks(it->status(), "verify failed");
+  if (auto st = from_rocks(it->status(), "verify failed"); !st)
+    return st;
+  // The tail: a log that ends before its recorded head lost events.
+  chain_head head;
+  auto st = recorded_head(&head);
+  if (st.is_not_found())
+    return status::ok();
+  if (!st)
+    return st;
+  report->head_seq = head.seq;
+  if (head.seq > report->events)
+    return fail(report->events + 1,
+                "the log ends at event " + std::to_string(report->events) +
+                    ", but its end was recorded at event " + std::to_string(head.seq) +
+                    ": events " + std::to_string(report->events + 1) + " to " +
+                    std::to_string(head.seq) + " were removed");
+  if (head.seq > 0) {
+    events::chain_value at{};
+    if (auto c = chain_at(head.seq, &at); !c)
+      return c;
+    if (at != head.chain)
+      return fail(head.seq, "chain value at event " + std::to_string(head.seq) +
+                                " differs from the recorded chain head (the log was rewritten)");
+  }
+  return status::ok();
 }
 
 }  // namespace callq::storage

@@ -11,6 +11,7 @@
 #include <rocksdb/db.h>
 
 #include "events/codec.hpp"
+#include "storage/fault_env.hpp"
 #include "storage/record.hpp"
 #include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
@@ -103,9 +104,115 @@ TEST_CASE("idempotency entries are written with the events") {
   uint64_t first = 0;
   REQUIRE(log->append({make_event(1)}, {{"token-1", "reply"}}, true, &first));
   std::string v;
-  REQUIRE(log->get_idempotency("token-1", &v));
+  int64_t now = make_event(1).ts_ms;
+  REQUIRE(log->get_idempotency("token-1", now, &v));
   CHECK(v == "reply");
-  CHECK(log->get_idempotency("token-2", &v).is_not_found());
+  CHECK(log->get_idempotency("token-2", now, &v).is_not_found());
+}
+
+TEST_CASE("idempotency entries expire in the log's time and expiry never touches an event") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<event_log> log;
+  log_options o;
+  o.idempotency_ttl_ms = 60'000;
+  REQUIRE(event_log::open(tmp.path(), o, &log));
+  uint64_t first = 0;
+  event early = make_event(1), late = make_event(2);
+  late.ts_ms = early.ts_ms + 30'000;
+  REQUIRE(log->append({early}, {{"early", "a"}}, true, &first));
+  REQUIRE(log->append({late}, {{"late", "b"}}, true, &first));
+  std::string v;
+  // Virtual time: one millisecond before the time to live passes...
+  CHECK(log->get_idempotency("early", early.ts_ms + 59'999, &v));
+  uint64_t removed = 0;
+  REQUIRE(log->expire_idempotency(early.ts_ms + 59'999, &removed));
+  CHECK(removed == 0);
+  // ...and at it: the early key no longer answers; the late one does.
+  CHECK(log->get_idempotency("early", early.ts_ms + 60'000, &v).is_not_found());
+  CHECK(log->get_idempotency("late", early.ts_ms + 60'000, &v));
+  REQUIRE(log->expire_idempotency(early.ts_ms + 60'000, &removed));
+  CHECK(removed == 1);
+  // Gone from the store, even for a reader whose clock is earlier.
+  CHECK(log->get_idempotency("early", early.ts_ms, &v).is_not_found());
+  CHECK(log->get_idempotency("late", early.ts_ms, &v));
+  REQUIRE(log->expire_idempotency(late.ts_ms + 60'000, &removed));
+  CHECK(removed == 1);
+  // The events are all there and the chain is intact.
+  int n = 0;
+  REQUIRE(log->scan(1, [&](const envelope&) { ++n; return true; }));
+  CHECK(n == 2);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == 2);
+}
+
+TEST_CASE("bare idempotency keys of a log from before expiry still answer") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_idempotency_cf(), "old-token", "old").ok());
+  std::string v;
+  REQUIRE(log->get_idempotency("old-token", 1LL << 50, &v));
+  CHECK(v == "old");
+}
+
+TEST_CASE("snapshots are kept newest first, the oldest pruned, the head recorded") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<event_log> log;
+  log_options o;
+  o.keep_snapshots = 2;
+  REQUIRE(event_log::open(tmp.path(), o, &log));
+  uint64_t first = 0;
+  for (uint64_t i = 0; i < 10; ++i)
+    REQUIRE(log->append({make_event(i)}, {}, false, &first));
+  REQUIRE(log->put_snapshot(3, "three"));
+  REQUIRE(log->put_snapshot(6, "six"));
+  REQUIRE(log->put_snapshot(9, "nine"));
+  std::vector<uint64_t> seqs;
+  REQUIRE(log->snapshot_seqs(&seqs));
+  CHECK(seqs == std::vector<uint64_t>{9, 6});
+  std::string bytes;
+  REQUIRE(log->get_snapshot(6, &bytes));
+  CHECK(bytes == "six");
+  CHECK(log->get_snapshot(3, &bytes).is_not_found());
+  storage::chain_head head;
+  REQUIRE(log->recorded_head(&head));
+  CHECK(head.seq == 9);
+  events::chain_value c9{};
+  REQUIRE(log->chain_at(9, &c9));
+  CHECK(head.chain == c9);
+  // An older snapshot written late never moves the head back.
+  REQUIRE(log->put_snapshot(4, "four"));
+  REQUIRE(log->recorded_head(&head));
+  CHECK(head.seq == 9);
+}
+
+TEST_CASE("verify reports a log that ends before its recorded head") {
+  callq::testing::temp_dir tmp;
+  {
+    auto log = open_log(tmp.path());
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 12; ++i)
+      REQUIRE(log->append({make_event(i)}, {}, false, &first));
+  }  // a clean close records the head at 12
+  {
+    auto log = open_log(tmp.path());
+    storage::verify_report rep;
+    REQUIRE(log->verify(&rep));
+    CHECK(rep.bad_seq == 0);
+    CHECK(rep.head_seq == 12);
+    // Remove the last three events: the chain of what is left is intact.
+    for (uint64_t s : {10, 11, 12})
+      REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_events_cf(),
+                                    storage::seq_key(s)).ok());
+  }
+  auto log = open_log(tmp.path(), true);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 10);
+  CHECK(rep.events == 9);
+  CHECK(rep.problem.find("ends at event 9") != std::string::npos);
+  CHECK(rep.problem.find("recorded at event 12") != std::string::npos);
 }
 
 TEST_CASE("a directory that is not a callq log is refused") {
@@ -139,7 +246,7 @@ TEST_CASE("a log written by a newer format is refused") {
   {
     rocksdb::DB* db = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> d;
-    for (auto n : {"default", "events", "streams", "idempotency", "meta"})
+    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
       d.emplace_back(n, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> h;
     REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
@@ -249,4 +356,52 @@ TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
     return true;
   }));
   CHECK(n == acked);
+}
+
+TEST_CASE("a full disk fails appends, loses nothing acknowledged, and the next start has it all") {
+  callq::testing::temp_dir tmp;
+  // The full disk happens in a child: RocksDB cannot resume in-process
+  // from a failed WAL write, so the process leaves the log to its next start.
+  pid_t pid = fork();
+  if (pid == 0) {
+    storage::fault_env faults;
+    log_options o;
+    o.rocksdb_env = faults.env();
+    auto* log = new std::unique_ptr<event_log>;  // left to the exit, as a server would
+    if (!event_log::open(tmp.path(), o, log))
+      _exit(10);
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 5; ++i)
+      if (!(*log)->append({make_event(i)}, {{"k" + std::to_string(i), "v"}}, true, &first))
+        _exit(11);
+    faults.fill_disk();
+    if ((*log)->append({make_event(5)}, {}, true, &first) || faults.refused() == 0)
+      _exit(12);
+    if ((*log)->append({make_event(6)}, {}, true, &first) || (*log)->last_seq() != 5)
+      _exit(13);
+    envelope e;
+    if (!(*log)->get(5, &e))  // reads keep working
+      _exit(14);
+    log->reset();  // must not abort (RocksDB asserts when a failed WAL writer is closed)
+    _exit(0);
+  }
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  auto log = open_log(tmp.path());
+  CHECK(log->last_seq() == 5);
+  std::vector<int64_t> positions;
+  REQUIRE(log->scan(1, [&](const envelope& e) {
+    positions.push_back(std::get<call_announced>(e.ev.body).position);
+    return true;
+  }));
+  CHECK(positions == std::vector<int64_t>{0, 1, 2, 3, 4});
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(7)}, {}, true, &first));
+  CHECK(first == 6);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == 6);
 }
