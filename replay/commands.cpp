@@ -9,6 +9,7 @@
 #include "events/codec.hpp"
 #include "replay/export.hpp"
 #include "replay/rebuild.hpp"
+#include "replay/snapshot.hpp"
 #include "replay/status_json.hpp"
 #include "replay/timeline.hpp"
 
@@ -112,7 +113,19 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
 
   world state(a.rules);
   rebuild_report rr;
-  uint64_t snapshots = 0, other_format = 0;
+  uint64_t snapshots = 0, other_format = 0, stored_checked = 0;
+  // Start from the newest snapshot before the target, unless every
+  // event is to be replayed and checked.
+  if (!a.verify) {
+    snapshot_load sl;
+    if (auto st = load_newest_snapshot(*log, a.rules, limit.until_seq, limit.until_ms, &state, &sl); !st) {
+      err << "error: " << st.message() << "\n";
+      return 1;
+    }
+    for (auto& s : sl.skipped)
+      err << "warning: skipped " << s << "\n";
+  }
+  const uint64_t from_seq = state.last_seq();
   const std::string format = std::to_string(world::digest_format) + ":";
   // Digests name the event they cover (it comes before them): collect
   // them first, then compare while replaying.
@@ -132,17 +145,49 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
       return 1;
     }
   }
+  // Every stored snapshot is compared with the full replay at its event.
+  std::map<uint64_t, std::string> stored;
+  if (a.verify) {
+    std::vector<uint64_t> seqs;
+    if (auto st = log->snapshot_seqs(&seqs); !st) {
+      err << "error: " << st.message() << "\n";
+      return 1;
+    }
+    for (uint64_t seq : seqs) {
+      std::string bytes;
+      world w(a.rules);
+      snapshot_info info;
+      status st = log->get_snapshot(seq, &bytes);
+      if (st)
+        st = decode_snapshot(bytes, a.rules, &w, &info);
+      if (!st) {
+        err << "error: snapshot at event " << seq << " does not decode: " << st.message() << "\n";
+        return 1;
+      }
+      stored[seq] = info.world_digest;
+    }
+  }
   after_apply_fn check;
   if (a.verify) {
     check = [&](const events::envelope& e, const world& w) {
       auto i = recorded.find(e.seq);
-      if (i == recorded.end())
+      auto j = stored.find(e.seq);
+      if (i == recorded.end() && j == stored.end())
         return status::ok();
       std::string rebuilt = w.digest();
-      if (rebuilt != i->second)
-        return status::corruption("state diverges at event " + std::to_string(e.seq) +
-                                  ": rebuilt digest " + rebuilt + ", recorded " + i->second);
-      ++snapshots;
+      if (i != recorded.end()) {
+        if (rebuilt != i->second)
+          return status::corruption("state diverges at event " + std::to_string(e.seq) +
+                                    ": rebuilt digest " + rebuilt + ", recorded " + i->second);
+        ++snapshots;
+      }
+      if (j != stored.end()) {
+        if (rebuilt != j->second)
+          return status::corruption("the snapshot at event " + std::to_string(e.seq) +
+                                    " differs from the full replay: replayed digest " + rebuilt +
+                                    ", snapshot " + j->second);
+        ++stored_checked;
+      }
       return status::ok();
     };
   }
@@ -151,13 +196,26 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (a.verify) {
+    if (stored_checked != stored.size()) {
+      err << "error: " << stored.size() - stored_checked
+          << " snapshot(s) cover events the log does not hold\n";
+      return 1;
+    }
     out << "verified: " << rr.events << " events replayed, " << snapshots
         << " recorded state digests match" << (snapshots + other_format == 0 ? " (the log has none yet)" : "");
     if (other_format > 0)
       out << ", " << other_format << " recorded in another digest format not compared";
+    out << ", " << stored_checked << " snapshot(s) equal the full replay";
     out << "\n";
     return 0;
   }
+  if (from_seq != 0 && rr.events == 0) {  // the snapshot is the answer
+    rr.last_seq = from_seq;
+    events::envelope last;
+    if (log->get(from_seq, &last))
+      rr.last_ms = last.ev.ts_ms;
+  }
+  rr.events += from_seq;  // events the printed state covers
   print_state(state, rr, a.json, out);
   return 0;
 }
@@ -228,7 +286,55 @@ int run_verify(const verify_args& a, std::ostream& out, std::ostream& err) {
         << " events before it are intact)\n";
     return 1;
   }
-  out << "OK: " << rep.events << " events, integrity chain intact\n";
+  out << "OK: " << rep.events << " events, integrity chain intact";
+  if (rep.head_seq != 0)
+    out << ", reaches its recorded end (event " << rep.head_seq << ")";
+  out << "\n";
+  return 0;
+}
+
+int run_snapshot(const snapshot_args& a, std::ostream& out, std::ostream& err) {
+  if (a.data_dir.empty()) {
+    err << "error: --data-dir is required\n";
+    return 2;
+  }
+  storage::log_options o;
+  o.create_if_missing = false;
+  std::unique_ptr<storage::event_log> log;
+  if (auto st = storage::event_log::open_data_dir(a.data_dir, o, &log); !st) {
+    bool busy = st.message().find("lock") != std::string::npos;
+    err << "error: " << st.message()
+        << (busy ? " (a server is running on it; it writes its own snapshots)" : "") << "\n";
+    return busy ? 1 : 2;
+  }
+  world state(a.rules);
+  snapshot_load sl;
+  if (auto st = load_newest_snapshot(*log, a.rules, 0, 0, &state, &sl); !st) {
+    err << "error: " << st.message() << "\n";
+    return 1;
+  }
+  for (auto& s : sl.skipped)
+    err << "warning: skipped " << s << "\n";
+  rebuild_report rr;
+  if (auto st = rebuild(*log, state, {}, &rr); !st) {
+    err << "error: " << st.message() << "\n";
+    return 1;
+  }
+  if (state.last_seq() == 0) {
+    err << "error: the log is empty; there is nothing to snapshot\n";
+    return 1;
+  }
+  events::envelope last;
+  if (auto st = log->get(state.last_seq(), &last); !st) {
+    err << "error: " << st.message() << "\n";
+    return 1;
+  }
+  if (auto st = write_snapshot(*log, state, last.ev.ts_ms); !st) {
+    err << "error: " << st.message() << "\n";
+    return 1;
+  }
+  out << "snapshot written at event " << state.last_seq() << " (" << state.calls().size()
+      << " live calls, " << state.agents().size() << " agents; digest " << state.digest() << ")\n";
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// The offline commands: `callq replay`, `callq export` and `callq verify`.
+// The offline commands: `callq replay`, `callq export`, `callq verify` and
+// `callq snapshot`.
 // Each opens the log read-only (a server may be writing to it), writes its
 // result to `out`, messages to `err`, and returns the process exit code:
 // 0 success, 1 a check failed, 2 bad input (missing data dir, bad format,
@@ -36,5 +37,13 @@ struct verify_args {
   std::string data_dir;
 };
 int run_verify(const verify_args& a, std::ostream& out, std::ostream& err);
+
+struct snapshot_args {
+  std::string data_dir;
+  policy rules;
+};
+/// Writes a snapshot of the state at the log's end. Opens the log for
+/// writing, so it fails (exit 1, saying why) while a server runs on it.
+int run_snapshot(const snapshot_args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace callq::replay

@@ -11,6 +11,8 @@
 
 #include "events/codec.hpp"
 #include "replay/export.hpp"
+#include "replay/rebuild.hpp"
+#include "replay/snapshot.hpp"
 #include "storage/record.hpp"
 #include "tests/scenario_log.hpp"
 #include "tests/temp_dir.hpp"
@@ -373,4 +375,138 @@ TEST_CASE("replay --verify stops at the first diverging digest and names its seq
   CHECK(run_replay(a, out, err) == 0);
   CHECK(out.str().find("2 recorded state digests match, 1 recorded in another digest format not compared") !=
         std::string::npos);
+}
+
+namespace {
+
+ran replay_json(const std::string& dir, const std::string& until = {}, bool verify = false) {
+  replay_args a;
+  a.data_dir = dir;
+  a.until = until;
+  a.json = !verify;
+  a.verify = verify;
+  std::ostringstream out, err;
+  int code = run_replay(a, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string digest_of(const ran& r) {
+  auto j = nlohmann::json::parse(r.out);
+  return j["digest"].get<std::string>();
+}
+
+/// Stores a snapshot of the state after event `seq` (a full replay up to it).
+void snapshot_at(const std::string& dir, uint64_t seq) {
+  std::unique_ptr<storage::event_log> log;
+  REQUIRE(storage::event_log::open_data_dir(dir, {}, &log));
+  world w{policy{}};
+  rebuild_report rr;
+  REQUIRE(rebuild(*log, w, {seq, 0}, &rr));
+  REQUIRE(write_snapshot(*log, w, rr.last_ms));
+}
+
+}  // namespace
+
+TEST_CASE("a damaged snapshot is skipped with a warning naming it, and an older one is used") {
+  enum class damage { flipped_byte, truncated, newer_format };
+  for (auto d : {damage::flipped_byte, damage::truncated, damage::newer_format}) {
+    callq::testing::temp_dir tmp;
+    std::string live = callq::testing::write_scenario(tmp.path());  // its stop writes a snapshot
+    uint64_t last = 0;
+    {
+      std::unique_ptr<storage::event_log> log;
+      REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+      last = log->last_seq();
+      std::vector<uint64_t> seqs;
+      REQUIRE(log->snapshot_seqs(&seqs));
+      REQUIRE(seqs == std::vector<uint64_t>{last});
+    }
+    snapshot_at(tmp.path(), last / 2);
+    {
+      std::unique_ptr<storage::event_log> log;
+      REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+      std::string bytes;
+      REQUIRE(log->get_snapshot(last, &bytes));
+      if (d == damage::flipped_byte)
+        bytes[bytes.size() / 2] ^= 0x20;
+      else if (d == damage::truncated)
+        bytes.resize(bytes.size() - 100);
+      else
+        bytes[15 + 3] = 9;  // format 9
+      REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_snapshots_cf(),
+                                 storage::seq_key(last), bytes).ok());
+    }
+    auto r = replay_json(tmp.path());
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("skipped snapshot at event " + std::to_string(last)) != std::string::npos);
+    if (d == damage::newer_format)
+      CHECK(r.err.find("newer") != std::string::npos);
+    CHECK(digest_of(r) == live);
+    // The server starts from the older snapshot, and its state equals a
+    // full replay.
+    callq::testing::actor_harness h({}, 0, tmp.path());
+    CHECK(h.check_invariants().empty());
+  }
+}
+
+TEST_CASE("replay --until starts from the newest snapshot before the target") {
+  callq::testing::temp_dir tmp;
+  callq::testing::write_scenario(tmp.path());
+  uint64_t last = 0;
+  {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+    last = log->last_seq();
+  }
+  std::string full = digest_of(replay_json(tmp.path(), std::to_string(last - 5)));
+  snapshot_at(tmp.path(), last - 10);
+  auto r = replay_json(tmp.path(), std::to_string(last - 5));
+  REQUIRE(r.code == 0);
+  CHECK(digest_of(r) == full);
+  CHECK(nlohmann::json::parse(r.out)["seq"] == last - 5);
+  // replay --verify compares each stored snapshot with the full replay.
+  auto v = replay_json(tmp.path(), {}, true);
+  CHECK(v.code == 0);
+  CHECK(v.out.find("2 snapshot(s) equal the full replay") != std::string::npos);
+}
+
+TEST_CASE("callq snapshot writes one offline and refuses a log a server holds") {
+  callq::testing::temp_dir tmp;
+  std::string live = callq::testing::write_scenario(tmp.path());
+  snapshot_args a;
+  a.data_dir = tmp.path();
+  std::ostringstream out, err;
+  CHECK(run_snapshot(a, out, err) == 0);
+  CHECK(out.str().find("snapshot written at event") == 0);
+  CHECK(out.str().find(live) != std::string::npos);
+  {
+    callq::testing::actor_harness h({}, 0, tmp.path());  // holds the log
+    std::ostringstream o2, e2;
+    CHECK(run_snapshot(a, o2, e2) == 1);
+    CHECK(e2.str().find("server is running") != std::string::npos);
+  }
+  snapshot_args missing;
+  missing.data_dir = tmp.path() + "/nothing";
+  std::ostringstream o3, e3;
+  CHECK(run_snapshot(missing, o3, e3) == 2);
+}
+
+TEST_CASE("verify reports a log whose tail was removed, naming both events") {
+  callq::testing::temp_dir tmp;
+  callq::testing::write_scenario(tmp.path());  // a clean stop records the chain head
+  uint64_t last = 0;
+  {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+    last = log->last_seq();
+    for (uint64_t s = last - 2; s <= last; ++s)
+      REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_events_cf(), storage::seq_key(s)).ok());
+  }
+  verify_args a{tmp.path()};
+  std::ostringstream out, err;
+  CHECK(run_verify(a, out, err) == 1);
+  INFO(out.str());
+  CHECK(out.str().find("BROKEN at event " + std::to_string(last - 2)) == 0);
+  CHECK(out.str().find("ends at event " + std::to_string(last - 3)) != std::string::npos);
+  CHECK(out.str().find("recorded at event " + std::to_string(last)) != std::string::npos);
 }

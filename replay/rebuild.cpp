@@ -6,7 +6,7 @@ status rebuild(const storage::event_log& log, world& state, const rebuild_limit&
                rebuild_report* report, const after_apply_fn& after) {
   *report = rebuild_report{};
   status failure;
-  auto st = log.scan(1, [&](const events::envelope& e) {
+  auto st = log.scan(state.last_seq() + 1, [&](const events::envelope& e) {
     if (limit.until_seq != 0 && e.seq > limit.until_seq)
       return false;
     if (limit.until_ms != 0 && e.ev.ts_ms > limit.until_ms)

@@ -29,7 +29,9 @@ struct rebuild_report {
 /// Called after each event is applied; an error stops the rebuild.
 using after_apply_fn = std::function<status(const events::envelope&, const world&)>;
 
-/// Applies the log's events, oldest first, to `state` up to `limit`.
+/// Applies the log's events after `state.last_seq()` (all of them for a
+/// new world; the tail for one loaded from a snapshot), oldest first, to
+/// `state` up to `limit`.
 status rebuild(const storage::event_log& log, world& state, const rebuild_limit& limit,
                rebuild_report* report, const after_apply_fn& after = {});
 

@@ -24,6 +24,45 @@ uint64_t id_number(const std::string& id) {
 
 }  // namespace
 
+world world::from_image(policy rules, world_image img) {
+  world w(std::move(rules));
+  w.directory_ = std::move(img.directory);
+  w.metrics_ = std::move(img.metrics);
+  w.counters_ = img.counters;
+  w.last_seq_ = img.last_seq;
+  for (auto& a : img.agents) {
+    std::string id = a.id;
+    auto& slot = w.agents_[id] = std::move(a);
+    w.restaff(slot, true);
+  }
+  for (auto& c : img.calls) {
+    std::string sid = c.sid;
+    auto& slot = w.calls_[sid] = std::move(c);
+    if (slot.in_line()) {
+      w.lines_[slot.queue].insert({slot.key(), sid});
+      w.enqueued_[slot.queue].insert(slot.enqueued_ms);
+    }
+  }
+  return w;
+}
+
+world_image world::image() const {
+  world_image img;
+  img.calls.reserve(calls_.size());
+  for (auto& [sid, c] : calls_)
+    img.calls.push_back(c);
+  img.agents.reserve(agents_.size());
+  for (auto& [id, a] : agents_) {
+    img.agents.push_back(a);
+    img.agents.back().last_heartbeat_ms = 0;  // volatile: not from events
+  }
+  img.directory = directory_;
+  img.metrics = metrics_;
+  img.counters = counters_;
+  img.last_seq = last_seq_;
+  return img;
+}
+
 void world::apply(uint64_t seq, const event& e) {
   last_seq_ = seq;
   count(e);

@@ -83,9 +83,28 @@ struct world_summary {
   uint64_t last_seq = 0;
 };
 
+/// The durable content of a world, from which every index is rebuilt:
+/// what a snapshot holds. The dispatcher's inputs (each entity's view)
+/// are derived from the calls and agents.
+struct world_image {
+  std::vector<call_state> calls;    ///< live calls, in no particular order
+  std::vector<agent_state> agents;  ///< existing agents
+  std::map<std::string, caller_entry> directory;
+  world_metrics metrics;
+  world_counters counters;
+  uint64_t last_seq = 0;  ///< the last event applied
+};
+
 class world {
  public:
   explicit world(policy rules) : rules_(std::move(rules)) {}
+
+  /// A world holding `img`, with its lines, wait times and staffing
+  /// rebuilt: equal (digest) to the world the image was taken of.
+  static world from_image(policy rules, world_image img);
+
+  /// A copy of the durable content (volatile agent facts left out).
+  world_image image() const;
 
   /// Applies one logged event (`seq` is its sequence number).
   void apply(uint64_t seq, const events::event& e);

@@ -1,0 +1,188 @@
+#include "replay/snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "events/sha256.hpp"
+
+namespace callq {
+
+// The durable fields of each entity (volatile ones are left out: a
+// snapshot holds what the log says, as a replay would).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_state, sid, from, to, queue, caller_name, priority,
+                                   phase, order, arrived_ms, enqueued_ms, orig_position,
+                                   escalated, attempts, failed_in_row, last_failed_ms, tried,
+                                   offer_id, agent_id, offered_ms, connected_ms, ended_ms, ring_ms,
+                                   callback_offered, last_announce_ms, callback_id,
+                                   callback_number, callback_requested_ms, callback_attempts,
+                                   callback_agent_answered, callback_escalated, version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
+                                   skills, status, device, fresh, expired, paused, pause_reason,
+                                   missed, readiness, idle_since_ms, in_wrap_up, wrap_until_ms,
+                                   offer_id, offer_call, on_call, logged_in_ms, removed, version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(caller_entry, display_name, priority)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_metrics, calls, answered, answered_in_sl, completed,
+                                   abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
+                                   avg_handle_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_counters, call_order, offer, callback)
+
+namespace replay {
+
+namespace {
+
+const std::string_view magic = "callq-snapshot\n";
+constexpr size_t header_size = 15 + 4 + 8 + 8 + 32 + 64;
+
+void put_u64(std::string& out, uint64_t v, int bytes = 8) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | static_cast<unsigned char>(in[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+bool valid_enums(const world_image& img) {
+  for (auto& c : img.calls)
+    if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_failed)
+      return false;
+  for (auto& a : img.agents)
+    if (static_cast<int>(a.status) < 0 || a.status > agent_status::offline)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::string encode_snapshot(const world_image& img, const std::string& world_digest,
+                            int64_t ts_ms, const events::chain_value& chain) {
+  nlohmann::json j;
+  j["digest"] = world_digest;
+  j["calls"] = img.calls;
+  j["agents"] = img.agents;
+  j["directory"] = img.directory;
+  j["metrics"] = img.metrics;
+  j["counters"] = img.counters;
+  std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
+  std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
+  std::string out(magic);
+  put_u64(out, snapshot_format, 4);
+  put_u64(out, img.last_seq);
+  put_u64(out, static_cast<uint64_t>(ts_ms));
+  out.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+  out += events::sha256_hex(pv);
+  out.append(pv);
+  return out;
+}
+
+status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
+                       snapshot_info* info) {
+  if (bytes.size() < magic.size() || bytes.substr(0, magic.size()) != magic)
+    return status::corruption("not a callq snapshot (no marker)");
+  if (bytes.size() < header_size)
+    return status::corruption("truncated snapshot header (" + std::to_string(bytes.size()) +
+                              " bytes)");
+  size_t at = magic.size();
+  auto format = static_cast<uint32_t>(get_u64(bytes, at, 4));
+  at += 4;
+  if (format > snapshot_format)
+    return status::not_supported("snapshot format " + std::to_string(format) +
+                                 " is newer than this build reads (" +
+                                 std::to_string(snapshot_format) + ")");
+  if (format == 0)
+    return status::corruption("snapshot format 0");
+  snapshot_info si;
+  si.seq = get_u64(bytes, at);
+  at += 8;
+  si.ts_ms = static_cast<int64_t>(get_u64(bytes, at));
+  at += 8;
+  std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+            bytes.begin() + static_cast<std::ptrdiff_t>(at + 32), si.chain.begin());
+  at += 32;
+  std::string_view sha = bytes.substr(at, 64);
+  at += 64;
+  std::string_view payload = bytes.substr(at);
+  if (events::sha256_hex(payload) != sha)
+    return status::corruption("snapshot payload digest does not match (damaged or truncated)");
+  world_image img;
+  try {
+    auto j = nlohmann::json::from_cbor(payload.begin(), payload.end());
+    si.world_digest = j.at("digest").get<std::string>();
+    img.calls = j.at("calls").get<std::vector<call_state>>();
+    img.agents = j.at("agents").get<std::vector<agent_state>>();
+    img.directory = j.at("directory").get<std::map<std::string, caller_entry>>();
+    img.metrics = j.at("metrics").get<world_metrics>();
+    img.counters = j.at("counters").get<world_counters>();
+  } catch (const nlohmann::json::exception& e) {
+    return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
+  }
+  if (!valid_enums(img))
+    return status::corruption("snapshot holds an unknown call phase or agent status");
+  img.last_seq = si.seq;
+  world w = world::from_image(rules, std::move(img));
+  if (w.digest() != si.world_digest)
+    return status::corruption("decoded state has digest " + w.digest() + ", the snapshot recorded " +
+                              si.world_digest);
+  *out = std::move(w);
+  *info = std::move(si);
+  return status::ok();
+}
+
+status write_snapshot(storage::event_log& log, const world& w, int64_t ts_ms) {
+  events::chain_value chain{};
+  if (auto st = log.chain_at(w.last_seq(), &chain); !st)
+    return st;
+  return log.put_snapshot(w.last_seq(), encode_snapshot(w.image(), w.digest(), ts_ms, chain));
+}
+
+status load_newest_snapshot(const storage::event_log& log, const policy& rules,
+                            uint64_t max_seq, int64_t max_ms, world* out,
+                            snapshot_load* report) {
+  *report = snapshot_load{};
+  std::vector<uint64_t> seqs;
+  if (auto st = log.snapshot_seqs(&seqs); !st)
+    return st;
+  for (uint64_t seq : seqs) {
+    if (max_seq != 0 && seq > max_seq)
+      continue;
+    std::string name = "snapshot at event " + std::to_string(seq);
+    if (seq > log.last_seq()) {
+      report->skipped.push_back(name + ": the log ends at event " + std::to_string(log.last_seq()));
+      continue;
+    }
+    std::string bytes;
+    if (auto st = log.get_snapshot(seq, &bytes); !st) {
+      report->skipped.push_back(name + ": " + st.message());
+      continue;
+    }
+    world w(rules);
+    snapshot_info info;
+    if (auto st = decode_snapshot(bytes, rules, &w, &info); !st) {
+      report->skipped.push_back(name + ": " + st.message());
+      continue;
+    }
+    if (info.seq != seq) {
+      report->skipped.push_back(name + ": it says it covers event " + std::to_string(info.seq));
+      continue;
+    }
+    if (max_ms != 0 && info.ts_ms > max_ms)
+      continue;
+    events::chain_value chain{};
+    if (auto st = log.chain_at(seq, &chain); !st)
+      return st;
+    if (chain != info.chain) {
+      report->skipped.push_back(name + ": it was taken of another log (chain value differs)");
+      continue;
+    }
+    *out = std::move(w);
+    report->loaded = true;
+    report->info = std::move(info);
+    return status::ok();
+  }
+  return status::ok();
+}
+
+}  // namespace replay
+}  // namespace callq
