@@ -7,9 +7,7 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <deque>
-#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -26,9 +24,11 @@ class outbox {
   bool idle() const { return durable_ >= submitted_; }
 
   /// Appends `batch` for `self` through `journal`; `jobs` go to `gateway`
-  /// once it is durable; then `after_durable()` runs in the actor. A failed
-  /// append stops the process (exit 70): the actor's state is ahead of the
-  /// log, and a restart rebuilds it from what is durable.
+  /// once it is durable; then `after_durable()` runs in the actor. After a
+  /// failed append the actor's state is ahead of the log: its jobs are
+  /// never sent, and the runtime rebuilds every actor from the durable log
+  /// once writing is possible again (the journal has marked the log not
+  /// writable, so nothing else is answered meanwhile).
   template <class Self, class F>
   void append(Self* self, const caf::actor& journal, const caf::actor& gateway,
               journal_batch batch, std::vector<rest_job> jobs, F after_durable) {
@@ -46,11 +46,7 @@ class outbox {
               }
               after_durable();
             },
-            [self](caf::error& err) {
-              std::cerr << "callq: event log append failed: " << self->system().render(err)
-                        << "; stopping" << std::endl;
-              std::_Exit(70);
-            });
+            [](caf::error&) {});
   }
 
  private:

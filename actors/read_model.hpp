@@ -25,6 +25,12 @@ class read_model {
       world_.apply(seq++, e);
   }
 
+  /// Replaces the world (state rebuilt from the durable log in-process).
+  void reset(world w) {
+    std::lock_guard lock(mu_);
+    world_ = std::move(w);
+  }
+
   /// Runs `f` with the world, under the lock: keep it short.
   template <class F> auto read(F&& f) const {
     std::lock_guard lock(mu_);

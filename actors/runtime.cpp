@@ -1,6 +1,9 @@
 #include "actors/runtime.hpp"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
+#include <iostream>
 #include <random>
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -16,6 +19,7 @@
 #include "actors/reply_codec.hpp"
 #include "actors/timer_actor.hpp"
 #include "replay/rebuild.hpp"
+#include "replay/snapshot.hpp"
 
 namespace callq {
 
@@ -69,29 +73,15 @@ caf::behavior recording_gateway(caf::event_based_actor*,
 status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out,
                       startup_report* report) {
   std::unique_ptr<runtime> rt(new runtime);
+  rt->opts_ = opts;
   storage::log_options lo;
+  lo.idempotency_ttl_ms = opts.idempotency_ttl_ms;
+  lo.keep_snapshots = opts.keep_snapshots;
+  lo.rocksdb_env = opts.storage_env;
   std::unique_ptr<storage::event_log> log;
   if (auto st = storage::event_log::open_data_dir(opts.data_dir, lo, &log); !st)
     return st;
   rt->log_ = std::move(log);
-
-  // One pass over the log rebuilds every entity with its own apply code.
-  auto t0 = std::chrono::steady_clock::now();
-  world w(opts.rules);
-  replay::rebuild_report rr;
-  if (auto st = replay::rebuild(*rt->log_, w, {}, &rr); !st)
-    return status::corruption("cannot rebuild state from " + opts.data_dir + ": " + st.message());
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::vector<call_state> calls;
-  std::vector<agent_state> agents;
-  calls.reserve(w.calls().size());
-  for (auto& [sid, c] : w.calls())
-    calls.push_back(c);
-  for (auto& [id, a] : w.agents())
-    agents.push_back(a);
-  if (report != nullptr)
-    *report = startup_report{rr.events, secs, calls.size(), agents.size()};
-
   if (opts.clock) {
     rt->manual_clock_ = opts.clock;
     rt->clock_ = rt->manual_clock_;
@@ -101,18 +91,71 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   } else {
     rt->clock_ = std::make_shared<system_clock_source>();
   }
-  auto ids = std::make_shared<id_source>();
-  ids->seed(w.counters().call_order, w.counters().offer, w.counters().callback);
-  rt->reads_ = std::make_shared<read_model>(std::move(w));
   rt->journal_stats_ = std::make_shared<journal_stats>();
   rt->gateway_stats_ = std::make_shared<gateway_stats>();
-  rt->impl_ = std::make_unique<impl>(opts.scheduler_threads, opts.deterministic);
-  auto& sys = rt->impl_->system;
+  rt->snapshot_stats_ = std::make_shared<snapshot_stats>();
+  rt->health_ = std::make_shared<storage_health>();
+  rt->health_->set_floor(opts.disk.floor_bytes);
+  rt->snapshots_ = std::make_shared<snapshot_writer>(rt->log_, opts.rules, rt->snapshot_stats_);
+  if (auto st = rt->boot(report); !st)
+    return st;
+  rt->measure_disk();
+  if (opts.disk_check_ms > 0)
+    rt->watcher_ = std::thread([r = rt.get()] { r->watch_disk(); });
+  *out = std::move(rt);
+  return status::ok();
+}
+
+status runtime::boot(startup_report* report) {
+  const runtime_options& opts = opts_;
+  startup_report rep;
+  storage::chain_head head;
+  if (log_->recorded_head(&head) && head.seq > log_->last_seq())
+    rep.warnings.push_back("the log ends at event " + std::to_string(log_->last_seq()) +
+                           ", but its end was recorded at event " + std::to_string(head.seq) +
+                           ": events were removed (run callq verify)");
+
+  // The newest valid snapshot, then one pass over the tail, rebuilds every
+  // entity with its own apply code.
+  auto t0 = std::chrono::steady_clock::now();
+  world w(opts.rules);
+  replay::snapshot_load sl;
+  if (auto st = replay::load_newest_snapshot(*log_, opts.rules, 0, 0, &w, &sl); !st)
+    return status::corruption("cannot read snapshots in " + opts.data_dir + ": " + st.message());
+  for (auto& s : sl.skipped)
+    rep.warnings.push_back("skipped " + s);
+  rep.snapshot_seq = sl.loaded ? sl.info.seq : 0;
+  replay::rebuild_report rr;
+  if (auto st = replay::rebuild(*log_, w, {}, &rr); !st)
+    return status::corruption("cannot rebuild state from " + opts.data_dir + ": " + st.message());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<call_state> calls;
+  std::vector<agent_state> agents;
+  calls.reserve(w.calls().size());
+  for (auto& [sid, c] : w.calls())
+    calls.push_back(c);
+  for (auto& [id, a] : w.agents())
+    agents.push_back(a);
+  rep.events_replayed = rr.events;
+  rep.replay_seconds = secs;
+  rep.calls = calls.size();
+  rep.agents = agents.size();
+  if (report != nullptr)
+    *report = std::move(rep);
+
+  auto ids = std::make_shared<id_source>();
+  ids->seed(w.counters().call_order, w.counters().offer, w.counters().callback);
+  if (reads_)
+    reads_->reset(std::move(w));
+  else
+    reads_ = std::make_shared<read_model>(std::move(w));
+  impl_ = std::make_unique<impl>(opts.scheduler_threads, opts.deterministic);
+  auto& sys = impl_->system;
   if (opts.deterministic) {
     auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
     auto rng = std::make_shared<std::mt19937>(opts.seed);
     uint32_t seed = opts.seed;
-    rt->impl_->pump = [&sched, rng, seed] {
+    impl_->pump = [&sched, rng, seed] {
       while (sched.has_job()) {
         if (seed != 0 && sched.jobs.size() > 1) {
           std::uniform_int_distribution<size_t> pick(0, sched.jobs.size() - 1);
@@ -122,20 +165,24 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
       }
     };
   }
-  const auto& pump = rt->impl_->pump;
+  const auto& pump = impl_->pump;
 
   auto env = std::make_shared<entity_env>();
   env->rules = opts.rules;
-  env->clock = rt->clock_;
+  env->clock = clock_;
   env->reg = std::make_shared<registry>();
-  env->reads = rt->reads_;
+  env->reads = reads_;
   env->ids = ids;
   journal_options jo;
-  jo.reads = rt->reads_;
+  jo.reads = reads_;
   jo.detached = !opts.deterministic;
   jo.sync = !opts.deterministic;
   jo.wait_for_more = !opts.deterministic;
-  env->journal = spawn_journal(sys, rt->log_, rt->journal_stats_, jo);
+  jo.snapshots = snapshots_;
+  jo.snapshot_every_events = opts.snapshot_every_events;
+  jo.snapshot_figures = snapshot_stats_;
+  jo.health = health_;
+  env->journal = spawn_journal(sys, log_, journal_stats_, jo);
   auto reg = env->reg;
   if (opts.rest_sink) {
     env->gateway = sys.spawn(recording_gateway, opts.rest_sink);
@@ -146,7 +193,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
         jobs->push_back(j);
     });
   } else
-    env->gateway = spawn_gateway(sys, opts.gateway, rt->gateway_stats_, [reg](const cmd::command& c) {
+    env->gateway = spawn_gateway(sys, opts.gateway, gateway_stats_, [reg](const cmd::command& c) {
     // A REST job that finally failed goes to the call it was for.
     std::string id;
     if (auto* r = std::get_if<cmd::redirect_failed>(&c))
@@ -165,9 +212,9 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   env->dispatcher = spawn_dispatcher(sys, env);
   timer_options to;
   to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
-  to.journal_figures = rt->journal_stats_;
+  to.journal_figures = journal_stats_;
   env->timers = spawn_timers(sys, env, to);
-  rt->impl_->env = env;
+  impl_->env = env;
 
   // The actors, from the rebuilt states; then the dispatcher's index.
   bool spawned = false;
@@ -190,17 +237,95 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   std::string why;
   if (!request(sys, pump, env->timers, &r, &why, recover_atom::value, opts.version))
     return status::io_error("recovery failed: " + why);
-  *out = std::move(rt);
   return status::ok();
 }
 
+void runtime::teardown() {
+  auto& env = *impl_->env;
+  for (auto& a : env.reg->all_calls())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : env.reg->all_agents())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto* a : {&env.timers, &env.dispatcher, &env.gateway, &env.journal})
+    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  if (impl_->pump)  // the test scheduler runs only when told to
+    impl_->pump();
+  impl_->env.reset();
+  impl_.reset();  // waits for the actors
+}
+
+void runtime::measure_disk() {
+  struct statvfs fs {};
+  if (statvfs(opts_.data_dir.c_str(), &fs) != 0)
+    return;
+  int64_t free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+  bool was_low = health_->disk_low(), was_reserve = health_->reserve_reached();
+  health_->measured(free, opts_.disk.low_bytes, opts_.disk.reserve_bytes);
+  auto mib = [](int64_t b) { return std::to_string(b >> 20) + " MiB"; };
+  if (health_->disk_low() && !was_low)
+    std::cerr << "callq: warning: " << mib(free) << " free on the data directory's file system, under CALLQ_DISK_LOW ("
+              << mib(opts_.disk.low_bytes) << ")" << std::endl;
+  if (health_->reserve_reached() && !was_reserve)
+    std::cerr << "callq: warning: " << mib(free) << " free, under CALLQ_DISK_RESERVE ("
+              << mib(opts_.disk.reserve_bytes)
+              << "): new incoming calls are refused; calls already waiting go on" << std::endl;
+  if (!health_->reserve_reached() && was_reserve)
+    std::cerr << "callq: " << mib(free) << " free again: new incoming calls are accepted" << std::endl;
+}
+
+status runtime::check_storage() {
+  measure_disk();
+  if (health_->writable())
+    return status::ok();
+  if (health_->free_bytes() >= 0 && health_->free_bytes() < health_->floor_bytes())
+    return status::io_error("still no space");
+  std::unique_lock lock(life_mu_);
+  if (stopped_ || health_->writable())
+    return status::ok();
+  // The journal writes nothing while the log is not writable, so RocksDB
+  // can be resumed from here (a no-op when the journal refused the append
+  // before RocksDB saw it, the usual case).
+  if (auto st = log_->resume(); !st) {
+    health_->failed("the event log met a write error it cannot resume from in-process (" +
+                    st.message() + "); restart callq once space is freed");
+    return st;
+  }
+  // Some actors applied events that never became durable: rebuild every
+  // actor from the durable log, as a restart would.
+  if (impl_)
+    teardown();
+  startup_report rep;
+  if (auto st = boot(&rep); !st) {
+    std::cerr << "callq: rebuilding state after the log became writable failed: " << st.message()
+              << std::endl;
+    return st;
+  }
+  health_->recovered();
+  std::cerr << "callq: the event log is writable again; state rebuilt from "
+            << (rep.snapshot_seq ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and " : "")
+            << rep.events_replayed << " events" << std::endl;
+  return status::ok();
+}
+
+void runtime::watch_disk() {
+  std::unique_lock lock(watch_mu_);
+  while (!watch_stop_) {
+    lock.unlock();
+    check_storage();
+    lock.lock();
+    watch_cv_.wait_for(lock, std::chrono::milliseconds(opts_.disk_check_ms), [&] { return watch_stop_; });
+  }
+}
+
 actor_counts runtime::actors() const {
+  std::shared_lock life(life_mu_);
   if (!impl_)
     return {};
   return {impl_->env->reg->live_calls(), impl_->env->reg->live_agents()};
 }
 
 std::map<std::string, std::string> runtime::entity_digests() {
+  std::shared_lock life(life_mu_);
   std::map<std::string, std::string> out;
   auto& env = *impl_->env;
   auto actors = env.reg->all_calls();
@@ -352,18 +477,28 @@ std::shared_ptr<entity_env> router::env_ptr() { return shared; }
 }  // namespace
 
 reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
+  std::shared_lock life(life_mu_);
   if (stopped_)
     return reply::fail(outcome::unavailable, "server is shutting down");
+  if (!health_->writable() || !impl_)
+    return reply::fail(outcome::unavailable,
+                       "the event log cannot be written (" + health_->reason() +
+                           "); nothing was changed; retry once space is freed");
   // A retry of a request whose events are durable: its stored answer, read
   // here on the caller's thread rather than in an actor.
   std::string stored;
   voice_reply v;
-  if (!idempotency_key.empty() && log_->get_idempotency(idempotency_key, &stored) &&
+  if (!idempotency_key.empty() && log_->get_idempotency(idempotency_key, clock_->now_ms(), &stored) &&
       decode_voice_reply(stored, &v))
     return reply::twiml(v);
   auto& sys = impl_->system;
   auto& env = *impl_->env;
   const auto& pump = impl_->pump;
+  if (auto* x = std::get_if<cmd::incoming_call>(&c);
+      x && health_->reserve_reached() && !env.reg->call(x->call_sid))
+    return reply::fail(outcome::unavailable,
+                       "free disk space is under CALLQ_DISK_RESERVE: new calls are refused "
+                       "so that calls already waiting can be connected");
   router r{sys, pump, env, idempotency_key, impl_->env};
   reply answer = std::visit(r, c);
   // Barriers: everything the command caused is decided (the dispatcher
@@ -388,21 +523,40 @@ status runtime::advance_clock(int64_t ms) {
 }
 
 void runtime::stop() {
-  if (stopped_ || !impl_)
+  if (watcher_.joinable()) {
+    {
+      std::lock_guard lock(watch_mu_);
+      watch_stop_ = true;
+    }
+    watch_cv_.notify_all();
+    watcher_.join();
+  }
+  if (stopped_ || !log_)
     return;
-  ask(cmd::record_digest{});
+  bool writable = health_->writable() && impl_;
+  if (writable)
+    ask(cmd::record_digest{});
+  std::unique_lock life(life_mu_);
   stopped_ = true;
-  auto& env = *impl_->env;
-  for (auto& a : env.reg->all_calls())
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& a : env.reg->all_agents())
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto* a : {&env.timers, &env.dispatcher, &env.gateway, &env.journal})
-    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-  if (impl_->pump)  // the test scheduler runs only when told to
-    impl_->pump();
-  impl_->env.reset();
-  impl_.reset();  // waits for the actors
+  if (impl_)
+    teardown();
+  if (!writable) {  // state may be ahead of the log: no snapshot of it
+    snapshots_.reset();
+    log_.reset();
+    return;
+  }
+  // A snapshot of the final state: the next start replays nothing. (The
+  // log records its chain head when it closes.)
+  if (snapshots_ && log_ && log_->last_seq() > 0) {
+    auto [img, ts] = reads_->read([&](const world& w) {
+      events::envelope last;
+      int64_t at = log_->get(w.last_seq(), &last) ? last.ev.ts_ms : 0;
+      return std::make_pair(w.image(), at);
+    });
+    if (img.last_seq > 0)
+      snapshots_->write_now(std::move(img), ts);
+  }
+  snapshots_.reset();
   log_.reset();
 }
 

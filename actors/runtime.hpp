@@ -4,10 +4,14 @@
 // talk to it through ask(), which finds the right mailbox in the registry.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "actors/clock.hpp"
 #include "actors/commands.hpp"
@@ -17,10 +21,22 @@
 #include "actors/policy.hpp"
 #include "actors/read_model.hpp"
 #include "actors/replies.hpp"
+#include "actors/storage_health.hpp"
 #include "events/status.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq {
+
+/// Free space on the data directory's file system (README, "A full disk").
+struct disk_options {
+  /// Below this: a warning (log line, metric).
+  int64_t low_bytes = 1LL << 30;
+  /// Below this: new incoming calls are refused (503) so that calls
+  /// already waiting can still be connected and completed.
+  int64_t reserve_bytes = 64LL << 20;
+  /// Below this the log takes no append at all (README, "A full disk").
+  int64_t floor_bytes = 8LL << 20;
+};
 
 /// Everything needed to start.
 struct runtime_options {
@@ -30,6 +46,19 @@ struct runtime_options {
   /// Time moves only through advance_clock() (end-to-end tests).
   bool virtual_clock = false;
   std::string version = "0.1.0";
+  /// A snapshot of the state every this many events (0: only at stop),
+  /// so a restart replays at most about this many.
+  uint64_t snapshot_every_events = 100'000;
+  /// Snapshots kept in the log.
+  size_t keep_snapshots = 3;
+  disk_options disk;
+  /// How often free space is measured and, after a failed append, writing
+  /// is retried (0: only when check_storage() is called, for tests).
+  int64_t disk_check_ms = 1000;
+  /// Tests: the RocksDB environment of the log (fault injection).
+  rocksdb::Env* storage_env = nullptr;
+  /// How long an idempotency key answers retries (IDEMPOTENCY_TTL).
+  int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   int64_t tick_ms = 100;  ///< how often due timers are looked at
   int scheduler_threads = 2;
   /// The clock to use (tests); when unset, the wall clock, or a virtual
@@ -49,6 +78,8 @@ struct runtime_options {
 
 /// What start-up did, for the log line.
 struct startup_report {
+  uint64_t snapshot_seq = 0;          ///< the snapshot started from (0: none)
+  std::vector<std::string> warnings;  ///< snapshots skipped, a log shorter than its head
   uint64_t events_replayed = 0;
   double replay_seconds = 0;
   uint64_t calls = 0, agents = 0;  ///< actors spawned from the log
@@ -89,10 +120,19 @@ class runtime {
   /// text; an agent holding a reservation adds "|reserved").
   std::map<std::string, std::string> entity_digests();
 
+  /// Measures free space and, when the log could not be written, tries to
+  /// resume writing; on success every actor is rebuilt from the durable
+  /// log (as at a restart, in-process). The disk watcher calls it every
+  /// disk_check_ms; tests call it directly.
+  status check_storage();
+  /// Whether the log can be written and how much room it has.
+  const storage_health& storage() const { return *health_; }
+
   /// The log, for read-only use (timelines, export).
   const storage::event_log& log() const { return *log_; }
 
   const journal_stats& journal_figures() const { return *journal_stats_; }
+  const snapshot_stats& snapshot_figures() const { return *snapshot_stats_; }
   const gateway_stats& gateway_figures() const { return *gateway_stats_; }
 
   /// Records a final digest, stops the actors and closes the log. Safe to
@@ -101,12 +141,30 @@ class runtime {
 
  private:
   runtime() = default;
+  /// Rebuilds state (newest snapshot, then the tail) and spawns the
+  /// actors. Used at start and after the log became writable again.
+  status boot(startup_report* report);
+  /// Stops every actor (impl_ is gone afterwards).
+  void teardown();
+  void measure_disk();
+  void watch_disk();
+
   struct impl;
+  runtime_options opts_;
+  /// Requests hold it shared; rebuilding the actors holds it exclusively.
+  mutable std::shared_mutex life_mu_;
+  std::shared_ptr<storage_health> health_;
+  std::thread watcher_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stop_ = false;
   std::unique_ptr<impl> impl_;
   std::shared_ptr<storage::event_log> log_;
   std::shared_ptr<read_model> reads_;
   std::shared_ptr<clock_source> clock_;
   std::shared_ptr<journal_stats> journal_stats_;
+  std::shared_ptr<snapshot_stats> snapshot_stats_;
+  std::shared_ptr<snapshot_writer> snapshots_;
   std::shared_ptr<gateway_stats> gateway_stats_;
   std::shared_ptr<manual_clock_source> manual_clock_;
   bool stopped_ = false;

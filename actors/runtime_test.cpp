@@ -96,3 +96,70 @@ TEST_CASE("an offer whose REST redirect fails is resolved and the call re-offere
   }
   CHECK(failed);
 }
+
+TEST_CASE("a full disk: 503s, reads go on, nothing acknowledged lost, writing resumes by itself") {
+  callq::testing::temp_dir tmp;
+  auto o = options(tmp.path());
+  o.disk_check_ms = 0;  // the test calls check_storage() itself
+  o.disk.low_bytes = o.disk.reserve_bytes = o.disk.floor_bytes = 0;
+  auto rt = start(o);
+  std::vector<std::string> acknowledged;
+  auto call = [&](const std::string& sid) {
+    return rt->ask(cmd::incoming_call{sid, "+15550001", "+15559999", "support", "", std::nullopt});
+  };
+  for (int i = 0; i < 5; ++i) {
+    auto r = call("CA" + std::to_string(i));
+    REQUIRE(r.is_voice());
+    acknowledged.push_back("CA" + std::to_string(i));
+  }
+  // The disk is full: less free space than the log keeps.
+  const_cast<storage_health&>(rt->storage()).set_floor(INT64_MAX);
+  auto r = call("CA-full");
+  CHECK(r.result == outcome::unavailable);
+  CHECK_FALSE(rt->storage().writable());
+  CHECK(rt->storage().reason().find("no space") != std::string::npos);
+  // Every request that would change state is refused with a reason...
+  r = call("CA-full-2");
+  CHECK(r.result == outcome::unavailable);
+  CHECK(r.reason.find("cannot be written") != std::string::npos);
+  r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}});
+  CHECK(r.result == outcome::unavailable);
+  // ...while reads work, and show only what is durable.
+  auto waiting = rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); });
+  REQUIRE(waiting.queues.size() == 1);
+  CHECK(waiting.queues[0].waiting.size() == 5);
+  CHECK_FALSE(rt->check_storage());  // still full: nothing changes
+  CHECK_FALSE(rt->storage().writable());
+  const_cast<storage_health&>(rt->storage()).set_floor(0);  // space is back
+  REQUIRE(rt->check_storage());
+  CHECK(rt->storage().writable());
+  CHECK(rt->storage().recoveries() == 1);
+  // State was rebuilt from the durable log: the refused call is unknown,
+  // every acknowledged one is waiting, in order, and new calls are taken.
+  r = call("CA5");
+  REQUIRE(r.is_voice());
+  acknowledged.push_back("CA5");
+  auto view = rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); });
+  std::vector<std::string> sids;
+  for (auto& w : view.queues.at(0).waiting)
+    sids.push_back(w.call_sid);
+  CHECK(sids == acknowledged);
+  CHECK(rt->actors().calls == acknowledged.size());
+  storage::verify_report rep;
+  REQUIRE(rt->log().verify(&rep));
+  CHECK(rep.bad_seq == 0);
+}
+
+TEST_CASE("under the disk reserve new calls are refused, calls already waiting go on") {
+  callq::testing::temp_dir tmp;
+  auto o = options(tmp.path());
+  o.disk_check_ms = 0;
+  o.disk.low_bytes = o.disk.reserve_bytes = INT64_MAX;  // any disk is under it
+  auto rt = start(o);
+  auto r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
+  CHECK(r.result == outcome::unavailable);
+  CHECK(r.reason.find("CALLQ_DISK_RESERVE") != std::string::npos);
+  CHECK(rt->storage().reserve_reached());
+  CHECK(rt->storage().disk_low());
+  CHECK(rt->storage().free_bytes() > 0);
+}

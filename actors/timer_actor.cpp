@@ -130,6 +130,9 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
         auto& st = self->state;
         auto rp = self->make_response_promise();
         auto env = st.env;
+        // Idempotency entries past their time to live leave the store
+        // (never an event); the journal, the one writer, deletes them.
+        caf::anon_send(env->journal, expire_atom::value, env->clock->now_ms());
         fan_out(self, env->reg->all_calls(),
                 [rp, env](std::vector<reply>& rs) mutable {
                   cleanup_answer a;

@@ -215,6 +215,7 @@ class actor_harness {
     o.deterministic = true;
     o.seed = seed_;
     o.recorded_jobs = jobs_;
+    o.disk_check_ms = 0;  // no watcher thread: everything runs in virtual time
     clock_->set(now);
     uint64_t before = 0;
     {

@@ -1,6 +1,9 @@
 #include "actors/journal/journal_actor.hpp"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
+#include <iostream>
 
 #include <rocksdb/perf_level.h>
 
@@ -20,6 +23,11 @@ struct journal_state {
   std::shared_ptr<storage::event_log> log;
   std::shared_ptr<journal_stats> stats;
   std::shared_ptr<read_model> reads;
+  std::shared_ptr<snapshot_writer> snapshots;
+  std::shared_ptr<snapshot_stats> snapshot_figures;
+  std::shared_ptr<storage_health> health;
+  uint64_t snapshot_every = 0;
+  uint64_t since_snapshot = 0;  ///< events written since the last snapshot was taken
   bool sync = true;
   bool wait_for_more = true;
   uint64_t last_seq = 0;  ///< of the last event written
@@ -56,9 +64,38 @@ void flush(caf::stateful_actor<journal_state>* self) {
   }
   auto t0 = std::chrono::steady_clock::now();
   uint64_t first = st.last_seq + 1;
+  if (st.health && !st.health->writable()) {
+    // A failed append made some actor's state run ahead of the log; until
+    // the runtime has rebuilt it, nothing is written and no barrier passes.
+    for (auto& p : batch)
+      p.promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                        "the event log is not writable: " + st.health->reason()));
+    return;
+  }
+  if ((!all.empty() || !idem.empty()) && st.health) {
+    // Stop short of a full disk: RocksDB cannot resume in-process from a
+    // failed WAL write, but state rebuilt from a healthy log can.
+    struct statvfs fs {};
+    if (statvfs(st.log->dir().c_str(), &fs) == 0) {
+      auto free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+      if (free < st.health->floor_bytes()) {
+        std::string why = "no space: " + std::to_string(free >> 20) + " MiB free, the log keeps " +
+                          std::to_string(st.health->floor_bytes() >> 20) + " MiB free";
+        std::cerr << "callq: " << why << "; refusing writes until there is room" << std::endl;
+        st.health->failed(why);
+        for (auto& p : batch)
+          p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+        return;
+      }
+    }
+  }
   if (!all.empty() || !idem.empty()) {  // barriers alone write nothing
     auto result = st.log->append(all, idem, st.sync, &first);
     if (!result) {
+      std::cerr << "callq: event log append failed: " << result.message()
+                << "; refusing writes until it can be written again" << std::endl;
+      if (st.health)
+        st.health->failed(result.message());
       for (auto& p : batch)
         p.promise.deliver(caf::make_error(caf::sec::runtime_error, result.to_string()));
       return;
@@ -73,6 +110,19 @@ void flush(caf::stateful_actor<journal_state>* self) {
     st.last_seq = first + all.size() - 1;
     if (st.reads)  // durable now: visible to readers before anyone hears of it
       st.reads->apply(first, all);
+    st.since_snapshot += all.size();
+    if (st.reads && st.snapshots && st.snapshot_every > 0 &&
+        st.since_snapshot >= st.snapshot_every) {
+      // The journal's only pause for a snapshot: copying the state.
+      auto c0 = std::chrono::steady_clock::now();
+      auto img = st.reads->read([](const world& w) { return w.image(); });
+      if (st.snapshot_figures)
+        st.snapshot_figures->last_copy_us = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c0)
+                .count());
+      if (st.snapshots->submit(std::move(img), all.back().ts_ms))
+        st.since_snapshot = 0;
+    }
   }
   uint64_t seq = first - 1;
   for (auto& p : batch) {
@@ -99,6 +149,10 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
   self->state.reads = std::move(opts.reads);
   self->state.sync = opts.sync;
   self->state.wait_for_more = opts.wait_for_more;
+  self->state.snapshots = std::move(opts.snapshots);
+  self->state.snapshot_figures = std::move(opts.snapshot_figures);
+  self->state.snapshot_every = opts.snapshot_every_events;
+  self->state.health = std::move(opts.health);
   return {
       [=](append_atom, journal_batch& b) {
         auto rp = self->make_response_promise();
@@ -112,6 +166,11 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
         return rp;
       },
       [=](flush_atom) { flush(self); },
+      [=](expire_atom, int64_t now_ms) {
+        uint64_t removed = 0;
+        if (auto st = self->state.log->expire_idempotency(now_ms, &removed); !st)
+          std::cerr << "callq: warning: idempotency expiry failed: " << st.message() << std::endl;
+      },
   };
 }
 

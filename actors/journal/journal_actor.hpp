@@ -9,7 +9,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/journal/snapshot_writer.hpp"
 #include "actors/read_model.hpp"
+#include "actors/storage_health.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq {
@@ -39,6 +41,14 @@ struct journal_options {
   bool wait_for_more = true;
   /// Fed with every batch once durable, before it is acknowledged.
   std::shared_ptr<read_model> reads;
+  /// Every `snapshot_every_events` events the journal copies the read
+  /// model and hands the copy to `snapshots` (null or 0: never).
+  std::shared_ptr<snapshot_writer> snapshots;
+  uint64_t snapshot_every_events = 100'000;
+  std::shared_ptr<snapshot_stats> snapshot_figures;
+  /// Told of a failed append; while it says the log is not writable,
+  /// every append (and barrier) is answered with an error at once.
+  std::shared_ptr<storage_health> health;
 };
 
 /// Spawns the journal. It answers `(append_atom, journal_batch) -> uint64_t`
@@ -47,6 +57,8 @@ struct journal_options {
 /// applied to the read model. Appends are answered in the order they
 /// arrived, so an empty batch is a barrier for everything sent before it.
 /// A write failure answers with an error; the log stays consistent.
+/// `(expire_atom, now_ms)` deletes the idempotency entries expired at
+/// `now_ms` (the journal is the one writer).
 caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<storage::event_log> log,
                          std::shared_ptr<journal_stats> stats, journal_options opts = {});
 

@@ -1,0 +1,65 @@
+// Writes snapshots of the read model off the journal's thread. The journal
+// copies the durable state (a world_image, a few milliseconds under the
+// read model's lock) every N events; this writer's own thread digests,
+// encodes and stores it (replay/snapshot.hpp), so dispatch and appends
+// never wait for a snapshot to be encoded or synced.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "actors/policy.hpp"
+#include "replay/world.hpp"
+#include "storage/event_log.hpp"
+
+namespace callq {
+
+/// Figures for /metrics and benchmarks.
+struct snapshot_stats {
+  std::atomic<uint64_t> written{0};     ///< snapshots stored
+  std::atomic<uint64_t> failed{0};      ///< snapshots that could not be stored
+  std::atomic<uint64_t> last_seq{0};    ///< event the newest stored snapshot covers
+  std::atomic<uint64_t> last_copy_us{0};   ///< state copy (the journal's pause)
+  std::atomic<uint64_t> last_write_us{0};  ///< digest, encode and store, in the background
+};
+
+class snapshot_writer {
+ public:
+  /// Writes into `log`; decoded states apply `rules`.
+  snapshot_writer(std::shared_ptr<storage::event_log> log, policy rules,
+                  std::shared_ptr<snapshot_stats> stats);
+  /// Finishes the snapshot under way, then stops the thread.
+  ~snapshot_writer();
+  snapshot_writer(const snapshot_writer&) = delete;
+  snapshot_writer& operator=(const snapshot_writer&) = delete;
+
+  /// Hands over a state to write in the background. False (and dropped)
+  /// while the previous one is still being written: the next interval
+  /// takes a newer one.
+  bool submit(world_image img, int64_t ts_ms);
+
+  /// Writes `img` now, on the caller's thread, after any submitted one
+  /// (clean shutdown).
+  status write_now(world_image img, int64_t ts_ms);
+
+ private:
+  status write(world_image img, int64_t ts_ms);
+  void run();
+
+  std::shared_ptr<storage::event_log> log_;
+  policy rules_;
+  std::shared_ptr<snapshot_stats> stats_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<std::pair<world_image, int64_t>> pending_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace callq
