@@ -1,3 +1,4 @@
+#include <climits>
 #include "app/config.hpp"
 
 #include <cctype>
@@ -28,7 +29,8 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_HEADER_TIMEOUT", "CALLQ_HTTP_BODY_TIMEOUT", "CALLQ_HTTP_IDLE_TIMEOUT",
     "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
-    "CALLQ_HTTP_MAX_BUFFERED_BYTES"};
+    "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
+    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -249,9 +251,53 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   CALLQ_TRY(count("CALLQ_HTTP_MAX_BUFFERED_BYTES", 256 << 20, 1 << 20, 999'999'999,
                   &lim.max_buffered_bytes));
   c.http.default_queue = p.default_queue;
+
+  // A server that runs for years (README, "Snapshots, retention and a full disk").
+  CALLQ_TRY(duration("IDEMPOTENCY_TTL", 24LL * 3600 * 1000, &c.runtime.idempotency_ttl_ms));
+  if (c.runtime.idempotency_ttl_ms < 60'000)
+    return bad("IDEMPOTENCY_TTL", get("IDEMPOTENCY_TTL", ""),
+               "a duration of at least 1m (Twilio retries within minutes)");
+  CALLQ_TRY(integer("CALLQ_SNAPSHOT_EVERY_EVENTS", 100'000, 0, 100'000'000, &n));
+  c.runtime.snapshot_every_events = static_cast<uint64_t>(n);
+  auto size = [&](const char* k, int64_t def, int64_t* target) -> status {
+    auto i = v.find(k);
+    if (i == v.end()) {
+      *target = def;
+      return status::ok();
+    }
+    if (!parse_size_bytes(i->second, target))
+      return bad(k, i->second, "a size such as 1073741824, 512MiB or 1GiB");
+    return status::ok();
+  };
+  CALLQ_TRY(size("CALLQ_DISK_LOW", 1LL << 30, &c.runtime.disk.low_bytes));
+  CALLQ_TRY(size("CALLQ_DISK_RESERVE", 64LL << 20, &c.runtime.disk.reserve_bytes));
+  c.runtime.disk.floor_bytes = std::min<int64_t>(8LL << 20, c.runtime.disk.reserve_bytes / 2);
+  if (c.runtime.disk.reserve_bytes > c.runtime.disk.low_bytes)
+    return bad("CALLQ_DISK_RESERVE", get("CALLQ_DISK_RESERVE", ""), "a size no larger than CALLQ_DISK_LOW");
 #undef CALLQ_TRY
   *out = std::move(c);
   return status::ok();
+}
+
+status parse_size_bytes(const std::string& text, int64_t* bytes) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+    ++i;
+  if (i == 0 || i > 15)
+    return status::invalid_argument("not a size: " + text);
+  int64_t n = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  static const std::pair<const char*, int> units[] = {
+      {"", 0}, {"B", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30},
+      {"T", 40}, {"TiB", 40}};
+  for (auto [name, shift] : units)
+    if (unit == name) {
+      if (n > (INT64_MAX >> shift))
+        return status::invalid_argument("size too large: " + text);
+      *bytes = n << shift;
+      return status::ok();
+    }
+  return status::invalid_argument("unknown size unit in " + text);
 }
 
 status ensure_admin_token(const std::string& data_dir, std::string* token, std::string* path) {

@@ -30,6 +30,10 @@ struct server_config {
 /// `ms`, `s`, `m` or `h` ("250ms", "30s", "10m", "1.5s").
 status parse_duration_ms(const std::string& text, int64_t* ms);
 
+/// Parses a size in bytes: a plain number or a number with a binary unit
+/// (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, `T`/`TiB`), e.g. "512MiB".
+status parse_size_bytes(const std::string& text, int64_t* bytes);
+
 /// Parses true/false (also 1/0, yes/no, on/off).
 status parse_bool(const std::string& text, bool* out);
 

@@ -1,4 +1,4 @@
-// The callq command line: serve, replay, export, verify.
+// The callq command line: serve, replay, export, verify, snapshot.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");
   verify->add_option("--data-dir", verify_args.data_dir, "Data directory")->required();
 
+  callq::replay::snapshot_args snapshot_args;
+  auto* snap = app.add_subcommand("snapshot", "Write a snapshot of the state at the log's end (offline)");
+  snap->add_option("--data-dir", snapshot_args.data_dir, "Data directory")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -63,5 +67,7 @@ int main(int argc, char** argv) {
   }
   if (verify->parsed())
     return callq::replay::run_verify(verify_args, std::cout, std::cerr);
+  if (snap->parsed())
+    return callq::replay::run_snapshot(snapshot_args, std::cout, std::cerr);
   return 2;
 }

@@ -56,8 +56,12 @@ int serve(const flag_values& flags) {
     std::cerr << "callq: " << st.message() << "\n";
     return 1;
   }
-  std::cerr << "callq: rebuilt state from " << rep.events_replayed << " events in "
-            << rep.replay_seconds << " s\n";
+  for (auto& w : rep.warnings)
+    std::cerr << "callq: warning: " << w << "\n";
+  std::cerr << "callq: rebuilt state from ";
+  if (rep.snapshot_seq != 0)
+    std::cerr << "the snapshot at event " << rep.snapshot_seq << " and ";
+  std::cerr << rep.events_replayed << " events in " << rep.replay_seconds << " s\n";
 
   http::server srv(*rt, cfg.http);
   int port = 0;

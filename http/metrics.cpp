@@ -27,6 +27,35 @@ void head(std::ostringstream& o, const char* name, const char* type, const char*
 
 }  // namespace
 
+std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots) {
+  std::ostringstream o;
+  head(o, "callq_storage_writable", "gauge",
+       "1 while the event log accepts appends; 0 after a failed append (requests that change state get 503).");
+  o << "callq_storage_writable " << (storage.writable() ? 1 : 0) << '\n';
+  head(o, "callq_storage_free_bytes", "gauge", "Free bytes of the data directory's file system.");
+  o << "callq_storage_free_bytes " << storage.free_bytes() << '\n';
+  head(o, "callq_storage_disk_low", "gauge", "1 while free space is under CALLQ_DISK_LOW.");
+  o << "callq_storage_disk_low " << (storage.disk_low() ? 1 : 0) << '\n';
+  head(o, "callq_storage_reserve_reached", "gauge",
+       "1 while free space is under CALLQ_DISK_RESERVE (new calls are refused).");
+  o << "callq_storage_reserve_reached " << (storage.reserve_reached() ? 1 : 0) << '\n';
+  head(o, "callq_storage_write_failures_total", "counter", "Appends that failed.");
+  o << "callq_storage_write_failures_total " << storage.write_failures() << '\n';
+  head(o, "callq_storage_recoveries_total", "counter",
+       "Times writing resumed and state was rebuilt from the durable log.");
+  o << "callq_storage_recoveries_total " << storage.recoveries() << '\n';
+  head(o, "callq_snapshots_written_total", "counter", "Snapshots of the state stored.");
+  o << "callq_snapshots_written_total " << snapshots.written.load() << '\n';
+  head(o, "callq_snapshots_failed_total", "counter", "Snapshots that could not be stored.");
+  o << "callq_snapshots_failed_total " << snapshots.failed.load() << '\n';
+  head(o, "callq_snapshot_last_seq", "gauge", "The event the newest stored snapshot covers.");
+  o << "callq_snapshot_last_seq " << snapshots.last_seq.load() << '\n';
+  head(o, "callq_snapshot_copy_seconds", "gauge",
+       "The journal's pause to copy the state for the last snapshot.");
+  o << "callq_snapshot_copy_seconds " << static_cast<double>(snapshots.last_copy_us.load()) / 1e6 << '\n';
+  return o.str();
+}
+
 std::string render_metrics(const world_summary& status, const actor_counts& actors,
                            const journal_stats& journal, const gateway_stats& gateway) {
   std::ostringstream o;

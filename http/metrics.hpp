@@ -16,6 +16,11 @@ namespace callq::http {
 std::string render_metrics(const world_summary& status, const actor_counts& actors,
                            const journal_stats& journal, const gateway_stats& gateway);
 
+/// Renders the event log's health and snapshots: whether it can be
+/// written, free space and its thresholds, write failures, recoveries,
+/// snapshots written and the journal's pause for the last one.
+std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots);
+
 /// Renders the front door's connection and admission figures: connections
 /// open and closed by limit, requests waiting for a thread, busy, served
 /// and shed, by route group.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/codec.hpp"
+#include "http/bodies.hpp"
 #include "http/form.hpp"
 #include "http/metrics.hpp"
 #include "http/signature.hpp"
@@ -44,21 +45,6 @@ std::string bearer(const httplib::Request& req) {
   return h.substr(prefix.size());
 }
 
-bool valid_id(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9._@-]{1,64}$");
-  return std::regex_match(s, re);
-}
-
-bool valid_queue(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9._-]{1,64}$");
-  return std::regex_match(s, re);
-}
-
-bool valid_e164(const std::string& s) {
-  static const std::regex re("^\\+[1-9][0-9]{1,14}$");
-  return std::regex_match(s, re);
-}
-
 bool parse_int(const std::string& s, int64_t* out) {
   if (s.empty() || s.size() > 18)
     return false;
@@ -91,24 +77,6 @@ struct webhook {
   std::string idempotency_key;
 };
 
-std::vector<std::string> string_list(const json& j, const char* key, bool* ok) {
-  std::vector<std::string> out;
-  auto i = j.find(key);
-  if (i == j.end())
-    return out;
-  if (!i->is_array()) {
-    *ok = false;
-    return out;
-  }
-  for (auto& v : *i) {
-    if (!v.is_string()) {
-      *ok = false;
-      return out;
-    }
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -333,26 +301,11 @@ void server::routes() {
     std::string token = bearer(req);
     if (token.empty())
       return send_error_json(res, 401, "missing bearer token");
-    json body;
-    if (!json_object_body(req, res, &body))
-      return;
-    auto id = body.find("agentId");
-    auto st = body.find("status");
-    auto dev = body.find("deviceRegistered");
-    if (id == body.end() || !id->is_string() || id->get<std::string>().empty())
-      return send_error_json(res, 400, "agentId must be a non-empty string");
-    if (st == body.end() || !st->is_string())
-      return send_error_json(res, 400, "status must be one of available, busy, break, offline");
-    std::string status = st->get<std::string>();
-    if (status != "available" && status != "busy" && status != "break" && status != "offline")
-      return send_error_json(res, 400, "unknown status '" + status +
-                                           "' (available, busy, break or offline)");
-    if (dev != body.end() && !dev->is_boolean())
-      return send_error_json(res, 400, "deviceRegistered must be true or false");
-    std::optional<bool> device;
-    if (dev != body.end())
-      device = dev->get<bool>();
-    auto r = rt_.ask(cmd::heartbeat{id->get<std::string>(), sha256_hex(token), status, device});
+    cmd::heartbeat hb;
+    if (auto st = parse_heartbeat_body(req.body, &hb); !st)
+      return send_error_json(res, 400, st.message());
+    hb.token_hash = sha256_hex(token);
+    auto r = rt_.ask(std::move(hb));
     if (r.failed())
       return send_error_json(res, status_code(r.result), r.reason);
     const auto& a = std::get<agent_answer>(r.body);
@@ -385,29 +338,9 @@ void server::routes() {
     std::string id = req.matches[1];
     if (!valid_id(id))
       return send_error_json(res, 400, "agent id must be 1-64 letters, digits, '.', '_', '@' or '-'");
-    json body;
-    if (!json_object_body(req, res, &body, true))
-      return;
-    bool ok = true;
     cmd::put_agent x;
-    x.agent_id = id;
-    for (auto [key, target] : {std::pair{"name", &x.display_name}, std::pair{"clientIdentity", &x.client_identity}}) {
-      auto i = body.find(key);
-      if (i != body.end() && !i->is_string())
-        return send_error_json(res, 400, std::string(key) + " must be a string");
-      *target = i != body.end() ? i->get<std::string>() : id;
-    }
-    if (x.client_identity.empty() || x.client_identity.size() > 256)
-      return send_error_json(res, 400, "clientIdentity must be 1-256 characters");
-    x.queues = string_list(body, "queues", &ok);
-    x.skills = string_list(body, "skills", &ok);
-    if (!ok)
-      return send_error_json(res, 400, "queues and skills must be arrays of strings");
-    if (x.queues.empty())
-      x.queues.push_back(s_.default_queue);
-    for (auto& q : x.queues)
-      if (!valid_queue(q))
-        return send_error_json(res, 400, "invalid queue name '" + q + "'");
+    if (auto st = parse_agent_body(req.body, id, s_.default_queue, &x); !st)
+      return send_error_json(res, 400, st.message());
     std::string token = random_token();
     x.token_hash = sha256_hex(token);
     auto r = rt_.ask(std::move(x));
@@ -427,17 +360,9 @@ void server::routes() {
     std::string number = req.matches[1];
     if (!valid_e164(number))
       return send_error_json(res, 400, "caller must be an E.164 number such as +15551234567");
-    json body;
-    if (!json_object_body(req, res, &body))
-      return;
-    auto name = body.find("name");
-    auto prio = body.find("priority");
-    if (name != body.end() && !name->is_string())
-      return send_error_json(res, 400, "name must be a string");
-    if (prio != body.end() && !prio->is_number_integer())
-      return send_error_json(res, 400, "priority must be an integer");
-    cmd::put_caller x{number, name != body.end() ? name->get<std::string>() : "",
-                      prio != body.end() ? prio->get<int64_t>() : 0};
+    cmd::put_caller x;
+    if (auto st = parse_caller_body(req.body, number, &x); !st)
+      return send_error_json(res, 400, st.message());
     relay(res, rt_.ask(x), {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}});
   });
   h.Get("/api/queue/status", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
@@ -539,8 +464,19 @@ void server::routes() {
   }
 
   // -------------------------------------------------------- open ones --
-  h.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}});
+  h.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    // 200 while the server answers; "degraded" while the log cannot be
+    // written (requests that change state get 503, reads work) or new
+    // calls are refused for lack of disk space.
+    const storage_health& s = rt_.storage();
+    nlohmann::json storage = {{"writable", s.writable()},
+                              {"freeBytes", s.free_bytes()},
+                              {"diskLow", s.disk_low()},
+                              {"reserveReached", s.reserve_reached()}};
+    if (!s.writable())
+      storage["reason"] = s.reason();
+    bool ok = s.writable() && !s.reserve_reached();
+    send_json(res, 200, {{"status", ok ? "ok" : "degraded"}, {"storage", storage}});
   });
   h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     int64_t now = rt_.now_ms();
@@ -548,6 +484,7 @@ void server::routes() {
     res.status = 200;
     res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
                                    rt_.gateway_figures()) +
+                        render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
                         render_front_door_metrics(door_->figures()),
                     "text/plain; version=0.0.4");
   });

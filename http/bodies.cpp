@@ -1,0 +1,114 @@
+#include "http/bodies.hpp"
+
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+namespace callq::http {
+
+using json = nlohmann::json;
+
+namespace {
+
+status object_body(std::string_view text, bool empty_ok, json* out) {
+  *out = empty_ok && text.empty() ? json::object() : json::parse(text, nullptr, false);
+  if (out->is_discarded() || !out->is_object())
+    return status::invalid_argument("body must be a JSON object");
+  return status::ok();
+}
+
+bool string_list(const json& j, const char* key, std::vector<std::string>* out) {
+  auto i = j.find(key);
+  if (i == j.end())
+    return true;
+  if (!i->is_array())
+    return false;
+  for (auto& v : *i) {
+    if (!v.is_string())
+      return false;
+    out->push_back(v.get<std::string>());
+  }
+  return true;
+}
+
+}  // namespace
+
+bool valid_id(const std::string& s) {
+  static const std::regex re("^[A-Za-z0-9._@-]{1,64}$");
+  return std::regex_match(s, re);
+}
+
+bool valid_queue(const std::string& s) {
+  static const std::regex re("^[A-Za-z0-9._-]{1,64}$");
+  return std::regex_match(s, re);
+}
+
+bool valid_e164(const std::string& s) {
+  static const std::regex re("^\\+[1-9][0-9]{1,14}$");
+  return std::regex_match(s, re);
+}
+
+status parse_heartbeat_body(std::string_view text, cmd::heartbeat* out) {
+  json body;
+  if (auto st = object_body(text, false, &body); !st)
+    return st;
+  auto id = body.find("agentId");
+  auto st = body.find("status");
+  auto dev = body.find("deviceRegistered");
+  if (id == body.end() || !id->is_string() || id->get<std::string>().empty())
+    return status::invalid_argument("agentId must be a non-empty string");
+  if (st == body.end() || !st->is_string())
+    return status::invalid_argument("status must be one of available, busy, break, offline");
+  std::string s = st->get<std::string>();
+  if (s != "available" && s != "busy" && s != "break" && s != "offline")
+    return status::invalid_argument("unknown status '" + s + "' (available, busy, break or offline)");
+  if (dev != body.end() && !dev->is_boolean())
+    return status::invalid_argument("deviceRegistered must be true or false");
+  *out = cmd::heartbeat{id->get<std::string>(), "", s, std::nullopt};
+  if (dev != body.end())
+    out->device_registered = dev->get<bool>();
+  return status::ok();
+}
+
+status parse_agent_body(std::string_view text, const std::string& id,
+                        const std::string& default_queue, cmd::put_agent* out) {
+  json body;
+  if (auto st = object_body(text, true, &body); !st)
+    return st;
+  cmd::put_agent x;
+  x.agent_id = id;
+  for (auto [key, target] : {std::pair{"name", &x.display_name}, std::pair{"clientIdentity", &x.client_identity}}) {
+    auto i = body.find(key);
+    if (i != body.end() && !i->is_string())
+      return status::invalid_argument(std::string(key) + " must be a string");
+    *target = i != body.end() ? i->get<std::string>() : id;
+  }
+  if (x.client_identity.empty() || x.client_identity.size() > 256)
+    return status::invalid_argument("clientIdentity must be 1-256 characters");
+  if (!string_list(body, "queues", &x.queues) || !string_list(body, "skills", &x.skills))
+    return status::invalid_argument("queues and skills must be arrays of strings");
+  if (x.queues.empty())
+    x.queues.push_back(default_queue);
+  for (auto& q : x.queues)
+    if (!valid_queue(q))
+      return status::invalid_argument("invalid queue name '" + q + "'");
+  *out = std::move(x);
+  return status::ok();
+}
+
+status parse_caller_body(std::string_view text, const std::string& number, cmd::put_caller* out) {
+  json body;
+  if (auto st = object_body(text, false, &body); !st)
+    return st;
+  auto name = body.find("name");
+  auto prio = body.find("priority");
+  if (name != body.end() && !name->is_string())
+    return status::invalid_argument("name must be a string");
+  if (prio != body.end() && !prio->is_number_integer())
+    return status::invalid_argument("priority must be an integer");
+  *out = cmd::put_caller{number, name != body.end() ? name->get<std::string>() : "",
+                         prio != body.end() ? prio->get<int64_t>() : 0};
+  return status::ok();
+}
+
+}  // namespace callq::http

@@ -1,0 +1,34 @@
+// The JSON bodies of the agent and admin API: parsed and validated into
+// commands, or refused with the reason a 400 answer gives. Pure (no HTTP,
+// no actors), so the bytes a client sends can be fuzzed directly.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "actors/commands.hpp"
+#include "events/status.hpp"
+
+namespace callq::http {
+
+/// `POST /api/agent-heartbeat`: {"agentId", "status", "deviceRegistered"?}.
+/// `token_hash` is left empty (it comes from the Authorization header).
+status parse_heartbeat_body(std::string_view body, cmd::heartbeat* out);
+
+/// `PUT /api/agents/{id}`: {"name"?, "clientIdentity"?, "queues"?, "skills"?};
+/// an empty body is {}. Name and identity default to `id`, queues to
+/// `default_queue`. `token_hash` is left empty.
+status parse_agent_body(std::string_view body, const std::string& id,
+                        const std::string& default_queue, cmd::put_agent* out);
+
+/// `PUT /api/callers/{E164}`: {"name"?, "priority"?}.
+status parse_caller_body(std::string_view body, const std::string& number, cmd::put_caller* out);
+
+/// 1-64 letters, digits, '.', '_', '@' or '-'.
+bool valid_id(const std::string& s);
+/// 1-64 letters, digits, '.', '_' or '-'.
+bool valid_queue(const std::string& s);
+/// '+' and 2-15 digits, the first not 0.
+bool valid_e164(const std::string& s);
+
+}  // namespace callq::http
