@@ -9,6 +9,10 @@ packages=(
   libcaf-dev librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev catch2
   libssl-dev libcli11-dev
 )
+# `install-deps.sh fuzz`: also clang and its libFuzzer/sanitizer runtimes.
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

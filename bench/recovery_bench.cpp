@@ -1,0 +1,176 @@
+// Restart time and memory after a long history: a log of N events (mostly
+// completed calls) that ends with 10,000 calls waiting and 1,000 agents.
+// Times `callq serve` from process start to its "callq listening" line,
+// once from the snapshot its clean stop wrote and once with every snapshot
+// removed (a full replay), and reads its RSS after start. Run at two
+// history lengths, RSS must stay within 20 % (memory independent of
+// history). Figures go into bench/README.md.
+//
+//   recovery_bench [--events N] [--waiting 10000] [--agents 1000]
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <rocksdb/db.h>
+
+#include "bench/bench_util.hpp"
+#include "bench/sample_log.hpp"
+#include "replay/rebuild.hpp"
+#include "replay/snapshot.hpp"
+#include "storage/record.hpp"
+#include "tests/spawn_server.hpp"
+
+#ifndef CALLQ_BINARY
+#error "CALLQ_BINARY must name the callq executable"
+#endif
+
+using namespace callq;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+/// The history, then the end state: the sample's agents log off, `agents`
+/// new agents (never heartbeating) and `waiting` calls in the queue.
+void write_history(const std::string& dir, uint64_t events, int waiting, int agents) {
+  bench::write_sample_log(dir, events);
+  runtime_options o;
+  o.data_dir = dir;
+  o.deterministic = true;
+  o.disk_check_ms = 0;
+  o.clock = std::make_shared<manual_clock_source>(1'795'608'000'000 + 86'400'000);
+  std::unique_ptr<runtime> rt;
+  if (!runtime::start(o, &rt))
+    std::exit(1);
+  for (int a = 0; a < 200; ++a)
+    rt->ask(cmd::heartbeat{"ag" + std::to_string(a), "h", "offline", true});
+  for (int a = 0; a < agents; ++a) {
+    std::string id = "late" + std::to_string(a);
+    rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}});
+  }
+  for (int c = 0; c < waiting; ++c)
+    rt->ask(cmd::incoming_call{"CAwait" + std::to_string(c) + "0123456789abcdef0123", "+15551230000",
+                               "+15559990000", "support", "", std::nullopt});
+  rt->stop();  // writes the snapshot a clean stop writes
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+struct start_figures {
+  double seconds = 0;
+  long rss_kib = 0;
+};
+
+/// Starts the server on `dir`, times it to its listening line, reads its
+/// RSS, then kills it (SIGKILL: no snapshot at stop, the log as it was).
+start_figures start_server(const std::string& dir) {
+  auto t0 = clk::now();
+  auto s = testing::spawn_callq(CALLQ_BINARY, {{"CALLQ_DATA_DIR", dir}, {"CALLQ_PORT", "0"},
+                                               {"CALLQ_ADMIN_TOKEN", "bench"}},
+                                600);
+  start_figures f;
+  f.seconds = bench::seconds_since(t0);
+  if (s.port == 0) {
+    std::fprintf(stderr, "recovery_bench: the server did not start\n");
+    std::exit(1);
+  }
+  f.rss_kib = rss_kib(s.pid);
+  testing::stop_child(s.pid, SIGKILL);
+  return f;
+}
+
+void remove_snapshots(const std::string& dir) {
+  std::unique_ptr<storage::event_log> log;
+  if (!storage::event_log::open_data_dir(dir, {}, &log))
+    std::exit(1);
+  std::vector<uint64_t> seqs;
+  log->snapshot_seqs(&seqs);
+  for (uint64_t s : seqs)
+    log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(s));
+}
+
+/// The journal's pause for a snapshot (copying the state) and the
+/// background work (digest and encode), on the state at the log's end.
+void snapshot_costs(const std::string& dir) {
+  std::unique_ptr<storage::event_log> log;
+  storage::log_options ro;
+  ro.read_only = true;
+  if (!storage::event_log::open_data_dir(dir, ro, &log))
+    std::exit(1);
+  world w{policy{}};
+  replay::snapshot_load sl;
+  replay::load_newest_snapshot(*log, policy{}, 0, 0, &w, &sl);
+  replay::rebuild_report rr;
+  replay::rebuild(*log, w, {}, &rr);
+  auto t0 = clk::now();
+  world_image img = w.image();
+  double copy = bench::seconds_since(t0);
+  t0 = clk::now();
+  world again = world::from_image(policy{}, img);
+  std::string bytes = replay::encode_snapshot(img, again.digest(), 0, {});
+  double encode = bench::seconds_since(t0);
+  std::printf("  snapshot of %zu live calls and %zu agents: copy (the journal's pause) %.1f ms, "
+              "digest+encode (background) %.1f ms, %zu KiB\n",
+              w.calls().size(), w.agents().size(), copy * 1e3, encode * 1e3, bytes.size() / 1024);
+}
+
+uint64_t last_seq(const std::string& dir) {
+  std::unique_ptr<storage::event_log> log;
+  storage::log_options ro;
+  ro.read_only = true;
+  return storage::event_log::open_data_dir(dir, ro, &log) ? log->last_seq() : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  long events = bench::arg(argc, argv, "events", 10'000'000);
+  int waiting = static_cast<int>(bench::arg(argc, argv, "waiting", 10'000));
+  int agents = static_cast<int>(bench::arg(argc, argv, "agents", 1'000));
+  std::string base = (std::filesystem::temp_directory_path() / "callq-recovery-bench").string();
+  std::printf("recovery_bench: %d calls waiting and %d agents at the end\n", waiting, agents);
+  long rss[2] = {0, 0};
+  long sizes[2] = {events / 10, events};
+  for (int i = 0; i < 2; ++i) {
+    std::string dir = base + "-" + std::to_string(sizes[i]);
+    std::filesystem::remove_all(dir);
+    auto t0 = clk::now();
+    // In a child, so that this process stays small.
+    pid_t pid = fork();
+    if (pid == 0) {
+      write_history(dir, static_cast<uint64_t>(sizes[i]), waiting, agents);
+      _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    uint64_t n = last_seq(dir);
+    std::printf("  wrote %lu events in %.0f s\n", static_cast<unsigned long>(n), bench::seconds_since(t0));
+    snapshot_costs(dir);
+    auto snap = start_server(dir);
+    std::printf("restart after %lu events of history: %.2f s (snapshot)\n", static_cast<unsigned long>(n),
+                snap.seconds);
+    std::printf("rss after start: %ld MiB\n", snap.rss_kib / 1024);
+    rss[i] = snap.rss_kib;
+    remove_snapshots(dir);
+    auto full = start_server(dir);
+    std::printf("restart after %lu events of history: %.2f s (full replay)\n",
+                static_cast<unsigned long>(n), full.seconds);
+    std::printf("rss after start: %ld MiB (full replay)\n", full.rss_kib / 1024);
+    std::filesystem::remove_all(dir);
+  }
+  double ratio = rss[0] > 0 ? static_cast<double>(rss[1]) / static_cast<double>(rss[0]) : 0;
+  std::printf("rss, %ld vs %ld events of history: %.2fx (goal: within 1.20x)\n", sizes[1], sizes[0], ratio);
+  return 0;
+}
