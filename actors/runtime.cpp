@@ -294,13 +294,18 @@ status runtime::check_storage() {
   // actor from the durable log, as a restart would.
   if (impl_)
     teardown();
+  // Writable again before the actors start: their recovery appends. No
+  // request runs meanwhile (this thread holds life_mu_).
+  health_->recovered();
   startup_report rep;
   if (auto st = boot(&rep); !st) {
     std::cerr << "callq: rebuilding state after the log became writable failed: " << st.message()
               << std::endl;
+    health_->failed("rebuilding state failed: " + st.message());
+    if (impl_)
+      teardown();
     return st;
   }
-  health_->recovered();
   std::cerr << "callq: the event log is writable again; state rebuilt from "
             << (rep.snapshot_seq ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and " : "")
             << rep.events_replayed << " events" << std::endl;

@@ -14,6 +14,7 @@
 #include "replay/rebuild.hpp"
 #include "replay/snapshot.hpp"
 #include "storage/record.hpp"
+#include "tests/crash_child.hpp"
 #include "tests/scenario_log.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -509,4 +510,37 @@ TEST_CASE("verify reports a log whose tail was removed, naming both events") {
   CHECK(out.str().find("BROKEN at event " + std::to_string(last - 2)) == 0);
   CHECK(out.str().find("ends at event " + std::to_string(last - 3)) != std::string::npos);
   CHECK(out.str().find("recorded at event " + std::to_string(last)) != std::string::npos);
+}
+
+TEST_CASE("a SIGKILL while snapshots are written never leaves the log unable to start") {
+  callq::testing::temp_dir tmp;
+  std::string live = callq::testing::write_scenario(tmp.path());
+  for (int round = 0; round < 3; ++round) {
+    std::unique_ptr<storage::event_log> log;
+    std::unique_ptr<world> state;
+    uint64_t written = 0;
+    uint64_t acked = callq::testing::append_until_killed(
+        [&] {
+          REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+          state = std::make_unique<world>(policy{});
+          rebuild_report rr;
+          REQUIRE(rebuild(*log, *state, {}, &rr));
+        },
+        [&]() -> uint64_t {
+          events::envelope last;
+          if (!log->get(state->last_seq(), &last) || !write_snapshot(*log, *state, last.ev.ts_ms))
+            return 0;
+          return ++written;
+        },
+        static_cast<uint64_t>(5 + round * 7));
+    REQUIRE(acked >= 5);
+    // Whatever the kill interrupted: the newest snapshot that loads is
+    // valid, nothing is skipped, and the state equals the full replay.
+    auto r = replay_json(tmp.path());
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("skipped") == std::string::npos);
+    CHECK(digest_of(r) == live);
+  }
+  callq::testing::actor_harness h({}, 0, tmp.path());
+  CHECK(h.check_invariants().empty());
 }

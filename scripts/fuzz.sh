@@ -19,7 +19,7 @@ if [ $# -lt 1 ]; then
   sed -n '2,13p' "$0" >&2
   exit 2
 fi
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLQ_FUZZ=ON \
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="-O1 -g1" -DCALLQ_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-fuzz -j "${CALLQ_BUILD_JOBS:-2}" --target fuzz_targets
 export ASAN_OPTIONS=detect_leaks=1

@@ -1,5 +1,6 @@
 // End to end: a server with a long history comes back with the memory of
 // a fresh one, and from a snapshot without replaying that history.
+#include <csignal>
 #include <fstream>
 
 #include <catch2/catch.hpp>
