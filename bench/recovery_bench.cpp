@@ -58,15 +58,6 @@ void write_history(const std::string& dir, uint64_t events, int waiting, int age
   rt->stop();  // writes the snapshot a clean stop writes
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
-
 struct start_figures {
   double seconds = 0;
   long rss_kib = 0;
@@ -85,7 +76,7 @@ start_figures start_server(const std::string& dir) {
     std::fprintf(stderr, "recovery_bench: the server did not start\n");
     std::exit(1);
   }
-  f.rss_kib = rss_kib(s.pid);
+  f.rss_kib = testing::rss_kib_of(s.pid);
   testing::stop_child(s.pid, SIGKILL);
   return f;
 }

@@ -14,15 +14,6 @@ using namespace callq;
 
 namespace {
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
-
 /// Starts the server on `dir`, reads its RSS once it listens, stops it
 /// (SIGTERM: a clean stop, which writes a snapshot).
 long started_rss(const std::string& dir) {
@@ -30,7 +21,7 @@ long started_rss(const std::string& dir) {
                                                {"CALLQ_ADMIN_TOKEN", "t"}},
                                 120);
   REQUIRE(s.port > 0);
-  long rss = rss_kib(s.pid);
+  long rss = testing::rss_kib_of(s.pid);
   CHECK(testing::stop_child(s.pid, SIGTERM) == 0);
   return rss;
 }

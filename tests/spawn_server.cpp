@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,15 @@ spawned_server spawn_callq(const std::string& binary, const std::map<std::string
   }
   close(fds[0]);  // later output goes nowhere; the server ignores SIGPIPE
   return out;
+}
+
+long rss_kib_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
 }
 
 int stop_child(pid_t pid, int sig) {

@@ -20,6 +20,9 @@ struct spawned_server {
 spawned_server spawn_callq(const std::string& binary, const std::map<std::string, std::string>& env,
                            int timeout_s = 30);
 
+/// The resident set size of process `pid` in KiB (VmRSS), -1 if unknown.
+long rss_kib_of(pid_t pid);
+
 /// Sends `sig` and waits; returns the exit status, or -1 if it did not exit.
 int stop_child(pid_t pid, int sig);
 
