@@ -3,12 +3,13 @@
 // `fields()`. The binary and JSON codecs (codec.hpp) are generic over that
 // list, so adding a field or a type needs no codec code.
 //
-// Field types are limited to std::string, int64_t, bool and
-// std::vector<std::string>. Times inside payloads are milliseconds since the
+// Field types are limited to std::string, int64_t, bool,
+// std::vector<std::string> and std::map<std::string, int64_t>. Times inside payloads are milliseconds since the
 // Unix epoch (`...Ms`) or whole seconds (`...Seconds`).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,6 +17,8 @@
 namespace callq::events {
 
 using string_list = std::vector<std::string>;
+/// Names with a number each: queue penalties, skill levels.
+using level_map = std::map<std::string, int64_t>;
 
 // ---------------------------------------------------------------- calls --
 
@@ -226,28 +229,36 @@ struct callback_escalated {
 // --------------------------------------------------------------- agents --
 
 /// An agent was created by the admin API. Only a hash of the token is kept.
+/// Schema 2 adds `penalties` (queue -> penalty, 0 when absent) and
+/// `skillLevels` (skill -> level 1-10); in schema 1 every skill in `skills`
+/// has level 1.
 struct agent_created {
   static constexpr const char* name = "agent.created";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string agent_id, display_name, client_identity, token_hash;
   string_list queues, skills;
+  level_map penalties, skill_levels;
   template <class F> void fields(F&& f) {
     f("agentId", agent_id); f("name", display_name);
     f("clientIdentity", client_identity); f("tokenHash", token_hash);
     f("queues", queues); f("skills", skills);
+    f("penalties", penalties); f("skillLevels", skill_levels);
   }
 };
 
-/// An agent's profile changed (token unchanged).
+/// An agent's profile changed (token unchanged). Schema 2 as
+/// `agent.created`.
 struct agent_updated {
   static constexpr const char* name = "agent.updated";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string agent_id, display_name, client_identity;
   string_list queues, skills;
+  level_map penalties, skill_levels;
   template <class F> void fields(F&& f) {
     f("agentId", agent_id); f("name", display_name);
     f("clientIdentity", client_identity); f("queues", queues);
     f("skills", skills);
+    f("penalties", penalties); f("skillLevels", skill_levels);
   }
 };
 
@@ -325,12 +336,15 @@ struct agent_unpaused {
 
 /// The agent took an offer (its side of `call.offered`) or a callback
 /// attempt (`offer_id` is then the callback id): its phone rings.
+/// Schema 2 adds the call's `queue` (per-queue answered calls and talk
+/// time for the fewest-calls and least-talk-time strategies).
 struct agent_offer_received {
   static constexpr const char* name = "agent.offer_received";
-  static constexpr int64_t schema = 1;
-  std::string agent_id, offer_id, call_sid;
+  static constexpr int64_t schema = 2;
+  std::string agent_id, offer_id, call_sid, queue;
   template <class F> void fields(F&& f) {
     f("agentId", agent_id); f("offerId", offer_id); f("callSid", call_sid);
+    f("queue", queue);
   }
 };
 
@@ -388,6 +402,27 @@ struct agent_readiness_changed {
   }
 };
 
+// --------------------------------------------------------------- queues --
+
+/// A queue's configuration was created or replaced. `config` is the whole
+/// configuration as canonical JSON (the `PUT /api/queues/{name}` body with
+/// every default filled in), so the rules in force are in the log as
+/// operators wrote them.
+struct queue_configured {
+  static constexpr const char* name = "queue.configured";
+  static constexpr int64_t schema = 1;
+  std::string queue, config;
+  template <class F> void fields(F&& f) { f("queue", queue); f("config", config); }
+};
+
+/// A queue's configuration was removed: the queue is back to the defaults.
+struct queue_removed {
+  static constexpr const char* name = "queue.removed";
+  static constexpr int64_t schema = 1;
+  std::string queue;
+  template <class F> void fields(F&& f) { f("queue", queue); }
+};
+
 // ------------------------------------------------------ directory, system --
 
 /// A caller directory entry was created or changed.
@@ -431,6 +466,7 @@ using payload = std::variant<
     agent_heartbeat_resumed, agent_heartbeat_expired, agent_paused,
     agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,
     agent_readiness_changed, agent_offer_received, agent_offer_answered,
-    agent_offer_ended, caller_set, system_started, system_state_digest>;
+    agent_offer_ended, caller_set, system_started, system_state_digest,
+    queue_configured, queue_removed>;
 
 }  // namespace callq::events

@@ -65,6 +65,13 @@ struct binary_writer {
     for (auto& s : v)
       put_string(out, s);
   }
+  void operator()(const char*, level_map& v) {
+    put_varint(out, v.size());
+    for (auto& [k, n] : v) {
+      put_string(out, k);
+      put_varint(out, zigzag(n));
+    }
+  }
 };
 
 struct binary_reader {
@@ -108,6 +115,21 @@ struct binary_reader {
     v.resize(n);
     for (auto& s : v)
       read_string(nullptr, s);
+  }
+  void operator()(const char*, level_map& v) {
+    if (missing_tail())
+      return;
+    uint64_t n = 0;
+    if (!ok || !(ok = get_varint(in, &n)) || !(ok = n <= in.size()))
+      return;
+    v.clear();
+    for (uint64_t i = 0; i < n && ok; ++i) {
+      std::string key;
+      read_string(nullptr, key);
+      uint64_t u = 0;
+      if (ok && (ok = get_varint(in, &u)))
+        v[key] = unzigzag(u);
+    }
   }
 };
 

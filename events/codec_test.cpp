@@ -15,6 +15,7 @@ struct filler {
   void operator()(const char*, int64_t& v) { v = -1234567890123LL + (++n) * 7919; }
   void operator()(const char*, bool& v) { v = (++n % 2) == 1; }
   void operator()(const char* key, string_list& v) { v = {key, "", "b|c"}; ++n; }
+  void operator()(const char* key, level_map& v) { v = {{key, -3 - n}, {"", 0}, {"x|y", ++n}}; }
 };
 
 // Compares field by field.
@@ -145,4 +146,29 @@ TEST_CASE("a payload of an older schema lacks the fields appended since; they ke
   CHECK_FALSE(decode_payload("call.arrived", call_arrived::schema, v1, &p));
   // And an older payload with trailing garbage is still refused.
   CHECK_FALSE(decode_payload("call.arrived", 1, bytes + "xx", &p));
+}
+
+TEST_CASE("a schema-1 agent event decodes with empty penalties and skill levels") {
+  // Schema 1 of agent.created ends after `skills`.
+  std::string bytes;
+  for (const char* s : {"alice", "Alice", "alice", "hash"})
+    put_string(bytes, s);
+  put_varint(bytes, 1);
+  put_string(bytes, "support");
+  put_varint(bytes, 1);
+  put_string(bytes, "es");
+  payload p;
+  REQUIRE(decode_payload("agent.created", 1, bytes, &p));
+  auto& a = std::get<agent_created>(p);
+  CHECK(a.skills == string_list{"es"});
+  CHECK(a.penalties.empty());
+  CHECK(a.skill_levels.empty());
+  // The same bytes claiming schema 2 are truncated: an error.
+  CHECK_FALSE(decode_payload("agent.created", 2, bytes, &p));
+}
+
+TEST_CASE("queue configuration events go to the queue's stream") {
+  CHECK(stream_of(queue_configured{"sales", "{}"}) == "queue/sales");
+  CHECK(stream_of(queue_removed{"sales"}) == "queue/sales");
+  CHECK(queue_of(queue_removed{"sales"}) == "sales");
 }

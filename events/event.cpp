@@ -71,6 +71,8 @@ std::string stream_of(const payload& p) {
     return "agent/" + std::string(id);
   if (auto* c = std::get_if<caller_set>(&p))
     return "caller/" + c->number;
+  if (type_name(p).rfind("queue.", 0) == 0)
+    return "queue/" + std::string(queue_of(p));
   return "system";
 }
 
