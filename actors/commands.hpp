@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -52,12 +53,20 @@ struct heartbeat {
   std::optional<bool> device_registered;
 };
 /// Create or update an agent. `token_hash` is used on creation only.
+/// `penalties`: queue -> penalty for members with one; `skill_levels`:
+/// every skill in `skills` with its level (1-10).
 struct put_agent {
   std::string agent_id, display_name, client_identity, token_hash;
   std::vector<std::string> queues, skills;
+  std::map<std::string, int64_t> penalties, skill_levels;
 };
 /// Remove an agent.
 struct delete_agent { std::string agent_id; };
+/// Create or replace a queue's configuration (`config_json`: the
+/// validated configuration in canonical JSON).
+struct put_queue { std::string queue, config_json; };
+/// Remove a queue's configuration.
+struct delete_queue { std::string queue; };
 /// Set a caller directory entry.
 struct put_caller {
   std::string number, display_name;
@@ -82,7 +91,7 @@ struct rescind_offer { std::string offer_id, reason; };
 /// reservation `reservation` until the call side confirms or releases it.
 struct reserve {
   uint64_t reservation = 0;
-  std::string offer_id, call_sid;
+  std::string offer_id, call_sid, queue;
 };
 /// Dispatcher to agent: the call took the offer; the reservation ends and
 /// the offer lives on until the call reports its outcome.
@@ -111,7 +120,7 @@ using command = std::variant<
     incoming_call, hold_poll, callback_response, queue_left, connect_agent,
     agent_leg_status, dial_result, call_status, callback_connect,
     callback_result, redirect_failed, callback_call_failed, heartbeat,
-    put_agent, delete_agent, put_caller, tick, sweep, heartbeat_cleanup,
+    put_agent, delete_agent, put_caller, put_queue, delete_queue, tick, sweep, heartbeat_cleanup,
     queue_cleanup, recover, record_digest>;
 
 }  // namespace callq::cmd

@@ -78,6 +78,11 @@ struct caller_answer {
   int64_t priority = 0;
 };
 
+/// A queue's configuration as stored (canonical JSON text).
+struct queue_answer {
+  std::string queue, config_json;
+};
+
 /// A dispatcher sweep.
 struct sweep_answer {
   int64_t offered = 0, waiting = 0, ready_agents = 0;
@@ -102,7 +107,7 @@ struct reply {
   outcome result = outcome::ok;
   std::string reason;  ///< one line, when `result` is not ok/created
   std::variant<std::monostate, voice_reply, agent_answer, caller_answer, sweep_answer,
-               cleanup_answer, offer_answer>
+               cleanup_answer, offer_answer, queue_answer>
       body;
 
   bool is_voice() const { return std::holds_alternative<voice_reply>(body); }

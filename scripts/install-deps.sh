@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev catch2
-  libssl-dev libcli11-dev
+  libssl-dev libcli11-dev libhowardhinnant-date-dev tzdata
 )
 # `install-deps.sh fuzz`: also clang and its libFuzzer/sanitizer runtimes.
 if [ "${1:-}" = fuzz ]; then

@@ -88,11 +88,12 @@ class decider {
 
   reply on(const cmd::put_agent& x) {
     if (a_.exists()) {
-      emit(agent_updated{x.agent_id, x.display_name, x.client_identity, x.queues, x.skills});
+      emit(agent_updated{x.agent_id, x.display_name, x.client_identity, x.queues, x.skills,
+                         x.penalties, x.skill_levels});
       return reply::of(answer());
     }
     emit(agent_created{x.agent_id, x.display_name, x.client_identity, x.token_hash, x.queues,
-                       x.skills});
+                       x.skills, x.penalties, x.skill_levels});
     return reply::of(answer(), outcome::created);
   }
 
@@ -132,7 +133,7 @@ class decider {
   reply on(const cmd::reserve& x) {
     if (!a_.exists() || a_.reservation != 0 || !is_eligible(a_, p_))
       return reply::fail(outcome::conflict, "agent " + a_.id + " is not free");
-    emit(agent_offer_received{a_.id, x.offer_id, x.call_sid});
+    emit(agent_offer_received{a_.id, x.offer_id, x.call_sid, x.queue});
     a_.reservation = x.reservation;
     a_.reserved_for = x.call_sid;
     a_.reserved_until_ms = now_ + p_.reservation_timeout_ms;
@@ -210,7 +211,7 @@ agent_view view_of(const agent_state& a, const policy& p) {
   agent_view v;
   v.id = a.id;
   v.identity = a.identity;
-  v.queues = a.queues;
+  v.members = a.members;
   v.eligible = a.exists() && a.reservation == 0 && is_eligible(a, p);
   v.staffed = a.exists() && is_staffed(a, p);
   v.rank = p.feature_enhanced_discovery ? a.readiness : 0;

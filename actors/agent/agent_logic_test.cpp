@@ -20,7 +20,7 @@ struct agent_fixture {
     return last.answer;
   }
   void ready() {
-    run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}});
+    run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}, {}, {}});
     run(cmd::heartbeat{"alice", "hash", "available", true});
   }
   template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
@@ -30,7 +30,7 @@ struct agent_fixture {
 
 TEST_CASE("agent: created, heartbeat makes it eligible; a wrong token changes nothing") {
   agent_fixture f;
-  auto r = f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}});
+  auto r = f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}, {}, {}});
   CHECK(r.result == outcome::created);
   CHECK_FALSE(view_of(f.a, f.rules).eligible);
   r = f.run(cmd::heartbeat{"alice", "wrong", "available", true});
@@ -50,19 +50,19 @@ TEST_CASE("agent: created, heartbeat makes it eligible; a wrong token changes no
 TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or timeout") {
   agent_fixture f;
   f.ready();
-  auto r = f.run(cmd::reserve{1, "OF1", "CA1"});
+  auto r = f.run(cmd::reserve{1, "OF1", "CA1", "support"});
   CHECK_FALSE(r.failed());
   CHECK(f.count<agent_offer_received>() == 1);
   CHECK_FALSE(view_of(f.a, f.rules).eligible);
   // Never two at once.
-  CHECK(f.run(cmd::reserve{2, "OF2", "CA2"}).result == outcome::conflict);
+  CHECK(f.run(cmd::reserve{2, "OF2", "CA2", "support"}).result == outcome::conflict);
   f.run(cmd::confirm_reservation{1});
   CHECK(f.a.reservation == 0);
   CHECK(f.a.offer_id == "OF1");
 
   agent_fixture g;
   g.ready();
-  g.run(cmd::reserve{1, "OF1", "CA1"});
+  g.run(cmd::reserve{1, "OF1", "CA1", "support"});
   g.run(cmd::release_reservation{1, "call-gone"});
   CHECK(g.count<agent_offer_ended>() == 1);
   CHECK(g.a.offer_id.empty());
@@ -71,7 +71,7 @@ TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or 
 
   agent_fixture t;
   t.ready();
-  t.run(cmd::reserve{1, "OF1", "CA1"});
+  t.run(cmd::reserve{1, "OF1", "CA1", "support"});
   CHECK(next_deadline(t.a, t.rules) == t.now + t.rules.reservation_timeout_ms);
   t.now += t.rules.reservation_timeout_ms;
   t.run(cmd::tick{});
@@ -85,7 +85,7 @@ TEST_CASE("agent: three missed offers pause it; a non-available status then avai
   f.ready();
   for (int i = 1; i <= 3; ++i) {
     std::string offer = "OF" + std::to_string(i);
-    f.run(cmd::reserve{static_cast<uint64_t>(i), offer, "CA1"});
+    f.run(cmd::reserve{static_cast<uint64_t>(i), offer, "CA1", "support"});
     f.run(cmd::confirm_reservation{static_cast<uint64_t>(i)});
     f.run(cmd::offer_update{{offer_notice::kind::ended, "alice", offer, "CA1", "no-answer", true}});
   }
@@ -103,7 +103,7 @@ TEST_CASE("agent: three missed offers pause it; a non-available status then avai
 TEST_CASE("agent: a finished call starts wrap-up, which ends at its time") {
   agent_fixture f;
   f.ready();
-  f.run(cmd::reserve{1, "OF1", "CA1"});
+  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
   f.run(cmd::confirm_reservation{1});
   f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
   CHECK(visible_state(f.a, f.rules) == "on-call");
@@ -120,7 +120,7 @@ TEST_CASE("agent: a finished call starts wrap-up, which ends at its time") {
 TEST_CASE("agent: removing a ringing agent rescinds its offer on the call side") {
   agent_fixture f;
   f.ready();
-  f.run(cmd::reserve{1, "OF1", "CA1"});
+  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
   f.run(cmd::confirm_reservation{1});
   f.run(cmd::delete_agent{"alice"});
   REQUIRE(f.last.rescinds.size() == 1);

@@ -33,21 +33,41 @@ struct agent_applier {
   agent_state& a;
   int64_t ts;
 
+  /// Memberships as the profile names them: kept (with their counts)
+  /// for queues the agent stays in, started now for queues it joins.
+  void set_profile(const string_list& queues, const string_list& skills,
+                   const level_map& penalties, const level_map& levels) {
+    a.queues = queues;
+    a.skills = skills;
+    std::map<std::string, membership> next;
+    for (auto& q : queues) {
+      auto old = a.members.find(q);
+      membership m = old != a.members.end() ? old->second : membership{0, ts, 0, 0};
+      auto p = penalties.find(q);
+      m.penalty = p != penalties.end() ? p->second : 0;
+      next[q] = m;
+    }
+    a.members = std::move(next);
+    a.skill_levels.clear();
+    for (auto& s : skills)
+      a.skill_levels[s] = 1;
+    for (auto& [s, level] : levels)
+      a.skill_levels[s] = level;
+  }
+
   void operator()(const agent_created& e) {
     a = agent_state{};
     a.id = e.agent_id;
     a.display_name = e.display_name;
     a.identity = e.client_identity;
     a.token_hash = e.token_hash;
-    a.queues = e.queues;
-    a.skills = e.skills;
+    set_profile(e.queues, e.skills, e.penalties, e.skill_levels);
     a.idle_since_ms = ts;
   }
   void operator()(const agent_updated& e) {
     a.display_name = e.display_name;
     a.identity = e.client_identity;
-    a.queues = e.queues;
-    a.skills = e.skills;
+    set_profile(e.queues, e.skills, e.penalties, e.skill_levels);
   }
   void operator()(const agent_removed&) { a.removed = true; }
   void operator()(const agent_status_changed& e) {
@@ -80,31 +100,47 @@ struct agent_applier {
   void operator()(const agent_offer_received& e) {
     a.offer_id = e.offer_id;
     a.offer_call = e.call_sid;
+    a.offer_queue = e.queue;
   }
   void operator()(const agent_offer_answered& e) {
+    a.call_queue = a.offer_id == e.offer_id ? a.offer_queue : std::string{};
     if (a.offer_id == e.offer_id) {
       a.offer_id.clear();
       a.offer_call.clear();
+      a.offer_queue.clear();
     }
     a.on_call = e.call_sid;
+    a.call_since_ms = ts;
     a.missed = 0;
+    if (auto m = a.members.find(a.call_queue); m != a.members.end())
+      m->second.answered += 1;
+  }
+  /// The call the agent talked on is over: its talk time counts.
+  void end_call() {
+    if (auto m = a.members.find(a.call_queue); m != a.members.end())
+      m->second.talk_ms += std::max<int64_t>(0, ts - a.call_since_ms);
+    a.on_call.clear();
+    a.call_queue.clear();
+    a.call_since_ms = 0;
   }
   void operator()(const agent_offer_ended& e) {
     if (a.offer_id == e.offer_id) {
       a.offer_id.clear();
       a.offer_call.clear();
+      a.offer_queue.clear();
     }
     if (a.on_call == e.call_sid)
-      a.on_call.clear();
+      end_call();
     if (e.missed)
       a.missed += 1;
   }
   void operator()(const agent_wrap_up_started& e) {
     if (a.on_call == e.call_sid)
-      a.on_call.clear();
+      end_call();
     if (a.offer_call == e.call_sid) {
       a.offer_id.clear();
       a.offer_call.clear();
+      a.offer_queue.clear();
     }
     a.in_wrap_up = true;
     a.wrap_until_ms = e.until_ms;
@@ -199,6 +235,13 @@ std::string digest_text(const agent_state& a) {
   o << '|';
   for (auto& s : a.skills)
     o << s << ',';
+  o << '|';
+  for (auto& [q, m] : a.members)
+    o << q << ':' << m.penalty << ':' << m.joined_ms << ':' << m.answered << ':' << m.talk_ms << ',';
+  o << '|';
+  for (auto& [s, level] : a.skill_levels)
+    o << s << ':' << level << ',';
+  o << '|' << a.offer_queue << '|' << a.call_queue << '|' << a.call_since_ms;
   o << '|' << status_name(a.status) << '|' << a.device << a.fresh << a.expired << a.paused << '|'
     << a.pause_reason << '|' << a.missed << '|' << a.readiness << '|' << a.idle_since_ms << '|'
     << a.in_wrap_up << '|' << a.wrap_until_ms << '|' << a.offer_id << '|' << a.offer_call << '|'

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,25 @@ const char* status_name(agent_status s);
 /// Parses a wire word; false for anything else.
 bool parse_status(const std::string& text, agent_status* out);
 
+/// An agent's membership of one queue: its penalty, and what the
+/// fewest-calls and least-talk-time strategies count since it joined.
+struct membership {
+  int64_t penalty = 0;
+  int64_t joined_ms = 0;
+  int64_t answered = 0;  ///< calls of this queue answered since joining
+  int64_t talk_ms = 0;   ///< their talk time
+  bool operator==(const membership& o) const {
+    return penalty == o.penalty && joined_ms == o.joined_ms && answered == o.answered &&
+           talk_ms == o.talk_ms;
+  }
+};
+
 /// One agent.
 struct agent_state {
   std::string id, display_name, identity, token_hash;
-  std::vector<std::string> queues, skills;
+  std::vector<std::string> queues, skills;  ///< names, as given
+  std::map<std::string, membership> members;     ///< by queue
+  std::map<std::string, int64_t> skill_levels;   ///< skill -> level 1-10
   agent_status status = agent_status::offline;  ///< as last reported
   bool device = false;
   bool fresh = false;              ///< heartbeat seen since start, not expired
@@ -38,7 +54,10 @@ struct agent_state {
   bool in_wrap_up = false;
   int64_t wrap_until_ms = 0;
   std::string offer_id, offer_call;  ///< ringing: offer (or callback) id and call
+  std::string offer_queue;           ///< the queue of the ringing offer's call
   std::string on_call;               ///< connected call
+  std::string call_queue;            ///< its queue
+  int64_t call_since_ms = 0;         ///< when it was answered
   int64_t logged_in_ms = 0;
   bool removed = false;
   /// Events applied: the stream version this state is at.

@@ -1,6 +1,7 @@
 #include "actors/dispatcher/match_index.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
 #include <vector>
 
@@ -18,18 +19,109 @@ void match_index::index_call(const call_view& v, bool add) {
   }
 }
 
+match_index::agent_entry match_index::entry_of(const agent_view& v, const membership& m,
+                                               const queue_sets& q) const {
+  switch (q.config.strategy) {
+    case routing_strategy::fewest_calls:
+      return {m.penalty, m.answered, v.idle_since_ms, v.id};
+    case routing_strategy::least_talk_time:
+      return {m.penalty, m.talk_ms, v.idle_since_ms, v.id};
+    case routing_strategy::round_robin:
+    case routing_strategy::linear:
+    case routing_strategy::random:
+      return {m.penalty, 0, 0, v.id};
+    case routing_strategy::longest_idle:
+    case routing_strategy::ring_all:
+      break;
+  }
+  return {m.penalty, -v.rank, v.idle_since_ms, v.id};
+}
+
 void match_index::index_agent(const agent_view& v, bool add) {
   if (!v.eligible || held_agents_.count(v.id))
     return;
-  for (auto& name : v.queues) {
+  for (auto& [name, m] : v.members) {
     auto& q = queues_[name];
     if (add) {
-      q.agents.insert({v.rank, v.idle_since_ms, v.id});
+      q.agents.insert(entry_of(v, m, q));
       dirty_.insert(name);
     } else {
-      q.agents.erase({v.rank, v.idle_since_ms, v.id});
+      q.agents.erase(entry_of(v, m, q));
     }
   }
+}
+
+void match_index::configure(const std::string& queue, const queue_config* config) {
+  auto& q = queues_[queue];
+  q.config = config != nullptr ? *config : queue_config{};
+  // The order depends on the strategy: rebuild this queue's members.
+  q.agents.clear();
+  for (auto& [id, v] : agents_) {
+    auto m = v.members.find(queue);
+    if (m != v.members.end() && v.eligible && !held_agents_.count(id))
+      q.agents.insert(entry_of(v, m->second, q));
+  }
+  dirty_.insert(queue);
+}
+
+const queue_config& match_index::config_of(const std::string& queue) const {
+  static const queue_config defaults;
+  auto q = queues_.find(queue);
+  return q == queues_.end() ? defaults : q->second.config;
+}
+
+void match_index::set_last_offered(const std::string& queue, const std::string& agent_id) {
+  queues_[queue].last_offered = agent_id;
+}
+
+bool match_index::in_use(const std::string& queue) const {
+  for (auto& [sid, c] : calls_)
+    if (c.queue == queue)
+      return true;
+  for (auto& [id, a] : agents_)
+    if (a.members.count(queue))
+      return true;
+  return false;
+}
+
+uint64_t match_index::draw() {
+  // xorshift64*: small, fast, and the same sequence for the same seed.
+  rng_state_ ^= rng_state_ >> 12;
+  rng_state_ ^= rng_state_ << 25;
+  rng_state_ ^= rng_state_ >> 27;
+  return rng_state_ * 2685821657736338717ULL;
+}
+
+std::vector<const match_index::agent_entry*> match_index::candidates(queue_sets& q, size_t n) {
+  std::vector<const agent_entry*> out;
+  if (q.agents.empty())
+    return out;
+  auto take = [&](auto from, auto to) {
+    for (auto it = from; it != to && out.size() < n; ++it)
+      out.push_back(&*it);
+  };
+  auto strategy = q.config.strategy;
+  if (strategy != routing_strategy::round_robin && strategy != routing_strategy::random) {
+    take(q.agents.begin(), q.agents.end());
+    return out;
+  }
+  // The lowest penalty present first, starting at the strategy's entry
+  // and wrapping around; higher penalties after it in order.
+  int64_t level = q.agents.begin()->penalty;
+  auto level_end = q.agents.lower_bound(agent_entry{level + 1, INT64_MIN, INT64_MIN, ""});
+  auto start = q.agents.begin();
+  if (strategy == routing_strategy::round_robin) {
+    start = q.agents.upper_bound(agent_entry{level, 0, 0, q.last_offered});
+    if (start == level_end)
+      start = q.agents.begin();
+  } else {
+    auto size = static_cast<uint64_t>(std::distance(q.agents.begin(), level_end));
+    std::advance(start, static_cast<long>(draw() % size));
+  }
+  take(start, level_end);
+  take(q.agents.begin(), start);
+  take(level_end, q.agents.end());
+  return out;
 }
 
 void match_index::update(const call_view& v) {
@@ -78,6 +170,8 @@ void match_index::remove_call(const std::string& sid) {
 }
 
 void match_index::hold(const match& m) {
+  if (auto q = queues_.find(m.queue); q != queues_.end())
+    q->second.last_offered = m.agent_id;
   if (auto c = calls_.find(m.call_sid); c != calls_.end())
     index_call(c->second, false);
   if (auto a = agents_.find(m.agent_id); a != agents_.end())
@@ -108,17 +202,14 @@ std::optional<match> match_index::best_in(queue_sets& q, const std::string& queu
     if (!full && !rules_.feature_multi_agent_fallback && c.failed_in_row > 0)
       continue;
     const agent_entry* chosen = nullptr;
-    size_t looked = 0;
-    for (auto& a : q.agents) {
-      if (looked++ > c.tried.size())
-        break;
-      if (std::find(c.tried.begin(), c.tried.end(), a.id) == c.tried.end()) {
-        chosen = &a;
+    auto order = candidates(q, c.tried.size() + 1);
+    for (auto* a : order)
+      if (std::find(c.tried.begin(), c.tried.end(), a->id) == c.tried.end()) {
+        chosen = a;
         break;
       }
-    }
     if (chosen == nullptr && c.rest_until_ms <= now_ms)
-      chosen = &*q.agents.begin();
+      chosen = order.front();
     if (chosen != nullptr)
       return match{c.sid, chosen->id, queue, c.callback, c.callback_id,
                    agents_.at(chosen->id).identity};
@@ -167,7 +258,7 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   auto q = queues_.find(c->second.queue);
   if (q == queues_.end() || q->second.agents.empty())
     return std::nullopt;
-  const std::string& id = q->second.agents.begin()->id;
+  const std::string id = candidates(q->second, 1).front()->id;
   match m{sid, id, c->second.queue, c->second.callback, c->second.callback_id,
           agents_.at(id).identity};
   hold(m);

@@ -8,6 +8,13 @@
 // have not failed it ("the next agent"); only a bounded number of entries
 // is looked at. A matched call and agent are held out of matching until
 // the reservation for them ends.
+//
+// Each queue keeps its ready members ordered for its strategy (README,
+// "Queues and routing"): by penalty first, then by the strategy's measure
+// (readiness and idle time, answered calls, talk time) or by agent id
+// (round-robin, linear, random), so the best agent is the first entry,
+// or (round-robin) the first after the one offered last, or (random) a
+// drawn entry of the lowest penalty present.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +25,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "actors/dispatcher/queue_config.hpp"
 #include "actors/dispatcher/views.hpp"
 #include "actors/policy.hpp"
 
@@ -33,7 +41,20 @@ struct match {
 
 class match_index {
  public:
-  explicit match_index(const policy& rules) : rules_(rules) {}
+  /// `seed` seeds the draws of the random strategy.
+  explicit match_index(const policy& rules, uint64_t seed = 1) : rules_(rules), rng_state_(seed | 1) {}
+
+  /// Sets the rules of `queue` (nullptr: the defaults); its members are
+  /// reordered for the new strategy.
+  void configure(const std::string& queue, const queue_config* config);
+  /// The rules `queue` runs under.
+  const queue_config& config_of(const std::string& queue) const;
+  /// Remembers the agent last offered a call of `queue` (round-robin
+  /// starts after it); the dispatcher restores it at start-up.
+  void set_last_offered(const std::string& queue, const std::string& agent_id);
+  /// Whether a call or an agent names `queue` (waiting, ringing or
+  /// member).
+  bool in_use(const std::string& queue) const;
 
   /// Records the newest view of a call (older versions are ignored). A
   /// call that is neither in line nor waiting leaves the index.
@@ -80,24 +101,35 @@ class match_index {
       return sid < o.sid;
     }
   };
+  /// A ready member's place in its queue: penalty, then the strategy's
+  /// two measures (smaller first), then id.
   struct agent_entry {
-    int64_t rank = 0, idle_since_ms = 0;
+    int64_t penalty = 0, first = 0, second = 0;
     std::string id;
     bool operator<(const agent_entry& o) const {
-      if (rank != o.rank)
-        return rank > o.rank;
-      if (idle_since_ms != o.idle_since_ms)
-        return idle_since_ms < o.idle_since_ms;
+      if (penalty != o.penalty)
+        return penalty < o.penalty;
+      if (first != o.first)
+        return first < o.first;
+      if (second != o.second)
+        return second < o.second;
       return id < o.id;
     }
   };
   struct queue_sets {
     std::set<call_entry> calls;    ///< dispatchable, not held
     std::set<agent_entry> agents;  ///< eligible, not held
+    queue_config config;
+    std::string last_offered;      ///< round-robin's memory
   };
 
+  agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q) const;
   void index_call(const call_view& v, bool add);
   void index_agent(const agent_view& v, bool add);
+  /// Up to `n` ready members of `q` in the order the strategy offers
+  /// them.
+  std::vector<const agent_entry*> candidates(queue_sets& q, size_t n);
+  uint64_t draw();
   std::optional<match> best_in(queue_sets& q, const std::string& queue, int64_t now_ms,
                                bool full);
   void hold(const match& m);
@@ -108,6 +140,7 @@ class match_index {
   std::unordered_map<std::string, agent_view> agents_;
   std::unordered_set<std::string> held_calls_, held_agents_;
   std::set<std::string> dirty_;  ///< queues that changed since last exhausted
+  uint64_t rng_state_;
 };
 
 }  // namespace callq

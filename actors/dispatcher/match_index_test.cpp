@@ -1,5 +1,7 @@
 #include "actors/dispatcher/match_index.hpp"
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
 using namespace callq;
@@ -22,7 +24,8 @@ agent_view ready(const std::string& id, int64_t rank, int64_t idle_since,
   agent_view v;
   v.id = id;
   v.identity = "client-" + id;
-  v.queues = std::move(queues);
+  for (auto& q : queues)
+    v.members[q] = membership{};
   v.eligible = v.staffed = true;
   v.rank = rank;
   v.idle_since_ms = idle_since;
@@ -99,7 +102,10 @@ TEST_CASE("match index: the next agent is one who has not failed the call; a res
   REQUIRE(m);
   CHECK(m->agent_id == "bob");
   ix.release(*m);
-  ix.update(agent_view{"bob", "client-bob", {"support"}, false, true, 60, 0, 2});
+  auto busy = ready("bob", 60, 0);
+  busy.eligible = false;
+  busy.version = 2;
+  ix.update(busy);
   c.rest_until_ms = 1000;
   c.version = 2;
   ix.update(c);
@@ -135,4 +141,167 @@ TEST_CASE("match index: without multi-agent fallback a failed call waits for a s
   auto m = ix.next(0, true);
   REQUIRE(m);
   CHECK(m->call_sid == "CA1");
+}
+
+namespace {
+
+/// An agent in `queue` with a penalty and per-queue counts.
+agent_view member(const std::string& id, const std::string& queue, int64_t penalty,
+                  int64_t idle_since = 0, int64_t answered = 0, int64_t talk_ms = 0,
+                  int64_t rank = 100) {
+  agent_view v = ready(id, rank, idle_since, {});
+  v.members[queue] = membership{penalty, 0, answered, talk_ms};
+  return v;
+}
+
+queue_config with(routing_strategy s) {
+  queue_config c;
+  c.strategy = s;
+  return c;
+}
+
+/// Offers `calls` calls of `queue` one after the other, each released
+/// right away (the agent back as it was): the agents chosen, in order.
+std::vector<std::string> offers(match_index& ix, const std::string& queue, int calls) {
+  std::vector<std::string> chosen;
+  for (int i = 0; i < calls; ++i) {
+    std::string sid = "CA" + std::to_string(i);
+    ix.update(waiting(sid, 0, 100 + i, static_cast<uint64_t>(i + 1), queue));
+    auto m = ix.next(0, false);
+    if (!m)
+      break;
+    chosen.push_back(m->agent_id);
+    ix.release(*m);
+    auto gone = waiting(sid, 0, 100 + i, static_cast<uint64_t>(i + 1), queue);
+    gone.dispatchable = false;
+    gone.version = 2;
+    ix.update(gone);
+  }
+  return chosen;
+}
+
+}  // namespace
+
+TEST_CASE("strategy longest-idle: readiness, then longest idle, within the lowest penalty") {
+  policy p;
+  match_index ix(p);
+  ix.update(member("ann", "support", 0, 50));
+  ix.update(member("bea", "support", 0, 10));
+  ix.update(member("cid", "support", 1, 0));  // idle longest, but a penalty
+  CHECK(offers(ix, "support", 2) == std::vector<std::string>{"bea", "bea"});
+  ix.update(member("bea", "support", 0, 10, 0, 0, 50));  // lower readiness
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"ann"});
+}
+
+TEST_CASE("strategy round-robin: the member after the one offered last, wrapping, remembered") {
+  policy p;
+  match_index ix(p);
+  auto rr = with(routing_strategy::round_robin);
+  ix.configure("support", &rr);
+  for (auto id : {"ann", "bea", "cid"})
+    ix.update(member(id, "support", 0));
+  CHECK(offers(ix, "support", 4) == std::vector<std::string>{"ann", "bea", "cid", "ann"});
+  // Restored memory (a restart): the next is after the one restored.
+  match_index again(p);
+  again.configure("support", &rr);
+  for (auto id : {"ann", "bea", "cid"})
+    again.update(member(id, "support", 0));
+  again.set_last_offered("support", "bea");
+  CHECK(offers(again, "support", 2) == std::vector<std::string>{"cid", "ann"});
+}
+
+TEST_CASE("strategy fewest-calls and least-talk-time: the member's own counts in the queue") {
+  policy p;
+  match_index ix(p);
+  auto fewest = with(routing_strategy::fewest_calls);
+  ix.configure("support", &fewest);
+  ix.update(member("ann", "support", 0, 0, 5, 100));
+  ix.update(member("bea", "support", 0, 10, 2, 900'000));
+  ix.update(member("cid", "support", 0, 5, 2, 1'000));
+  // bea and cid both answered 2: the longer idle (cid, since 5) wins.
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"cid"});
+  auto least = with(routing_strategy::least_talk_time);
+  ix.configure("support", &least);
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"ann"});
+  // A new count reorders: ann talked a lot on her next call.
+  ix.update(member("ann", "support", 0, 0, 6, 2'000'000));
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"cid"});
+}
+
+TEST_CASE("strategy linear: penalty, then agent id, always from the top") {
+  policy p;
+  match_index ix(p);
+  auto linear = with(routing_strategy::linear);
+  ix.configure("support", &linear);
+  ix.update(member("zed", "support", 0, 0));
+  ix.update(member("amy", "support", 2, 0));
+  ix.update(member("kai", "support", 0, 99));
+  CHECK(offers(ix, "support", 3) == std::vector<std::string>{"kai", "kai", "kai"});
+}
+
+TEST_CASE("strategy random: draws among the lowest penalty only, every member in time, replayable by seed") {
+  policy p;
+  auto random = with(routing_strategy::random);
+  auto run = [&](uint64_t seed) {
+    match_index ix(p, seed);
+    ix.configure("support", &random);
+    for (auto id : {"ann", "bea", "cid"})
+      ix.update(member(id, "support", 0));
+    ix.update(member("pen", "support", 3));
+    return offers(ix, "support", 60);
+  };
+  auto picks = run(7);
+  REQUIRE(picks.size() == 60);
+  std::map<std::string, int> count;
+  for (auto& id : picks)
+    ++count[id];
+  CHECK(count.count("pen") == 0);
+  CHECK(count["ann"] > 5);
+  CHECK(count["bea"] > 5);
+  CHECK(count["cid"] > 5);
+  CHECK(run(7) == picks);  // the same seed draws the same agents
+}
+
+TEST_CASE("penalties: a higher penalty is offered only when no lower one is ready") {
+  policy p;
+  match_index ix(p);
+  ix.update(member("low", "support", 0, 100));
+  ix.update(member("high", "support", 5, 0));
+  ix.update(waiting("CA1", 0, 1, 1));
+  ix.update(waiting("CA2", 0, 2, 2));
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "low");
+  m = ix.next(0, false);  // low is held: high takes the next call
+  REQUIRE(m);
+  CHECK(m->agent_id == "high");
+  // The same agent can have different penalties in different queues.
+  match_index two(p);
+  auto a = member("a", "sales", 0);
+  a.members["support"] = membership{4, 0, 0, 0};
+  auto b = member("b", "support", 0, 50);
+  two.update(a);
+  two.update(b);
+  two.update(waiting("CA9", 0, 1, 1, "support"));
+  m = two.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "b");
+}
+
+TEST_CASE("reconfiguring a queue reorders its members; in_use sees calls and members") {
+  policy p;
+  match_index ix(p);
+  ix.update(member("ann", "support", 0, 50));
+  ix.update(member("bob", "support", 0, 10));
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"bob"});
+  auto linear = with(routing_strategy::linear);
+  ix.configure("support", &linear);
+  CHECK(ix.config_of("support").strategy == routing_strategy::linear);
+  CHECK(offers(ix, "support", 1) == std::vector<std::string>{"ann"});
+  ix.configure("support", nullptr);
+  CHECK(ix.config_of("support").strategy == routing_strategy::longest_idle);
+  CHECK(ix.in_use("support"));
+  CHECK_FALSE(ix.in_use("sales"));
+  ix.update(waiting("CA-s", 0, 1, 1, "sales"));
+  CHECK(ix.in_use("sales"));
 }

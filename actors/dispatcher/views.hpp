@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "actors/agent/agent_state.hpp"
 #include "actors/call/call_state.hpp"
 
 namespace callq {
@@ -30,7 +32,7 @@ struct call_view {
 struct agent_view {
   std::string id;
   std::string identity;   ///< the softphone's client identity
-  std::vector<std::string> queues;
+  std::map<std::string, membership> members;  ///< by queue: penalty and counts
   bool eligible = false;  ///< may be offered a call now
   bool staffed = false;
   int64_t rank = 0;       ///< readiness (0 without enhanced discovery)

@@ -1,0 +1,122 @@
+// A queue's routing rules, as `PUT /api/queues/{name}` writes them and the
+// `queue.configured` event records them: the strategy, limits, overflow,
+// skill steps, service level and opening hours. Parsing validates every
+// field (a queue's configuration is refused whole or stored whole); the
+// canonical JSON form is what the event carries. Pure: no CAF, no clock,
+// no I/O (time zones are looked up in the system's tz database).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "events/status.hpp"
+
+namespace callq {
+
+/// Which ready agent gets a queue's next call.
+enum class routing_strategy {
+  longest_idle,     ///< readiness, then longest idle (the default)
+  round_robin,      ///< the member after the one offered last
+  fewest_calls,     ///< fewest answered calls since joining the queue
+  least_talk_time,  ///< least talk time since joining the queue
+  random,           ///< any, drawn at random (the draw is in the event)
+  linear,           ///< penalty, then agent id, always from the top
+  ring_all,         ///< up to ringAllMax agents rung at once
+};
+
+/// The wire word, e.g. "longest-idle".
+const char* strategy_name(routing_strategy s);
+/// Parses a wire word; false for anything else.
+bool parse_strategy(const std::string& text, routing_strategy* out);
+
+/// What happens to a caller arriving at a full (or unstaffed) queue.
+enum class full_action { callback, overflow, hangup };
+const char* full_action_name(full_action a);
+
+/// What a caller outside opening hours is offered.
+enum class closed_action { callback, message };
+const char* closed_action_name(closed_action a);
+
+/// From `after_seconds` of waiting on, a call needs these skills (skill ->
+/// minimum level).
+struct skill_step {
+  int64_t after_seconds = 0;
+  std::map<std::string, int64_t> require;
+};
+
+/// One opening interval of a day, in minutes after local midnight
+/// (`to_minute` may be 1440: open until midnight).
+struct open_interval {
+  int from_minute = 0, to_minute = 0;
+};
+
+/// Weekly opening hours in a time zone, and dates the queue is closed.
+struct opening_hours {
+  std::string timezone;                          ///< an IANA zone, e.g. Europe/Berlin
+  std::array<std::vector<open_interval>, 7> weekly;  ///< index 0 = Monday
+  std::vector<std::string> closed_dates;         ///< "YYYY-MM-DD", local dates
+  std::string closed_message;
+  closed_action action = closed_action::callback;
+};
+
+/// A queue's configuration; the defaults are a queue nobody configured.
+struct queue_config {
+  routing_strategy strategy = routing_strategy::longest_idle;
+  int64_t ring_all_max = 5;
+  int64_t max_waiting = 0;  ///< 0: no limit
+  full_action when_full = full_action::callback;
+  bool join_when_no_agents = true;
+  int64_t overflow_after_seconds = 0;  ///< 0: never
+  std::string overflow_queue;
+  int64_t service_level_seconds = 20;
+  double service_level_target = 0.8;
+  std::vector<skill_step> skill_steps;
+  int64_t prefer_last_agent_seconds = 0;
+  std::optional<opening_hours> hours;
+};
+
+/// Parses and validates one configuration (`PUT` body or an event's
+/// `config`): unknown fields, wrong types and impossible values are
+/// invalid_argument with a reason naming the field. Does not look at
+/// other queues (see overflow_loop()).
+status parse_queue_config(const nlohmann::json& j, queue_config* out);
+
+/// The same from text; a body that is not a JSON object is invalid.
+status parse_queue_config(const std::string& text, queue_config* out);
+
+/// The canonical JSON form: every field, defaults filled in, `hours` null
+/// when the queue has none.
+nlohmann::json to_json(const queue_config& c);
+
+/// The requirement of a call that has waited `waited_seconds` under
+/// `steps` (the last step reached; none before the first).
+/// `first_override`, when set, replaces the first step's requirement (the
+/// voice webhook's `skills=`).
+std::map<std::string, int64_t> requirement_at(
+    const std::vector<skill_step>& steps, int64_t waited_seconds,
+    const std::map<std::string, int64_t>* first_override = nullptr);
+
+/// Whether the overflow chain that starts at `name` configured as
+/// `config`, through `others` (every other stored configuration), comes
+/// back to a queue it passed: then the loop as "a -> b -> a", else empty.
+std::string overflow_loop(const std::string& name, const queue_config& config,
+                          const std::map<std::string, queue_config>& others);
+
+/// 1-64 letters, digits, '.', '_' or '-': a queue name.
+bool valid_queue_name(const std::string& s);
+
+/// 1-64 characters, none of them ',', ':' or a control character: a
+/// skill name (the voice webhook's `skills=` separates with those).
+bool valid_skill_name(const std::string& s);
+
+/// Parses the voice webhook's `skills=es:3,billing` (level 1 when
+/// omitted; levels 1-10).
+status parse_skill_list(const std::string& text, std::map<std::string, int64_t>* out);
+
+}  // namespace callq
