@@ -409,8 +409,9 @@ void snapshot_at(const std::string& dir, uint64_t seq) {
 }  // namespace
 
 TEST_CASE("a damaged snapshot is skipped with a warning naming it, and an older one is used") {
-  enum class damage { flipped_byte, truncated, newer_format };
-  for (auto d : {damage::flipped_byte, damage::truncated, damage::newer_format}) {
+  enum class damage { flipped_byte, truncated, newer_format, older_format };
+  for (auto d : {damage::flipped_byte, damage::truncated, damage::newer_format,
+                 damage::older_format}) {
     callq::testing::temp_dir tmp;
     std::string live = callq::testing::write_scenario(tmp.path());  // its stop writes a snapshot
     uint64_t last = 0;
@@ -432,8 +433,10 @@ TEST_CASE("a damaged snapshot is skipped with a warning naming it, and an older 
         bytes[bytes.size() / 2] ^= 0x20;
       else if (d == damage::truncated)
         bytes.resize(bytes.size() - 100);
-      else
+      else if (d == damage::newer_format)
         bytes[15 + 3] = 9;  // format 9
+      else
+        bytes[15 + 3] = 1;  // format 1: written before queues were configurable
       REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_snapshots_cf(),
                                  storage::seq_key(last), bytes).ok());
     }
@@ -442,6 +445,14 @@ TEST_CASE("a damaged snapshot is skipped with a warning naming it, and an older 
     CHECK(r.err.find("skipped snapshot at event " + std::to_string(last)) != std::string::npos);
     if (d == damage::newer_format)
       CHECK(r.err.find("newer") != std::string::npos);
+    if (d == damage::older_format) {
+      CHECK(r.err.find("older") != std::string::npos);
+      // An upgrade leaves older snapshots: --verify warns and passes.
+      auto v = replay_json(tmp.path(), {}, true);
+      CHECK(v.code == 0);
+      CHECK(v.err.find("warning: snapshot at event " + std::to_string(last) + " skipped") !=
+            std::string::npos);
+    }
     CHECK(digest_of(r) == live);
     // The server starts from the older snapshot, and its state equals a
     // full replay.

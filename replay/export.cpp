@@ -94,6 +94,7 @@ class queue_log_writer {
   struct agent_facts {
     std::string identity;
     std::vector<std::string> queues;
+    events::level_map penalties;
     int64_t login_epoch = 0;
     std::string status = "offline";
   };
@@ -170,23 +171,35 @@ class queue_log_writer {
     if (x.final)
       finish(x.call_sid);
   }
+  static int64_t penalty_in(const events::level_map& m, const std::string& q) {
+    auto i = m.find(q);
+    return i == m.end() ? 0 : i->second;
+  }
+  // ADDMEMBER's data: paused (never, at creation) and the member's
+  // penalty; a changed penalty is Asterisk's PENALTY line.
   void on(int64_t t, const agent_created& x, std::string& out) {
     auto& a = agents_[x.agent_id];
     a.identity = x.client_identity;
     a.queues = x.queues;
+    a.penalties = x.penalties;
     for (auto& q : x.queues)
-      line(out, t, "", q, x.agent_id, "ADDMEMBER", {""});
+      line(out, t, "", q, x.agent_id, "ADDMEMBER", {"", n(penalty_in(x.penalties, q))});
   }
   void on(int64_t t, const agent_updated& x, std::string& out) {
     auto& a = agents_[x.agent_id];
-    for (auto& q : x.queues)
+    for (auto& q : x.queues) {
+      int64_t penalty = penalty_in(x.penalties, q);
       if (std::find(a.queues.begin(), a.queues.end(), q) == a.queues.end())
-        line(out, t, "", q, x.agent_id, "ADDMEMBER", {""});
+        line(out, t, "", q, x.agent_id, "ADDMEMBER", {"", n(penalty)});
+      else if (penalty != penalty_in(a.penalties, q))
+        line(out, t, "", q, x.agent_id, "PENALTY", {n(penalty)});
+    }
     for (auto& q : a.queues)
       if (std::find(x.queues.begin(), x.queues.end(), q) == x.queues.end())
         line(out, t, "", q, x.agent_id, "REMOVEMEMBER", {""});
     a.identity = x.client_identity;
     a.queues = x.queues;
+    a.penalties = x.penalties;
   }
   void on(int64_t t, const agent_removed& x, std::string& out) {
     auto& a = agents_[x.agent_id];

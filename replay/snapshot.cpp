@@ -15,15 +15,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_state, sid, from, to, queue, caller_name
                                    callback_offered, last_announce_ms, callback_id,
                                    callback_number, callback_requested_ms, callback_attempts,
                                    callback_agent_answered, callback_escalated, version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
-                                   skills, status, device, fresh, expired, paused, pause_reason,
-                                   missed, readiness, idle_since_ms, in_wrap_up, wrap_until_ms,
-                                   offer_id, offer_call, on_call, logged_in_ms, removed, version)
+                                   skills, members, skill_levels, status, device, fresh, expired,
+                                   paused, pause_reason, missed, readiness, idle_since_ms,
+                                   in_wrap_up, wrap_until_ms, offer_id, offer_call, offer_queue,
+                                   on_call, call_queue, call_since_ms, logged_in_ms, removed,
+                                   version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(caller_entry, display_name, priority)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_metrics, calls, answered, answered_in_sl, completed,
                                    abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
                                    avg_handle_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_counters, call_order, offer, callback)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(sl_minute, minute, answered, answered_within, abandoned_after)
 
 namespace replay {
 
@@ -65,6 +69,9 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["directory"] = img.directory;
   j["metrics"] = img.metrics;
   j["counters"] = img.counters;
+  j["queues"] = img.queue_configs;
+  j["lastOffered"] = img.last_offered;
+  j["serviceMinutes"] = img.service_minutes;
   std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
   std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string out(magic);
@@ -93,6 +100,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
                                  std::to_string(snapshot_format) + ")");
   if (format == 0)
     return status::corruption("snapshot format 0");
+  if (format < snapshot_format)
+    return status::not_supported("snapshot format " + std::to_string(format) +
+                                 " is older than this build's (" +
+                                 std::to_string(snapshot_format) + "); the log is replayed instead");
   snapshot_info si;
   si.seq = get_u64(bytes, at);
   at += 8;
@@ -115,6 +126,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
     img.directory = j.at("directory").get<std::map<std::string, caller_entry>>();
     img.metrics = j.at("metrics").get<world_metrics>();
     img.counters = j.at("counters").get<world_counters>();
+    img.queue_configs = j.at("queues").get<std::map<std::string, std::string>>();
+    img.last_offered = j.at("lastOffered").get<std::map<std::string, std::string>>();
+    img.service_minutes =
+        j.at("serviceMinutes").get<std::map<std::string, std::vector<sl_minute>>>();
   } catch (const nlohmann::json::exception& e) {
     return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
   }

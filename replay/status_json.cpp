@@ -2,6 +2,17 @@
 
 namespace callq::replay {
 
+namespace {
+
+nlohmann::json sl_json(const service_level& s) {
+  return {{"answered", s.answered},
+          {"answeredWithin", s.answered_within},
+          {"abandoned", s.abandoned},
+          {"ratio", s.ratio()}};
+}
+
+}  // namespace
+
 nlohmann::json status_to_json(const status_view& v) {
   using nlohmann::json;
   json queues = json::array();
@@ -18,10 +29,13 @@ nlohmann::json status_to_json(const status_view& v) {
                          {"callbackOffered", w.callback_offered},
                          {"callbackRequested", w.callback_requested}});
     queues.push_back({{"name", q.name},
+                      {"config", to_json(q.config)},
+                      {"configured", q.configured},
                       {"waiting", waiting},
                       {"longestWaitSeconds", q.longest_wait_seconds},
                       {"readyAgents", q.ready_agents},
-                      {"staffedAgents", q.staffed_agents}});
+                      {"staffedAgents", q.staffed_agents},
+                      {"serviceLevel", {{"today", sl_json(q.today)}, {"last15m", sl_json(q.last_15m)}}}});
   }
   json agents = json::array();
   for (auto& a : v.agents) {

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <sstream>
 
+#include <date/date.h>
+#include <date/tz.h>
+
+#include "actors/dispatcher/queue_logic.hpp"
 #include "events/sha256.hpp"
 
 namespace callq {
@@ -30,6 +34,14 @@ world world::from_image(policy rules, world_image img) {
   w.metrics_ = std::move(img.metrics);
   w.counters_ = img.counters;
   w.last_seq_ = img.last_seq;
+  w.last_offered_ = std::move(img.last_offered);
+  for (auto& [name, minutes] : img.service_minutes)
+    w.service_minutes_[name].assign(minutes.begin(), minutes.end());
+  for (auto& [name, text] : img.queue_configs) {
+    queue_config c;
+    if (parse_queue_config(text, &c))
+      w.queue_configs_[name] = std::move(c);
+  }
   for (auto& a : img.agents) {
     std::string id = a.id;
     auto& slot = w.agents_[id] = std::move(a);
@@ -60,6 +72,11 @@ world_image world::image() const {
   img.metrics = metrics_;
   img.counters = counters_;
   img.last_seq = last_seq_;
+  img.last_offered = last_offered_;
+  for (auto& [name, minutes] : service_minutes_)
+    img.service_minutes[name].assign(minutes.begin(), minutes.end());
+  for (auto& [name, c] : queue_configs_)
+    img.queue_configs[name] = to_json(c).dump();
   return img;
 }
 
@@ -73,6 +90,8 @@ void world::apply(uint64_t seq, const event& e) {
     apply_agent(e, stream.substr(6));
   } else if (auto* c = std::get_if<caller_set>(&e.body)) {
     directory_[c->number] = caller_entry{c->display_name, c->priority};
+  } else if (stream.rfind("queue/", 0) == 0) {
+    apply_queue(queue_configs_, e);
   } else if (std::holds_alternative<system_started>(e.body)) {
     for (auto& [id, a] : agents_) {
       restaff(a, false);
@@ -98,8 +117,11 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   if (arrival && c.order == 0)
     c.order = seq;  // schema 1: the log's order stands in for the arrival number
   counters_.call_order = std::max(counters_.call_order, c.order);
-  if (auto* o = std::get_if<call_offered>(&e.body))
+  if (auto* o = std::get_if<call_offered>(&e.body)) {
     counters_.offer = std::max(counters_.offer, id_number(o->offer_id));
+    if (!o->queue.empty())
+      last_offered_[o->queue] = o->agent_id;
+  }
   if (auto* r = std::get_if<callback_requested>(&e.body))
     counters_.callback = std::max(counters_.callback, id_number(r->callback_id));
   if (was_in_line && (!c.in_line() || !(old_key == c.key()) || old_queue != c.queue)) {
@@ -113,6 +135,10 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
     lines_[c.queue].insert({c.key(), sid});
     enqueued_[c.queue].insert(c.enqueued_ms);
   }
+  if (auto* x = std::get_if<call_connected>(&e.body))
+    count_service(c.queue, e.ts_ms, x->hold_seconds, true);
+  else if (auto* x = std::get_if<call_abandoned>(&e.body))
+    count_service(x->queue.empty() ? c.queue : x->queue, e.ts_ms, x->wait_seconds, false);
   if (is_finished(c.phase))
     calls_.erase(i);
 }
@@ -208,21 +234,95 @@ const agent_state* world::find_agent(const std::string& id) const {
   return i == agents_.end() ? nullptr : &i->second;
 }
 
+void world::count_service(const std::string& queue, int64_t ts_ms, int64_t waited_seconds,
+                          bool answered) {
+  int64_t threshold = config_of(queue).service_level_seconds;
+  if (!answered && waited_seconds <= threshold)
+    return;  // abandoned within the threshold: not counted either way
+  auto& minutes = service_minutes_[queue];
+  int64_t minute = ts_ms / 60'000;
+  if (minutes.empty() || minutes.back().minute < minute)
+    minutes.push_back(sl_minute{minute, 0, 0, 0});
+  // Events of one stream are in time order, of different streams nearly:
+  // a late one counts in the newest minute.
+  sl_minute& m = minutes.back();
+  if (answered) {
+    ++m.answered;
+    m.answered_within += waited_seconds <= threshold ? 1 : 0;
+  } else {
+    ++m.abandoned_after;
+  }
+  while (!minutes.empty() && minutes.front().minute < minute - 25 * 60)
+    minutes.pop_front();  // "today" never reaches back more than a day
+}
+
+service_level world::sum_service(const std::string& queue, int64_t from_minute) const {
+  service_level sl;
+  auto i = service_minutes_.find(queue);
+  if (i == service_minutes_.end())
+    return sl;
+  for (auto m = i->second.rbegin(); m != i->second.rend() && m->minute >= from_minute; ++m) {
+    sl.answered += m->answered;
+    sl.answered_within += m->answered_within;
+    sl.abandoned += m->abandoned_after;
+  }
+  return sl;
+}
+
+service_level world::service_level_today(const std::string& queue, int64_t now_ms) const {
+  using namespace std::chrono;
+  date::sys_time<milliseconds> now{milliseconds{now_ms}};
+  int64_t midnight_ms = 0;
+  const auto& hours = config_of(queue).hours;
+  try {
+    if (hours) {
+      const date::time_zone* tz = date::locate_zone(hours->timezone);
+      auto local_midnight = date::floor<date::days>(tz->to_local(now));
+      midnight_ms = duration_cast<milliseconds>(
+                        tz->to_sys(local_midnight, date::choose::earliest).time_since_epoch())
+                        .count();
+    } else {
+      midnight_ms = duration_cast<milliseconds>(date::floor<date::days>(now).time_since_epoch()).count();
+    }
+  } catch (const std::exception&) {  // a zone the tz database lost: UTC
+    midnight_ms = duration_cast<milliseconds>(date::floor<date::days>(now).time_since_epoch()).count();
+  }
+  return sum_service(queue, (midnight_ms + 59'999) / 60'000);
+}
+
+service_level world::service_level_last_15m(const std::string& queue, int64_t now_ms) const {
+  return sum_service(queue, now_ms / 60'000 - 14);
+}
+
+const queue_config& world::config_of(const std::string& queue) const {
+  static const queue_config defaults;
+  auto i = queue_configs_.find(queue);
+  return i == queue_configs_.end() ? defaults : i->second;
+}
+
+std::set<std::string> world::known_queues() const {
+  std::set<std::string> names;
+  for (auto& [name, line] : lines_)
+    names.insert(name);
+  for (auto& [id, a] : agents_)  // staffed agents are among them
+    for (auto& q : a.queues)
+      names.insert(q);
+  for (auto& [name, c] : queue_configs_)
+    names.insert(name);
+  return names;
+}
+
 status_view world::status(int64_t now_ms) const {
   status_view v;
   v.metrics = metrics_;
   v.default_handle_ms = rules_.default_handle_ms;
-  std::set<std::string> names;
-  for (auto& [name, line] : lines_)
-    names.insert(name);
-  for (auto& [name, ids] : staffed_)
-    names.insert(name);
-  for (auto& [id, a] : agents_)
-    for (auto& q : a.queues)
-      names.insert(q);
-  for (auto& name : names) {
+  for (auto& name : known_queues()) {
     queue_view q;
     q.name = name;
+    q.config = config_of(name);
+    q.configured = queue_configs_.count(name) > 0;
+    q.today = service_level_today(name, now_ms);
+    q.last_15m = service_level_last_15m(name, now_ms);
     if (auto l = lines_.find(name); l != lines_.end()) {
       int64_t pos = 0;
       for (auto& entry : l->second) {
@@ -271,6 +371,10 @@ world_summary world::summary(int64_t now_ms) const {
     s.waiting_by_queue[name] = static_cast<int64_t>(line.size());
   for (auto& [name, times] : enqueued_)
     s.longest_wait_seconds[name] = times.empty() ? 0 : (now_ms - *times.begin()) / 1000;
+  for (auto& name : known_queues()) {
+    s.sl_today[name] = service_level_today(name, now_ms);
+    s.sl_last_15m[name] = service_level_last_15m(name, now_ms);
+  }
   for (auto& [id, a] : agents_)
     ++s.agents_by_state[visible_state(a, rules_)];
   s.metrics = metrics_;
@@ -301,6 +405,16 @@ std::string world::digest_text() const {
       << '\n';
   for (auto& [n, e] : directory_)
     o << "caller " << n << '|' << e.display_name << '|' << e.priority << '\n';
+  for (auto& [name, c] : queue_configs_)
+    o << "queue " << name << '|' << to_json(c).dump() << '\n';
+  for (auto& [name, id] : last_offered_)
+    o << "last-offered " << name << '|' << id << '\n';
+  for (auto& [name, minutes] : service_minutes_) {
+    o << "service " << name;
+    for (auto& m : minutes)
+      o << ' ' << m.minute << ':' << m.answered << ':' << m.answered_within << ':' << m.abandoned_after;
+    o << '\n';
+  }
   return o.str();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include "actors/agent/agent_state.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/call/call_state.hpp"
+#include "actors/dispatcher/queue_config.hpp"
 #include "actors/policy.hpp"
 #include "events/event.hpp"
 
@@ -32,6 +34,29 @@ struct world_metrics {
   std::map<std::string, int64_t> offers_by_outcome;     ///< connected, no-answer, ...
   std::map<std::string, int64_t> callbacks_by_outcome;  ///< requested, completed, failed
   int64_t avg_handle_ms = 0;  ///< moving average of talk time, 0 until known
+};
+
+/// One minute of a queue's service-level figures (README, "Queues and
+/// routing"): calls answered, answered within the queue's
+/// serviceLevelSeconds, abandoned after it.
+struct sl_minute {
+  int64_t minute = 0;  ///< minutes since the epoch
+  int64_t answered = 0, answered_within = 0, abandoned_after = 0;
+  bool operator==(const sl_minute& o) const {
+    return minute == o.minute && answered == o.answered &&
+           answered_within == o.answered_within && abandoned_after == o.abandoned_after;
+  }
+};
+
+/// A service level over a window.
+struct service_level {
+  int64_t answered = 0, answered_within = 0, abandoned = 0;
+  /// answered_within / (answered + abandoned after the threshold); 1 when
+  /// there was nothing to count.
+  double ratio() const {
+    int64_t n = answered + abandoned;
+    return n == 0 ? 1.0 : static_cast<double>(answered_within) / static_cast<double>(n);
+  }
 };
 
 /// The largest ids the log holds, so a restarted server never reuses one.
@@ -52,9 +77,12 @@ struct waiting_view {
 /// One queue as operators see it.
 struct queue_view {
   std::string name;
+  queue_config config;      ///< the rules in force (defaults when not configured)
+  bool configured = false;  ///< a `queue.configured` event set them
   std::vector<waiting_view> waiting;  ///< in dispatch order
   int64_t longest_wait_seconds = 0;
   int64_t ready_agents = 0, staffed_agents = 0;
+  service_level today, last_15m;  ///< "today" in the queue's time zone (UTC without hours)
 };
 
 /// An agent as operators see it.
@@ -77,6 +105,7 @@ struct status_view {
 /// Figures for /metrics, cheap to take whatever the queue length.
 struct world_summary {
   std::map<std::string, int64_t> waiting_by_queue;
+  std::map<std::string, service_level> sl_today, sl_last_15m;  ///< by queue
   std::map<std::string, int64_t> longest_wait_seconds;  ///< by queue
   std::map<std::string, int64_t> agents_by_state;
   world_metrics metrics;
@@ -92,6 +121,9 @@ struct world_image {
   std::map<std::string, caller_entry> directory;
   world_metrics metrics;
   world_counters counters;
+  std::map<std::string, std::string> queue_configs;  ///< queue -> canonical JSON
+  std::map<std::string, std::string> last_offered;   ///< queue -> agent id
+  std::map<std::string, std::vector<sl_minute>> service_minutes;  ///< by queue, oldest first
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
@@ -128,6 +160,19 @@ class world {
   const agent_state* find_agent(const std::string& id) const;
   const world_metrics& metrics() const { return metrics_; }
   const world_counters& counters() const { return counters_; }
+  /// Configured queues (those without a configuration run on defaults).
+  const std::map<std::string, queue_config>& queue_configs() const { return queue_configs_; }
+  /// The configuration `queue` runs under (defaults when not configured).
+  const queue_config& config_of(const std::string& queue) const;
+  /// Per queue, the agent last offered one of its calls (round-robin).
+  const std::map<std::string, std::string>& last_offered() const { return last_offered_; }
+  /// Every queue that is configured or named by a call or an agent.
+  std::set<std::string> known_queues() const;
+  /// `queue`'s service level today (since local midnight in its hours'
+  /// time zone, UTC without hours) and over the last 15 minutes, at
+  /// `now_ms`.
+  service_level service_level_today(const std::string& queue, int64_t now_ms) const;
+  service_level service_level_last_15m(const std::string& queue, int64_t now_ms) const;
   const policy& rules() const { return rules_; }
   uint64_t last_seq() const { return last_seq_; }
 
@@ -142,7 +187,7 @@ class world {
   /// counters: equal for the server's read model and a replay of the same
   /// events. Digests of different formats are not comparable.
   std::string digest() const;
-  static constexpr int digest_format = 3;
+  static constexpr int digest_format = 4;
   std::string digest_text() const;
 
  private:
@@ -163,6 +208,11 @@ class world {
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);
+  /// Counts a call answered (`answered`) or abandoned in `queue` after
+  /// `waited_seconds`, at `ts_ms`, and drops minutes older than a day.
+  void count_service(const std::string& queue, int64_t ts_ms, int64_t waited_seconds,
+                     bool answered);
+  service_level sum_service(const std::string& queue, int64_t from_minute) const;
 
   policy rules_;
   std::unordered_map<std::string, call_state> calls_;  ///< unfinished calls
@@ -173,6 +223,9 @@ class world {
   std::map<std::string, std::unordered_set<std::string>> staffed_;
   world_metrics metrics_;
   world_counters counters_;
+  std::map<std::string, queue_config> queue_configs_;
+  std::map<std::string, std::string> last_offered_;
+  std::map<std::string, std::deque<sl_minute>> service_minutes_;
   uint64_t last_seq_ = 0;
 };
 
