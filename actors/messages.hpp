@@ -10,6 +10,7 @@
 #include "actors/agent/agent_logic.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/commands.hpp"
+#include "actors/dispatcher/queue_logic.hpp"
 #include "actors/dispatcher/views.hpp"
 #include "actors/effects.hpp"
 #include "actors/replies.hpp"
@@ -55,11 +56,18 @@ struct agent_request {
   agent_command command;
 };
 
+/// A queue configuration command for the dispatcher, which writes the
+/// `queue/<name>` streams.
+struct queue_request {
+  queue_command command;
+};
+
 }  // namespace callq
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::journal_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::call_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::agent_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::queue_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::rest_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(callq::call_view)

@@ -145,6 +145,10 @@ status runtime::boot(startup_report* report) {
 
   auto ids = std::make_shared<id_source>();
   ids->seed(w.counters().call_order, w.counters().offer, w.counters().callback);
+  dispatcher_start ds;
+  ds.configs = w.queue_configs();
+  ds.last_offered = w.last_offered();
+  ds.seed = opts.deterministic ? std::max<uint64_t>(opts.seed, 1) : std::random_device{}();
   if (reads_)
     reads_->reset(std::move(w));
   else
@@ -209,7 +213,7 @@ status runtime::boot(startup_report* report) {
       caf::anon_send(call, command_atom::value,
                      call_request{std::get<cmd::callback_call_failed>(c), {}});
   });
-  env->dispatcher = spawn_dispatcher(sys, env);
+  env->dispatcher = spawn_dispatcher(sys, env, std::move(ds));
   timer_options to;
   to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
   to.journal_figures = journal_stats_;
@@ -450,6 +454,12 @@ struct router {
     if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, std::move(b)))
       return reply::fail(outcome::unavailable, "event log unavailable: " + why);
     return reply::of(caller_answer{x.number, x.display_name, x.priority});
+  }
+  reply operator()(cmd::put_queue& x) {
+    return ask_service(env.dispatcher, "dispatcher", command_atom::value, queue_request{x});
+  }
+  reply operator()(cmd::delete_queue& x) {
+    return ask_service(env.dispatcher, "dispatcher", command_atom::value, queue_request{x});
   }
   reply operator()(cmd::tick&) {
     return ask_service(env.timers, "timers", tick_atom::value);

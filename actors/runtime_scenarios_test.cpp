@@ -219,7 +219,7 @@ TEST_CASE("an agent with a stale heartbeat or no device is never offered") {
   CHECK(h.count_last<call_offered>() == 1);
 
   center_harness g;
-  g.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}});
+  g.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}, {}, {}});
   g.heartbeat("bob", "available", false);
   g.incoming("CA1");
   CHECK(g.count_last<call_offered>() == 0);
@@ -231,7 +231,7 @@ TEST_CASE("an agent with a stale heartbeat or no device is never offered") {
 TEST_CASE("heartbeats check the agent and its token") {
   center_harness h;
   CHECK(h.heartbeat("ghost").result == outcome::not_found);
-  h.run(cmd::put_agent{"alice", "Alice", "alice", "hash-alice", {"support"}, {}});
+  h.run(cmd::put_agent{"alice", "Alice", "alice", "hash-alice", {"support"}, {}, {}, {}});
   auto r = h.run(cmd::heartbeat{"alice", "wrong", "available", true});
   CHECK(r.result == outcome::unauthorized);
   CHECK(h.last_events.empty());
@@ -397,7 +397,7 @@ TEST_CASE("the wait estimate is ceil(position / staffed) average handle times") 
   auto r = h.run(cmd::hold_poll{"CA1"});
   CHECK(r.voice().wait_estimate_seconds == 180);  // nobody staffed, default handle time
   for (auto id : {"a", "b"}) {
-    h.run(cmd::put_agent{id, id, id, std::string("hash-") + id, {"support"}, {}});
+    h.run(cmd::put_agent{id, id, id, std::string("hash-") + id, {"support"}, {}, {}, {}});
     h.heartbeat(id, "busy");
   }
   for (int i = 2; i <= 5; ++i)
@@ -474,7 +474,7 @@ TEST_CASE("feature flags turn their parts off") {
     p.feature_device_connectivity = false;
     p.feature_enhanced_discovery = false;  // readiness would count the device
     center_harness h(p);
-    h.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}});
+    h.run(cmd::put_agent{"bob", "Bob", "bob", "hash-bob", {"support"}, {}, {}, {}});
     h.heartbeat("bob", "available", false);
     h.incoming("CA1");
     CHECK(h.count_last<call_offered>() == 1);
@@ -549,4 +549,73 @@ TEST_CASE("a Voice SDK or SIP caller is queued and connected as usual") {
     CHECK_FALSE(h.run(cmd::agent_leg_status{h.offer_of("CA1"), "in-progress"}).failed());
     CHECK(h.state().find_call("CA1")->phase == call_phase::connected);
   }
+}
+
+TEST_CASE("a queue's service level: answered within its threshold over answered plus abandoned after it") {
+  center_harness h;
+  queue_config config;
+  config.service_level_seconds = 10;
+  REQUIRE(h.run(cmd::put_queue{"support", to_json(config).dump()}).result == outcome::created);
+  h.incoming("CA1");
+  h.now += 5'000;
+  h.add_ready_agent("alice");
+  h.run(cmd::agent_leg_status{h.offer_of("CA1"), "in-progress"});  // answered after 5 s: within
+  h.incoming("CA2");
+  h.now += 30'000;
+  h.run(cmd::call_status{"CA2", "completed"});  // abandoned after 30 s: counts against
+  h.incoming("CA3");
+  h.now += 3'000;
+  h.run(cmd::call_status{"CA3", "completed"});  // abandoned within 10 s: not counted
+  h.incoming("CA4");
+  h.now += 20'000;
+  h.add_ready_agent("bob");
+  h.run(cmd::agent_leg_status{h.offer_of("CA4"), "in-progress"});  // answered after 20 s
+
+  auto support = [&] {
+    for (auto& q : h.state().status(h.now).queues)
+      if (q.name == "support")
+        return q;
+    FAIL("no support queue");
+    return queue_view{};
+  };
+  auto q = support();
+  CHECK(q.today.answered == 2);
+  CHECK(q.today.answered_within == 1);
+  CHECK(q.today.abandoned == 1);
+  CHECK(q.today.ratio() == Approx(1.0 / 3));
+  CHECK(q.last_15m.answered == 2);
+  auto summary = h.state().summary(h.now);
+  CHECK(summary.sl_today.at("support").ratio() == Approx(1.0 / 3));
+  CHECK(h.check_invariants().empty());  // replay counts the same
+  h.restart();
+  CHECK(support().today.answered_within == 1);
+  h.now += 16 * 60'000;
+  q = support();
+  CHECK(q.last_15m.answered == 0);
+  CHECK(q.last_15m.ratio() == 1.0);
+  CHECK(q.today.answered == 2);
+}
+
+TEST_CASE("a linear queue's strategy and a member's penalty decide who is offered the call") {
+  center_harness h;
+  queue_config linear;
+  linear.strategy = routing_strategy::linear;
+  REQUIRE(h.run(cmd::put_queue{"support", to_json(linear).dump()}).result == outcome::created);
+  h.add_ready_agent("zed");
+  cmd::put_agent amy{"amy", "amy", "client-amy", "hash-amy", {"support"}, {}, {{"support", 1}}, {}};
+  h.run(amy);
+  h.heartbeat("amy", "available", true);
+  h.add_ready_agent("kim");
+  h.incoming("CA1");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->agent_id == "kim");  // penalty 0, first by id
+  h.incoming("CA2");
+  CHECK(h.find_last<call_offered>()->agent_id == "zed");
+  h.incoming("CA3");
+  CHECK(h.find_last<call_offered>()->agent_id == "amy");  // the penalty last
+  CHECK(h.state().agents().at("amy").members.at("support").penalty == 1);
+  // The configuration is in the log, and a restart runs under it.
+  h.restart();
+  CHECK(h.state().config_of("support").strategy == routing_strategy::linear);
+  CHECK(h.check_invariants().empty());
 }

@@ -32,7 +32,7 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
   auto o = options(tmp.path());
   {
     auto rt = start(o);
-    auto r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}});
+    auto r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}, {}, {}});
     CHECK(r.result == outcome::created);
     r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
     REQUIRE(r.is_voice());
@@ -70,7 +70,7 @@ TEST_CASE("a repeated request with the same idempotency key appends nothing") {
 TEST_CASE("virtual time expires a silent agent") {
   callq::testing::temp_dir tmp;
   auto rt = start(options(tmp.path()));
-  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}});
+  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}, {}, {}});
   auto r = rt->ask(cmd::heartbeat{"bob", "h", "available", true});
   CHECK(std::get<agent_answer>(r.body).state == "available");
   REQUIRE(rt->advance_clock(61'000));
@@ -81,7 +81,7 @@ TEST_CASE("virtual time expires a silent agent") {
 TEST_CASE("an offer whose REST redirect fails is resolved and the call re-offered") {
   callq::testing::temp_dir tmp;
   auto rt = start(options(tmp.path()));
-  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}});
+  rt->ask(cmd::put_agent{"bob", "Bob", "bob", "h", {"support"}, {}, {}, {}});
   rt->ask(cmd::heartbeat{"bob", "h", "available", true});
   rt->ask(cmd::incoming_call{"CA1", "+1", "+2", "support", "", std::nullopt});
   // The gateway reports the failed redirect; wait for the event to land.
@@ -122,7 +122,7 @@ TEST_CASE("a full disk: 503s, reads go on, nothing acknowledged lost, writing re
   r = call("CA-full-2");
   CHECK(r.result == outcome::unavailable);
   CHECK(r.reason.find("cannot be written") != std::string::npos);
-  r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}});
+  r = rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}, {}, {}});
   CHECK(r.result == outcome::unavailable);
   // ...while reads work, and show only what is durable.
   auto waiting = rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); });

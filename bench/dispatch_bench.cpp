@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   auto t0 = clk::now();
   parallel(agents, threads, [&](long i) {
     std::string id = "agent" + std::to_string(i);
-    must(rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}}), "put_agent");
+    must(rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}, {}, {}}), "put_agent");
     must(rt->ask(cmd::heartbeat{id, "h", "busy", true}), "heartbeat");  // logged in, not ready
   });
   std::printf("  %ld agents created in %.1f s\n", agents, bench::seconds_since(t0));

@@ -50,7 +50,7 @@ void write_history(const std::string& dir, uint64_t events, int waiting, int age
     rt->ask(cmd::heartbeat{"ag" + std::to_string(a), "h", "offline", true});
   for (int a = 0; a < agents; ++a) {
     std::string id = "late" + std::to_string(a);
-    rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}});
+    rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}, {}, {}});
   }
   for (int c = 0; c < waiting; ++c)
     rt->ask(cmd::incoming_call{"CAwait" + std::to_string(c) + "0123456789abcdef0123", "+15551230000",

@@ -25,7 +25,7 @@ inline uint64_t write_sample_log(const std::string& data_dir, uint64_t count) {
   }
   for (int a = 0; a < 200; ++a) {
     std::string id = "ag" + std::to_string(a);
-    rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}});
+    rt->ask(cmd::put_agent{id, id, id, "h", {"support"}, {}, {}, {}});
   }
   long n = 0;
   while (rt->log().last_seq() < count) {

@@ -1,6 +1,9 @@
 #include "http/bodies.hpp"
 
+#include <algorithm>
 #include <regex>
+
+#include "actors/dispatcher/queue_config.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,10 +41,7 @@ bool valid_id(const std::string& s) {
   return std::regex_match(s, re);
 }
 
-bool valid_queue(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9._-]{1,64}$");
-  return std::regex_match(s, re);
-}
+bool valid_queue(const std::string& s) { return valid_queue_name(s); }
 
 bool valid_e164(const std::string& s) {
   static const std::regex re("^\\+[1-9][0-9]{1,14}$");
@@ -85,13 +85,66 @@ status parse_agent_body(std::string_view text, const std::string& id,
   }
   if (x.client_identity.empty() || x.client_identity.size() > 256)
     return status::invalid_argument("clientIdentity must be 1-256 characters");
-  if (!string_list(body, "queues", &x.queues) || !string_list(body, "skills", &x.skills))
-    return status::invalid_argument("queues and skills must be arrays of strings");
+  // queues: names, or {"name": ..., "penalty": N} for a member with a
+  // penalty.
+  if (auto q = body.find("queues"); q != body.end()) {
+    if (!q->is_array())
+      return status::invalid_argument("queues must be an array of names or {\"name\",\"penalty\"}");
+    for (auto& v : *q) {
+      std::string name;
+      int64_t penalty = 0;
+      if (v.is_string()) {
+        name = v.get<std::string>();
+      } else if (v.is_object()) {
+        for (auto& [k, f] : v.items())
+          if (k != "name" && k != "penalty")
+            return status::invalid_argument("queues: unknown field '" + k + "'");
+        auto n = v.find("name");
+        auto p = v.find("penalty");
+        if (n == v.end() || !n->is_string())
+          return status::invalid_argument("queues: each object needs a \"name\" string");
+        name = n->get<std::string>();
+        if (p != v.end()) {
+          if (!p->is_number_integer() || p->get<int64_t>() < 0 || p->get<int64_t>() > 1000)
+            return status::invalid_argument("queues: penalty of '" + name +
+                                            "' must be a whole number from 0 to 1000");
+          penalty = p->get<int64_t>();
+        }
+      } else {
+        return status::invalid_argument("queues must be an array of names or {\"name\",\"penalty\"}");
+      }
+      if (!valid_queue(name))
+        return status::invalid_argument("invalid queue name '" + name + "'");
+      if (std::find(x.queues.begin(), x.queues.end(), name) != x.queues.end())
+        return status::invalid_argument("queue '" + name + "' is listed twice");
+      x.queues.push_back(name);
+      if (penalty != 0)
+        x.penalties[name] = penalty;
+    }
+  }
+  // skills: names (level 1), or {"es": 5, "billing": 2} (levels 1-10).
+  if (auto sk = body.find("skills"); sk != body.end()) {
+    if (sk->is_object()) {
+      for (auto& [name, level] : sk->items()) {
+        if (!valid_skill_name(name))
+          return status::invalid_argument("invalid skill name '" + name + "' (1-64 characters, no ',' or ':')");
+        if (!level.is_number_integer() || level.get<int64_t>() < 1 || level.get<int64_t>() > 10)
+          return status::invalid_argument("skills: level of '" + name + "' must be a whole number from 1 to 10");
+        x.skills.push_back(name);
+        x.skill_levels[name] = level.get<int64_t>();
+      }
+    } else if (string_list(body, "skills", &x.skills)) {
+      for (auto& name : x.skills) {
+        if (!valid_skill_name(name))
+          return status::invalid_argument("invalid skill name '" + name + "' (1-64 characters, no ',' or ':')");
+        x.skill_levels[name] = 1;
+      }
+    } else {
+      return status::invalid_argument("skills must be an array of names or an object of name -> level");
+    }
+  }
   if (x.queues.empty())
     x.queues.push_back(default_queue);
-  for (auto& q : x.queues)
-    if (!valid_queue(q))
-      return status::invalid_argument("invalid queue name '" + q + "'");
   *out = std::move(x);
   return status::ok();
 }

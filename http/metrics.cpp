@@ -62,6 +62,15 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   head(o, "callq_queue_waiting_calls", "gauge", "Calls holding a place in the queue.");
   for (auto& [q, n] : status.waiting_by_queue)
     o << "callq_queue_waiting_calls{queue=\"" << label(q) << "\"} " << n << '\n';
+  head(o, "callq_queue_service_level_ratio", "gauge",
+       "Calls answered within the queue's serviceLevelSeconds over calls answered plus calls "
+       "abandoned after it (1 when none); window today (the queue's time zone) or last15m.");
+  for (auto& [q, sl] : status.sl_today)
+    o << "callq_queue_service_level_ratio{queue=\"" << label(q) << "\",window=\"today\"} " << sl.ratio()
+      << '\n';
+  for (auto& [q, sl] : status.sl_last_15m)
+    o << "callq_queue_service_level_ratio{queue=\"" << label(q) << "\",window=\"last15m\"} "
+      << sl.ratio() << '\n';
   head(o, "callq_queue_longest_wait_seconds", "gauge", "Longest current wait in the queue.");
   for (auto& [q, n] : status.longest_wait_seconds)
     o << "callq_queue_longest_wait_seconds{queue=\"" << label(q) << "\"} " << n << '\n';

@@ -365,6 +365,56 @@ void server::routes() {
       return send_error_json(res, 400, st.message());
     relay(res, rt_.ask(x), {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}});
   });
+  // ----------------------------------------------------------- queues --
+  h.Put(R"(/api/queues/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string name = req.matches[1];
+    if (!valid_queue(name))
+      return send_error_json(res, 400, "queue name must be 1-64 letters, digits, '.', '_' or '-'");
+    queue_config c;
+    if (auto st = parse_queue_config(req.body.empty() ? std::string("{}") : req.body, &c); !st)
+      return send_error_json(res, 400, st.message());
+    auto r = rt_.ask(cmd::put_queue{name, to_json(c).dump()});
+    if (r.failed())
+      return send_error_json(res, status_code(r.result), r.reason);
+    const auto& a = std::get<queue_answer>(r.body);
+    send_json(res, status_code(r.result), json::parse(a.config_json));
+  });
+  // One queue as GET shows it: name, whether it is configured, the rules.
+  auto queue_json = [](const world& w, const std::string& name) {
+    return json{{"name", name},
+                {"configured", w.queue_configs().count(name) > 0},
+                {"config", to_json(w.config_of(name))}};
+  };
+  h.Get("/api/queues", [this, admin, queue_json](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    json list = rt_.reads().read([&](const world& w) {
+      json out = json::array();
+      for (auto& name : w.known_queues())
+        out.push_back(queue_json(w, name));
+      return out;
+    });
+    send_json(res, 200, {{"queues", list}});
+  });
+  h.Get(R"(/api/queues/([^/]+))", [this, admin, queue_json](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string name = req.matches[1];
+    json one = rt_.reads().read([&](const world& w) {
+      return w.known_queues().count(name) ? queue_json(w, name) : json();
+    });
+    if (one.is_null())
+      return send_error_json(res, 404, "unknown queue " + name);
+    send_json(res, 200, one);
+  });
+  h.Delete(R"(/api/queues/([^/]+))", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string name = req.matches[1];
+    relay(res, rt_.ask(cmd::delete_queue{name}), {{"name", name}, {"removed", true}});
+  });
   h.Get("/api/queue/status", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))
       return;

@@ -54,7 +54,7 @@ class actor_harness {
 
   /// Creates an agent and makes it available with a registered device.
   void add_ready_agent(const std::string& id, std::vector<std::string> queues = {"support"}) {
-    run(cmd::put_agent{id, id, "client-" + id, "hash-" + id, std::move(queues), {}});
+    run(cmd::put_agent{id, id, "client-" + id, "hash-" + id, std::move(queues), {}, {}, {}});
     run(cmd::heartbeat{id, "hash-" + id, "available", true});
   }
   reply heartbeat(const std::string& id, const std::string& status = "available", bool device = true) {

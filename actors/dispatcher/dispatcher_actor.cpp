@@ -12,6 +12,7 @@ namespace {
 struct dispatcher_state {
   std::shared_ptr<entity_env> env;
   std::unique_ptr<match_index> index;
+  std::map<std::string, queue_config> configured;  ///< the queue/<name> streams' state
   bool busy = false;              ///< a reservation is under way
   uint64_t reservations = 0;
   std::deque<std::string> direct; ///< legacy: calls asking for an agent now
@@ -60,7 +61,7 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
     finish(self, m);
   };
   self->request(agent, step_timeout, command_atom::value,
-                agent_request{cmd::reserve{r, offer_id, m.call_sid}})
+                agent_request{cmd::reserve{r, offer_id, m.call_sid, m.queue}})
       .then(
           [=](reply& reserved) {
             if (reserved.failed())
@@ -131,10 +132,35 @@ void try_next(self_ptr self) {
   settle_waiters(self);
 }
 
-caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env) {
-  self->state.index = std::make_unique<match_index>(env->rules);
+caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env, dispatcher_start start) {
+  self->state.index = std::make_unique<match_index>(env->rules, start.seed);
   self->state.env = std::move(env);
+  for (auto& [name, c] : start.configs)
+    self->state.index->configure(name, &c);
+  for (auto& [name, id] : start.last_offered)
+    self->state.index->set_last_offered(name, id);
+  self->state.configured = std::move(start.configs);
   return {
+      [=](command_atom, queue_request& req) -> reply {
+        auto& st = self->state;
+        const std::string& name = std::visit([](auto& x) -> const std::string& { return x.queue; },
+                                             req.command);
+        auto d = decide_queue(st.configured, req.command, st.index->in_use(name),
+                              st.env->clock->now_ms());
+        if (d.events.empty())
+          return d.answer;
+        for (auto& e : d.events)
+          apply_queue(st.configured, e);
+        auto c = st.configured.find(name);
+        st.index->configure(name, c == st.configured.end() ? nullptr : &c->second);
+        journal_batch batch;
+        batch.events = std::move(d.events);
+        // The journal appends in mailbox order: the request's barrier,
+        // sent after this answer, covers it.
+        caf::anon_send(st.env->journal, append_atom::value, std::move(batch));
+        try_next(self);
+        return d.answer;
+      },
       [=](view_atom, call_view& v) {
         self->state.index->update(v);
         try_next(self);
@@ -176,8 +202,9 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env) {
 
 }  // namespace
 
-caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<entity_env> env) {
-  return sys.spawn(dispatcher, std::move(env));
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                            dispatcher_start start) {
+  return sys.spawn(dispatcher, std::move(env), std::move(start));
 }
 
 }  // namespace callq

@@ -13,18 +13,33 @@
 // reservation it never hears about again by itself.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include <caf/all.hpp>
 
+#include "actors/dispatcher/queue_config.hpp"
 #include "actors/entity_env.hpp"
 
 namespace callq {
 
+/// What the dispatcher starts from besides the entities' views: the
+/// stored queue configurations, round-robin's memory, and the seed of the
+/// random strategy's draws.
+struct dispatcher_start {
+  std::map<std::string, queue_config> configs;
+  std::map<std::string, std::string> last_offered;
+  uint64_t seed = 1;
+};
+
 /// Spawns the dispatcher. Besides views it answers `(sweep_atom) -> reply`
 /// (a full matching pass, once no more match is possible) and
 /// `(barrier_atom) -> bool` (once no reservation is under way and no match
-/// is possible: everything the messages before it caused is decided).
-caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<entity_env> env);
+/// is possible: everything the messages before it caused is decided), and
+/// `(command_atom, queue_request) -> reply` (a queue's configuration set
+/// or removed; its event is sent to the journal before the answer).
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                            dispatcher_start start = {});
 
 }  // namespace callq

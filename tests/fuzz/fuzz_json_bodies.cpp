@@ -1,8 +1,11 @@
-// libFuzzer: the JSON bodies of heartbeats and the admin API.
+// libFuzzer: the JSON bodies of heartbeats and the admin API, and the
+// queue configuration (whose canonical form must parse again to itself).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
+#include "actors/dispatcher/queue_config.hpp"
 #include "http/bodies.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -13,5 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)callq::http::parse_agent_body(text, "alice", "support", &agent);
   callq::cmd::put_caller caller;
   (void)callq::http::parse_caller_body(text, "+15551230001", &caller);
+  callq::queue_config config;
+  if (callq::parse_queue_config(std::string(text), &config)) {
+    auto canonical = callq::to_json(config);
+    callq::queue_config again;
+    if (!callq::parse_queue_config(canonical, &again) || callq::to_json(again) != canonical)
+      __builtin_trap();
+  }
   return 0;
 }
