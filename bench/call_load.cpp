@@ -22,7 +22,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/gateway/gateway_actor.hpp"
+#include "actors/gateway/gateway_options.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/twilio_side.hpp"
 #include "http/signature.hpp"

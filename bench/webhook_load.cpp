@@ -19,7 +19,7 @@
 
 #include <httplib.h>
 
-#include "actors/gateway/gateway_actor.hpp"
+#include "actors/gateway/gateway_options.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/twilio_side.hpp"
 #include "http/signature.hpp"

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "actors/gateway/gateway_actor.hpp"
-#include "actors/journal/journal_actor.hpp"
+#include "actors/gateway/gateway_options.hpp"
+#include "actors/journal/journal_options.hpp"
 #include "actors/runtime.hpp"
 #include "http/front_door.hpp"
 #include "replay/world.hpp"

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
-#include "actors/gateway/gateway_actor.hpp"
+#include "actors/gateway/gateway_options.hpp"
 #include "http/signature.hpp"
 #include "tests/spawn_server.hpp"
 

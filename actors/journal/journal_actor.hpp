@@ -3,53 +3,14 @@
 // while a sync is running goes into the next single WriteBatch and sync.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <memory>
 
 #include <caf/all.hpp>
 
-#include "actors/journal/snapshot_writer.hpp"
-#include "actors/read_model.hpp"
-#include "actors/storage_health.hpp"
+#include "actors/journal/journal_options.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq {
-
-/// Figures the journal keeps for /metrics and benchmarks.
-struct journal_stats {
-  std::atomic<uint64_t> appends{0};   ///< append requests acknowledged
-  std::atomic<uint64_t> events{0};    ///< events written
-  std::atomic<uint64_t> syncs{0};     ///< write batches synced
-  std::atomic<uint64_t> sync_us_total{0};
-  /// Append latency histogram (request queued to acknowledged), microseconds.
-  static constexpr uint64_t bucket_us[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
-  std::atomic<uint64_t> latency_buckets[9]{};
-  std::atomic<uint64_t> latency_us_total{0};
-};
-
-/// How the journal runs.
-struct journal_options {
-  /// Sync the WAL before acknowledging (false: benchmark reference only).
-  bool sync = true;
-  /// Its own thread (it blocks on fsync); false only under the test
-  /// scheduler, where every actor must be scheduled.
-  bool detached = true;
-  /// Let appends that keep arriving join a batch smaller than the last one
-  /// (at most 200 us); false under the test scheduler, where nothing
-  /// arrives while the journal runs.
-  bool wait_for_more = true;
-  /// Fed with every batch once durable, before it is acknowledged.
-  std::shared_ptr<read_model> reads;
-  /// Every `snapshot_every_events` events the journal copies the read
-  /// model and hands the copy to `snapshots` (null or 0: never).
-  std::shared_ptr<snapshot_writer> snapshots;
-  uint64_t snapshot_every_events = 100'000;
-  std::shared_ptr<snapshot_stats> snapshot_figures;
-  /// Told of a failed append; while it says the log is not writable,
-  /// every append (and barrier) is answered with an error at once.
-  std::shared_ptr<storage_health> health;
-};
 
 /// Spawns the journal. It answers `(append_atom, journal_batch) -> uint64_t`
 /// with the sequence number of the batch's last event (of the log's last
