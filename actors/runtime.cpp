@@ -15,6 +15,8 @@
 #include "actors/call/call_actor.hpp"
 #include "actors/dispatcher/dispatcher_actor.hpp"
 #include "actors/entity_env.hpp"
+#include "actors/gateway/gateway_actor.hpp"
+#include "actors/journal/journal_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/reply_codec.hpp"
 #include "actors/timer_actor.hpp"
