@@ -25,6 +25,8 @@ struct voice_reply {
     callback_dial,       ///< <Dial callerId> the customer for `callback_id`
     unavailable,         ///< apology <Say>, <Hangup/>
     callback_impossible, ///< <Say> that no callback is possible, keep waiting
+    refused,             ///< `message` <Say>, optional callback <Gather>, <Hangup/>
+    callback_booked,     ///< confirmation <Say> (now, or at the opening: `closed`), <Hangup/>
   };
   voice_reply() = default;
   /// A reply that is only its kind.
@@ -42,6 +44,10 @@ struct voice_reply {
   bool offer_callback = false;        ///< hold: press 1 for a callback
   std::string callback_id;    ///< callback_dial
   std::string number;         ///< callback_dial: the customer
+  /// refused: the queue's closed message, or empty for the words of a
+  /// full or unstaffed queue.
+  std::string message;
+  bool closed = false;        ///< refused, callback_booked: outside opening hours
 
   friend bool operator==(const voice_reply& a, const voice_reply& b) {
     return a.what == b.what && a.queue == b.queue && a.greeting_name == b.greeting_name &&
@@ -49,7 +55,7 @@ struct voice_reply {
            a.announce == b.announce && a.position == b.position &&
            a.wait_estimate_seconds == b.wait_estimate_seconds &&
            a.offer_callback == b.offer_callback && a.callback_id == b.callback_id &&
-           a.number == b.number;
+           a.number == b.number && a.message == b.message && a.closed == b.closed;
   }
 };
 

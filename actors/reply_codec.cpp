@@ -11,7 +11,7 @@ std::string encode_voice_reply(const voice_reply& v) {
                       {"announce", v.announce}, {"position", v.position},
                       {"waitEstimateSeconds", v.wait_estimate_seconds},
                       {"offerCallback", v.offer_callback}, {"callbackId", v.callback_id},
-                      {"number", v.number}};
+                      {"number", v.number}, {"message", v.message}, {"closed", v.closed}};
   return j.dump();
 }
 
@@ -33,6 +33,8 @@ bool decode_voice_reply(const std::string& text, voice_reply* out) {
     v.offer_callback = j.value("offerCallback", false);
     v.callback_id = j.value("callbackId", "");
     v.number = j.value("number", "");
+    v.message = j.value("message", "");
+    v.closed = j.value("closed", false);
     *out = std::move(v);
     return true;
   } catch (const std::exception&) {

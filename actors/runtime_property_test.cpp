@@ -12,6 +12,7 @@
 #include <random>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/dispatcher/queue_config.hpp"
 #include "replay/snapshot.hpp"
@@ -65,6 +66,18 @@ struct scenario {
       return;
     }
     nlohmann::json c = {{"strategy", strategies[pick(7)]}, {"serviceLevelSeconds", 1 + pick(60)}};
+    // Admission rules: a short line, any full action (overflow to the
+    // other queue; a loop through both is refused, which is fine too),
+    // sometimes no joining without staffed members.
+    static const char* full[] = {"callback", "hangup", "overflow"};
+    if (pick(3) == 0) {
+      c["maxWaiting"] = 1 + pick(3);
+      c["whenFull"] = full[pick(3)];
+      if (c["whenFull"] == "overflow")
+        c["overflowQueue"] = q == "support" ? "sales" : "support";
+    }
+    if (pick(6) == 0)
+      c["joinWhenNoAgents"] = false;
     queue_config parsed;
     REQUIRE(parse_queue_config(c, &parsed));
     h.run(cmd::put_queue{q, to_json(parsed).dump()});

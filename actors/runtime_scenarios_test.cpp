@@ -2,6 +2,7 @@
 // call and agent its own actor, the dispatcher, the journal) on CAF's test
 // scheduler, in virtual time.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/actor_harness.hpp"
 

@@ -153,16 +153,58 @@ struct callback_offered {
 
 /// The caller asked for a callback; they leave the phone queue but keep
 /// their place.
+/// `dueMs` (schema 2): when the callback joins the queue's line; 0 (and
+/// schema 1) for at once. A caller who asked outside opening hours gets
+/// the next opening; until then the callback is scheduled.
 struct callback_requested {
   static constexpr const char* name = "callback.requested";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid, callback_id, number, key, queue;
   int64_t position = 0, orig_position = 0, wait_seconds = 0;
+  int64_t due_ms = 0;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("callbackId", callback_id); f("number", number);
     f("key", key); f("queue", queue); f("position", position);
-    f("origPosition", orig_position); f("waitSeconds", wait_seconds);
+    f("origPosition", orig_position); f("waitSeconds", wait_seconds); f("dueMs", due_ms);
   }
+};
+
+/// A scheduled callback's time came: it joins its queue's line now (the
+/// envelope's time is its place in the line).
+struct callback_due {
+  static constexpr const char* name = "callback.due";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, queue;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id); f("queue", queue);
+  }
+};
+
+/// A queue did not take the arriving caller. `reason`: `full` (maxWaiting
+/// callers wait), `no-agents` (joinWhenNoAgents is false and no member is
+/// staffed) or `closed` (outside its hours). `action`: `overflow` (the
+/// call goes on to `overflowQueue`, which decides again), `hangup`,
+/// `message` (closed: the message, then hang up) or `callback` (the
+/// caller is offered "press 1 for a callback"). `position` is the place
+/// the caller would have had (the queue_log's pos).
+struct call_refused {
+  static constexpr const char* name = "call.refused";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue, reason, action, overflow_queue;
+  int64_t position = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("reason", reason); f("action", action);
+    f("overflowQueue", overflow_queue); f("position", position);
+  }
+};
+
+/// A refused caller offered a callback left without one: `reason`
+/// `declined` (another key), `hangup`, or `timeout` (no answer in time).
+struct call_turned_away {
+  static constexpr const char* name = "call.turned_away";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, reason;
+  template <class F> void fields(F&& f) { f("callSid", call_sid); f("reason", reason); }
 };
 
 /// An agent was dialled for a callback attempt.
@@ -467,6 +509,6 @@ using payload = std::variant<
     agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,
     agent_readiness_changed, agent_offer_received, agent_offer_answered,
     agent_offer_ended, caller_set, system_started, system_state_digest,
-    queue_configured, queue_removed>;
+    queue_configured, queue_removed, callback_due, call_refused, call_turned_away>;
 
 }  // namespace callq::events

@@ -108,6 +108,25 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
              url(s, "callback-result?callback=" + v.callback_id) + "\">" + xml_escape(v.number) +
              "</Dial>";
       break;
+    case kind::refused:
+      if (v.closed)
+        body = say(v.message.empty() ? "We are closed right now." : v.message);
+      else
+        body = say("We are sorry, all our agents are busy right now.");
+      if (v.offer_callback)
+        body += "<Gather numDigits=\"1\" action=\"" + url(s, "callback-response") +
+                "\" method=\"POST\" timeout=\"8\">" +
+                say(v.closed ? "Press 1 to be called back at this number when we open."
+                             : "Press 1 to be called back at this number as soon as an agent is free.") +
+                "</Gather>";
+      body += say("Thank you for calling. Goodbye.") + "<Hangup/>";
+      break;
+    case kind::callback_booked:
+      body = say(v.closed ? "Thank you. We will call you back at this number when we open. Goodbye."
+                          : "Thank you. We will call you back at this number as soon as an agent is "
+                            "free. Goodbye.") +
+             "<Hangup/>";
+      break;
     case kind::unavailable:
       body = say("We are sorry, we cannot take your call right now. Please try again later.") +
              "<Hangup/>";

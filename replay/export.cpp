@@ -90,6 +90,7 @@ class queue_log_writer {
  private:
   struct call_facts {
     std::string queue, from;
+    bool entered = false;  ///< an ENTERQUEUE was written
   };
   struct agent_facts {
     std::string identity;
@@ -137,6 +138,7 @@ class queue_log_writer {
   void on(int64_t t, const call_enqueued& x, std::string& out) {
     auto& c = calls_[x.call_sid];
     c.queue = x.queue;
+    c.entered = true;
     line(out, t, x.call_sid, x.queue, "", "ENTERQUEUE", {"", caller_id(x.call_sid), n(x.position)});
   }
   void on(int64_t t, const call_connected& x, std::string& out) {
@@ -157,9 +159,27 @@ class queue_log_writer {
     finish(x.call_sid);
   }
   void on(int64_t t, const callback_requested& x, std::string& out) {
+    auto i = calls_.find(x.call_sid);
+    if (i == calls_.end() || !i->second.entered)
+      return;  // refused at the door: it never entered, so it cannot exit
     line(out, t, x.call_sid, x.queue, "", "EXITWITHKEY",
          {x.key, n(x.position), n(x.orig_position), n(x.wait_seconds)});
   }
+  /// A full queue is Asterisk's FULL (no data); a closed or unstaffed one
+  /// its JOINEMPTY (pos, origpos, waittime), the event Asterisk writes
+  /// when a caller may not join. An overflow then shows as the next
+  /// queue's ENTERQUEUE.
+  void on(int64_t t, const call_refused& x, std::string& out) {
+    if (x.reason == "full")
+      line(out, t, x.call_sid, x.queue, "", "FULL", {});
+    else
+      line(out, t, x.call_sid, x.queue, "", "JOINEMPTY", {n(x.position), n(x.position), "0"});
+    if (x.action == "overflow")
+      calls_[x.call_sid].queue = x.overflow_queue;
+    else if (x.action != "callback")
+      finish(x.call_sid);
+  }
+  void on(int64_t, const call_turned_away& x, std::string&) { finish(x.call_sid); }
   void on(int64_t t, const call_offer_failed& x, std::string& out) {
     bool missed = x.reason == "no-answer" || x.reason == "busy" || x.reason == "failed" ||
                   x.reason == "timeout";

@@ -14,7 +14,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_state, sid, from, to, queue, caller_name
                                    offer_id, agent_id, offered_ms, connected_ms, ended_ms, ring_ms,
                                    callback_offered, last_announce_ms, callback_id,
                                    callback_number, callback_requested_ms, callback_attempts,
-                                   callback_agent_answered, callback_escalated, version)
+                                   callback_agent_answered, callback_escalated, refused, refused_closed,
+                                   callback_due_ms, version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
                                    skills, members, skill_levels, status, device, fresh, expired,
@@ -50,7 +51,7 @@ uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
 
 bool valid_enums(const world_image& img) {
   for (auto& c : img.calls)
-    if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_failed)
+    if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_scheduled)
       return false;
   for (auto& a : img.agents)
     if (static_cast<int>(a.status) < 0 || a.status > agent_status::offline)

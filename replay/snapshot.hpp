@@ -27,7 +27,7 @@
 namespace callq::replay {
 
 /// The format this build writes and the newest it reads.
-constexpr uint32_t snapshot_format = 2;
+constexpr uint32_t snapshot_format = 3;
 
 /// What a snapshot says about itself.
 struct snapshot_info {

@@ -5,6 +5,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/dispatcher/queue_logic.hpp"
 #include "events/sha256.hpp"
@@ -212,6 +213,11 @@ int64_t world::position_of(const std::string& queue, const line_key& key) const 
   if (i == lines_.end())
     return 1;
   return static_cast<int64_t>(i->second.order_of_key({key, std::string()})) + 1;
+}
+
+int64_t world::waiting(const std::string& queue) const {
+  auto i = lines_.find(queue);
+  return i == lines_.end() ? 0 : static_cast<int64_t>(i->second.size());
 }
 
 int64_t world::staffed(const std::string& queue) const {

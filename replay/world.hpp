@@ -150,6 +150,9 @@ class world {
   int64_t position_of(const std::string& queue, const line_key& key) const;
   /// Staffed agents in `queue`.
   int64_t staffed(const std::string& queue) const;
+  /// Calls holding a place in `queue`'s line (waiting, ringing, or a
+  /// callback waiting): the status view's waiting count.
+  int64_t waiting(const std::string& queue) const;
   /// The caller directory's entry for `number` (default when unknown).
   caller_entry caller(const std::string& number) const;
 
@@ -187,7 +190,7 @@ class world {
   /// counters: equal for the server's read model and a replay of the same
   /// events. Digests of different formats are not comparable.
   std::string digest() const;
-  static constexpr int digest_format = 4;
+  static constexpr int digest_format = 5;
   std::string digest_text() const;
 
  private:

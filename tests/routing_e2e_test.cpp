@@ -1,5 +1,9 @@
 // End-to-end: queue configuration and routing through the real `callq
 // serve` (README, "Queues and routing").
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
 #include <catch2/catch.hpp>
 
 #include "tests/callq_process.hpp"
@@ -166,4 +170,108 @@ TEST_CASE("e2e: a linear queue offers its call to the top member and a penalty h
   CHECK(has(log.body, "|support|bob|ADDMEMBER||0"));
   auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token);
   CHECK(has(jsonl.body, "\"type\":\"queue.configured\""));
+}
+
+TEST_CASE("e2e: a full queue sends the next caller to its overflow queue, the export shows FULL then ENTERQUEUE") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  auto r = p.json_request("PUT", "/api/queues/sales", admin_token,
+                          {{"maxWaiting", 1}, {"whenFull", "overflow"}, {"overflowQueue", "backup"}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  REQUIRE(p.json_request("PUT", "/api/queues/tiny", admin_token, {{"maxWaiting", 1}, {"whenFull", "hangup"}})
+              .status == 201);
+
+  auto first = p.webhook("voice", "?queue=sales", call("CA1"));
+  CHECK(has(first.body, ">sales</Enqueue>"));
+  auto second = p.webhook("voice", "?queue=sales", call("CA2"));
+  INFO(second.body);
+  CHECK(has(second.body, ">backup</Enqueue>"));
+  CHECK(queue_in_status(p, "sales")["waiting"].size() == 1);
+  CHECK(queue_in_status(p, "backup")["waiting"].size() == 1);
+
+  // hangup: the words, then <Hangup/>, and the caller is not queued.
+  CHECK(has(p.webhook("voice", "?queue=tiny", call("CA3")).body, ">tiny</Enqueue>"));
+  auto refused = p.webhook("voice", "?queue=tiny", call("CA4"));
+  CHECK(has(refused.body, "all our agents are busy"));
+  CHECK(has(refused.body, "<Hangup/>"));
+  CHECK_FALSE(has(refused.body, "<Enqueue"));
+  CHECK(queue_in_status(p, "tiny")["waiting"].size() == 1);
+
+  auto log = p.json_request("GET", "/api/audit/export?format=queue_log", admin_token).body;
+  INFO(log);
+  CHECK(has(log, "|CA2|sales|NONE|FULL|\n"));
+  CHECK(has(log, "|CA2|backup|NONE|ENTERQUEUE|"));
+  CHECK(has(log, "|CA4|tiny|NONE|FULL|\n"));
+  auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
+  CHECK(has(jsonl, "\"type\":\"call.refused\""));
+  CHECK(p.terminate() == 0);
+  auto verify = std::string(CALLQ_BINARY) + " replay --verify --data-dir " + data + " > /dev/null";
+  CHECK(std::system(verify.c_str()) == 0);
+}
+
+TEST_CASE("e2e: a closed queue answers its message, and a caller who presses 1 gets a callback at the opening") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  // Open one minute a day, two hours from now (UTC): closed now, whatever
+  // the time the test runs.
+  auto now_min = std::chrono::duration_cast<std::chrono::minutes>(
+                     std::chrono::system_clock::now().time_since_epoch()).count() % 1440;
+  int from = static_cast<int>((now_min + 120) % 1440);
+  auto hhmm = [](int m) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%02d:%02d", m / 60, m % 60);
+    return std::string(b);
+  };
+  std::string window = hhmm(from) + "-" + (from == 1439 ? std::string("24:00") : hhmm(from + 1));
+  json weekly;
+  for (auto d : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+    weekly[d] = {window};
+  json hours = {{"timezone", "UTC"}, {"weekly", weekly}, {"closedMessage", "We are closed tonight."},
+                {"closedAction", "callback"}};
+  auto r = p.json_request("PUT", "/api/queues/night", admin_token, {{"hours", hours}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  hours["closedAction"] = "message";
+  REQUIRE(p.json_request("PUT", "/api/queues/info", admin_token, {{"hours", hours}}).status == 201);
+
+  auto message_only = p.webhook("voice", "?queue=info", call("CA5"));
+  CHECK(has(message_only.body, "<Say>We are closed tonight.</Say>"));
+  CHECK_FALSE(has(message_only.body, "<Gather"));
+  CHECK(has(message_only.body, "<Hangup/>"));
+
+  auto answer = p.webhook("voice", "?queue=night", call("CA6"));
+  INFO(answer.body);
+  CHECK(has(answer.body, "<Say>We are closed tonight.</Say>"));
+  CHECK(has(answer.body, "/api/webhooks/twilio/callback-response"));
+  CHECK_FALSE(has(answer.body, "<Enqueue"));
+  auto booked = p.webhook("callback-response", "", [&] {
+    auto f = call("CA6");
+    f["Digits"] = "1";
+    return f;
+  }());
+  CHECK(has(booked.body, "when we open"));
+  CHECK(has(booked.body, "<Hangup/>"));
+  // Scheduled, not waiting: nobody is in the line until the opening.
+  CHECK(queue_in_status(p, "night")["waiting"].size() == 0);
+  auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
+  auto at = jsonl.find("\"type\":\"callback.requested\"");
+  REQUIRE(at != std::string::npos);
+  auto line_end = jsonl.find('\n', at);
+  auto line = json::parse(jsonl.substr(jsonl.rfind('\n', at) + 1, line_end - jsonl.rfind('\n', at) - 1));
+  int64_t due = line["data"]["dueMs"];
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(due > now_ms + 100 * 60'000);
+  CHECK(due < now_ms + 121 * 60'000);
+  CHECK(due % 60'000 == 0);
+  auto log = p.json_request("GET", "/api/audit/export?format=queue_log", admin_token).body;
+  CHECK(has(log, "|CA6|night|NONE|JOINEMPTY|1|1|0\n"));
+  CHECK(has(log, "|CA5|info|NONE|JOINEMPTY|1|1|0\n"));
+  CHECK_FALSE(has(log, "|CA6|night|NONE|EXITWITHKEY|"));
 }

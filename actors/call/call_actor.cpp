@@ -53,6 +53,13 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
       return 0;
     });
   }
+  bool arriving = std::holds_alternative<cmd::incoming_call>(c) && st.call.version == 0;
+  if (arriving || std::holds_alternative<cmd::callback_response>(c))
+    ctx.queue_facts_of = [reads](const std::string& q) {
+      return reads->read([&](const world& w) {
+        return queue_facts{w.config_of(q), w.waiting(q), w.staffed(q)};
+      });
+    };
   auto ids = env.ids;
   ctx.next_callback_id = [ids] { return ids->next_callback_id(); };
   return ctx;

@@ -1,7 +1,9 @@
 #include "actors/call/call_logic.hpp"
 
 #include <algorithm>
+#include <optional>
 
+#include "actors/dispatcher/opening_hours.hpp"
 #include "actors/phone_number.hpp"
 
 namespace callq {
@@ -26,6 +28,10 @@ std::string failure_reason(const std::string& dial_status) {
 bool counts_as_missed(const std::string& reason) {
   return reason == "no-answer" || reason == "busy" || reason == "failed" || reason == "timeout";
 }
+
+/// How long a refused caller has to press 1 for a callback before the
+/// call counts as turned away (the <Gather> waits 8 s after its prompt).
+constexpr int64_t callback_choice_ms = 60'000;
 
 int64_t seconds_between(int64_t from_ms, int64_t to_ms) {
   return from_ms > 0 && to_ms > from_ms ? (to_ms - from_ms) / 1000 : 0;
@@ -127,6 +133,88 @@ class decider {
     if (c_.phase == call_phase::callback_dialing && !c_.callback_agent_answered &&
         now - c_.offered_ms >= p_.callback_ring_ms)
       fail_callback("agent-no-answer", true);
+    if (c_.phase == call_phase::deciding_callback && now - c_.arrived_ms >= callback_choice_ms)
+      emit(call_turned_away{c_.sid, "timeout"});
+    if (c_.phase == call_phase::callback_scheduled && now >= c_.callback_due_ms)
+      emit(callback_due{c_.sid, c_.callback_id, c_.queue});
+  }
+
+  // ------------------------------------------------ the queue's door --
+
+  /// The queue's rules for a caller arriving now: nothing when it takes
+  /// the caller (after any overflow hops, which move the call), else the
+  /// refusal's answer.
+  std::optional<voice_reply> admission() {
+    if (!ctx_.queue_facts_of)
+      return std::nullopt;
+    for (int hop = 0; hop < 32; ++hop) {  // overflow chains are loop-free (validated)
+      queue_facts f = ctx_.queue_facts_of(c_.queue);
+      const queue_config& q = f.config;
+      bool closed = q.hours && !is_open(*q.hours, ctx_.now_ms);
+      const char* reason = closed ? "closed"
+                           : q.max_waiting > 0 && f.waiting >= q.max_waiting ? "full"
+                           : !q.join_when_no_agents && f.staffed == 0        ? "no-agents"
+                                                                             : nullptr;
+      if (!reason)
+        return std::nullopt;
+      call_refused r;
+      r.call_sid = c_.sid;
+      r.queue = c_.queue;
+      r.reason = reason;
+      r.position = f.waiting + 1;
+      bool callbacks = can_call_back(c_, p_) && p_.feature_callback_request_system;
+      voice_reply v;
+      v.what = voice_reply::kind::refused;
+      v.closed = closed;
+      if (closed) {
+        v.message = q.hours->closed_message;
+        v.offer_callback = callbacks && q.hours->action == closed_action::callback &&
+                           next_opening(*q.hours, ctx_.now_ms) > 0;
+        r.action = v.offer_callback ? "callback" : "message";
+      } else if (q.when_full == full_action::overflow && !q.overflow_queue.empty()) {
+        r.action = "overflow";
+        r.overflow_queue = q.overflow_queue;
+        emit(std::move(r));
+        continue;
+      } else {
+        v.offer_callback = callbacks && q.when_full == full_action::callback;
+        r.action = v.offer_callback ? "callback" : "hangup";
+      }
+      emit(std::move(r));
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  /// A refused caller pressed a key: 1 books a callback (now, or at the
+  /// next opening when the queue was closed), anything else says goodbye.
+  reply decide_at_door(const cmd::callback_response& x) {
+    if (x.digits != "1") {
+      emit(call_turned_away{c_.sid, "declined"});
+      return reply::twiml({voice_reply::kind::goodbye});
+    }
+    int64_t due = 0;
+    if (c_.refused_closed && ctx_.queue_facts_of) {
+      queue_facts f = ctx_.queue_facts_of(c_.queue);
+      if (f.config.hours)
+        due = next_opening(*f.config.hours, ctx_.now_ms);
+    }
+    callback_requested e;
+    e.call_sid = c_.sid;
+    e.callback_id = ctx_.next_callback_id ? ctx_.next_callback_id() : "CB-" + c_.sid;
+    e.number = c_.from;
+    e.key = x.digits;
+    e.queue = c_.queue;
+    if (due <= ctx_.now_ms) {
+      due = 0;
+      line_key k{false, c_.priority, ctx_.now_ms, c_.order};
+      e.position = e.orig_position = ctx_.position_of ? ctx_.position_of(c_.queue, k) : 1;
+    }
+    e.due_ms = due;
+    emit(std::move(e));
+    voice_reply v{voice_reply::kind::callback_booked};
+    v.closed = c_.refused_closed;
+    return reply::twiml(v);
   }
 
   void rules() {
@@ -161,7 +249,13 @@ class decider {
         v.identity = c_.agent_identity;
         return reply::twiml(v);
       }
-      if (is_finished(c_.phase))
+      if (c_.phase == call_phase::deciding_callback) {
+        voice_reply v{voice_reply::kind::refused};
+        v.closed = c_.refused_closed;
+        v.offer_callback = true;
+        return reply::twiml(v);
+      }
+      if (is_finished(c_.phase) || c_.refused)
         return reply::twiml({voice_reply::kind::hangup});
       return reply::twiml(enqueue_reply(true));
     }
@@ -174,6 +268,8 @@ class decider {
     arrived.priority = x.priority ? *x.priority : ctx_.caller.priority;
     arrived.order = static_cast<int64_t>(ctx_.order);
     emit(arrived);
+    if (auto refusal = admission())
+      return reply::twiml(*refusal);
     line_key k{false, c_.priority, ctx_.now_ms, c_.order};
     int64_t pos = ctx_.position_of ? ctx_.position_of(c_.queue, k) : 1;
     emit(call_enqueued{c_.sid, c_.queue, c_.priority, pos});
@@ -206,9 +302,17 @@ class decider {
     if (c_.version == 0)
       return unknown_call();
     c_.last_contact_ms = ctx_.now_ms;
+    if (c_.phase == call_phase::deciding_callback)
+      return decide_at_door(x);
     bool requested_already = c_.phase == call_phase::callback_waiting ||
                              c_.phase == call_phase::callback_dialing ||
-                             c_.phase == call_phase::callback_completed;
+                             c_.phase == call_phase::callback_completed ||
+                             c_.phase == call_phase::callback_scheduled;
+    if (x.digits == "1" && requested_already && c_.refused) {
+      voice_reply v{voice_reply::kind::callback_booked};
+      v.closed = c_.refused_closed;
+      return reply::twiml(v);
+    }
     if (x.digits == "1" && requested_already)
       return reply::twiml({voice_reply::kind::callback_confirmed});
     if (x.digits != "1" || !p_.feature_callback_request_system || c_.phase != call_phase::queued)
@@ -252,7 +356,9 @@ class decider {
   reply on(const cmd::call_status& x) {
     if (c_.version == 0 || !caller_gone(x.status))
       return reply::twiml({voice_reply::kind::empty});
-    if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
+    if (c_.phase == call_phase::deciding_callback)
+      emit(call_turned_away{c_.sid, "hangup"});
+    else if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
       abandon("hangup");
     else if (c_.phase == call_phase::connected)
       complete("caller", 0);
@@ -464,6 +570,12 @@ int64_t next_deadline(const call_state& c, const policy& p) {
     case call_phase::callback_dialing:
       if (!c.callback_agent_answered)
         at(c.offered_ms + p.callback_ring_ms);
+      break;
+    case call_phase::deciding_callback:
+      at(c.arrived_ms + callback_choice_ms);
+      break;
+    case call_phase::callback_scheduled:
+      at(c.callback_due_ms);
       break;
     default:
       break;

@@ -17,6 +17,7 @@
 
 #include "actors/call/call_state.hpp"
 #include "actors/commands.hpp"
+#include "actors/dispatcher/queue_config.hpp"
 #include "actors/dispatcher/views.hpp"
 #include "actors/effects.hpp"
 #include "actors/policy.hpp"
@@ -38,6 +39,13 @@ struct caller_entry {
   int64_t priority = 0;
 };
 
+/// What a queue's admission rules look at when a caller arrives.
+struct queue_facts {
+  queue_config config;  ///< defaults for a queue nobody configured
+  int64_t waiting = 0;  ///< calls holding a place in its line
+  int64_t staffed = 0;  ///< staffed members
+};
+
 /// What a call's decisions need from outside its own stream, gathered by
 /// its shell from the read model.
 struct call_context {
@@ -51,6 +59,9 @@ struct call_context {
   caller_entry caller;         ///< the directory's entry for `From` (arrival)
   uint64_t order = 0;          ///< arrival number for a new call
   std::function<std::string()> next_callback_id;
+  /// A queue's configuration, line length and staffing (arrival and the
+  /// answer to a callback offer); unset: every queue takes every caller.
+  std::function<queue_facts(const std::string& queue)> queue_facts_of;
 };
 
 /// What one command decided.

@@ -1,5 +1,7 @@
 #include "actors/call/call_logic.hpp"
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "tests/event_counts.hpp"
@@ -18,6 +20,8 @@ struct call_fixture {
   int64_t position = 1;
   int callbacks = 0;
   call_decision last;
+  /// Queues with rules (admission); empty: every queue takes every caller.
+  std::map<std::string, queue_facts> queues;
 
   reply run(const call_command& x) {
     call_context ctx;
@@ -26,6 +30,8 @@ struct call_fixture {
     ctx.position_of = [this](const std::string&, const line_key&) { return position; };
     ctx.order = 7;
     ctx.next_callback_id = [this] { return "CB" + std::to_string(++callbacks); };
+    if (!queues.empty())
+      ctx.queue_facts_of = [this](const std::string& q) { return queues[q]; };
     last = decide(c, x, ctx);
     return last.answer;
   }
@@ -138,4 +144,202 @@ TEST_CASE("call: connected, then completed: the agent hears answered, then finis
   REQUIRE(f.last.notices.size() == 1);
   CHECK(f.last.notices[0].what == offer_notice::kind::finished);
   CHECK(next_deadline(f.c, f.rules) == 0);
+}
+
+// ------------------------------------------------------ the queue's door --
+
+namespace {
+
+cmd::incoming_call arrival(const std::string& queue, const std::string& from = "+15551234567") {
+  return cmd::incoming_call{"CA9", from, "+15559999999", queue, "", std::nullopt};
+}
+
+/// Mondays to Fridays 08:00-17:00 in Berlin.
+opening_hours berlin_office() {
+  opening_hours h;
+  h.timezone = "Europe/Berlin";
+  for (int d = 0; d < 5; ++d)
+    h.weekly[d] = {{8 * 60, 17 * 60}};
+  h.closed_message = "We are closed. Our hours are 8 to 5.";
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("call: a full queue refuses the caller as whenFull says") {
+  call_fixture f;
+  queue_facts full;
+  full.config.max_waiting = 2;
+  full.waiting = 2;
+  full.staffed = 1;
+
+  SECTION("hangup: the words, then hang up; the call is over") {
+    full.config.when_full = full_action::hangup;
+    f.queues["sales"] = full;
+    auto r = f.run(arrival("sales"));
+    CHECK(r.voice().what == kind::refused);
+    CHECK_FALSE(r.voice().offer_callback);
+    REQUIRE(f.count<call_refused>() == 1);
+    CHECK(f.count<call_enqueued>() == 0);
+    auto& e = std::get<call_refused>(f.last.events[1].body);
+    CHECK(e.reason == "full");
+    CHECK(e.action == "hangup");
+    CHECK(e.position == 3);
+    CHECK(f.c.phase == call_phase::refused);
+    CHECK(is_finished(f.c.phase));
+  }
+  SECTION("overflow: the call joins the overflow queue, keeping its arrival") {
+    full.config.when_full = full_action::overflow;
+    full.config.overflow_queue = "backup";
+    f.queues["sales"] = full;
+    f.queues["backup"] = queue_facts{};
+    auto r = f.run(arrival("sales"));
+    CHECK(r.voice().what == kind::enqueue);
+    CHECK(r.voice().queue == "backup");
+    REQUIRE(f.last.events.size() == 3);
+    CHECK(std::get<call_refused>(f.last.events[1].body).action == "overflow");
+    CHECK(std::get<call_refused>(f.last.events[1].body).overflow_queue == "backup");
+    CHECK(std::get<call_enqueued>(f.last.events[2].body).queue == "backup");
+    CHECK(f.c.phase == call_phase::queued);
+    CHECK(f.c.queue == "backup");
+  }
+  SECTION("overflow into a queue that is full too: that queue's rule decides") {
+    full.config.when_full = full_action::overflow;
+    full.config.overflow_queue = "backup";
+    f.queues["sales"] = full;
+    queue_facts backup = full;
+    backup.config.when_full = full_action::hangup;
+    backup.config.overflow_queue = "";
+    f.queues["backup"] = backup;
+    auto r = f.run(arrival("sales"));
+    CHECK(r.voice().what == kind::refused);
+    CHECK(f.count<call_refused>() == 2);
+    CHECK(f.c.queue == "backup");
+    CHECK(f.c.phase == call_phase::refused);
+  }
+  SECTION("callback: pressing 1 books a callback that joins the line now") {
+    full.config.when_full = full_action::callback;
+    f.queues["sales"] = full;
+    auto r = f.run(arrival("sales"));
+    CHECK(r.voice().what == kind::refused);
+    CHECK(r.voice().offer_callback);
+    CHECK(f.c.phase == call_phase::deciding_callback);
+    CHECK_FALSE(is_finished(f.c.phase));
+    f.now += 6'000;
+    f.position = 3;
+    auto booked = f.run(cmd::callback_response{"CA9", "1"});
+    CHECK(booked.voice().what == kind::callback_booked);
+    CHECK_FALSE(booked.voice().closed);
+    REQUIRE(f.count<callback_requested>() == 1);
+    auto& e = std::get<callback_requested>(f.last.events[0].body);
+    CHECK(e.due_ms == 0);
+    CHECK(e.position == 3);
+    CHECK(f.c.phase == call_phase::callback_waiting);
+    CHECK(f.c.enqueued_ms == f.now);  // its place in the line starts now
+    CHECK(f.c.in_line());
+  }
+  SECTION("callback offered to a caller who cannot be called back: hang up instead") {
+    full.config.when_full = full_action::callback;
+    f.queues["sales"] = full;
+    auto r = f.run(arrival("sales", "anonymous"));
+    CHECK_FALSE(r.voice().offer_callback);
+    CHECK(std::get<call_refused>(f.last.events[1].body).action == "hangup");
+    CHECK(f.c.phase == call_phase::refused);
+  }
+  SECTION("a refused caller who presses another key, hangs up or waits is turned away") {
+    full.config.when_full = full_action::callback;
+    f.queues["sales"] = full;
+    f.run(arrival("sales"));
+    SECTION("another key") {
+      CHECK(f.run(cmd::callback_response{"CA9", "2"}).voice().what == kind::goodbye);
+      CHECK(std::get<call_turned_away>(f.last.events.back().body).reason == "declined");
+    }
+    SECTION("hangup") {
+      f.run(cmd::call_status{"CA9", "completed"});
+      CHECK(std::get<call_turned_away>(f.last.events.back().body).reason == "hangup");
+    }
+    SECTION("no key within a minute") {
+      CHECK(next_deadline(f.c, f.rules) == f.c.arrived_ms + 60'000);
+      f.now += 60'000;
+      f.run(cmd::tick{});
+      CHECK(std::get<call_turned_away>(f.last.events.back().body).reason == "timeout");
+    }
+    CHECK(f.c.phase == call_phase::refused);
+  }
+}
+
+TEST_CASE("call: joinWhenNoAgents false refuses a caller when no member is staffed") {
+  call_fixture f;
+  queue_facts q;
+  q.config.join_when_no_agents = false;
+  q.config.when_full = full_action::hangup;
+  f.queues["support"] = q;
+  f.run(arrival("support"));
+  CHECK(std::get<call_refused>(f.last.events[1].body).reason == "no-agents");
+  CHECK(f.c.phase == call_phase::refused);
+  // With one staffed member the next caller is queued.
+  call_fixture g;
+  q.staffed = 1;
+  g.queues["support"] = q;
+  g.run(arrival("support"));
+  CHECK(g.c.phase == call_phase::queued);
+}
+
+TEST_CASE("call: outside opening hours the closed message plays, and a callback waits for the opening") {
+  call_fixture f;
+  queue_facts q;
+  q.config.hours = berlin_office();
+  f.queues["support"] = q;
+  // Thursday 26 November 2026, 18:30 in Berlin (17:30 UTC): closed.
+  f.now = 1'795'714'200'000;
+  auto r = f.run(arrival("support"));
+  CHECK(r.voice().what == kind::refused);
+  CHECK(r.voice().closed);
+  CHECK(r.voice().message == "We are closed. Our hours are 8 to 5.");
+  CHECK(r.voice().offer_callback);
+  auto& refusal = std::get<call_refused>(f.last.events[1].body);
+  CHECK(refusal.reason == "closed");
+  CHECK(refusal.action == "callback");
+
+  f.now += 5'000;
+  auto booked = f.run(cmd::callback_response{"CA9", "1"});
+  CHECK(booked.voice().what == kind::callback_booked);
+  CHECK(booked.voice().closed);
+  // Friday 08:00 in Berlin is 07:00 UTC.
+  const int64_t opening = 1'795'762'800'000;
+  CHECK(std::get<callback_requested>(f.last.events[0].body).due_ms == opening);
+  CHECK(f.c.phase == call_phase::callback_scheduled);
+  CHECK_FALSE(f.c.in_line());
+  CHECK(next_deadline(f.c, f.rules) == opening);
+
+  // A tick before the opening changes nothing; at the opening the callback
+  // joins the line, its place starting then.
+  f.now = opening - 1;
+  f.run(cmd::tick{});
+  CHECK(f.c.phase == call_phase::callback_scheduled);
+  f.now = opening;
+  f.run(cmd::tick{});
+  REQUIRE(f.count<callback_due>() == 1);
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  CHECK(f.c.enqueued_ms == opening);
+  CHECK(f.c.dispatchable());
+}
+
+TEST_CASE("call: a closed queue whose closedAction is message only plays the message") {
+  call_fixture f;
+  queue_facts q;
+  q.config.hours = berlin_office();
+  q.config.hours->action = closed_action::message;
+  f.queues["support"] = q;
+  f.now = 1'795'714'200'000;  // Thursday 18:30 in Berlin
+  auto r = f.run(arrival("support"));
+  CHECK_FALSE(r.voice().offer_callback);
+  CHECK(std::get<call_refused>(f.last.events[1].body).action == "message");
+  CHECK(f.c.phase == call_phase::refused);
+  // Inside the hours the same queue takes the call.
+  call_fixture g;
+  g.queues["support"] = q;
+  g.now = 1'795'680'000'000;  // Thursday 09:00 in Berlin (08:00 UTC)
+  g.run(arrival("support"));
+  CHECK(g.c.phase == call_phase::queued);
 }

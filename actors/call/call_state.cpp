@@ -19,13 +19,17 @@ const char* phase_name(call_phase p) {
     case call_phase::callback_dialing: return "callback-dialing";
     case call_phase::callback_completed: return "callback-completed";
     case call_phase::callback_failed: return "callback-failed";
+    case call_phase::refused: return "refused";
+    case call_phase::deciding_callback: return "deciding-callback";
+    case call_phase::callback_scheduled: return "callback-scheduled";
   }
   return "unknown";
 }
 
 bool is_finished(call_phase p) {
   return p == call_phase::completed || p == call_phase::abandoned ||
-         p == call_phase::callback_completed || p == call_phase::callback_failed;
+         p == call_phase::callback_completed || p == call_phase::callback_failed ||
+         p == call_phase::refused;
 }
 
 namespace {
@@ -86,11 +90,39 @@ struct call_applier {
   void operator()(const call_escalated&) { c.escalated = true; }
   void operator()(const callback_offered&) { c.callback_offered = true; }
   void operator()(const callback_requested& e) {
-    c.phase = call_phase::callback_waiting;
     c.callback_id = e.callback_id;
     c.callback_number = e.number;
-    c.callback_requested_ms = ts;
     c.tried.clear();
+    if (e.due_ms > ts) {
+      c.phase = call_phase::callback_scheduled;
+      c.callback_due_ms = e.due_ms;
+      return;
+    }
+    c.phase = call_phase::callback_waiting;
+    c.callback_requested_ms = ts;
+    if (c.enqueued_ms == 0)
+      c.enqueued_ms = ts;  // never queued (refused at the door): its place starts now
+  }
+  void operator()(const callback_due&) {
+    c.phase = call_phase::callback_waiting;
+    c.callback_requested_ms = ts;
+    c.enqueued_ms = ts;
+  }
+  void operator()(const call_refused& e) {
+    c.refused_closed = e.reason == "closed";
+    if (e.action == "overflow") {
+      c.queue = e.overflow_queue;
+      return;
+    }
+    c.refused = true;
+    c.callback_offered = e.action == "callback";
+    c.phase = c.callback_offered ? call_phase::deciding_callback : call_phase::refused;
+    if (!c.callback_offered)
+      c.ended_ms = ts;
+  }
+  void operator()(const call_turned_away&) {
+    c.phase = call_phase::refused;
+    c.ended_ms = ts;
   }
   void operator()(const callback_started& e) {
     c.phase = call_phase::callback_dialing;
@@ -141,7 +173,7 @@ std::string digest_text(const call_state& c) {
     << '|' << c.ended_ms << '|' << c.ring_ms << '|' << c.callback_offered << '|'
     << c.last_announce_ms << '|' << c.callback_id << '|' << c.callback_number << '|'
     << c.callback_requested_ms << '|' << c.callback_attempts << c.callback_agent_answered
-    << c.callback_escalated;
+    << c.callback_escalated << '|' << c.refused << c.refused_closed << '|' << c.callback_due_ms;
   return o.str();
 }
 

@@ -24,6 +24,9 @@ enum class call_phase {
   callback_dialing,    ///< an agent is being called / talking for the callback
   callback_completed,
   callback_failed,
+  refused,             ///< the queue did not take the caller (full, no agents, closed)
+  deciding_callback,   ///< refused, offered "press 1 for a callback", not queued
+  callback_scheduled,  ///< a callback booked for later (the next opening)
 };
 
 /// Name used in views and timelines, e.g. "callback-waiting".
@@ -78,6 +81,11 @@ struct call_state {
   int64_t callback_attempts = 0;
   bool callback_agent_answered = false;
   bool callback_escalated = false;
+  /// A queue refused the caller at arrival (never queued), and whether
+  /// because it was closed (a callback then waits for the next opening).
+  bool refused = false;
+  bool refused_closed = false;
+  int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
   /// Events applied: the stream version this state is at.
   uint64_t version = 0;
 

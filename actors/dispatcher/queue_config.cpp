@@ -7,6 +7,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <nlohmann/json.hpp>
 
 namespace callq {
 
@@ -173,10 +174,6 @@ const char* full_action_name(full_action a) {
     case full_action::hangup: return "hangup";
   }
   return "callback";
-}
-
-const char* closed_action_name(closed_action a) {
-  return a == closed_action::message ? "message" : "callback";
 }
 
 bool valid_queue_name(const std::string& s) {

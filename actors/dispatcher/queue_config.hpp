@@ -6,15 +6,15 @@
 // no I/O (time zones are looked up in the system's tz database).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
+#include "actors/dispatcher/opening_hours.hpp"
 #include "events/status.hpp"
 
 namespace callq {
@@ -39,30 +39,11 @@ bool parse_strategy(const std::string& text, routing_strategy* out);
 enum class full_action { callback, overflow, hangup };
 const char* full_action_name(full_action a);
 
-/// What a caller outside opening hours is offered.
-enum class closed_action { callback, message };
-const char* closed_action_name(closed_action a);
-
 /// From `after_seconds` of waiting on, a call needs these skills (skill ->
 /// minimum level).
 struct skill_step {
   int64_t after_seconds = 0;
   std::map<std::string, int64_t> require;
-};
-
-/// One opening interval of a day, in minutes after local midnight
-/// (`to_minute` may be 1440: open until midnight).
-struct open_interval {
-  int from_minute = 0, to_minute = 0;
-};
-
-/// Weekly opening hours in a time zone, and dates the queue is closed.
-struct opening_hours {
-  std::string timezone;                          ///< an IANA zone, e.g. Europe/Berlin
-  std::array<std::vector<open_interval>, 7> weekly;  ///< index 0 = Monday
-  std::vector<std::string> closed_dates;         ///< "YYYY-MM-DD", local dates
-  std::string closed_message;
-  closed_action action = closed_action::callback;
 };
 
 /// A queue's configuration; the defaults are a queue nobody configured.

@@ -1,6 +1,7 @@
 #include "actors/dispatcher/queue_config.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/dispatcher/queue_logic.hpp"
 

@@ -1,5 +1,7 @@
 #include "actors/dispatcher/queue_logic.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace callq {
 
 namespace {

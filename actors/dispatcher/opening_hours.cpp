@@ -1,0 +1,88 @@
+#include "actors/dispatcher/opening_hours.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include <date/date.h>
+#include <date/tz.h>
+
+namespace callq {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+/// Monday = 0 ... Sunday = 6.
+int weekday_index(date::local_days d) {
+  return static_cast<int>((date::weekday{d}.c_encoding() + 6) % 7);
+}
+
+bool closed_on(const opening_hours& h, date::local_days d) {
+  date::year_month_day ymd{d};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return std::find(h.closed_dates.begin(), h.closed_dates.end(), text) != h.closed_dates.end();
+}
+
+const date::time_zone* zone_of(const opening_hours& h) {
+  try {
+    return date::locate_zone(h.timezone);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+const char* closed_action_name(closed_action a) {
+  return a == closed_action::message ? "message" : "callback";
+}
+
+bool is_open(const opening_hours& h, int64_t at_ms) {
+  const date::time_zone* tz = zone_of(h);
+  if (!tz)
+    return false;
+  auto local = tz->to_local(date::sys_time<milliseconds>{milliseconds{at_ms}});
+  auto day = date::floor<date::days>(local);
+  if (closed_on(h, day))
+    return false;
+  auto minute = std::chrono::duration_cast<minutes>(local - day).count();
+  for (const open_interval& iv : h.weekly[weekday_index(day)])
+    if (minute >= iv.from_minute && minute < iv.to_minute)
+      return true;
+  return false;
+}
+
+int64_t next_opening(const opening_hours& h, int64_t at_ms) {
+  if (is_open(h, at_ms))
+    return at_ms;
+  const date::time_zone* tz = zone_of(h);
+  if (!tz)
+    return 0;
+  auto start_day =
+      date::floor<date::days>(tz->to_local(date::sys_time<milliseconds>{milliseconds{at_ms}}));
+  for (int i = 0; i <= 400; ++i) {
+    auto day = start_day + date::days{i};
+    if (closed_on(h, day))
+      continue;
+    int64_t best = 0;
+    for (const open_interval& iv : h.weekly[weekday_index(day)]) {
+      date::local_time<minutes> local_start = day + minutes{iv.from_minute};
+      // choose::earliest: a skipped local time maps to the transition, a
+      // repeated one to its first occurrence.
+      int64_t start_ms = std::chrono::duration_cast<milliseconds>(
+                             tz->to_sys(local_start, date::choose::earliest).time_since_epoch())
+                             .count();
+      if (start_ms > at_ms && (best == 0 || start_ms < best))
+        best = start_ms;
+    }
+    if (best)
+      return best;
+  }
+  return 0;
+}
+
+}  // namespace callq

@@ -1,0 +1,47 @@
+// A queue's opening hours: weekly intervals and closed dates in an IANA
+// time zone, and the two questions the call side asks of them (open now?
+// when next?). Pure: no CAF, no clock (the time is an argument); local
+// times are converted by Howard Hinnant's date library over the system's
+// tz database, never by hand-written DST rules.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace callq {
+
+/// What a caller outside opening hours is offered.
+enum class closed_action { callback, message };
+/// The wire word: "callback" or "message".
+const char* closed_action_name(closed_action a);
+
+/// One opening interval of a day, in minutes after local midnight
+/// (`to_minute` may be 1440: open until midnight).
+struct open_interval {
+  int from_minute = 0, to_minute = 0;
+};
+
+/// Weekly opening hours in a time zone, and dates the queue is closed.
+struct opening_hours {
+  std::string timezone;                          ///< an IANA zone, e.g. Europe/Berlin
+  std::array<std::vector<open_interval>, 7> weekly;  ///< index 0 = Monday
+  std::vector<std::string> closed_dates;         ///< "YYYY-MM-DD", local dates
+  std::string closed_message;
+  closed_action action = closed_action::callback;
+};
+
+/// True when `at_ms` (Unix milliseconds) falls in one of the weekly
+/// intervals of its local day in `h.timezone`, and that local date is not
+/// a closed date. A zone the tz database does not know counts as closed.
+bool is_open(const opening_hours& h, int64_t at_ms);
+
+/// The first instant at or after `at_ms` when the queue is open: `at_ms`
+/// itself when open, else the start of the next interval on a date that is
+/// not closed. A local start that a DST change skips opens at the moment
+/// the clocks jump; one that occurs twice opens at the first. 0 when
+/// nothing opens within 400 days.
+int64_t next_opening(const opening_hours& h, int64_t at_ms);
+
+}  // namespace callq
