@@ -30,6 +30,13 @@ json queue_in_status(callq_process& p, const std::string& name) {
   return nullptr;
 }
 
+/// Stops the server cleanly, then `callq replay --verify` passes on its log.
+void stop_and_verify(callq_process& p, const std::string& data) {
+  CHECK(p.terminate() == 0);
+  auto verify = std::string(CALLQ_BINARY) + " replay --verify --data-dir " + data + " > /dev/null";
+  CHECK(std::system(verify.c_str()) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("e2e: queues are configured and read back, impossible configurations are refused whole") {
@@ -126,9 +133,7 @@ TEST_CASE("e2e: removing a queue is refused while an agent is a member, the stat
   INFO(r.body);
   CHECK(r.status == 200);
   CHECK(p.json_request("GET", "/api/queues/sales", admin_token).status == 404);
-  CHECK(p.terminate() == 0);
-  auto verify = std::string(CALLQ_BINARY) + " replay --verify --data-dir " + data + " > /dev/null";
-  CHECK(std::system(verify.c_str()) == 0);
+  stop_and_verify(p, data);
 }
 
 TEST_CASE("e2e: a linear queue offers its call to the top member and a penalty holds an agent back") {
@@ -208,9 +213,7 @@ TEST_CASE("e2e: a full queue sends the next caller to its overflow queue, the ex
   CHECK(has(log, "|CA4|tiny|NONE|FULL|\n"));
   auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
   CHECK(has(jsonl, "\"type\":\"call.refused\""));
-  CHECK(p.terminate() == 0);
-  auto verify = std::string(CALLQ_BINARY) + " replay --verify --data-dir " + data + " > /dev/null";
-  CHECK(std::system(verify.c_str()) == 0);
+  stop_and_verify(p, data);
 }
 
 TEST_CASE("e2e: a closed queue answers its message, and a caller who presses 1 gets a callback at the opening") {

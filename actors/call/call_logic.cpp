@@ -139,6 +139,17 @@ class decider {
       emit(callback_due{c_.sid, c_.callback_id, c_.queue});
   }
 
+  /// A callback request for this call's number and queue, with a new id.
+  callback_requested callback_request(const std::string& key) const {
+    callback_requested e;
+    e.call_sid = c_.sid;
+    e.callback_id = ctx_.next_callback_id ? ctx_.next_callback_id() : "CB-" + c_.sid;
+    e.number = c_.from;
+    e.key = key;
+    e.queue = c_.queue;
+    return e;
+  }
+
   // ------------------------------------------------ the queue's door --
 
   /// The queue's rules for a caller arriving now: nothing when it takes
@@ -199,12 +210,7 @@ class decider {
       if (f.config.hours)
         due = next_opening(*f.config.hours, ctx_.now_ms);
     }
-    callback_requested e;
-    e.call_sid = c_.sid;
-    e.callback_id = ctx_.next_callback_id ? ctx_.next_callback_id() : "CB-" + c_.sid;
-    e.number = c_.from;
-    e.key = x.digits;
-    e.queue = c_.queue;
+    callback_requested e = callback_request(x.digits);
     if (due <= ctx_.now_ms) {
       due = 0;
       line_key k{false, c_.priority, ctx_.now_ms, c_.order};
@@ -319,12 +325,7 @@ class decider {
       return reply::twiml({voice_reply::kind::callback_declined});
     if (!can_call_back(c_, p_))  // a key pressed anyway by a caller we cannot call
       return reply::twiml({voice_reply::kind::callback_impossible});
-    callback_requested e;
-    e.call_sid = c_.sid;
-    e.callback_id = ctx_.next_callback_id ? ctx_.next_callback_id() : "CB-" + c_.sid;
-    e.number = c_.from;
-    e.key = x.digits;
-    e.queue = c_.queue;
+    callback_requested e = callback_request(x.digits);
     e.position = position();
     e.orig_position = c_.orig_position;
     e.wait_seconds = seconds_between(c_.enqueued_ms, ctx_.now_ms);
