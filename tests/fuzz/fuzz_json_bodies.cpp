@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/dispatcher/queue_config.hpp"
 #include "http/bodies.hpp"
 
