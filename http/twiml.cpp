@@ -28,6 +28,9 @@ std::string url(const twiml_settings& s, const std::string& path) {
 
 std::string say(const std::string& text) { return "<Say>" + xml_escape(text) + "</Say>"; }
 
+/// The last words before callq hangs up on a caller.
+std::string goodbye() { return say("Thank you for calling. Goodbye.") + "<Hangup/>"; }
+
 std::string enqueue(const voice_reply& v, const twiml_settings& s) {
   std::string out;
   if (v.greet)
@@ -98,7 +101,7 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
                  "Please continue to hold.");
       break;
     case kind::goodbye:
-      body = say("Thank you for calling. Goodbye.") + "<Hangup/>";
+      body = goodbye();
       break;
     case kind::hangup:
       body = "<Hangup/>";
@@ -119,7 +122,7 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
                 say(v.closed ? "Press 1 to be called back at this number when we open."
                              : "Press 1 to be called back at this number as soon as an agent is free.") +
                 "</Gather>";
-      body += say("Thank you for calling. Goodbye.") + "<Hangup/>";
+      body += goodbye();
       break;
     case kind::callback_booked:
       body = say(v.closed ? "Thank you. We will call you back at this number when we open. Goodbye."

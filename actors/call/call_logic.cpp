@@ -173,7 +173,7 @@ class decider {
       r.queue = c_.queue;
       r.reason = reason;
       r.position = f.waiting + 1;
-      bool callbacks = can_call_back(c_, p_) && p_.feature_callback_request_system;
+      bool callbacks = can_call_back(c_, p_);
       voice_reply v;
       v.what = voice_reply::kind::refused;
       v.closed = closed;
