@@ -16,6 +16,7 @@ namespace callq::cmd {
 struct incoming_call {
   std::string call_sid, from, to, queue, caller_name;
   std::optional<int64_t> priority;  ///< from the webhook's query, if given
+  std::map<std::string, int64_t> skills = {};  ///< the webhook's `skills=`, if given
 };
 /// Twilio's waitUrl asks what the waiting caller hears next.
 struct hold_poll { std::string call_sid; };

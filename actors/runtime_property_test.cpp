@@ -1,13 +1,16 @@
 // The real actors (every call and agent its own actor, the dispatcher, the
-// journal) on CAF's test scheduler, driven by random histories of calls,
-// agents (members of two queues with random penalties and skills),
-// heartbeats, expiries, offer failures, hang-ups, callbacks, queue
-// configurations with random strategies, and restarts, with the order in which the actors' messages are delivered
-// drawn at random per seed. After every step, once the mailboxes are
-// drained: no call offered to two agents, no agent with two offers or
-// reservations, no reservation left open, no call waiting beside an idle
-// agent eligible for it; and the read model and every live actor's own
-// state equal a replay of the log (after every restart and at the end).
+// journal) on CAF's test scheduler, driven by random histories of calls
+// (some with their own skills), agents (members of two queues with random
+// penalties and skill levels), heartbeats, expiries, offer failures,
+// hang-ups, callbacks, queue configurations with random strategies and
+// skill steps that relax, and restarts, with the order in which the
+// actors' messages are delivered drawn at random per seed. After every
+// step, once the mailboxes are drained: no call offered to two agents, no
+// agent with two offers or reservations, no reservation left open, no call
+// waiting beside an idle agent eligible for it (skills included), no call
+// offered to an agent lacking a skill it required at that moment; and the
+// read model and every live actor's own state equal a replay of the log
+// (after every restart and at the end).
 #include <cstdlib>
 #include <random>
 
@@ -49,10 +52,11 @@ struct scenario {
         if (int p = pick(3); p > 0)
           x.penalties[q] = p;
       }
-    if (pick(2) == 0) {
-      x.skills = {"es"};
-      x.skill_levels["es"] = 1 + pick(10);
-    }
+    for (const char* skill : {"es", "fr"})
+      if (pick(2) == 0) {
+        x.skills.push_back(skill);
+        x.skill_levels[skill] = 1 + pick(10);
+      }
     return x;
   }
 
@@ -78,6 +82,18 @@ struct scenario {
     }
     if (pick(6) == 0)
       c["joinWhenNoAgents"] = false;
+    // Skills that relax: a level of es or fr at once, a lower one later,
+    // and sometimes anyone at the end.
+    if (pick(2) == 0) {
+      std::string skill = pick(2) ? "es" : "fr";
+      int64_t later = 1 + pick(40);
+      nlohmann::json steps = nlohmann::json::array();
+      steps.push_back({{"afterSeconds", 0}, {"require", {{skill, 2 + pick(9)}}}});
+      steps.push_back({{"afterSeconds", later}, {"require", {{skill, 1}}}});
+      if (pick(2) == 0)
+        steps.push_back({{"afterSeconds", later + 1 + pick(60)}, {"require", nlohmann::json::object()}});
+      c["skillSteps"] = steps;
+    }
     queue_config parsed;
     REQUIRE(parse_queue_config(c, &parsed));
     h.run(cmd::put_queue{q, to_json(parsed).dump()});
@@ -92,8 +108,11 @@ struct scenario {
       case 1: {
         auto prio = pick(4) == 0 ? std::optional<int64_t>(pick(3) * 5) : std::nullopt;
         std::string from = pick(6) == 0 ? "anonymous" : "+1555000" + std::to_string(pick(5));
-        h.run(cmd::incoming_call{"CA" + std::to_string(calls++), from, "+15559999999", some_queue(), "",
-                                 prio});
+        cmd::incoming_call x{"CA" + std::to_string(calls++), from, "+15559999999", some_queue(), "",
+                             prio};
+        if (pick(4) == 0)
+          x.skills[pick(2) ? "es" : "fr"] = 1 + pick(10);
+        h.run(x);
         break;
       }
       case 2:

@@ -25,16 +25,20 @@ using level_map = std::map<std::string, int64_t>;
 /// A call reached the voice webhook.
 /// `order` (schema 2) is the call's arrival number, the last tie-breaker
 /// of dispatch order; schema 1 events lack it (0: the log's sequence number
-/// stands in).
+/// stands in). `skills` (schema 3): the voice webhook's `skills=` (skill ->
+/// minimum level), which replaces the first skill step's requirement for
+/// this call; empty when not given.
 struct call_arrived {
   static constexpr const char* name = "call.arrived";
-  static constexpr int64_t schema = 2;
+  static constexpr int64_t schema = 3;
   std::string call_sid, from, to, queue, caller_name;
   int64_t priority = 0;
   int64_t order = 0;
+  level_map skills;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
     f("callerName", caller_name); f("priority", priority); f("order", order);
+    f("skills", skills);
   }
 };
 
@@ -48,6 +52,25 @@ struct call_enqueued {
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("queue", queue); f("priority", priority);
     f("position", position);
+  }
+};
+
+/// The skills a waiting call needs changed: when it joins a line whose
+/// queue has `skillSteps` (or the call has its own `skills`), and each time
+/// its wait reaches the next step (a relaxation), all in virtual time.
+/// `step` is the index of the `skillSteps` entry in force (-1 before the
+/// first), `require` what an agent needs (skill -> minimum level; empty:
+/// anyone), `nextStepMs` when the next step is due (0: none).
+struct call_requirements_set {
+  static constexpr const char* name = "call.requirements_set";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue;
+  int64_t step = -1;
+  level_map require;
+  int64_t next_step_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("step", step); f("require", require);
+    f("nextStepMs", next_step_ms);
   }
 };
 
@@ -509,6 +532,7 @@ using payload = std::variant<
     agent_unpaused, agent_wrap_up_started, agent_wrap_up_ended,
     agent_readiness_changed, agent_offer_received, agent_offer_answered,
     agent_offer_ended, caller_set, system_started, system_state_digest,
-    queue_configured, queue_removed, callback_due, call_refused, call_turned_away>;
+    queue_configured, queue_removed, callback_due, call_refused, call_turned_away,
+    call_requirements_set>;
 
 }  // namespace callq::events

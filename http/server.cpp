@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/dispatcher/queue_config.hpp"
 #include "events/codec.hpp"
 #include "http/bodies.hpp"
 #include "http/form.hpp"
@@ -223,6 +224,9 @@ void server::routes() {
         return std::string("priority must be an integer from -1000 to 1000");
       x.priority = p;
     }
+    if (req.has_param("skills"))
+      if (auto st = parse_skill_list(query(req, "skills"), &x.skills); !st)
+        return st.message();
     *c = x;
     return std::string();
   });

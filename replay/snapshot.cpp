@@ -7,15 +7,19 @@
 namespace callq {
 
 // The durable fields of each entity (volatile ones are left out: a
-// snapshot holds what the log says, as a replay would).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_state, sid, from, to, queue, caller_name, priority,
+// snapshot holds what the log says, as a replay would). A call's fields
+// may be missing (a snapshot written before skill routing): they keep
+// their defaults, and the state digest checked after decoding shows that
+// nothing else was lost.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue, caller_name, priority,
                                    phase, order, arrived_ms, enqueued_ms, orig_position,
                                    escalated, attempts, failed_in_row, last_failed_ms, tried,
                                    offer_id, agent_id, offered_ms, connected_ms, ended_ms, ring_ms,
                                    callback_offered, last_announce_ms, callback_id,
                                    callback_number, callback_requested_ms, callback_attempts,
                                    callback_agent_answered, callback_escalated, refused, refused_closed,
-                                   callback_due_ms, version)
+                                   callback_due_ms, skills, require, require_step,
+                                   require_next_ms, version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
                                    skills, members, skill_levels, status, device, fresh, expired,

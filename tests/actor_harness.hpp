@@ -173,11 +173,50 @@ class actor_harness {
           continue;
         for (auto& [id, a] : w.agents())
           if (is_eligible(a, rules_) &&
-              std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end()) {
+              std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
+              has_skills(a, c.require)) {
             problems << "call " << sid << " waits while agent " << id << " is ready\n";
             break;
           }
       }
+    }
+    problems << check_offered_skills();
+    return problems.str();
+  }
+
+  /// Whether `a` has every skill of `require` at that level or higher.
+  static bool has_skills(const callq::agent_state& a, const std::map<std::string, int64_t>& require) {
+    for (auto& [skill, level] : require) {
+      auto i = a.skill_levels.find(skill);
+      if (i == a.skill_levels.end() || i->second < level)
+        return false;
+    }
+    return true;
+  }
+
+  /// Replays the log seen so far: no call (or callback) was offered to an
+  /// agent lacking a skill the call required at that moment.
+  std::string check_offered_skills() {
+    std::ostringstream problems;
+    world w(rules_);
+    uint64_t seq = 0;
+    for (auto& e : log) {
+      const std::string* sid = nullptr;
+      const std::string* agent = nullptr;
+      if (auto* o = std::get_if<events::call_offered>(&e.body)) {
+        sid = &o->call_sid;
+        agent = &o->agent_id;
+      } else if (auto* b = std::get_if<events::callback_started>(&e.body)) {
+        sid = &b->call_sid;
+        agent = &b->agent_id;
+      }
+      if (sid != nullptr) {
+        auto* c = w.find_call(*sid);
+        auto* a = w.find_agent(*agent);
+        if (c && a && !has_skills(*a, c->require))
+          problems << "call " << *sid << " offered to " << *agent << " who lacks its skills\n";
+      }
+      w.apply(++seq, e);
     }
     return problems.str();
   }

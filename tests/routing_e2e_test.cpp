@@ -278,3 +278,76 @@ TEST_CASE("e2e: a closed queue answers its message, and a caller who presses 1 g
   CHECK(has(log, "|CA5|info|NONE|JOINEMPTY|1|1|0\n"));
   CHECK_FALSE(has(log, "|CA6|night|NONE|EXITWITHKEY|"));
 }
+
+TEST_CASE("e2e: a skilled call goes to the skilled agent, relaxes to anyone after its step, and the export shows when") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  json steps = {{{"afterSeconds", 0}, {"require", {{"es", 3}}}}, {{"afterSeconds", 60}, {"require", json::object()}}};
+  auto r = p.json_request("PUT", "/api/queues/spanish", admin_token, {{"skillSteps", steps}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  auto put = [&](const std::string& id, json skills) {
+    auto a = p.json_request("PUT", "/api/agents/" + id, admin_token,
+                            {{"clientIdentity", "client-" + id}, {"queues", {"spanish"}}, {"skills", skills}});
+    REQUIRE(a.status == 201);
+    return json::parse(a.body)["token"].get<std::string>();
+  };
+  auto bob = put("bob", json::array());    // ready first, speaks no Spanish
+  auto ana = put("ana", {{"es", 4}});
+  heartbeat(p, "bob", bob);
+  CHECK(p.webhook("voice", "?queue=spanish&skills=es:11", call("CA0")).status == 400);
+
+  REQUIRE(has(p.webhook("voice", "?queue=spanish", call("CA1")).body, ">spanish</Enqueue>"));
+  heartbeat(p, "ana", ana);  // CA1 waited for her although bob was ready
+  auto offer_of = [&](size_t n) {
+    auto url = tw.wait_request(n).form["Url"];
+    return url.substr(url.find("offer=") + 6);
+  };
+  std::string first = offer_of(0);
+  CHECK(has(p.webhook("connect-agent", "?offer=" + first, call("CA1")).body, ">client-ana</Client>"));
+  p.webhook("agent-leg-status", "?offer=" + first, [] {
+    auto f = call("CAleg1");
+    f["CallStatus"] = "in-progress";
+    return f;
+  }());
+
+  // CA2 needs Spanish too; ana is on CA1 and bob cannot take it yet.
+  REQUIRE(has(p.webhook("voice", "?queue=spanish", call("CA2")).body, ">spanish</Enqueue>"));
+  auto waiting = queue_in_status(p, "spanish")["waiting"];
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0]["callSid"] == "CA2");
+  CHECK(tw.requests().size() == 1);
+  p.advance(60'000);  // its second step: anyone
+  std::string second = offer_of(1);
+  CHECK(has(p.webhook("connect-agent", "?offer=" + second, call("CA2")).body, ">client-bob</Client>"));
+
+  auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
+  std::vector<json> relaxed, offered;
+  for (size_t at = 0, end; at < jsonl.size(); at = end + 1) {
+    end = jsonl.find('\n', at);
+    if (end == std::string::npos)
+      end = jsonl.size();
+    auto line = json::parse(jsonl.substr(at, end - at), nullptr, false);
+    if (!line.is_object() || line["data"]["callSid"] != "CA2")
+      continue;
+    if (line["type"] == "call.requirements_set")
+      relaxed.push_back(line);
+    if (line["type"] == "call.offered")
+      offered.push_back(line);
+  }
+  INFO(jsonl);
+  REQUIRE(relaxed.size() == 2);
+  CHECK(relaxed[0]["data"]["require"] == json{{"es", 3}});
+  CHECK(relaxed[1]["data"]["step"] == 1);
+  CHECK(relaxed[1]["data"]["require"] == json::object());
+  CHECK(relaxed[1]["ts"].get<int64_t>() - relaxed[0]["ts"].get<int64_t>() == 60'000);
+  // Offered to bob only once it had relaxed (virtual time stood still
+  // until the advance, so an early offer would carry the earlier time).
+  REQUIRE(offered.size() == 1);
+  CHECK(offered[0]["data"]["agentId"] == "bob");
+  CHECK(offered[0]["ts"] == relaxed[1]["ts"]);
+  stop_and_verify(p, data);
+}

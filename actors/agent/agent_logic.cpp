@@ -212,6 +212,7 @@ agent_view view_of(const agent_state& a, const policy& p) {
   v.id = a.id;
   v.identity = a.identity;
   v.members = a.members;
+  v.skills = a.skill_levels;
   v.eligible = a.exists() && a.reservation == 0 && is_eligible(a, p);
   v.staffed = a.exists() && is_staffed(a, p);
   v.rank = p.feature_enhanced_discovery ? a.readiness : 0;

@@ -60,6 +60,9 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
         return queue_facts{w.config_of(q), w.waiting(q), w.staffed(q)};
       });
     };
+  ctx.skill_steps_of = [reads](const std::string& q) {
+    return reads->read([&](const world& w) { return w.config_of(q).skill_steps; });
+  };
   auto ids = env.ids;
   ctx.next_callback_id = [ids] { return ids->next_callback_id(); };
   return ctx;

@@ -223,7 +223,24 @@ class decider {
     return reply::twiml(v);
   }
 
+  /// A call in a line needs the skills of the step its wait has reached
+  /// (README, "Queues and routing"); a change is recorded when the call
+  /// joins the line and at each step, so replay shows when it relaxed.
+  void follow_skill_steps() {
+    if (!c_.in_line() || c_.enqueued_ms <= 0)
+      return;
+    std::vector<skill_step> steps;
+    if (ctx_.skill_steps_of)
+      steps = ctx_.skill_steps_of(c_.queue);
+    requirement now = requirement_at(steps, (ctx_.now_ms - c_.enqueued_ms) / 1000, &c_.skills);
+    int64_t next_ms = now.next_after_seconds >= 0 ? c_.enqueued_ms + now.next_after_seconds * 1000 : 0;
+    if (now.step == c_.require_step && now.require == c_.require && next_ms == c_.require_next_ms)
+      return;
+    emit(call_requirements_set{c_.sid, c_.queue, now.step, std::move(now.require), next_ms});
+  }
+
   void rules() {
+    follow_skill_steps();
     int64_t now = ctx_.now_ms;
     int64_t waited = c_.enqueued_ms > 0 ? (now - c_.enqueued_ms) / 1000 : 0;
     if (c_.phase == call_phase::queued) {
@@ -273,6 +290,7 @@ class decider {
     arrived.caller_name = ctx_.caller.display_name;
     arrived.priority = x.priority ? *x.priority : ctx_.caller.priority;
     arrived.order = static_cast<int64_t>(ctx_.order);
+    arrived.skills = x.skills;
     emit(arrived);
     if (auto refusal = admission())
       return reply::twiml(*refusal);
@@ -554,6 +572,8 @@ int64_t rest_until(const call_state& c, const policy& p) {
 int64_t next_deadline(const call_state& c, const policy& p) {
   int64_t due = 0;
   auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
+  if (c.in_line() && c.require_next_ms > 0)
+    at(c.require_next_ms);
   switch (c.phase) {
     case call_phase::queued:
       if (can_call_back(c, p) && !c.callback_offered)
@@ -596,6 +616,7 @@ call_view view_of(const call_state& c, const policy& p) {
   v.tried = c.tried;
   v.rest_until_ms = rest_until(c, p);
   v.failed_in_row = c.failed_in_row;
+  v.require = c.require;
   v.version = c.version;
   return v;
 }

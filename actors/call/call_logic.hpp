@@ -62,6 +62,8 @@ struct call_context {
   /// A queue's configuration, line length and staffing (arrival and the
   /// answer to a callback offer); unset: every queue takes every caller.
   std::function<queue_facts(const std::string& queue)> queue_facts_of;
+  /// A queue's `skillSteps` now; unset: no queue has any.
+  std::function<std::vector<skill_step>(const std::string& queue)> skill_steps_of;
 };
 
 /// What one command decided.
@@ -79,7 +81,8 @@ struct call_decision {
 call_decision decide(call_state& state, const call_command& c, const call_context& ctx);
 
 /// The next time this call needs a tick (a wait limit, an offer or
-/// callback ring timeout, the end of a rest), or 0 for none.
+/// callback ring timeout, the end of a rest, the next skill step), or 0
+/// for none.
 int64_t next_deadline(const call_state& c, const policy& p);
 
 /// The call as the dispatcher's matching index sees it.

@@ -30,8 +30,10 @@ struct call_fixture {
     ctx.position_of = [this](const std::string&, const line_key&) { return position; };
     ctx.order = 7;
     ctx.next_callback_id = [this] { return "CB" + std::to_string(++callbacks); };
-    if (!queues.empty())
+    if (!queues.empty()) {
       ctx.queue_facts_of = [this](const std::string& q) { return queues[q]; };
+      ctx.skill_steps_of = [this](const std::string& q) { return queues[q].config.skill_steps; };
+    }
     last = decide(c, x, ctx);
     return last.answer;
   }
@@ -342,4 +344,85 @@ TEST_CASE("call: a closed queue whose closedAction is message only plays the mes
   g.now = 1'795'680'000'000;  // Thursday 09:00 in Berlin (08:00 UTC)
   g.run(arrival("support"));
   CHECK(g.c.phase == call_phase::queued);
+}
+
+TEST_CASE("call: skill steps relax a waiting call's requirement at the right second") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;  // no callback offer in the way
+  f.queues["support"].config.skill_steps = {{0, {{"es", 3}}}, {60, {{"es", 1}}}, {180, {}}};
+  int64_t start = f.now;
+  std::vector<event> all;
+  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt});
+  keep();
+  REQUIRE(f.count<call_requirements_set>() == 1);
+  auto first = std::get<call_requirements_set>(f.last.events.back().body);
+  CHECK(first.step == 0);
+  CHECK(first.require == level_map{{"es", 3}});
+  CHECK(first.next_step_ms == start + 60'000);
+  CHECK(view_of(f.c, f.rules).require == level_map{{"es", 3}});
+  CHECK(next_deadline(f.c, f.rules) == start + 60'000);
+
+  f.now = start + 59'999;  // a tick a millisecond early changes nothing
+  f.run(cmd::tick{});
+  CHECK(f.last.events.empty());
+  f.now = start + 60'000;
+  f.run(cmd::tick{});
+  keep();
+  REQUIRE(f.last.events.size() == 1);
+  auto second = std::get<call_requirements_set>(f.last.events[0].body);
+  CHECK(second.step == 1);
+  CHECK(second.require == level_map{{"es", 1}});
+  CHECK(second.next_step_ms == start + 180'000);
+  CHECK(next_deadline(f.c, f.rules) == start + 180'000);
+
+  f.now = start + 180'000;
+  f.run(cmd::tick{});
+  keep();
+  REQUIRE(f.last.events.size() == 1);
+  auto last = std::get<call_requirements_set>(f.last.events[0].body);
+  CHECK(last.step == 2);
+  CHECK(last.require.empty());  // anyone now
+  CHECK(last.next_step_ms == 0);
+  CHECK(view_of(f.c, f.rules).require.empty());
+  CHECK(next_deadline(f.c, f.rules) == 0);
+  call_state replayed;
+  for (auto& e : all)
+    apply(replayed, e);
+  CHECK(digest_text(replayed) == digest_text(f.c));
+}
+
+TEST_CASE("call: the voice webhook's skills replace the first step, and hold alone in a queue without steps") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;
+  f.queues["support"].config.skill_steps = {{0, {{"es", 3}}}, {30, {}}};
+  f.queues["plain"] = queue_facts{};
+  int64_t start = f.now;
+  cmd::incoming_call x{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt};
+  x.skills = {{"billing", 2}};
+  f.run(x);
+  CHECK(f.c.skills == level_map{{"billing", 2}});
+  CHECK(f.c.require == level_map{{"billing", 2}});
+  f.now = start + 30'000;
+  f.run(cmd::tick{});
+  CHECK(f.c.require.empty());
+  CHECK(f.c.require_step == 1);
+
+  call_fixture g;
+  g.rules.feature_callback_request_system = false;
+  g.queues["plain"] = queue_facts{};
+  cmd::incoming_call y{"CA2", "+15551234567", "+15559999999", "plain", "", std::nullopt};
+  y.skills = {{"fr", 1}};
+  g.run(y);
+  CHECK(g.c.require == level_map{{"fr", 1}});
+  CHECK(g.c.require_step == 0);
+  CHECK(next_deadline(g.c, g.rules) == 0);
+
+  // Replaying the events gives the same state (and digest).
+  call_fixture h;
+  h.rules.feature_callback_request_system = false;
+  h.queues["plain"] = queue_facts{};
+  h.run(cmd::incoming_call{"CA3", "+15551234567", "+15559999999", "plain", "", std::nullopt});
+  CHECK(h.count<call_requirements_set>() == 0);  // nothing asked: nothing recorded
+  CHECK(h.c.require_step == -1);
 }

@@ -46,6 +46,7 @@ struct call_applier {
     c.caller_name = e.caller_name;
     c.priority = e.priority;
     c.order = static_cast<uint64_t>(e.order);
+    c.skills = e.skills;
     c.arrived_ms = ts;
     c.last_contact_ms = ts;
   }
@@ -55,6 +56,11 @@ struct call_applier {
     c.enqueued_ms = ts;
     c.orig_position = e.position;
     c.phase = call_phase::queued;
+  }
+  void operator()(const call_requirements_set& e) {
+    c.require_step = e.step;
+    c.require = e.require;
+    c.require_next_ms = e.next_step_ms;
   }
   void operator()(const call_announced&) { c.last_announce_ms = ts; }
   void operator()(const call_offered& e) {
@@ -174,6 +180,20 @@ std::string digest_text(const call_state& c) {
     << c.last_announce_ms << '|' << c.callback_id << '|' << c.callback_number << '|'
     << c.callback_requested_ms << '|' << c.callback_attempts << c.callback_agent_answered
     << c.callback_escalated << '|' << c.refused << c.refused_closed << '|' << c.callback_due_ms;
+  // Skill routing (added later): only when used, so calls without it keep
+  // the digest they had.
+  auto levels = [&](const std::map<std::string, int64_t>& m) {
+    for (auto& [skill, level] : m)
+      o << skill << ':' << level << ',';
+  };
+  if (!c.skills.empty()) {
+    o << "|skills ";
+    levels(c.skills);
+  }
+  if (c.require_step != -1 || !c.require.empty() || c.require_next_ms != 0) {
+    o << "|require " << c.require_step << ' ' << c.require_next_ms << ' ';
+    levels(c.require);
+  }
   return o.str();
 }
 

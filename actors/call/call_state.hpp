@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,15 @@ struct call_state {
   bool refused = false;
   bool refused_closed = false;
   int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
+  /// The voice webhook's `skills=`: replaces the first skill step's
+  /// requirement for this call.
+  std::map<std::string, int64_t> skills;
+  /// The skills an agent needs to take the call now (skill -> minimum
+  /// level; empty: anyone), the skill step in force (-1: none) and when
+  /// the next step is due (0: none).
+  std::map<std::string, int64_t> require;
+  int64_t require_step = -1;
+  int64_t require_next_ms = 0;
   /// Events applied: the stream version this state is at.
   uint64_t version = 0;
 

@@ -7,15 +7,47 @@
 
 namespace callq {
 
+std::string match_index::signature(const levels& require) {
+  std::string key;
+  for (auto& [skill, level] : require)
+    key += skill + ':' + std::to_string(level) + ',';
+  return key;
+}
+
+bool match_index::meets(const agent_view& v, const levels& require) {
+  for (auto& [skill, level] : require) {
+    auto has = v.skills.find(skill);
+    if (has == v.skills.end() || has->second < level)
+      return false;
+  }
+  return true;
+}
+
+void match_index::fill_group(queue_sets& q, call_group& g) const {
+  if (g.require.empty())
+    return;
+  for (auto& e : q.agents)
+    if (meets(agents_.at(e.id), g.require))
+      g.agents.insert(e);
+}
+
 void match_index::index_call(const call_view& v, bool add) {
   if (!v.dispatchable || held_calls_.count(v.sid))
     return;
   auto& q = queues_[v.queue];
+  std::string key = signature(v.require);
   if (add) {
-    q.calls.insert({v.key, v.sid});
+    auto [g, created] = q.groups.try_emplace(key);
+    if (created) {
+      g->second.require = v.require;
+      fill_group(q, g->second);
+    }
+    g->second.calls.insert({v.key, v.sid});
     dirty_.insert(v.queue);
-  } else {
-    q.calls.erase({v.key, v.sid});
+  } else if (auto g = q.groups.find(key); g != q.groups.end()) {
+    g->second.calls.erase({v.key, v.sid});
+    if (g->second.calls.empty())
+      q.groups.erase(g);
   }
 }
 
@@ -42,11 +74,17 @@ void match_index::index_agent(const agent_view& v, bool add) {
     return;
   for (auto& [name, m] : v.members) {
     auto& q = queues_[name];
+    agent_entry e = entry_of(v, m, q);
     if (add) {
-      q.agents.insert(entry_of(v, m, q));
+      q.agents.insert(e);
+      for (auto& [key, g] : q.groups)
+        if (!g.require.empty() && meets(v, g.require))
+          g.agents.insert(e);
       dirty_.insert(name);
     } else {
-      q.agents.erase(entry_of(v, m, q));
+      q.agents.erase(e);
+      for (auto& [key, g] : q.groups)
+        g.agents.erase(e);
     }
   }
 }
@@ -60,6 +98,10 @@ void match_index::configure(const std::string& queue, const queue_config* config
     auto m = v.members.find(queue);
     if (m != v.members.end() && v.eligible && !held_agents_.count(id))
       q.agents.insert(entry_of(v, m->second, q));
+  }
+  for (auto& [key, g] : q.groups) {
+    g.agents.clear();
+    fill_group(q, g);
   }
   dirty_.insert(queue);
 }
@@ -92,9 +134,10 @@ uint64_t match_index::draw() {
   return rng_state_ * 2685821657736338717ULL;
 }
 
-std::vector<const match_index::agent_entry*> match_index::candidates(queue_sets& q, size_t n) {
+std::vector<const match_index::agent_entry*> match_index::candidates(
+    queue_sets& q, const std::set<agent_entry>& agents, size_t n) {
   std::vector<const agent_entry*> out;
-  if (q.agents.empty())
+  if (agents.empty())
     return out;
   auto take = [&](auto from, auto to) {
     for (auto it = from; it != to && out.size() < n; ++it)
@@ -102,25 +145,25 @@ std::vector<const match_index::agent_entry*> match_index::candidates(queue_sets&
   };
   auto strategy = q.config.strategy;
   if (strategy != routing_strategy::round_robin && strategy != routing_strategy::random) {
-    take(q.agents.begin(), q.agents.end());
+    take(agents.begin(), agents.end());
     return out;
   }
   // The lowest penalty present first, starting at the strategy's entry
   // and wrapping around; higher penalties after it in order.
-  int64_t level = q.agents.begin()->penalty;
-  auto level_end = q.agents.lower_bound(agent_entry{level + 1, INT64_MIN, INT64_MIN, ""});
-  auto start = q.agents.begin();
+  int64_t level = agents.begin()->penalty;
+  auto level_end = agents.lower_bound(agent_entry{level + 1, INT64_MIN, INT64_MIN, ""});
+  auto start = agents.begin();
   if (strategy == routing_strategy::round_robin) {
-    start = q.agents.upper_bound(agent_entry{level, 0, 0, q.last_offered});
+    start = agents.upper_bound(agent_entry{level, 0, 0, q.last_offered});
     if (start == level_end)
-      start = q.agents.begin();
+      start = agents.begin();
   } else {
-    auto size = static_cast<uint64_t>(std::distance(q.agents.begin(), level_end));
+    auto size = static_cast<uint64_t>(std::distance(agents.begin(), level_end));
     std::advance(start, static_cast<long>(draw() % size));
   }
   take(start, level_end);
-  take(q.agents.begin(), start);
-  take(level_end, q.agents.end());
+  take(agents.begin(), start);
+  take(level_end, agents.end());
   return out;
 }
 
@@ -193,16 +236,17 @@ void match_index::release(const match& m) {
     index_agent(a->second, true);
 }
 
-std::optional<match> match_index::best_in(queue_sets& q, const std::string& queue,
+std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const std::string& queue,
                                           int64_t now_ms, bool full) {
   int entries = 0;
-  for (auto it = q.calls.begin(); it != q.calls.end() && entries < 16; ++it, ++entries) {
+  const std::set<agent_entry>& agents = agents_of(q, g);
+  for (auto it = g.calls.begin(); it != g.calls.end() && entries < 16; ++it, ++entries) {
     const call_view& c = calls_.at(it->sid);
     // Without FEATURE_MULTI_AGENT_FALLBACK a failed call waits for a sweep.
     if (!full && !rules_.feature_multi_agent_fallback && c.failed_in_row > 0)
       continue;
     const agent_entry* chosen = nullptr;
-    auto order = candidates(q, c.tried.size() + 1);
+    auto order = candidates(q, agents, c.tried.size() + 1);
     for (auto* a : order)
       if (std::find(c.tried.begin(), c.tried.end(), a->id) == c.tried.end()) {
         chosen = a;
@@ -224,31 +268,34 @@ std::optional<match> match_index::next(int64_t now_ms, bool full) {
       candidates.push_back(name);
   else
     candidates.assign(dirty_.begin(), dirty_.end());
-  for (;;) {
-    // Across queues, the best head call goes first.
-    queue_sets* best = nullptr;
-    std::string best_name;
-    for (auto& name : candidates) {
-      auto& q = queues_[name];
-      if (q.calls.empty() || q.agents.empty())
-        continue;
-      if (best == nullptr || *q.calls.begin() < *best->calls.begin()) {
-        best = &q;
-        best_name = name;
-      }
-    }
-    if (best == nullptr) {
-      for (auto& name : candidates)
-        dirty_.erase(name);
-      return std::nullopt;
-    }
-    if (auto m = best_in(*best, best_name, now_ms, full)) {
+  // Every group of those queues whose calls some ready member can take.
+  struct pair {
+    const std::string* queue;
+    queue_sets* q;
+    call_group* g;
+  };
+  std::vector<pair> open;
+  for (auto& name : candidates) {
+    auto& q = queues_[name];
+    for (auto& [key, g] : q.groups)
+      if (!g.calls.empty() && !agents_of(q, g).empty())
+        open.push_back({&name, &q, &g});
+  }
+  while (!open.empty()) {
+    // Across queues and groups, the best head call goes first.
+    auto best = open.begin();
+    for (auto it = open.begin() + 1; it != open.end(); ++it)
+      if (*it->g->calls.begin() < *best->g->calls.begin())
+        best = it;
+    if (auto m = best_in(*best->q, *best->g, *best->queue, now_ms, full)) {
       hold(*m);
       return m;
     }
-    candidates.erase(std::find(candidates.begin(), candidates.end(), best_name));
-    dirty_.erase(best_name);
+    open.erase(best);
   }
+  for (auto& name : candidates)
+    dirty_.erase(name);
+  return std::nullopt;
 }
 
 std::optional<match> match_index::direct(const std::string& sid, int64_t) {
@@ -256,9 +303,15 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   if (c == calls_.end() || !c->second.dispatchable || held_calls_.count(sid))
     return std::nullopt;
   auto q = queues_.find(c->second.queue);
-  if (q == queues_.end() || q->second.agents.empty())
+  if (q == queues_.end())
     return std::nullopt;
-  const std::string id = candidates(q->second, 1).front()->id;
+  auto g = q->second.groups.find(signature(c->second.require));
+  if (g == q->second.groups.end())
+    return std::nullopt;
+  auto order = candidates(q->second, agents_of(q->second, g->second), 1);
+  if (order.empty())
+    return std::nullopt;
+  const std::string id = order.front()->id;
   match m{sid, id, c->second.queue, c->second.callback, c->second.callback_id,
           agents_.at(id).identity};
   hold(m);
@@ -278,7 +331,8 @@ const agent_view* match_index::find_agent(const std::string& id) const {
 size_t match_index::waiting() const {
   size_t n = 0;
   for (auto& [name, q] : queues_)
-    n += q.calls.size();
+    for (auto& [key, g] : q.groups)
+      n += g.calls.size();
   return n;
 }
 
@@ -293,18 +347,20 @@ std::string match_index::check_idle(int64_t now_ms) const {
   std::ostringstream problems;
   if (!rules_.feature_multi_agent_fallback)  // a sweep does it
     return {};
-  for (auto& [name, q] : queues_) {
-    if (q.agents.empty())
-      continue;
-    for (auto& e : q.calls) {
-      const call_view& c = calls_.at(e.sid);
-      if (c.rest_until_ms > now_ms)
+  for (auto& [name, q] : queues_)
+    for (auto& [key, g] : q.groups) {
+      const auto& agents = g.require.empty() ? q.agents : g.agents;
+      if (agents.empty())
         continue;
-      problems << "call " << c.sid << " waits in " << name << " while agent "
-               << q.agents.begin()->id << " is ready\n";
-      break;
+      for (auto& e : g.calls) {
+        const call_view& c = calls_.at(e.sid);
+        if (c.rest_until_ms > now_ms)
+          continue;
+        problems << "call " << c.sid << " waits in " << name << " while agent "
+                 << agents.begin()->id << " is ready for it\n";
+        break;
+      }
     }
-  }
   return problems.str();
 }
 

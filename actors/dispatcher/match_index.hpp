@@ -15,6 +15,16 @@
 // (round-robin, linear, random), so the best agent is the first entry,
 // or (round-robin) the first after the one offered last, or (random) a
 // drawn entry of the lowest penalty present.
+//
+// Skills: a queue's calls are grouped by what they require at the moment
+// (their skill step's `require`; README, "Queues and routing"). Each group
+// keeps its calls in dispatch order and the queue's ready members who meet
+// its requirement, in the same strategy order; calls that need nothing use
+// the queue's own member set. So a group's head call meets its best agent
+// in O(log n), a call whose skills nobody ready has keeps its place while
+// the groups behind it are served, and an agent becoming ready is checked
+// against each group of its queues (a few per queue: one per step in use),
+// never against every waiting call.
 #pragma once
 
 #include <cstdint>
@@ -116,22 +126,41 @@ class match_index {
       return id < o.id;
     }
   };
-  struct queue_sets {
+  using levels = std::map<std::string, int64_t>;
+  /// The calls of one queue that need the same skills, and the ready
+  /// members who have them.
+  struct call_group {
+    levels require;
     std::set<call_entry> calls;    ///< dispatchable, not held
+    std::set<agent_entry> agents;  ///< when `require` is not empty
+  };
+  struct queue_sets {
+    std::map<std::string, call_group> groups;  ///< by signature(require)
     std::set<agent_entry> agents;  ///< eligible, not held
     queue_config config;
     std::string last_offered;      ///< round-robin's memory
   };
 
+  /// A requirement's key, e.g. "billing:1,es:3" ("" for none).
+  static std::string signature(const levels& require);
+  /// Whether `v` has each skill of `require` at that level or higher.
+  static bool meets(const agent_view& v, const levels& require);
+  /// The ready members that may take the calls of `g`.
+  static std::set<agent_entry>& agents_of(queue_sets& q, call_group& g) {
+    return g.require.empty() ? q.agents : g.agents;
+  }
   agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q) const;
   void index_call(const call_view& v, bool add);
   void index_agent(const agent_view& v, bool add);
-  /// Up to `n` ready members of `q` in the order the strategy offers
-  /// them.
-  std::vector<const agent_entry*> candidates(queue_sets& q, size_t n);
+  /// Fills `g`'s members from `q`'s.
+  void fill_group(queue_sets& q, call_group& g) const;
+  /// Up to `n` of `agents` (ready members of `q`) in the order the
+  /// strategy offers them.
+  std::vector<const agent_entry*> candidates(queue_sets& q, const std::set<agent_entry>& agents,
+                                             size_t n);
   uint64_t draw();
-  std::optional<match> best_in(queue_sets& q, const std::string& queue, int64_t now_ms,
-                               bool full);
+  std::optional<match> best_in(queue_sets& q, call_group& g, const std::string& queue,
+                               int64_t now_ms, bool full);
   void hold(const match& m);
 
   const policy& rules_;

@@ -324,15 +324,27 @@ json to_json(const queue_config& c) {
           {"hours", hours}};
 }
 
-std::map<std::string, int64_t> requirement_at(const std::vector<skill_step>& steps,
-                                              int64_t waited_seconds,
-                                              const std::map<std::string, int64_t>* first_override) {
-  const std::map<std::string, int64_t>* req = nullptr;
-  for (size_t i = 0; i < steps.size() && steps[i].after_seconds <= waited_seconds; ++i)
-    req = i == 0 && first_override != nullptr ? first_override : &steps[i].require;
-  if (req == nullptr && steps.empty() && first_override != nullptr)
-    req = first_override;  // no steps: the webhook's skills hold throughout
-  return req != nullptr ? *req : std::map<std::string, int64_t>{};
+requirement requirement_at(const std::vector<skill_step>& steps, int64_t waited_seconds,
+                           const std::map<std::string, int64_t>* first_override) {
+  requirement r;
+  if (first_override != nullptr && first_override->empty())
+    first_override = nullptr;
+  if (steps.empty()) {
+    if (first_override != nullptr) {
+      r.step = 0;
+      r.require = *first_override;
+    }
+    return r;
+  }
+  size_t i = 0;
+  for (; i < steps.size() && steps[i].after_seconds <= waited_seconds; ++i)
+    r.step = static_cast<int64_t>(i);
+  if (r.step >= 0)
+    r.require = r.step == 0 && first_override != nullptr ? *first_override
+                                                         : steps[static_cast<size_t>(r.step)].require;
+  if (i < steps.size())
+    r.next_after_seconds = steps[i].after_seconds;
+  return r;
 }
 
 std::string overflow_loop(const std::string& name, const queue_config& config,

@@ -75,13 +75,24 @@ status parse_queue_config(const std::string& text, queue_config* out);
 /// when the queue has none.
 nlohmann::json to_json(const queue_config& c);
 
+/// The skills a call needs at one moment of its wait.
+struct requirement {
+  int64_t step = -1;  ///< the skillSteps entry in force; -1 before the first
+  std::map<std::string, int64_t> require;  ///< skill -> minimum level; empty: anyone
+  int64_t next_after_seconds = -1;         ///< when the next step is due; -1: none
+  bool operator==(const requirement& o) const {
+    return step == o.step && require == o.require && next_after_seconds == o.next_after_seconds;
+  }
+  bool operator!=(const requirement& o) const { return !(*this == o); }
+};
+
 /// The requirement of a call that has waited `waited_seconds` under
-/// `steps` (the last step reached; none before the first).
-/// `first_override`, when set, replaces the first step's requirement (the
-/// voice webhook's `skills=`).
-std::map<std::string, int64_t> requirement_at(
-    const std::vector<skill_step>& steps, int64_t waited_seconds,
-    const std::map<std::string, int64_t>* first_override = nullptr);
+/// `steps`: the last step reached (none before the first).
+/// `first_override`, when set and not empty, replaces the first step's
+/// requirement (the voice webhook's `skills=`); without steps it holds
+/// throughout as step 0.
+requirement requirement_at(const std::vector<skill_step>& steps, int64_t waited_seconds,
+                           const std::map<std::string, int64_t>* first_override = nullptr);
 
 /// Whether the overflow chain that starts at `name` configured as
 /// `config`, through `others` (every other stored configuration), comes

@@ -165,15 +165,33 @@ TEST_CASE("queue decisions: created then updated, removal refused while in use, 
 
 TEST_CASE("skill steps: the requirement of the last step reached; skills= replaces the first") {
   std::vector<skill_step> steps{{10, {{"es", 3}}}, {60, {{"es", 1}}}, {180, {}}};
-  CHECK(requirement_at(steps, 0).empty());  // before the first step: none
-  CHECK(requirement_at(steps, 10) == std::map<std::string, int64_t>{{"es", 3}});
-  CHECK(requirement_at(steps, 59) == std::map<std::string, int64_t>{{"es", 3}});
-  CHECK(requirement_at(steps, 60) == std::map<std::string, int64_t>{{"es", 1}});
-  CHECK(requirement_at(steps, 1000).empty());
-  std::map<std::string, int64_t> webhook{{"billing", 2}};
-  CHECK(requirement_at(steps, 15, &webhook) == webhook);
-  CHECK(requirement_at(steps, 70, &webhook) == std::map<std::string, int64_t>{{"es", 1}});
-  CHECK(requirement_at({}, 500, &webhook) == webhook);
+  using levels = std::map<std::string, int64_t>;
+  requirement r = requirement_at(steps, 0);  // before the first step: none
+  CHECK(r.step == -1);
+  CHECK(r.require.empty());
+  CHECK(r.next_after_seconds == 10);
+  r = requirement_at(steps, 10);
+  CHECK(r.step == 0);
+  CHECK(r.require == levels{{"es", 3}});
+  CHECK(r.next_after_seconds == 60);
+  CHECK(requirement_at(steps, 59).require == levels{{"es", 3}});
+  r = requirement_at(steps, 60);
+  CHECK(r.step == 1);
+  CHECK(r.require == levels{{"es", 1}});
+  CHECK(r.next_after_seconds == 180);
+  r = requirement_at(steps, 1000);
+  CHECK(r.step == 2);
+  CHECK(r.require.empty());
+  CHECK(r.next_after_seconds == -1);
+  levels webhook{{"billing", 2}};
+  CHECK(requirement_at(steps, 15, &webhook).require == webhook);
+  CHECK(requirement_at(steps, 70, &webhook).require == levels{{"es", 1}});
+  r = requirement_at({}, 500, &webhook);  // no steps: the webhook's skills throughout
+  CHECK(r.step == 0);
+  CHECK(r.require == webhook);
+  CHECK(r.next_after_seconds == -1);
+  levels none;
+  CHECK(requirement_at({}, 5, &none) == requirement{});  // nothing asked: no requirement
 
   std::map<std::string, int64_t> parsed;
   REQUIRE(parse_skill_list("es:3,billing", &parsed));

@@ -25,6 +25,8 @@ struct call_view {
   /// first hears the callback offer); 0 when not resting.
   int64_t rest_until_ms = 0;
   int64_t failed_in_row = 0;
+  /// The skills an agent needs to take it now (skill -> minimum level).
+  std::map<std::string, int64_t> require;
   uint64_t version = 0;  ///< the call's stream version this view shows
 };
 
@@ -33,6 +35,7 @@ struct agent_view {
   std::string id;
   std::string identity;   ///< the softphone's client identity
   std::map<std::string, membership> members;  ///< by queue: penalty and counts
+  std::map<std::string, int64_t> skills;       ///< skill -> level 1-10
   bool eligible = false;  ///< may be offered a call now
   bool staffed = false;
   int64_t rank = 0;       ///< readiness (0 without enhanced discovery)
