@@ -620,3 +620,19 @@ TEST_CASE("a linear queue's strategy and a member's penalty decide who is offere
   CHECK(h.state().config_of("support").strategy == routing_strategy::linear);
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("a call needing a skill waits for it: an agent given the skill while ready is offered it at once") {
+  center_harness h;
+  h.add_ready_agent("alice");
+  cmd::incoming_call x{"CA1", "+15550000000", "+15559999999", "support", "", std::nullopt};
+  x.skills = {{"es", 2}};
+  h.run(x);
+  REQUIRE(h.find_last<call_requirements_set>());
+  CHECK(h.find_last<call_requirements_set>()->require == level_map{{"es", 2}});
+  CHECK(h.state().find_call("CA1")->phase == call_phase::queued);  // alice lacks Spanish
+  CHECK(h.check_invariants().empty());
+  // An operator gives her Spanish at level 3; nothing else about her changes.
+  h.run(cmd::put_agent{"alice", "alice", "client-alice", "hash-alice", {"support"}, {"es"}, {}, {{"es", 3}}});
+  CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
+  CHECK(h.state().find_call("CA1")->agent_id == "alice");
+}

@@ -320,7 +320,11 @@ TEST_CASE("e2e: a skilled call goes to the skilled agent, relaxes to anyone afte
   REQUIRE(waiting.size() == 1);
   CHECK(waiting[0]["callSid"] == "CA2");
   CHECK(tw.requests().size() == 1);
-  p.advance(60'000);  // its second step: anyone
+  // Half-way bob heartbeats (he stays fresh) and still gets nothing.
+  p.advance(30'000);
+  heartbeat(p, "bob", bob);
+  CHECK(tw.requests().size() == 1);
+  p.advance(30'000);  // CA2's second step: anyone; the timer alone offers it
   std::string second = offer_of(1);
   CHECK(has(p.webhook("connect-agent", "?offer=" + second, call("CA2")).body, ">client-bob</Client>"));
 
