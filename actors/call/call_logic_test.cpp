@@ -366,21 +366,21 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   f.now = start + 59'999;  // a tick a millisecond early changes nothing
   f.run(cmd::tick{});
   CHECK(f.last.events.empty());
-  f.now = start + 60'000;
-  f.run(cmd::tick{});
-  keep();
-  REQUIRE(f.last.events.size() == 1);
-  auto second = std::get<call_requirements_set>(f.last.events[0].body);
+  // The tick at `ms` records exactly one change of requirement.
+  auto step_at = [&](int64_t ms) {
+    f.now = ms;
+    f.run(cmd::tick{});
+    keep();
+    REQUIRE(f.last.events.size() == 1);
+    return std::get<call_requirements_set>(f.last.events[0].body);
+  };
+  auto second = step_at(start + 60'000);
   CHECK(second.step == 1);
   CHECK(second.require == level_map{{"es", 1}});
   CHECK(second.next_step_ms == start + 180'000);
   CHECK(next_deadline(f.c, f.rules) == start + 180'000);
 
-  f.now = start + 180'000;
-  f.run(cmd::tick{});
-  keep();
-  REQUIRE(f.last.events.size() == 1);
-  auto last = std::get<call_requirements_set>(f.last.events[0].body);
+  auto last = step_at(start + 180'000);
   CHECK(last.step == 2);
   CHECK(last.require.empty());  // anyone now
   CHECK(last.next_step_ms == 0);
