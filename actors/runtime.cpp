@@ -236,7 +236,8 @@ status runtime::boot(startup_report* report) {
       if (!id.empty())
         reg->add_offer(id, c.sid);
     caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
-    if (int64_t due = next_deadline(c, env->rules))
+    queue_config config = reads_->read([&](const world& w) { return w.config_of(c.queue); });
+    if (int64_t due = next_deadline(c, env->rules, config))
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
   reply r;

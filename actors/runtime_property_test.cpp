@@ -82,6 +82,14 @@ struct scenario {
     }
     if (pick(6) == 0)
       c["joinWhenNoAgents"] = false;
+    // Overflow after a wait, to the other queue (a loop is refused).
+    if (pick(3) == 0) {
+      c["overflowAfterSeconds"] = 1 + pick(60);
+      c["overflowQueue"] = q == "support" ? "sales" : "support";
+    }
+    // Callers waiting a while for the agent they last had.
+    if (pick(2) == 0)
+      c["preferLastAgentSeconds"] = 1 + pick(60);
     // Skills that relax: a level of es or fr at once, a lower one later,
     // and sometimes anyone at the end.
     if (pick(2) == 0) {
@@ -108,6 +116,12 @@ struct scenario {
       case 1: {
         auto prio = pick(4) == 0 ? std::optional<int64_t>(pick(3) * 5) : std::nullopt;
         std::string from = pick(6) == 0 ? "anonymous" : "+1555000" + std::to_string(pick(5));
+        // Often a caller who talks to an agent right now calls again: a
+        // call that may wait for that agent (preferLastAgentSeconds).
+        if (pick(2) == 0)
+          for (auto& [sid, c] : h.state().calls())
+            if (c.phase == call_phase::connected && pick(2) == 0)
+              from = c.from;
         cmd::incoming_call x{"CA" + std::to_string(calls++), from, "+15559999999", some_queue(), "",
                              prio};
         if (pick(4) == 0)
@@ -139,9 +153,19 @@ struct scenario {
         h.run(cmd::dial_result{some_offer(), dial[pick(5)], pick(6) == 0 ? "completed" : "in-progress",
                                pick(200)});
         break;
-      case 7:
-        h.run(cmd::agent_leg_status{some_offer(), "in-progress"});
+      case 7: {
+        // Mostly an offer ringing now is answered (so callers talk to
+        // agents, and call again while they do).
+        std::string offer = some_offer();
+        if (pick(3) != 0)
+          for (auto& [sid, c] : h.state().calls())
+            if (c.phase == call_phase::offered) {
+              offer = c.offer_id;
+              break;
+            }
+        h.run(cmd::agent_leg_status{offer, "in-progress"});
         break;
+      }
       case 8:
         h.run(cmd::call_status{some_call(), "completed"});
         break;

@@ -636,3 +636,64 @@ TEST_CASE("a call needing a skill waits for it: an agent given the skill while r
   CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
   CHECK(h.state().find_call("CA1")->agent_id == "alice");
 }
+
+TEST_CASE("overflow survives a restart: the timer is rebuilt from the state and the configuration") {
+  center_harness h;
+  queue_config support;
+  support.overflow_after_seconds = 60;
+  support.overflow_queue = "sales";
+  REQUIRE(h.run(cmd::put_queue{"support", to_json(support).dump()}).result == outcome::created);
+  h.incoming("CA1");
+  h.advance(30'000);
+  h.restart();
+  h.advance(29'999);
+  CHECK(h.state().find_call("CA1")->queue == "support");
+  h.add_ready_agent("sam", {"sales"});  // ready in sales before the call gets there
+  h.advance(1);
+  REQUIRE(h.all<call_overflowed>().size() == 1);
+  auto* c = h.state().find_call("CA1");
+  REQUIRE(c);
+  CHECK(c->queue == "sales");
+  CHECK(c->phase == call_phase::offered);  // sam takes it at once
+  CHECK(c->agent_id == "sam");
+  CHECK(h.check_invariants().empty());
+}
+
+TEST_CASE("a caller waits for their last agent while others are ready, across a restart, then anyone takes the call") {
+  center_harness h;
+  queue_config support;
+  support.prefer_last_agent_seconds = 40;
+  REQUIRE(h.run(cmd::put_queue{"support", to_json(support).dump()}).result == outcome::created);
+  h.add_ready_agent("ana");
+  h.incoming("CA1", "+15550000007");
+  std::string offer = h.offer_of("CA1");
+  h.run(cmd::agent_leg_status{offer, "in-progress"});
+  REQUIRE(h.state().find_call("CA1")->phase == call_phase::connected);
+  h.add_ready_agent("bob");
+  h.incoming("CA2", "+15550000007");  // ana talks to them right now
+  REQUIRE(h.find_last<call_agent_preferred>());
+  CHECK(h.find_last<call_agent_preferred>()->agent_id == "ana");
+  CHECK(h.state().find_call("CA2")->phase == call_phase::queued);  // not bob's
+  h.incoming("CA3", "+15550000008");  // a new caller behind: bob takes it
+  CHECK(h.state().find_call("CA3")->agent_id == "bob");
+  CHECK(h.check_invariants().empty());
+  h.run(cmd::call_status{"CA3", "completed"});  // that caller hangs up: bob is free
+  CHECK(h.state().find_call("CA2")->phase == call_phase::queued);  // still ana's
+  // A restart keeps the wait (agents not heard from since count as there).
+  h.restart();
+  h.run(cmd::hold_poll{"CA2"});
+  CHECK(h.state().find_call("CA2")->preferred_agent == "ana");
+  h.heartbeat("ana", "available", true);
+  h.heartbeat("bob", "available", true);
+  h.advance(39'000);
+  CHECK(h.state().find_call("CA2")->phase == call_phase::queued);
+  h.advance(1'000);  // 40 s: anyone
+  auto* c = h.state().find_call("CA2");
+  REQUIRE(c);
+  CHECK(c->phase == call_phase::offered);
+  CHECK(c->agent_id == "bob");
+  auto prefs = h.all<call_agent_preferred>();
+  REQUIRE(prefs.size() == 2);
+  CHECK(prefs[1].reason == "timeout");
+  CHECK(h.check_invariants().empty());
+}

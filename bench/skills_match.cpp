@@ -96,10 +96,7 @@ int skills_run(long agents, long calls, long samples) {
     if (!m)
       continue;
     ++matched;
-    for (auto& [s, level] : needs[m->call_sid]) {
-      auto has = v.skills.find(s);
-      broken += has == v.skills.end() || has->second < level;
-    }
+    broken += !meets_requirement(v.skills, needs[m->call_sid]);
   }
   std::printf("  skills run: agent ready -> offer decided: p50 %.1f us, p99 %.1f us, max %.1f us "
               "(%zu agents, %ld matched, %ld matches lacking a skill)\n",

@@ -74,6 +74,40 @@ struct call_requirements_set {
   }
 };
 
+/// A waiting caller moved from `queue` to `toQueue` after waiting its
+/// `overflowAfterSeconds` there (a timer, in virtual time). The call keeps
+/// its enqueue time and priority; `position`, `origPosition` and
+/// `waitSeconds` are its place and wait in the queue it left (queue_log's
+/// EXITWITHTIMEOUT), `newPosition` the place it entered at in `toQueue`
+/// (its ENTERQUEUE).
+struct call_overflowed {
+  static constexpr const char* name = "call.overflowed";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue, to_queue;
+  int64_t position = 0, orig_position = 0, wait_seconds = 0, new_position = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("toQueue", to_queue);
+    f("position", position); f("origPosition", orig_position);
+    f("waitSeconds", wait_seconds); f("newPosition", new_position);
+  }
+};
+
+/// Which agent a waiting call waits for (`preferLastAgentSeconds`):
+/// `agentId`, the agent the caller last talked to, until `untilMs`, with
+/// `reason` `last-agent`; or, with `agentId` empty, anyone again, with
+/// `reason` `timeout` (the wait for that agent ran out) or `unstaffed`
+/// (the agent stopped being staffed or a member).
+struct call_agent_preferred {
+  static constexpr const char* name = "call.agent_preferred";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, queue, agent_id, reason;
+  int64_t until_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("queue", queue); f("agentId", agent_id); f("reason", reason);
+    f("untilMs", until_ms);
+  }
+};
+
 /// The waiting caller was told their position and estimated wait.
 struct call_announced {
   static constexpr const char* name = "call.announced";
@@ -533,6 +567,6 @@ using payload = std::variant<
     agent_readiness_changed, agent_offer_received, agent_offer_answered,
     agent_offer_ended, caller_set, system_started, system_state_digest,
     queue_configured, queue_removed, callback_due, call_refused, call_turned_away,
-    call_requirements_set>;
+    call_requirements_set, call_overflowed, call_agent_preferred>;
 
 }  // namespace callq::events

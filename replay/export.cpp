@@ -180,6 +180,16 @@ class queue_log_writer {
       finish(x.call_sid);
   }
   void on(int64_t, const call_turned_away& x, std::string&) { finish(x.call_sid); }
+  /// overflowAfterSeconds: Asterisk's timeout exit from the old queue,
+  /// then the new queue's ENTERQUEUE, as a dialplan that sends a caller
+  /// on after Queue()'s timeout writes them.
+  void on(int64_t t, const call_overflowed& x, std::string& out) {
+    line(out, t, x.call_sid, x.queue, "", "EXITWITHTIMEOUT",
+         {n(x.position), n(x.orig_position), n(x.wait_seconds)});
+    calls_[x.call_sid].queue = x.to_queue;
+    line(out, t, x.call_sid, x.to_queue, "", "ENTERQUEUE",
+         {"", caller_id(x.call_sid), n(x.new_position)});
+  }
   void on(int64_t t, const call_offer_failed& x, std::string& out) {
     bool missed = x.reason == "no-answer" || x.reason == "busy" || x.reason == "failed" ||
                   x.reason == "timeout";

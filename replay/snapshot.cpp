@@ -19,7 +19,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    callback_number, callback_requested_ms, callback_attempts,
                                    callback_agent_answered, callback_escalated, refused, refused_closed,
                                    callback_due_ms, skills, require, require_step,
-                                   require_next_ms, version)
+                                   require_next_ms, overflowed_ms, preferred_agent,
+                                   prefer_until_ms, version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
                                    skills, members, skill_levels, status, device, fresh, expired,
@@ -77,6 +79,7 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["queues"] = img.queue_configs;
   j["lastOffered"] = img.last_offered;
   j["serviceMinutes"] = img.service_minutes;
+  j["lastAgents"] = img.last_agents;
   std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
   std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string out(magic);
@@ -135,6 +138,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
     img.last_offered = j.at("lastOffered").get<std::map<std::string, std::string>>();
     img.service_minutes =
         j.at("serviceMinutes").get<std::map<std::string, std::vector<sl_minute>>>();
+    // Written since preferLastAgentSeconds (same format: older snapshots
+    // lack it, and callers' last agents then start empty).
+    if (auto l = j.find("lastAgents"); l != j.end())
+      img.last_agents = l->get<std::map<std::string, last_contact>>();
   } catch (const nlohmann::json::exception& e) {
     return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
   }

@@ -27,7 +27,9 @@ nlohmann::json status_to_json(const status_view& v) {
                          {"state", phase_name(w.phase)},
                          {"escalated", w.escalated},
                          {"callbackOffered", w.callback_offered},
-                         {"callbackRequested", w.callback_requested}});
+                         {"callbackRequested", w.callback_requested},
+                         {"requires", w.require},
+                         {"preferredAgent", w.preferred_agent}});
     queues.push_back({{"name", q.name},
                       {"config", to_json(q.config)},
                       {"configured", q.configured},

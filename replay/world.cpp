@@ -38,6 +38,12 @@ world world::from_image(policy rules, world_image img) {
   w.last_offered_ = std::move(img.last_offered);
   for (auto& [name, minutes] : img.service_minutes)
     w.service_minutes_[name].assign(minutes.begin(), minutes.end());
+  std::vector<std::pair<int64_t, std::string>> times;
+  for (auto& [number, contact] : img.last_agents)
+    times.emplace_back(contact.at_ms, number);
+  std::sort(times.begin(), times.end());
+  w.contact_times_.assign(times.begin(), times.end());
+  w.last_agents_.insert(img.last_agents.begin(), img.last_agents.end());
   for (auto& [name, text] : img.queue_configs) {
     queue_config c;
     if (parse_queue_config(text, &c))
@@ -78,6 +84,7 @@ world_image world::image() const {
     img.service_minutes[name].assign(minutes.begin(), minutes.end());
   for (auto& [name, c] : queue_configs_)
     img.queue_configs[name] = to_json(c).dump();
+  img.last_agents.insert(last_agents_.begin(), last_agents_.end());
   return img;
 }
 
@@ -136,10 +143,14 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
     lines_[c.queue].insert({c.key(), sid});
     enqueued_[c.queue].insert(c.enqueued_ms);
   }
-  if (auto* x = std::get_if<call_connected>(&e.body))
+  if (auto* x = std::get_if<call_connected>(&e.body)) {
     count_service(c.queue, e.ts_ms, x->hold_seconds, true);
-  else if (auto* x = std::get_if<call_abandoned>(&e.body))
+    remember_contact(c.from, x->agent_id, e.ts_ms);
+  } else if (auto* x = std::get_if<callback_completed>(&e.body)) {
+    remember_contact(c.from, x->agent_id, e.ts_ms);
+  } else if (auto* x = std::get_if<call_abandoned>(&e.body)) {
     count_service(x->queue.empty() ? c.queue : x->queue, e.ts_ms, x->wait_seconds, false);
+  }
   if (is_finished(c.phase))
     calls_.erase(i);
 }
@@ -223,6 +234,40 @@ int64_t world::waiting(const std::string& queue) const {
 int64_t world::staffed(const std::string& queue) const {
   auto i = staffed_.find(queue);
   return i == staffed_.end() ? 0 : static_cast<int64_t>(i->second.size());
+}
+
+void world::remember_contact(const std::string& number, const std::string& agent_id,
+                             int64_t at_ms) {
+  if (number.empty() || agent_id.empty())
+    return;
+  last_agents_[number] = last_contact{agent_id, at_ms};
+  contact_times_.emplace_back(at_ms, number);
+  while (!contact_times_.empty() && contact_times_.front().first < at_ms - last_agent_keep_ms) {
+    auto& [at, who] = contact_times_.front();
+    if (auto i = last_agents_.find(who); i != last_agents_.end() && i->second.at_ms == at)
+      last_agents_.erase(i);
+    contact_times_.pop_front();
+  }
+}
+
+std::string world::last_agent_of(const std::string& number, int64_t now_ms) const {
+  auto i = last_agents_.find(number);
+  if (i == last_agents_.end() || i->second.at_ms < now_ms - last_agent_keep_ms)
+    return {};
+  return i->second.agent_id;
+}
+
+bool world::can_take(const std::string& queue, const std::string& agent_id,
+                     const std::map<std::string, int64_t>& require) const {
+  const agent_state* a = find_agent(agent_id);
+  if (a == nullptr || std::find(a->queues.begin(), a->queues.end(), queue) == a->queues.end())
+    return false;
+  // Staffed, except that an agent not heard from since a restart still
+  // counts (the restart is not the agent leaving); a timed-out heartbeat
+  // does not.
+  agent_state heard = *a;
+  heard.fresh = !a->expired;
+  return is_staffed(heard, rules_) && meets_requirement(a->skill_levels, require);
 }
 
 caller_entry world::caller(const std::string& number) const {
@@ -343,6 +388,8 @@ status_view world::status(int64_t now_ms) const {
         w.escalated = c.escalated;
         w.callback_offered = c.callback_offered;
         w.callback_requested = !c.callback_id.empty();
+        w.require = c.require;
+        w.preferred_agent = c.preferred_agent;
         q.longest_wait_seconds = std::max(q.longest_wait_seconds, w.wait_seconds);
         q.waiting.push_back(std::move(w));
       }

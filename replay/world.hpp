@@ -72,6 +72,16 @@ struct waiting_view {
   int64_t position = 0, wait_seconds = 0, priority = 0, attempts = 0;
   call_phase phase = call_phase::queued;
   bool escalated = false, callback_offered = false, callback_requested = false;
+  /// The skills an agent needs to take it now (empty: anyone), and the
+  /// agent it waits for (`preferLastAgentSeconds`; empty: anyone).
+  std::map<std::string, int64_t> require;
+  std::string preferred_agent;
+};
+
+/// The agent a caller last talked to, and when (`preferLastAgentSeconds`).
+struct last_contact {
+  std::string agent_id;
+  int64_t at_ms = 0;
 };
 
 /// One queue as operators see it.
@@ -124,6 +134,7 @@ struct world_image {
   std::map<std::string, std::string> queue_configs;  ///< queue -> canonical JSON
   std::map<std::string, std::string> last_offered;   ///< queue -> agent id
   std::map<std::string, std::vector<sl_minute>> service_minutes;  ///< by queue, oldest first
+  std::map<std::string, last_contact> last_agents;  ///< by caller number
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
@@ -155,6 +166,17 @@ class world {
   int64_t waiting(const std::string& queue) const;
   /// The caller directory's entry for `number` (default when unknown).
   caller_entry caller(const std::string& number) const;
+  /// The agent `number` last talked to (a call or a callback) within the
+  /// last `last_agent_keep_ms` before `now_ms`; empty when none.
+  std::string last_agent_of(const std::string& number, int64_t now_ms) const;
+  /// How long a caller's last agent is remembered: 30 days.
+  static constexpr int64_t last_agent_keep_ms = 30LL * 24 * 3600 * 1000;
+  /// Whether `agent_id` is a staffed member of `queue` with the skills of
+  /// `require` (so a call may wait for that agent). An agent not heard
+  /// from since a restart counts as staffed; one whose heartbeat timed out
+  /// does not.
+  bool can_take(const std::string& queue, const std::string& agent_id,
+                const std::map<std::string, int64_t>& require) const;
 
   const std::unordered_map<std::string, call_state>& calls() const { return calls_; }
   const std::map<std::string, agent_state>& agents() const { return agents_; }
@@ -211,6 +233,9 @@ class world {
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);
+  /// Remembers that `number` talked to `agent_id` at `at_ms`; forgets
+  /// contacts older than last_agent_keep_ms.
+  void remember_contact(const std::string& number, const std::string& agent_id, int64_t at_ms);
   /// Counts a call answered (`answered`) or abandoned in `queue` after
   /// `waited_seconds`, at `ts_ms`, and drops minutes older than a day.
   void count_service(const std::string& queue, int64_t ts_ms, int64_t waited_seconds,
@@ -229,6 +254,8 @@ class world {
   std::map<std::string, queue_config> queue_configs_;
   std::map<std::string, std::string> last_offered_;
   std::map<std::string, std::deque<sl_minute>> service_minutes_;
+  std::unordered_map<std::string, last_contact> last_agents_;  ///< by caller number
+  std::deque<std::pair<int64_t, std::string>> contact_times_;  ///< (at, number), oldest first
   uint64_t last_seq_ = 0;
 };
 

@@ -174,7 +174,8 @@ class actor_harness {
         for (auto& [id, a] : w.agents())
           if (is_eligible(a, rules_) &&
               std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
-              has_skills(a, c.require)) {
+              meets_requirement(a.skill_levels, c.require) &&
+              (c.preferred_agent.empty() || c.preferred_agent == id)) {
             problems << "call " << sid << " waits while agent " << id << " is ready\n";
             break;
           }
@@ -184,18 +185,9 @@ class actor_harness {
     return problems.str();
   }
 
-  /// Whether `a` has every skill of `require` at that level or higher.
-  static bool has_skills(const callq::agent_state& a, const std::map<std::string, int64_t>& require) {
-    for (auto& [skill, level] : require) {
-      auto i = a.skill_levels.find(skill);
-      if (i == a.skill_levels.end() || i->second < level)
-        return false;
-    }
-    return true;
-  }
-
   /// Replays the log seen so far: no call (or callback) was offered to an
-  /// agent lacking a skill the call required at that moment.
+  /// agent lacking a skill the call required at that moment, or to another
+  /// than the agent it was waiting for.
   std::string check_offered_skills() {
     std::ostringstream problems;
     world w(rules_);
@@ -213,8 +205,11 @@ class actor_harness {
       if (sid != nullptr) {
         auto* c = w.find_call(*sid);
         auto* a = w.find_agent(*agent);
-        if (c && a && !has_skills(*a, c->require))
+        if (c && a && !meets_requirement(a->skill_levels, c->require))
           problems << "call " << *sid << " offered to " << *agent << " who lacks its skills\n";
+        if (c && !c->preferred_agent.empty() && c->preferred_agent != *agent)
+          problems << "call " << *sid << " offered to " << *agent << " while it waits for "
+                   << c->preferred_agent << "\n";
       }
       w.apply(++seq, e);
     }

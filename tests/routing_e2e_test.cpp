@@ -37,6 +37,21 @@ void stop_and_verify(callq_process& p, const std::string& data) {
   CHECK(std::system(verify.c_str()) == 0);
 }
 
+/// The JSON export's lines about `sid` of type `type`.
+std::vector<json> exported(callq_process& p, const std::string& sid, const std::string& type) {
+  auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
+  std::vector<json> out;
+  for (size_t at = 0, end; at < jsonl.size(); at = end + 1) {
+    end = jsonl.find('\n', at);
+    if (end == std::string::npos)
+      end = jsonl.size();
+    auto line = json::parse(jsonl.substr(at, end - at), nullptr, false);
+    if (line.is_object() && line["data"]["callSid"] == sid && line["type"] == type)
+      out.push_back(line);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("e2e: queues are configured and read back, impossible configurations are refused whole") {
@@ -328,21 +343,8 @@ TEST_CASE("e2e: a skilled call goes to the skilled agent, relaxes to anyone afte
   std::string second = offer_of(1);
   CHECK(has(p.webhook("connect-agent", "?offer=" + second, call("CA2")).body, ">client-bob</Client>"));
 
-  auto jsonl = p.json_request("GET", "/api/audit/export?format=jsonl", admin_token).body;
-  std::vector<json> relaxed, offered;
-  for (size_t at = 0, end; at < jsonl.size(); at = end + 1) {
-    end = jsonl.find('\n', at);
-    if (end == std::string::npos)
-      end = jsonl.size();
-    auto line = json::parse(jsonl.substr(at, end - at), nullptr, false);
-    if (!line.is_object() || line["data"]["callSid"] != "CA2")
-      continue;
-    if (line["type"] == "call.requirements_set")
-      relaxed.push_back(line);
-    if (line["type"] == "call.offered")
-      offered.push_back(line);
-  }
-  INFO(jsonl);
+  auto relaxed = exported(p, "CA2", "call.requirements_set");
+  auto offered = exported(p, "CA2", "call.offered");
   REQUIRE(relaxed.size() == 2);
   CHECK(relaxed[0]["data"]["require"] == json{{"es", 3}});
   CHECK(relaxed[1]["data"]["step"] == 1);
@@ -353,5 +355,115 @@ TEST_CASE("e2e: a skilled call goes to the skilled agent, relaxes to anyone afte
   REQUIRE(offered.size() == 1);
   CHECK(offered[0]["data"]["agentId"] == "bob");
   CHECK(offered[0]["ts"] == relaxed[1]["ts"]);
+  stop_and_verify(p, data);
+}
+
+
+TEST_CASE("e2e: a caller who waited overflowAfterSeconds moves on, ahead of later callers there; the export shows EXITWITHTIMEOUT then ENTERQUEUE") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  auto r = p.json_request("PUT", "/api/queues/first", admin_token,
+                          {{"overflowAfterSeconds", 30}, {"overflowQueue", "second"}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  std::string bob = create_agent(p, "bob", {"second"});
+
+  REQUIRE(has(p.webhook("voice", "?queue=first", call("CA1")).body, ">first</Enqueue>"));
+  p.advance(10'000);
+  REQUIRE(has(p.webhook("voice", "?queue=second", call("CA2")).body, ">second</Enqueue>"));
+  p.advance(19'999);  // a millisecond early: still in first
+  CHECK(queue_in_status(p, "first")["waiting"].size() == 1);
+  p.advance(1);
+  auto first = queue_in_status(p, "first");
+  auto second = queue_in_status(p, "second");
+  INFO(second.dump());
+  CHECK(first["waiting"].empty());
+  REQUIRE(second["waiting"].size() == 2);
+  CHECK(second["waiting"][0]["callSid"] == "CA1");  // its enqueue time is earlier than CA2's
+  CHECK(second["waiting"][0]["waitSeconds"] == 30);
+  CHECK(second["waiting"][1]["callSid"] == "CA2");
+
+  heartbeat(p, "bob", bob);
+  auto url = tw.wait_request(0).form["Url"];
+  std::string offer = url.substr(url.find("offer=") + 6);
+  CHECK(has(p.webhook("connect-agent", "?offer=" + offer, call("CA1")).body, ">client-bob</Client>"));
+
+  auto log = p.json_request("GET", "/api/audit/export?format=queue_log", admin_token).body;
+  INFO(log);
+  CHECK(has(log, "|CA1|first|NONE|EXITWITHTIMEOUT|1|1|30\n"));
+  CHECK(has(log, "|CA1|second|NONE|ENTERQUEUE||"));
+  CHECK(log.find("|CA1|first|NONE|EXITWITHTIMEOUT|") < log.find("|CA1|second|NONE|ENTERQUEUE|"));
+  auto moved = exported(p, "CA1", "call.overflowed");
+  auto enqueued = exported(p, "CA1", "call.enqueued");
+  REQUIRE(moved.size() == 1);
+  REQUIRE(enqueued.size() == 1);
+  CHECK(moved[0]["data"]["toQueue"] == "second");
+  CHECK(moved[0]["ts"].get<int64_t>() - enqueued[0]["ts"].get<int64_t>() == 30'000);
+  stop_and_verify(p, data);
+}
+
+TEST_CASE("e2e: a caller waits preferLastAgentSeconds for the agent they talked to, then anyone takes the call") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  REQUIRE(p.json_request("PUT", "/api/queues/loyal", admin_token, {{"preferLastAgentSeconds", 30}}).status == 201);
+  std::string ana = create_agent(p, "ana", {"loyal"});
+  std::string bob = create_agent(p, "bob", {"loyal"});
+  auto offer_of = [&](size_t n) {
+    auto url = tw.wait_request(n).form["Url"];
+    return url.substr(url.find("offer=") + 6);
+  };
+  auto answer = [&](const std::string& sid, const std::string& offer) {
+    auto f = call("CAleg-" + sid);
+    f["CallStatus"] = "in-progress";
+    p.webhook("agent-leg-status", "?offer=" + offer, f);
+  };
+
+  // The caller talks to ana once (bob is not there yet).
+  heartbeat(p, "ana", ana);
+  REQUIRE(has(p.webhook("voice", "?queue=loyal", call("CA1")).body, ">loyal</Enqueue>"));
+  std::string o1 = offer_of(0);
+  answer("CA1", o1);
+  auto done = call("CA1");
+  done["DialCallStatus"] = "completed";
+  done["DialCallDuration"] = "42";
+  p.webhook("dial-result", "?offer=" + o1, done);  // ana: wrap-up
+
+  // Calling again, they wait for ana (in wrap-up, staffed), not for bob.
+  heartbeat(p, "bob", bob);
+  REQUIRE(has(p.webhook("voice", "?queue=loyal", call("CA2")).body, ">loyal</Enqueue>"));
+  auto waiting = queue_in_status(p, "loyal")["waiting"];
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0]["preferredAgent"] == "ana");
+  CHECK(tw.requests().size() == 1);
+  heartbeat(p, "ana", ana);
+  p.advance(15'000);  // ana's wrap-up ends: the call is hers
+  std::string o2 = offer_of(1);
+  CHECK(has(p.webhook("connect-agent", "?offer=" + o2, call("CA2")).body, ">client-ana</Client>"));
+  answer("CA2", o2);
+
+  // A third call while ana talks: after 30 s anyone (bob) may take it.
+  REQUIRE(has(p.webhook("voice", "?queue=loyal", call("CA3")).body, ">loyal</Enqueue>"));
+  p.advance(20'000);
+  heartbeat(p, "bob", bob);
+  CHECK(tw.requests().size() == 2);
+  p.advance(10'000);
+  std::string o3 = offer_of(2);
+  CHECK(has(p.webhook("connect-agent", "?offer=" + o3, call("CA3")).body, ">client-bob</Client>"));
+
+  auto prefs = exported(p, "CA3", "call.agent_preferred");
+  auto offered = exported(p, "CA3", "call.offered");
+  REQUIRE(prefs.size() == 2);
+  CHECK(prefs[0]["data"]["agentId"] == "ana");
+  CHECK(prefs[1]["data"]["agentId"] == "");
+  CHECK(prefs[1]["data"]["reason"] == "timeout");
+  CHECK(prefs[1]["ts"].get<int64_t>() - prefs[0]["ts"].get<int64_t>() == 30'000);
+  REQUIRE(offered.size() == 1);
+  CHECK(offered[0]["ts"] == prefs[1]["ts"]);
   stop_and_verify(p, data);
 }

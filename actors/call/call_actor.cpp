@@ -60,8 +60,15 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
         return queue_facts{w.config_of(q), w.waiting(q), w.staffed(q)};
       });
     };
-  ctx.skill_steps_of = [reads](const std::string& q) {
-    return reads->read([&](const world& w) { return w.config_of(q).skill_steps; });
+  ctx.config_of = [reads](const std::string& q) {
+    return reads->read([&](const world& w) { return w.config_of(q); });
+  };
+  ctx.last_agent_of = [reads, now](const std::string& number) {
+    return reads->read([&](const world& w) { return w.last_agent_of(number, now); });
+  };
+  ctx.agent_can_take = [reads](const std::string& q, const std::string& agent,
+                               const std::map<std::string, int64_t>& require) {
+    return reads->read([&](const world& w) { return w.can_take(q, agent, require); });
   };
   auto ids = env.ids;
   ctx.next_callback_id = [ids] { return ids->next_callback_id(); };
@@ -123,7 +130,9 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   } else if (st.call.version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
     self->send(env.dispatcher, view_atom::value, view_of(st.call, env.rules));
   }
-  int64_t due = next_deadline(st.call, env.rules);
+  int64_t due = next_deadline(st.call, env.rules, env.reads->read([&](const world& w) {
+    return w.config_of(st.call.queue);
+  }));
   if (due != 0 && due != st.scheduled_due) {
     self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
     st.scheduled_due = due;

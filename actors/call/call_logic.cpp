@@ -223,24 +223,79 @@ class decider {
     return reply::twiml(v);
   }
 
+  /// The configuration of the call's queue now (defaults when unknown).
+  queue_config config() const {
+    return ctx_.config_of ? ctx_.config_of(c_.queue) : queue_config{};
+  }
+
+  /// A waiting caller who has waited the queue's overflowAfterSeconds in
+  /// it moves to its overflowQueue, keeping the enqueue time and priority
+  /// (README, "Queues and routing"). Only a caller on hold moves: one
+  /// being rung waits for the outcome, a callback keeps its place.
+  /// True when it moved the call.
+  bool follow_overflow(const queue_config& q) {
+    if (c_.phase != call_phase::queued || q.overflow_after_seconds <= 0 ||
+        q.overflow_queue.empty() || q.overflow_queue == c_.queue ||
+        ctx_.now_ms < c_.queue_entered_ms() + q.overflow_after_seconds * 1000)
+      return false;
+    call_overflowed e;
+    e.call_sid = c_.sid;
+    e.queue = c_.queue;
+    e.to_queue = q.overflow_queue;
+    e.position = position();
+    e.orig_position = c_.orig_position;
+    e.wait_seconds = seconds_between(c_.queue_entered_ms(), ctx_.now_ms);
+    e.new_position = ctx_.position_of ? ctx_.position_of(q.overflow_queue, c_.key()) : 1;
+    emit(std::move(e));
+    return true;
+  }
+
   /// A call in a line needs the skills of the step its wait has reached
   /// (README, "Queues and routing"); a change is recorded when the call
   /// joins the line and at each step, so replay shows when it relaxed.
-  void follow_skill_steps() {
+  void follow_skill_steps(const queue_config& q) {
     if (!c_.in_line() || c_.enqueued_ms <= 0)
       return;
-    std::vector<skill_step> steps;
-    if (ctx_.skill_steps_of)
-      steps = ctx_.skill_steps_of(c_.queue);
-    requirement now = requirement_at(steps, (ctx_.now_ms - c_.enqueued_ms) / 1000, &c_.skills);
+    requirement now = requirement_at(q.skill_steps, (ctx_.now_ms - c_.enqueued_ms) / 1000, &c_.skills);
     int64_t next_ms = now.next_after_seconds >= 0 ? c_.enqueued_ms + now.next_after_seconds * 1000 : 0;
     if (now.step == c_.require_step && now.require == c_.require && next_ms == c_.require_next_ms)
       return;
     emit(call_requirements_set{c_.sid, c_.queue, now.step, std::move(now.require), next_ms});
   }
 
+  /// preferLastAgentSeconds: a caller who joins the line and talked to an
+  /// agent before waits that long for that agent, when the agent is a
+  /// staffed member who meets the call's requirement; the wait ends at
+  /// its time, or earlier when the agent stops being so (seen at the
+  /// call's next event).
+  void follow_preference(const queue_config& q) {
+    if (!c_.in_line())
+      return;
+    auto can_take = [&](const std::string& agent) {
+      return ctx_.agent_can_take && ctx_.agent_can_take(c_.queue, agent, c_.require);
+    };
+    if (c_.preferred_agent.empty()) {
+      if (!joined_ || q.prefer_last_agent_seconds <= 0 || !ctx_.last_agent_of ||
+          !is_dialable_number(c_.from))
+        return;
+      std::string agent = ctx_.last_agent_of(c_.from);
+      if (!agent.empty() && can_take(agent))
+        emit(call_agent_preferred{c_.sid, c_.queue, agent, "last-agent",
+                                  ctx_.now_ms + q.prefer_last_agent_seconds * 1000});
+      return;
+    }
+    if (ctx_.now_ms >= c_.prefer_until_ms)
+      emit(call_agent_preferred{c_.sid, c_.queue, "", "timeout", 0});
+    else if (!can_take(c_.preferred_agent))
+      emit(call_agent_preferred{c_.sid, c_.queue, "", "unavailable", 0});
+  }
+
   void rules() {
-    follow_skill_steps();
+    queue_config q = config();
+    if (follow_overflow(q))
+      q = config();  // it moved: the new queue's rules from here on
+    follow_skill_steps(q);
+    follow_preference(q);
     int64_t now = ctx_.now_ms;
     int64_t waited = c_.enqueued_ms > 0 ? (now - c_.enqueued_ms) / 1000 : 0;
     if (c_.phase == call_phase::queued) {
@@ -297,6 +352,7 @@ class decider {
     line_key k{false, c_.priority, ctx_.now_ms, c_.order};
     int64_t pos = ctx_.position_of ? ctx_.position_of(c_.queue, k) : 1;
     emit(call_enqueued{c_.sid, c_.queue, c_.priority, pos});
+    joined_ = true;
     out_.wants_direct_agent = !p_.feature_enhanced_queue;
     return reply::twiml(enqueue_reply(true));
   }
@@ -543,6 +599,7 @@ class decider {
   const call_context& ctx_;
   const policy& p_;
   call_decision out_;
+  bool joined_ = false;  ///< this command put the caller in a line
 };
 
 }  // namespace
@@ -569,13 +626,18 @@ int64_t rest_until(const call_state& c, const policy& p) {
 
 }  // namespace
 
-int64_t next_deadline(const call_state& c, const policy& p) {
+int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue) {
   int64_t due = 0;
   auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
   if (c.in_line() && c.require_next_ms > 0)
     at(c.require_next_ms);
+  if (c.in_line() && !c.preferred_agent.empty())
+    at(c.prefer_until_ms);
   switch (c.phase) {
     case call_phase::queued:
+      if (queue.overflow_after_seconds > 0 && !queue.overflow_queue.empty() &&
+          queue.overflow_queue != c.queue)
+        at(c.queue_entered_ms() + queue.overflow_after_seconds * 1000);
       if (can_call_back(c, p) && !c.callback_offered)
         at(c.enqueued_ms + p.max_queue_wait_ms);
       if (int64_t r = rest_until(c, p))
@@ -617,6 +679,7 @@ call_view view_of(const call_state& c, const policy& p) {
   v.rest_until_ms = rest_until(c, p);
   v.failed_in_row = c.failed_in_row;
   v.require = c.require;
+  v.preferred_agent = c.preferred_agent;
   v.version = c.version;
   return v;
 }

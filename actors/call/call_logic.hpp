@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -62,8 +63,16 @@ struct call_context {
   /// A queue's configuration, line length and staffing (arrival and the
   /// answer to a callback offer); unset: every queue takes every caller.
   std::function<queue_facts(const std::string& queue)> queue_facts_of;
-  /// A queue's `skillSteps` now; unset: no queue has any.
-  std::function<std::vector<skill_step>(const std::string& queue)> skill_steps_of;
+  /// A queue's configuration now (skill steps, overflow, preferred
+  /// agent); unset: every queue runs on the defaults.
+  std::function<queue_config(const std::string& queue)> config_of;
+  /// The agent a caller's number last talked to (empty: none or unknown).
+  std::function<std::string(const std::string& number)> last_agent_of;
+  /// Whether an agent is a staffed member of a queue who meets a
+  /// requirement (so a call may wait for that agent).
+  std::function<bool(const std::string& queue, const std::string& agent_id,
+                     const std::map<std::string, int64_t>& require)>
+      agent_can_take;
 };
 
 /// What one command decided.
@@ -81,9 +90,10 @@ struct call_decision {
 call_decision decide(call_state& state, const call_command& c, const call_context& ctx);
 
 /// The next time this call needs a tick (a wait limit, an offer or
-/// callback ring timeout, the end of a rest, the next skill step), or 0
-/// for none.
-int64_t next_deadline(const call_state& c, const policy& p);
+/// callback ring timeout, the end of a rest, the next skill step, the end
+/// of the wait for a preferred agent, the overflow of `queue`, the
+/// configuration of the call's queue), or 0 for none.
+int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue);
 
 /// The call as the dispatcher's matching index sees it.
 call_view view_of(const call_state& c, const policy& p);

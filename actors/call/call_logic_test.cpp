@@ -1,6 +1,7 @@
 #include "actors/call/call_logic.hpp"
 
 #include <map>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -22,6 +23,9 @@ struct call_fixture {
   call_decision last;
   /// Queues with rules (admission); empty: every queue takes every caller.
   std::map<std::string, queue_facts> queues;
+  /// Callers' last agents, and the agents a call may wait for.
+  std::map<std::string, std::string> last_agents;
+  std::set<std::string> available;
 
   reply run(const call_command& x) {
     call_context ctx;
@@ -32,10 +36,20 @@ struct call_fixture {
     ctx.next_callback_id = [this] { return "CB" + std::to_string(++callbacks); };
     if (!queues.empty()) {
       ctx.queue_facts_of = [this](const std::string& q) { return queues[q]; };
-      ctx.skill_steps_of = [this](const std::string& q) { return queues[q].config.skill_steps; };
+      ctx.config_of = [this](const std::string& q) { return queues[q].config; };
     }
+    ctx.last_agent_of = [this](const std::string& number) { return last_agents[number]; };
+    ctx.agent_can_take = [this](const std::string&, const std::string& agent,
+                                const std::map<std::string, int64_t>&) {
+      return available.count(agent) > 0;
+    };
     last = decide(c, x, ctx);
     return last.answer;
+  }
+  /// When the call next needs a tick, under its queue's configuration.
+  int64_t deadline() {
+    auto q = queues.find(c.queue);
+    return next_deadline(c, rules, q == queues.end() ? queue_config{} : q->second.config);
   }
   template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
 };
@@ -109,7 +123,7 @@ TEST_CASE("call: an offer nobody reports on times out at OFFER_TIMEOUT + 10 s") 
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
   f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
-  CHECK(next_deadline(f.c, f.rules) == f.now + 30'000);
+  CHECK(f.deadline() == f.now + 30'000);
   f.now += 29'999;
   f.run(cmd::tick{});
   CHECK(f.c.phase == call_phase::offered);
@@ -145,7 +159,7 @@ TEST_CASE("call: connected, then completed: the agent hears answered, then finis
   CHECK(f.c.phase == call_phase::completed);
   REQUIRE(f.last.notices.size() == 1);
   CHECK(f.last.notices[0].what == offer_notice::kind::finished);
-  CHECK(next_deadline(f.c, f.rules) == 0);
+  CHECK(f.deadline() == 0);
 }
 
 // ------------------------------------------------------ the queue's door --
@@ -261,7 +275,7 @@ TEST_CASE("call: a full queue refuses the caller as whenFull says") {
       CHECK(std::get<call_turned_away>(f.last.events.back().body).reason == "hangup");
     }
     SECTION("no key within a minute") {
-      CHECK(next_deadline(f.c, f.rules) == f.c.arrived_ms + 60'000);
+      CHECK(f.deadline() == f.c.arrived_ms + 60'000);
       f.now += 60'000;
       f.run(cmd::tick{});
       CHECK(std::get<call_turned_away>(f.last.events.back().body).reason == "timeout");
@@ -312,7 +326,7 @@ TEST_CASE("call: outside opening hours the closed message plays, and a callback 
   CHECK(std::get<callback_requested>(f.last.events[0].body).due_ms == opening);
   CHECK(f.c.phase == call_phase::callback_scheduled);
   CHECK_FALSE(f.c.in_line());
-  CHECK(next_deadline(f.c, f.rules) == opening);
+  CHECK(f.deadline() == opening);
 
   // A tick before the opening changes nothing; at the opening the callback
   // joins the line, its place starting then.
@@ -361,7 +375,7 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(first.require == level_map{{"es", 3}});
   CHECK(first.next_step_ms == start + 60'000);
   CHECK(view_of(f.c, f.rules).require == level_map{{"es", 3}});
-  CHECK(next_deadline(f.c, f.rules) == start + 60'000);
+  CHECK(f.deadline() == start + 60'000);
 
   f.now = start + 59'999;  // a tick a millisecond early changes nothing
   f.run(cmd::tick{});
@@ -378,14 +392,14 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(second.step == 1);
   CHECK(second.require == level_map{{"es", 1}});
   CHECK(second.next_step_ms == start + 180'000);
-  CHECK(next_deadline(f.c, f.rules) == start + 180'000);
+  CHECK(f.deadline() == start + 180'000);
 
   auto last = step_at(start + 180'000);
   CHECK(last.step == 2);
   CHECK(last.require.empty());  // anyone now
   CHECK(last.next_step_ms == 0);
   CHECK(view_of(f.c, f.rules).require.empty());
-  CHECK(next_deadline(f.c, f.rules) == 0);
+  CHECK(f.deadline() == 0);
   call_state replayed;
   for (auto& e : all)
     apply(replayed, e);
@@ -416,7 +430,7 @@ TEST_CASE("call: the voice webhook's skills replace the first step, and hold alo
   g.run(y);
   CHECK(g.c.require == level_map{{"fr", 1}});
   CHECK(g.c.require_step == 0);
-  CHECK(next_deadline(g.c, g.rules) == 0);
+  CHECK(g.deadline() == 0);
 
   // Replaying the events gives the same state (and digest).
   call_fixture h;
@@ -425,4 +439,157 @@ TEST_CASE("call: the voice webhook's skills replace the first step, and hold alo
   h.run(cmd::incoming_call{"CA3", "+15551234567", "+15559999999", "plain", "", std::nullopt});
   CHECK(h.count<call_requirements_set>() == 0);  // nothing asked: nothing recorded
   CHECK(h.c.require_step == -1);
+}
+
+TEST_CASE("call: overflow moves a waiting caller at the right second, keeping enqueue time and priority") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;  // no callback offer in the way
+  f.queues["support"].config.overflow_after_seconds = 90;
+  f.queues["support"].config.overflow_queue = "sales";
+  f.queues["sales"].config.overflow_after_seconds = 30;
+  f.queues["sales"].config.overflow_queue = "billing";
+  f.queues["billing"] = queue_facts{};
+  int64_t start = f.now;
+  std::vector<event> all;
+  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
+  f.position = 4;
+  cmd::incoming_call x = arrival("support");
+  x.priority = 3;
+  f.run(x);
+  keep();
+  CHECK(f.deadline() == start + 90'000);
+
+  f.now = start + 89'999;  // a millisecond early: nothing
+  f.run(cmd::tick{});
+  CHECK(f.last.events.empty());
+  CHECK(f.c.queue == "support");
+
+  f.now = start + 90'000;
+  f.position = 2;
+  f.run(cmd::tick{});
+  keep();
+  REQUIRE(f.count<call_overflowed>() == 1);
+  auto o = std::get<call_overflowed>(f.last.events[0].body);
+  CHECK(o.queue == "support");
+  CHECK(o.to_queue == "sales");
+  CHECK(o.wait_seconds == 90);
+  CHECK(o.orig_position == 4);
+  CHECK(o.position == 2);
+  CHECK(o.new_position == 2);
+  CHECK(f.c.queue == "sales");
+  CHECK(f.c.enqueued_ms == start);  // keeps its place among later callers
+  CHECK(f.c.priority == 3);
+  CHECK(f.c.phase == call_phase::queued);
+  CHECK(f.c.orig_position == 2);
+  CHECK(view_of(f.c, f.rules).queue == "sales");
+  // The next hop counts from entering sales.
+  CHECK(f.deadline() == start + 120'000);
+
+  // A caller being rung when the time comes waits for the outcome.
+  f.now = start + 110'000;
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  keep();
+  f.now = start + 125'000;
+  f.run(cmd::tick{});
+  keep();
+  CHECK(f.count<call_overflowed>() == 0);
+  f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
+  keep();
+  REQUIRE(f.count<call_overflowed>() == 1);  // at once, after the failed offer
+  CHECK(f.c.queue == "billing");
+  CHECK(f.c.tried.empty());  // billing's agents have not failed it
+  CHECK(f.deadline() == 0);  // billing does not overflow
+
+  call_state replayed;
+  for (auto& e : all)
+    apply(replayed, e);
+  CHECK(digest_text(replayed) == digest_text(f.c));
+}
+
+TEST_CASE("call: a callback waiting does not overflow") {
+  call_fixture f;
+  f.queues["support"].config.overflow_after_seconds = 30;
+  f.queues["support"].config.overflow_queue = "sales";
+  f.queues["sales"] = queue_facts{};
+  f.run(arrival("support"));
+  f.run(cmd::callback_response{"CA9", "1"});
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  f.now += 60'000;
+  f.run(cmd::tick{});
+  CHECK(f.count<call_overflowed>() == 0);
+  CHECK(f.c.queue == "support");
+}
+
+TEST_CASE("call: a caller waits for the agent they talked to, then for anyone") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;
+  f.queues["support"].config.prefer_last_agent_seconds = 20;
+  f.last_agents["+15551234567"] = "bob";
+  f.available = {"bob"};
+  int64_t start = f.now;
+  std::vector<event> all;
+  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
+  f.run(arrival("support"));
+  keep();
+  REQUIRE(f.count<call_agent_preferred>() == 1);
+  auto p = std::get<call_agent_preferred>(f.last.events.back().body);
+  CHECK(p.agent_id == "bob");
+  CHECK(p.reason == "last-agent");
+  CHECK(p.until_ms == start + 20'000);
+  CHECK(view_of(f.c, f.rules).preferred_agent == "bob");
+  CHECK(f.deadline() == start + 20'000);
+
+  f.now = start + 19'999;
+  f.run(cmd::tick{});
+  CHECK(f.last.events.empty());
+  f.now = start + 20'000;  // gives up on bob: anyone now
+  f.run(cmd::tick{});
+  keep();
+  REQUIRE(f.count<call_agent_preferred>() == 1);
+  p = std::get<call_agent_preferred>(f.last.events[0].body);
+  CHECK(p.agent_id.empty());
+  CHECK(p.reason == "timeout");
+  CHECK(view_of(f.c, f.rules).preferred_agent.empty());
+  CHECK(f.deadline() == 0);
+  call_state replayed;
+  for (auto& e : all)
+    apply(replayed, e);
+  CHECK(digest_text(replayed) == digest_text(f.c));
+}
+
+TEST_CASE("call: no wait for a last agent who cannot take the call, or who stops being able to") {
+  // Not staffed (or not a member) at arrival: nothing recorded.
+  call_fixture f;
+  f.queues["support"].config.prefer_last_agent_seconds = 20;
+  f.last_agents["+15551234567"] = "bob";
+  f.run(arrival("support"));
+  CHECK(f.count<call_agent_preferred>() == 0);
+  CHECK(f.c.preferred_agent.empty());
+  // No earlier agent, or a queue without the rule: nothing either.
+  call_fixture g;
+  g.queues["support"].config.prefer_last_agent_seconds = 20;
+  g.available = {"bob"};
+  g.run(arrival("support"));
+  CHECK(g.count<call_agent_preferred>() == 0);
+  call_fixture h;
+  h.queues["support"] = queue_facts{};
+  h.last_agents["+15551234567"] = "bob";
+  h.available = {"bob"};
+  h.run(arrival("support"));
+  CHECK(h.count<call_agent_preferred>() == 0);
+
+  // Bob logs off while the caller waits: the next event ends the wait.
+  call_fixture k;
+  k.rules.feature_callback_request_system = false;
+  k.queues["support"].config.prefer_last_agent_seconds = 60;
+  k.last_agents["+15551234567"] = "bob";
+  k.available = {"bob"};
+  k.run(arrival("support"));
+  REQUIRE(k.c.preferred_agent == "bob");
+  k.available.clear();
+  k.now += 5'000;
+  k.run(cmd::hold_poll{});
+  REQUIRE(k.count<call_agent_preferred>() == 1);
+  CHECK(std::get<call_agent_preferred>(k.last.events[0].body).reason == "unavailable");
+  CHECK(k.c.preferred_agent.empty());
 }

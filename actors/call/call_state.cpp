@@ -62,6 +62,18 @@ struct call_applier {
     c.require = e.require;
     c.require_next_ms = e.next_step_ms;
   }
+  void operator()(const call_overflowed& e) {
+    c.queue = e.to_queue;
+    c.overflowed_ms = ts;
+    c.orig_position = e.new_position;
+    c.tried.clear();  // agents of the old queue: the new one starts afresh
+    c.preferred_agent.clear();
+    c.prefer_until_ms = 0;
+  }
+  void operator()(const call_agent_preferred& e) {
+    c.preferred_agent = e.agent_id;
+    c.prefer_until_ms = e.agent_id.empty() ? 0 : e.until_ms;
+  }
   void operator()(const call_announced&) { c.last_announce_ms = ts; }
   void operator()(const call_offered& e) {
     c.phase = call_phase::offered;
@@ -194,6 +206,10 @@ std::string digest_text(const call_state& c) {
     o << "|require " << c.require_step << ' ' << c.require_next_ms << ' ';
     levels(c.require);
   }
+  if (c.overflowed_ms != 0)
+    o << "|overflowed " << c.overflowed_ms;
+  if (!c.preferred_agent.empty() || c.prefer_until_ms != 0)
+    o << "|prefers " << c.preferred_agent << ' ' << c.prefer_until_ms;
   return o.str();
 }
 

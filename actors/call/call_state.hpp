@@ -96,6 +96,13 @@ struct call_state {
   std::map<std::string, int64_t> require;
   int64_t require_step = -1;
   int64_t require_next_ms = 0;
+  /// When the call last overflowed into its queue (0: never); its wait
+  /// for that queue's overflowAfterSeconds counts from then.
+  int64_t overflowed_ms = 0;
+  /// The agent the call waits for (`preferLastAgentSeconds`) until
+  /// `prefer_until_ms`; empty: anyone.
+  std::string preferred_agent;
+  int64_t prefer_until_ms = 0;
   /// Events applied: the stream version this state is at.
   uint64_t version = 0;
 
@@ -106,6 +113,9 @@ struct call_state {
   std::string agent_identity;
 
   line_key key() const { return {escalated, priority, enqueued_ms, order}; }
+  /// When the call entered the queue it waits in now (its enqueue time,
+  /// or the time it overflowed into it).
+  int64_t queue_entered_ms() const { return overflowed_ms > 0 ? overflowed_ms : enqueued_ms; }
   /// Holds a place in its queue's line (positions count these).
   bool in_line() const {
     return phase == call_phase::queued || phase == call_phase::offered ||

@@ -7,27 +7,36 @@
 
 namespace callq {
 
-std::string match_index::signature(const levels& require) {
+std::string match_index::signature(const call_view& c) {
   std::string key;
-  for (auto& [skill, level] : require)
+  for (auto& [skill, level] : c.require)
     key += skill + ':' + std::to_string(level) + ',';
+  if (!c.preferred_agent.empty())
+    key += '@' + c.preferred_agent;
   return key;
 }
 
-bool match_index::meets(const agent_view& v, const levels& require) {
-  for (auto& [skill, level] : require) {
-    auto has = v.skills.find(skill);
-    if (has == v.skills.end() || has->second < level)
-      return false;
-  }
-  return true;
+bool match_index::meets(const agent_view& v, const call_group& g) {
+  return (g.preferred.empty() || v.id == g.preferred) && meets_requirement(v.skills, g.require);
 }
 
-void match_index::fill_group(queue_sets& q, call_group& g) const {
-  if (g.require.empty())
+void match_index::fill_group(const std::string& queue, queue_sets& q, call_group& g) const {
+  if (g.open())
     return;
+  if (!g.preferred.empty()) {  // one candidate: look it up, never scan
+    auto a = agents_.find(g.preferred);
+    if (a == agents_.end() || !a->second.eligible || held_agents_.count(g.preferred))
+      return;
+    auto m = a->second.members.find(queue);
+    if (m != a->second.members.end() && meets(a->second, g)) {
+      agent_entry e = entry_of(a->second, m->second, q);
+      if (q.agents.count(e))
+        g.agents.insert(e);
+    }
+    return;
+  }
   for (auto& e : q.agents)
-    if (meets(agents_.at(e.id), g.require))
+    if (meets(agents_.at(e.id), g))
       g.agents.insert(e);
 }
 
@@ -35,12 +44,13 @@ void match_index::index_call(const call_view& v, bool add) {
   if (!v.dispatchable || held_calls_.count(v.sid))
     return;
   auto& q = queues_[v.queue];
-  std::string key = signature(v.require);
+  std::string key = signature(v);
   if (add) {
     auto [g, created] = q.groups.try_emplace(key);
     if (created) {
       g->second.require = v.require;
-      fill_group(q, g->second);
+      g->second.preferred = v.preferred_agent;
+      fill_group(v.queue, q, g->second);
     }
     g->second.calls.insert({v.key, v.sid});
     dirty_.insert(v.queue);
@@ -78,7 +88,7 @@ void match_index::index_agent(const agent_view& v, bool add) {
     if (add) {
       q.agents.insert(e);
       for (auto& [key, g] : q.groups)
-        if (!g.require.empty() && meets(v, g.require))
+        if (!g.open() && meets(v, g))
           g.agents.insert(e);
       dirty_.insert(name);
     } else {
@@ -101,7 +111,7 @@ void match_index::configure(const std::string& queue, const queue_config* config
   }
   for (auto& [key, g] : q.groups) {
     g.agents.clear();
-    fill_group(q, g);
+    fill_group(queue, q, g);
   }
   dirty_.insert(queue);
 }
@@ -305,7 +315,7 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   auto q = queues_.find(c->second.queue);
   if (q == queues_.end())
     return std::nullopt;
-  auto g = q->second.groups.find(signature(c->second.require));
+  auto g = q->second.groups.find(signature(c->second));
   if (g == q->second.groups.end())
     return std::nullopt;
   auto order = candidates(q->second, agents_of(q->second, g->second), 1);
@@ -349,7 +359,7 @@ std::string match_index::check_idle(int64_t now_ms) const {
     return {};
   for (auto& [name, q] : queues_)
     for (auto& [key, g] : q.groups) {
-      const auto& agents = g.require.empty() ? q.agents : g.agents;
+      const auto& agents = g.open() ? q.agents : g.agents;
       if (agents.empty())
         continue;
       for (auto& e : g.calls) {

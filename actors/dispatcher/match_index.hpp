@@ -25,6 +25,12 @@
 // the groups behind it are served, and an agent becoming ready is checked
 // against each group of its queues (a few per queue: one per step in use),
 // never against every waiting call.
+//
+// A call waiting for the agent its caller last talked to
+// (`preferLastAgentSeconds`) is in a group of its own kind, keyed by its
+// requirement and that agent, whose only possible member is that agent;
+// when the wait for the agent ends, the call moves to its requirement's
+// ordinary group. Such groups live only as long as those waits.
 #pragma once
 
 #include <cstdint>
@@ -127,12 +133,15 @@ class match_index {
     }
   };
   using levels = std::map<std::string, int64_t>;
-  /// The calls of one queue that need the same skills, and the ready
-  /// members who have them.
+  /// The calls of one queue that need the same skills (and wait for the
+  /// same agent, if any), and the ready members who may take them.
   struct call_group {
     levels require;
+    std::string preferred;         ///< the only agent allowed; empty: any
     std::set<call_entry> calls;    ///< dispatchable, not held
-    std::set<agent_entry> agents;  ///< when `require` is not empty
+    std::set<agent_entry> agents;  ///< unless open() (then the queue's)
+    /// Whether every ready member may take its calls.
+    bool open() const { return require.empty() && preferred.empty(); }
   };
   struct queue_sets {
     std::map<std::string, call_group> groups;  ///< by signature(require)
@@ -141,19 +150,20 @@ class match_index {
     std::string last_offered;      ///< round-robin's memory
   };
 
-  /// A requirement's key, e.g. "billing:1,es:3" ("" for none).
-  static std::string signature(const levels& require);
-  /// Whether `v` has each skill of `require` at that level or higher.
-  static bool meets(const agent_view& v, const levels& require);
+  /// The key of a call's group, e.g. "billing:1,es:3," ("" for none),
+  /// with "@agent" when it waits for that agent.
+  static std::string signature(const call_view& c);
+  /// Whether `v` may take the calls of `g`.
+  static bool meets(const agent_view& v, const call_group& g);
   /// The ready members that may take the calls of `g`.
   static std::set<agent_entry>& agents_of(queue_sets& q, call_group& g) {
-    return g.require.empty() ? q.agents : g.agents;
+    return g.open() ? q.agents : g.agents;
   }
   agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q) const;
   void index_call(const call_view& v, bool add);
   void index_agent(const agent_view& v, bool add);
-  /// Fills `g`'s members from `q`'s.
-  void fill_group(queue_sets& q, call_group& g) const;
+  /// Fills `g`'s members from those of `q` (the sets of `queue`).
+  void fill_group(const std::string& queue, queue_sets& q, call_group& g) const;
   /// Up to `n` of `agents` (ready members of `q`) in the order the
   /// strategy offers them.
   std::vector<const agent_entry*> candidates(queue_sets& q, const std::set<agent_entry>& agents,

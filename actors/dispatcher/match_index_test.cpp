@@ -416,3 +416,55 @@ TEST_CASE("match index: skilled calls follow the queue's strategy and penalties 
   ix.update(needing(waiting("CA3", 0, 300, 3), {{"es", 2}}));
   CHECK_FALSE(ix.direct("CA3", 0));  // bea is ready but cannot take it
 }
+
+TEST_CASE("match index: a call waiting for its caller's last agent goes to that agent only, then to anyone") {
+  policy p;
+  match_index ix(p);
+  auto c = waiting("CA1", 0, 100, 1);
+  c.preferred_agent = "bob";
+  ix.update(c);
+  ix.update(waiting("CA2", 0, 200, 2));
+  ix.update(ready("alice", 100, 5));  // readier and idle longer than bob
+  // Alice takes the call behind; CA1 keeps its place for bob.
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA2");
+  CHECK(m->agent_id == "alice");
+  CHECK_FALSE(ix.next(0, false));
+  CHECK(ix.check_idle(0).empty());
+  // Bob becomes ready: he gets it.
+  ix.update(ready("bob", 50, 50));
+  m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA1");
+  CHECK(m->agent_id == "bob");
+
+  // A wait that ends (the view without the agent) opens the call to all.
+  match_index iy(p);
+  iy.update(c);
+  iy.update(ready("alice", 100, 5));
+  CHECK_FALSE(iy.next(0, false));
+  c.preferred_agent.clear();
+  c.version = 2;
+  iy.update(c);
+  m = iy.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA1");
+  CHECK(m->agent_id == "alice");
+
+  // The preferred agent must still have the skills the call needs.
+  match_index iz(p);
+  auto s = waiting("CA3", 0, 100, 1);
+  s.preferred_agent = "bob";
+  s.require = {{"es", 2}};
+  iz.update(s);
+  auto bob = ready("bob", 50, 50);
+  iz.update(bob);
+  CHECK_FALSE(iz.next(0, false));
+  bob.skills = {{"es", 2}};
+  bob.version = 2;
+  iz.update(bob);
+  m = iz.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "bob");
+}

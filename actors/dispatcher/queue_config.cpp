@@ -347,6 +347,16 @@ requirement requirement_at(const std::vector<skill_step>& steps, int64_t waited_
   return r;
 }
 
+bool meets_requirement(const std::map<std::string, int64_t>& skills,
+                       const std::map<std::string, int64_t>& require) {
+  for (auto& [skill, level] : require) {
+    auto has = skills.find(skill);
+    if (has == skills.end() || has->second < level)
+      return false;
+  }
+  return true;
+}
+
 std::string overflow_loop(const std::string& name, const queue_config& config,
                           const std::map<std::string, queue_config>& others) {
   std::vector<std::string> path{name};

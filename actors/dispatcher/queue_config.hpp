@@ -94,6 +94,13 @@ struct requirement {
 requirement requirement_at(const std::vector<skill_step>& steps, int64_t waited_seconds,
                            const std::map<std::string, int64_t>* first_override = nullptr);
 
+/// Whether an agent holding `skills` (skill -> level) may take a call that
+/// requires `require`: each required skill at that level or higher. The
+/// one eligibility rule: the matching index, the tests and the benchmark
+/// all ask it.
+bool meets_requirement(const std::map<std::string, int64_t>& skills,
+                       const std::map<std::string, int64_t>& require);
+
 /// Whether the overflow chain that starts at `name` configured as
 /// `config`, through `others` (every other stored configuration), comes
 /// back to a queue it passed: then the loop as "a -> b -> a", else empty.

@@ -27,6 +27,9 @@ struct call_view {
   int64_t failed_in_row = 0;
   /// The skills an agent needs to take it now (skill -> minimum level).
   std::map<std::string, int64_t> require;
+  /// The only agent who may take it now (`preferLastAgentSeconds`);
+  /// empty: anyone who meets `require`.
+  std::string preferred_agent;
   uint64_t version = 0;  ///< the call's stream version this view shows
 };
 
