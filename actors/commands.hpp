@@ -68,6 +68,15 @@ struct delete_agent { std::string agent_id; };
 struct put_queue { std::string queue, config_json; };
 /// Remove a queue's configuration.
 struct delete_queue { std::string queue; };
+/// Book a callback to `number` in `queue` at `at_ms` (0 or past: join
+/// the line now); `name` for the agent's screen (empty: the directory's).
+/// `callback_id` is given by the runtime, which creates its stream.
+struct schedule_callback {
+  std::string callback_id, number, queue, name;
+  int64_t at_ms = 0;
+};
+/// Cancel a callback that has not started.
+struct cancel_callback { std::string callback_id; };
 /// Set a caller directory entry.
 struct put_caller {
   std::string number, display_name;
@@ -122,6 +131,6 @@ using command = std::variant<
     agent_leg_status, dial_result, call_status, callback_connect,
     callback_result, redirect_failed, callback_call_failed, heartbeat,
     put_agent, delete_agent, put_caller, put_queue, delete_queue, tick, sweep, heartbeat_cleanup,
-    queue_cleanup, recover, record_digest>;
+    queue_cleanup, recover, record_digest, schedule_callback, cancel_callback>;
 
 }  // namespace callq::cmd

@@ -108,12 +108,18 @@ struct offer_answer {
   std::string offer_id;
 };
 
+/// A callback booked or canceled, with its state as `GET /api/callbacks`
+/// names it.
+struct callback_answer {
+  std::string callback_id, state;
+};
+
 /// The answer to any command.
 struct reply {
   outcome result = outcome::ok;
   std::string reason;  ///< one line, when `result` is not ok/created
   std::variant<std::monostate, voice_reply, agent_answer, caller_answer, sweep_answer,
-               cleanup_answer, offer_answer, queue_answer>
+               cleanup_answer, offer_answer, queue_answer, callback_answer>
       body;
 
   bool is_voice() const { return std::holds_alternative<voice_reply>(body); }

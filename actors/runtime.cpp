@@ -448,6 +448,27 @@ struct router {
       return reply::fail(outcome::not_found, "unknown agent " + x.agent_id);
     return ask_agent(a, std::move(x));
   }
+  reply operator()(cmd::schedule_callback& x) {
+    x.callback_id = env.ids->next_callback_id();
+    bool spawned = false;
+    auto a = env.reg->call_or_spawn(
+        x.callback_id, [&] { return spawn_call(sys, env_ptr(), call_state{}); }, &spawned);
+    return ask_call(a, std::move(x));
+  }
+  reply operator()(cmd::cancel_callback& x) {
+    if (env.reg->call_of_offer(x.callback_id).empty()) {
+      // Long finished (its actor and final state are gone): the read
+      // model may still list it.
+      auto phase = env.reads->read([&](const world& w) -> std::optional<call_phase> {
+        const callback_view* cb = w.find_callback(x.callback_id);
+        return cb != nullptr ? std::optional<call_phase>(cb->phase) : std::nullopt;
+      });
+      if (phase)
+        return reply::fail(outcome::conflict, cancel_refusal(x.callback_id, *phase));
+      return reply::fail(outcome::not_found, "unknown callback " + x.callback_id);
+    }
+    return to_offer(x.callback_id, x, "callback");
+  }
   reply operator()(cmd::put_caller& x) {
     // The caller directory's streams are written here, by the admin path.
     journal_batch b;

@@ -227,14 +227,46 @@ struct callback_requested {
 };
 
 /// A scheduled callback's time came: it joins its queue's line now (the
-/// envelope's time is its place in the line).
+/// envelope's time is its place in the line). Schema 2: with
+/// `hasPriority`, it joins with `priority` (the caller directory's, for a
+/// callback booked through the API); without (and schema 1), with the
+/// call's own.
 struct callback_due {
   static constexpr const char* name = "callback.due";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid, callback_id, queue;
+  int64_t priority = 0;
+  bool has_priority = false;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("callbackId", callback_id); f("queue", queue);
+    f("priority", priority); f("hasPriority", has_priority);
   }
+};
+
+/// An operator booked a callback (`POST /api/callbacks`). The first event
+/// of its own stream, `call/<callbackId>` (`callSid` is the callback id:
+/// no phone call came before it). `dueMs`: when it joins `queue`'s line
+/// (0: at once); `priority`: the caller directory's for `number` now;
+/// `order`: its arrival number, the last tie-breaker of dispatch order.
+struct callback_scheduled {
+  static constexpr const char* name = "callback.scheduled";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id, number, queue, caller_name;
+  int64_t priority = 0, order = 0, due_ms = 0;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id); f("number", number);
+    f("queue", queue); f("name", caller_name); f("priority", priority); f("order", order);
+    f("dueMs", due_ms);
+  }
+};
+
+/// An operator canceled a callback that had not started
+/// (`DELETE /api/callbacks/{id}`); its call is finished.
+struct callback_canceled {
+  static constexpr const char* name = "callback.canceled";
+  static constexpr int64_t schema = 1;
+  std::string call_sid, callback_id;
+  template <class F> void fields(F&& f) { f("callSid", call_sid); f("callbackId", callback_id); }
 };
 
 /// A queue did not take the arriving caller. `reason`: `full` (maxWaiting
@@ -567,6 +599,7 @@ using payload = std::variant<
     agent_readiness_changed, agent_offer_received, agent_offer_answered,
     agent_offer_ended, caller_set, system_started, system_state_digest,
     queue_configured, queue_removed, callback_due, call_refused, call_turned_away,
-    call_requirements_set, call_overflowed, call_agent_preferred>;
+    call_requirements_set, call_overflowed, call_agent_preferred, callback_scheduled,
+    callback_canceled>;
 
 }  // namespace callq::events

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "actors/dispatcher/queue_config.hpp"
+#include "events/codec.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -161,6 +162,45 @@ status parse_caller_body(std::string_view text, const std::string& number, cmd::
     return status::invalid_argument("priority must be an integer");
   *out = cmd::put_caller{number, name != body.end() ? name->get<std::string>() : "",
                          prio != body.end() ? prio->get<int64_t>() : 0};
+  return status::ok();
+}
+
+status parse_callback_body(std::string_view text, const std::string& default_queue,
+                           cmd::schedule_callback* out) {
+  json body;
+  if (auto st = object_body(text, false, &body); !st)
+    return st;
+  cmd::schedule_callback x;
+  x.queue = default_queue;
+  for (auto& [key, value] : body.items()) {
+    if (key != "number" && key != "queue" && key != "at" && key != "name")
+      return status::invalid_argument("unknown field '" + key +
+                                      "' (allowed: number, queue, at, name)");
+    if (!value.is_string())
+      return status::invalid_argument(key + " must be a string");
+  }
+  auto number = body.find("number");
+  if (number == body.end())
+    return status::invalid_argument("number is required (E.164, such as +15551234567)");
+  x.number = number->get<std::string>();
+  if (!valid_e164(x.number))
+    return status::invalid_argument("number must be an E.164 number such as +15551234567, not '" +
+                                    x.number + "'");
+  if (auto q = body.find("queue"); q != body.end()) {
+    x.queue = q->get<std::string>();
+    if (!valid_queue(x.queue))
+      return status::invalid_argument("queue must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  if (auto at = body.find("at"); at != body.end())
+    if (auto st = events::parse_iso8601(at->get<std::string>(), &x.at_ms); !st)
+      return status::invalid_argument("at: " + st.message() +
+                                      " (use e.g. 2026-11-26T15:00:00Z)");
+  if (auto name = body.find("name"); name != body.end()) {
+    x.name = name->get<std::string>();
+    if (x.name.size() > 200)
+      return status::invalid_argument("name must be at most 200 characters");
+  }
+  *out = std::move(x);
   return status::ok();
 }
 

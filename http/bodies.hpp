@@ -24,6 +24,13 @@ status parse_agent_body(std::string_view body, const std::string& id,
 /// `PUT /api/callers/{E164}`: {"name"?, "priority"?}.
 status parse_caller_body(std::string_view body, const std::string& number, cmd::put_caller* out);
 
+/// `POST /api/callbacks`: {"number", "queue"?, "at"?, "name"?}. `number`
+/// must be E.164, `queue` a queue name (default `default_queue`), `at` an
+/// ISO 8601 time (absent: now); any other field is refused. `callback_id`
+/// is left empty (the runtime gives it).
+status parse_callback_body(std::string_view body, const std::string& default_queue,
+                           cmd::schedule_callback* out);
+
 /// 1-64 letters, digits, '.', '_', '@' or '-'.
 bool valid_id(const std::string& s);
 /// 1-64 letters, digits, '.', '_' or '-'.

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <sys/socket.h>
 
@@ -368,6 +369,46 @@ void server::routes() {
     if (auto st = parse_caller_body(req.body, number, &x); !st)
       return send_error_json(res, 400, st.message());
     relay(res, rt_.ask(x), {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}});
+  });
+  // -------------------------------------------------------- callbacks --
+  h.Post("/api/callbacks", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    cmd::schedule_callback x;
+    if (auto st = parse_callback_body(req.body, s_.default_queue, &x); !st)
+      return send_error_json(res, 400, st.message());
+    auto r = rt_.ask(std::move(x));
+    if (r.failed())
+      return send_error_json(res, status_code(r.result), r.reason);
+    const auto& a = std::get<callback_answer>(r.body);
+    send_json(res, status_code(r.result), {{"callbackId", a.callback_id}, {"state", a.state}});
+  });
+  h.Get("/api/callbacks", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::optional<call_phase> phase;
+    if (req.has_param("state")) {
+      call_phase p;
+      std::string word = req.get_param_value("state");
+      if (!parse_callback_state(word, &p))
+        return send_error_json(res, 400, "state must be scheduled, waiting, started, completed, "
+                                         "failed or canceled, not '" + word + "'");
+      phase = p;
+    }
+    json list = json::array();
+    for (auto& cb : rt_.reads().read([&](const world& w) { return w.callbacks(phase); }))
+      list.push_back(replay::callback_to_json(cb));
+    send_json(res, 200, {{"callbacks", list}});
+  });
+  h.Delete(R"(/api/callbacks/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
+    if (!admin(req, res))
+      return;
+    std::string id = req.matches[1];
+    auto r = rt_.ask(cmd::cancel_callback{id});
+    if (r.failed())
+      return send_error_json(res, status_code(r.result), r.reason);
+    const auto& a = std::get<callback_answer>(r.body);
+    send_json(res, 200, {{"callbackId", a.callback_id}, {"state", a.state}});
   });
   // ----------------------------------------------------------- queues --
   h.Put(R"(/api/queues/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {

@@ -20,8 +20,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    callback_agent_answered, callback_escalated, refused, refused_closed,
                                    callback_due_ms, skills, require, require_step,
                                    require_next_ms, overflowed_ms, preferred_agent,
-                                   prefer_until_ms, version)
+                                   prefer_until_ms, booked, version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(callback_view, callback_id, call_sid, number, queue, name,
+                                   agent_id, phase, booked, created_ms, due_ms, ended_ms, attempts)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
                                    skills, members, skill_levels, status, device, fresh, expired,
@@ -57,7 +59,10 @@ uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
 
 bool valid_enums(const world_image& img) {
   for (auto& c : img.calls)
-    if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_scheduled)
+    if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_canceled)
+      return false;
+  for (auto& cb : img.callbacks)
+    if (static_cast<int>(cb.phase) < 0 || cb.phase > call_phase::callback_canceled)
       return false;
   for (auto& a : img.agents)
     if (static_cast<int>(a.status) < 0 || a.status > agent_status::offline)
@@ -80,6 +85,7 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["lastOffered"] = img.last_offered;
   j["serviceMinutes"] = img.service_minutes;
   j["lastAgents"] = img.last_agents;
+  j["callbacks"] = img.callbacks;
   std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
   std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string out(magic);
@@ -142,6 +148,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
     // lack it, and callers' last agents then start empty).
     if (auto l = j.find("lastAgents"); l != j.end())
       img.last_agents = l->get<std::map<std::string, last_contact>>();
+    // Written since /api/callbacks (older snapshots: the world lists the
+    // live callbacks of their calls).
+    if (auto cb = j.find("callbacks"); cb != j.end())
+      img.callbacks = cb->get<std::vector<callback_view>>();
   } catch (const nlohmann::json::exception& e) {
     return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
   }

@@ -1,5 +1,7 @@
 #include "replay/status_json.hpp"
 
+#include "events/codec.hpp"
+
 namespace callq::replay {
 
 namespace {
@@ -68,6 +70,25 @@ nlohmann::json status_to_json(const status_view& v) {
       {"callbacksByOutcome", m.callbacks_by_outcome},
       {"averageHandleSeconds", (m.avg_handle_ms > 0 ? m.avg_handle_ms : v.default_handle_ms) / 1000}};
   return {{"queues", queues}, {"agents", agents}, {"metrics", metrics}};
+}
+
+nlohmann::json callback_to_json(const callback_view& v) {
+  auto time = [](int64_t ms) {
+    return ms > 0 ? nlohmann::json(events::format_iso8601(ms)) : nlohmann::json(nullptr);
+  };
+  const char* state = callback_state_name(v.phase);
+  return {{"callbackId", v.callback_id},
+          {"callSid", v.call_sid},
+          {"number", v.number},
+          {"queue", v.queue},
+          {"name", v.name},
+          {"state", state != nullptr ? state : phase_name(v.phase)},
+          {"booked", v.booked},
+          {"createdAt", time(v.created_ms)},
+          {"dueAt", time(v.due_ms)},
+          {"attempts", v.attempts},
+          {"agentId", v.agent_id},
+          {"endedAt", time(v.ended_ms)}};
 }
 
 }  // namespace callq::replay

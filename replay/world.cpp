@@ -44,6 +44,14 @@ world world::from_image(policy rules, world_image img) {
   std::sort(times.begin(), times.end());
   w.contact_times_.assign(times.begin(), times.end());
   w.last_agents_.insert(img.last_agents.begin(), img.last_agents.end());
+  std::vector<std::pair<int64_t, std::string>> ends;
+  for (auto& cb : img.callbacks) {
+    if (cb.ended_ms > 0)
+      ends.emplace_back(cb.ended_ms, cb.callback_id);
+    w.callbacks_[cb.callback_id] = std::move(cb);
+  }
+  std::sort(ends.begin(), ends.end());
+  w.callback_ends_.assign(ends.begin(), ends.end());
   for (auto& [name, text] : img.queue_configs) {
     queue_config c;
     if (parse_queue_config(text, &c))
@@ -61,6 +69,10 @@ world world::from_image(policy rules, world_image img) {
       w.lines_[slot.queue].insert({slot.key(), sid});
       w.enqueued_[slot.queue].insert(slot.enqueued_ms);
     }
+    // A snapshot from before the callback index: its live callbacks.
+    if (!slot.callback_id.empty() && callback_state_name(slot.phase) != nullptr &&
+        !w.callbacks_.count(slot.callback_id))
+      w.track_callback(slot, slot.callback_requested_ms > 0 ? slot.callback_requested_ms : slot.arrived_ms);
   }
   return w;
 }
@@ -85,6 +97,9 @@ world_image world::image() const {
   for (auto& [name, c] : queue_configs_)
     img.queue_configs[name] = to_json(c).dump();
   img.last_agents.insert(last_agents_.begin(), last_agents_.end());
+  img.callbacks.reserve(callbacks_.size());
+  for (auto& [id, cb] : callbacks_)
+    img.callbacks.push_back(cb);
   return img;
 }
 
@@ -110,7 +125,8 @@ void world::apply(uint64_t seq, const event& e) {
 }
 
 void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
-  bool arrival = std::holds_alternative<call_arrived>(e.body);
+  bool arrival = std::holds_alternative<call_arrived>(e.body) ||
+                 std::holds_alternative<callback_scheduled>(e.body);
   auto i = calls_.find(sid);
   if (i == calls_.end()) {
     if (!arrival)
@@ -132,6 +148,10 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   }
   if (auto* r = std::get_if<callback_requested>(&e.body))
     counters_.callback = std::max(counters_.callback, id_number(r->callback_id));
+  else if (auto* b = std::get_if<callback_scheduled>(&e.body))
+    counters_.callback = std::max(counters_.callback, id_number(b->callback_id));
+  if (!c.callback_id.empty() && callback_state_name(c.phase) != nullptr)
+    track_callback(c, e.ts_ms);
   if (was_in_line && (!c.in_line() || !(old_key == c.key()) || old_queue != c.queue)) {
     lines_[old_queue].erase({old_key, sid});
     auto& times = enqueued_[old_queue];
@@ -205,6 +225,10 @@ void world::count(const event& e) {
           ++m.escalated;
         } else if constexpr (std::is_same_v<T, callback_requested>) {
           ++m.callbacks_by_outcome["requested"];
+        } else if constexpr (std::is_same_v<T, callback_scheduled>) {
+          ++m.callbacks_by_outcome["scheduled"];
+        } else if constexpr (std::is_same_v<T, callback_canceled>) {
+          ++m.callbacks_by_outcome["canceled"];
         } else if constexpr (std::is_same_v<T, callback_completed>) {
           ++m.callbacks_by_outcome["completed"];
         } else if constexpr (std::is_same_v<T, callback_failed>) {
@@ -248,6 +272,50 @@ void world::remember_contact(const std::string& number, const std::string& agent
       last_agents_.erase(i);
     contact_times_.pop_front();
   }
+}
+
+void world::track_callback(const call_state& c, int64_t ts_ms) {
+  auto [i, created] = callbacks_.try_emplace(c.callback_id);
+  callback_view& v = i->second;
+  if (created) {
+    v.callback_id = c.callback_id;
+    v.call_sid = c.sid;
+    v.created_ms = ts_ms;
+  }
+  v.number = c.callback_number;
+  v.queue = c.queue;
+  v.name = c.caller_name;
+  v.phase = c.phase;
+  v.booked = c.booked;
+  v.due_ms = c.callback_due_ms;
+  v.attempts = c.callback_attempts;
+  if (c.callback_attempts > 0)
+    v.agent_id = c.agent_id;
+  if (is_finished(c.phase) && v.ended_ms == 0) {
+    v.ended_ms = ts_ms;
+    callback_ends_.emplace_back(ts_ms, c.callback_id);
+  }
+  while (!callback_ends_.empty() && callback_ends_.front().first < ts_ms - callback_keep_ms) {
+    callbacks_.erase(callback_ends_.front().second);
+    callback_ends_.pop_front();
+  }
+}
+
+std::vector<callback_view> world::callbacks(std::optional<call_phase> phase) const {
+  std::vector<callback_view> out;
+  for (auto& [id, v] : callbacks_)
+    if (!phase || v.phase == *phase)
+      out.push_back(v);
+  std::sort(out.begin(), out.end(), [](const callback_view& a, const callback_view& b) {
+    return a.created_ms != b.created_ms ? a.created_ms < b.created_ms
+                                        : a.callback_id < b.callback_id;
+  });
+  return out;
+}
+
+const callback_view* world::find_callback(const std::string& id) const {
+  auto i = callbacks_.find(id);
+  return i == callbacks_.end() ? nullptr : &i->second;
 }
 
 std::string world::last_agent_of(const std::string& number, int64_t now_ms) const {

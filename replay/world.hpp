@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -78,6 +79,16 @@ struct waiting_view {
   std::string preferred_agent;
 };
 
+/// A callback as `GET /api/callbacks` shows it: a caller's (press 1) or
+/// one an operator booked.
+struct callback_view {
+  std::string callback_id, call_sid, number, queue, name;
+  std::string agent_id;  ///< the agent of the last attempt, if any
+  call_phase phase = call_phase::callback_waiting;
+  bool booked = false;   ///< booked through the API
+  int64_t created_ms = 0, due_ms = 0, ended_ms = 0, attempts = 0;
+};
+
 /// The agent a caller last talked to, and when (`preferLastAgentSeconds`).
 struct last_contact {
   std::string agent_id;
@@ -135,6 +146,7 @@ struct world_image {
   std::map<std::string, std::string> last_offered;   ///< queue -> agent id
   std::map<std::string, std::vector<sl_minute>> service_minutes;  ///< by queue, oldest first
   std::map<std::string, last_contact> last_agents;  ///< by caller number
+  std::vector<callback_view> callbacks;  ///< live, and finished ones still kept
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
@@ -171,6 +183,13 @@ class world {
   std::string last_agent_of(const std::string& number, int64_t now_ms) const;
   /// How long a caller's last agent is remembered: 30 days.
   static constexpr int64_t last_agent_keep_ms = 30LL * 24 * 3600 * 1000;
+  /// Callbacks in `phase` (every one when unset), oldest first: live ones
+  /// and those that finished within `callback_keep_ms`.
+  std::vector<callback_view> callbacks(std::optional<call_phase> phase) const;
+  /// The callback `id`, or nullptr when unknown (or long finished).
+  const callback_view* find_callback(const std::string& id) const;
+  /// How long a finished callback stays listed: 7 days.
+  static constexpr int64_t callback_keep_ms = 7LL * 24 * 3600 * 1000;
   /// Whether `agent_id` is a staffed member of `queue` with the skills of
   /// `require` (so a call may wait for that agent). An agent not heard
   /// from since a restart counts as staffed; one whose heartbeat timed out
@@ -236,6 +255,9 @@ class world {
   /// Remembers that `number` talked to `agent_id` at `at_ms`; forgets
   /// contacts older than last_agent_keep_ms.
   void remember_contact(const std::string& number, const std::string& agent_id, int64_t at_ms);
+  /// Updates the callback of `c` after an event at `ts_ms`; forgets
+  /// callbacks finished more than callback_keep_ms before.
+  void track_callback(const call_state& c, int64_t ts_ms);
   /// Counts a call answered (`answered`) or abandoned in `queue` after
   /// `waited_seconds`, at `ts_ms`, and drops minutes older than a day.
   void count_service(const std::string& queue, int64_t ts_ms, int64_t waited_seconds,
@@ -256,6 +278,8 @@ class world {
   std::map<std::string, std::deque<sl_minute>> service_minutes_;
   std::unordered_map<std::string, last_contact> last_agents_;  ///< by caller number
   std::deque<std::pair<int64_t, std::string>> contact_times_;  ///< (at, number), oldest first
+  std::unordered_map<std::string, callback_view> callbacks_;    ///< by callback id
+  std::deque<std::pair<int64_t, std::string>> callback_ends_;   ///< (ended, id), oldest first
   uint64_t last_seq_ = 0;
 };
 

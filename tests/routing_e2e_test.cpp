@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include <catch2/catch.hpp>
 
@@ -465,5 +466,102 @@ TEST_CASE("e2e: a caller waits preferLastAgentSeconds for the agent they talked 
   CHECK(prefs[1]["ts"].get<int64_t>() - prefs[0]["ts"].get<int64_t>() == 30'000);
   REQUIRE(offered.size() == 1);
   CHECK(offered[0]["ts"] == prefs[1]["ts"]);
+  stop_and_verify(p, data);
+}
+
+TEST_CASE("e2e: a callback booked through the API starts at its time with the directory's priority; cancel, list and bad input") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  // Bad input: 400 with a reason, nothing booked.
+  for (json bad : {json{{"queue", "support"}},
+                   json{{"number", "5551234"}},
+                   json{{"number", "+15551234567"}, {"when", "soon"}},
+                   json{{"number", "+15551234567"}, {"at", "tomorrow at 3"}},
+                   json{{"number", "+15551234567"}, {"queue", "no spaces"}},
+                   json{{"number", 15551234567LL}}}) {
+    auto r = p.json_request("POST", "/api/callbacks", admin_token, bad);
+    INFO(bad.dump() << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(has(r.body, "error"));
+  }
+  CHECK(p.json_request("GET", "/api/callbacks?state=lost", admin_token).status == 400);
+  CHECK(json::parse(p.json_request("GET", "/api/callbacks", admin_token).body)["callbacks"].empty());
+  REQUIRE(p.json_request("PUT", "/api/callers/+15551234567", admin_token, {{"name", "Ada"}, {"priority", 1}})
+              .status == 200);
+  std::string bob = create_agent(p, "bob", {"support"});
+
+  // Booked for an hour from the server's now (its virtual clock).
+  auto probe = p.json_request("POST", "/api/callbacks", admin_token, {{"number", "+15557654321"}});
+  REQUIRE(probe.status == 201);
+  std::string probe_id = json::parse(probe.body)["callbackId"];
+  CHECK(json::parse(probe.body)["state"] == "waiting");  // no time: at once
+  int64_t t0 = exported(p, probe_id, "callback.scheduled").at(0)["ts"].get<int64_t>();
+  int64_t due = (t0 / 1000 + 3600) * 1000;
+  std::string at = [&] {
+    std::time_t secs = static_cast<std::time_t>(due / 1000);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S.000Z", std::gmtime(&secs));
+    return std::string(b);
+  }();
+  auto booked = p.json_request("POST", "/api/callbacks", admin_token,
+                               {{"number", "+15551234567"}, {"queue", "support"}, {"at", at}});
+  INFO(booked.body);
+  REQUIRE(booked.status == 201);
+  std::string id = json::parse(booked.body)["callbackId"];
+  CHECK(json::parse(booked.body)["state"] == "scheduled");
+  auto spare = p.json_request("POST", "/api/callbacks", admin_token,
+                              {{"number", "+15551230009"}, {"at", at}, {"name", "Cy"}});
+  std::string spare_id = json::parse(spare.body)["callbackId"];
+
+  auto scheduled = json::parse(p.json_request("GET", "/api/callbacks?state=scheduled", admin_token).body);
+  REQUIRE(scheduled["callbacks"].size() == 2);
+  CHECK(scheduled["callbacks"][0]["callbackId"] == id);  // oldest first
+  CHECK(scheduled["callbacks"][0]["name"] == "Ada");     // the directory's
+  CHECK(scheduled["callbacks"][0]["dueAt"] == at);
+  CHECK(scheduled["callbacks"][1]["name"] == "Cy");
+  CHECK(queue_in_status(p, "support")["waiting"].size() == 1);  // only the probe
+
+  // Cancel: the spare goes; the probe, waiting but never tried, too.
+  auto canceled = p.json_request("DELETE", "/api/callbacks/" + spare_id, admin_token);
+  CHECK(canceled.status == 200);
+  CHECK(json::parse(canceled.body)["state"] == "canceled");
+  CHECK(p.json_request("DELETE", "/api/callbacks/" + spare_id, admin_token).status == 409);
+  CHECK(p.json_request("DELETE", "/api/callbacks/" + probe_id, admin_token).status == 200);
+  CHECK(p.json_request("DELETE", "/api/callbacks/CB999", admin_token).status == 404);
+  CHECK(json::parse(p.json_request("GET", "/api/callbacks?state=canceled", admin_token).body)["callbacks"].size() == 2);
+
+  // The directory changes before the time: the callback joins with it.
+  REQUIRE(p.json_request("PUT", "/api/callers/+15551234567", admin_token, {{"name", "Ada"}, {"priority", 7}})
+              .status == 200);
+  p.advance(due - t0 - 1);
+  CHECK(queue_in_status(p, "support")["waiting"].empty());
+  p.advance(1);
+  auto waiting = queue_in_status(p, "support")["waiting"];
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0]["callSid"] == id);
+  CHECK(waiting[0]["priority"] == 7);
+  CHECK(tw.requests().empty());
+
+  // An agent comes: the callback rings the agent first, as a caller's does.
+  heartbeat(p, "bob", bob);
+  auto call_agent = tw.wait_request(0);
+  CHECK(call_agent.path == "/2010-04-01/Accounts/ACtest/Calls.json");
+  CHECK(call_agent.form["To"] == "client:client-bob");
+  CHECK(has(call_agent.form["Url"], "callback-connect?callback=" + id));
+  auto started = json::parse(p.json_request("GET", "/api/callbacks?state=started", admin_token).body);
+  REQUIRE(started["callbacks"].size() == 1);
+  CHECK(started["callbacks"][0]["agentId"] == "bob");
+  auto refused = p.json_request("DELETE", "/api/callbacks/" + id, admin_token);
+  CHECK(refused.status == 409);
+  CHECK(has(refused.body, "started"));
+  auto dial = p.webhook("callback-connect", "?callback=" + id, call("CAcb1"));
+  CHECK(has(dial.body, "+15551234567"));
+
+  auto due_events = exported(p, id, "callback.due");
+  REQUIRE(due_events.size() == 1);
+  CHECK(due_events[0]["ts"] == due);
   stop_and_verify(p, data);
 }

@@ -46,6 +46,11 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
   if (auto* x = std::get_if<cmd::incoming_call>(&c); x && st.call.version == 0) {
     ctx.caller = reads->read([&](const world& w) { return w.caller(x->from); });
     ctx.order = env.ids->next_call_order();
+  } else if (auto* b = std::get_if<cmd::schedule_callback>(&c); b && st.call.version == 0) {
+    ctx.caller = reads->read([&](const world& w) { return w.caller(b->number); });
+    ctx.order = env.ids->next_call_order();
+  } else if (st.call.booked && st.call.phase == call_phase::callback_scheduled) {
+    ctx.caller = reads->read([&](const world& w) { return w.caller(st.call.from); });
   } else if (std::holds_alternative<cmd::hold_poll>(c)) {
     reads->read([&](const world& w) {
       ctx.staffed_agents = w.staffed(queue);
@@ -113,6 +118,8 @@ caf::result<reply> run(self_ptr self, call_request& req) {
         env.reg->add_offer(o->offer_id, st.call.sid);
       else if (auto* r = std::get_if<events::callback_requested>(&e.body))
         env.reg->add_offer(r->callback_id, st.call.sid);
+      else if (auto* b = std::get_if<events::callback_scheduled>(&e.body))
+        env.reg->add_offer(b->callback_id, st.call.sid);
     }
     journal_batch batch;
     batch.events = d.events;

@@ -135,8 +135,14 @@ class decider {
       fail_callback("agent-no-answer", true);
     if (c_.phase == call_phase::deciding_callback && now - c_.arrived_ms >= callback_choice_ms)
       emit(call_turned_away{c_.sid, "timeout"});
-    if (c_.phase == call_phase::callback_scheduled && now >= c_.callback_due_ms)
-      emit(callback_due{c_.sid, c_.callback_id, c_.queue});
+    if (c_.phase == call_phase::callback_scheduled && now >= c_.callback_due_ms) {
+      callback_due e{c_.sid, c_.callback_id, c_.queue};
+      if (c_.booked) {  // joins with the directory's priority of the moment
+        e.priority = ctx_.caller.priority;
+        e.has_priority = true;
+      }
+      emit(std::move(e));
+    }
   }
 
   /// A callback request for this call's number and queue, with a new id.
@@ -569,6 +575,37 @@ class decider {
     return reply{};
   }
 
+  // ------------------------------------------- operators' callbacks --
+
+  /// A callback booked through the API: the first event of its stream.
+  reply on(const cmd::schedule_callback& x) {
+    if (c_.version > 0)  // the id is new each time: never a retry
+      return reply::fail(outcome::conflict, "callback " + x.callback_id + " exists");
+    callback_scheduled e;
+    e.call_sid = x.callback_id;
+    e.callback_id = x.callback_id;
+    e.number = x.number;
+    e.queue = x.queue;
+    e.caller_name = x.name.empty() ? ctx_.caller.display_name : x.name;
+    e.priority = ctx_.caller.priority;
+    e.order = static_cast<int64_t>(ctx_.order);
+    e.due_ms = x.at_ms > ctx_.now_ms ? x.at_ms : 0;
+    emit(std::move(e));
+    return reply::of(callback_answer{c_.callback_id, callback_state_name(c_.phase)},
+                     outcome::created);
+  }
+
+  reply on(const cmd::cancel_callback& x) {
+    if (c_.callback_id != x.callback_id)
+      return reply::fail(outcome::not_found, "unknown callback " + x.callback_id);
+    bool not_started = c_.phase == call_phase::callback_scheduled ||
+                       (c_.phase == call_phase::callback_waiting && c_.callback_attempts == 0);
+    if (!not_started)
+      return reply::fail(outcome::conflict, cancel_refusal(x.callback_id, c_.phase));
+    emit(callback_canceled{c_.sid, c_.callback_id});
+    return reply::of(callback_answer{c_.callback_id, callback_state_name(c_.phase)});
+  }
+
   // ------------------------------------------------------ operations --
 
   reply on(const cmd::tick&) { return reply{}; }  // timers() and rules() did it
@@ -606,6 +643,13 @@ class decider {
 
 call_decision decide(call_state& state, const call_command& c, const call_context& ctx) {
   return decider(state, ctx).run(c);
+}
+
+std::string cancel_refusal(const std::string& id, call_phase phase) {
+  const char* state = callback_state_name(phase);
+  return "callback " + id + " is " + (state != nullptr ? state : phase_name(phase)) +
+         (phase == call_phase::callback_waiting ? " after an attempt" : "") +
+         ": only one that has not started can be canceled";
 }
 
 bool can_call_back(const call_state& c, const policy& p) {

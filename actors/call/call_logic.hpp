@@ -32,7 +32,7 @@ using call_command =
                  cmd::connect_agent, cmd::agent_leg_status, cmd::dial_result, cmd::call_status,
                  cmd::callback_connect, cmd::callback_result, cmd::redirect_failed,
                  cmd::callback_call_failed, cmd::take_offer, cmd::rescind_offer, cmd::tick,
-                 cmd::queue_cleanup, cmd::recover>;
+                 cmd::queue_cleanup, cmd::recover, cmd::schedule_callback, cmd::cancel_callback>;
 
 /// A caller directory entry.
 struct caller_entry {
@@ -57,7 +57,9 @@ struct call_context {
   std::function<int64_t(const std::string& queue, const line_key& key)> position_of;
   int64_t staffed_agents = 0;  ///< staffed agents in the call's queue
   int64_t avg_handle_ms = 0;   ///< 0 until a call has completed
-  caller_entry caller;         ///< the directory's entry for `From` (arrival)
+  /// The directory's entry for `From` (arrival, a booked callback's
+  /// creation and its time to join the line).
+  caller_entry caller;
   uint64_t order = 0;          ///< arrival number for a new call
   std::function<std::string()> next_callback_id;
   /// A queue's configuration, line length and staffing (arrival and the
@@ -97,6 +99,9 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
 
 /// The call as the dispatcher's matching index sees it.
 call_view view_of(const call_state& c, const policy& p);
+
+/// Why callback `id`, in `phase`, cannot be canceled (`409`'s reason).
+std::string cancel_refusal(const std::string& id, call_phase phase);
 
 /// Callbacks are on and the caller's `From` can be dialled back.
 bool can_call_back(const call_state& c, const policy& p);

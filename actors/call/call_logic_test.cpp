@@ -26,6 +26,8 @@ struct call_fixture {
   /// Callers' last agents, and the agents a call may wait for.
   std::map<std::string, std::string> last_agents;
   std::set<std::string> available;
+  /// The directory's entry for the number in question.
+  caller_entry caller;
 
   reply run(const call_command& x) {
     call_context ctx;
@@ -33,6 +35,7 @@ struct call_fixture {
     ctx.now_ms = now;
     ctx.position_of = [this](const std::string&, const line_key&) { return position; };
     ctx.order = 7;
+    ctx.caller = caller;
     ctx.next_callback_id = [this] { return "CB" + std::to_string(++callbacks); };
     if (!queues.empty()) {
       ctx.queue_facts_of = [this](const std::string& q) { return queues[q]; };
@@ -592,4 +595,76 @@ TEST_CASE("call: no wait for a last agent who cannot take the call, or who stops
   REQUIRE(k.count<call_agent_preferred>() == 1);
   CHECK(std::get<call_agent_preferred>(k.last.events[0].body).reason == "unavailable");
   CHECK(k.c.preferred_agent.empty());
+}
+
+TEST_CASE("call: a booked callback waits for its time, joins with the directory's priority then, and can be canceled until it starts") {
+  call_fixture f;
+  int64_t start = f.now;
+  f.caller = {"Ada", 2};
+  std::vector<event> all;
+  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
+  auto r = f.run(cmd::schedule_callback{"CB5", "+15551234567", "support", "", start + 3'600'000});
+  keep();
+  CHECK(r.result == outcome::created);
+  REQUIRE(std::holds_alternative<callback_answer>(r.body));
+  CHECK(std::get<callback_answer>(r.body).state == "scheduled");
+  REQUIRE(f.count<callback_scheduled>() == 1);
+  auto b = std::get<callback_scheduled>(f.last.events[0].body);
+  CHECK(b.call_sid == "CB5");
+  CHECK(b.caller_name == "Ada");  // the directory's name when none is given
+  CHECK(b.order == 7);
+  CHECK(f.c.phase == call_phase::callback_scheduled);
+  CHECK_FALSE(f.c.in_line());
+  CHECK(f.deadline() == start + 3'600'000);
+
+  f.now = start + 3'599'999;
+  f.run(cmd::tick{});
+  CHECK(f.last.events.empty());
+  f.caller.priority = 9;  // the directory changed meanwhile
+  f.now = start + 3'600'000;
+  f.run(cmd::tick{});
+  keep();
+  REQUIRE(f.count<callback_due>() == 1);
+  CHECK(std::get<callback_due>(f.last.events[0].body).has_priority);
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  CHECK(f.c.priority == 9);
+  CHECK(f.c.enqueued_ms == start + 3'600'000);
+  CHECK(view_of(f.c, f.rules).callback);
+  CHECK(view_of(f.c, f.rules).callback_id == "CB5");
+
+  // Waiting, never tried: it can still be canceled.
+  r = f.run(cmd::cancel_callback{"CB5"});
+  keep();
+  CHECK(r.result == outcome::ok);
+  CHECK(std::get<callback_answer>(r.body).state == "canceled");
+  CHECK(f.c.phase == call_phase::callback_canceled);
+  CHECK(is_finished(f.c.phase));
+  call_state replayed;
+  for (auto& e : all)
+    apply(replayed, e);
+  CHECK(digest_text(replayed) == digest_text(f.c));
+}
+
+TEST_CASE("call: a callback booked for now joins the line at once; once started it cannot be canceled") {
+  call_fixture f;
+  f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  CHECK(f.c.caller_name == "Bo");
+  CHECK(f.c.queue == "sales");
+  CHECK(f.c.enqueued_ms == f.now);
+  CHECK(f.c.callback_due_ms == 0);
+  auto r = f.run(cmd::cancel_callback{"CB7"});
+  CHECK(r.result == outcome::not_found);
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  CHECK(f.c.phase == call_phase::callback_dialing);
+  r = f.run(cmd::cancel_callback{"CB6"});
+  CHECK(r.result == outcome::conflict);
+  CHECK(r.reason.find("started") != std::string::npos);
+  CHECK(f.last.events.empty());
+  // A failed attempt puts it back in the line, but it has started.
+  f.run(cmd::callback_call_failed{"CB6", "test"});
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  r = f.run(cmd::cancel_callback{"CB6"});
+  CHECK(r.result == outcome::conflict);
+  CHECK(r.reason.find("after an attempt") != std::string::npos);
 }

@@ -22,14 +22,38 @@ const char* phase_name(call_phase p) {
     case call_phase::refused: return "refused";
     case call_phase::deciding_callback: return "deciding-callback";
     case call_phase::callback_scheduled: return "callback-scheduled";
+    case call_phase::callback_canceled: return "callback-canceled";
   }
   return "unknown";
+}
+
+const char* callback_state_name(call_phase p) {
+  switch (p) {
+    case call_phase::callback_scheduled: return "scheduled";
+    case call_phase::callback_waiting: return "waiting";
+    case call_phase::callback_dialing: return "started";
+    case call_phase::callback_completed: return "completed";
+    case call_phase::callback_failed: return "failed";
+    case call_phase::callback_canceled: return "canceled";
+    default: return nullptr;
+  }
 }
 
 bool is_finished(call_phase p) {
   return p == call_phase::completed || p == call_phase::abandoned ||
          p == call_phase::callback_completed || p == call_phase::callback_failed ||
-         p == call_phase::refused;
+         p == call_phase::refused || p == call_phase::callback_canceled;
+}
+
+bool parse_callback_state(const std::string& text, call_phase* out) {
+  for (call_phase p : {call_phase::callback_scheduled, call_phase::callback_waiting,
+                       call_phase::callback_dialing, call_phase::callback_completed,
+                       call_phase::callback_failed, call_phase::callback_canceled})
+    if (text == callback_state_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
 }
 
 namespace {
@@ -38,17 +62,22 @@ struct call_applier {
   call_state& c;
   int64_t ts;
 
-  void operator()(const call_arrived& e) {
-    c.sid = e.call_sid;
-    c.from = e.from;
-    c.to = e.to;
-    c.queue = e.queue;
-    c.caller_name = e.caller_name;
-    c.priority = e.priority;
-    c.order = static_cast<uint64_t>(e.order);
-    c.skills = e.skills;
+  /// The first event of a call's stream: who, where, in which order.
+  void open(const std::string& sid, const std::string& from, const std::string& queue,
+            const std::string& name, int64_t priority, int64_t order) {
+    c.sid = sid;
+    c.from = from;
+    c.queue = queue;
+    c.caller_name = name;
+    c.priority = priority;
+    c.order = static_cast<uint64_t>(order);
     c.arrived_ms = ts;
     c.last_contact_ms = ts;
+  }
+  void operator()(const call_arrived& e) {
+    open(e.call_sid, e.from, e.queue, e.caller_name, e.priority, e.order);
+    c.to = e.to;
+    c.skills = e.skills;
   }
   void operator()(const call_enqueued& e) {
     c.queue = e.queue;
@@ -121,10 +150,30 @@ struct call_applier {
     if (c.enqueued_ms == 0)
       c.enqueued_ms = ts;  // never queued (refused at the door): its place starts now
   }
-  void operator()(const callback_due&) {
+  void operator()(const callback_due& e) {
     c.phase = call_phase::callback_waiting;
     c.callback_requested_ms = ts;
     c.enqueued_ms = ts;
+    if (e.has_priority)
+      c.priority = e.priority;
+  }
+  void operator()(const callback_scheduled& e) {
+    open(e.call_sid, e.number, e.queue, e.caller_name, e.priority, e.order);
+    c.booked = true;
+    c.callback_id = e.callback_id;
+    c.callback_number = e.number;
+    if (e.due_ms > ts) {
+      c.phase = call_phase::callback_scheduled;
+      c.callback_due_ms = e.due_ms;
+      return;
+    }
+    c.phase = call_phase::callback_waiting;
+    c.callback_requested_ms = ts;
+    c.enqueued_ms = ts;
+  }
+  void operator()(const callback_canceled&) {
+    c.phase = call_phase::callback_canceled;
+    c.ended_ms = ts;
   }
   void operator()(const call_refused& e) {
     c.refused_closed = e.reason == "closed";
@@ -206,6 +255,8 @@ std::string digest_text(const call_state& c) {
     o << "|require " << c.require_step << ' ' << c.require_next_ms << ' ';
     levels(c.require);
   }
+  if (c.booked)
+    o << "|booked";
   if (c.overflowed_ms != 0)
     o << "|overflowed " << c.overflowed_ms;
   if (!c.preferred_agent.empty() || c.prefer_until_ms != 0)

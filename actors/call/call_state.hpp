@@ -27,7 +27,8 @@ enum class call_phase {
   callback_failed,
   refused,             ///< the queue did not take the caller (full, no agents, closed)
   deciding_callback,   ///< refused, offered "press 1 for a callback", not queued
-  callback_scheduled,  ///< a callback booked for later (the next opening)
+  callback_scheduled,  ///< a callback booked for later (the next opening, or an operator's time)
+  callback_canceled,   ///< an operator canceled the callback before it started
 };
 
 /// Name used in views and timelines, e.g. "callback-waiting".
@@ -35,6 +36,13 @@ const char* phase_name(call_phase p);
 
 /// True for phases after which nothing more happens to the call.
 bool is_finished(call_phase p);
+
+/// A callback's state as `GET /api/callbacks` names it: "scheduled",
+/// "waiting", "started", "completed", "failed" or "canceled"; nullptr for
+/// a phase that is not a callback's.
+const char* callback_state_name(call_phase p);
+/// The phase a callback state word names; false for any other word.
+bool parse_callback_state(const std::string& text, call_phase* out);
 
 /// A call's place in dispatch order: escalated first, then higher
 /// priority, then earlier enqueue time, then arrival order.
@@ -87,6 +95,8 @@ struct call_state {
   bool refused = false;
   bool refused_closed = false;
   int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
+  /// Booked through `POST /api/callbacks` (no phone call came before it).
+  bool booked = false;
   /// The voice webhook's `skills=`: replaces the first skill step's
   /// requirement for this call.
   std::map<std::string, int64_t> skills;

@@ -1,4 +1,5 @@
-// libFuzzer: the JSON bodies of heartbeats and the admin API, and the
+// libFuzzer: the JSON bodies of heartbeats and the admin API (a callback
+// accepted has a valid number and queue), and the
 // queue configuration (whose canonical form must parse again to itself).
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)callq::http::parse_agent_body(text, "alice", "support", &agent);
   callq::cmd::put_caller caller;
   (void)callq::http::parse_caller_body(text, "+15551230001", &caller);
+  callq::cmd::schedule_callback callback;
+  if (callq::http::parse_callback_body(text, "support", &callback) &&
+      (!callq::http::valid_e164(callback.number) || !callq::http::valid_queue(callback.queue)))
+    __builtin_trap();
   callq::queue_config config;
   if (callq::parse_queue_config(std::string(text), &config)) {
     auto canonical = callq::to_json(config);
