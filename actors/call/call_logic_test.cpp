@@ -47,7 +47,18 @@ struct call_fixture {
       return available.count(agent) > 0;
     };
     last = decide(c, x, ctx);
+    history.insert(history.end(), last.events.begin(), last.events.end());
     return last.answer;
+  }
+  /// Every event decided so far, in order.
+  std::vector<event> history;
+  /// The digest of the state that replaying `history` gives (equal to
+  /// digest_text(c) when the events say everything).
+  std::string replayed_digest() const {
+    call_state replayed;
+    for (auto& e : history)
+      apply(replayed, e);
+    return digest_text(replayed);
   }
   /// When the call next needs a tick, under its queue's configuration.
   int64_t deadline() {
@@ -72,10 +83,7 @@ TEST_CASE("call: arrival records and enqueues, and replaying its events gives th
   CHECK(f.c.phase == call_phase::queued);
   CHECK(f.c.priority == 5);
   CHECK(f.c.version == 2);
-  call_state replayed;
-  for (auto& e : f.last.events)
-    apply(replayed, e);
-  CHECK(digest_text(replayed) == digest_text(f.c));
+  CHECK(f.replayed_digest() == digest_text(f.c));
   // A retry appends nothing and answers the same.
   auto again = f.run(cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", 5});
   CHECK(f.last.events.empty());
@@ -368,10 +376,7 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   f.rules.feature_callback_request_system = false;  // no callback offer in the way
   f.queues["support"].config.skill_steps = {{0, {{"es", 3}}}, {60, {{"es", 1}}}, {180, {}}};
   int64_t start = f.now;
-  std::vector<event> all;
-  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt});
-  keep();
   REQUIRE(f.count<call_requirements_set>() == 1);
   auto first = std::get<call_requirements_set>(f.last.events.back().body);
   CHECK(first.step == 0);
@@ -387,7 +392,6 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   auto step_at = [&](int64_t ms) {
     f.now = ms;
     f.run(cmd::tick{});
-    keep();
     REQUIRE(f.last.events.size() == 1);
     return std::get<call_requirements_set>(f.last.events[0].body);
   };
@@ -403,10 +407,7 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(last.next_step_ms == 0);
   CHECK(view_of(f.c, f.rules).require.empty());
   CHECK(f.deadline() == 0);
-  call_state replayed;
-  for (auto& e : all)
-    apply(replayed, e);
-  CHECK(digest_text(replayed) == digest_text(f.c));
+  CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
 TEST_CASE("call: the voice webhook's skills replace the first step, and hold alone in a queue without steps") {
@@ -453,13 +454,10 @@ TEST_CASE("call: overflow moves a waiting caller at the right second, keeping en
   f.queues["sales"].config.overflow_queue = "billing";
   f.queues["billing"] = queue_facts{};
   int64_t start = f.now;
-  std::vector<event> all;
-  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
   f.position = 4;
   cmd::incoming_call x = arrival("support");
   x.priority = 3;
   f.run(x);
-  keep();
   CHECK(f.deadline() == start + 90'000);
 
   f.now = start + 89'999;  // a millisecond early: nothing
@@ -470,7 +468,6 @@ TEST_CASE("call: overflow moves a waiting caller at the right second, keeping en
   f.now = start + 90'000;
   f.position = 2;
   f.run(cmd::tick{});
-  keep();
   REQUIRE(f.count<call_overflowed>() == 1);
   auto o = std::get<call_overflowed>(f.last.events[0].body);
   CHECK(o.queue == "support");
@@ -491,22 +488,16 @@ TEST_CASE("call: overflow moves a waiting caller at the right second, keeping en
   // A caller being rung when the time comes waits for the outcome.
   f.now = start + 110'000;
   f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
-  keep();
   f.now = start + 125'000;
   f.run(cmd::tick{});
-  keep();
   CHECK(f.count<call_overflowed>() == 0);
   f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
-  keep();
   REQUIRE(f.count<call_overflowed>() == 1);  // at once, after the failed offer
   CHECK(f.c.queue == "billing");
   CHECK(f.c.tried.empty());  // billing's agents have not failed it
   CHECK(f.deadline() == 0);  // billing does not overflow
 
-  call_state replayed;
-  for (auto& e : all)
-    apply(replayed, e);
-  CHECK(digest_text(replayed) == digest_text(f.c));
+  CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
 TEST_CASE("call: a callback waiting does not overflow") {
@@ -530,10 +521,7 @@ TEST_CASE("call: a caller waits for the agent they talked to, then for anyone") 
   f.last_agents["+15551234567"] = "bob";
   f.available = {"bob"};
   int64_t start = f.now;
-  std::vector<event> all;
-  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
   f.run(arrival("support"));
-  keep();
   REQUIRE(f.count<call_agent_preferred>() == 1);
   auto p = std::get<call_agent_preferred>(f.last.events.back().body);
   CHECK(p.agent_id == "bob");
@@ -547,17 +535,13 @@ TEST_CASE("call: a caller waits for the agent they talked to, then for anyone") 
   CHECK(f.last.events.empty());
   f.now = start + 20'000;  // gives up on bob: anyone now
   f.run(cmd::tick{});
-  keep();
   REQUIRE(f.count<call_agent_preferred>() == 1);
   p = std::get<call_agent_preferred>(f.last.events[0].body);
   CHECK(p.agent_id.empty());
   CHECK(p.reason == "timeout");
   CHECK(view_of(f.c, f.rules).preferred_agent.empty());
   CHECK(f.deadline() == 0);
-  call_state replayed;
-  for (auto& e : all)
-    apply(replayed, e);
-  CHECK(digest_text(replayed) == digest_text(f.c));
+  CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
 TEST_CASE("call: no wait for a last agent who cannot take the call, or who stops being able to") {
@@ -601,10 +585,7 @@ TEST_CASE("call: a booked callback waits for its time, joins with the directory'
   call_fixture f;
   int64_t start = f.now;
   f.caller = {"Ada", 2};
-  std::vector<event> all;
-  auto keep = [&] { all.insert(all.end(), f.last.events.begin(), f.last.events.end()); };
   auto r = f.run(cmd::schedule_callback{"CB5", "+15551234567", "support", "", start + 3'600'000});
-  keep();
   CHECK(r.result == outcome::created);
   REQUIRE(std::holds_alternative<callback_answer>(r.body));
   CHECK(std::get<callback_answer>(r.body).state == "scheduled");
@@ -623,7 +604,6 @@ TEST_CASE("call: a booked callback waits for its time, joins with the directory'
   f.caller.priority = 9;  // the directory changed meanwhile
   f.now = start + 3'600'000;
   f.run(cmd::tick{});
-  keep();
   REQUIRE(f.count<callback_due>() == 1);
   CHECK(std::get<callback_due>(f.last.events[0].body).has_priority);
   CHECK(f.c.phase == call_phase::callback_waiting);
@@ -634,15 +614,11 @@ TEST_CASE("call: a booked callback waits for its time, joins with the directory'
 
   // Waiting, never tried: it can still be canceled.
   r = f.run(cmd::cancel_callback{"CB5"});
-  keep();
   CHECK(r.result == outcome::ok);
   CHECK(std::get<callback_answer>(r.body).state == "canceled");
   CHECK(f.c.phase == call_phase::callback_canceled);
   CHECK(is_finished(f.c.phase));
-  call_state replayed;
-  for (auto& e : all)
-    apply(replayed, e);
-  CHECK(digest_text(replayed) == digest_text(f.c));
+  CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
 TEST_CASE("call: a callback booked for now joins the line at once; once started it cannot be canceled") {
