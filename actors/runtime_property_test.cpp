@@ -117,14 +117,23 @@ struct scenario {
       case 1: {
         auto prio = pick(4) == 0 ? std::optional<int64_t>(pick(3) * 5) : std::nullopt;
         std::string from = pick(6) == 0 ? "anonymous" : "+1555000" + std::to_string(pick(5));
-        // Often a caller who talks to an agent right now calls again: a
-        // call that may wait for that agent (preferLastAgentSeconds).
+        std::string queue = some_queue();
+        // Often a caller who talks to an agent right now calls the same
+        // queue again, so the new call may wait for that agent
+        // (preferLastAgentSeconds); sometimes that queue gets the rule now.
         if (pick(2) == 0)
           for (auto& [sid, c] : h.state().calls())
-            if (c.phase == call_phase::connected && pick(2) == 0)
+            if (c.phase == call_phase::connected && pick(2) == 0) {
               from = c.from;
-        cmd::incoming_call x{"CA" + std::to_string(calls++), from, "+15559999999", some_queue(), "",
-                             prio};
+              queue = c.queue;
+              if (pick(2) == 0) {
+                queue_config q = h.state().config_of(queue);
+                q.prefer_last_agent_seconds = 1 + pick(60);
+                h.run(cmd::put_queue{queue, to_json(q).dump()});
+              }
+              break;
+            }
+        cmd::incoming_call x{"CA" + std::to_string(calls++), from, "+15559999999", queue, "", prio};
         if (pick(4) == 0)
           x.skills[pick(2) ? "es" : "fr"] = 1 + pick(10);
         h.run(x);
@@ -272,7 +281,14 @@ TEST_CASE("live state equals replayed state after a long scripted run") {
   for (int i = 0; i < 2'000; ++i)
     s.step();
   CHECK(s.h.log.size() > 1'000);
-  CHECK(s.h.check_invariants().empty());
+  // The long run is where callers call again while talking to an agent
+  // (preferred agents) and calls overflow more than once.
+  CHECK_FALSE(s.h.all<events::call_agent_preferred>().empty());
+  CHECK_FALSE(s.h.all<events::call_overflowed>().empty());
+  CHECK_FALSE(s.h.all<events::callback_scheduled>().empty());
+  std::string problems = s.h.check_invariants();
+  INFO(problems);
+  CHECK(problems.empty());
 }
 
 TEST_CASE("a snapshot taken at any event, plus the tail, equals the full replay") {
