@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -26,8 +27,9 @@ struct callback_response { std::string call_sid, digits; };
 struct queue_left { std::string call_sid, result; };
 /// Twilio fetched the connect-agent URL of an offer.
 struct connect_agent { std::string offer_id; };
-/// Status of the agent's leg of an offer.
-struct agent_leg_status { std::string offer_id, call_status; };
+/// Status of the agent's leg of an offer; `agent_id` names the leg of a
+/// ring-all offer (empty: the offer's first agent).
+struct agent_leg_status { std::string offer_id, call_status, agent_id = {}; };
 /// The offer's `<Dial>` ended.
 struct dial_result {
   std::string offer_id, dial_status, call_status;
@@ -89,13 +91,16 @@ struct put_caller {
 /// Dispatcher to call: take an offer to `agent_id`, who has reserved
 /// itself for this call. `direct`: legacy routing, dialled from the voice
 /// webhook's answer rather than by a REST redirect.
+/// `also`: a ring-all offer's other agents (id, client identity), each
+/// reserved like the first and rung at once.
 struct take_offer {
   std::string offer_id, agent_id, identity;
   bool direct = false;
+  std::vector<std::pair<std::string, std::string>> also = {};
 };
-/// Agent to call: the agent side of `offer_id` is gone (agent removed, or
-/// the reservation was lost); the offer fails with `reason`.
-struct rescind_offer { std::string offer_id, reason; };
+/// Agent to call: the agent side of `offer_id` is gone (agent `agent_id`
+/// removed, or the reservation was lost); the offer fails with `reason`.
+struct rescind_offer { std::string offer_id, reason, agent_id = {}; };
 /// Dispatcher to agent: take offer `offer_id` (or the callback attempt
 /// whose id it is) for `call_sid` now -- the phone rings -- and hold it as
 /// reservation `reservation` until the call side confirms or releases it.

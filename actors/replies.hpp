@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct voice_reply {
   bool greet = false;         ///< enqueue: first time (not a re-queue)
   std::string offer_id;       ///< dial_agent
   std::string identity;       ///< dial_agent: the agent's client identity
+  /// dial_agent, ring-all: every agent rung (id, client identity), each a
+  /// `<Client>` with its own status callback; empty for one agent.
+  std::vector<std::pair<std::string, std::string>> ring_all;
   bool announce = false;      ///< hold: say position and wait
   int64_t position = 0;       ///< hold
   int64_t wait_estimate_seconds = 0;  ///< hold
@@ -55,7 +59,8 @@ struct voice_reply {
            a.announce == b.announce && a.position == b.position &&
            a.wait_estimate_seconds == b.wait_estimate_seconds &&
            a.offer_callback == b.offer_callback && a.callback_id == b.callback_id &&
-           a.number == b.number && a.message == b.message && a.closed == b.closed;
+           a.number == b.number && a.message == b.message && a.closed == b.closed &&
+           a.ring_all == b.ring_all;
   }
 };
 

@@ -12,6 +12,8 @@ std::string encode_voice_reply(const voice_reply& v) {
                       {"waitEstimateSeconds", v.wait_estimate_seconds},
                       {"offerCallback", v.offer_callback}, {"callbackId", v.callback_id},
                       {"number", v.number}, {"message", v.message}, {"closed", v.closed}};
+  if (!v.ring_all.empty())
+    j["ringAll"] = v.ring_all;
   return j.dump();
 }
 
@@ -35,6 +37,8 @@ bool decode_voice_reply(const std::string& text, voice_reply* out) {
     v.number = j.value("number", "");
     v.message = j.value("message", "");
     v.closed = j.value("closed", false);
+    if (auto r = j.find("ringAll"); r != j.end())
+      v.ring_all = r->get<std::vector<std::pair<std::string, std::string>>>();
     *out = std::move(v);
     return true;
   } catch (const std::exception&) {

@@ -697,3 +697,43 @@ TEST_CASE("a caller waits for their last agent while others are ready, across a 
   CHECK(prefs[1].reason == "timeout");
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("ring-all through the actors: every member reserved and rung, one wins, the others are free at once; a no-answer misses each; a restart mid-ring resolves all") {
+  center_harness h;
+  queue_config team;
+  team.strategy = routing_strategy::ring_all;
+  team.ring_all_max = 3;
+  REQUIRE(h.run(cmd::put_queue{"support", to_json(team).dump()}).result == outcome::created);
+  for (const char* id : {"ann", "bob", "cy"})
+    h.add_ready_agent(id);
+  h.incoming("CA1");
+  auto* o = h.find_last<call_offered>();
+  REQUIRE(o);
+  CHECK(o->agents.size() == 3);
+  std::string offer = o->offer_id;
+  for (const char* id : {"ann", "bob", "cy"})
+    CHECK(h.agent_state(id) == "ringing");
+  CHECK(h.check_invariants().empty());
+
+  h.run(cmd::agent_leg_status{offer, "in-progress", "bob"});
+  CHECK(h.agent_state("bob") == "on-call");
+  CHECK(h.agent_state("ann") == "available");
+  CHECK(h.agent_state("cy") == "available");
+  CHECK(h.state().find_agent("ann")->missed == 0);
+  CHECK(h.check_invariants().empty());
+
+  h.incoming("CA2");
+  o = h.find_last<call_offered>();
+  REQUIRE(o);
+  CHECK(o->agents.size() == 2);  // ann and cy; bob is on a call
+  h.run(cmd::dial_result{o->offer_id, "no-answer", "in-progress", 0});
+  CHECK(h.state().find_agent("ann")->missed == 1);
+  CHECK(h.state().find_agent("cy")->missed == 1);
+  CHECK(h.check_invariants().empty());
+
+  // Whatever rings now is resolved by a restart: nobody keeps ringing.
+  h.restart();
+  for (auto& [id, a] : h.state().agents())
+    CHECK(a.offer_id.empty());
+  CHECK(h.check_invariants().empty());
+}

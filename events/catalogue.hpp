@@ -121,32 +121,39 @@ struct call_announced {
 };
 
 /// The call was offered to an agent (redirect to `<Dial>` the agent).
+/// `agents` (schema 2): a ring-all offer's agents, all rung at once
+/// (`agentId` is the first); empty for an offer to one agent.
 struct call_offered {
   static constexpr const char* name = "call.offered";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid, agent_id, offer_id, queue;
   int64_t attempt = 0;
   bool direct = false;  ///< legacy routing: dialled from the voice webhook
+  string_list agents = {};
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("agentId", agent_id); f("offerId", offer_id);
-    f("queue", queue); f("attempt", attempt); f("direct", direct);
+    f("queue", queue); f("attempt", attempt); f("direct", direct); f("agents", agents);
   }
 };
 
 /// An offer ended without a connection: no-answer, busy, failed, canceled,
 /// redirect-failed, timeout, recovered (open at restart), caller-hangup.
+/// `agents` (schema 2): every agent a ring-all offer rang (all failed);
+/// empty for an offer to one agent.
 struct call_offer_failed {
   static constexpr const char* name = "call.offer_failed";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid, agent_id, offer_id, reason;
   int64_t ring_ms = 0;
+  string_list agents = {};
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("agentId", agent_id); f("offerId", offer_id);
-    f("reason", reason); f("ringMs", ring_ms);
+    f("reason", reason); f("ringMs", ring_ms); f("agents", agents);
   }
 };
 
-/// The agent answered; caller and agent are talking.
+/// The agent answered; caller and agent are talking. For a ring-all offer
+/// `agentId` is the agent whose leg answered first.
 struct call_connected {
   static constexpr const char* name = "call.connected";
   static constexpr int64_t schema = 1;

@@ -257,11 +257,14 @@ void server::routes() {
     *c = cmd::connect_agent{offer};
     return std::string();
   });
-  hook("agent-leg-status", [offer_of](const httplib::Request& req, const webhook& w, cmd::command* c) {
+  hook("agent-leg-status", [offer_of, query](const httplib::Request& req, const webhook& w, cmd::command* c) {
     std::string offer;
     if (auto why = offer_of(req, &offer); !why.empty())
       return why;
-    *c = cmd::agent_leg_status{offer, field(w.fields, "CallStatus")};
+    std::string agent = query(req, "agent");
+    if (!agent.empty() && !valid_id(agent))
+      return std::string("agent must be an agent id");
+    *c = cmd::agent_leg_status{offer, field(w.fields, "CallStatus"), agent};
     return std::string();
   });
   hook("dial-result", [offer_of](const httplib::Request& req, const webhook& w, cmd::command* c) {

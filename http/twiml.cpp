@@ -78,13 +78,21 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
     case kind::enqueue:
       body = enqueue(v, s);
       break;
-    case kind::dial_agent:
+    case kind::dial_agent: {
+      auto client = [&](const std::string& leg_query, const std::string& identity) {
+        return "<Client statusCallbackEvent=\"answered completed\" statusCallback=\"" +
+               url(s, "agent-leg-status?offer=" + v.offer_id + leg_query) + "\">" +
+               xml_escape(identity) + "</Client>";
+      };
       body = "<Dial action=\"" + url(s, "dial-result?offer=" + v.offer_id) + "\" timeout=\"" +
-             std::to_string(s.offer_timeout_seconds) +
-             "\"><Client statusCallbackEvent=\"answered completed\" statusCallback=\"" +
-             url(s, "agent-leg-status?offer=" + v.offer_id) + "\">" + xml_escape(v.identity) +
-             "</Client></Dial>";
+             std::to_string(s.offer_timeout_seconds) + "\">";
+      if (v.ring_all.empty())
+        body += client("", v.identity);
+      for (auto& [agent, identity] : v.ring_all)  // ring-all: each leg says whose it is
+        body += client("&agent=" + agent, identity);
+      body += "</Dial>";
       break;
+    }
     case kind::hold:
       body = hold(v, s);
       break;

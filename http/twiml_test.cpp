@@ -42,6 +42,22 @@ TEST_CASE("dial_agent dials the client with the offer's callbacks") {
         "alice</Client></Dial></Response>");
 }
 
+TEST_CASE("dial_agent for ring-all dials every client, each leg's callback naming its agent") {
+  voice_reply v;
+  v.what = voice_reply::kind::dial_agent;
+  v.offer_id = "OF8";
+  v.identity = "client-ann";
+  v.ring_all = {{"ann", "client-ann"}, {"bob", "client-bob"}};
+  CHECK(render_twiml(v, settings()) ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial "
+        "action=\"https://callq.example.com/api/webhooks/twilio/dial-result?offer=OF8\" "
+        "timeout=\"20\"><Client statusCallbackEvent=\"answered completed\" "
+        "statusCallback=\"https://callq.example.com/api/webhooks/twilio/agent-leg-status?offer=OF8&amp;agent=ann\">"
+        "client-ann</Client><Client statusCallbackEvent=\"answered completed\" "
+        "statusCallback=\"https://callq.example.com/api/webhooks/twilio/agent-leg-status?offer=OF8&amp;agent=bob\">"
+        "client-bob</Client></Dial></Response>");
+}
+
 TEST_CASE("hold music with position, wait and the callback offer") {
   voice_reply v;
   v.what = voice_reply::kind::hold;

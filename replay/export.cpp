@@ -193,8 +193,11 @@ class queue_log_writer {
   void on(int64_t t, const call_offer_failed& x, std::string& out) {
     bool missed = x.reason == "no-answer" || x.reason == "busy" || x.reason == "failed" ||
                   x.reason == "timeout";
-    line(out, t, x.call_sid, queue_of(x.call_sid), x.agent_id,
-         missed ? "RINGNOANSWER" : "RINGCANCELED", {n(x.ring_ms)});
+    // A ring-all offer rang several members: a line for each, as Asterisk
+    // writes for each member of a ringall queue that did not answer.
+    for (auto& agent : x.agents.empty() ? std::vector<std::string>{x.agent_id} : x.agents)
+      line(out, t, x.call_sid, queue_of(x.call_sid), agent,
+           missed ? "RINGNOANSWER" : "RINGCANCELED", {n(x.ring_ms)});
   }
   void on(int64_t, const callback_completed& x, std::string&) { finish(x.call_sid); }
   void on(int64_t, const callback_failed& x, std::string&) {

@@ -149,15 +149,17 @@ class actor_harness {
       if (!ringing)
         continue;
       const std::string& id = c.phase == call_phase::offered ? c.offer_id : c.callback_id;
-      if (auto* a = w.find_agent(c.agent_id); a && a->offer_id != id)
-        problems << "call " << sid << " offered to " << c.agent_id << " who holds '" << a->offer_id
-                 << "'\n";
+      for (auto& agent : c.ring_all.empty() ? std::vector<std::string>{c.agent_id} : c.ring_all)
+        if (auto* a = w.find_agent(agent); a && a->offer_id != id)
+          problems << "call " << sid << " offered to " << agent << " who holds '" << a->offer_id
+                   << "'\n";
     }
     for (auto& [id, a] : w.agents()) {
       if (a.offer_id.empty())
         continue;
       auto* c = w.find_call(a.offer_call);
-      if (c && c->agent_id != id)
+      if (c && c->agent_id != id &&
+          std::find(c->ring_all.begin(), c->ring_all.end(), id) == c->ring_all.end())
         problems << "agent " << id << " rings for " << a.offer_call << ", offered to "
                  << c->agent_id << "\n";
       if (!a.on_call.empty())
@@ -194,21 +196,21 @@ class actor_harness {
     uint64_t seq = 0;
     for (auto& e : log) {
       const std::string* sid = nullptr;
-      const std::string* agent = nullptr;
+      std::vector<std::string> agents;  // a ring-all offer's several
       if (auto* o = std::get_if<events::call_offered>(&e.body)) {
         sid = &o->call_sid;
-        agent = &o->agent_id;
+        agents = o->agents.empty() ? std::vector<std::string>{o->agent_id} : o->agents;
       } else if (auto* b = std::get_if<events::callback_started>(&e.body)) {
         sid = &b->call_sid;
-        agent = &b->agent_id;
+        agents = {b->agent_id};
       }
-      if (sid != nullptr) {
+      for (auto& agent : agents) {
         auto* c = w.find_call(*sid);
-        auto* a = w.find_agent(*agent);
+        auto* a = w.find_agent(agent);
         if (c && a && !meets_requirement(a->skill_levels, c->require))
-          problems << "call " << *sid << " offered to " << *agent << " who lacks its skills\n";
-        if (c && !c->preferred_agent.empty() && c->preferred_agent != *agent)
-          problems << "call " << *sid << " offered to " << *agent << " while it waits for "
+          problems << "call " << *sid << " offered to " << agent << " who lacks its skills\n";
+        if (c && !c->preferred_agent.empty() && c->preferred_agent != agent)
+          problems << "call " << *sid << " offered to " << agent << " while it waits for "
                    << c->preferred_agent << "\n";
       }
       w.apply(++seq, e);

@@ -565,3 +565,79 @@ TEST_CASE("e2e: a callback booked through the API starts at its time with the di
   CHECK(due_events[0]["ts"] == due);
   stop_and_verify(p, data);
 }
+
+namespace {
+
+/// An agent as the status view shows it.
+json agent_in_status(callq_process& p, const std::string& id) {
+  for (auto& a : p.admin_get("/api/queue/status")["agents"])
+    if (a["agentId"] == id)
+      return a;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: ring-all dials every ready member at once; the first leg answering wins, a no-answer is a miss for each") {
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url());
+  REQUIRE(p.ready());
+  REQUIRE(p.json_request("PUT", "/api/queues/team", admin_token, {{"strategy", "ring-all"}, {"ringAllMax", 3}})
+              .status == 201);
+  for (const char* id : {"ann", "bob", "cy"})
+    heartbeat(p, id, create_agent(p, id, {"team"}));
+  auto offer_of = [&](size_t n) {
+    auto url = tw.wait_request(n).form["Url"];
+    return url.substr(url.find("offer=") + 6);
+  };
+
+  REQUIRE(has(p.webhook("voice", "?queue=team", call("CA1")).body, ">team</Enqueue>"));
+  std::string o1 = offer_of(0);
+  auto dial = p.webhook("connect-agent", "?offer=" + o1, call("CA1")).body;
+  INFO(dial);
+  for (const char* id : {"ann", "bob", "cy"}) {
+    CHECK(has(dial, "agent-leg-status?offer=" + o1 + "&amp;agent=" + id + "\">client-" + id + "</Client>"));
+    CHECK(agent_in_status(p, id)["state"] == "ringing");
+  }
+  // Bob's leg and then cy's report in-progress: bob's call; everyone else free at once.
+  auto leg = [&](const std::string& offer, const std::string& agent) {
+    auto f = call("CAleg-" + agent);
+    f["CallStatus"] = "in-progress";
+    return p.webhook("agent-leg-status", "?offer=" + offer + "&agent=" + agent, f);
+  };
+  CHECK(leg(o1, "bob").status == 200);
+  CHECK(leg(o1, "cy").status == 200);
+  CHECK(agent_in_status(p, "bob")["state"] == "on-call");
+  CHECK(agent_in_status(p, "ann")["state"] != "ringing");
+  CHECK(agent_in_status(p, "cy")["state"] != "on-call");
+  CHECK(agent_in_status(p, "ann")["missedOffers"] == 0);
+  auto done = call("CA1");
+  done["DialCallStatus"] = "completed";
+  done["DialCallDuration"] = "20";
+  p.webhook("dial-result", "?offer=" + o1, done);
+
+  // The next caller rings ann and cy (bob is in wrap-up); nobody answers.
+  REQUIRE(has(p.webhook("voice", "?queue=team", call("CA2")).body, ">team</Enqueue>"));
+  std::string o2 = offer_of(1);
+  auto second = p.webhook("connect-agent", "?offer=" + o2, call("CA2")).body;
+  CHECK(has(second, "&amp;agent=ann"));
+  CHECK(has(second, "&amp;agent=cy"));
+  CHECK_FALSE(has(second, "&amp;agent=bob"));
+  auto missed = call("CA2");
+  missed["DialCallStatus"] = "no-answer";
+  p.webhook("dial-result", "?offer=" + o2, missed);
+  CHECK(agent_in_status(p, "ann")["missedOffers"] == 1);
+  CHECK(agent_in_status(p, "cy")["missedOffers"] == 1);
+
+  auto log = p.json_request("GET", "/api/audit/export?format=queue_log", admin_token).body;
+  INFO(log);
+  CHECK(has(log, "|CA1|team|bob|CONNECT|"));
+  CHECK(has(log, "|CA2|team|ann|RINGNOANSWER|"));
+  CHECK(has(log, "|CA2|team|cy|RINGNOANSWER|"));
+  auto connected = exported(p, "CA1", "call.connected");
+  REQUIRE(connected.size() == 1);  // exactly one leg won
+  CHECK(connected[0]["data"]["agentId"] == "bob");
+  stop_and_verify(p, data);
+}

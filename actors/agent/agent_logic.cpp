@@ -101,7 +101,7 @@ class decider {
     if (!a_.exists())
       return unknown();
     if (!a_.offer_id.empty())
-      out_.rescinds.push_back({a_.offer_call, cmd::rescind_offer{a_.offer_id, "agent-removed"}});
+      out_.rescinds.push_back({a_.offer_call, cmd::rescind_offer{a_.offer_id, "agent-removed", a_.id}});
     end_reservation();
     if (a_.status != agent_status::offline)
       emit(agent_status_changed{a_.id, "offline", status_name(a_.status)});

@@ -60,9 +60,27 @@ class decider {
   }
   void notify(offer_notice::kind k, std::string offer_id, std::string reason = {},
               bool missed = false) {
-    if (c_.agent_id.empty())
+    notify_agent(c_.agent_id, k, std::move(offer_id), std::move(reason), missed);
+  }
+  void notify_agent(const std::string& agent, offer_notice::kind k, std::string offer_id,
+                    std::string reason = {}, bool missed = false) {
+    if (agent.empty())
       return;
-    out_.notices.push_back({k, c_.agent_id, std::move(offer_id), c_.sid, std::move(reason), missed});
+    out_.notices.push_back({k, agent, std::move(offer_id), c_.sid, std::move(reason), missed});
+  }
+  /// Everyone the current offer rings: its agent, or a ring-all's agents.
+  std::vector<std::string> ringing() const {
+    return c_.ring_all.empty() ? std::vector<std::string>{c_.agent_id} : c_.ring_all;
+  }
+  /// `agent`'s leg answered the current offer: the call is theirs; a
+  /// ring-all's other agents stop ringing at once (not a miss for them).
+  void connect(const std::string& agent, int64_t hold_seconds, int64_t ring_ms) {
+    std::vector<std::string> rung = ringing();
+    emit(call_connected{c_.sid, agent, c_.offer_id, hold_seconds, ring_ms});
+    notify(offer_notice::kind::answered, c_.offer_id);
+    for (auto& other : rung)
+      if (other != agent)
+        notify_agent(other, offer_notice::kind::ended, c_.offer_id, "answered-elsewhere");
   }
   int64_t position() const {
     return c_.in_line() && ctx_.position_of ? ctx_.position_of(c_.queue, c_.key()) : 0;
@@ -79,19 +97,28 @@ class decider {
 
   // ------------------------------------------------- shared decisions --
 
-  /// The current offer failed; `notify_agent` unless the agent side
-  /// already knows (it rescinded, or a restart resolves both sides).
-  void fail_offer(const std::string& reason, bool notify_agent = true) {
+  /// The current offer failed; each agent it rang is told (a miss for
+  /// each, when the reason counts), except `told`: every agent when the
+  /// agent sides already know (a restart resolves both sides), or the one
+  /// that rescinded.
+  enum class told { none, all, one };
+  void fail_offer(const std::string& reason, told known = told::none,
+                  const std::string& rescinder = {}) {
     std::string offer = c_.offer_id;
+    std::vector<std::string> rung = ringing();
     call_offer_failed e;
     e.call_sid = c_.sid;
     e.agent_id = c_.agent_id;
     e.offer_id = offer;
     e.reason = reason;
     e.ring_ms = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms);
+    e.agents = c_.ring_all;
     emit(std::move(e));
-    if (notify_agent)
-      notify(offer_notice::kind::ended, offer, reason, counts_as_missed(reason));
+    if (known == told::all)
+      return;
+    for (auto& agent : rung)
+      if (known == told::none || agent != rescinder)
+        notify_agent(agent, offer_notice::kind::ended, offer, reason, counts_as_missed(reason));
   }
   void fail_callback(const std::string& reason, bool missed, bool notify_agent = true) {
     std::string id = c_.callback_id;
@@ -455,6 +482,8 @@ class decider {
       v.what = voice_reply::kind::dial_agent;
       v.offer_id = x.offer_id;
       v.identity = c_.agent_identity;
+      for (size_t i = 0; i < c_.ring_all.size() && i < c_.ring_identities.size(); ++i)
+        v.ring_all.emplace_back(c_.ring_all[i], c_.ring_identities[i]);
       return reply::twiml(v);
     }
     if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
@@ -467,10 +496,12 @@ class decider {
   reply on(const cmd::agent_leg_status& x) {
     if ((x.call_status == "in-progress" || x.call_status == "answered") &&
         c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
-      emit(call_connected{c_.sid, c_.agent_id, c_.offer_id,
-                          seconds_between(c_.enqueued_ms, ctx_.now_ms),
-                          std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms)});
-      notify(offer_notice::kind::answered, c_.offer_id);
+      std::vector<std::string> rung = ringing();
+      // A ring-all's leg names its agent; a leg of no agent rung is not ours.
+      const std::string& agent = x.agent_id.empty() ? c_.agent_id : x.agent_id;
+      if (std::find(rung.begin(), rung.end(), agent) != rung.end())
+        connect(agent, seconds_between(c_.enqueued_ms, ctx_.now_ms),
+                std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms));
     }
     return reply::twiml({voice_reply::kind::empty});
   }
@@ -482,9 +513,8 @@ class decider {
     if (x.dial_status == "completed" || x.dial_status == "answered") {
       if (current && c_.phase == call_phase::offered) {
         int64_t ring = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms - x.duration_seconds * 1000);
-        emit(call_connected{c_.sid, c_.agent_id, c_.offer_id,
-                            seconds_between(c_.enqueued_ms, c_.offered_ms + ring), ring});
-        notify(offer_notice::kind::answered, c_.offer_id);
+        // No leg reported first: the offer's (first) agent took it.
+        connect(c_.agent_id, seconds_between(c_.enqueued_ms, c_.offered_ms + ring), ring);
       }
       if (current && c_.phase == call_phase::connected)
         complete(gone ? "caller" : "agent", x.duration_seconds);
@@ -555,7 +585,16 @@ class decider {
       out_.jobs.push_back(std::move(j));
       return reply::of(offer_answer{true, c_.callback_id});
     }
-    emit(call_offered{c_.sid, x.agent_id, x.offer_id, c_.queue, c_.attempts + 1, x.direct});
+    call_offered o{c_.sid, x.agent_id, x.offer_id, c_.queue, c_.attempts + 1, x.direct};
+    if (!x.also.empty()) {  // ring-all: every agent reserved rings at once
+      o.agents.push_back(x.agent_id);
+      c_.ring_identities = {x.identity};
+      for (auto& [agent, identity] : x.also) {
+        o.agents.push_back(agent);
+        c_.ring_identities.push_back(identity);
+      }
+    }
+    emit(std::move(o));
     if (!x.direct) {
       rest_job j;
       j.what = rest_job::kind::redirect_call;
@@ -568,7 +607,7 @@ class decider {
 
   reply on(const cmd::rescind_offer& x) {
     if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id)
-      fail_offer(x.reason, false);
+      fail_offer(x.reason, told::one, x.agent_id.empty() ? c_.agent_id : x.agent_id);
     else if (c_.phase == call_phase::callback_dialing && c_.callback_id == x.offer_id &&
              !c_.callback_agent_answered)
       fail_callback(x.reason, false, false);
@@ -623,7 +662,7 @@ class decider {
     c_.last_contact_ms = ctx_.now_ms;
     cleanup_answer a;
     if (c_.phase == call_phase::offered) {
-      fail_offer("recovered", false);
+      fail_offer("recovered", told::all);
       a.count = 1;
     } else if (c_.phase == call_phase::callback_dialing) {
       fail_callback("recovered", false, false);

@@ -154,6 +154,17 @@ TEST_CASE("call: the agent side rescinding fails the offer without telling the a
   CHECK(f.last.notices.empty());
   f.run(cmd::rescind_offer{"OF1", "agent-removed"});  // stale: nothing
   CHECK(f.last.events.empty());
+  // Ring-all: the others the offer rang are told; the one rescinding is not.
+  call_fixture g;
+  g.run(cmd::incoming_call{"CA2", "+15551234567", "+1", "support", "", std::nullopt});
+  cmd::take_offer offer{"OF2", "alice", "client-alice", false};
+  offer.also = {{"bob", "client-bob"}};
+  g.run(offer);
+  g.run(cmd::rescind_offer{"OF2", "agent-removed", "alice"});
+  CHECK(g.c.phase == call_phase::queued);
+  REQUIRE(g.last.notices.size() == 1);
+  CHECK(g.last.notices[0].agent_id == "bob");
+  CHECK_FALSE(g.last.notices[0].missed);
 }
 
 TEST_CASE("call: connected, then completed: the agent hears answered, then finished") {
@@ -643,4 +654,67 @@ TEST_CASE("call: a callback booked for now joins the line at once; once started 
   r = f.run(cmd::cancel_callback{"CB6"});
   CHECK(r.result == outcome::conflict);
   CHECK(r.reason.find("after an attempt") != std::string::npos);
+}
+
+TEST_CASE("call: ring-all rings every reserved agent; the first leg in progress wins, the others stop at once") {
+  call_fixture f;
+  f.run(arrival("support"));
+  cmd::take_offer offer{"OF1", "alice", "client-alice", false};
+  offer.also = {{"bob", "client-bob"}, {"carol", "client-carol"}};
+  f.run(offer);
+  REQUIRE(f.count<call_offered>() == 1);
+  auto o = std::get<call_offered>(f.last.events[0].body);
+  CHECK(o.agent_id == "alice");
+  CHECK(o.agents == std::vector<std::string>{"alice", "bob", "carol"});
+  auto dial = f.run(cmd::connect_agent{"OF1"});
+  REQUIRE(dial.voice().ring_all.size() == 3);
+  CHECK(dial.voice().ring_all[1] == std::make_pair(std::string("bob"), std::string("client-bob")));
+
+  // Two legs answer almost together: bob's report comes first and wins.
+  f.now += 4'000;
+  f.run(cmd::agent_leg_status{"OF1", "in-progress", "bob"});
+  REQUIRE(f.count<call_connected>() == 1);
+  CHECK(std::get<call_connected>(f.last.events[0].body).agent_id == "bob");
+  CHECK(f.c.agent_id == "bob");
+  CHECK(f.c.ring_all.empty());
+  REQUIRE(f.last.notices.size() == 3);
+  std::map<std::string, offer_notice> by_agent;
+  for (auto& n : f.last.notices)
+    by_agent[n.agent_id] = n;
+  CHECK(by_agent["bob"].what == offer_notice::kind::answered);
+  CHECK(by_agent["alice"].what == offer_notice::kind::ended);
+  CHECK(by_agent["alice"].reason == "answered-elsewhere");
+  CHECK_FALSE(by_agent["alice"].missed);
+  CHECK(by_agent["carol"].what == offer_notice::kind::ended);
+  f.run(cmd::agent_leg_status{"OF1", "in-progress", "carol"});
+  CHECK(f.last.events.empty());  // exactly one wins
+  CHECK(f.last.notices.empty());
+  f.run(cmd::dial_result{"OF1", "completed", "completed", 30});
+  REQUIRE(f.count<call_completed>() == 1);
+  CHECK(std::get<call_completed>(f.last.events[0].body).agent_id == "bob");
+  CHECK(f.replayed_digest() == digest_text(f.c));
+}
+
+TEST_CASE("call: a ring-all no-answer releases every agent and counts a miss for each") {
+  call_fixture f;
+  f.run(arrival("support"));
+  cmd::take_offer offer{"OF1", "alice", "client-alice", false};
+  offer.also = {{"bob", "client-bob"}};
+  f.run(offer);
+  // A leg of an agent the offer did not ring changes nothing.
+  f.run(cmd::agent_leg_status{"OF1", "in-progress", "mallory"});
+  CHECK(f.last.events.empty());
+  f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
+  REQUIRE(f.count<call_offer_failed>() == 1);
+  CHECK(std::get<call_offer_failed>(f.last.events[0].body).agents ==
+        std::vector<std::string>{"alice", "bob"});
+  REQUIRE(f.last.notices.size() == 2);
+  for (auto& n : f.last.notices) {
+    CHECK(n.what == offer_notice::kind::ended);
+    CHECK(n.missed);
+  }
+  CHECK(f.c.phase == call_phase::queued);
+  CHECK(f.c.tried == std::vector<std::string>{"alice", "bob"});
+  CHECK(view_of(f.c, f.rules).tried.size() == 2);
+  CHECK(f.replayed_digest() == digest_text(f.c));
 }

@@ -108,6 +108,7 @@ struct call_applier {
     c.phase = call_phase::offered;
     c.offer_id = e.offer_id;
     c.agent_id = e.agent_id;
+    c.ring_all = e.agents;
     c.offered_ms = ts;
     c.attempts = e.attempt;
   }
@@ -117,11 +118,19 @@ struct call_applier {
     c.phase = call_phase::queued;
     c.failed_in_row += 1;
     c.last_failed_ms = ts;
-    c.tried.push_back(e.agent_id);
+    if (e.agents.empty())
+      c.tried.push_back(e.agent_id);
+    else
+      c.tried.insert(c.tried.end(), e.agents.begin(), e.agents.end());
+    c.ring_all.clear();
     c.agent_identity.clear();
+    c.ring_identities.clear();
   }
   void operator()(const call_connected& e) {
     c.phase = call_phase::connected;
+    if (!e.agent_id.empty())
+      c.agent_id = e.agent_id;  // ring-all: the leg that answered
+    c.ring_all.clear();
     c.connected_ms = ts;
     c.ring_ms = e.ring_ms;
     c.failed_in_row = 0;
@@ -254,6 +263,11 @@ std::string digest_text(const call_state& c) {
   if (c.require_step != -1 || !c.require.empty() || c.require_next_ms != 0) {
     o << "|require " << c.require_step << ' ' << c.require_next_ms << ' ';
     levels(c.require);
+  }
+  if (!c.ring_all.empty()) {
+    o << "|ringing ";
+    for (auto& a : c.ring_all)
+      o << a << ',';
   }
   if (c.booked)
     o << "|booked";

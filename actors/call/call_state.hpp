@@ -81,6 +81,9 @@ struct call_state {
   int64_t last_failed_ms = 0;    ///< when the last offer failed
   std::vector<std::string> tried;  ///< agents whose offer failed this round
   std::string offer_id, agent_id;  ///< current or last offer
+  /// A ring-all offer's agents, all rung at once (agent_id is the first;
+  /// after the connect, the one who answered); empty for one agent.
+  std::vector<std::string> ring_all;
   int64_t offered_ms = 0, connected_ms = 0, ended_ms = 0;
   int64_t ring_ms = 0;           ///< ring time of the connecting offer
   bool callback_offered = false;
@@ -118,9 +121,11 @@ struct call_state {
 
   /// Volatile (not from events, not in the digest): the last time Twilio
   /// asked about this call (orphan detection), and the client identity
-  /// of the agent the current offer rings.
+  /// of the agent the current offer rings (and of each agent a ring-all
+  /// offer rings).
   int64_t last_contact_ms = 0;
   std::string agent_identity;
+  std::vector<std::string> ring_identities;  ///< ring-all: each of ring_all's
 
   line_key key() const { return {escalated, priority, enqueued_ms, order}; }
   /// When the call entered the queue it waits in now (its enqueue time,

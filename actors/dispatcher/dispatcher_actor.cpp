@@ -36,6 +36,72 @@ void finish(self_ptr self, const match& m) {
   try_next(self);
 }
 
+/// One offer under way: the match, the agents to reserve (a ring-all's
+/// several) and those that did.
+struct offer_run {
+  match m;
+  bool direct = false;
+  uint64_t reservation = 0;
+  std::string offer_id;
+  caf::actor call;
+  std::vector<std::pair<std::string, std::string>> legs;  ///< (agent id, identity)
+  std::vector<caf::actor> agents;                          ///< each leg's actor
+  std::vector<size_t> reserved;                            ///< legs that reserved
+};
+
+/// Every leg has answered its reservation: the call takes the offer to
+/// the agents that reserved (the first leads), who are then confirmed, or
+/// released when the call cannot.
+void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
+  const offer_run& o = *run;
+  if (o.reserved.empty()) {
+    if (o.direct)
+      self->send(o.call, nodirect_atom::value);
+    return finish(self, o.m);
+  }
+  cmd::take_offer take{o.offer_id, o.legs[o.reserved[0]].first, o.legs[o.reserved[0]].second, o.direct};
+  for (size_t k = 1; k < o.reserved.size(); ++k)
+    take.also.push_back(o.legs[o.reserved[k]]);
+  auto tell_agents = [self, run](auto make_command) {
+    for (size_t i : run->reserved)
+      caf::anon_send(run->agents[i], command_atom::value, agent_request{make_command()});
+  };
+  uint64_t r = o.reservation;
+  self->request(o.call, step_timeout, command_atom::value, call_request{std::move(take), {}})
+      .then(
+          [=](reply& taken) {
+            auto* a = std::get_if<offer_answer>(&taken.body);
+            if (a != nullptr && a->taken)
+              tell_agents([r] { return cmd::confirm_reservation{r}; });
+            else
+              tell_agents([r] { return cmd::release_reservation{r, "call-gone"}; });
+            finish(self, run->m);
+          },
+          [=](caf::error&) {
+            // No word from the call: the agents' reservations end (they
+            // would time out by themselves too).
+            tell_agents([r] { return cmd::release_reservation{r, "call-silent"}; });
+            finish(self, run->m);
+          });
+}
+
+/// Reserves leg `i` and those after it, one at a time, then takes the offer.
+void reserve_from(self_ptr self, std::shared_ptr<offer_run> run, size_t i) {
+  if (i == run->legs.size())
+    return take_offer(self, std::move(run));
+  if (!run->agents[i])
+    return reserve_from(self, std::move(run), i + 1);
+  self->request(run->agents[i], step_timeout, command_atom::value,
+                agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid, run->m.queue}})
+      .then(
+          [=](reply& reserved) {
+            if (!reserved.failed())
+              run->reserved.push_back(i);
+            reserve_from(self, run, i + 1);
+          },
+          [=](caf::error&) { reserve_from(self, run, i + 1); });
+}
+
 void run_protocol(self_ptr self, const match& m, bool direct) {
   auto& st = self->state;
   const entity_env& env = *st.env;
@@ -53,42 +119,19 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
     return;
   }
   st.busy = true;
-  uint64_t r = ++st.reservations;
-  std::string offer_id = m.callback ? m.callback_id : env.ids->next_offer_id();
-  auto refused = [self, m, direct, call] {
-    if (direct)
-      self->send(call, nodirect_atom::value);
-    finish(self, m);
-  };
-  self->request(agent, step_timeout, command_atom::value,
-                agent_request{cmd::reserve{r, offer_id, m.call_sid, m.queue}})
-      .then(
-          [=](reply& reserved) {
-            if (reserved.failed())
-              return refused();
-            self->request(call, step_timeout, command_atom::value,
-                          call_request{cmd::take_offer{offer_id, m.agent_id, m.identity, direct}, {}})
-                .then(
-                    [=](reply& taken) {
-                      auto* a = std::get_if<offer_answer>(&taken.body);
-                      if (a != nullptr && a->taken) {
-                        caf::anon_send(agent, command_atom::value,
-                                       agent_request{cmd::confirm_reservation{r}});
-                      } else {
-                        caf::anon_send(agent, command_atom::value,
-                                       agent_request{cmd::release_reservation{r, "call-gone"}});
-                      }
-                      finish(self, m);
-                    },
-                    [=](caf::error&) {
-                      // No word from the call: the agent's reservation ends
-                      // (it would time out by itself too).
-                      caf::anon_send(agent, command_atom::value,
-                                     agent_request{cmd::release_reservation{r, "call-silent"}});
-                      finish(self, m);
-                    });
-          },
-          [=](caf::error&) { refused(); });
+  auto run = std::make_shared<offer_run>();
+  run->m = m;
+  run->direct = direct;
+  run->reservation = ++st.reservations;
+  run->offer_id = m.callback ? m.callback_id : env.ids->next_offer_id();
+  run->call = call;
+  run->legs.emplace_back(m.agent_id, m.identity);
+  run->agents.push_back(agent);
+  for (auto& leg : m.also) {  // ring-all: a missing actor is simply not rung
+    run->legs.push_back(leg);
+    run->agents.push_back(env.reg->agent(leg.first));
+  }
+  reserve_from(self, std::move(run), 0);
 }
 
 void settle_waiters(self_ptr self) {

@@ -222,28 +222,40 @@ void match_index::remove_call(const std::string& sid) {
   held_calls_.erase(sid);
 }
 
+/// The agents of `m`: its first, then a ring-all's others.
+static std::vector<std::string> agents_in(const match& m) {
+  std::vector<std::string> ids{m.agent_id};
+  for (auto& [id, identity] : m.also)
+    ids.push_back(id);
+  return ids;
+}
+
 void match_index::hold(const match& m) {
   if (auto q = queues_.find(m.queue); q != queues_.end())
     q->second.last_offered = m.agent_id;
   if (auto c = calls_.find(m.call_sid); c != calls_.end())
     index_call(c->second, false);
-  if (auto a = agents_.find(m.agent_id); a != agents_.end())
-    index_agent(a->second, false);
   held_calls_.insert(m.call_sid);
-  held_agents_.insert(m.agent_id);
+  for (auto& id : agents_in(m)) {
+    if (auto a = agents_.find(id); a != agents_.end())
+      index_agent(a->second, false);
+    held_agents_.insert(id);
+  }
 }
 
 void match_index::release(const match& m) {
   held_calls_.erase(m.call_sid);
-  held_agents_.erase(m.agent_id);
   if (auto c = calls_.find(m.call_sid); c != calls_.end()) {
     if (c->second.dispatchable)
       index_call(c->second, true);
     else
       calls_.erase(c);
   }
-  if (auto a = agents_.find(m.agent_id); a != agents_.end())
-    index_agent(a->second, true);
+  for (auto& id : agents_in(m)) {
+    held_agents_.erase(id);
+    if (auto a = agents_.find(id); a != agents_.end())
+      index_agent(a->second, true);
+  }
 }
 
 std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const std::string& queue,
@@ -264,9 +276,20 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
       }
     if (chosen == nullptr && c.rest_until_ms <= now_ms)
       chosen = order.front();
-    if (chosen != nullptr)
-      return match{c.sid, chosen->id, queue, c.callback, c.callback_id,
-                   agents_.at(chosen->id).identity};
+    if (chosen == nullptr)
+      continue;
+    match m{c.sid, chosen->id, queue, c.callback, c.callback_id, agents_.at(chosen->id).identity};
+    // ring-all: the other members of the same penalty who have not
+    // failed it ring too (a callback calls one agent).
+    if (q.config.strategy == routing_strategy::ring_all && !c.callback) {
+      auto more = candidates(q, agents, c.tried.size() + static_cast<size_t>(q.config.ring_all_max));
+      for (auto* a : more)
+        if (static_cast<int64_t>(m.also.size()) + 1 < q.config.ring_all_max && a != chosen &&
+            a->penalty == chosen->penalty &&
+            std::find(c.tried.begin(), c.tried.end(), a->id) == c.tried.end())
+          m.also.emplace_back(a->id, agents_.at(a->id).identity);
+    }
+    return m;
   }
   return std::nullopt;
 }

@@ -40,6 +40,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "actors/dispatcher/queue_config.hpp"
 #include "actors/dispatcher/views.hpp"
@@ -53,6 +55,9 @@ struct match {
   bool callback = false;
   std::string callback_id;  ///< when `callback`
   std::string identity;     ///< the agent's client identity
+  /// ring-all: the other agents rung with the first (id, identity), up to
+  /// the queue's ringAllMax in all; empty otherwise.
+  std::vector<std::pair<std::string, std::string>> also = {};
 };
 
 class match_index {

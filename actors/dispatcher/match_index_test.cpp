@@ -468,3 +468,44 @@ TEST_CASE("match index: a call waiting for its caller's last agent goes to that 
   REQUIRE(m);
   CHECK(m->agent_id == "bob");
 }
+
+TEST_CASE("match index: ring-all offers a call to up to ringAllMax members of the lowest penalty, not those who failed it") {
+  policy p;
+  match_index ix(p);
+  queue_config c;
+  c.strategy = routing_strategy::ring_all;
+  c.ring_all_max = 3;
+  ix.configure("support", &c);
+  auto w = waiting("CA1", 0, 100, 1);
+  w.tried = {"bob"};
+  ix.update(w);
+  for (auto [id, idle] : {std::pair<const char*, int64_t>{"ann", 10}, {"bob", 5}, {"cat", 20},
+                          {"dan", 30}, {"eve", 40}})
+    ix.update(ready(id, 100, idle));
+  auto pen = ready("zed", 100, 1);
+  pen.members["support"].penalty = 2;
+  ix.update(pen);
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "ann");  // longest idle of those who have not failed it
+  REQUIRE(m->also.size() == 2);
+  CHECK(m->also[0].first == "cat");
+  CHECK(m->also[0].second == "client-cat");
+  CHECK(m->also[1].first == "dan");
+  // Every agent rung is held; the rest are free for other calls.
+  CHECK(ix.ready() == 3);  // bob, eve, zed
+  ix.release(*m);
+  CHECK(ix.ready() == 6);
+  // A callback calls one agent, whatever the strategy.
+  match_index iy(p);
+  iy.configure("support", &c);
+  auto cb = waiting("CA2", 0, 100, 1);
+  cb.callback = true;
+  cb.callback_id = "CB1";
+  iy.update(cb);
+  iy.update(ready("ann", 100, 10));
+  iy.update(ready("cat", 100, 20));
+  auto one = iy.next(0, false);
+  REQUIRE(one);
+  CHECK(one->also.empty());
+}
