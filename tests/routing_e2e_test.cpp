@@ -23,12 +23,20 @@ std::map<std::string, std::string> call(const std::string& sid) {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-json queue_in_status(callq_process& p, const std::string& name) {
+/// The entry of the status view's `list` ("queues" or "agents") whose
+/// `key` is `value`, or null.
+json in_status(callq_process& p, const char* list, const char* key, const std::string& value) {
   json status = p.admin_get("/api/queue/status");
-  for (auto& q : status["queues"])
-    if (q["name"] == name)
-      return q;
+  for (auto& entry : status[list])
+    if (entry[key] == value)
+      return entry;
   return nullptr;
+}
+json queue_in_status(callq_process& p, const std::string& name) {
+  return in_status(p, "queues", "name", name);
+}
+json agent_in_status(callq_process& p, const std::string& id) {
+  return in_status(p, "agents", "agentId", id);
 }
 
 /// Stops the server cleanly, then `callq replay --verify` passes on its log.
@@ -566,17 +574,6 @@ TEST_CASE("e2e: a callback booked through the API starts at its time with the di
   stop_and_verify(p, data);
 }
 
-namespace {
-
-/// An agent as the status view shows it.
-json agent_in_status(callq_process& p, const std::string& id) {
-  for (auto& a : p.admin_get("/api/queue/status")["agents"])
-    if (a["agentId"] == id)
-      return a;
-  return nullptr;
-}
-
-}  // namespace
 
 TEST_CASE("e2e: ring-all dials every ready member at once; the first leg answering wins, a no-answer is a miss for each") {
   fake_twilio tw;
