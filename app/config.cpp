@@ -19,6 +19,7 @@ namespace {
 const char* const known_keys[] = {
     "CALLQ_BIND", "CALLQ_PORT", "CALLQ_DATA_DIR", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_CALLER_ID", "CALLQ_ADMIN_TOKEN",
+    "CALLQ_VIEWER_TOKEN",
     "AGENT_HEARTBEAT_INTERVAL", "AGENT_HEARTBEAT_TIMEOUT", "QUEUE_POLLING_INTERVAL",
     "MAX_QUEUE_WAIT_TIME", "POSITION_ANNOUNCE_INTERVAL", "OFFER_TIMEOUT", "MAX_OFFER_ATTEMPTS",
     "ESCALATE_AFTER_FAILED_OFFERS", "AGENT_MAX_NO_ANSWER", "WRAP_UP_TIME", "CALLBACK_SLA",
@@ -182,6 +183,7 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   c.runtime.gateway.public_base_url = c.http.twiml.public_base_url = c.http.public_base_url;
   c.http.admin_token = get("CALLQ_ADMIN_TOKEN", "");
   c.admin_token_from_env = !c.http.admin_token.empty();
+  c.http.viewer_token = get("CALLQ_VIEWER_TOKEN", "");
 
   CALLQ_TRY(duration("AGENT_HEARTBEAT_INTERVAL", 30'000, &p.heartbeat_interval_ms));
   CALLQ_TRY(duration("AGENT_HEARTBEAT_TIMEOUT", 2 * p.heartbeat_interval_ms, &p.heartbeat_timeout_ms));

@@ -324,13 +324,32 @@ void server::routes() {
   });
 
   // ------------------------------------------------------------ admin --
-  auto admin = [this](const httplib::Request& req, httplib::Response& res) {
+  // Tokens are compared as SHA-256 digests in constant time.
+  auto matches = [](const std::string& token, const std::string& expected) {
+    return !token.empty() && !expected.empty() &&
+           constant_time_equal(sha256_hex(token), sha256_hex(expected));
+  };
+  // Every admin path: the admin token; the viewer token is refused (403).
+  auto admin = [this, matches](const httplib::Request& req, httplib::Response& res) {
     std::string token = bearer(req);
-    if (token.empty() || !constant_time_equal(sha256_hex(token), sha256_hex(s_.admin_token))) {
+    if (matches(token, s_.admin_token))
+      return true;
+    if (matches(token, s_.viewer_token))
+      send_error_json(res, 403, "the viewer token is read-only: this path needs the admin token");
+    else
       send_error_json(res, 401, token.empty() ? "missing bearer token" : "invalid admin token");
-      return false;
-    }
-    return true;
+    return false;
+  };
+  // Read-only data (the status view): the admin or the viewer token, as a
+  // bearer token or, for the browser's EventSource, `?token=`.
+  auto viewer = [this, matches](const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty() && req.has_param("token"))
+      token = req.get_param_value("token");
+    if (matches(token, s_.admin_token) || matches(token, s_.viewer_token))
+      return true;
+    send_error_json(res, 401, token.empty() ? "missing bearer token" : "invalid token");
+    return false;
   };
   // Sends a failed reply as its error, else `body`.
   auto relay = [](httplib::Response& res, const reply& r, const json& body) {
@@ -463,8 +482,8 @@ void server::routes() {
     std::string name = req.matches[1];
     relay(res, rt_.ask(cmd::delete_queue{name}), {{"name", name}, {"removed", true}});
   });
-  h.Get("/api/queue/status", [this, admin, relay](const httplib::Request& req, httplib::Response& res) {
-    if (!admin(req, res))
+  h.Get("/api/queue/status", [this, viewer](const httplib::Request& req, httplib::Response& res) {
+    if (!viewer(req, res))
       return;
     int64_t now = rt_.now_ms();
     auto view = rt_.reads().read([now](const world& w) { return w.status(now); });

@@ -24,6 +24,9 @@ struct server_settings {
   std::string public_base_url = "http://localhost:8080";
   std::string twilio_auth_token;  ///< empty: webhooks are not signature-checked
   std::string admin_token;
+  /// CALLQ_VIEWER_TOKEN: reads the status (and the live stream and
+  /// reports); every other admin path answers it 403. Empty: none.
+  std::string viewer_token;
   std::string default_queue = "support";
   twiml_settings twiml;
   bool virtual_clock = false;  ///< enables POST /api/test/clock

@@ -1,0 +1,88 @@
+// End-to-end: the read-only viewer token (CALLQ_VIEWER_TOKEN; README,
+// "Viewer token") through the real `callq serve`.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/callq_process.hpp"
+#include "tests/fake_twilio.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string viewer_token = "e2e-viewer-token";
+
+struct admin_path {
+  const char* method;
+  const char* path;
+  json body;
+};
+
+}  // namespace
+
+TEST_CASE("e2e: the viewer token reads the status and gets 403 on every other admin path, changing nothing") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_VIEWER_TOKEN", viewer_token}});
+  REQUIRE(p.ready());
+  create_agent(p, "alice", {"support"});
+  REQUIRE(p.webhook("voice", "", {{"CallSid", "CA1"}, {"AccountSid", "ACtest"}, {"From", "+15551230001"},
+                                  {"To", "+15559990000"}, {"CallStatus", "in-progress"}})
+              .status == 200);
+  size_t events_before = p.event_count();
+
+  // Every admin path, reads included (the contract: "every other admin path
+  // answers it 403").
+  std::vector<admin_path> paths = {
+      {"PUT", "/api/agents/bob", json{{"queues", {"support"}}}},
+      {"DELETE", "/api/agents/alice", nullptr},
+      {"PUT", "/api/callers/+15551234567", json{{"name", "Ada"}, {"priority", 3}}},
+      {"POST", "/api/callbacks", json{{"number", "+15551234567"}}},
+      {"GET", "/api/callbacks", nullptr},
+      {"DELETE", "/api/callbacks/CB1", nullptr},
+      {"PUT", "/api/queues/sales", json{{"maxWaiting", 3}}},
+      {"GET", "/api/queues", nullptr},
+      {"GET", "/api/queues/support", nullptr},
+      {"DELETE", "/api/queues/support", nullptr},
+      {"GET", "/api/calls/CA1/timeline", nullptr},
+      {"GET", "/api/audit/export?format=jsonl", nullptr},
+      {"POST", "/api/cron/queue-processor", nullptr},
+      {"POST", "/api/cron/heartbeat-cleanup", nullptr},
+      {"POST", "/api/cron/queue-cleanup", nullptr},
+      {"POST", "/api/test/clock", json{{"advanceMs", 1000}}},
+  };
+  for (auto& a : paths) {
+    auto r = p.json_request(a.method, a.path, viewer_token, a.body);
+    INFO(a.method << " " << a.path << " -> " << r.status << " " << r.body);
+    CHECK(r.status == 403);
+    CHECK(r.body.find("read-only") != std::string::npos);
+    // The admin token is still what those paths answer to.
+    CHECK(p.json_request(a.method, a.path, "not-a-token", a.body).status == 401);
+  }
+  CHECK(p.event_count() == events_before);  // nothing changed
+  CHECK(p.admin_get("/api/queues/support")["configured"] == false);
+
+  // The status view: the viewer token as a bearer token or as ?token=.
+  auto status = p.json_request("GET", "/api/queue/status", viewer_token);
+  CHECK(status.status == 200);
+  CHECK(json::parse(status.body)["queues"][0]["waiting"].size() == 1);
+  CHECK(p.json_request("GET", "/api/queue/status?token=" + viewer_token, "").status == 200);
+  CHECK(p.json_request("GET", std::string("/api/queue/status?token=") + admin_token, "").status == 200);
+  CHECK(p.json_request("GET", "/api/queue/status?token=wrong", "").status == 401);
+  CHECK(p.json_request("GET", "/api/queue/status", "").status == 401);
+  CHECK(p.terminate() == 0);
+}
+
+TEST_CASE("e2e: without CALLQ_VIEWER_TOKEN only the admin token reads the status") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  CHECK(p.json_request("GET", "/api/queue/status", viewer_token).status == 401);
+  CHECK(p.json_request("GET", "/api/queue/status?token=", "").status == 401);
+  CHECK(p.json_request("GET", "/api/queue/status", admin_token).status == 200);
+}
