@@ -3,7 +3,6 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
-#include <iostream>
 #include <random>
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -17,6 +16,7 @@
 #include "actors/entity_env.hpp"
 #include "actors/gateway/gateway_actor.hpp"
 #include "actors/journal/journal_actor.hpp"
+#include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/reply_codec.hpp"
 #include "actors/timer_actor.hpp"
@@ -270,14 +270,14 @@ void runtime::measure_disk() {
   health_->measured(free, opts_.disk.low_bytes, opts_.disk.reserve_bytes);
   auto mib = [](int64_t b) { return std::to_string(b >> 20) + " MiB"; };
   if (health_->disk_low() && !was_low)
-    std::cerr << "callq: warning: " << mib(free) << " free on the data directory's file system, under CALLQ_DISK_LOW ("
-              << mib(opts_.disk.low_bytes) << ")" << std::endl;
+    log_line(log_level::warn, mib(free) + " free on the data directory's file system, under CALLQ_DISK_LOW (" +
+                             mib(opts_.disk.low_bytes) + ")");
   if (health_->reserve_reached() && !was_reserve)
-    std::cerr << "callq: warning: " << mib(free) << " free, under CALLQ_DISK_RESERVE ("
-              << mib(opts_.disk.reserve_bytes)
-              << "): new incoming calls are refused; calls already waiting go on" << std::endl;
+    log_line(log_level::warn, mib(free) + " free, under CALLQ_DISK_RESERVE (" +
+                             mib(opts_.disk.reserve_bytes) +
+                             "): new incoming calls are refused; calls already waiting go on");
   if (!health_->reserve_reached() && was_reserve)
-    std::cerr << "callq: " << mib(free) << " free again: new incoming calls are accepted" << std::endl;
+    log_line(log_level::info, mib(free) + " free again: new incoming calls are accepted");
 }
 
 status runtime::check_storage() {
@@ -306,16 +306,17 @@ status runtime::check_storage() {
   health_->recovered();
   startup_report rep;
   if (auto st = boot(&rep); !st) {
-    std::cerr << "callq: rebuilding state after the log became writable failed: " << st.message()
-              << std::endl;
+    log_line(log_level::error, "rebuilding state after the log became writable failed: " + st.message());
     health_->failed("rebuilding state failed: " + st.message());
     if (impl_)
       teardown();
     return st;
   }
-  std::cerr << "callq: the event log is writable again; state rebuilt from "
-            << (rep.snapshot_seq ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and " : "")
-            << rep.events_replayed << " events" << std::endl;
+  log_line(log_level::info,
+      "the event log is writable again; state rebuilt from " +
+          (rep.snapshot_seq ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and "
+                            : std::string()) +
+          std::to_string(rep.events_replayed) + " events");
   return status::ok();
 }
 

@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"callq: an inbound call queue server for Twilio numbers"};
+  app.set_version_flag("--version", "callq " CALLQ_VERSION);
   app.require_subcommand(1);
 
   callq::app::flag_values serve_flags;
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "callq: " << e.what() << "\n\n";

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <thread>
 
+#include "actors/log.hpp"
+
 extern char** environ;
 
 namespace callq::app {
@@ -27,7 +29,7 @@ std::map<std::string, std::string> environment() {
 int serve(const flag_values& flags) {
   server_config cfg;
   if (auto st = load_config(environment(), flags, &cfg); !st) {
-    std::cerr << "callq: " << st.message() << "\n";
+    std::cerr << "callq: " << st.message() << "\n";  // a usage error, before serving
     return 2;
   }
   // Every thread started from here on inherits the blocked signals; the
@@ -42,31 +44,33 @@ int serve(const flag_values& flags) {
   if (!cfg.admin_token_from_env) {
     std::string path;
     if (auto st = ensure_admin_token(cfg.runtime.data_dir, &cfg.http.admin_token, &path); !st) {
-      std::cerr << "callq: " << st.message() << "\n";
+      log_line(log_level::error, st.message());
       return 1;
     }
-    std::cerr << "callq: admin token stored in " << path << " (mode 0600)\n";
+    log_line(log_level::info, "admin token stored in " + path + " (mode 0600)");
   }
   if (cfg.runtime.gateway.account_sid.empty())
-    std::cerr << "callq: warning: TWILIO_ACCOUNT_SID is not set; REST calls to Twilio will fail\n";
+    log_line(log_level::warn, "TWILIO_ACCOUNT_SID is not set; REST calls to Twilio will fail");
 
+  cfg.runtime.version = CALLQ_VERSION;
   std::unique_ptr<runtime> rt;
   startup_report rep;
   if (auto st = runtime::start(cfg.runtime, &rt, &rep); !st) {
-    std::cerr << "callq: " << st.message() << "\n";
+    log_line(log_level::error, st.message());
     return 1;
   }
   for (auto& w : rep.warnings)
-    std::cerr << "callq: warning: " << w << "\n";
-  std::cerr << "callq: rebuilt state from ";
-  if (rep.snapshot_seq != 0)
-    std::cerr << "the snapshot at event " << rep.snapshot_seq << " and ";
-  std::cerr << rep.events_replayed << " events in " << rep.replay_seconds << " s\n";
+    log_line(log_level::warn, w);
+  log_line(log_level::info,
+      "callq " + std::string(CALLQ_VERSION) + ": rebuilt state from " +
+          (rep.snapshot_seq != 0 ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and "
+                                 : std::string()) +
+          std::to_string(rep.events_replayed) + " events in " + std::to_string(rep.replay_seconds) + " s");
 
   http::server srv(*rt, cfg.http);
   int port = 0;
   if (auto st = srv.bind(&port); !st) {
-    std::cerr << "callq: " << st.message() << "\n";
+    log_line(log_level::error, st.message());
     rt->stop();
     return 1;
   }
@@ -75,12 +79,12 @@ int serve(const flag_values& flags) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "callq: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ": draining requests and flushing the log\n";
+  log_line(log_level::info, std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                           ": draining requests and flushing the log");
   srv.stop();
   http_thread.join();
   rt->stop();
-  std::cerr << "callq: stopped\n";
+  log_line(log_level::info, "stopped");
   return 0;
 }
 

@@ -2,8 +2,10 @@
 // Twilio REST API, and whole scenarios walked through HTTP.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <regex>
 #include <set>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -476,4 +478,48 @@ TEST_CASE("e2e: Voice SDK and SIP callers are queued and connected as usual") {
     types.push_back(e["type"]);
   CHECK(types == std::vector<std::string>{"call.arrived", "call.enqueued", "call.offered",
                                           "call.connected", "call.completed"});
+}
+
+namespace {
+
+/// Runs a shell command; returns its output and sets `*code` to its exit code.
+std::string run_shell(const std::string& command, int* code) {
+  std::string out;
+  FILE* f = popen(command.c_str(), "r");
+  REQUIRE(f != nullptr);
+  char buf[512];
+  while (fgets(buf, sizeof buf, f) != nullptr)
+    out += buf;
+  int st = pclose(f);
+  *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: callq --version, and every log line on stderr carries a time and a level") {
+  int code = -1;
+  CHECK(run_shell(std::string(CALLQ_BINARY) + " --version", &code) == "callq 0.1.0\n");
+  CHECK(code == 0);
+  // A server that cannot bind (a documentation-only address) logs its start
+  // and the failure, then exits 1.
+  temp_dir dir;
+  std::string log = run_shell("env -u CALLQ_ADMIN_TOKEN -u TWILIO_ACCOUNT_SID CALLQ_BIND=203.0.113.1 "
+                              "CALLQ_PORT=0 " + std::string(CALLQ_BINARY) + " serve --data-dir " +
+                              dir.path() + "/data 2>&1",
+                              &code);
+  INFO(log);
+  CHECK(code == 1);
+  std::regex stamped(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR) \S.*$)");
+  int lines = 0;
+  for (size_t at = 0, end; at < log.size(); at = end + 1, ++lines) {
+    end = log.find('\n', at);
+    if (end == std::string::npos)
+      end = log.size();
+    CHECK(std::regex_match(log.substr(at, end - at), stamped));
+  }
+  CHECK(lines >= 3);
+  CHECK(log.find(" INFO  admin token stored in ") != std::string::npos);
+  CHECK(log.find(" WARN  TWILIO_ACCOUNT_SID is not set") != std::string::npos);
+  CHECK(log.find(" ERROR ") != std::string::npos);
 }

@@ -3,10 +3,10 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
-#include <iostream>
 
 #include <rocksdb/perf_level.h>
 
+#include "actors/log.hpp"
 #include "actors/messages.hpp"
 
 namespace callq {
@@ -81,7 +81,7 @@ void flush(caf::stateful_actor<journal_state>* self) {
       if (free < st.health->floor_bytes()) {
         std::string why = "no space: " + std::to_string(free >> 20) + " MiB free, the log keeps " +
                           std::to_string(st.health->floor_bytes() >> 20) + " MiB free";
-        std::cerr << "callq: " << why << "; refusing writes until there is room" << std::endl;
+        log_line(log_level::error, why + "; refusing writes until there is room");
         st.health->failed(why);
         for (auto& p : batch)
           p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
@@ -92,8 +92,8 @@ void flush(caf::stateful_actor<journal_state>* self) {
   if (!all.empty() || !idem.empty()) {  // barriers alone write nothing
     auto result = st.log->append(all, idem, st.sync, &first);
     if (!result) {
-      std::cerr << "callq: event log append failed: " << result.message()
-                << "; refusing writes until it can be written again" << std::endl;
+      log_line(log_level::error, "event log append failed: " + result.message() +
+                                "; refusing writes until it can be written again");
       if (st.health)
         st.health->failed(result.message());
       for (auto& p : batch)
@@ -169,7 +169,7 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
       [=](expire_atom, int64_t now_ms) {
         uint64_t removed = 0;
         if (auto st = self->state.log->expire_idempotency(now_ms, &removed); !st)
-          std::cerr << "callq: warning: idempotency expiry failed: " << st.message() << std::endl;
+          log_line(log_level::warn, "idempotency expiry failed: " + st.message());
       },
   };
 }

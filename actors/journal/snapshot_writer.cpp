@@ -1,8 +1,8 @@
 #include "actors/journal/snapshot_writer.hpp"
 
 #include <chrono>
-#include <iostream>
 
+#include "actors/log.hpp"
 #include "replay/snapshot.hpp"
 
 namespace callq {
@@ -57,8 +57,8 @@ status snapshot_writer::write(world_image img, int64_t ts_ms) {
     stats_->last_seq = w.last_seq();
   } else {
     stats_->failed += 1;
-    std::cerr << "callq: warning: snapshot at event " << w.last_seq()
-              << " not written: " << st.message() << std::endl;
+    log_line(log_level::warn,
+        "snapshot at event " + std::to_string(w.last_seq()) + " not written: " + st.message());
   }
   return st;
 }
