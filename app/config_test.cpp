@@ -1,6 +1,8 @@
 #include "app/config.hpp"
 
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -84,4 +86,40 @@ TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
   CHECK((sb.st_mode & 0777) == 0600);
   REQUIRE(ensure_admin_token(tmp.path() + "/data", &again, &path));
   CHECK(again == token);
+}
+
+TEST_CASE("the service's example configuration file loads") {
+  flag_values flags;
+  flags.config_file = std::string(CALLQ_SOURCE_DIR) + "/packaging/systemd/callq.json";
+  server_config c;
+  auto st = load_config({{"CALLQ_DATA_DIR", "/var/lib/callq"}}, flags, &c);
+  INFO(st.message());
+  REQUIRE(st);
+  CHECK(c.runtime.data_dir == "/var/lib/callq");
+  CHECK(c.http.public_base_url == "https://callq.example.com");
+  CHECK(c.runtime.rules.wrap_up_ms == 15'000);
+}
+
+TEST_CASE("the systemd unit passes systemd-analyze verify") {
+  if (std::system("command -v systemd-analyze > /dev/null 2>&1") != 0) {
+    WARN("systemd-analyze is not installed: the unit is not checked here");
+    return;
+  }
+  callq::testing::temp_dir dir;
+  std::ifstream in(std::string(CALLQ_SOURCE_DIR) + "/packaging/systemd/callq.service");
+  REQUIRE(in);
+  std::string unit((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // verify checks that ExecStart's program exists: point it at one that does.
+  auto at = unit.find("/usr/local/bin/callq serve");
+  REQUIRE(at != std::string::npos);
+  unit.replace(at, std::string("/usr/local/bin/callq").size(), "/bin/true");
+  std::string path = dir.path() + "/callq.service";
+  std::ofstream(path) << unit;
+  std::string out = dir.path() + "/verify.txt";
+  int code = std::system(("systemd-analyze verify " + path + " > " + out + " 2>&1").c_str());
+  std::ifstream report(out);
+  std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  INFO(text);
+  CHECK(code == 0);
+  CHECK(text.find("callq.service") == std::string::npos);  // no complaint about the unit
 }
