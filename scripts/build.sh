@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs missing packages, then configures and builds callq in ./build.
+# Installs missing packages, then configures and builds callq in ./build:
+# everything, or only the CMake targets named as arguments (e.g. `callq`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" > /dev/null
-cmake --build build -j "${CALLQ_BUILD_JOBS:-2}"
+if [ $# -gt 0 ]; then
+  cmake --build build -j "${CALLQ_BUILD_JOBS:-2}" --target "$@"
+else
+  cmake --build build -j "${CALLQ_BUILD_JOBS:-2}"
+fi
