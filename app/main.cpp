@@ -1,4 +1,4 @@
-// The callq command line: serve, replay, export, verify, snapshot.
+// The callq command line: serve, replay, export, report, verify, snapshot.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -38,6 +38,15 @@ int main(int argc, char** argv) {
   exp->add_option("-o,--output", export_args.output, "Write to this file instead of stdout");
   exp->add_flag("--redact-phone", export_args.redact_phone, "Mask callers' numbers (country code and last 4 digits kept)");
 
+  callq::replay::report_args report_args;
+  auto* rep = app.add_subcommand("report", "Queue and agent figures from the log (offline)");
+  rep->add_option("--data-dir", report_args.data_dir, "Data directory")->required();
+  rep->add_option("--from", report_args.from, "Only events at or after this ISO 8601 time");
+  rep->add_option("--to", report_args.to, "Only events before this ISO 8601 time");
+  rep->add_option("--interval", report_args.interval, "15m, 1h (default) or 1d");
+  rep->add_option("--queue", report_args.queue, "One queue (default: every queue)");
+  rep->add_option("--format", report_args.format, "table (default), csv or json");
+
   callq::replay::verify_args verify_args;
   auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");
   verify->add_option("--data-dir", verify_args.data_dir, "Data directory")->required();
@@ -67,6 +76,10 @@ int main(int argc, char** argv) {
   if (exp->parsed()) {
     export_args.progress = isatty(STDERR_FILENO) != 0;
     return callq::replay::run_export(export_args, std::cout, std::cerr);
+  }
+  if (rep->parsed()) {
+    report_args.progress = isatty(STDERR_FILENO) != 0;
+    return callq::replay::run_report(report_args, std::cout, std::cerr);
   }
   if (verify->parsed())
     return callq::replay::run_verify(verify_args, std::cout, std::cerr);

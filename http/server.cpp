@@ -16,6 +16,7 @@
 #include "http/metrics.hpp"
 #include "http/signature.hpp"
 #include "replay/export.hpp"
+#include "replay/report.hpp"
 #include "replay/status_json.hpp"
 #include "replay/timeline.hpp"
 
@@ -488,6 +489,29 @@ void server::routes() {
     int64_t now = rt_.now_ms();
     auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
     send_json(res, 200, replay::status_to_json(view));
+  });
+  h.Get("/api/reports/queues", [this, viewer](const httplib::Request& req, httplib::Response& res) {
+    if (!viewer(req, res))
+      return;
+    replay::report_options o;
+    std::string interval = req.has_param("interval") ? req.get_param_value("interval") : "1h";
+    if (!replay::parse_interval(interval, &o.interval))
+      return send_error_json(res, 400, "interval must be 15m, 1h or 1d, not '" + interval + "'");
+    for (auto [key, target] : {std::pair{"from", &o.from_ms}, std::pair{"to", &o.to_ms}})
+      if (req.has_param(key))
+        if (auto st = events::parse_iso8601(req.get_param_value(key), target); !st)
+          return send_error_json(res, 400, std::string(key) + ": " + st.message());
+    if (o.to_ms != 0 && o.to_ms <= o.from_ms)
+      return send_error_json(res, 400, "to must be after from");
+    if (req.has_param("queue")) {
+      o.queue = req.get_param_value("queue");
+      if (!valid_queue(o.queue))
+        return send_error_json(res, 400, "queue must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    replay::queue_report r;
+    if (auto st = replay::build_report(rt_.log(), o, &r); !st)
+      return send_error_json(res, 500, st.message());
+    send_json(res, 200, replay::report_to_json(r));
   });
   h.Get(R"(/api/calls/([^/]+)/timeline)", [this, admin](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))

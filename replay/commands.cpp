@@ -1,5 +1,6 @@
 #include "replay/commands.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -9,6 +10,7 @@
 #include "events/codec.hpp"
 #include "replay/export.hpp"
 #include "replay/rebuild.hpp"
+#include "replay/report.hpp"
 #include "replay/snapshot.hpp"
 #include "replay/status_json.hpp"
 #include "replay/timeline.hpp"
@@ -223,6 +225,116 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
   }
   rr.events += from_seq;  // events the printed state covers
   print_state(state, rr, a.json, out);
+  return 0;
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+/// One queue figures row: table cells or CSV fields, in one order.
+std::vector<std::string> figure_cells(const queue_figures& f) {
+  double sl = f.service_level();
+  return {std::to_string(f.offered),   std::to_string(f.answered),
+          std::to_string(f.abandoned), sl < 0 ? std::string("-") : fixed(sl * 100, 1) + "%",
+          fixed(f.asa_seconds(), 1),   fixed(f.aht_seconds(), 1)};
+}
+
+}  // namespace
+
+int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
+  report_options o;
+  if (!parse_interval(a.interval, &o.interval)) {
+    err << "error: --interval must be 15m, 1h or 1d, not '" << a.interval << "'\n";
+    return 2;
+  }
+  if (a.format != "table" && a.format != "csv" && a.format != "json") {
+    err << "error: --format must be table, csv or json, not '" << a.format << "'\n";
+    return 2;
+  }
+  for (auto [text, target, name] : {std::tuple{&a.from, &o.from_ms, "--from"}, std::tuple{&a.to, &o.to_ms, "--to"}}) {
+    if (text->empty())
+      continue;
+    if (auto st = events::parse_iso8601(*text, target); !st) {
+      err << "error: " << name << ": " << st.message() << "\n";
+      return 2;
+    }
+  }
+  if (o.to_ms != 0 && o.to_ms <= o.from_ms) {
+    err << "error: --to must be after --from\n";
+    return 2;
+  }
+  o.queue = a.queue;
+  std::unique_ptr<storage::event_log> log;
+  if (!open_log(a.data_dir, &log, err))
+    return 2;
+  uint64_t total = log->last_seq();
+  queue_report r;
+  auto st = build_report(*log, o, &r, [&](uint64_t seq) {
+    if (a.progress)
+      err << "\rread " << seq << " of " << total << " events" << std::flush;
+  });
+  if (a.progress)
+    err << "\r";
+  if (!st) {
+    err << "error: " << st.message() << "\n";
+    return 1;
+  }
+  if (a.format == "json") {
+    out << report_to_json(r).dump(2) << "\n";
+    return 0;
+  }
+  static const char* heads[] = {"offered", "answered", "abandoned", "service level", "ASA s", "AHT s"};
+  if (a.format == "csv") {
+    out << "queue,start,offered,answered,abandoned,service_level,asa_seconds,aht_seconds\n";
+    for (auto& [queue, buckets] : r.queues)
+      for (auto& [start, f] : buckets) {
+        out << queue << ',' << events::format_iso8601(start);
+        double sl = f.service_level();
+        out << ',' << f.offered << ',' << f.answered << ',' << f.abandoned << ','
+            << (sl < 0 ? std::string() : fixed(sl, 4)) << ',' << fixed(f.asa_seconds(), 1) << ','
+            << fixed(f.aht_seconds(), 1) << "\n";
+      }
+    out << "\nagent,answered,talk_seconds,missed_offers,paused_seconds\n";
+    for (auto& [id, ag] : r.agents)
+      out << id << ',' << ag.answered << ',' << ag.talk_seconds << ',' << ag.missed_offers << ','
+          << ag.paused_ms / 1000 << "\n";
+    return 0;
+  }
+  // table
+  char line[256];
+  for (auto& [queue, buckets] : r.queues) {
+    out << "queue " << queue << " (" << interval_name(r.interval) << ")\n";
+    std::snprintf(line, sizeof line, "  %-24s %8s %8s %9s %13s %7s %7s\n", "start", heads[0], heads[1],
+                  heads[2], heads[3], heads[4], heads[5]);
+    out << line;
+    queue_figures total;
+    auto row = [&](const std::string& label, const queue_figures& f) {
+      auto c = figure_cells(f);
+      std::snprintf(line, sizeof line, "  %-24s %8s %8s %9s %13s %7s %7s\n", label.c_str(), c[0].c_str(),
+                    c[1].c_str(), c[2].c_str(), c[3].c_str(), c[4].c_str(), c[5].c_str());
+      out << line;
+    };
+    for (auto& [start, f] : buckets) {
+      row(events::format_iso8601(start), f);
+      total.add(f);
+    }
+    row("total", total);
+    out << "\n";
+  }
+  std::snprintf(line, sizeof line, "%-24s %8s %12s %13s %14s\n", "agent", "answered", "talk s",
+                "missed offers", "paused s");
+  out << line;
+  for (auto& [id, ag] : r.agents) {
+    std::snprintf(line, sizeof line, "%-24s %8lld %12lld %13lld %14lld\n", id.c_str(),
+                  static_cast<long long>(ag.answered), static_cast<long long>(ag.talk_seconds),
+                  static_cast<long long>(ag.missed_offers), static_cast<long long>(ag.paused_ms / 1000));
+    out << line;
+  }
   return 0;
 }
 

@@ -33,6 +33,15 @@ struct export_args {
 };
 int run_export(const export_args& a, std::ostream& out, std::ostream& err);
 
+/// `callq report`: queue and agent figures (README, "Reports").
+struct report_args {
+  std::string data_dir, from, to, queue;
+  std::string interval = "1h";
+  std::string format = "table";  ///< table, csv or json
+  bool progress = false;         ///< print progress to err
+};
+int run_report(const report_args& a, std::ostream& out, std::ostream& err);
+
 struct verify_args {
   std::string data_dir;
 };

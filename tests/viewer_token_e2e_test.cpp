@@ -1,5 +1,6 @@
 // End-to-end: the read-only viewer token (CALLQ_VIEWER_TOKEN; README,
-// "Viewer token") through the real `callq serve`.
+// "Viewer token") and what it reads (the status view, the reports)
+// through the real `callq serve`.
 #include <string>
 #include <vector>
 
@@ -74,6 +75,21 @@ TEST_CASE("e2e: the viewer token reads the status and gets 403 on every other ad
   CHECK(p.json_request("GET", std::string("/api/queue/status?token=") + admin_token, "").status == 200);
   CHECK(p.json_request("GET", "/api/queue/status?token=wrong", "").status == 401);
   CHECK(p.json_request("GET", "/api/queue/status", "").status == 401);
+
+  // The reports too: figures computed from the log.
+  auto report = p.json_request("GET", "/api/reports/queues?interval=1d", viewer_token);
+  INFO(report.body);
+  REQUIRE(report.status == 200);
+  auto r = json::parse(report.body);
+  CHECK(r["interval"] == "1d");
+  REQUIRE(r["queues"].size() == 1);
+  CHECK(r["queues"][0]["queue"] == "support");
+  CHECK(r["queues"][0]["total"]["offered"] == 1);
+  CHECK(r["queues"][0]["total"]["answered"] == 0);
+  CHECK(p.json_request("GET", "/api/reports/queues?token=" + viewer_token + "&queue=sales", "").status == 200);
+  CHECK(p.json_request("GET", "/api/reports/queues?interval=2h", viewer_token).status == 400);
+  CHECK(p.json_request("GET", "/api/reports/queues?from=yesterday", viewer_token).status == 400);
+  CHECK(p.json_request("GET", "/api/reports/queues", "").status == 401);
   CHECK(p.terminate() == 0);
 }
 

@@ -1,0 +1,272 @@
+#include "replay/report.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/dispatcher/queue_config.hpp"
+#include "actors/dispatcher/queue_logic.hpp"
+#include "events/codec.hpp"
+
+namespace callq::replay {
+
+using namespace events;
+
+const char* interval_name(report_interval i) {
+  switch (i) {
+    case report_interval::minutes_15: return "15m";
+    case report_interval::hour: return "1h";
+    case report_interval::day: return "1d";
+  }
+  return "1h";
+}
+
+bool parse_interval(const std::string& text, report_interval* out) {
+  for (auto i : {report_interval::minutes_15, report_interval::hour, report_interval::day})
+    if (text == interval_name(i)) {
+      *out = i;
+      return true;
+    }
+  return false;
+}
+
+int64_t interval_ms(report_interval i) {
+  switch (i) {
+    case report_interval::minutes_15: return 15 * 60'000;
+    case report_interval::hour: return 3'600'000;
+    case report_interval::day: return 86'400'000;
+  }
+  return 3'600'000;
+}
+
+void queue_figures::add(const queue_figures& o) {
+  offered += o.offered;
+  answered += o.answered;
+  answered_within += o.answered_within;
+  abandoned += o.abandoned;
+  abandoned_after += o.abandoned_after;
+  hold_seconds += o.hold_seconds;
+  completed += o.completed;
+  talk_seconds += o.talk_seconds;
+}
+
+double queue_figures::service_level() const {
+  int64_t n = answered + abandoned_after;
+  return n == 0 ? -1.0 : static_cast<double>(answered_within) / static_cast<double>(n);
+}
+
+double queue_figures::asa_seconds() const {
+  return answered == 0 ? 0.0 : static_cast<double>(hold_seconds) / static_cast<double>(answered);
+}
+
+double queue_figures::aht_seconds() const {
+  return completed == 0 ? 0.0 : static_cast<double>(talk_seconds) / static_cast<double>(completed);
+}
+
+namespace {
+
+/// One pass over the log.
+class reporter {
+ public:
+  reporter(const report_options& o, queue_report* out) : o_(o), out_(out) {}
+
+  void on(const event& e) {
+    ts_ = e.ts_ms;
+    std::visit([this](const auto& x) { handle(x); }, e.body);
+    if (std::holds_alternative<queue_configured>(e.body) ||
+        std::holds_alternative<queue_removed>(e.body))
+      apply_queue(configs_, e);
+  }
+
+  void finish(int64_t end_ms) {
+    for (auto& [id, p] : pauses_)
+      if (p.paused || p.on_break)
+        add_pause(id, p.since, end_ms);
+  }
+
+ private:
+  struct pause_state {
+    bool paused = false, on_break = false;
+    int64_t since = 0;
+  };
+
+  bool counted() const { return ts_ >= o_.from_ms && (o_.to_ms == 0 || ts_ < o_.to_ms); }
+  queue_figures* bucket(const std::string& queue) {
+    if (!counted() || queue.empty() || (!o_.queue.empty() && queue != o_.queue))
+      return nullptr;
+    int64_t len = interval_ms(o_.interval);
+    return &out_->queues[queue][ts_ - ((ts_ % len) + len) % len];
+  }
+  agent_figures* agent(const std::string& id) {
+    return counted() && !id.empty() ? &out_->agents[id] : nullptr;
+  }
+  int64_t threshold(const std::string& queue) const {
+    auto i = configs_.find(queue);
+    return i == configs_.end() ? queue_config{}.service_level_seconds : i->second.service_level_seconds;
+  }
+  std::string queue_of(const std::string& sid) const {
+    auto i = queue_.find(sid);
+    return i == queue_.end() ? std::string() : i->second;
+  }
+  void add_pause(const std::string& id, int64_t from, int64_t to) {
+    from = std::max(from, o_.from_ms);
+    if (o_.to_ms != 0)
+      to = std::min(to, o_.to_ms);
+    if (to > from)
+      out_->agents[id].paused_ms += to - from;
+  }
+  /// An agent's pause or break began or ended at ts_.
+  void pause_change(const std::string& id, bool* flag, bool value) {
+    pause_state& p = pauses_[id];
+    bool before = p.paused || p.on_break;
+    *(flag == nullptr ? &p.paused : flag) = value;
+    bool after = p.paused || p.on_break;
+    if (!before && after)
+      p.since = ts_;
+    else if (before && !after)
+      add_pause(id, p.since, ts_);
+  }
+
+  void handle(const call_arrived& x) { queue_[x.call_sid] = x.queue; }
+  void handle(const call_enqueued& x) {
+    queue_[x.call_sid] = x.queue;
+    if (auto* b = bucket(x.queue))
+      ++b->offered;
+  }
+  void handle(const call_refused& x) {
+    if (x.action == "overflow")
+      queue_[x.call_sid] = x.overflow_queue;
+    else if (x.action != "callback")
+      queue_.erase(x.call_sid);
+  }
+  void handle(const call_overflowed& x) {
+    queue_[x.call_sid] = x.to_queue;
+    if (auto* b = bucket(x.to_queue))
+      ++b->offered;
+  }
+  void handle(const call_connected& x) {
+    std::string q = queue_of(x.call_sid);
+    if (auto* b = bucket(q)) {
+      ++b->answered;
+      b->hold_seconds += x.hold_seconds;
+      b->answered_within += x.hold_seconds <= threshold(q);
+    }
+    if (auto* a = agent(x.agent_id))
+      ++a->answered;
+  }
+  void handle(const call_completed& x) {
+    if (auto* b = bucket(queue_of(x.call_sid))) {
+      ++b->completed;
+      b->talk_seconds += x.talk_seconds;
+    }
+    if (auto* a = agent(x.agent_id))
+      a->talk_seconds += x.talk_seconds;
+    queue_.erase(x.call_sid);
+  }
+  void handle(const call_abandoned& x) {
+    std::string q = x.queue.empty() ? queue_of(x.call_sid) : x.queue;
+    if (auto* b = bucket(q)) {
+      ++b->abandoned;
+      b->abandoned_after += x.wait_seconds > threshold(q);
+    }
+    queue_.erase(x.call_sid);
+  }
+  void handle(const call_turned_away& x) { queue_.erase(x.call_sid); }
+  void handle(const callback_completed& x) {
+    if (auto* a = agent(x.agent_id))
+      a->talk_seconds += x.talk_seconds;
+    queue_.erase(x.call_sid);
+  }
+  void handle(const callback_failed& x) {
+    if (x.final)
+      queue_.erase(x.call_sid);
+  }
+  void handle(const callback_canceled& x) { queue_.erase(x.call_sid); }
+  void handle(const agent_offer_ended& x) {
+    if (auto* a = agent(x.agent_id); a && x.missed)
+      ++a->missed_offers;
+  }
+  void handle(const agent_paused& x) { pause_change(x.agent_id, nullptr, true); }
+  void handle(const agent_unpaused& x) { pause_change(x.agent_id, nullptr, false); }
+  void handle(const agent_status_changed& x) {
+    pause_change(x.agent_id, &pauses_[x.agent_id].on_break, x.status == "break");
+  }
+  template <class T> void handle(const T&) {}
+
+  const report_options& o_;
+  queue_report* out_;
+  int64_t ts_ = 0;
+  std::map<std::string, queue_config> configs_;
+  std::unordered_map<std::string, std::string> queue_;  ///< live calls' queues
+  std::map<std::string, pause_state> pauses_;
+};
+
+nlohmann::json figures_json(const queue_figures& f) {
+  double sl = f.service_level();
+  return {{"offered", f.offered},
+          {"answered", f.answered},
+          {"abandoned", f.abandoned},
+          {"answeredWithin", f.answered_within},
+          {"abandonedAfter", f.abandoned_after},
+          {"serviceLevel", sl < 0 ? nlohmann::json(nullptr) : nlohmann::json(sl)},
+          {"asaSeconds", f.asa_seconds()},
+          {"ahtSeconds", f.aht_seconds()}};
+}
+
+}  // namespace
+
+status build_report(const storage::event_log& log, const report_options& options,
+                    queue_report* out, const std::function<void(uint64_t)>& progress) {
+  *out = queue_report{};
+  out->from_ms = options.from_ms;
+  out->to_ms = options.to_ms;
+  out->interval = options.interval;
+  reporter r(options, out);
+  int64_t last_ts = options.from_ms;
+  auto st = log.scan(1, [&](const envelope& e) {
+    if (options.to_ms != 0 && e.ev.ts_ms >= options.to_ms)
+      return true;  // later events change nothing counted (streams interleave)
+    r.on(e.ev);
+    last_ts = std::max(last_ts, e.ev.ts_ms);
+    if (progress && e.seq % 65'536 == 0)
+      progress(e.seq);
+    return true;
+  });
+  if (!st)
+    return st;
+  r.finish(options.to_ms != 0 ? options.to_ms : last_ts);
+  return status::ok();
+}
+
+nlohmann::json report_to_json(const queue_report& r) {
+  auto time = [](int64_t ms) {
+    return ms > 0 ? nlohmann::json(events::format_iso8601(ms)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json queues = nlohmann::json::array();
+  for (auto& [name, buckets] : r.queues) {
+    nlohmann::json intervals = nlohmann::json::array();
+    queue_figures total;
+    for (auto& [start, f] : buckets) {
+      nlohmann::json row = figures_json(f);
+      row["start"] = events::format_iso8601(start);
+      intervals.push_back(std::move(row));
+      total.add(f);
+    }
+    queues.push_back({{"queue", name}, {"intervals", intervals}, {"total", figures_json(total)}});
+  }
+  nlohmann::json agents = nlohmann::json::array();
+  for (auto& [id, a] : r.agents)
+    agents.push_back({{"agentId", id},
+                      {"answered", a.answered},
+                      {"talkSeconds", a.talk_seconds},
+                      {"missedOffers", a.missed_offers},
+                      {"pausedSeconds", a.paused_ms / 1000}});
+  return {{"from", time(r.from_ms)},
+          {"to", time(r.to_ms)},
+          {"interval", interval_name(r.interval)},
+          {"queues", queues},
+          {"agents", agents}};
+}
+
+}  // namespace callq::replay

@@ -1,0 +1,83 @@
+// Queue and agent reports from the event log (`callq report`, `GET
+// /api/reports/queues`): one pass over the log in sequence order, keeping
+// only per-queue configurations, the live calls' queues, per-interval
+// buckets and per-agent rows, so memory does not grow with the log.
+// Definitions: README, "Reports".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "events/status.hpp"
+#include "storage/event_log.hpp"
+
+namespace callq::replay {
+
+/// The length of a report's intervals.
+enum class report_interval { minutes_15, hour, day };
+
+/// "15m", "1h" or "1d".
+const char* interval_name(report_interval i);
+/// Parses "15m", "1h" or "1d"; false for anything else.
+bool parse_interval(const std::string& text, report_interval* out);
+/// The interval's length in milliseconds.
+int64_t interval_ms(report_interval i);
+
+/// What to report on.
+struct report_options {
+  int64_t from_ms = 0;  ///< events at or after (0: the log's start)
+  int64_t to_ms = 0;    ///< events before (0: the log's end)
+  report_interval interval = report_interval::hour;
+  std::string queue;    ///< one queue; empty: every queue
+};
+
+/// One queue's figures over one interval (or the whole period).
+struct queue_figures {
+  int64_t offered = 0;          ///< calls that entered the queue (joined or overflowed in)
+  int64_t answered = 0;         ///< calls connected to an agent
+  int64_t answered_within = 0;  ///< of those, within serviceLevelSeconds of entering
+  int64_t abandoned = 0;        ///< callers who hung up while waiting
+  int64_t abandoned_after = 0;  ///< of those, after serviceLevelSeconds
+  int64_t hold_seconds = 0;     ///< summed over answered calls
+  int64_t completed = 0;        ///< calls whose talk ended
+  int64_t talk_seconds = 0;     ///< summed over completed calls
+  void add(const queue_figures& o);
+  /// answered_within / (answered + abandoned_after); negative when both are 0.
+  double service_level() const;
+  /// Average speed of answer: hold_seconds / answered (0 without answers).
+  double asa_seconds() const;
+  /// Average handle time: talk_seconds / completed (0 without any).
+  double aht_seconds() const;
+};
+
+/// One agent's figures over the period.
+struct agent_figures {
+  int64_t answered = 0;       ///< calls connected to the agent
+  int64_t talk_seconds = 0;   ///< calls and callbacks completed
+  int64_t missed_offers = 0;  ///< offers that rang out, busy or failed
+  int64_t paused_ms = 0;      ///< on break or paused, within the period
+};
+
+/// The whole report.
+struct queue_report {
+  int64_t from_ms = 0, to_ms = 0;
+  report_interval interval = report_interval::hour;
+  /// queue -> interval start (UTC-aligned) -> figures.
+  std::map<std::string, std::map<int64_t, queue_figures>> queues;
+  std::map<std::string, agent_figures> agents;
+};
+
+/// Reads `log` once and computes the report; `progress` (if set) is
+/// called now and then with the sequence number reached.
+status build_report(const storage::event_log& log, const report_options& options,
+                    queue_report* out, const std::function<void(uint64_t)>& progress = {});
+
+/// The report as `GET /api/reports/queues` answers it.
+nlohmann::json report_to_json(const queue_report& r);
+
+}  // namespace callq::replay
