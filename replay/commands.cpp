@@ -34,6 +34,21 @@ bool open_log(const std::string& data_dir, std::unique_ptr<storage::event_log>* 
   return true;
 }
 
+/// `--from` and `--to` (ISO 8601, each optional) into milliseconds; false
+/// (with the reason on `err`) for a bad time.
+bool parse_period(const std::string& from, const std::string& to, int64_t* from_ms,
+                  int64_t* to_ms, std::ostream& err) {
+  for (auto [text, target, name] : {std::tuple{&from, from_ms, "--from"}, std::tuple{&to, to_ms, "--to"}}) {
+    if (text->empty())
+      continue;
+    if (auto st = events::parse_iso8601(*text, target); !st) {
+      err << "error: " << name << ": " << st.message() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool parse_until(const std::string& text, rebuild_limit* limit, std::ostream& err) {
   if (text.empty())
     return true;
@@ -256,14 +271,8 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
     err << "error: --format must be table, csv or json, not '" << a.format << "'\n";
     return 2;
   }
-  for (auto [text, target, name] : {std::tuple{&a.from, &o.from_ms, "--from"}, std::tuple{&a.to, &o.to_ms, "--to"}}) {
-    if (text->empty())
-      continue;
-    if (auto st = events::parse_iso8601(*text, target); !st) {
-      err << "error: " << name << ": " << st.message() << "\n";
-      return 2;
-    }
-  }
+  if (!parse_period(a.from, a.to, &o.from_ms, &o.to_ms, err))
+    return 2;
   if (o.to_ms != 0 && o.to_ms <= o.from_ms) {
     err << "error: --to must be after --from\n";
     return 2;
@@ -344,14 +353,8 @@ int run_export(const export_args& a, std::ostream& out, std::ostream& err) {
     err << "error: " << st.message() << "\n";
     return 2;
   }
-  for (auto [text, target, name] : {std::tuple{&a.from, &o.from_ms, "--from"}, std::tuple{&a.to, &o.to_ms, "--to"}}) {
-    if (text->empty())
-      continue;
-    if (auto st = events::parse_iso8601(*text, target); !st) {
-      err << "error: " << name << ": " << st.message() << "\n";
-      return 2;
-    }
-  }
+  if (!parse_period(a.from, a.to, &o.from_ms, &o.to_ms, err))
+    return 2;
   o.redact_phone = a.redact_phone;
   std::unique_ptr<storage::event_log> log;
   if (!open_log(a.data_dir, &log, err))
