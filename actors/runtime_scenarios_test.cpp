@@ -408,7 +408,7 @@ TEST_CASE("the wait estimate is ceil(position / staffed) average handle times") 
   CHECK(r.voice().wait_estimate_seconds == 540);  // ceil(5 / 2) = 3 rounds of 180 s
 }
 
-TEST_CASE("restart: replayed state equals live state; open offers are resolved as failed") {
+TEST_CASE("restart: replayed state equals live state, open offers are resolved as failed") {
   center_harness h;
   h.add_ready_agent("alice");
   h.incoming("CA1");
@@ -698,7 +698,7 @@ TEST_CASE("a caller waits for their last agent while others are ready, across a 
   CHECK(h.check_invariants().empty());
 }
 
-TEST_CASE("ring-all through the actors: every member reserved and rung, one wins, the others are free at once; a no-answer misses each; a restart mid-ring resolves all") {
+TEST_CASE("ring-all through the actors: every member reserved and rung, one wins, the others are free at once, a no-answer misses each, a restart mid-ring resolves all") {
   center_harness h;
   queue_config team;
   team.strategy = routing_strategy::ring_all;

@@ -129,7 +129,7 @@ TEST_CASE("varints survive the full 64-bit range") {
   }
 }
 
-TEST_CASE("a payload of an older schema lacks the fields appended since; they keep defaults") {
+TEST_CASE("a payload of an older schema lacks the fields appended since, they keep defaults") {
   call_arrived a;
   a.call_sid = "CA1";
   a.from = "+15551234567";

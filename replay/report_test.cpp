@@ -108,7 +108,7 @@ TEST_CASE("report intervals, period and queue filter") {
   CHECK_FALSE(parse_interval("2h", &i));
 }
 
-TEST_CASE("callq report prints the same figures as table, csv and json; bad arguments exit 2") {
+TEST_CASE("callq report prints the same figures as table, csv and json, bad arguments exit 2") {
   scenario s;
   auto run = [&](report_args a, int* code) {
     a.data_dir = s.dir.path() + "/data";

@@ -82,7 +82,7 @@ std::string dialled(callq_process& p, const std::string& sid, const std::string&
 
 }  // namespace
 
-TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed; wrap-up; the next call") {
+TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed, wrap-up, the next call") {
   fake_twilio tw;
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url());
@@ -140,7 +140,7 @@ TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed; wrap-
   CHECK(p.terminate() == 0);
 }
 
-TEST_CASE("e2e: no-answer tries the next agent; 2 failures escalate; 3 offer a callback") {
+TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a callback") {
   fake_twilio tw;
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url());

@@ -368,7 +368,7 @@ TEST_CASE("e2e: a skilled call goes to the skilled agent, relaxes to anyone afte
 }
 
 
-TEST_CASE("e2e: a caller who waited overflowAfterSeconds moves on, ahead of later callers there; the export shows EXITWITHTIMEOUT then ENTERQUEUE") {
+TEST_CASE("e2e: a caller who waited overflowAfterSeconds moves on, ahead of later callers there, the export shows EXITWITHTIMEOUT then ENTERQUEUE") {
   fake_twilio tw;
   temp_dir dir;
   std::string data = dir.path() + "/data";
@@ -477,7 +477,7 @@ TEST_CASE("e2e: a caller waits preferLastAgentSeconds for the agent they talked 
   stop_and_verify(p, data);
 }
 
-TEST_CASE("e2e: a callback booked through the API starts at its time with the directory's priority; cancel, list and bad input") {
+TEST_CASE("e2e: a callback booked through the API starts at its time with the directory's priority, cancel, list and bad input") {
   fake_twilio tw;
   temp_dir dir;
   std::string data = dir.path() + "/data";
@@ -575,7 +575,7 @@ TEST_CASE("e2e: a callback booked through the API starts at its time with the di
 }
 
 
-TEST_CASE("e2e: ring-all dials every ready member at once; the first leg answering wins, a no-answer is a miss for each") {
+TEST_CASE("e2e: ring-all dials every ready member at once, the first leg answering wins, a no-answer is a miss for each") {
   fake_twilio tw;
   temp_dir dir;
   std::string data = dir.path() + "/data";

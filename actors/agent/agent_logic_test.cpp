@@ -28,7 +28,7 @@ struct agent_fixture {
 
 }  // namespace
 
-TEST_CASE("agent: created, heartbeat makes it eligible; a wrong token changes nothing") {
+TEST_CASE("agent: created, heartbeat makes it eligible, a wrong token changes nothing") {
   agent_fixture f;
   auto r = f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}, {}, {}});
   CHECK(r.result == outcome::created);
@@ -80,7 +80,7 @@ TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or 
   CHECK(t.a.reservation == 0);
 }
 
-TEST_CASE("agent: three missed offers pause it; a non-available status then available resumes") {
+TEST_CASE("agent: three missed offers pause it, a non-available status then available resumes") {
   agent_fixture f;
   f.ready();
   for (int i = 1; i <= 3; ++i) {

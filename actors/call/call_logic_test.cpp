@@ -90,7 +90,7 @@ TEST_CASE("call: arrival records and enqueues, and replaying its events gives th
   CHECK(again.voice() == r.voice());
 }
 
-TEST_CASE("call: taking an offer writes it and asks for the redirect; a second is refused") {
+TEST_CASE("call: taking an offer writes it and asks for the redirect, a second is refused") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
   auto r = f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
@@ -632,7 +632,7 @@ TEST_CASE("call: a booked callback waits for its time, joins with the directory'
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
-TEST_CASE("call: a callback booked for now joins the line at once; once started it cannot be canceled") {
+TEST_CASE("call: a callback booked for now joins the line at once, once started it cannot be canceled") {
   call_fixture f;
   f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
   CHECK(f.c.phase == call_phase::callback_waiting);
@@ -656,7 +656,7 @@ TEST_CASE("call: a callback booked for now joins the line at once; once started 
   CHECK(r.reason.find("after an attempt") != std::string::npos);
 }
 
-TEST_CASE("call: ring-all rings every reserved agent; the first leg in progress wins, the others stop at once") {
+TEST_CASE("call: ring-all rings every reserved agent, the first leg in progress wins, the others stop at once") {
   call_fixture f;
   f.run(arrival("support"));
   cmd::take_offer offer{"OF1", "alice", "client-alice", false};

@@ -35,7 +35,7 @@ agent_view ready(const std::string& id, int64_t rank, int64_t idle_since,
 
 }  // namespace
 
-TEST_CASE("match index: priority, then FIFO; readiness, then longest idle") {
+TEST_CASE("match index: priority, then FIFO, readiness, then longest idle") {
   policy p;
   match_index ix(p);
   ix.update(waiting("CA1", 0, 100, 1));
@@ -61,7 +61,7 @@ TEST_CASE("match index: priority, then FIFO; readiness, then longest idle") {
   CHECK(ix.held() == 3);
 }
 
-TEST_CASE("match index: held sides never match twice; a release puts them back") {
+TEST_CASE("match index: held sides never match twice, a release puts them back") {
   policy p;
   match_index ix(p);
   ix.update(waiting("CA1", 0, 100, 1));
@@ -90,7 +90,7 @@ TEST_CASE("match index: held sides never match twice; a release puts them back")
   CHECK(ix.waiting() == 1);
 }
 
-TEST_CASE("match index: the next agent is one who has not failed the call; a rest holds the others back") {
+TEST_CASE("match index: the next agent is one who has not failed the call, a rest holds the others back") {
   policy p;
   match_index ix(p);
   auto c = waiting("CA1", 0, 100, 1);
@@ -288,7 +288,7 @@ TEST_CASE("penalties: a higher penalty is offered only when no lower one is read
   CHECK(m->agent_id == "b");
 }
 
-TEST_CASE("reconfiguring a queue reorders its members; in_use sees calls and members") {
+TEST_CASE("reconfiguring a queue reorders its members, in_use sees calls and members") {
   policy p;
   match_index ix(p);
   ix.update(member("ann", "support", 0, 50));

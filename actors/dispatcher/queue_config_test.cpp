@@ -163,7 +163,7 @@ TEST_CASE("queue decisions: created then updated, removal refused while in use, 
   CHECK(configured.empty());
 }
 
-TEST_CASE("skill steps: the requirement of the last step reached; skills= replaces the first") {
+TEST_CASE("skill steps: the requirement of the last step reached, skills= replaces the first") {
   std::vector<skill_step> steps{{10, {{"es", 3}}}, {60, {{"es", 1}}}, {180, {}}};
   using levels = std::map<std::string, int64_t>;
   requirement r = requirement_at(steps, 0);  // before the first step: none
