@@ -19,7 +19,7 @@ namespace {
 const char* const known_keys[] = {
     "CALLQ_BIND", "CALLQ_PORT", "CALLQ_DATA_DIR", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_CALLER_ID", "CALLQ_ADMIN_TOKEN",
-    "CALLQ_VIEWER_TOKEN",
+    "CALLQ_VIEWER_TOKEN", "CALLQ_STREAM_MAX",
     "AGENT_HEARTBEAT_INTERVAL", "AGENT_HEARTBEAT_TIMEOUT", "QUEUE_POLLING_INTERVAL",
     "MAX_QUEUE_WAIT_TIME", "POSITION_ANNOUNCE_INTERVAL", "OFFER_TIMEOUT", "MAX_OFFER_ATTEMPTS",
     "ESCALATE_AFTER_FAILED_OFFERS", "AGENT_MAX_NO_ANSWER", "WRAP_UP_TIME", "CALLBACK_SLA",
@@ -230,6 +230,8 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   int64_t n = 0;
   CALLQ_TRY(integer("CALLQ_HTTP_THREADS", 64, 2, 1024, &n));
   lim.threads = static_cast<int>(n);
+  CALLQ_TRY(integer("CALLQ_STREAM_MAX", 0, 0, 1024, &n));
+  c.http.max_streams = static_cast<int>(n);
   auto timeout = [&](const char* k, int64_t def, int64_t* target) -> status {
     CALLQ_TRY(duration(k, def, target));
     if (*target < 100 || *target > 3'600'000)

@@ -115,9 +115,16 @@ class buffered_stream final : public httplib::Stream {
       : c_(c), write_timeout_ms_(static_cast<int>(write_timeout_ms)) {}
 
   bool is_readable() const override { return pos_ < c_.request_bytes; }
+  /// Writable, and the peer has not closed (a live stream learns so
+  /// between its writes).
   bool is_writable() const override {
-    pollfd p{c_.fd, POLLOUT, 0};
-    return ::poll(&p, 1, write_timeout_ms_) == 1 && (p.revents & POLLOUT) != 0;
+    pollfd p{c_.fd, POLLOUT | POLLIN, 0};
+    if (::poll(&p, 1, write_timeout_ms_) != 1 || (p.revents & (POLLERR | POLLHUP)) != 0)
+      return false;
+    char b = 0;
+    if ((p.revents & POLLIN) != 0 && ::recv(c_.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+      return false;  // end of stream: the client went away
+    return (p.revents & POLLOUT) != 0;
   }
   ssize_t read(char* ptr, size_t size) override {
     size_t n = std::min(size, c_.request_bytes - pos_);

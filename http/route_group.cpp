@@ -19,6 +19,8 @@ route_group classify_route(std::string_view target) {
     return route_group::twilio;
   if (path == "/api/agent-heartbeat" || path == "/healthz" || starts("/healthz/") || starts("/api/cron/"))
     return route_group::agent;
+  if (path == "/api/stream")  // the pages' live stream: a page worker, never Twilio's
+    return route_group::page;
   if (starts("/api/") || path == "/metrics")
     return route_group::admin;
   return route_group::page;

@@ -1,5 +1,8 @@
 #include "http/server.hpp"
 
+#include <chrono>
+#include <thread>
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -122,6 +125,7 @@ status server::bind(int* port) { return door_->bind(s_.bind, s_.port, port); }
 void server::run() { door_->run(); }
 
 void server::stop() {
+  stopping_->store(true);  // open streams end, so their threads come back
   door_->stop();
   static_cast<routes_only*>(http_.get())->serving(false);
 }
@@ -489,6 +493,57 @@ void server::routes() {
     int64_t now = rt_.now_ms();
     auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
     send_json(res, 200, replay::status_to_json(view));
+  });
+  // The live status (README, "Live stream"): a snapshot, then an update
+  // whenever the log moved on (checked every 250 ms, so coalesced to at
+  // most 4 a second), a comment every 15 s. Each stream holds a worker
+  // thread of the page group, never Twilio's share; at most max_streams.
+  h.Get("/api/stream", [this, viewer](const httplib::Request& req, httplib::Response& res) {
+    if (!viewer(req, res))
+      return;
+    int cap = s_.max_streams > 0 ? s_.max_streams : std::max(1, s_.limits.threads / 4);
+    if (streams_->fetch_add(1) >= cap) {
+      streams_->fetch_sub(1);
+      return send_error_json(res, 503, "too many live streams (" + std::to_string(cap) +
+                                           ", CALLQ_STREAM_MAX); retry later");
+    }
+    struct stream_state {
+      uint64_t seen = 0;
+      bool started = false;
+      std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+    };
+    auto st = std::make_shared<stream_state>();
+    auto streams = streams_;
+    auto stopping = stopping_;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, st, stopping](size_t, httplib::DataSink& sink) {
+          using clock = std::chrono::steady_clock;
+          if (stopping->load() || !sink.is_writable())
+            return false;  // stopping, or the client went away: free the slot
+          uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
+          std::string out;
+          if (!st->started || seq != st->seen) {
+            int64_t now = rt_.now_ms();
+            auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
+            out = std::string("event: ") + (st->started ? "update" : "snapshot") + "\ndata: " +
+                  replay::status_to_json(view).dump() + "\n\n";
+            st->started = true;
+            st->seen = seq;
+          } else if (clock::now() - st->last_write >= std::chrono::seconds(15)) {
+            out = ": keep-alive\n\n";
+          }
+          if (!out.empty()) {
+            if (!sink.write(out.data(), out.size()))
+              return false;
+            st->last_write = clock::now();
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+          return !stopping->load();
+        },
+        [streams](bool) { streams->fetch_sub(1); });
   });
   h.Get("/api/reports/queues", [this, viewer](const httplib::Request& req, httplib::Response& res) {
     if (!viewer(req, res))

@@ -3,6 +3,8 @@
 // or JSON. No business rules live here.
 #pragma once
 
+#include <atomic>
+
 #include <memory>
 #include <string>
 
@@ -30,6 +32,9 @@ struct server_settings {
   std::string default_queue = "support";
   twiml_settings twiml;
   bool virtual_clock = false;  ///< enables POST /api/test/clock
+  /// CALLQ_STREAM_MAX: open `GET /api/stream`s at once (each holds a
+  /// worker thread); beyond it, 503. 0: a quarter of the threads.
+  int max_streams = 0;
   front_door_settings limits;  ///< limits on clients, threads
 };
 
@@ -56,6 +61,8 @@ class server {
   server_settings s_;
   std::unique_ptr<httplib::Server> http_;  ///< routes, parsing, rendering
   std::unique_ptr<front_door> door_;        ///< connections, limits, threads
+  std::shared_ptr<std::atomic<int>> streams_ = std::make_shared<std::atomic<int>>(0);  ///< open streams
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace callq::http

@@ -1,10 +1,15 @@
 // End-to-end: the read-only viewer token (CALLQ_VIEWER_TOKEN; README,
 // "Viewer token") and what it reads (the status view, the reports)
 // through the real `callq serve`.
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include "tests/callq_process.hpp"
 #include "tests/fake_twilio.hpp"
@@ -101,4 +106,88 @@ TEST_CASE("e2e: without CALLQ_VIEWER_TOKEN only the admin token reads the status
   CHECK(p.json_request("GET", "/api/queue/status", viewer_token).status == 401);
   CHECK(p.json_request("GET", "/api/queue/status?token=", "").status == 401);
   CHECK(p.json_request("GET", "/api/queue/status", admin_token).status == 200);
+}
+
+namespace {
+
+/// Reads a live stream in a thread of its own until `stop` or the server ends it.
+struct stream_reader {
+  std::mutex mu;
+  std::string text;
+  int status = 0;
+  std::atomic<bool> stop{false};
+  httplib::Client client;
+  std::thread th;
+  stream_reader(int port, const std::string& path) : client("127.0.0.1", port) {
+    client.set_read_timeout(30, 0);
+    th = std::thread([this, path] {
+      auto& c = client;
+      auto r = c.Get(path.c_str(), [this](const httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(mu);
+        status = res.status;
+        return true;
+      }, [this](const char* data, size_t n) {
+        std::lock_guard<std::mutex> lock(mu);
+        text.append(data, n);
+        return !stop.load();
+      });
+      std::lock_guard<std::mutex> lock(mu);
+      if (r && status == 0)
+        status = r->status;
+    });
+  }
+  ~stream_reader() {
+    stop = true;
+    client.stop();  // closes the socket: the reading thread returns at once
+    if (th.joinable())
+      th.join();
+  }
+  /// Waits (up to `ms` of real time) until the text holds `part`.
+  bool wait_for(const std::string& part, int ms) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (text.find(part) != std::string::npos)
+          return true;
+      }
+      std::this_thread::yield();
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("e2e: the live stream sends a snapshot, then an update within a second of a change, and a stream beyond the cap is 503") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(),
+                  {{"CALLQ_VIEWER_TOKEN", viewer_token}, {"CALLQ_STREAM_MAX", "1"}});
+  REQUIRE(p.ready());
+  {
+    stream_reader s(p.port(), "/api/stream?token=" + viewer_token);
+    REQUIRE(s.wait_for("event: snapshot\ndata: {", 5000));
+    // The cap: a second stream is refused with a reason.
+    auto second = p.json_request("GET", "/api/stream", viewer_token);
+    CHECK(second.status == 503);
+    CHECK(second.body.find("CALLQ_STREAM_MAX") != std::string::npos);
+    CHECK(p.json_request("GET", "/api/stream", "").status == 401);
+    // A call comes in: the stream shows it within a second, no reload.
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(p.webhook("voice", "", {{"CallSid", "CAlive"}, {"AccountSid", "ACtest"}, {"From", "+15551230001"},
+                                    {"To", "+15559990000"}, {"CallStatus", "in-progress"}})
+                .status == 200);
+    CHECK(s.wait_for("event: update\ndata: ", 1000));
+    CHECK(s.wait_for("\"callSid\":\"CAlive\"", 1000));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  }
+  // The first stream closed: its slot is free again.
+  bool reopened = false;
+  for (int i = 0; i < 50 && !reopened; ++i) {
+    stream_reader again(p.port(), "/api/stream?token=" + viewer_token);
+    reopened = again.wait_for("event: snapshot", 2000);
+  }
+  CHECK(reopened);
+  CHECK(p.terminate() == 0);  // a clean stop ends open streams
 }
