@@ -8,13 +8,19 @@
 // stalled in their headers, half in their body, reopened as soon as the
 // server closes them, as a slowloris attacker would.
 //
-//   webhook_load [--connections=64] [--seconds=10] [--stalled=1000]
+// Then once more beside --streams (default 20) open live streams
+// (GET /api/stream), each reading every update the load causes.
+//
+//   webhook_load [--connections=64] [--seconds=10] [--stalled=1000] [--streams=20]
 #include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <memory>
+#include <string_view>
 #include <thread>
 
 #include <httplib.h>
@@ -159,13 +165,46 @@ void print(const char* what, load_result& r) {
 
 /// A fresh `callq serve` on an empty log (each run starts from the same
 /// state: calls left waiting by one run would slow the next).
-testing::spawned_server start_server(const std::string& dir, long connections) {
+/// `streams` threads for live streams (the page group holds at most a
+/// quarter of the threads).
+testing::spawned_server start_server(const std::string& dir, long connections, long streams = 0) {
   std::filesystem::remove_all(dir);
   return testing::spawn_callq(
       CALLQ_BINARY, {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
                      {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
                      {"TWILIO_API_BASE", "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL", base},
-                     {"CALLQ_HTTP_THREADS", std::to_string(connections + 8)}});
+                     {"CALLQ_HTTP_THREADS", std::to_string(connections + 8 + 4 * streams)},
+                     {"CALLQ_STREAM_MAX", std::to_string(std::max(1L, streams))}});
+}
+
+/// Holds `count` live streams open until `stop`; counts the updates read.
+void hold_streams(int port, long count, const std::atomic<bool>& stop, std::atomic<uint64_t>* updates,
+                  std::atomic<long>* open_now) {
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  std::vector<std::thread> readers;
+  for (long i = 0; i < count; ++i) {
+    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", port));
+    auto* c = clients.back().get();
+    readers.emplace_back([c, &stop, updates, open_now] {
+      bool counted = false;
+      c->Get("/api/stream?token=bench", [&](const char* data, size_t n) {
+        std::string_view chunk(data, n);
+        if (!counted && chunk.find("event: snapshot") != std::string_view::npos) {
+          counted = true;
+          open_now->fetch_add(1);
+        }
+        if (chunk.find("event: update") != std::string_view::npos)
+          updates->fetch_add(1);
+        return !stop.load();
+      });
+    });
+  }
+  while (!stop.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& c : clients)
+    c->stop();
+  for (auto& t : readers)
+    t.join();
 }
 
 int main(int argc, char** argv) {
@@ -173,6 +212,7 @@ int main(int argc, char** argv) {
   long connections = bench::arg(argc, argv, "connections", 64);
   long seconds = bench::arg(argc, argv, "seconds", 10);
   long stalled = bench::arg(argc, argv, "stalled", 1000);
+  long streams = bench::arg(argc, argv, "streams", 20);
   testing::raise_fd_limit();
   std::string dir = (std::filesystem::temp_directory_path() / "callq-webhook-load").string();
   std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
@@ -205,6 +245,27 @@ int main(int argc, char** argv) {
                 "", 100.0 * (static_cast<double>(attacked.ok) / attacked.seconds) /
                         (static_cast<double>(hooks.ok) / hooks.seconds),
                 held_at_end, static_cast<unsigned long>(reopened));
+    testing::stop_child(server.pid, SIGTERM);
+  }
+  if (streams > 0) {
+    server = start_server(dir, connections, streams);
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> updates{0};
+    std::atomic<long> open_now{0};
+    std::thread watchers([&] { hold_streams(server.port, streams, stop, &updates, &open_now); });
+    while (open_now.load() < streams)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto watched = run(server.port, connections, seconds, true);
+    stop = true;
+    watchers.join();
+    char what[64];
+    std::snprintf(what, sizeof what, "  same, beside %ld live streams", streams);
+    print(what, watched);
+    std::printf("  %-34s %8.1f %% of the rate; the streams read %lu updates (%.1f per stream per second)\n",
+                "", 100.0 * (static_cast<double>(watched.ok) / watched.seconds) /
+                        (static_cast<double>(hooks.ok) / hooks.seconds),
+                static_cast<unsigned long>(updates.load()),
+                static_cast<double>(updates.load()) / static_cast<double>(streams) / watched.seconds);
     testing::stop_child(server.pid, SIGTERM);
   }
   server = start_server(dir, connections);

@@ -132,6 +132,18 @@ void server::stop() {
 
 front_door_figures server::door_figures() const { return door_->figures(); }
 
+std::shared_ptr<const std::string> server::live_status(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(live_->mu);  // one stream renders, the others wait for it
+  if (!live_->valid || live_->seq != seq) {
+    int64_t now = rt_.now_ms();
+    auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
+    live_->json = std::make_shared<const std::string>(replay::status_to_json(view).dump());
+    live_->seq = seq;
+    live_->valid = true;
+  }
+  return live_->json;
+}
+
 namespace {
 
 /// The HTTP status for how a command ended.
@@ -526,10 +538,8 @@ void server::routes() {
           uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
           std::string out;
           if (!st->started || seq != st->seen) {
-            int64_t now = rt_.now_ms();
-            auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
             out = std::string("event: ") + (st->started ? "update" : "snapshot") + "\ndata: " +
-                  replay::status_to_json(view).dump() + "\n\n";
+                  *live_status(seq) + "\n\n";
             st->started = true;
             st->seen = seq;
           } else if (clock::now() - st->last_write >= std::chrono::seconds(15)) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 
 #include <memory>
 #include <string>
@@ -63,6 +65,17 @@ class server {
   std::unique_ptr<front_door> door_;        ///< connections, limits, threads
   std::shared_ptr<std::atomic<int>> streams_ = std::make_shared<std::atomic<int>>(0);  ///< open streams
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  /// The status JSON the live streams send, rendered once per log position
+  /// and shared by every stream (rendering walks every waiting call).
+  struct rendered_status {
+    std::mutex mu;
+    uint64_t seq = 0;
+    bool valid = false;
+    std::shared_ptr<const std::string> json;
+  };
+  std::shared_ptr<rendered_status> live_ = std::make_shared<rendered_status>();
+  /// The status JSON at log position `seq` (rendered now unless shared).
+  std::shared_ptr<const std::string> live_status(uint64_t seq);
 };
 
 }  // namespace callq::http
