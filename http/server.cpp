@@ -555,24 +555,14 @@ void server::routes() {
         },
         [streams](bool) { streams->fetch_sub(1); });
   });
-  h.Get("/api/reports/queues", [this, viewer](const httplib::Request& req, httplib::Response& res) {
+  h.Get("/api/reports/queues", [this, viewer, query](const httplib::Request& req, httplib::Response& res) {
     if (!viewer(req, res))
       return;
     replay::report_options o;
-    std::string interval = req.has_param("interval") ? req.get_param_value("interval") : "1h";
-    if (!replay::parse_interval(interval, &o.interval))
-      return send_error_json(res, 400, "interval must be 15m, 1h or 1d, not '" + interval + "'");
-    for (auto [key, target] : {std::pair{"from", &o.from_ms}, std::pair{"to", &o.to_ms}})
-      if (req.has_param(key))
-        if (auto st = events::parse_iso8601(req.get_param_value(key), target); !st)
-          return send_error_json(res, 400, std::string(key) + ": " + st.message());
-    if (o.to_ms != 0 && o.to_ms <= o.from_ms)
-      return send_error_json(res, 400, "to must be after from");
-    if (req.has_param("queue")) {
-      o.queue = req.get_param_value("queue");
-      if (!valid_queue(o.queue))
-        return send_error_json(res, 400, "queue must be 1-64 letters, digits, '.', '_' or '-'");
-    }
+    if (auto st = replay::parse_report_options(query(req, "from"), query(req, "to"),
+                                               query(req, "interval"), query(req, "queue"), &o);
+        !st)
+      return send_error_json(res, 400, st.message());
     replay::queue_report r;
     if (auto st = replay::build_report(rt_.log(), o, &r); !st)
       return send_error_json(res, 500, st.message());

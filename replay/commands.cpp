@@ -262,22 +262,15 @@ std::vector<std::string> figure_cells(const queue_figures& f) {
 }  // namespace
 
 int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
-  report_options o;
-  if (!parse_interval(a.interval, &o.interval)) {
-    err << "error: --interval must be 15m, 1h or 1d, not '" << a.interval << "'\n";
-    return 2;
-  }
   if (a.format != "table" && a.format != "csv" && a.format != "json") {
     err << "error: --format must be table, csv or json, not '" << a.format << "'\n";
     return 2;
   }
-  if (!parse_period(a.from, a.to, &o.from_ms, &o.to_ms, err))
-    return 2;
-  if (o.to_ms != 0 && o.to_ms <= o.from_ms) {
-    err << "error: --to must be after --from\n";
+  report_options o;
+  if (auto st = parse_report_options(a.from, a.to, a.interval, a.queue, &o); !st) {
+    err << "error: --" << st.message() << "\n";
     return 2;
   }
-  o.queue = a.queue;
   std::unique_ptr<storage::event_log> log;
   if (!open_log(a.data_dir, &log, err))
     return 2;

@@ -1,6 +1,7 @@
 #include "replay/report.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,25 @@ int64_t interval_ms(report_interval i) {
     case report_interval::day: return 86'400'000;
   }
   return 3'600'000;
+}
+
+status parse_report_options(const std::string& from, const std::string& to,
+                            const std::string& interval, const std::string& queue,
+                            report_options* out) {
+  report_options o;
+  if (!interval.empty() && !parse_interval(interval, &o.interval))
+    return status::invalid_argument("interval must be 15m, 1h or 1d, not '" + interval + "'");
+  for (auto [text, target, name] : {std::tuple{&from, &o.from_ms, "from"}, std::tuple{&to, &o.to_ms, "to"}})
+    if (!text->empty())
+      if (auto st = events::parse_iso8601(*text, target); !st)
+        return status::invalid_argument(std::string(name) + ": " + st.message());
+  if (o.to_ms != 0 && o.to_ms <= o.from_ms)
+    return status::invalid_argument("to must be after from");
+  if (!queue.empty() && !valid_queue_name(queue))
+    return status::invalid_argument("queue must be 1-64 letters, digits, '.', '_' or '-'");
+  o.queue = queue;
+  *out = std::move(o);
+  return status::ok();
 }
 
 void queue_figures::add(const queue_figures& o) {

@@ -63,6 +63,14 @@ struct agent_figures {
   int64_t paused_ms = 0;      ///< on break or paused, within the period
 };
 
+/// Parses a report's request: `from` and `to` ISO 8601 (empty: open),
+/// `interval` (empty: 1h), `queue` (empty: every queue). invalid_argument
+/// with a reason naming the field for anything else, or for `to` not
+/// after `from`. One check for `callq report` and the API.
+status parse_report_options(const std::string& from, const std::string& to,
+                            const std::string& interval, const std::string& queue,
+                            report_options* out);
+
 /// The whole report.
 struct queue_report {
   int64_t from_ms = 0, to_ms = 0;

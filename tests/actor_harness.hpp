@@ -149,7 +149,7 @@ class actor_harness {
       if (!ringing)
         continue;
       const std::string& id = c.phase == call_phase::offered ? c.offer_id : c.callback_id;
-      for (auto& agent : c.ring_all.empty() ? std::vector<std::string>{c.agent_id} : c.ring_all)
+      for (auto& agent : c.ringing_agents())
         if (auto* a = w.find_agent(agent); a && a->offer_id != id)
           problems << "call " << sid << " offered to " << agent << " who holds '" << a->offer_id
                    << "'\n";
@@ -158,8 +158,10 @@ class actor_harness {
       if (a.offer_id.empty())
         continue;
       auto* c = w.find_call(a.offer_call);
-      if (c && c->agent_id != id &&
-          std::find(c->ring_all.begin(), c->ring_all.end(), id) == c->ring_all.end())
+      if (c && [&] {
+            auto rung = c->ringing_agents();
+            return std::find(rung.begin(), rung.end(), id) == rung.end();
+          }())
         problems << "agent " << id << " rings for " << a.offer_call << ", offered to "
                  << c->agent_id << "\n";
       if (!a.on_call.empty())

@@ -37,6 +37,15 @@ int64_t seconds_between(int64_t from_ms, int64_t to_ms) {
   return from_ms > 0 && to_ms > from_ms ? (to_ms - from_ms) / 1000 : 0;
 }
 
+/// When the caller on hold in `c` overflows under its queue's `q` (README,
+/// "Queues and routing"), or 0: never (not on hold, or no overflow).
+int64_t overflow_due_ms(const call_state& c, const queue_config& q) {
+  if (c.phase != call_phase::queued || q.overflow_after_seconds <= 0 || q.overflow_queue.empty() ||
+      q.overflow_queue == c.queue)
+    return 0;
+  return c.queue_entered_ms() + q.overflow_after_seconds * 1000;
+}
+
 /// One decision in progress.
 class decider {
  public:
@@ -68,14 +77,10 @@ class decider {
       return;
     out_.notices.push_back({k, agent, std::move(offer_id), c_.sid, std::move(reason), missed});
   }
-  /// Everyone the current offer rings: its agent, or a ring-all's agents.
-  std::vector<std::string> ringing() const {
-    return c_.ring_all.empty() ? std::vector<std::string>{c_.agent_id} : c_.ring_all;
-  }
   /// `agent`'s leg answered the current offer: the call is theirs; a
   /// ring-all's other agents stop ringing at once (not a miss for them).
   void connect(const std::string& agent, int64_t hold_seconds, int64_t ring_ms) {
-    std::vector<std::string> rung = ringing();
+    std::vector<std::string> rung = c_.ringing_agents();
     emit(call_connected{c_.sid, agent, c_.offer_id, hold_seconds, ring_ms});
     notify(offer_notice::kind::answered, c_.offer_id);
     for (auto& other : rung)
@@ -105,7 +110,7 @@ class decider {
   void fail_offer(const std::string& reason, told known = told::none,
                   const std::string& rescinder = {}) {
     std::string offer = c_.offer_id;
-    std::vector<std::string> rung = ringing();
+    std::vector<std::string> rung = c_.ringing_agents();
     call_offer_failed e;
     e.call_sid = c_.sid;
     e.agent_id = c_.agent_id;
@@ -267,9 +272,8 @@ class decider {
   /// being rung waits for the outcome, a callback keeps its place.
   /// True when it moved the call.
   bool follow_overflow(const queue_config& q) {
-    if (c_.phase != call_phase::queued || q.overflow_after_seconds <= 0 ||
-        q.overflow_queue.empty() || q.overflow_queue == c_.queue ||
-        ctx_.now_ms < c_.queue_entered_ms() + q.overflow_after_seconds * 1000)
+    int64_t due = overflow_due_ms(c_, q);
+    if (due == 0 || ctx_.now_ms < due)
       return false;
     call_overflowed e;
     e.call_sid = c_.sid;
@@ -496,7 +500,7 @@ class decider {
   reply on(const cmd::agent_leg_status& x) {
     if ((x.call_status == "in-progress" || x.call_status == "answered") &&
         c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
-      std::vector<std::string> rung = ringing();
+      std::vector<std::string> rung = c_.ringing_agents();
       // A ring-all's leg names its agent; a leg of no agent rung is not ours.
       const std::string& agent = x.agent_id.empty() ? c_.agent_id : x.agent_id;
       if (std::find(rung.begin(), rung.end(), agent) != rung.end())
@@ -718,9 +722,8 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
     at(c.prefer_until_ms);
   switch (c.phase) {
     case call_phase::queued:
-      if (queue.overflow_after_seconds > 0 && !queue.overflow_queue.empty() &&
-          queue.overflow_queue != c.queue)
-        at(c.queue_entered_ms() + queue.overflow_after_seconds * 1000);
+      if (int64_t o = overflow_due_ms(c, queue))
+        at(o);
       if (can_call_back(c, p) && !c.callback_offered)
         at(c.enqueued_ms + p.max_queue_wait_ms);
       if (int64_t r = rest_until(c, p))

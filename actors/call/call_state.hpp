@@ -128,6 +128,11 @@ struct call_state {
   std::vector<std::string> ring_identities;  ///< ring-all: each of ring_all's
 
   line_key key() const { return {escalated, priority, enqueued_ms, order}; }
+  /// Everyone the current (or last) offer rang: its agent, or a
+  /// ring-all's agents.
+  std::vector<std::string> ringing_agents() const {
+    return ring_all.empty() ? std::vector<std::string>{agent_id} : ring_all;
+  }
   /// When the call entered the queue it waits in now (its enqueue time,
   /// or the time it overflowed into it).
   int64_t queue_entered_ms() const { return overflowed_ms > 0 ? overflowed_ms : enqueued_ms; }
