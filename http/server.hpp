@@ -4,9 +4,9 @@
 #pragma once
 
 #include <atomic>
-#include <memory>
 #include <mutex>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -66,16 +66,16 @@ class server {
   std::shared_ptr<std::atomic<int>> streams_ = std::make_shared<std::atomic<int>>(0);  ///< open streams
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   /// The status JSON the live streams send, rendered once per log position
-  /// and shared by every stream (rendering walks every waiting call).
+  /// and waiting limit and shared by every stream that asks for it.
   struct rendered_status {
     std::mutex mu;
-    uint64_t seq = 0;
-    bool valid = false;
-    std::shared_ptr<const std::string> json;
+    /// waiting limit -> (log position, JSON)
+    std::map<size_t, std::pair<uint64_t, std::shared_ptr<const std::string>>> by_limit;
   };
   std::shared_ptr<rendered_status> live_ = std::make_shared<rendered_status>();
-  /// The status JSON at log position `seq` (rendered now unless shared).
-  std::shared_ptr<const std::string> live_status(uint64_t seq);
+  /// The status JSON at log position `seq` listing at most `waiting_limit`
+  /// waiting calls per queue (rendered now unless shared).
+  std::shared_ptr<const std::string> live_status(uint64_t seq, size_t waiting_limit);
 };
 
 }  // namespace callq::http

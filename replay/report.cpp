@@ -103,6 +103,11 @@ class reporter {
     for (auto& [id, p] : pauses_)
       if (p.paused || p.on_break)
         add_pause(id, p.since, end_ms);
+    for (auto& [name, buckets] : out_->queues) {
+      auto i = configs_.find(name);
+      queue_config c = i == configs_.end() ? queue_config{} : i->second;
+      out_->targets[name] = service_target{c.service_level_seconds, c.service_level_target};
+    }
   }
 
  private:
@@ -229,6 +234,9 @@ nlohmann::json figures_json(const queue_figures& f) {
           {"abandoned", f.abandoned},
           {"answeredWithin", f.answered_within},
           {"abandonedAfter", f.abandoned_after},
+          {"holdSeconds", f.hold_seconds},
+          {"completed", f.completed},
+          {"talkSeconds", f.talk_seconds},
           {"serviceLevel", sl < 0 ? nlohmann::json(nullptr) : nlohmann::json(sl)},
           {"asaSeconds", f.asa_seconds()},
           {"ahtSeconds", f.aht_seconds()}};
@@ -273,7 +281,14 @@ nlohmann::json report_to_json(const queue_report& r) {
       intervals.push_back(std::move(row));
       total.add(f);
     }
-    queues.push_back({{"queue", name}, {"intervals", intervals}, {"total", figures_json(total)}});
+    service_target t;
+    if (auto i = r.targets.find(name); i != r.targets.end())
+      t = i->second;
+    queues.push_back({{"queue", name},
+                      {"serviceLevelSeconds", t.seconds},
+                      {"serviceLevelTarget", t.ratio},
+                      {"intervals", intervals},
+                      {"total", figures_json(total)}});
   }
   nlohmann::json agents = nlohmann::json::array();
   for (auto& [id, a] : r.agents)

@@ -71,12 +71,20 @@ status parse_report_options(const std::string& from, const std::string& to,
                             const std::string& interval, const std::string& queue,
                             report_options* out);
 
+/// A queue's service level goal: answered within `seconds`, for at least
+/// `ratio` of the calls (its configuration at the period's end).
+struct service_target {
+  int64_t seconds = 20;
+  double ratio = 0.8;
+};
+
 /// The whole report.
 struct queue_report {
   int64_t from_ms = 0, to_ms = 0;
   report_interval interval = report_interval::hour;
   /// queue -> interval start (UTC-aligned) -> figures.
   std::map<std::string, std::map<int64_t, queue_figures>> queues;
+  std::map<std::string, service_target> targets;  ///< for every queue in `queues`
   std::map<std::string, agent_figures> agents;
 };
 

@@ -73,6 +73,9 @@ TEST_CASE("report figures of the scripted scenario equal those worked out from i
   CHECK(j["interval"] == "1d");
   CHECK(j["queues"][0]["total"]["offered"] == 7);
   CHECK(j["queues"][0]["intervals"][0]["serviceLevel"].get<double>() == Approx(1.0 / 3.0));
+  // The scenario never configures "support": the defaults' goal.
+  CHECK(j["queues"][0]["serviceLevelSeconds"] == 20);
+  CHECK(j["queues"][0]["serviceLevelTarget"].get<double>() == Approx(0.8));
   CHECK(j["agents"][0]["agentId"] == "alice");
   CHECK(j["agents"][0]["talkSeconds"] == 275);
 }

@@ -86,6 +86,7 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["serviceMinutes"] = img.service_minutes;
   j["lastAgents"] = img.last_agents;
   j["callbacks"] = img.callbacks;
+  j["stateSince"] = img.state_since;
   std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
   std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string out(magic);
@@ -152,6 +153,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
     // live callbacks of their calls).
     if (auto cb = j.find("callbacks"); cb != j.end())
       img.callbacks = cb->get<std::vector<callback_view>>();
+    // Written since the wallboard's time in state (older snapshots: an
+    // agent's time in state is unknown until its state next changes).
+    if (auto t = j.find("stateSince"); t != j.end())
+      img.state_since = t->get<std::map<std::string, int64_t>>();
   } catch (const nlohmann::json::exception& e) {
     return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
   }

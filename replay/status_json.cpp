@@ -36,6 +36,7 @@ nlohmann::json status_to_json(const status_view& v) {
                       {"config", to_json(q.config)},
                       {"configured", q.configured},
                       {"waiting", waiting},
+                      {"waitingCount", q.waiting_count},
                       {"longestWaitSeconds", q.longest_wait_seconds},
                       {"readyAgents", q.ready_agents},
                       {"staffedAgents", q.staffed_agents},
@@ -43,12 +44,15 @@ nlohmann::json status_to_json(const status_view& v) {
   }
   json agents = json::array();
   for (auto& a : v.agents) {
-    json age = nullptr;
+    json age = nullptr, in_state = nullptr;
     if (a.last_heartbeat_age_seconds >= 0)
       age = a.last_heartbeat_age_seconds;
+    if (a.state_seconds >= 0)
+      in_state = a.state_seconds;
     agents.push_back({{"agentId", a.agent_id},
                       {"name", a.name},
                       {"state", a.state},
+                      {"stateSeconds", in_state},
                       {"status", a.status},
                       {"readiness", a.readiness},
                       {"lastHeartbeatAgeSeconds", age},

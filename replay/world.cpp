@@ -57,6 +57,7 @@ world world::from_image(policy rules, world_image img) {
     if (parse_queue_config(text, &c))
       w.queue_configs_[name] = std::move(c);
   }
+  w.state_since_.insert(img.state_since.begin(), img.state_since.end());
   for (auto& a : img.agents) {
     std::string id = a.id;
     auto& slot = w.agents_[id] = std::move(a);
@@ -97,6 +98,7 @@ world_image world::image() const {
   for (auto& [name, c] : queue_configs_)
     img.queue_configs[name] = to_json(c).dump();
   img.last_agents.insert(last_agents_.begin(), last_agents_.end());
+  img.state_since.insert(state_since_.begin(), state_since_.end());
   img.callbacks.reserve(callbacks_.size());
   for (auto& [id, cb] : callbacks_)
     img.callbacks.push_back(cb);
@@ -117,9 +119,11 @@ void world::apply(uint64_t seq, const event& e) {
     apply_queue(queue_configs_, e);
   } else if (std::holds_alternative<system_started>(e.body)) {
     for (auto& [id, a] : agents_) {
+      std::string before = visible_state(a, rules_);
       restaff(a, false);
       apply_restart(a);
       restaff(a, true);
+      note_state(a, before, e.ts_ms);
     }
   }
 }
@@ -177,19 +181,28 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
 
 void world::apply_agent(const event& e, const std::string& id) {
   auto i = agents_.find(id);
+  std::string before;
   if (i == agents_.end()) {
     if (!std::holds_alternative<agent_created>(e.body))
       return;
     i = agents_.emplace(id, agent_state{}).first;
   } else {
+    before = visible_state(i->second, rules_);
     restaff(i->second, false);
   }
   callq::apply(i->second, e);
   if (i->second.removed) {
     agents_.erase(i);
+    state_since_.erase(id);
     return;
   }
   restaff(i->second, true);
+  note_state(i->second, before, e.ts_ms);
+}
+
+void world::note_state(const agent_state& a, const std::string& before, int64_t ts_ms) {
+  if (visible_state(a, rules_) != before || !state_since_.count(a.id))
+    state_since_[a.id] = ts_ms;
 }
 
 void world::restaff(const agent_state& a, bool add) {
@@ -431,7 +444,7 @@ std::set<std::string> world::known_queues() const {
   return names;
 }
 
-status_view world::status(int64_t now_ms) const {
+status_view world::status(int64_t now_ms, size_t waiting_limit) const {
   status_view v;
   v.metrics = metrics_;
   v.default_handle_ms = rules_.default_handle_ms;
@@ -442,9 +455,14 @@ status_view world::status(int64_t now_ms) const {
     q.configured = queue_configs_.count(name) > 0;
     q.today = service_level_today(name, now_ms);
     q.last_15m = service_level_last_15m(name, now_ms);
+    if (auto t = enqueued_.find(name); t != enqueued_.end() && !t->second.empty())
+      q.longest_wait_seconds = (now_ms - *t->second.begin()) / 1000;
     if (auto l = lines_.find(name); l != lines_.end()) {
+      q.waiting_count = static_cast<int64_t>(l->second.size());
       int64_t pos = 0;
       for (auto& entry : l->second) {
+        if (q.waiting.size() >= waiting_limit)
+          break;
         const call_state& c = calls_.at(entry.sid);
         waiting_view w;
         w.call_sid = c.sid;
@@ -458,7 +476,6 @@ status_view world::status(int64_t now_ms) const {
         w.callback_requested = !c.callback_id.empty();
         w.require = c.require;
         w.preferred_agent = c.preferred_agent;
-        q.longest_wait_seconds = std::max(q.longest_wait_seconds, w.wait_seconds);
         q.waiting.push_back(std::move(w));
       }
     }
@@ -477,6 +494,8 @@ status_view world::status(int64_t now_ms) const {
     s.status = status_name(a.status);
     s.readiness = readiness_score(a, rules_, now_ms);
     s.last_heartbeat_age_seconds = a.last_heartbeat_ms > 0 ? (now_ms - a.last_heartbeat_ms) / 1000 : -1;
+    if (auto t = state_since_.find(id); t != state_since_.end())
+      s.state_seconds = std::max<int64_t>(0, (now_ms - t->second) / 1000);
     s.device_registered = a.device;
     s.missed_offers = a.missed;
     s.pause_reason = a.pause_reason;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -100,7 +101,8 @@ struct queue_view {
   std::string name;
   queue_config config;      ///< the rules in force (defaults when not configured)
   bool configured = false;  ///< a `queue.configured` event set them
-  std::vector<waiting_view> waiting;  ///< in dispatch order
+  std::vector<waiting_view> waiting;  ///< in dispatch order, the first `waiting_limit`
+  int64_t waiting_count = 0;          ///< all of them, however many are listed
   int64_t longest_wait_seconds = 0;
   int64_t ready_agents = 0, staffed_agents = 0;
   service_level today, last_15m;  ///< "today" in the queue's time zone (UTC without hours)
@@ -111,6 +113,7 @@ struct agent_status_view {
   std::string agent_id, name, state, status, pause_reason;
   int64_t readiness = 0, missed_offers = 0;
   int64_t last_heartbeat_age_seconds = -1;  ///< -1: none since start
+  int64_t state_seconds = -1;  ///< time in `state`; -1: unknown (from an older snapshot)
   bool device_registered = false;
   std::vector<std::string> queues;
 };
@@ -147,6 +150,7 @@ struct world_image {
   std::map<std::string, std::vector<sl_minute>> service_minutes;  ///< by queue, oldest first
   std::map<std::string, last_contact> last_agents;  ///< by caller number
   std::vector<callback_view> callbacks;  ///< live, and finished ones still kept
+  std::map<std::string, int64_t> state_since;  ///< agent id -> when its visible state began
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
@@ -220,8 +224,11 @@ class world {
   const policy& rules() const { return rules_; }
   uint64_t last_seq() const { return last_seq_; }
 
-  /// The operators' view at `now_ms`.
-  status_view status(int64_t now_ms) const;
+  /// The operators' view at `now_ms`, listing at most `waiting_limit`
+  /// waiting calls per queue (the first in dispatch order; the counts
+  /// and the longest wait cover them all).
+  status_view status(int64_t now_ms,
+                     size_t waiting_limit = std::numeric_limits<size_t>::max()) const;
   /// Counts for /metrics at `now_ms`: O(queues + agents), whatever the
   /// number of waiting calls.
   world_summary summary(int64_t now_ms) const;
@@ -252,6 +259,9 @@ class world {
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);
+  /// Notes `ts_ms` as the start of `a`'s visible state when it is no
+  /// longer `before`.
+  void note_state(const agent_state& a, const std::string& before, int64_t ts_ms);
   /// Remembers that `number` talked to `agent_id` at `at_ms`; forgets
   /// contacts older than last_agent_keep_ms.
   void remember_contact(const std::string& number, const std::string& agent_id, int64_t at_ms);
@@ -280,6 +290,7 @@ class world {
   std::deque<std::pair<int64_t, std::string>> contact_times_;  ///< (at, number), oldest first
   std::unordered_map<std::string, callback_view> callbacks_;    ///< by callback id
   std::deque<std::pair<int64_t, std::string>> callback_ends_;   ///< (ended, id), oldest first
+  std::unordered_map<std::string, int64_t> state_since_;  ///< agent id -> visible state's start
   uint64_t last_seq_ = 0;
 };
 

@@ -78,6 +78,20 @@ TEST_CASE("e2e: the viewer token reads the status and gets 403 on every other ad
   CHECK(json::parse(status.body)["queues"][0]["waiting"].size() == 1);
   CHECK(p.json_request("GET", "/api/queue/status?token=" + viewer_token, "").status == 200);
   CHECK(p.json_request("GET", std::string("/api/queue/status?token=") + admin_token, "").status == 200);
+  // ?waiting=N lists the first N waiting calls; waitingCount counts them all.
+  auto few = p.json_request("GET", "/api/queue/status?waiting=0", viewer_token);
+  REQUIRE(few.status == 200);
+  CHECK(json::parse(few.body)["queues"][0]["waiting"].empty());
+  CHECK(json::parse(few.body)["queues"][0]["waitingCount"] == 1);
+  CHECK(json::parse(status.body)["queues"][0]["waitingCount"] == 1);
+  for (auto bad : {"-1", "x", "100001"}) {
+    auto r = p.json_request("GET", std::string("/api/queue/status?waiting=") + bad, viewer_token);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("waiting must be") != std::string::npos);
+  }
+  // An agent's time in its state (alice: offline since she was created).
+  CHECK(json::parse(status.body)["agents"][0]["state"] == "offline");
+  CHECK(json::parse(status.body)["agents"][0]["stateSeconds"] == 0);
   CHECK(p.json_request("GET", "/api/queue/status?token=wrong", "").status == 401);
   CHECK(p.json_request("GET", "/api/queue/status", "").status == 401);
 
