@@ -90,7 +90,7 @@ TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
 
 TEST_CASE("the service's example configuration file loads") {
   flag_values flags;
-  flags.config_file = std::string(CALLQ_SOURCE_DIR) + "/packaging/systemd/callq.json";
+  flags.config_file = std::string(CALLQ_SOURCE_DIR) + "/packaging/callq.json";
   server_config c;
   auto st = load_config({{"CALLQ_DATA_DIR", "/var/lib/callq"}}, flags, &c);
   INFO(st.message());
@@ -106,7 +106,7 @@ TEST_CASE("the systemd unit passes systemd-analyze verify") {
     return;
   }
   callq::testing::temp_dir dir;
-  std::ifstream in(std::string(CALLQ_SOURCE_DIR) + "/packaging/systemd/callq.service");
+  std::ifstream in(std::string(CALLQ_SOURCE_DIR) + "/packaging/callq.service");
   REQUIRE(in);
   std::string unit((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // verify checks that ExecStart's program exists: point it at one that does.

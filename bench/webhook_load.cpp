@@ -9,9 +9,12 @@
 // server closes them, as a slowloris attacker would.
 //
 // Then once more beside --streams (default 20) open live streams
-// (GET /api/stream), each reading every update the load causes.
+// (GET /api/stream?waiting=N, N from --stream-waiting: default 8, as the
+// wallboard asks; -1 lists every waiting call), each reading every update
+// the load causes.
 //
 //   webhook_load [--connections=64] [--seconds=10] [--stalled=1000] [--streams=20]
+//                [--stream-waiting=8]
 #include <poll.h>
 #include <unistd.h>
 
@@ -178,16 +181,19 @@ testing::spawned_server start_server(const std::string& dir, long connections, l
 }
 
 /// Holds `count` live streams open until `stop`; counts the updates read.
-void hold_streams(int port, long count, const std::atomic<bool>& stop, std::atomic<uint64_t>* updates,
-                  std::atomic<long>* open_now) {
+void hold_streams(int port, long count, long waiting, const std::atomic<bool>& stop,
+                  std::atomic<uint64_t>* updates, std::atomic<long>* open_now) {
+  std::string path = "/api/stream?token=bench";
+  if (waiting >= 0)
+    path += "&waiting=" + std::to_string(waiting);
   std::vector<std::unique_ptr<httplib::Client>> clients;
   std::vector<std::thread> readers;
   for (long i = 0; i < count; ++i) {
     clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", port));
     auto* c = clients.back().get();
-    readers.emplace_back([c, &stop, updates, open_now] {
+    readers.emplace_back([c, &path, &stop, updates, open_now] {
       bool counted = false;
-      c->Get("/api/stream?token=bench", [&](const char* data, size_t n) {
+      c->Get(path.c_str(), [&](const char* data, size_t n) {
         std::string_view chunk(data, n);
         if (!counted && chunk.find("event: snapshot") != std::string_view::npos) {
           counted = true;
@@ -213,6 +219,7 @@ int main(int argc, char** argv) {
   long seconds = bench::arg(argc, argv, "seconds", 10);
   long stalled = bench::arg(argc, argv, "stalled", 1000);
   long streams = bench::arg(argc, argv, "streams", 20);
+  long stream_waiting = bench::arg(argc, argv, "stream-waiting", 8);
   testing::raise_fd_limit();
   std::string dir = (std::filesystem::temp_directory_path() / "callq-webhook-load").string();
   std::printf("webhook_load: %ld keep-alive connections, %ld s each, server and client on this machine\n",
@@ -252,14 +259,15 @@ int main(int argc, char** argv) {
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> updates{0};
     std::atomic<long> open_now{0};
-    std::thread watchers([&] { hold_streams(server.port, streams, stop, &updates, &open_now); });
+    std::thread watchers([&] { hold_streams(server.port, streams, stream_waiting, stop, &updates, &open_now); });
     while (open_now.load() < streams)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     auto watched = run(server.port, connections, seconds, true);
     stop = true;
     watchers.join();
     char what[64];
-    std::snprintf(what, sizeof what, "  same, beside %ld live streams", streams);
+    std::snprintf(what, sizeof what, "  same, beside %ld live streams (waiting=%ld)", streams,
+                  stream_waiting);
     print(what, watched);
     std::printf("  %-34s %8.1f %% of the rate; the streams read %lu updates (%.1f per stream per second)\n",
                 "", 100.0 * (static_cast<double>(watched.ok) / watched.seconds) /

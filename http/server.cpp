@@ -18,6 +18,7 @@
 #include "http/form.hpp"
 #include "http/metrics.hpp"
 #include "http/signature.hpp"
+#include "http/web_assets.hpp"
 #include "replay/export.hpp"
 #include "replay/report.hpp"
 #include "replay/status_json.hpp"
@@ -61,6 +62,21 @@ bool parse_int(const std::string& s, int64_t* out) {
     if (!std::isdigit(static_cast<unsigned char>(s[j])))
       return false;
   *out = std::stoll(s);
+  return true;
+}
+
+/// `?waiting=N` (0-100000): how many waiting calls per queue a status
+/// lists; absent: all. On failure answers 400 and returns false.
+bool waiting_limit(const httplib::Request& req, httplib::Response& res, size_t* out) {
+  *out = std::numeric_limits<size_t>::max();
+  if (!req.has_param("waiting"))
+    return true;
+  int64_t n = 0;
+  if (!parse_int(req.get_param_value("waiting"), &n) || n < 0 || n > 100000) {
+    send_error_json(res, 400, "waiting must be a whole number from 0 to 100000");
+    return false;
+  }
+  *out = static_cast<size_t>(n);
   return true;
 }
 
@@ -132,16 +148,16 @@ void server::stop() {
 
 front_door_figures server::door_figures() const { return door_->figures(); }
 
-std::shared_ptr<const std::string> server::live_status(uint64_t seq) {
+std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t waiting_limit) {
   std::lock_guard<std::mutex> lock(live_->mu);  // one stream renders, the others wait for it
-  if (!live_->valid || live_->seq != seq) {
+  auto& [at, text] = live_->by_limit[waiting_limit];
+  if (!text || at != seq) {
     int64_t now = rt_.now_ms();
-    auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
-    live_->json = std::make_shared<const std::string>(replay::status_to_json(view).dump());
-    live_->seq = seq;
-    live_->valid = true;
+    auto view = rt_.reads().read([&](const world& w) { return w.status(now, waiting_limit); });
+    text = std::make_shared<const std::string>(replay::status_to_json(view).dump());
+    at = seq;
   }
-  return live_->json;
+  return text;
 }
 
 namespace {
@@ -500,10 +516,11 @@ void server::routes() {
     relay(res, rt_.ask(cmd::delete_queue{name}), {{"name", name}, {"removed", true}});
   });
   h.Get("/api/queue/status", [this, viewer](const httplib::Request& req, httplib::Response& res) {
-    if (!viewer(req, res))
+    size_t limit = 0;
+    if (!viewer(req, res) || !waiting_limit(req, res, &limit))
       return;
     int64_t now = rt_.now_ms();
-    auto view = rt_.reads().read([now](const world& w) { return w.status(now); });
+    auto view = rt_.reads().read([&](const world& w) { return w.status(now, limit); });
     send_json(res, 200, replay::status_to_json(view));
   });
   // The live status (README, "Live stream"): a snapshot, then an update
@@ -511,7 +528,8 @@ void server::routes() {
   // most 4 a second), a comment every 15 s. Each stream holds a worker
   // thread of the page group, never Twilio's share; at most max_streams.
   h.Get("/api/stream", [this, viewer](const httplib::Request& req, httplib::Response& res) {
-    if (!viewer(req, res))
+    size_t limit = 0;
+    if (!viewer(req, res) || !waiting_limit(req, res, &limit))
       return;
     int cap = s_.max_streams > 0 ? s_.max_streams : std::max(1, s_.limits.threads / 4);
     if (streams_->fetch_add(1) >= cap) {
@@ -531,15 +549,18 @@ void server::routes() {
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, st, stopping](size_t, httplib::DataSink& sink) {
+        [this, st, stopping, limit](size_t, httplib::DataSink& sink) {
           using clock = std::chrono::steady_clock;
           if (stopping->load() || !sink.is_writable())
             return false;  // stopping, or the client went away: free the slot
           uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
           std::string out;
           if (!st->started || seq != st->seen) {
-            out = std::string("event: ") + (st->started ? "update" : "snapshot") + "\ndata: " +
-                  *live_status(seq) + "\n\n";
+            // The snapshot also tells the browser to reconnect 1 s after
+            // the connection drops (a restart), not its default 3 s.
+            out = std::string(st->started ? "" : "retry: 1000\n") + "event: " +
+                  (st->started ? "update" : "snapshot") + "\ndata: " +
+                  *live_status(seq, limit) + "\n\n";
             st->started = true;
             st->seen = seq;
           } else if (clock::now() - st->last_write >= std::chrono::seconds(15)) {
@@ -660,6 +681,18 @@ void server::routes() {
   }
 
   // -------------------------------------------------------- open ones --
+  // The pages and their files (embedded at build time) need no token; the
+  // data they read does. They load nothing from elsewhere, and say so.
+  for (const web_asset& a : web_assets()) {
+    h.Get(std::string(a.path), [&a](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'");
+      res.set_content(a.body.data(), a.body.size(), std::string(a.content_type));
+    });
+  }
   h.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     // 200 while the server answers; "degraded" while the log cannot be
     // written (requests that change state get 503, reads work) or new

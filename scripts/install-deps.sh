@@ -7,12 +7,24 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev catch2
-  libssl-dev libcli11-dev libhowardhinnant-date-dev tzdata
+  libssl-dev libcli11-dev libhowardhinnant-date-dev tzdata libjs-chart.js
 )
 # `install-deps.sh fuzz`: also clang and its libFuzzer/sanitizer runtimes.
-if [ "${1:-}" = fuzz ]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+# `install-deps.sh browser`: also Chromium and Node.js for the browser tests
+# (their npm packages: scripts/browser-deps.sh).
+for extra in "$@"; do
+  case "$extra" in
+    fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    browser)
+      packages+=(chromium)
+      # Node.js and npm from Debian unless some Node.js is already there.
+      if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+        packages+=(nodejs npm)
+      fi
+      ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

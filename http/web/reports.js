@@ -1,0 +1,169 @@
+// The reports page: GET /api/reports/queues for the chosen period and
+// interval, the chosen queues' figures per interval in Chart.js charts
+// (summed over the queues for calls, ASA and AHT; service level per
+// queue beside its target), and the per-agent table. The choice is kept
+// in the address (?from=&to=&interval=&queue=), so a report can be linked.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const page = {token: '', charts: {}, report: null};
+  window.callqReports = page;  // for the browser tests: the charts and the data shown
+
+  const colours = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#ff7f0e', '#17becf', '#8c564b'];
+  const day = 86400000;
+  const intervalMs = {'15m': 900000, '1h': 3600000, '1d': day};
+
+  function isoDay(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  function readChoice() {
+    const q = new URLSearchParams(location.search);
+    const today = isoDay(Date.now());
+    $('from').value = q.get('from') || today;
+    $('to').value = q.get('to') || $('from').value;
+    $('interval').value = intervalMs[q.get('interval')] ? q.get('interval') : '1h';
+    return q.getAll('queue');
+  }
+
+  function chosenQueues() {
+    return [...document.querySelectorAll('#queue-picker input:checked')].map((i) => i.value);
+  }
+
+  function setQueues(names, checked) {
+    const box = $('queue-picker');
+    box.querySelectorAll('label').forEach((l) => l.remove());
+    for (const name of names) {
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      input.type = 'checkbox';
+      input.value = name;
+      input.checked = checked.length === 0 || checked.includes(name);
+      label.append(input, ' ' + name);
+      box.append(label);
+    }
+  }
+
+  function setState(text) {
+    $('report-state').textContent = text;
+  }
+
+  async function getJson(url) {
+    const res = await callqToken.fetch(page.token, url);
+    if (res.status === 401) {
+      callqToken.forget();
+      throw new Error('unauthorized');
+    }
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || 'HTTP ' + res.status);
+    return body;
+  }
+
+  async function start(token) {
+    page.token = token;
+    const picked = readChoice();
+    let names = [];
+    try {
+      const status = await getJson('/api/queue/status?waiting=0');
+      names = status.queues.map((q) => q.name);
+    } catch (e) {
+      if (e.message === 'unauthorized')
+        return callqToken.ask('The server refused that token. Enter the viewer token', start);
+      setState('cannot read the queues: ' + e.message);
+    }
+    for (const q of picked) if (!names.includes(q)) names.push(q);
+    setQueues(names.sort(), picked);
+    $('pickers').onsubmit = (ev) => {
+      ev.preventDefault();
+      const q = new URLSearchParams();
+      q.set('from', $('from').value);
+      q.set('to', $('to').value);
+      q.set('interval', $('interval').value);
+      for (const name of chosenQueues()) q.append('queue', name);
+      history.replaceState(null, '', location.pathname + '?' + q.toString());
+      show();
+    };
+    await show();
+  }
+
+  async function show() {
+    const fromMs = Date.parse($('from').value + 'T00:00:00Z');
+    const toMs = Date.parse($('to').value + 'T00:00:00Z') + day;
+    const interval = $('interval').value;
+    if (!(toMs > fromMs)) return setState('"To" must not be before "From"');
+    setState('loading…');
+    let r;
+    try {
+      r = await getJson('/api/reports/queues?from=' + new Date(fromMs).toISOString() + '&to=' +
+                        new Date(toMs).toISOString() + '&interval=' + interval);
+    } catch (e) {
+      if (e.message === 'unauthorized')
+        return callqToken.ask('The server refused that token. Enter the viewer token', start);
+      return setState('cannot read the report: ' + e.message);
+    }
+    page.report = r;
+    const known = [...document.querySelectorAll('#queue-picker input')].map((i) => i.value);
+    const fresh = r.queues.map((q) => q.queue).filter((n) => !known.includes(n));
+    if (fresh.length) setQueues(known.concat(fresh).sort(), chosenQueues().concat(fresh));
+    const chosen = chosenQueues();
+    const queues = r.queues.filter((q) => chosen.includes(q.queue));
+    // Every interval of the period, the quiet ones too.
+    const starts = [];
+    for (let t = fromMs; t < toMs; t += intervalMs[interval]) starts.push(t);
+    // Labels as short as the period allows: the hour within one day, the
+    // day for daily intervals, else both (all in UTC).
+    const oneDay = toMs - fromMs === day;
+    const labels = starts.map((t) => {
+      const iso = new Date(t).toISOString();
+      if (interval === '1d') return iso.slice(0, 10);
+      return oneDay ? iso.slice(11, 16) : iso.slice(5, 16).replace('T', ' ');
+    });
+    const rowOf = (q, t) => q.intervals.find((i) => Date.parse(i.start) === t);
+    const sum = (t, field) => queues.reduce((n, q) => n + ((rowOf(q, t) || {})[field] || 0), 0);
+    const calls = ['offered', 'answered', 'abandoned'].map((field, k) => ({
+      label: field, data: starts.map((t) => sum(t, field)), backgroundColor: colours[k]}));
+    // ASA and AHT over the chosen queues: summed seconds over summed calls.
+    const ratio = (t, top, bottom) => (sum(t, bottom) > 0 ? sum(t, top) / sum(t, bottom) : null);
+    const asa = starts.map((t) => ratio(t, 'holdSeconds', 'answered'));
+    const aht = starts.map((t) => ratio(t, 'talkSeconds', 'completed'));
+    const sl = [];
+    queues.forEach((q, k) => {
+      const colour = colours[k % colours.length];
+      sl.push({label: q.queue, data: starts.map((t) => {
+        const row = rowOf(q, t);
+        return row && row.serviceLevel != null ? row.serviceLevel * 100 : null;
+      }), borderColor: colour, backgroundColor: colour, spanGaps: false});
+      sl.push({label: q.queue + ' target', data: starts.map(() => q.serviceLevelTarget * 100),
+               borderColor: colour, borderDash: [6, 4], pointRadius: 0, fill: false});
+    });
+    draw('calls', 'bar', labels, calls, {});
+    draw('serviceLevel', 'line', labels, sl, {min: 0, max: 100});
+    draw('asa', 'line', labels, [{label: 'ASA (s)', data: asa, borderColor: colours[0]}], {min: 0});
+    draw('aht', 'line', labels, [{label: 'AHT (s)', data: aht, borderColor: colours[3]}], {min: 0});
+    $('agents').tBodies[0].innerHTML = r.agents.map((a) =>
+      '<tr data-agent="' + callqEscape(a.agentId) + '"><td>' + callqEscape(a.agentId) + '</td>' +
+      '<td class="answered" data-value="' + a.answered + '">' + a.answered + '</td>' +
+      '<td class="talk" data-value="' + a.talkSeconds + '">' + callqDuration(a.talkSeconds) + '</td>' +
+      '<td class="missed" data-value="' + a.missedOffers + '">' + a.missedOffers + '</td>' +
+      '<td class="paused" data-value="' + a.pausedSeconds + '">' + callqDuration(a.pausedSeconds) +
+      '</td></tr>').join('');
+    setState(queues.length + ' queue(s), ' + starts.length + ' interval(s), ' + r.agents.length + ' agent(s)');
+  }
+
+  function draw(name, type, labels, datasets, y) {
+    const old = page.charts[name];
+    if (old) old.destroy();
+    const canvas = $('chart-' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+    page.charts[name] = new Chart(canvas, {
+      type,
+      data: {labels, datasets},
+      options: {animation: false, responsive: true, maintainAspectRatio: false,
+                scales: {y: Object.assign({beginAtZero: true}, y)}},
+    });
+  }
+
+  const token = callqToken.get();
+  if (token) start(token);
+  else callqToken.ask('Enter the viewer token', start);
+})();
