@@ -42,10 +42,19 @@ const callqToken = {
     }
   },
 
-  /// Shows the token form with `message`; calls `done(token)` once it is
+  /// Shows the token form (made on first use, below the page's header)
+  /// with `message`; calls `done(token)` once it is
   /// submitted.
   ask(message, done) {
-    const form = document.getElementById('token-form');
+    let form = document.getElementById('token-form');
+    if (!form) {
+      form = document.createElement('form');
+      form.id = 'token-form';
+      form.innerHTML = '<label for="token-input" id="token-message"></label>' +
+        '<input id="token-input" type="password" autocomplete="off">' +
+        '<button type="submit">Show</button>';
+      document.querySelector('header').after(form);
+    }
     document.getElementById('token-message').textContent = message;
     form.hidden = false;
     const input = document.getElementById('token-input');
