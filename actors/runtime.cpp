@@ -81,7 +81,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   lo.keep_snapshots = opts.keep_snapshots;
   lo.rocksdb_env = opts.storage_env;
   std::unique_ptr<storage::event_log> log;
-  if (auto st = storage::event_log::open_data_dir(opts.data_dir, lo, &log); !st)
+  if (auto st = storage::event_log::open_store(opts.store, opts.data_dir, lo, &log); !st)
     return st;
   rt->log_ = std::move(log);
   if (opts.clock) {
@@ -123,13 +123,13 @@ status runtime::boot(startup_report* report) {
   world w(opts.rules);
   replay::snapshot_load sl;
   if (auto st = replay::load_newest_snapshot(*log_, opts.rules, 0, 0, &w, &sl); !st)
-    return status::corruption("cannot read snapshots in " + opts.data_dir + ": " + st.message());
+    return status::corruption("cannot read snapshots in " + log_->where() + ": " + st.message());
   for (auto& s : sl.skipped)
     rep.warnings.push_back("skipped " + s);
   rep.snapshot_seq = sl.loaded ? sl.info.seq : 0;
   replay::rebuild_report rr;
   if (auto st = replay::rebuild(*log_, w, {}, &rr); !st)
-    return status::corruption("cannot rebuild state from " + opts.data_dir + ": " + st.message());
+    return status::corruption("cannot rebuild state from " + log_->where() + ": " + st.message());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<call_state> calls;
   std::vector<agent_state> agents;
@@ -262,8 +262,11 @@ void runtime::teardown() {
 }
 
 void runtime::measure_disk() {
+  // The file system of the log; none to watch for a PostgreSQL log (its
+  // server watches its own disk).
+  std::string dir = log_ ? log_->local_dir() : opts_.data_dir;
   struct statvfs fs {};
-  if (statvfs(opts_.data_dir.c_str(), &fs) != 0)
+  if (dir.empty() || statvfs(dir.c_str(), &fs) != 0)
     return;
   int64_t free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
   bool was_low = health_->disk_low(), was_reserve = health_->reserve_reached();

@@ -41,6 +41,9 @@ struct disk_options {
 /// Everything needed to start.
 struct runtime_options {
   std::string data_dir = "./callq-data";
+  /// Where the event log lives: empty, the RocksDB log in `data_dir`; a
+  /// postgresql:// URL, that PostgreSQL log (CALLQ_STORE).
+  std::string store;
   policy rules;
   gateway_options gateway;
   /// Time moves only through advance_clock() (end-to-end tests).

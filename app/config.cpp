@@ -19,7 +19,7 @@ namespace {
 const char* const known_keys[] = {
     "CALLQ_BIND", "CALLQ_PORT", "CALLQ_DATA_DIR", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_CALLER_ID", "CALLQ_ADMIN_TOKEN",
-    "CALLQ_VIEWER_TOKEN", "CALLQ_STREAM_MAX",
+    "CALLQ_VIEWER_TOKEN", "CALLQ_STREAM_MAX", "CALLQ_STORE",
     "AGENT_HEARTBEAT_INTERVAL", "AGENT_HEARTBEAT_TIMEOUT", "QUEUE_POLLING_INTERVAL",
     "MAX_QUEUE_WAIT_TIME", "POSITION_ANNOUNCE_INTERVAL", "OFFER_TIMEOUT", "MAX_OFFER_ATTEMPTS",
     "ESCALATE_AFTER_FAILED_OFFERS", "AGENT_MAX_NO_ANSWER", "WRAP_UP_TIME", "CALLBACK_SLA",
@@ -117,6 +117,7 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   if (flags.bind) v["CALLQ_BIND"] = *flags.bind;
   if (flags.port) v["CALLQ_PORT"] = std::to_string(*flags.port);
   if (flags.data_dir) v["CALLQ_DATA_DIR"] = *flags.data_dir;
+  if (flags.store) v["CALLQ_STORE"] = *flags.store;
 
   server_config c;
   auto get = [&](const char* k, const std::string& def) {
@@ -175,6 +176,10 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   c.runtime.data_dir = get("CALLQ_DATA_DIR", "./callq-data");
   if (c.runtime.data_dir.empty())
     return bad("CALLQ_DATA_DIR", "", "a directory");
+  c.runtime.store = get("CALLQ_STORE", "");
+  if (!c.runtime.store.empty() && !storage::event_log::is_postgres_url(c.runtime.store))
+    return bad("CALLQ_STORE", c.runtime.store,
+               "empty (the RocksDB log in CALLQ_DATA_DIR) or a postgresql:// URL");
   CALLQ_TRY(url("PUBLIC_BASE_URL", "http://localhost:8080", &c.http.public_base_url));
   CALLQ_TRY(url("TWILIO_API_BASE", "https://api.twilio.com", &c.runtime.gateway.api_base));
   c.runtime.gateway.account_sid = get("TWILIO_ACCOUNT_SID", "");

@@ -15,7 +15,7 @@ namespace callq::app {
 
 /// Values given as flags to `callq serve`.
 struct flag_values {
-  std::optional<std::string> bind, data_dir, config_file;
+  std::optional<std::string> bind, data_dir, config_file, store;
   std::optional<int> port;
 };
 

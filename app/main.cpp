@@ -17,11 +17,13 @@ int main(int argc, char** argv) {
   serve->add_option("--bind", serve_flags.bind, "Listen address (CALLQ_BIND)");
   serve->add_option("--port", serve_flags.port, "Listen port, 0 for any free one (CALLQ_PORT)");
   serve->add_option("--data-dir", serve_flags.data_dir, "Event log directory (CALLQ_DATA_DIR)");
+  serve->add_option("--store", serve_flags.store, "postgresql:// URL of a PostgreSQL log (CALLQ_STORE)");
   serve->add_option("--config", serve_flags.config_file, "JSON file with the environment variables' keys");
 
   callq::replay::replay_args replay_args;
   auto* replay = app.add_subcommand("replay", "Rebuild state from the log offline; print a timeline or the state");
-  replay->add_option("--data-dir", replay_args.data_dir, "Data directory")->required();
+  replay->add_option("--data-dir", replay_args.data_dir, "Data directory (its RocksDB log)");
+  replay->add_option("--store", replay_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
   auto* call_opt = replay->add_option("--call", replay_args.call_sid, "Timeline of one call (CallSid)");
   auto* agent_opt = replay->add_option("--agent", replay_args.agent_id, "Timeline of one agent");
   call_opt->excludes(agent_opt);
@@ -31,7 +33,8 @@ int main(int argc, char** argv) {
 
   callq::replay::export_args export_args;
   auto* exp = app.add_subcommand("export", "Audit export of the event log");
-  exp->add_option("--data-dir", export_args.data_dir, "Data directory")->required();
+  exp->add_option("--data-dir", export_args.data_dir, "Data directory (its RocksDB log)");
+  exp->add_option("--store", export_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
   exp->add_option("--format", export_args.format, "jsonl, csv or queue_log")->required();
   exp->add_option("--from", export_args.from, "Only events at or after this ISO 8601 time");
   exp->add_option("--to", export_args.to, "Only events before this ISO 8601 time");
@@ -40,7 +43,8 @@ int main(int argc, char** argv) {
 
   callq::replay::report_args report_args;
   auto* rep = app.add_subcommand("report", "Queue and agent figures from the log (offline)");
-  rep->add_option("--data-dir", report_args.data_dir, "Data directory")->required();
+  rep->add_option("--data-dir", report_args.data_dir, "Data directory (its RocksDB log)");
+  rep->add_option("--store", report_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
   rep->add_option("--from", report_args.from, "Only events at or after this ISO 8601 time");
   rep->add_option("--to", report_args.to, "Only events before this ISO 8601 time");
   rep->add_option("--interval", report_args.interval, "15m, 1h (default) or 1d");
@@ -49,11 +53,13 @@ int main(int argc, char** argv) {
 
   callq::replay::verify_args verify_args;
   auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");
-  verify->add_option("--data-dir", verify_args.data_dir, "Data directory")->required();
+  verify->add_option("--data-dir", verify_args.data_dir, "Data directory (its RocksDB log)");
+  verify->add_option("--store", verify_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
 
   callq::replay::snapshot_args snapshot_args;
   auto* snap = app.add_subcommand("snapshot", "Write a snapshot of the state at the log's end (offline)");
-  snap->add_option("--data-dir", snapshot_args.data_dir, "Data directory")->required();
+  snap->add_option("--data-dir", snapshot_args.data_dir, "Data directory (its RocksDB log)");
+  snap->add_option("--store", snapshot_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
 
   try {
     app.parse(argc, argv);

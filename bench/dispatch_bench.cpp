@@ -25,6 +25,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/sample_log.hpp"
 #include "bench/skills_match.hpp"
+#include "storage/rocksdb_log.hpp"
 
 using namespace callq;
 using clk = std::chrono::steady_clock;
@@ -55,7 +56,7 @@ template <class F> void parallel(long n, long threads, F f) {
 /// RocksDB's own memory (memtables and table readers): the log's cache,
 /// not the calls', so it is subtracted from the RSS growth.
 long log_memory_kib(const runtime& rt) {
-  auto* db = const_cast<storage::event_log&>(rt.log()).raw_db();
+  auto* db = dynamic_cast<storage::rocksdb_log&>(const_cast<storage::event_log&>(rt.log())).raw_db();
   uint64_t mem = 0, readers = 0;
   db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
   db->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &readers);

@@ -23,6 +23,7 @@
 #include "replay/rebuild.hpp"
 #include "replay/snapshot.hpp"
 #include "storage/record.hpp"
+#include "storage/rocksdb_log.hpp"
 #include "tests/spawn_server.hpp"
 
 #ifndef CALLQ_BINARY
@@ -82,8 +83,8 @@ start_figures start_server(const std::string& dir) {
 }
 
 void remove_snapshots(const std::string& dir) {
-  std::unique_ptr<storage::event_log> log;
-  if (!storage::event_log::open_data_dir(dir, {}, &log))
+  std::unique_ptr<storage::rocksdb_log> log;
+  if (!storage::rocksdb_log::open_data_dir(dir, {}, &log))
     std::exit(1);
   std::vector<uint64_t> seqs;
   log->snapshot_seqs(&seqs);

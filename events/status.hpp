@@ -11,7 +11,7 @@ namespace callq {
 class status {
  public:
   enum class code { ok, not_found, corruption, invalid_argument, io_error,
-                    not_supported };
+                    not_supported, fenced };
 
   /// An ok status.
   status() = default;
@@ -22,12 +22,16 @@ class status {
   static status invalid_argument(std::string msg) { return {code::invalid_argument, std::move(msg)}; }
   static status io_error(std::string msg) { return {code::io_error, std::move(msg)}; }
   static status not_supported(std::string msg) { return {code::not_supported, std::move(msg)}; }
+  /// A write refused because another writer took the log over (a leader
+  /// that lost its leadership; README, "High availability").
+  static status fenced(std::string msg) { return {code::fenced, std::move(msg)}; }
 
   bool is_ok() const { return code_ == code::ok; }
   explicit operator bool() const { return is_ok(); }
   code error_code() const { return code_; }
   bool is_not_found() const { return code_ == code::not_found; }
   bool is_corruption() const { return code_ == code::corruption; }
+  bool is_fenced() const { return code_ == code::fenced; }
 
   /// The message without the code; empty when ok.
   const std::string& message() const { return message_; }
@@ -49,6 +53,7 @@ inline std::string status::to_string() const {
     case code::invalid_argument: return "invalid argument: " + message_;
     case code::io_error: return "I/O error: " + message_;
     case code::not_supported: return "not supported: " + message_;
+    case code::fenced: return "fenced: " + message_;
   }
   return message_;
 }

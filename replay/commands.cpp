@@ -19,19 +19,30 @@ namespace callq::replay {
 
 namespace {
 
-bool open_log(const std::string& data_dir, std::unique_ptr<storage::event_log>* log,
-              std::ostream& err) {
-  if (data_dir.empty()) {
-    err << "error: --data-dir is required\n";
+/// Opens the log of `data_dir` or `store` (README, "High availability")
+/// with `o`; false, with the reason on `err`, when it cannot.
+bool open_store(const std::string& data_dir, const std::string& store, const storage::log_options& o,
+                std::unique_ptr<storage::event_log>* log, std::ostream& err, status* failed = nullptr) {
+  if (data_dir.empty() && store.empty()) {
+    err << "error: --data-dir (or --store, or CALLQ_STORE) is required\n";
     return false;
   }
-  storage::log_options o;
-  o.read_only = true;
-  if (auto st = storage::event_log::open_data_dir(data_dir, o, log); !st) {
+  if (auto st = storage::event_log::open_store(store, data_dir, o, log); !st) {
+    if (failed != nullptr) {
+      *failed = st;
+      return false;
+    }
     err << "error: " << st.message() << "\n";
     return false;
   }
   return true;
+}
+
+bool open_log(const std::string& data_dir, const std::string& store,
+              std::unique_ptr<storage::event_log>* log, std::ostream& err) {
+  storage::log_options o;
+  o.read_only = true;
+  return open_store(data_dir, store, o, log, err);
 }
 
 /// `--from` and `--to` (ISO 8601, each optional) into milliseconds; false
@@ -103,7 +114,7 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
   if (!parse_until(a.until, &limit, err))
     return 2;
   std::unique_ptr<storage::event_log> log;
-  if (!open_log(a.data_dir, &log, err))
+  if (!open_log(a.data_dir, a.store, &log, err))
     return 2;
 
   if (!a.call_sid.empty() || !a.agent_id.empty()) {
@@ -272,7 +283,7 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
     return 2;
   }
   std::unique_ptr<storage::event_log> log;
-  if (!open_log(a.data_dir, &log, err))
+  if (!open_log(a.data_dir, a.store, &log, err))
     return 2;
   uint64_t total = log->last_seq();
   queue_report r;
@@ -350,7 +361,7 @@ int run_export(const export_args& a, std::ostream& out, std::ostream& err) {
     return 2;
   o.redact_phone = a.redact_phone;
   std::unique_ptr<storage::event_log> log;
-  if (!open_log(a.data_dir, &log, err))
+  if (!open_log(a.data_dir, a.store, &log, err))
     return 2;
   std::ofstream file;
   std::ostream* sink = &out;
@@ -388,7 +399,7 @@ int run_export(const export_args& a, std::ostream& out, std::ostream& err) {
 
 int run_verify(const verify_args& a, std::ostream& out, std::ostream& err) {
   std::unique_ptr<storage::event_log> log;
-  if (!open_log(a.data_dir, &log, err))
+  if (!open_log(a.data_dir, a.store, &log, err))
     return 2;
   storage::verify_report rep;
   if (auto st = log->verify(&rep); !st) {
@@ -408,14 +419,13 @@ int run_verify(const verify_args& a, std::ostream& out, std::ostream& err) {
 }
 
 int run_snapshot(const snapshot_args& a, std::ostream& out, std::ostream& err) {
-  if (a.data_dir.empty()) {
-    err << "error: --data-dir is required\n";
-    return 2;
-  }
   storage::log_options o;
   o.create_if_missing = false;
   std::unique_ptr<storage::event_log> log;
-  if (auto st = storage::event_log::open_data_dir(a.data_dir, o, &log); !st) {
+  status st;
+  if (!open_store(a.data_dir, a.store, o, &log, err, &st)) {
+    if (st)
+      return 2;  // neither given: said already
     bool busy = st.message().find("lock") != std::string::npos;
     err << "error: " << st.message()
         << (busy ? " (a server is running on it; it writes its own snapshots)" : "") << "\n";

@@ -15,8 +15,12 @@
 
 namespace callq::replay {
 
+// Every command reads the log of `data_dir` (RocksDB) or, when `store` is
+// a postgresql:// URL (--store, else CALLQ_STORE), that PostgreSQL log.
+
 struct replay_args {
   std::string data_dir;
+  std::string store;
   std::string call_sid;   ///< timeline of one call
   std::string agent_id;   ///< timeline of one agent
   std::string until;      ///< ISO time or sequence number
@@ -27,7 +31,7 @@ struct replay_args {
 int run_replay(const replay_args& a, std::ostream& out, std::ostream& err);
 
 struct export_args {
-  std::string data_dir, format, from, to, output;  ///< output empty: stdout
+  std::string data_dir, store, format, from, to, output;  ///< output empty: stdout
   bool redact_phone = false;
   bool progress = false;  ///< print progress to err
 };
@@ -35,7 +39,7 @@ int run_export(const export_args& a, std::ostream& out, std::ostream& err);
 
 /// `callq report`: queue and agent figures (README, "Reports").
 struct report_args {
-  std::string data_dir, from, to, queue;
+  std::string data_dir, store, from, to, queue;
   std::string interval = "1h";
   std::string format = "table";  ///< table, csv or json
   bool progress = false;         ///< print progress to err
@@ -44,11 +48,13 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err);
 
 struct verify_args {
   std::string data_dir;
+  std::string store = {};
 };
 int run_verify(const verify_args& a, std::ostream& out, std::ostream& err);
 
 struct snapshot_args {
   std::string data_dir;
+  std::string store;
   policy rules;
 };
 /// Writes a snapshot of the state at the log's end. Opens the log for

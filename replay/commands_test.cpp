@@ -14,6 +14,7 @@
 #include "replay/rebuild.hpp"
 #include "replay/snapshot.hpp"
 #include "storage/record.hpp"
+#include "storage/rocksdb_log.hpp"
 #include "tests/crash_child.hpp"
 #include "tests/scenario_log.hpp"
 #include "tests/temp_dir.hpp"
@@ -246,8 +247,8 @@ TEST_CASE("replay --until rebuilds the state the server recorded at that point")
 
 TEST_CASE("verify and replay --verify catch an edited, deleted or reordered event") {
   auto tamper = [](const std::string& dir, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& f) {
-    std::unique_ptr<storage::event_log> log;
-    REQUIRE(storage::event_log::open_data_dir(dir, {}, &log));
+    std::unique_ptr<storage::rocksdb_log> log;
+    REQUIRE(storage::rocksdb_log::open_data_dir(dir, {}, &log));
     f(log->raw_db(), log->raw_events_cf());
   };
   auto verify = [](const std::string& dir, std::string* out) {
@@ -425,8 +426,8 @@ TEST_CASE("a damaged snapshot is skipped with a warning naming it, and an older 
     }
     snapshot_at(tmp.path(), last / 2);
     {
-      std::unique_ptr<storage::event_log> log;
-      REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+      std::unique_ptr<storage::rocksdb_log> log;
+      REQUIRE(storage::rocksdb_log::open_data_dir(tmp.path(), {}, &log));
       std::string bytes;
       REQUIRE(log->get_snapshot(last, &bytes));
       if (d == damage::flipped_byte)
@@ -508,8 +509,8 @@ TEST_CASE("verify reports a log whose tail was removed, naming both events") {
   callq::testing::write_scenario(tmp.path());  // a clean stop records the chain head
   uint64_t last = 0;
   {
-    std::unique_ptr<storage::event_log> log;
-    REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &log));
+    std::unique_ptr<storage::rocksdb_log> log;
+    REQUIRE(storage::rocksdb_log::open_data_dir(tmp.path(), {}, &log));
     last = log->last_seq();
     for (uint64_t s = last - 2; s <= last; ++s)
       REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_events_cf(), storage::seq_key(s)).ok());

@@ -7,14 +7,17 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev catch2
-  libssl-dev libcli11-dev libhowardhinnant-date-dev tzdata libjs-chart.js
+  libssl-dev libcli11-dev libhowardhinnant-date-dev tzdata libjs-chart.js libpq-dev
 )
 # `install-deps.sh fuzz`: also clang and its libFuzzer/sanitizer runtimes.
 # `install-deps.sh browser`: also Chromium and Node.js for the browser tests
 # (their npm packages: scripts/browser-deps.sh).
+# `install-deps.sh pg`: also the PostgreSQL 15 server, for the tests'
+# throwaway clusters (scripts/pg-cluster.sh) and pgbench.
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    pg) packages+=(postgresql-15 postgresql-contrib) ;;
     browser)
       packages+=(chromium)
       # Node.js and npm from Debian unless some Node.js is already there.
@@ -22,7 +25,7 @@ for extra in "$@"; do
         packages+=(nodejs npm)
       fi
       ;;
-    *) echo "install-deps: unknown extra '$extra' (fuzz, browser)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, pg)" >&2; exit 2 ;;
   esac
 done
 

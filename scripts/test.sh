@@ -4,6 +4,7 @@
 # fixed number of inputs over its seed corpus (scripts/fuzz.sh ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install-deps.sh pg
 ./scripts/build.sh
 ./scripts/browser-deps.sh
 (cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600)

@@ -1,23 +1,30 @@
-// The durable, append-only event log on RocksDB.
+// The durable, append-only event log: the one interface every part of
+// callq reads and writes events through, with two backends (LevelDB's
+// `Env` is the model: one contract, several implementations):
 //
-// Column families: "events" (seq -> record), "streams" (stream\0version ->
-// seq, the per-stream index), "idempotency" (key -> value, written in the
-// same batch as the events it guards, expiring after a time to live),
-// "meta" (format marker, chain head) and "snapshots" (seq -> encoded state;
-// the bytes are the replay layer's, storage only keeps them).
+//   - rocksdb_log (storage/rocksdb_log.hpp): the embedded default, a
+//     RocksDB database in the data directory;
+//   - postgres_log (storage/postgres_log.hpp): a PostgreSQL database, for
+//     several callq processes sharing one log (one leader; README, "High
+//     availability").
 //
-// Thread-safety: append(), expire_idempotency() and record_head() must be
-// called from one thread at a time (the journal); put_snapshot() and every
-// read may run concurrently with them.
+// Both give the same guarantees: a gap-free global sequence, per-stream
+// versions, the SHA-256 integrity chain (storage/record.hpp) and its
+// recorded head, idempotency entries written atomically with their events
+// and expiring after a time to live, snapshots, and one atomic, durable
+// write per appended batch (group commit). The contract tests
+// (storage/event_log_test.cpp) run one body against both.
+//
+// Thread-safety: append(), resume(), expire_idempotency() and
+// record_head() must be called from one thread at a time (the journal);
+// put_snapshot() and every read may run concurrently with them.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,10 +32,7 @@
 #include "events/status.hpp"
 
 namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
 class Env;
-class WriteBatch;
 }  // namespace rocksdb
 
 namespace callq::storage {
@@ -37,7 +41,7 @@ namespace callq::storage {
 struct log_options {
   /// Open without taking the write lock; works while a server writes.
   bool read_only = false;
-  /// In write mode, create a new log when the directory is empty or absent.
+  /// In write mode, create a new log when there is none.
   bool create_if_missing = true;
   /// How long an idempotency entry answers retries, from the time of the
   /// events written with it (IDEMPOTENCY_TTL).
@@ -45,13 +49,13 @@ struct log_options {
   /// Snapshots kept; older ones are deleted when a new one is written.
   size_t keep_snapshots = 3;
   /// Tests: the RocksDB environment to use (fault injection); null for
-  /// the default.
+  /// the default. RocksDB backend only.
   rocksdb::Env* rocksdb_env = nullptr;
 };
 
 /// The end of the log as a writer last recorded it (at every snapshot and
-/// at clean shutdown), kept outside the events column family: a log that
-/// ends before it has lost its tail.
+/// at clean shutdown), kept apart from the events: a log that ends before
+/// it has lost its tail.
 struct chain_head {
   uint64_t seq = 0;
   events::chain_value chain{};
@@ -71,122 +75,111 @@ struct verify_report {
 /// The format this build writes; a log with a higher one is refused.
 constexpr int log_format_version = 1;
 
+/// The marker every callq log carries: "callq-event-log/<format>".
+extern const char* const log_format_magic;
+
 class event_log {
  public:
-  /// Opens (or creates) the log of a callq data directory: the RocksDB
-  /// database lives in `<data_dir>/events`, beside other persisted files.
+  /// Opens (or creates) a log by where it lives: `store` empty, the
+  /// RocksDB log of the data directory `data_dir` (`<data_dir>/events`);
+  /// `store` a `postgresql://` or `postgres://` URL (libpq's, several
+  /// hosts allowed), the PostgreSQL log there. invalid_argument for any
+  /// other `store`.
+  static status open_store(const std::string& store, const std::string& data_dir,
+                           const log_options& opts, std::unique_ptr<event_log>* out);
+
+  /// Opens (or creates) the RocksDB log of a callq data directory.
   static status open_data_dir(const std::string& data_dir, const log_options& opts,
                               std::unique_ptr<event_log>* out);
 
-  /// Opens (or creates) the log in `dir`. Fails with a message when `dir`
-  /// is not a callq log or was written by a newer format.
-  static status open(const std::string& dir, const log_options& opts,
-                     std::unique_ptr<event_log>* out);
+  /// True when `store` names a PostgreSQL log.
+  static bool is_postgres_url(const std::string& store);
 
-  ~event_log();
+  virtual ~event_log() = default;
   event_log(const event_log&) = delete;
   event_log& operator=(const event_log&) = delete;
 
-  /// Appends `evs` and `idem` in one atomic write batch, assigning gap-free
+  /// Appends `evs` and `idem` in one atomic write, assigning gap-free
   /// sequence numbers and per-stream versions and extending the integrity
-  /// chain. With `sync` the WAL is synced before returning. On success
-  /// `*first_seq` is the sequence number of evs[0] (last_seq()+1 if empty).
-  status append(const std::vector<events::event>& evs,
-                const std::vector<idempotency_entry>& idem, bool sync,
-                uint64_t* first_seq);
+  /// chain. With `sync` the write is durable before this returns. On
+  /// success `*first_seq` is the sequence number of evs[0] (last_seq()+1
+  /// if empty). A refused write changes nothing.
+  virtual status append(const std::vector<events::event>& evs,
+                        const std::vector<idempotency_entry>& idem, bool sync,
+                        uint64_t* first_seq) = 0;
 
-  /// After a failed write (a full disk): clears RocksDB's error state
-  /// (DB::Resume: flushes and starts a new WAL) and re-reads the log's end
-  /// from disk. Fails, changing nothing, while writing is still impossible.
-  /// Call from the writer's thread with no append under way.
-  status resume();
+  /// After a failed write: clears the backend's error state and re-reads
+  /// the log's end from storage. Fails, changing nothing, while writing is
+  /// still impossible. Call from the writer's thread with no append under
+  /// way.
+  virtual status resume() = 0;
 
-  /// The highest sequence number written (0 for an empty log).
-  uint64_t last_seq() const { return last_seq_; }
+  /// The highest sequence number written or seen (0 for an empty log).
+  virtual uint64_t last_seq() const = 0;
 
   /// Calls `fn` with every event from sequence `from` on, in order, until
   /// it returns false. A record that does not decode stops the scan with
   /// an error naming its sequence number.
-  status scan(uint64_t from,
-              const std::function<bool(const events::envelope&)>& fn) const;
+  virtual status scan(uint64_t from,
+                      const std::function<bool(const events::envelope&)>& fn) const = 0;
 
-  /// Calls `fn` with the events of one stream in version order, through
-  /// the stream index.
-  status read_stream(const std::string& stream,
-                     const std::function<bool(const events::envelope&)>& fn) const;
+  /// Calls `fn` with the stored bytes of every record from `from` on, in
+  /// order, with the sequence number they are stored under, until it
+  /// returns false (verification reads records, not events).
+  virtual status scan_records(
+      uint64_t from, const std::function<bool(uint64_t key_seq, std::string_view value)>& fn) const = 0;
+
+  /// Calls `fn` with the events of one stream in version order.
+  virtual status read_stream(const std::string& stream,
+                             const std::function<bool(const events::envelope&)>& fn) const = 0;
 
   /// Reads one event.
-  status get(uint64_t seq, events::envelope* out) const;
+  virtual status get(uint64_t seq, events::envelope* out) const = 0;
 
   /// Looks up an idempotency key at time `now_ms`; not_found when absent
-  /// or older than the time to live. Entries written before expiry existed
-  /// (no time stamp) never expire.
-  status get_idempotency(const std::string& key, int64_t now_ms, std::string* value) const;
+  /// or older than the time to live.
+  virtual status get_idempotency(const std::string& key, int64_t now_ms,
+                                 std::string* value) const = 0;
 
   /// Deletes idempotency entries that expired at `now_ms` (never an
   /// event); `*removed` counts them.
-  status expire_idempotency(int64_t now_ms, uint64_t* removed);
+  virtual status expire_idempotency(int64_t now_ms, uint64_t* removed) = 0;
 
   /// Recomputes the integrity chain over the whole log, then checks that
   /// the log reaches the recorded chain head with the same chain value.
+  /// The same check on every backend (over scan_records()).
   status verify(verify_report* report) const;
 
   /// The chain value stored with event `seq`.
-  status chain_at(uint64_t seq, events::chain_value* out) const;
+  virtual status chain_at(uint64_t seq, events::chain_value* out) const = 0;
 
   /// The recorded chain head; not_found when none was recorded.
-  status recorded_head(chain_head* out) const;
+  virtual status recorded_head(chain_head* out) const = 0;
 
-  /// Records the current end of the log as its chain head (synced).
-  status record_head();
+  /// Records the current end of the log as its chain head (durably).
+  virtual status record_head() = 0;
 
   /// Stores `bytes` as the snapshot covering events up to `seq`, records
-  /// the chain head at `seq` (synced, one batch), and deletes all but the
-  /// newest `keep_snapshots`.
-  status put_snapshot(uint64_t seq, std::string_view bytes);
+  /// the chain head at `seq` (durably, in one write), and deletes all but
+  /// the newest `keep_snapshots`.
+  virtual status put_snapshot(uint64_t seq, std::string_view bytes) = 0;
 
   /// Sequence numbers of the stored snapshots, newest first.
-  status snapshot_seqs(std::vector<uint64_t>* newest_first) const;
+  virtual status snapshot_seqs(std::vector<uint64_t>* newest_first) const = 0;
 
   /// The bytes of the snapshot at `seq`.
-  status get_snapshot(uint64_t seq, std::string* bytes) const;
+  virtual status get_snapshot(uint64_t seq, std::string* bytes) const = 0;
 
-  /// Directory of the log.
-  const std::string& dir() const { return dir_; }
+  /// Where the log lives, for messages: a directory or a URL without its
+  /// password.
+  virtual std::string where() const = 0;
 
-  /// The underlying database, for tests that tamper with it.
-  rocksdb::DB* raw_db() { return db_; }
-  rocksdb::ColumnFamilyHandle* raw_events_cf() { return events_cf_; }
-  rocksdb::ColumnFamilyHandle* raw_idempotency_cf() { return idem_cf_; }
-  rocksdb::ColumnFamilyHandle* raw_snapshots_cf() { return snapshots_cf_; }
+  /// The local directory whose free space bounds the log (the disk
+  /// watcher measures it); empty when the log is not on a local disk.
+  virtual std::string local_dir() const = 0;
 
- private:
+ protected:
   event_log() = default;
-  status load_tail();
-  uint64_t next_stream_version(const std::string& stream);
-  /// Adds `head` to `batch` unless a later one is recorded; call with
-  /// head_mu_ held.
-  void add_head(const chain_head& head, rocksdb::WriteBatch* batch);
-
-  std::string dir_;
-  bool read_only_ = false;
-  rocksdb::DB* db_ = nullptr;
-  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* idem_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;  ///< null: none (read-only, old log)
-  int64_t idempotency_ttl_ms_ = 0;
-  size_t keep_snapshots_ = 3;
-  std::mutex head_mu_;  ///< serializes chain head and snapshot writes
-  uint64_t head_seq_ = 0;
-  bool write_failed_ = false;  ///< since the last successful resume()
-  uint64_t last_seq_ = 0;
-  events::chain_value last_chain_{};
-  /// Last version of recently written streams (a cache, bounded).
-  std::unordered_map<std::string, uint64_t> stream_versions_;
-  static constexpr size_t max_cached_streams = 200'000;
 };
 
 }  // namespace callq::storage

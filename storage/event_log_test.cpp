@@ -1,52 +1,32 @@
+// The event log's contract (storage/event_log.hpp): one body per test,
+// run against both backends (RocksDB in a temporary directory; PostgreSQL
+// in a fresh database of the test cluster, tests/pg_database.hpp).
+// Backend-specific tests: rocksdb_log_test.cpp, postgres_log_test.cpp.
 #include "storage/event_log.hpp"
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <rocksdb/db.h>
 
 #include "events/codec.hpp"
-#include "storage/fault_env.hpp"
 #include "storage/record.hpp"
+#include "storage/test_backends.hpp"
 #include "tests/crash_child.hpp"
-#include "tests/temp_dir.hpp"
 
 using namespace callq;
 using namespace callq::events;
 using callq::storage::event_log;
 using callq::storage::log_options;
+using callq::storage::testing::make_event;
+using callq::storage::testing::postgres_backend;
+using callq::storage::testing::rocksdb_backend;
 
-namespace {
-
-// A deterministic event number i: stream alternates over a few calls.
-event make_event(uint64_t i) {
-  call_announced a;
-  a.call_sid = "CA" + std::to_string(i % 5);
-  a.position = static_cast<int64_t>(i);
-  a.estimated_wait_seconds = static_cast<int64_t>(i * 3);
-  return event{static_cast<int64_t>(1700000000000 + i), a};
-}
-
-std::unique_ptr<event_log> open_log(const std::string& dir, bool read_only = false) {
-  std::unique_ptr<event_log> log;
-  log_options o;
-  o.read_only = read_only;
-  auto st = event_log::open(dir, o, &log);
-  INFO(st.to_string());
-  REQUIRE(st);
-  return log;
-}
-
-}  // namespace
-
-TEST_CASE("append assigns gap-free sequence numbers and stream versions") {
-  callq::testing::temp_dir tmp;
-  auto log = open_log(tmp.path());
+TEMPLATE_TEST_CASE("append assigns gap-free sequence numbers and stream versions", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
   CHECK(log->last_seq() == 0);
   uint64_t first = 0;
   REQUIRE(log->append({make_event(0), make_event(1), make_event(5)}, {}, true, &first));
@@ -70,15 +50,15 @@ TEST_CASE("append assigns gap-free sequence numbers and stream versions") {
   CHECK(from3 == std::vector<uint64_t>{3, 4});
 }
 
-TEST_CASE("a stream is read through its index, in version order") {
-  callq::testing::temp_dir tmp;
+TEMPLATE_TEST_CASE("a stream is read through its index, in version order", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
   {
-    auto log = open_log(tmp.path());
+    auto log = b.open();
     uint64_t first = 0;
     for (uint64_t i = 0; i < 50; ++i)
       REQUIRE(log->append({make_event(i)}, {}, false, &first));
   }
-  auto log = open_log(tmp.path());  // versions continue after reopening
+  auto log = b.open();  // versions continue after reopening
   uint64_t first = 0;
   REQUIRE(log->append({make_event(50)}, {}, true, &first));
   std::vector<uint64_t> versions;
@@ -98,9 +78,9 @@ TEST_CASE("a stream is read through its index, in version order") {
   CHECK(n == 0);  // a prefix of another stream's name is not that stream
 }
 
-TEST_CASE("idempotency entries are written with the events") {
-  callq::testing::temp_dir tmp;
-  auto log = open_log(tmp.path());
+TEMPLATE_TEST_CASE("idempotency entries are written with the events", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
   uint64_t first = 0;
   REQUIRE(log->append({make_event(1)}, {{"token-1", "reply"}}, true, &first));
   std::string v;
@@ -110,12 +90,12 @@ TEST_CASE("idempotency entries are written with the events") {
   CHECK(log->get_idempotency("token-2", now, &v).is_not_found());
 }
 
-TEST_CASE("idempotency entries expire in the log's time and expiry never touches an event") {
-  callq::testing::temp_dir tmp;
+TEMPLATE_TEST_CASE("idempotency entries expire in the log's time and expiry never touches an event", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
   std::unique_ptr<event_log> log;
   log_options o;
   o.idempotency_ttl_ms = 60'000;
-  REQUIRE(event_log::open(tmp.path(), o, &log));
+  log = b.open(false, o);
   uint64_t first = 0;
   event early = make_event(1), late = make_event(2);
   late.ts_ms = early.ts_ms + 30'000;
@@ -147,21 +127,12 @@ TEST_CASE("idempotency entries expire in the log's time and expiry never touches
   CHECK(rep.events == 2);
 }
 
-TEST_CASE("bare idempotency keys of a log from before expiry still answer") {
-  callq::testing::temp_dir tmp;
-  auto log = open_log(tmp.path());
-  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_idempotency_cf(), "old-token", "old").ok());
-  std::string v;
-  REQUIRE(log->get_idempotency("old-token", 1LL << 50, &v));
-  CHECK(v == "old");
-}
-
-TEST_CASE("snapshots are kept newest first, the oldest pruned, the head recorded") {
-  callq::testing::temp_dir tmp;
+TEMPLATE_TEST_CASE("snapshots are kept newest first, the oldest pruned, the head recorded", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
   std::unique_ptr<event_log> log;
   log_options o;
   o.keep_snapshots = 2;
-  REQUIRE(event_log::open(tmp.path(), o, &log));
+  log = b.open(false, o);
   uint64_t first = 0;
   for (uint64_t i = 0; i < 10; ++i)
     REQUIRE(log->append({make_event(i)}, {}, false, &first));
@@ -187,26 +158,25 @@ TEST_CASE("snapshots are kept newest first, the oldest pruned, the head recorded
   CHECK(head.seq == 9);
 }
 
-TEST_CASE("verify reports a log that ends before its recorded head") {
-  callq::testing::temp_dir tmp;
+TEMPLATE_TEST_CASE("verify reports a log that ends before its recorded head", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
   {
-    auto log = open_log(tmp.path());
+    auto log = b.open();
     uint64_t first = 0;
     for (uint64_t i = 0; i < 12; ++i)
       REQUIRE(log->append({make_event(i)}, {}, false, &first));
   }  // a clean close records the head at 12
   {
-    auto log = open_log(tmp.path());
+    auto log = b.open();
     storage::verify_report rep;
     REQUIRE(log->verify(&rep));
     CHECK(rep.bad_seq == 0);
     CHECK(rep.head_seq == 12);
     // Remove the last three events: the chain of what is left is intact.
     for (uint64_t s : {10, 11, 12})
-      REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_events_cf(),
-                                    storage::seq_key(s)).ok());
+      b.remove_event(*log, s);
   }
-  auto log = open_log(tmp.path(), true);
+  auto log = b.open(true);
   storage::verify_report rep;
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 10);
@@ -215,66 +185,20 @@ TEST_CASE("verify reports a log that ends before its recorded head") {
   CHECK(rep.problem.find("recorded at event 12") != std::string::npos);
 }
 
-TEST_CASE("a directory that is not a callq log is refused") {
-  callq::testing::temp_dir tmp;
-  std::ofstream(tmp.path() + "/notes.txt") << "hello";
-  std::unique_ptr<event_log> log;
-  auto st = event_log::open(tmp.path(), {}, &log);
-  CHECK_FALSE(st);
-  CHECK(st.message().find("not a callq event log") != std::string::npos);
-
-  callq::testing::temp_dir other;
-  {
-    rocksdb::DB* db = nullptr;
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    REQUIRE(rocksdb::DB::Open(o, other.path(), &db).ok());
-    delete db;
-  }
-  st = event_log::open(other.path(), {}, &log);
-  CHECK_FALSE(st);
-  CHECK(st.message().find("not a callq event log") != std::string::npos);
-
-  callq::testing::temp_dir missing;
-  st = event_log::open(missing.path() + "/nothing", log_options{true, false}, &log);
-  CHECK_FALSE(st);
-}
-
-TEST_CASE("a log written by a newer format is refused") {
-  callq::testing::temp_dir tmp;
-  open_log(tmp.path());  // a valid log, then its marker is raised
-  {
-    rocksdb::DB* db = nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> d;
-    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
-      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
-    REQUIRE(db->Put(rocksdb::WriteOptions(), h[4], "format", "callq-event-log/99").ok());
-    for (auto* x : h)
-      db->DestroyColumnFamilyHandle(x);
-    delete db;
-  }
-  std::unique_ptr<event_log> log;
-  auto st = event_log::open(tmp.path(), {}, &log);
-  CHECK_FALSE(st);
-  CHECK(st.message().find("newer callq") != std::string::npos);
-}
-
-TEST_CASE("a second process may read the log while it is open for writing") {
-  callq::testing::temp_dir tmp;
-  auto writer = open_log(tmp.path());
+TEMPLATE_TEST_CASE("a second process may read the log while it is open for writing", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto writer = b.open();
   uint64_t first = 0;
   REQUIRE(writer->append({make_event(1), make_event(2)}, {}, true, &first));
-  auto reader = open_log(tmp.path(), true);
+  auto reader = b.open(true);
   CHECK(reader->last_seq() == 2);
   CHECK_FALSE(reader->append({make_event(3)}, {}, true, &first));
   REQUIRE(writer->append({make_event(3)}, {}, true, &first));
 }
 
-TEST_CASE("the integrity chain catches an edited value") {
-  callq::testing::temp_dir tmp;
-  auto log = open_log(tmp.path());
+TEMPLATE_TEST_CASE("the integrity chain catches an edited value", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
   uint64_t first = 0;
   for (uint64_t i = 0; i < 20; ++i)
     REQUIRE(log->append({make_event(i)}, {}, false, &first));
@@ -283,23 +207,22 @@ TEST_CASE("the integrity chain catches an edited value") {
   CHECK(rep.bad_seq == 0);
   CHECK(rep.events == 20);
 
-  // Change event 7's payload directly in RocksDB, keeping its format valid.
+  // Change event 7's payload behind the log's back, keeping its format valid.
   envelope e;
   REQUIRE(log->get(7, &e));
   std::get<call_announced>(e.ev.body).position = 999;
   std::string body;
   storage::encode_record_body(7, e.stream, e.stream_version, e.ev, body);
   body.append(reinterpret_cast<const char*>(e.chain.data()), 32);
-  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_events_cf(),
-                             storage::seq_key(7), body).ok());
+  b.overwrite_event(*log, 7, body);
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 7);
   CHECK(rep.events == 6);
 }
 
-TEST_CASE("an unknown event type in the log is an error naming the sequence") {
-  callq::testing::temp_dir tmp;
-  auto log = open_log(tmp.path());
+TEMPLATE_TEST_CASE("an unknown event type in the log is an error naming the sequence", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
   uint64_t first = 0;
   REQUIRE(log->append({make_event(1)}, {}, true, &first));
   // Forge event 2 with a type name this build does not know.
@@ -313,21 +236,20 @@ TEST_CASE("an unknown event type in the log is an error naming the sequence") {
   put_varint(body, 0);
   put_string(body, "");
   body.append(32, '\0');
-  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_events_cf(),
-                             storage::seq_key(2), body).ok());
+  b.overwrite_event(*log, 2, body);
   auto st = log->scan(1, [](const envelope&) { return true; });
   CHECK_FALSE(st);
   CHECK(st.message().find("event 2") != std::string::npos);
   CHECK(st.message().find("system.from_the_future") != std::string::npos);
 }
 
-TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
-  callq::testing::temp_dir tmp;
+TEMPLATE_TEST_CASE("every acknowledged event survives SIGKILL, byte for byte", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
   std::unique_ptr<event_log> child_log;
   uint64_t i = 0;
   uint64_t acked = callq::testing::append_until_killed(
       [&] {
-        if (!event_log::open(tmp.path(), {}, &child_log))
+        if (!b.try_open(&child_log))
           _exit(3);
       },
       [&]() -> uint64_t {
@@ -337,7 +259,7 @@ TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
       300);
   REQUIRE(acked >= 300);
 
-  auto log = open_log(tmp.path());
+  auto log = b.open();
   REQUIRE(log->last_seq() >= acked);
   storage::verify_report rep;
   REQUIRE(log->verify(&rep));
@@ -358,50 +280,3 @@ TEST_CASE("every acknowledged event survives SIGKILL, byte for byte") {
   CHECK(n == acked);
 }
 
-TEST_CASE("a full disk fails appends, loses nothing acknowledged, and the next start has it all") {
-  callq::testing::temp_dir tmp;
-  // The full disk happens in a child: RocksDB cannot resume in-process
-  // from a failed WAL write, so the process leaves the log to its next start.
-  pid_t pid = fork();
-  if (pid == 0) {
-    storage::fault_env faults;
-    log_options o;
-    o.rocksdb_env = faults.env();
-    auto* log = new std::unique_ptr<event_log>;  // left to the exit, as a server would
-    if (!event_log::open(tmp.path(), o, log))
-      _exit(10);
-    uint64_t first = 0;
-    for (uint64_t i = 0; i < 5; ++i)
-      if (!(*log)->append({make_event(i)}, {{"k" + std::to_string(i), "v"}}, true, &first))
-        _exit(11);
-    faults.fill_disk();
-    if ((*log)->append({make_event(5)}, {}, true, &first) || faults.refused() == 0)
-      _exit(12);
-    if ((*log)->append({make_event(6)}, {}, true, &first) || (*log)->last_seq() != 5)
-      _exit(13);
-    envelope e;
-    if (!(*log)->get(5, &e))  // reads keep working
-      _exit(14);
-    log->reset();  // must not abort (RocksDB asserts when a failed WAL writer is closed)
-    _exit(0);
-  }
-  int st = 0;
-  REQUIRE(waitpid(pid, &st, 0) == pid);
-  REQUIRE(WIFEXITED(st));
-  REQUIRE(WEXITSTATUS(st) == 0);
-  auto log = open_log(tmp.path());
-  CHECK(log->last_seq() == 5);
-  std::vector<int64_t> positions;
-  REQUIRE(log->scan(1, [&](const envelope& e) {
-    positions.push_back(std::get<call_announced>(e.ev.body).position);
-    return true;
-  }));
-  CHECK(positions == std::vector<int64_t>{0, 1, 2, 3, 4});
-  uint64_t first = 0;
-  REQUIRE(log->append({make_event(7)}, {}, true, &first));
-  CHECK(first == 6);
-  storage::verify_report rep;
-  REQUIRE(log->verify(&rep));
-  CHECK(rep.bad_seq == 0);
-  CHECK(rep.events == 6);
-}

@@ -272,7 +272,10 @@ TEST_CASE("browser: the reports page charts and agent table equal GET /api/repor
     REQUIRE(callq::events::parse_iso8601(row["start"].get<std::string>(), &start));
     rows[static_cast<size_t>((start - from_ms) / 3'600'000)] = row;
   }
-  CHECK(rows.size() == 2);  // the scripted hours
+  // The script spans a little over an hour of virtual time, which starts
+  // at the wall clock's time: two or three hourly intervals.
+  CHECK(rows.size() >= 2);
+  CHECK(rows.size() <= 3);
   for (size_t i = 0; i < hours; ++i) {
     INFO("interval " << i << " " << shown["labels"][i]);
     json row = rows.count(i) ? rows[i] : json{{"offered", 0}, {"answered", 0}, {"abandoned", 0}};

@@ -1,12 +1,16 @@
 #include "tests/callq_process.hpp"
 
 #include <csignal>
+#include <filesystem>
+#include <cstdlib>
+#include <mutex>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
 #include "actors/gateway/gateway_options.hpp"
 #include "http/signature.hpp"
+#include "tests/pg_database.hpp"
 #include "tests/spawn_server.hpp"
 
 #ifndef CALLQ_BINARY
@@ -14,6 +18,33 @@
 #endif
 
 namespace callq::testing {
+
+namespace {
+
+/// With CALLQ_TEST_STORE=postgresql (the "e2e-pg." tests): the PostgreSQL
+/// log standing for `data_dir`, one fresh database per data directory, so
+/// a restart finds its log again. Also set as CALLQ_STORE in this process,
+/// so the offline commands a test runs (`callq verify --data-dir ...`) read
+/// it. Empty otherwise: the RocksDB log in the data directory.
+std::string store_for(const std::string& data_dir) {
+  const char* mode = std::getenv("CALLQ_TEST_STORE");
+  if (mode == nullptr || std::string(mode) != "postgresql")
+    return {};
+  static std::mutex mu;
+  static std::map<std::string, std::string> stores;
+  std::lock_guard lock(mu);
+  std::string& url = stores[data_dir];
+  if (url.empty()) {
+    std::string why;
+    url = new_pg_database(&why);
+    INFO(why);
+    REQUIRE_FALSE(url.empty());
+  }
+  setenv("CALLQ_STORE", url.c_str(), 1);
+  return url;
+}
+
+}  // namespace
 
 callq_process::callq_process(const std::string& data_dir, const std::string& api_base,
                              std::map<std::string, std::string> extra) {
@@ -30,11 +61,16 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
       {"CALLQ_VIRTUAL_CLOCK", "true"},
       {"CALLQ_HTTP_THREADS", "8"},
   };
+  if (std::string store = store_for(data_dir); !store.empty())
+    env["CALLQ_STORE"] = store;
   for (auto& [k, v] : extra)
     env[k] = v;
   auto child = spawn_callq(CALLQ_BINARY, env);
   pid_ = child.pid;
   port_ = child.port;
+  // On PostgreSQL, nothing of the log may land in the data directory.
+  if (port_ > 0 && env.count("CALLQ_STORE"))
+    CHECK_FALSE(std::filesystem::exists(data_dir + "/events"));
   if (port_ > 0) {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(15, 0);

@@ -75,8 +75,10 @@ void flush(caf::stateful_actor<journal_state>* self) {
   if ((!all.empty() || !idem.empty()) && st.health) {
     // Stop short of a full disk: RocksDB cannot resume in-process from a
     // failed WAL write, but state rebuilt from a healthy log can.
+    // (A log not on a local disk, PostgreSQL, has no such floor here.)
     struct statvfs fs {};
-    if (statvfs(st.log->dir().c_str(), &fs) == 0) {
+    std::string dir = st.log->local_dir();
+    if (!dir.empty() && statvfs(dir.c_str(), &fs) == 0) {
       auto free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
       if (free < st.health->floor_bytes()) {
         std::string why = "no space: " + std::to_string(free >> 20) + " MiB free, the log keeps " +

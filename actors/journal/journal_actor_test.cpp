@@ -27,7 +27,7 @@ events::event numbered(int producer, int i) {
 TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable") {
   callq::testing::temp_dir tmp;
   std::unique_ptr<storage::event_log> owned;
-  REQUIRE(storage::event_log::open(tmp.path(), {}, &owned));
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
   std::shared_ptr<storage::event_log> log = std::move(owned);
   auto stats = std::make_shared<journal_stats>();
   constexpr int producers = 8, per_producer = 10'000;

@@ -1,0 +1,167 @@
+#include "storage/pg_connection.hpp"
+
+#include <cstring>
+
+#include <libpq-fe.h>
+
+namespace callq::storage {
+
+namespace {
+
+constexpr unsigned int8_oid = 20;
+constexpr unsigned bytea_oid = 17;
+
+std::string be64(int64_t v) {
+  std::string out(8, '\0');
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i, u >>= 8)
+    out[static_cast<size_t>(i)] = static_cast<char>(u & 0xff);
+  return out;
+}
+
+status failed(const std::string& what, const char* detail) {
+  std::string d = detail != nullptr ? detail : "";
+  while (!d.empty() && (d.back() == '\n' || d.back() == ' '))
+    d.pop_back();
+  return status::io_error(what + ": " + d);
+}
+
+}  // namespace
+
+pg_params& pg_params::i64(int64_t v) {
+  values_.push_back(be64(v));
+  types_.push_back(int8_oid);
+  return *this;
+}
+
+pg_params& pg_params::bytes(std::string_view v) {
+  values_.emplace_back(v);
+  types_.push_back(bytea_oid);
+  return *this;
+}
+
+pg_rows::pg_rows(pg_result* r) : r_(r) {}
+pg_rows::~pg_rows() {
+  if (r_ != nullptr)
+    PQclear(r_);
+}
+pg_rows::pg_rows(pg_rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+pg_rows& pg_rows::operator=(pg_rows&& o) noexcept {
+  if (this != &o) {
+    if (r_ != nullptr)
+      PQclear(r_);
+    r_ = o.r_;
+    o.r_ = nullptr;
+  }
+  return *this;
+}
+int pg_rows::count() const { return r_ != nullptr ? PQntuples(r_) : 0; }
+bool pg_rows::is_null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+int64_t pg_rows::i64(int row, int col) const {
+  const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row, col));
+  if (PQgetlength(r_, row, col) != 8)
+    return 0;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | p[i];
+  return static_cast<int64_t>(v);
+}
+std::string_view pg_rows::bytes(int row, int col) const {
+  return {PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col))};
+}
+int64_t pg_rows::affected() const {
+  const char* n = r_ != nullptr ? PQcmdTuples(r_) : "";
+  return n[0] != '\0' ? std::atoll(n) : 0;
+}
+
+status pg_connection::connect(const std::string& url, std::unique_ptr<pg_connection>* out) {
+  std::unique_ptr<pg_connection> c(new pg_connection);
+  c->c_ = PQconnectdb(url.c_str());
+  if (c->c_ == nullptr || PQstatus(c->c_) != CONNECTION_OK)
+    return failed("cannot connect to " + redact_password(url),
+                  c->c_ != nullptr ? PQerrorMessage(c->c_) : "out of memory");
+  // Quiet notices (CREATE ... IF NOT EXISTS says "already exists").
+  PQsetNoticeProcessor(c->c_, [](void*, const char*) {}, nullptr);
+  *out = std::move(c);
+  return status::ok();
+}
+
+pg_connection::~pg_connection() {
+  if (c_ != nullptr)
+    PQfinish(c_);
+}
+
+status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows,
+                           std::string* sqlstate) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (auto& v : params.values_) {
+    values.push_back(v.data());
+    lengths.push_back(static_cast<int>(v.size()));
+    formats.push_back(1);
+  }
+  pg_rows r(PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()),
+                         params.types_.data(), values.data(), lengths.data(), formats.data(), 1));
+  auto* raw = r.r_;
+  ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    if (sqlstate != nullptr) {
+      const char* code = raw != nullptr ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+      *sqlstate = code != nullptr ? code : "";
+    }
+    return failed("PostgreSQL", raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_));
+  }
+  if (rows != nullptr)
+    *rows = std::move(r);
+  return status::ok();
+}
+
+status pg_connection::exec_script(const std::string& sql) {
+  pg_rows r(PQexec(c_, sql.c_str()));
+  auto* raw = r.r_;
+  ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return failed("PostgreSQL", raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_));
+  return status::ok();
+}
+
+bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECTION_OK; }
+
+status pg_connection::reset() {
+  PQreset(c_);
+  if (PQstatus(c_) != CONNECTION_OK)
+    return failed("cannot reconnect to PostgreSQL", PQerrorMessage(c_));
+  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  return status::ok();
+}
+
+int pg_connection::backend_pid() const { return PQbackendPID(c_); }
+
+int pg_connection::socket() const { return PQsocket(c_); }
+
+std::vector<std::string> pg_connection::notifications() {
+  std::vector<std::string> out;
+  PQconsumeInput(c_);
+  while (PGnotify* n = PQnotifies(c_)) {
+    out.emplace_back(n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return out;
+}
+
+std::string redact_password(const std::string& url) {
+  // postgresql://user:password@host...: hide what is between ':' and '@'
+  // of the user part.
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos)
+    return url;
+  auto at = url.find('@', scheme + 3);
+  if (at == std::string::npos)
+    return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at)
+    return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+}  // namespace callq::storage

@@ -1,0 +1,88 @@
+// A thin RAII wrapper over one libpq connection: parameters and results
+// in binary form, errors as status values. Not thread-safe: one thread
+// uses a connection at a time (postgres_log keeps a pool).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/status.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace callq::storage {
+
+/// Parameters of one statement, all sent in binary form.
+class pg_params {
+ public:
+  /// An int8 (bigint) parameter.
+  pg_params& i64(int64_t v);
+  /// A bytea (or text) parameter: the bytes as they are.
+  pg_params& bytes(std::string_view v);
+  size_t size() const { return values_.size(); }
+
+ private:
+  friend class pg_connection;
+  std::vector<std::string> values_;
+  std::vector<unsigned> types_;  ///< OIDs
+};
+
+/// The rows of one statement's result.
+class pg_rows {
+ public:
+  pg_rows() = default;
+  explicit pg_rows(pg_result* r);
+  ~pg_rows();
+  pg_rows(pg_rows&& o) noexcept;
+  pg_rows& operator=(pg_rows&& o) noexcept;
+
+  int count() const;
+  bool is_null(int row, int col) const;
+  /// A binary int8 column.
+  int64_t i64(int row, int col) const;
+  /// A binary bytea or text column.
+  std::string_view bytes(int row, int col) const;
+  /// Rows changed by an UPDATE/INSERT/DELETE.
+  int64_t affected() const;
+
+ private:
+  friend class pg_connection;
+  pg_result* r_ = nullptr;
+};
+
+class pg_connection {
+ public:
+  /// Connects to `url` (any libpq connection string or URL).
+  static status connect(const std::string& url, std::unique_ptr<pg_connection>* out);
+  ~pg_connection();
+
+  /// Runs `sql` with `params` (binary in, binary out). SQLSTATE of a
+  /// failure is in `*sqlstate` when given.
+  status exec(const std::string& sql, const pg_params& params, pg_rows* rows = nullptr,
+              std::string* sqlstate = nullptr);
+  /// Runs `sql`, which may hold several statements, with no parameters.
+  status exec_script(const std::string& sql);
+  /// True while the connection is usable.
+  bool ok() const;
+  /// Reconnects in place (after the server went away or failed over).
+  status reset();
+  /// The server process serving this connection (pg_backend_pid()).
+  int backend_pid() const;
+  /// The socket, for waiting on notifications.
+  int socket() const;
+  /// Reads input and returns the notifications' payloads received so far.
+  std::vector<std::string> notifications();
+
+ private:
+  pg_connection() = default;
+  pg_conn* c_ = nullptr;
+};
+
+/// A connection URL with its password hidden ("postgresql://u:***@h/db").
+std::string redact_password(const std::string& url);
+
+}  // namespace callq::storage

@@ -1,0 +1,516 @@
+#include "storage/postgres_log.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "storage/record.hpp"
+
+namespace callq::storage {
+
+namespace {
+
+/// Serializes concurrent first opens of one database (any constant will
+/// do; this one spells "callq").
+constexpr const char* schema_sql = R"(
+BEGIN;
+SELECT pg_advisory_xact_lock(6361, 1);
+CREATE TABLE IF NOT EXISTS callq_meta (key text PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS callq_events (
+  seq bigint PRIMARY KEY,
+  stream bytea NOT NULL,
+  version bigint NOT NULL,
+  record bytea NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS callq_events_stream_version ON callq_events (stream, version);
+CREATE TABLE IF NOT EXISTS callq_idempotency (
+  key bytea PRIMARY KEY,
+  written_ms bigint NOT NULL,
+  value bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS callq_idempotency_written ON callq_idempotency (written_ms);
+CREATE TABLE IF NOT EXISTS callq_snapshots (seq bigint PRIMARY KEY, bytes bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS callq_leader (
+  id int PRIMARY KEY CHECK (id = 1),
+  epoch bigint NOT NULL,
+  holder text NOT NULL,
+  backend_pid int NOT NULL DEFAULT 0,
+  renewed_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO callq_leader (id, epoch, holder) VALUES (1, 0, '') ON CONFLICT DO NOTHING;
+COMMIT;
+)";
+
+/// Events per INSERT statement (4 parameters each; PostgreSQL takes at
+/// most 65,535 per statement).
+constexpr size_t rows_per_insert = 1000;
+
+std::string encode_head(const chain_head& h) {
+  std::string v = seq_key(h.seq);
+  v.append(reinterpret_cast<const char*>(h.chain.data()), h.chain.size());
+  return v;
+}
+
+bool decode_head(std::string_view v, chain_head* h) {
+  if (v.size() != 8 + 32)
+    return false;
+  h->seq = seq_from_key(v.substr(0, 8));
+  std::copy(v.begin() + 8, v.end(), h->chain.begin());
+  return true;
+}
+
+/// "($1,$2,$3,$4),($5,...)" for `rows` rows of `width` parameters.
+std::string placeholders(size_t rows, size_t width) {
+  std::string out;
+  size_t n = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    out += r == 0 ? "(" : ",(";
+    for (size_t c = 0; c < width; ++c)
+      out += (c == 0 ? "$" : ",$") + std::to_string(++n);
+    out += ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+status postgres_log::open(const std::string& url, const log_options& opts,
+                          std::unique_ptr<postgres_log>* out) {
+  std::unique_ptr<postgres_log> log(new postgres_log);
+  log->url_ = url;
+  log->read_only_ = opts.read_only;
+  log->idempotency_ttl_ms_ = opts.idempotency_ttl_ms;
+  log->keep_snapshots_ = std::max<size_t>(opts.keep_snapshots, 1);
+  if (auto st = pg_connection::connect(url, &log->writer_); !st)
+    return st;
+  pg_connection& c = *log->writer_;
+  pg_rows rows;
+  if (auto st = c.exec("SELECT to_regclass('callq_meta') IS NOT NULL", {}, &rows); !st)
+    return st;
+  bool exists = rows.count() == 1 && rows.bytes(0, 0) == std::string_view("\x01", 1);
+  if (!exists && (opts.read_only || !opts.create_if_missing))
+    return status::not_found(log->where() + " holds no callq event log");
+  std::string marker = std::string(log_format_magic) + "/" + std::to_string(log_format_version);
+  if (!opts.read_only) {
+    if (auto st = c.exec_script(schema_sql); !st) {
+      c.exec_script("ROLLBACK");
+      return st;
+    }
+    if (auto st = c.exec("INSERT INTO callq_meta VALUES ('format', $1) ON CONFLICT DO NOTHING",
+                         pg_params().bytes(marker));
+        !st)
+      return st;
+  }
+  if (auto st = c.exec("SELECT value FROM callq_meta WHERE key = 'format'", {}, &rows); !st)
+    return st;
+  if (rows.count() != 1)
+    return status::invalid_argument(log->where() + " is not a callq event log (no format marker)");
+  std::string found(rows.bytes(0, 0));
+  auto slash = found.rfind('/');
+  if (slash == std::string::npos || found.compare(0, slash, log_format_magic) != 0)
+    return status::invalid_argument(log->where() + " is not a callq event log (marker '" + found + "')");
+  int version = std::atoi(found.c_str() + slash + 1);
+  if (version > log_format_version)
+    return status::not_supported(log->where() + " was written by a newer callq (log format " +
+                                 std::to_string(version) + ", this build reads up to " +
+                                 std::to_string(log_format_version) + ")");
+  if (auto st = log->load_tail(c); !st)
+    return st;
+  chain_head head;
+  if (log->recorded_head(&head))
+    log->head_seq_ = head.seq;
+  *out = std::move(log);
+  return status::ok();
+}
+
+postgres_log::~postgres_log() {
+  if (!read_only_ && writer_ && writer_->ok() && !fenced_)
+    record_head();  // a clean end (a fenced writer leaves the head to the new leader)
+}
+
+status postgres_log::with_reader(const std::function<status(pg_connection&)>& f) const {
+  std::unique_ptr<pg_connection> c;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!c)
+    if (auto st = pg_connection::connect(url_, &c); !st)
+      return st;
+  status st = f(*c);
+  if (!st && !c->ok()) {
+    // An idle connection the server dropped (a restart, a failover): reads
+    // are idempotent, so once more on a new one.
+    if (auto again = pg_connection::connect(url_, &c); !again)
+      return again;
+    st = f(*c);
+  }
+  if (c->ok()) {
+    std::lock_guard lock(pool_mu_);
+    if (idle_.size() < 8)
+      idle_.push_back(std::move(c));
+  }
+  return st;
+}
+
+status postgres_log::load_tail(pg_connection& c) {
+  pg_rows rows;
+  if (auto st = c.exec("SELECT seq, record FROM callq_events ORDER BY seq DESC LIMIT 1", {}, &rows);
+      !st)
+    return st;
+  if (rows.count() == 0) {
+    last_seq_ = 0;
+    last_chain_ = {};
+    return status::ok();
+  }
+  uint64_t seq = static_cast<uint64_t>(rows.i64(0, 0));
+  record_view r;
+  if (auto st = parse_record(rows.bytes(0, 1), &r); !st)
+    return status::corruption("last event " + std::to_string(seq) + ": " + st.message());
+  std::copy(r.chain.begin(), r.chain.end(), last_chain_.begin());
+  last_seq_ = seq;
+  return status::ok();
+}
+
+status postgres_log::refresh_tail() {
+  return with_reader([this](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT coalesce(max(seq), 0) FROM callq_events", {}, &rows); !st)
+      return st;
+    last_seq_ = static_cast<uint64_t>(rows.i64(0, 0));
+    return status::ok();
+  });
+}
+
+status postgres_log::next_stream_version(const std::string& stream, uint64_t* out) {
+  auto i = stream_versions_.find(stream);
+  if (i != stream_versions_.end()) {
+    *out = ++i->second;
+    return status::ok();
+  }
+  if (stream_versions_.size() >= max_cached_streams)
+    stream_versions_.clear();
+  pg_rows rows;
+  if (auto st = writer_->exec("SELECT coalesce(max(version), 0) FROM callq_events WHERE stream = $1",
+                              pg_params().bytes(stream), &rows);
+      !st)
+    return st;
+  *out = static_cast<uint64_t>(rows.i64(0, 0)) + 1;
+  stream_versions_.emplace(stream, *out);
+  return status::ok();
+}
+
+status postgres_log::append(const std::vector<events::event>& evs,
+                            const std::vector<idempotency_entry>& idem, bool sync,
+                            uint64_t* first_seq) {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  pg_connection& c = *writer_;
+  std::vector<std::pair<std::string, uint64_t>> bumped;  // undo on failure
+  auto undo = [&] {
+    for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
+      stream_versions_[i->first] = i->second - 1;
+  };
+  auto fail = [&](status st) {
+    undo();
+    c.exec_script("ROLLBACK");
+    return st;
+  };
+  if (auto st = c.exec_script(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"); !st) {
+    undo();
+    return st;
+  }
+  // Fencing: the leadership epoch this writer holds must still be the
+  // log's, checked under a row lock that a takeover's epoch bump waits for.
+  if (int64_t epoch = fence_epoch_.load(); epoch != 0) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE",
+                         pg_params().i64(epoch), &rows);
+        !st)
+      return fail(st);
+    if (rows.count() != 1) {
+      fenced_ = true;
+      return fail(status::fenced("another callq took the log over (leadership epoch " +
+                                 std::to_string(epoch) + " is over)"));
+    }
+  }
+  uint64_t seq = last_seq_.load();
+  events::chain_value chain = last_chain_;
+  std::string body;
+  for (size_t from = 0; from < evs.size(); from += rows_per_insert) {
+    size_t n = std::min(rows_per_insert, evs.size() - from);
+    pg_params p;
+    for (size_t k = from; k < from + n; ++k) {
+      const auto& ev = evs[k];
+      ++seq;
+      std::string stream = events::stream_of(ev.body);
+      uint64_t version = 0;
+      if (auto st = next_stream_version(stream, &version); !st)
+        return fail(st);
+      bumped.emplace_back(stream, version);
+      encode_record_body(seq, stream, version, ev, body);
+      chain = chain_next(chain, body);
+      body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+      p.i64(static_cast<int64_t>(seq)).bytes(stream).i64(static_cast<int64_t>(version)).bytes(body);
+    }
+    if (auto st = c.exec("INSERT INTO callq_events (seq, stream, version, record) VALUES " +
+                             placeholders(n, 4),
+                         p);
+        !st)
+      return fail(st);
+  }
+  // Idempotency entries are stamped with the time of the events they
+  // guard (the log's own time). One row per key: the last one wins.
+  if (!idem.empty()) {
+    int64_t written_ms = evs.empty() ? 0 : evs.back().ts_ms;
+    std::map<std::string, std::string> rows;
+    for (const auto& [k, v] : idem)
+      rows[k] = v;
+    pg_params p;
+    for (auto& [k, v] : rows)
+      p.bytes(k).i64(written_ms).bytes(v);
+    if (auto st = c.exec("INSERT INTO callq_idempotency (key, written_ms, value) VALUES " +
+                             placeholders(rows.size(), 3) +
+                             " ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, "
+                             "value = EXCLUDED.value",
+                         p);
+        !st)
+      return fail(st);
+  }
+  if (!evs.empty())
+    if (auto st = c.exec_script("NOTIFY callq_log, '" + std::to_string(seq) + "'"); !st)
+      return fail(st);
+  if (auto st = c.exec_script("COMMIT"); !st) {
+    undo();  // unknown whether it committed: resume() reads the log's end again
+    return st;
+  }
+  *first_seq = last_seq_.load() + 1;
+  last_seq_ = seq;
+  last_chain_ = chain;
+  return status::ok();
+}
+
+status postgres_log::resume() {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  if (!writer_->ok() || !writer_->exec_script("SELECT 1"))
+    if (auto st = writer_->reset(); !st)
+      return st;
+  stream_versions_.clear();
+  return load_tail(*writer_);
+}
+
+status postgres_log::scan_records(uint64_t from,
+                                  const std::function<bool(uint64_t, std::string_view)>& fn) const {
+  // Pages of rows in sequence order: constant memory over any log. `next`
+  // outlives a retry on a new connection, which goes on where this stopped.
+  uint64_t next = from == 0 ? 1 : from;
+  return with_reader([&](pg_connection& c) {
+    for (;;) {
+      pg_rows rows;
+      if (auto st = c.exec("SELECT seq, record FROM callq_events WHERE seq >= $1 ORDER BY seq LIMIT 2000",
+                           pg_params().i64(static_cast<int64_t>(next)), &rows);
+          !st)
+        return st;
+      for (int i = 0; i < rows.count(); ++i) {
+        auto seq = static_cast<uint64_t>(rows.i64(i, 0));
+        if (!fn(seq, rows.bytes(i, 1)))
+          return status::ok();
+        next = seq + 1;
+      }
+      if (rows.count() < 2000)
+        return status::ok();
+    }
+  });
+}
+
+status postgres_log::scan(uint64_t from, const std::function<bool(const events::envelope&)>& fn) const {
+  status failure;
+  events::envelope e;
+  auto st = scan_records(from, [&](uint64_t seq, std::string_view value) {
+    if (auto d = decode_record(value, &e); !d) {
+      failure = d.message().rfind("event ", 0) == 0
+                    ? d
+                    : status::corruption("event " + std::to_string(seq) + ": " + d.message());
+      return false;
+    }
+    return fn(e);
+  });
+  return st ? failure : st;
+}
+
+status postgres_log::read_stream(const std::string& stream,
+                                 const std::function<bool(const events::envelope&)>& fn) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT record FROM callq_events WHERE stream = $1 ORDER BY version",
+                         pg_params().bytes(stream), &rows);
+        !st)
+      return st;
+    events::envelope e;
+    for (int i = 0; i < rows.count(); ++i) {
+      if (auto st = decode_record(rows.bytes(i, 0), &e); !st)
+        return st;
+      if (!fn(e))
+        break;
+    }
+    return status::ok();
+  });
+}
+
+status postgres_log::get(uint64_t seq, events::envelope* out) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT record FROM callq_events WHERE seq = $1",
+                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
+        !st)
+      return st;
+    if (rows.count() == 0)
+      return status::not_found("event " + std::to_string(seq));
+    return decode_record(rows.bytes(0, 0), out);
+  });
+}
+
+status postgres_log::chain_at(uint64_t seq, events::chain_value* out) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT record FROM callq_events WHERE seq = $1",
+                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
+        !st)
+      return st;
+    if (rows.count() == 0)
+      return status::not_found("event " + std::to_string(seq));
+    record_view r;
+    if (auto st = parse_record(rows.bytes(0, 0), &r); !st)
+      return status::corruption("event " + std::to_string(seq) + ": " + st.message());
+    std::copy(r.chain.begin(), r.chain.end(), out->begin());
+    return status::ok();
+  });
+}
+
+status postgres_log::get_idempotency(const std::string& key, int64_t now_ms, std::string* value) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT written_ms, value FROM callq_idempotency WHERE key = $1",
+                         pg_params().bytes(key), &rows);
+        !st)
+      return st;
+    if (rows.count() == 0)
+      return status::not_found("idempotency key");
+    if (now_ms - rows.i64(0, 0) >= idempotency_ttl_ms_)
+      return status::not_found("idempotency key (expired)");
+    value->assign(rows.bytes(0, 1));
+    return status::ok();
+  });
+}
+
+status postgres_log::expire_idempotency(int64_t now_ms, uint64_t* removed) {
+  *removed = 0;
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  pg_rows rows;
+  if (auto st = writer_->exec("DELETE FROM callq_idempotency WHERE written_ms <= $1",
+                              pg_params().i64(now_ms - idempotency_ttl_ms_), &rows);
+      !st)
+    return st;
+  *removed = static_cast<uint64_t>(rows.affected());
+  return status::ok();
+}
+
+status postgres_log::recorded_head(chain_head* out) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT value FROM callq_meta WHERE key = 'chain-head'", {}, &rows); !st)
+      return st;
+    if (rows.count() == 0)
+      return status::not_found("chain head");
+    if (!decode_head(rows.bytes(0, 0), out))
+      return status::corruption("the recorded chain head is malformed");
+    return status::ok();
+  });
+}
+
+status postgres_log::add_head(pg_connection& c, const chain_head& head) {
+  // A later end may have been recorded (by this writer or, after a
+  // takeover, another): keep the later one.
+  return c.exec(
+      "INSERT INTO callq_meta VALUES ('chain-head', $1) ON CONFLICT (key) DO UPDATE "
+      "SET value = EXCLUDED.value WHERE substring(callq_meta.value from 1 for 8) < "
+      "substring(EXCLUDED.value from 1 for 8)",
+      pg_params().bytes(encode_head(head)));
+}
+
+status postgres_log::record_head() {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  std::lock_guard lock(head_mu_);
+  if (last_seq_.load() <= head_seq_)
+    return status::ok();
+  if (auto st = add_head(*writer_, {last_seq_.load(), last_chain_}); !st)
+    return st;
+  head_seq_ = last_seq_.load();
+  return status::ok();
+}
+
+status postgres_log::put_snapshot(uint64_t seq, std::string_view bytes) {
+  if (read_only_)
+    return status::not_supported("the log is open read-only");
+  chain_head head{seq, {}};
+  if (auto st = chain_at(seq, &head.chain); !st)
+    return st;
+  std::lock_guard lock(head_mu_);
+  // Runs beside appends (the snapshot writer's thread): its own
+  // connection, one transaction.
+  return with_reader([&](pg_connection& c) {
+    auto fail = [&](status st) {
+      c.exec_script("ROLLBACK");
+      return st;
+    };
+    if (auto st = c.exec_script("BEGIN"); !st)
+      return st;
+    if (auto st = c.exec("INSERT INTO callq_snapshots VALUES ($1, $2) ON CONFLICT (seq) DO UPDATE "
+                         "SET bytes = EXCLUDED.bytes",
+                         pg_params().i64(static_cast<int64_t>(seq)).bytes(bytes));
+        !st)
+      return fail(st);
+    if (auto st = add_head(c, head); !st)
+      return fail(st);
+    // Keep the newest keep_snapshots_ (this one included).
+    if (auto st = c.exec("DELETE FROM callq_snapshots WHERE seq < $1 AND seq NOT IN "
+                         "(SELECT seq FROM callq_snapshots WHERE seq <= $1 ORDER BY seq DESC LIMIT $2)",
+                         pg_params().i64(static_cast<int64_t>(seq)).i64(static_cast<int64_t>(keep_snapshots_)));
+        !st)
+      return fail(st);
+    if (auto st = c.exec_script("COMMIT"); !st)
+      return st;
+    head_seq_ = std::max(head_seq_, seq);
+    return status::ok();
+  });
+}
+
+status postgres_log::snapshot_seqs(std::vector<uint64_t>* newest_first) const {
+  newest_first->clear();
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT seq FROM callq_snapshots ORDER BY seq DESC", {}, &rows); !st)
+      return st;
+    for (int i = 0; i < rows.count(); ++i)
+      newest_first->push_back(static_cast<uint64_t>(rows.i64(i, 0)));
+    return status::ok();
+  });
+}
+
+status postgres_log::get_snapshot(uint64_t seq, std::string* bytes) const {
+  return with_reader([&](pg_connection& c) {
+    pg_rows rows;
+    if (auto st = c.exec("SELECT bytes FROM callq_snapshots WHERE seq = $1",
+                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
+        !st)
+      return st;
+    if (rows.count() == 0)
+      return status::not_found("snapshot " + std::to_string(seq));
+    bytes->assign(rows.bytes(0, 0));
+    return status::ok();
+  });
+}
+
+}  // namespace callq::storage

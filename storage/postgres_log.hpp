@@ -1,0 +1,101 @@
+// The event log backend on PostgreSQL (CALLQ_STORE=postgresql://...), so
+// that several callq processes can share one log and a standby can take
+// over (README, "High availability"). The contract is event_log's
+// (storage/event_log.hpp); the stored record bytes, and so the integrity
+// chain, are the same as the RocksDB backend's (storage/record.hpp).
+//
+// Tables (created on first open for writing): callq_events (seq, stream,
+// version, record: one row per event, unique (stream, version)),
+// callq_idempotency (key, written_ms, value), callq_snapshots (seq,
+// bytes), callq_meta (format marker, chain head) and callq_leader (the
+// one row naming the leadership epoch; storage/leadership.hpp).
+//
+// An append is one transaction: the fencing check, a multi-row insert of
+// the events, the idempotency entries, NOTIFY callq_log, COMMIT (durable
+// with synchronous_commit = on, the default, on the primary and its
+// synchronous standbys). Reads run on a small pool of other connections.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include "storage/event_log.hpp"
+#include "storage/pg_connection.hpp"
+
+namespace callq::storage {
+
+class postgres_log final : public event_log {
+ public:
+  /// Connects to `url` and opens (or, for writing, creates) the log's
+  /// tables there. not_found when reading a database holding no log.
+  static status open(const std::string& url, const log_options& opts,
+                     std::unique_ptr<postgres_log>* out);
+
+  ~postgres_log() override;
+
+  /// From now on every append checks, inside its own transaction, that
+  /// the log's leadership epoch is still `epoch`, and is refused with
+  /// status::fenced (changing nothing) once another writer took over.
+  /// 0: no check (a single writer).
+  void fence_with(int64_t epoch) { fence_epoch_ = epoch; }
+
+  /// Reads the log's end again (a follower that others append for).
+  status refresh_tail();
+
+  /// The connection URL (with its password).
+  const std::string& url() const { return url_; }
+
+  status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
+                bool sync, uint64_t* first_seq) override;
+  /// Reconnects the writer's connection (through libpq's multi-host
+  /// failover) and re-reads the log's end: an append whose COMMIT went
+  /// unanswered is then either in the log or not, never half.
+  status resume() override;
+  uint64_t last_seq() const override { return last_seq_.load(); }
+  status scan(uint64_t from, const std::function<bool(const events::envelope&)>& fn) const override;
+  status scan_records(uint64_t from,
+                      const std::function<bool(uint64_t, std::string_view)>& fn) const override;
+  status read_stream(const std::string& stream,
+                     const std::function<bool(const events::envelope&)>& fn) const override;
+  status get(uint64_t seq, events::envelope* out) const override;
+  status get_idempotency(const std::string& key, int64_t now_ms, std::string* value) const override;
+  status expire_idempotency(int64_t now_ms, uint64_t* removed) override;
+  status chain_at(uint64_t seq, events::chain_value* out) const override;
+  status recorded_head(chain_head* out) const override;
+  status record_head() override;
+  status put_snapshot(uint64_t seq, std::string_view bytes) override;
+  status snapshot_seqs(std::vector<uint64_t>* newest_first) const override;
+  status get_snapshot(uint64_t seq, std::string* bytes) const override;
+  std::string where() const override { return redact_password(url_); }
+  std::string local_dir() const override { return {}; }
+
+ private:
+  postgres_log() = default;
+  /// Runs `f` on a pooled reading connection (made when none is idle).
+  status with_reader(const std::function<status(pg_connection&)>& f) const;
+  /// The last event's sequence and chain, read through `c`.
+  status load_tail(pg_connection& c);
+  status next_stream_version(const std::string& stream, uint64_t* out);
+  /// Writes `head` in the current transaction of the writer unless a
+  /// later one is recorded; call with head_mu_ held.
+  status add_head(pg_connection& c, const chain_head& head);
+
+  std::string url_;
+  bool read_only_ = false;
+  int64_t idempotency_ttl_ms_ = 0;
+  size_t keep_snapshots_ = 3;
+  std::unique_ptr<pg_connection> writer_;  ///< the journal's (appends, heads, expiry)
+  mutable std::mutex pool_mu_;
+  mutable std::vector<std::unique_ptr<pg_connection>> idle_;  ///< readers not in use
+  std::mutex head_mu_;  ///< serializes chain head and snapshot writes
+  uint64_t head_seq_ = 0;
+  std::atomic<int64_t> fence_epoch_{0};
+  bool fenced_ = false;  ///< an append was refused: another writer leads
+  std::atomic<uint64_t> last_seq_{0};
+  events::chain_value last_chain_{};
+  std::unordered_map<std::string, uint64_t> stream_versions_;  ///< a bounded cache
+  static constexpr size_t max_cached_streams = 200'000;
+};
+
+}  // namespace callq::storage

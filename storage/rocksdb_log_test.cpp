@@ -1,0 +1,139 @@
+// RocksDB backend specifics (the shared contract: event_log_test.cpp).
+#include "storage/rocksdb_log.hpp"
+
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "events/codec.hpp"
+#include "storage/fault_env.hpp"
+#include "storage/record.hpp"
+#include "storage/test_backends.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+using namespace callq::events;
+using callq::storage::event_log;
+using callq::storage::log_options;
+using callq::storage::rocksdb_log;
+using callq::storage::testing::make_event;
+
+namespace {
+
+std::unique_ptr<rocksdb_log> open_log(const std::string& dir, bool read_only = false) {
+  std::unique_ptr<rocksdb_log> log;
+  log_options o;
+  o.read_only = read_only;
+  auto st = rocksdb_log::open(dir, o, &log);
+  INFO(st.to_string());
+  REQUIRE(st);
+  return log;
+}
+
+}  // namespace
+
+TEST_CASE("bare idempotency keys of a log from before expiry still answer") {
+  callq::testing::temp_dir tmp;
+  auto log = open_log(tmp.path());
+  REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_idempotency_cf(), "old-token", "old").ok());
+  std::string v;
+  REQUIRE(log->get_idempotency("old-token", 1LL << 50, &v));
+  CHECK(v == "old");
+}
+
+TEST_CASE("a directory that is not a callq log is refused") {
+  callq::testing::temp_dir tmp;
+  std::ofstream(tmp.path() + "/notes.txt") << "hello";
+  std::unique_ptr<rocksdb_log> log;
+  auto st = rocksdb_log::open(tmp.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("not a callq event log") != std::string::npos);
+
+  callq::testing::temp_dir other;
+  {
+    rocksdb::DB* db = nullptr;
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    REQUIRE(rocksdb::DB::Open(o, other.path(), &db).ok());
+    delete db;
+  }
+  st = rocksdb_log::open(other.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("not a callq event log") != std::string::npos);
+
+  callq::testing::temp_dir missing;
+  st = rocksdb_log::open(missing.path() + "/nothing", log_options{true, false}, &log);
+  CHECK_FALSE(st);
+}
+
+TEST_CASE("a log written by a newer format is refused") {
+  callq::testing::temp_dir tmp;
+  open_log(tmp.path());  // a valid log, then its marker is raised
+  {
+    rocksdb::DB* db = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> d;
+    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
+      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[4], "format", "callq-event-log/99").ok());
+    for (auto* x : h)
+      db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  std::unique_ptr<rocksdb_log> log;
+  auto st = rocksdb_log::open(tmp.path(), {}, &log);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("newer callq") != std::string::npos);
+}
+
+TEST_CASE("a full disk fails appends, loses nothing acknowledged, and the next start has it all") {
+  callq::testing::temp_dir tmp;
+  // The full disk happens in a child: RocksDB cannot resume in-process
+  // from a failed WAL write, so the process leaves the log to its next start.
+  pid_t pid = fork();
+  if (pid == 0) {
+    storage::fault_env faults;
+    log_options o;
+    o.rocksdb_env = faults.env();
+    auto* log = new std::unique_ptr<rocksdb_log>;  // left to the exit, as a server would
+    if (!rocksdb_log::open(tmp.path(), o, log))
+      _exit(10);
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 5; ++i)
+      if (!(*log)->append({make_event(i)}, {{"k" + std::to_string(i), "v"}}, true, &first))
+        _exit(11);
+    faults.fill_disk();
+    if ((*log)->append({make_event(5)}, {}, true, &first) || faults.refused() == 0)
+      _exit(12);
+    if ((*log)->append({make_event(6)}, {}, true, &first) || (*log)->last_seq() != 5)
+      _exit(13);
+    envelope e;
+    if (!(*log)->get(5, &e))  // reads keep working
+      _exit(14);
+    log->reset();  // must not abort (RocksDB asserts when a failed WAL writer is closed)
+    _exit(0);
+  }
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  auto log = open_log(tmp.path());
+  CHECK(log->last_seq() == 5);
+  std::vector<int64_t> positions;
+  REQUIRE(log->scan(1, [&](const envelope& e) {
+    positions.push_back(std::get<call_announced>(e.ev.body).position);
+    return true;
+  }));
+  CHECK(positions == std::vector<int64_t>{0, 1, 2, 3, 4});
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(7)}, {}, true, &first));
+  CHECK(first == 6);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == 6);
+}

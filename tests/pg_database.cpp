@@ -1,0 +1,119 @@
+#include "tests/pg_database.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#ifndef CALLQ_SOURCE_DIR
+#error "CALLQ_SOURCE_DIR must name the source tree (for scripts/pg-cluster.sh)"
+#endif
+
+namespace callq::testing {
+
+namespace {
+
+struct cluster {
+  std::mutex mu;
+  bool tried = false;
+  std::string dir, url, why;
+};
+
+cluster& the_cluster() {
+  static cluster c;
+  return c;
+}
+
+std::string run(const std::string& command, int* code) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    *code = -1;
+    return out;
+  }
+  char buf[512];
+  while (fgets(buf, sizeof buf, p) != nullptr)
+    out += buf;
+  *code = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  return out;
+}
+
+void stop_cluster() {
+  cluster& c = the_cluster();
+  if (c.dir.empty())
+    return;
+  int code = 0;
+  run(std::string(CALLQ_SOURCE_DIR) + "/scripts/pg-cluster.sh stop " + c.dir + " 2>&1", &code);
+  std::error_code ec;
+  std::filesystem::remove_all(c.dir, ec);
+}
+
+}  // namespace
+
+std::string pg_cluster_url(std::string* why) {
+  cluster& c = the_cluster();
+  std::lock_guard lock(c.mu);
+  if (!c.tried) {
+    c.tried = true;
+    std::string tmpl = (std::filesystem::temp_directory_path() / "callq-pg-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      c.why = "mkdtemp failed";
+    } else {
+      c.dir = tmpl;
+      int code = 0;
+      std::string out = run(std::string(CALLQ_SOURCE_DIR) + "/scripts/pg-cluster.sh start " + c.dir + " 2>&1", &code);
+      if (code == 0 && out.rfind("postgresql://", 0) == 0) {
+        c.url = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+        std::atexit(stop_cluster);
+      } else {
+        c.why = "scripts/pg-cluster.sh start failed: " + out;
+        std::error_code ec;
+        std::filesystem::remove_all(c.dir, ec);
+        c.dir.clear();
+      }
+    }
+  }
+  if (why != nullptr)
+    *why = c.why;
+  return c.url;
+}
+
+std::string pg_cluster_dir() {
+  pg_cluster_url();
+  return the_cluster().dir;
+}
+
+bool pg_run(const std::string& url, const std::string& sql, std::string* why) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  bool ok = PQstatus(conn) == CONNECTION_OK;
+  if (ok) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok && why != nullptr)
+      *why = PQresultErrorMessage(r);
+    PQclear(r);
+  } else if (why != nullptr) {
+    *why = PQerrorMessage(conn);
+  }
+  PQfinish(conn);
+  return ok;
+}
+
+std::string new_pg_database(std::string* why) {
+  static std::atomic<int> next{0};
+  std::string base = pg_cluster_url(why);
+  if (base.empty())
+    return {};
+  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++next);
+  if (!pg_run(base, "CREATE DATABASE " + name, why))
+    return {};
+  return base.substr(0, base.rfind('/') + 1) + name;
+}
+
+}  // namespace callq::testing

@@ -1,0 +1,25 @@
+// PostgreSQL for tests: a throwaway cluster (scripts/pg-cluster.sh) that
+// this test process starts on first use and stops at exit, and a fresh
+// database in it for each test. Nothing assumes a system-wide server.
+#pragma once
+
+#include <string>
+
+namespace callq::testing {
+
+/// The URL of a new, empty database in this process's test cluster
+/// (started on first call), e.g. postgresql://callq@127.0.0.1:PORT/t3.
+/// Empty, with `*why` set, when no cluster could be started.
+std::string new_pg_database(std::string* why = nullptr);
+
+/// The test cluster's maintenance URL (its `postgres` database); starts
+/// the cluster when needed. Empty when none could be started.
+std::string pg_cluster_url(std::string* why = nullptr);
+
+/// The test cluster's directory (for standbys and for killing it).
+std::string pg_cluster_dir();
+
+/// Runs `sql` (no result) on `url` with psql-free libpq; false on error.
+bool pg_run(const std::string& url, const std::string& sql, std::string* why = nullptr);
+
+}  // namespace callq::testing
