@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -45,22 +46,33 @@ namespace {
 
 constexpr auto ask_timeout = std::chrono::seconds(10);
 
+/// CAF 0.17 keeps, per thread, a counted reference to the logger of the
+/// last actor system the thread made or used through a scoped_actor, and
+/// an actor system's destructor waits until its logger is destroyed. A
+/// thread that used one system and lives on (an HTTP worker, the role
+/// thread) would make a later teardown (stepping down, recovering from a
+/// full disk) wait forever: every such thread lets go once it is done.
+void forget_actor_system() { caf::logger::set_current_actor_system(nullptr); }
+
 /// One request from a non-actor thread, waiting for its answer (in
 /// deterministic mode, `pump` first runs everything it causes).
 template <class T, class... Ts>
 bool request(caf::actor_system& sys, const std::function<void()>& pump, const caf::actor& to,
              T* out, std::string* why, Ts&&... msg) {
-  caf::scoped_actor self{sys};
   bool ok = false;
-  auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
-  if (pump)
-    pump();
-  handle.receive(
-      [&](T& v) {
-        *out = std::move(v);
-        ok = true;
-      },
-      [&](caf::error& err) { *why = sys.render(err); });
+  {
+    caf::scoped_actor self{sys};
+    auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
+    if (pump)
+      pump();
+    handle.receive(
+        [&](T& v) {
+          *out = std::move(v);
+          ok = true;
+        },
+        [&](caf::error& err) { *why = sys.render(err); });
+  }
+  forget_actor_system();
   return ok;
 }
 
@@ -99,8 +111,22 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   rt->health_ = std::make_shared<storage_health>();
   rt->health_->set_floor(opts.disk.floor_bytes);
   rt->snapshots_ = std::make_shared<snapshot_writer>(rt->log_, opts.rules, rt->snapshot_stats_);
-  if (auto st = rt->boot(report); !st)
+  if (opts.follower) {
+    // A follower of a shared log: warm state, no actors, until lead().
+    rt->leading_ = false;
+    startup_report rep;
+    world w(opts.rules);
+    if (auto st = rt->load_world(&w, &rep); !st)
+      return st;
+    rep.calls = w.calls().size();
+    rep.agents = w.agents().size();
+    rt->reads_ = std::make_shared<read_model>(std::move(w));
+    if (report != nullptr)
+      *report = std::move(rep);
+    rt->role_thread_ = std::thread([r = rt.get()] { r->run_role(); });
+  } else if (auto st = rt->boot(report); !st) {
     return st;
+  }
   rt->measure_disk();
   if (opts.disk_check_ms > 0)
     rt->watcher_ = std::thread([r = rt.get()] { r->watch_disk(); });
@@ -109,8 +135,16 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
 }
 
 status runtime::boot(startup_report* report) {
-  const runtime_options& opts = opts_;
   startup_report rep;
+  world w(opts_.rules);
+  if (auto st = load_world(&w, &rep); !st)
+    return st;
+  return spawn(std::move(w), std::move(rep), report);
+}
+
+status runtime::load_world(world* out, startup_report* report) {
+  const runtime_options& opts = opts_;
+  startup_report& rep = *report;
   storage::chain_head head;
   if (log_->recorded_head(&head) && head.seq > log_->last_seq())
     rep.warnings.push_back("the log ends at event " + std::to_string(log_->last_seq()) +
@@ -130,7 +164,19 @@ status runtime::boot(startup_report* report) {
   replay::rebuild_report rr;
   if (auto st = replay::rebuild(*log_, w, {}, &rr); !st)
     return status::corruption("cannot rebuild state from " + log_->where() + ": " + st.message());
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.events_replayed = rr.events;
+  rep.replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  *out = std::move(w);
+  return status::ok();
+}
+
+status runtime::spawn(world w, startup_report rep, startup_report* report) {
+  const runtime_options& opts = opts_;
+  // The actor system is made on this thread, which may live on (see
+  // forget_actor_system).
+  struct forget_on_return {
+    ~forget_on_return() { forget_actor_system(); }
+  } forget;
   std::vector<call_state> calls;
   std::vector<agent_state> agents;
   calls.reserve(w.calls().size());
@@ -138,8 +184,6 @@ status runtime::boot(startup_report* report) {
     calls.push_back(c);
   for (auto& [id, a] : w.agents())
     agents.push_back(a);
-  rep.events_replayed = rr.events;
-  rep.replay_seconds = secs;
   rep.calls = calls.size();
   rep.agents = agents.size();
   if (report != nullptr)
@@ -285,7 +329,7 @@ void runtime::measure_disk() {
 
 status runtime::check_storage() {
   measure_disk();
-  if (health_->writable())
+  if (health_->writable() || !leading_)
     return status::ok();
   if (health_->free_bytes() >= 0 && health_->free_bytes() < health_->floor_bytes())
     return status::io_error("still no space");
@@ -296,6 +340,10 @@ status runtime::check_storage() {
   // can be resumed from here (a no-op when the journal refused the append
   // before RocksDB saw it, the usual case).
   if (auto st = log_->resume(); !st) {
+    if (st.is_fenced()) {  // another callq leads the shared log now
+      demote_locked(st.message());
+      return st;
+    }
     health_->failed("the event log met a write error it cannot resume from in-process (" +
                     st.message() + "); restart callq once space is freed");
     return st;
@@ -523,6 +571,10 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   std::shared_lock life(life_mu_);
   if (stopped_)
     return reply::fail(outcome::unavailable, "server is shutting down");
+  if (!leading_)
+    return reply::fail(outcome::unavailable,
+                       "this callq is a follower: another callq leads the shared event log "
+                       "(GET /healthz/leader answers 200 there); nothing was changed; retry");
   if (!health_->writable() || !impl_)
     return reply::fail(outcome::unavailable,
                        "the event log cannot be written (" + health_->reason() +
@@ -565,7 +617,146 @@ status runtime::advance_clock(int64_t ms) {
   return status::ok();
 }
 
+void runtime::lead(int64_t epoch) {
+  {
+    std::lock_guard lock(role_mu_);
+    want_epoch_ = epoch;
+  }
+  role_cv_.notify_all();
+}
+
+void runtime::step_down(const std::string& why) {
+  {
+    std::lock_guard lock(role_mu_);
+    want_down_ = true;
+    want_epoch_ = 0;  // a lost leadership cancels a promotion not yet done
+    down_why_ = why;
+  }
+  role_cv_.notify_all();
+}
+
+status runtime::follow() {
+  uint64_t from = reads_->read([](const world& w) { return w.last_seq(); }) + 1;
+  std::vector<events::event> batch;
+  uint64_t first = from;
+  auto flush = [&] {
+    if (!batch.empty())
+      reads_->apply(first, batch);
+    batch.clear();
+  };
+  auto st = log_->scan(from, [&](const events::envelope& e) {
+    if (batch.empty())
+      first = e.seq;
+    batch.push_back(e.ev);
+    if (batch.size() >= 1000)
+      flush();
+    return true;
+  });
+  flush();
+  return st;
+}
+
+void runtime::run_role() {
+  std::string last_problem;
+  for (;;) {
+    int64_t epoch = 0;
+    bool down = false;
+    std::string why;
+    {
+      std::lock_guard lock(role_mu_);
+      if (role_stop_)
+        return;
+      epoch = std::exchange(want_epoch_, 0);
+      down = std::exchange(want_down_, false);
+      why = down_why_;
+    }
+    if (down && leading_) {
+      std::unique_lock life(life_mu_);
+      if (!stopped_)
+        demote_locked(why);
+    }
+    if (epoch != 0 && !leading_) {
+      std::unique_lock life(life_mu_);
+      if (!stopped_)
+        promote_locked(epoch);
+      if (!leading_) {  // failed: try again in a second, while still elected
+        std::unique_lock lock(role_mu_);
+        if (role_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return role_stop_ || want_down_; }))
+          continue;
+        if (want_epoch_ == 0)
+          want_epoch_ = epoch;
+      }
+      continue;
+    }
+    if (!leading_) {
+      // Following: woken by the leader's NOTIFY, or every 250 ms anyway.
+      log_->wait_for_appends(250);
+      std::shared_lock life(life_mu_);
+      if (leading_ || stopped_)
+        continue;
+      if (auto st = follow(); !st && st.message() != last_problem) {
+        log_line(log_level::warn, "following the log: " + st.message());
+        last_problem = st.message();
+      } else if (st) {
+        last_problem.clear();
+      }
+      continue;
+    }
+    std::unique_lock lock(role_mu_);
+    role_cv_.wait_for(lock, std::chrono::milliseconds(250),
+                      [&] { return role_stop_ || want_epoch_ != 0 || want_down_; });
+  }
+}
+
+void runtime::promote_locked(int64_t epoch) {
+  auto t0 = std::chrono::steady_clock::now();
+  log_->fence_with(epoch);
+  status st = log_->resume();  // the log's end as it is now, others' appends included
+  if (st)
+    st = follow();  // the warm state catches up to the last durable event
+  if (!st) {
+    log_line(log_level::error, "cannot take the lead (epoch " + std::to_string(epoch) + "): " +
+                                   st.message());
+    return;
+  }
+  world w = reads_->read([](const world& x) { return x; });
+  uint64_t at = w.last_seq();
+  if (!health_->writable())
+    health_->recovered();
+  startup_report rep;
+  if (st = spawn(std::move(w), rep, &rep); !st) {
+    log_line(log_level::error, "cannot take the lead (epoch " + std::to_string(epoch) + "): " +
+                                   st.message());
+    if (impl_)
+      teardown();
+    return;
+  }
+  leading_ = true;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log_line(log_level::info, "leading the shared event log (epoch " + std::to_string(epoch) +
+                                "): took over at event " + std::to_string(at) + " with " +
+                                std::to_string(rep.calls) + " calls and " + std::to_string(rep.agents) +
+                                " agents in " + std::to_string(secs) + " s");
+}
+
+void runtime::demote_locked(const std::string& why) {
+  if (impl_)
+    teardown();
+  leading_ = false;
+  if (!health_->writable())
+    health_->recovered();  // a follower writes nothing; leading again starts afresh
+  log_line(log_level::warn, "no longer leading: " + why + "; following the log");
+}
+
 void runtime::stop() {
+  if (role_thread_.joinable()) {
+    {
+      std::lock_guard lock(role_mu_);
+      role_stop_ = true;
+    }
+    role_cv_.notify_all();
+    role_thread_.join();
+  }
   if (watcher_.joinable()) {
     {
       std::lock_guard lock(watch_mu_);

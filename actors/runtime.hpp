@@ -4,6 +4,7 @@
 // talk to it through ask(), which finds the right mailbox in the registry.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -44,6 +45,10 @@ struct runtime_options {
   /// Where the event log lives: empty, the RocksDB log in `data_dir`; a
   /// postgresql:// URL, that PostgreSQL log (CALLQ_STORE).
   std::string store;
+  /// Start as a follower of a shared log (README, "High availability"):
+  /// state is kept warm from the log, requests that change anything are
+  /// refused (503), until lead() promotes this runtime.
+  bool follower = false;
   policy rules;
   gateway_options gateway;
   /// Time moves only through advance_clock() (end-to-end tests).
@@ -142,11 +147,39 @@ class runtime {
   /// call twice.
   void stop();
 
+  // ---- Leading and following a shared log (README, "High availability")
+
+  /// This runtime decides: its actors run and its log appends (always,
+  /// unless it was started as a follower and does not lead now).
+  bool is_leader() const { return leading_.load(); }
+  /// Asks a follower to lead with leadership `epoch`: it fences its log
+  /// with it, catches up to the last durable event, spawns every actor
+  /// from its warm state and records the restart (open offers resolved,
+  /// timers rebuilt), then answers requests. Returns at once; the role
+  /// thread does it.
+  void lead(int64_t epoch);
+  /// Asks a leader to stop leading (its leadership is over): its actors
+  /// stop at once, nothing more is appended or answered by them, and it
+  /// follows the log again. Returns at once.
+  void step_down(const std::string& why);
+
  private:
   runtime() = default;
   /// Rebuilds state (newest snapshot, then the tail) and spawns the
   /// actors. Used at start and after the log became writable again.
   status boot(startup_report* report);
+  /// The newest valid snapshot, then the log's tail, into `*out`.
+  status load_world(world* out, startup_report* report);
+  /// Spawns every actor from `w` (which becomes the read model), builds
+  /// the dispatcher's index and records the restart.
+  status spawn(world w, startup_report rep, startup_report* report);
+  /// Follower: applies the events appended since the read model's last.
+  status follow();
+  /// The role thread: follows, and promotes or steps down when asked.
+  void run_role();
+  /// Both with life_mu_ held exclusively.
+  void promote_locked(int64_t epoch);
+  void demote_locked(const std::string& why);
   /// Stops every actor (impl_ is gone afterwards).
   void teardown();
   void measure_disk();
@@ -171,6 +204,14 @@ class runtime {
   std::shared_ptr<gateway_stats> gateway_stats_;
   std::shared_ptr<manual_clock_source> manual_clock_;
   bool stopped_ = false;
+  std::atomic<bool> leading_{true};
+  std::thread role_thread_;  ///< shared logs only
+  std::mutex role_mu_;
+  std::condition_variable role_cv_;
+  int64_t want_epoch_ = 0;  ///< lead() asked, not yet done
+  bool want_down_ = false;  ///< step_down() asked, not yet done
+  std::string down_why_;
+  bool role_stop_ = false;
 };
 
 }  // namespace callq

@@ -1,5 +1,8 @@
 #include "actors/runtime.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "tests/temp_dir.hpp"
@@ -162,4 +165,53 @@ TEST_CASE("under the disk reserve new calls are refused, calls already waiting g
   CHECK(rt->storage().reserve_reached());
   CHECK(rt->storage().disk_low());
   CHECK(rt->storage().free_bytes() > 0);
+}
+
+namespace {
+
+/// Waits (in steps of 10 ms, at most 10 s) until `pred` holds.
+template <class F> bool eventually(F pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE("a follower keeps its state warm, leads when asked, steps down when its leadership ends") {
+  callq::testing::temp_dir tmp;
+  auto o = options(tmp.path());
+  {
+    auto rt = start(o);
+    rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
+  }
+  o.follower = true;
+  auto rt = start(o);
+  CHECK_FALSE(rt->is_leader());
+  auto r = rt->ask(cmd::incoming_call{"CA2", "+15550002", "+15559999", "support", "", std::nullopt});
+  CHECK(r.result == outcome::unavailable);
+  CHECK(r.reason.find("follower") != std::string::npos);
+  CHECK(rt->actors().calls == 0);
+  // Warm: the status is there without any actor.
+  auto waiting = [&] {
+    return rt->reads().read([&](const world& w) { return w.status(rt->now_ms()); }).queues.at(0).waiting.size();
+  };
+  CHECK(waiting() == 1);
+  rt->lead(1);
+  REQUIRE(eventually([&] { return rt->is_leader(); }));
+  CHECK(rt->actors().calls == 1);
+  r = rt->ask(cmd::incoming_call{"CA2", "+15550002", "+15559999", "support", "", std::nullopt});
+  CHECK(r.is_voice());
+  CHECK(waiting() == 2);
+  rt->step_down("a test");
+  REQUIRE(eventually([&] { return !rt->is_leader(); }));
+  CHECK(rt->actors().calls == 0);
+  CHECK(rt->ask(cmd::sweep{}).result == outcome::unavailable);
+  CHECK(waiting() == 2);
+  rt->lead(2);
+  REQUIRE(eventually([&] { return rt->is_leader(); }));
+  CHECK(rt->actors().calls == 2);
 }

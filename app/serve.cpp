@@ -4,8 +4,10 @@
 #include <iostream>
 #include <pthread.h>
 #include <thread>
+#include <unistd.h>
 
 #include "actors/log.hpp"
+#include "storage/leadership.hpp"
 
 extern char** environ;
 
@@ -53,6 +55,10 @@ int serve(const flag_values& flags) {
     log_line(log_level::warn, "TWILIO_ACCOUNT_SID is not set; REST calls to Twilio will fail");
 
   cfg.runtime.version = CALLQ_VERSION;
+  // A shared (PostgreSQL) log: start as a follower; the leadership thread
+  // promotes this process when it wins the lock (README, "High availability").
+  bool shared = storage::event_log::is_postgres_url(cfg.runtime.store);
+  cfg.runtime.follower = shared;
   std::unique_ptr<runtime> rt;
   startup_report rep;
   if (auto st = runtime::start(cfg.runtime, &rt, &rep); !st) {
@@ -67,11 +73,30 @@ int serve(const flag_values& flags) {
                                  : std::string()) +
           std::to_string(rep.events_replayed) + " events in " + std::to_string(rep.replay_seconds) + " s");
 
+  std::unique_ptr<storage::leadership> leader;
+  if (shared) {
+    storage::leadership_options lo;
+    lo.url = cfg.runtime.store;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    lo.holder = std::string(host) + ":" + std::to_string(getpid());
+    lo.warn = [](const std::string& text) { log_line(log_level::warn, text); };
+    runtime* r = rt.get();
+    leader = std::make_unique<storage::leadership>(
+        lo, [r](int64_t epoch) { r->lead(epoch); },
+        [r](const std::string& why) { r->step_down(why); });
+    leader->start();
+    log_line(log_level::info, "following the shared event log until this process leads it (" +
+                                  lo.holder + ")");
+  }
+
   http::server srv(*rt, cfg.http);
   int port = 0;
   if (auto st = srv.bind(&port); !st) {
     log_line(log_level::error, st.message());
     rt->stop();
+    if (leader)
+      leader->stop();
     return 1;
   }
   std::thread http_thread([&] { srv.run(); });
@@ -83,7 +108,9 @@ int serve(const flag_values& flags) {
                            ": draining requests and flushing the log");
   srv.stop();
   http_thread.join();
-  rt->stop();
+  rt->stop();  // appends nothing more; then the lock goes with its session
+  if (leader)
+    leader->stop();
   log_line(log_level::info, "stopped");
   return 0;
 }

@@ -35,11 +35,20 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
+/// A 503 says when to try again: a follower's, a full disk's, a busy
+/// moment's all pass within seconds.
+void retry_after(httplib::Response& res, int status) {
+  if (status == 503 && !res.has_header("Retry-After"))
+    res.set_header("Retry-After", "1");
+}
+
 void send_error_json(httplib::Response& res, int status, const std::string& why) {
+  retry_after(res, status);
   send_json(res, status, {{"error", why}});
 }
 
 void send_error_text(httplib::Response& res, int status, const std::string& why) {
+  retry_after(res, status);
   res.status = status;
   res.set_content(why + "\n", "text/plain");
 }
@@ -705,7 +714,17 @@ void server::routes() {
     if (!s.writable())
       storage["reason"] = s.reason();
     bool ok = s.writable() && !s.reserve_reached();
-    send_json(res, 200, {{"status", ok ? "ok" : "degraded"}, {"storage", storage}});
+    send_json(res, 200, {{"status", ok ? "ok" : "degraded"},
+                         {"role", rt_.is_leader() ? "leader" : "follower"},
+                         {"storage", storage}});
+  });
+  // For a load balancer's health check: only the leader takes traffic.
+  h.Get("/healthz/leader", [this](const httplib::Request&, httplib::Response& res) {
+    if (rt_.is_leader())
+      return send_json(res, 200, {{"status", "ok"}, {"role", "leader"}});
+    res.set_header("Retry-After", "1");
+    send_json(res, 503, {{"status", "follower"}, {"role", "follower"},
+                         {"error", "this callq follows; another one leads"}});
   });
   h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     int64_t now = rt_.now_ms();

@@ -1,5 +1,8 @@
 #include "storage/event_log.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "storage/postgres_log.hpp"
 #include "storage/record.hpp"
 #include "storage/rocksdb_log.hpp"
@@ -33,6 +36,10 @@ status event_log::open_store(const std::string& store, const std::string& data_d
     return st;
   *out = std::move(log);
   return status::ok();
+}
+
+void event_log::wait_for_appends(int timeout_ms) const {
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
 
 status event_log::verify(verify_report* report) const {

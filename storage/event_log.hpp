@@ -178,6 +178,23 @@ class event_log {
   /// watcher measures it); empty when the log is not on a local disk.
   virtual std::string local_dir() const = 0;
 
+  // ---- Logs several processes share (README, "High availability") ----
+
+  /// True when other processes may append to this log (PostgreSQL): one
+  /// of them leads (storage/leadership.hpp), the others follow.
+  virtual bool shared() const { return false; }
+
+  /// From now on every append checks, inside its own atomic write, that
+  /// `epoch` is still the log's leadership epoch, and is refused with
+  /// status::fenced, changing nothing, once another writer took over;
+  /// resume() then fails with status::fenced too. 0: no check. A log
+  /// with one writer by construction (RocksDB's directory lock) ignores it.
+  virtual void fence_with(int64_t epoch) { (void)epoch; }
+
+  /// A follower's wait: returns when another process may have appended,
+  /// or after `timeout_ms`. A log nobody else writes just waits.
+  virtual void wait_for_appends(int timeout_ms) const;
+
  protected:
   event_log() = default;
 };

@@ -10,6 +10,7 @@ namespace {
 
 constexpr unsigned int8_oid = 20;
 constexpr unsigned bytea_oid = 17;
+constexpr unsigned text_oid = 25;
 
 std::string be64(int64_t v) {
   std::string out(8, '\0');
@@ -19,9 +20,16 @@ std::string be64(int64_t v) {
   return out;
 }
 
+/// libpq's message on one line: its line breaks and tabs become spaces.
 status failed(const std::string& what, const char* detail) {
-  std::string d = detail != nullptr ? detail : "";
-  while (!d.empty() && (d.back() == '\n' || d.back() == ' '))
+  std::string d;
+  for (const char* p = detail != nullptr ? detail : ""; *p != '\0'; ++p) {
+    bool blank = *p == '\n' || *p == '\t' || *p == ' ';
+    if (blank && (d.empty() || d.back() == ' '))
+      continue;
+    d += blank ? ' ' : *p;
+  }
+  while (!d.empty() && d.back() == ' ')
     d.pop_back();
   return status::io_error(what + ": " + d);
 }
@@ -37,6 +45,12 @@ pg_params& pg_params::i64(int64_t v) {
 pg_params& pg_params::bytes(std::string_view v) {
   values_.emplace_back(v);
   types_.push_back(bytea_oid);
+  return *this;
+}
+
+pg_params& pg_params::text(std::string_view v) {
+  values_.emplace_back(v);
+  types_.push_back(text_oid);
   return *this;
 }
 

@@ -21,8 +21,10 @@ class pg_params {
  public:
   /// An int8 (bigint) parameter.
   pg_params& i64(int64_t v);
-  /// A bytea (or text) parameter: the bytes as they are.
+  /// A bytea parameter: the bytes as they are.
   pg_params& bytes(std::string_view v);
+  /// A text parameter (UTF-8).
+  pg_params& text(std::string_view v);
   size_t size() const { return values_.size(); }
 
  private:

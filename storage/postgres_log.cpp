@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include <poll.h>
+
 #include "storage/record.hpp"
 
 namespace callq::storage {
@@ -289,9 +291,35 @@ status postgres_log::append(const std::vector<events::event>& evs,
   return status::ok();
 }
 
+void postgres_log::fence_with(int64_t epoch) {
+  fence_epoch_ = epoch;
+  fenced_ = false;
+}
+
+void postgres_log::wait_for_appends(int timeout_ms) const {
+  std::unique_lock lock(listen_mu_);
+  if (!listener_ || !listener_->ok()) {
+    listener_.reset();
+    if (!pg_connection::connect(url_, &listener_) || !listener_->exec_script("LISTEN callq_log")) {
+      listener_.reset();
+      lock.unlock();
+      event_log::wait_for_appends(timeout_ms);  // the catch-up reads still run
+      return;
+    }
+  }
+  if (!listener_->notifications().empty())
+    return;
+  pollfd p{listener_->socket(), POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) > 0)
+    listener_->notifications();
+}
+
 status postgres_log::resume() {
   if (read_only_)
     return status::not_supported("the log is open read-only");
+  if (fenced_)
+    return status::fenced("another callq took the log over: this one may not write again until "
+                          "it leads again (a new epoch)");
   if (!writer_->ok() || !writer_->exec_script("SELECT 1"))
     if (auto st = writer_->reset(); !st)
       return st;

@@ -34,11 +34,13 @@ class postgres_log final : public event_log {
 
   ~postgres_log() override;
 
-  /// From now on every append checks, inside its own transaction, that
-  /// the log's leadership epoch is still `epoch`, and is refused with
-  /// status::fenced (changing nothing) once another writer took over.
-  /// 0: no check (a single writer).
-  void fence_with(int64_t epoch) { fence_epoch_ = epoch; }
+  bool shared() const override { return true; }
+  /// Checked by `SELECT ... FROM callq_leader WHERE epoch = $1 FOR SHARE`
+  /// in the append's transaction: a takeover's epoch bump waits for an
+  /// append under way, and an append after it finds no row.
+  void fence_with(int64_t epoch) override;
+  /// LISTEN callq_log on a connection of its own (every append NOTIFYs).
+  void wait_for_appends(int timeout_ms) const override;
 
   /// Reads the log's end again (a follower that others append for).
   status refresh_tail();
@@ -92,6 +94,8 @@ class postgres_log final : public event_log {
   uint64_t head_seq_ = 0;
   std::atomic<int64_t> fence_epoch_{0};
   bool fenced_ = false;  ///< an append was refused: another writer leads
+  mutable std::mutex listen_mu_;
+  mutable std::unique_ptr<pg_connection> listener_;  ///< LISTEN callq_log
   std::atomic<uint64_t> last_seq_{0};
   events::chain_value last_chain_{};
   std::unordered_map<std::string, uint64_t> stream_versions_;  ///< a bounded cache
