@@ -19,7 +19,7 @@ namespace {
 const char* const known_keys[] = {
     "CALLQ_BIND", "CALLQ_PORT", "CALLQ_DATA_DIR", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_CALLER_ID", "CALLQ_ADMIN_TOKEN",
-    "CALLQ_VIEWER_TOKEN", "CALLQ_STREAM_MAX", "CALLQ_STORE",
+    "CALLQ_VIEWER_TOKEN", "CALLQ_STREAM_MAX", "CALLQ_STORE", "CALLQ_LEADER_LEASE",
     "AGENT_HEARTBEAT_INTERVAL", "AGENT_HEARTBEAT_TIMEOUT", "QUEUE_POLLING_INTERVAL",
     "MAX_QUEUE_WAIT_TIME", "POSITION_ANNOUNCE_INTERVAL", "OFFER_TIMEOUT", "MAX_OFFER_ATTEMPTS",
     "ESCALATE_AFTER_FAILED_OFFERS", "AGENT_MAX_NO_ANSWER", "WRAP_UP_TIME", "CALLBACK_SLA",
@@ -177,6 +177,9 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   if (c.runtime.data_dir.empty())
     return bad("CALLQ_DATA_DIR", "", "a directory");
   c.runtime.store = get("CALLQ_STORE", "");
+  CALLQ_TRY(duration("CALLQ_LEADER_LEASE", 5'000, &c.leader_lease_ms));
+  if (c.leader_lease_ms < 1'000)
+    return bad("CALLQ_LEADER_LEASE", get("CALLQ_LEADER_LEASE", ""), "at least 1s");
   if (!c.runtime.store.empty() && !storage::event_log::is_postgres_url(c.runtime.store))
     return bad("CALLQ_STORE", c.runtime.store,
                "empty (the RocksDB log in CALLQ_DATA_DIR) or a postgresql:// URL");

@@ -24,6 +24,9 @@ struct server_config {
   runtime_options runtime;
   http::server_settings http;
   bool admin_token_from_env = false;
+  /// A leader of a shared log that stops renewing its lease for this long
+  /// is ended by a follower (CALLQ_LEADER_LEASE).
+  int64_t leader_lease_ms = 5'000;
 };
 
 /// Parses a duration: a plain number of seconds or a number with a suffix

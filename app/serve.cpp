@@ -1,5 +1,6 @@
 #include "app/serve.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
@@ -77,6 +78,8 @@ int serve(const flag_values& flags) {
   if (shared) {
     storage::leadership_options lo;
     lo.url = cfg.runtime.store;
+    lo.lease_ms = cfg.leader_lease_ms;
+    lo.renew_ms = std::max<int64_t>(200, cfg.leader_lease_ms / 5);
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     lo.holder = std::string(host) + ":" + std::to_string(getpid());

@@ -33,6 +33,7 @@ class callq_process {
   /// True when the server printed its listening line.
   bool ready() const { return port_ > 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
   /// SIGTERM, then waits; returns the exit status (or -1).
   int terminate();

@@ -89,6 +89,18 @@ std::string pg_cluster_dir() {
   return the_cluster().dir;
 }
 
+std::string pg_cluster_script(const std::string& args, std::string* why) {
+  int code = 0;
+  std::string out = run(std::string(CALLQ_SOURCE_DIR) + "/scripts/pg-cluster.sh " + args + " 2>&1", &code);
+  if (code != 0) {
+    if (why != nullptr)
+      *why = out;
+    return {};
+  }
+  auto nl = out.rfind('\n');
+  return nl == std::string::npos ? out : out.substr(nl + 1);
+}
+
 bool pg_run(const std::string& url, const std::string& sql, std::string* why) {
   PGconn* conn = PQconnectdb(url.c_str());
   bool ok = PQstatus(conn) == CONNECTION_OK;

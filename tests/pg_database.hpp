@@ -19,6 +19,11 @@ std::string pg_cluster_url(std::string* why = nullptr);
 /// The test cluster's directory (for standbys and for killing it).
 std::string pg_cluster_dir();
 
+/// Runs scripts/pg-cluster.sh with `args` (e.g. "start DIR"); its last
+/// output line (a URL for start, standby, promote). Empty on failure, with
+/// the output in `*why`.
+std::string pg_cluster_script(const std::string& args, std::string* why = nullptr);
+
 /// Runs `sql` (no result) on `url` with psql-free libpq; false on error.
 bool pg_run(const std::string& url, const std::string& sql, std::string* why = nullptr);
 

@@ -1,0 +1,307 @@
+// End-to-end: several `callq serve` processes on one PostgreSQL log
+// (README, "High availability"): a leader killed with calls waiting and
+// webhooks arriving, a leader paused past its lease (fencing), and the
+// database's own primary killed and its synchronous standby promoted.
+// Waiting here is for real processes and a real database to act, polled
+// with deadlines; the calls' own time stays virtual.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "events/event.hpp"
+#include "storage/event_log.hpp"
+#include "tests/callq_process.hpp"
+#include "tests/fake_twilio.hpp"
+#include "tests/pg_database.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq;
+using namespace callq::testing;
+using nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::map<std::string, std::string> call(const std::string& sid) {
+  return {{"CallSid", sid}, {"AccountSid", "ACtest"}, {"From", "+1555000" + sid.substr(2)},
+          {"To", "+15559990000"}, {"CallStatus", "in-progress"}, {"Direction", "inbound"}};
+}
+
+/// Polls `pred` every 20 ms until it holds or `ms` pass; the time it took,
+/// or -1.
+template <class F> long within(long ms, F pred) {
+  auto t0 = clock_type::now();
+  for (;;) {
+    if (pred())
+      return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+    if (clock_type::now() - t0 > std::chrono::milliseconds(ms))
+      return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool leads(callq_process& p) { return p.json_request("GET", "/healthz/leader", "").status == 200; }
+
+std::string role(callq_process& p) {
+  auto r = p.json_request("GET", "/healthz", "");
+  return r.status == 200 ? json::parse(r.body).value("role", "") : "";
+}
+
+/// Every event of the PostgreSQL log at `url`, read as the offline commands
+/// read it.
+std::vector<events::envelope> log_of(const std::string& url) {
+  std::unique_ptr<storage::event_log> log;
+  storage::log_options ro;
+  ro.read_only = true;
+  REQUIRE(storage::event_log::open_store(url, "", ro, &log));
+  std::vector<events::envelope> all;
+  REQUIRE(log->scan(1, [&](const events::envelope& e) { return all.push_back(e), true; }));
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  return all;
+}
+
+std::set<std::string> arrived(const std::vector<events::envelope>& log) {
+  std::set<std::string> sids;
+  for (auto& e : log)
+    if (auto* a = std::get_if<events::call_arrived>(&e.ev.body))
+      sids.insert(a->call_sid);
+  return sids;
+}
+
+/// No call was ever offered while an offer of it was still open: every
+/// call.offered follows the end of the call's previous offer.
+std::string two_offers_at_once(const std::vector<events::envelope>& log) {
+  std::map<std::string, std::string> open;  // call -> offer
+  for (auto& e : log) {
+    if (auto* o = std::get_if<events::call_offered>(&e.ev.body)) {
+      if (!open[o->call_sid].empty())
+        return o->call_sid + " offered as " + o->offer_id + " while " + open[o->call_sid] + " was open";
+      open[o->call_sid] = o->offer_id;
+    } else if (auto* f = std::get_if<events::call_offer_failed>(&e.ev.body)) {
+      open[f->call_sid].clear();
+    } else if (auto* c = std::get_if<events::call_connected>(&e.ev.body)) {
+      open[c->call_sid].clear();
+    } else if (auto* a = std::get_if<events::call_abandoned>(&e.ev.body)) {
+      open[a->call_sid].clear();
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> waiting_sids(callq_process& p) {
+  std::vector<std::string> out;
+  json status = p.admin_get("/api/queue/status");
+  for (auto& q : status["queues"])
+    for (auto& w : q["waiting"])
+      out.push_back(w["callSid"]);
+  return out;
+}
+
+/// A webhook sent as Twilio retries one (same idempotency token) to
+/// whichever process answers 200, for up to `ms`.
+bool deliver(const std::vector<callq_process*>& procs, const std::string& sid, long ms) {
+  return within(ms, [&] {
+    for (auto* p : procs)
+      if (p != nullptr && p->webhook("voice", "", call(sid), "tok-" + sid).status == 200)
+        return true;
+    return false;
+  }) >= 0;
+}
+
+}  // namespace
+
+TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving; the follower leads within seconds and nothing acknowledged is lost") {
+  std::string why;
+  std::string url = new_pg_database(&why);
+  INFO(why);
+  REQUIRE_FALSE(url.empty());
+  fake_twilio tw;
+  temp_dir dir;
+  std::map<std::string, std::string> env = {{"CALLQ_STORE", url}};
+  auto a = std::make_unique<callq_process>(dir.path() + "/a", tw.base_url(), env);
+  REQUIRE(a->ready());
+  REQUIRE(within(5000, [&] { return leads(*a); }) >= 0);
+  callq_process b(dir.path() + "/b", tw.base_url(), env);
+  REQUIRE(b.ready());
+  CHECK(role(b) == "follower");
+  CHECK(b.json_request("GET", "/healthz/leader", "").status == 503);
+
+  // Two ready agents: two calls ring, the others wait.
+  for (auto id : {"alice", "bob"}) {
+    auto token = create_agent(*a, id);
+    heartbeat(*a, id, token);
+  }
+  std::vector<std::string> acked;
+  for (int i = 1; i <= 10; ++i) {
+    std::string sid = "CA" + std::to_string(100 + i);
+    REQUIRE(a->webhook("voice", "", call(sid), "tok-" + sid).status == 200);
+    acked.push_back(sid);
+  }
+  REQUIRE(tw.wait_for([](auto& reqs) { return reqs.size() >= 2; }));
+  // The follower's warm state shows the same queue (within its catch-up).
+  auto queue_before = waiting_sids(*a);
+  CHECK(within(3000, [&] { return waiting_sids(b) == queue_before; }) >= 0);
+  CHECK(b.webhook("voice", "", call("CA999"), "tok-CA999").status == 503);
+
+  // Webhooks keep arriving, as Twilio retries them, while the leader dies.
+  std::atomic<callq_process*> leader{a.get()};
+  std::atomic<bool> done{false};
+  std::vector<std::string> sent_after;
+  std::thread twilio([&] {
+    for (int i = 1; i <= 30 && !done; ++i) {
+      std::string sid = "CA" + std::to_string(200 + i);
+      if (deliver({leader.load(), &b}, sid, 15000))
+        sent_after.push_back(sid);
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // SIGKILL (the sender thread may be mid-request to it: its client stays).
+  REQUIRE(kill(a->pid(), SIGKILL) == 0);
+  long took = within(5000, [&] { return leads(b); });
+  INFO("the follower led " << took << " ms after the kill");
+  CHECK(took >= 0);
+  CHECK(took < 5000);
+  twilio.join();
+  leader = nullptr;
+  a->kill_hard();  // reaps it
+  CHECK(sent_after.size() == 30);  // every webhook was answered 2xx in the end
+
+  // Every webhook ever answered 2xx has its call in the log; the queue is
+  // the one before the kill, in order, then the later calls.
+  auto log = log_of(url);
+  auto sids = arrived(log);
+  for (auto& s : acked)
+    CHECK(sids.count(s) == 1);
+  for (auto& s : sent_after)
+    CHECK(sids.count(s) == 1);
+  CHECK(sids.count("CA999") == 0);
+  auto after = waiting_sids(b);
+  std::vector<std::string> kept(after.begin(), after.begin() + std::min(after.size(), queue_before.size()));
+  CHECK(kept == queue_before);
+  CHECK(after.size() == queue_before.size() + sent_after.size());
+  // Calls that rang before the kill are still offered to one agent at most.
+  CHECK(two_offers_at_once(log).empty());
+  b.terminate();
+}
+
+TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over, and once resumed the old leader appends nothing and steps down") {
+  std::string why;
+  std::string url = new_pg_database(&why);
+  INFO(why);
+  REQUIRE_FALSE(url.empty());
+  fake_twilio tw;
+  temp_dir dir;
+  std::map<std::string, std::string> env = {{"CALLQ_STORE", url}, {"CALLQ_LEADER_LEASE", "2s"}};
+  callq_process a(dir.path() + "/a", tw.base_url(), env);
+  REQUIRE(a.ready());
+  REQUIRE(within(5000, [&] { return leads(a); }) >= 0);
+  callq_process b(dir.path() + "/b", tw.base_url(), env);
+  REQUIRE(b.ready());
+  REQUIRE(a.webhook("voice", "", call("CA1"), "tok-CA1").status == 200);
+
+  // Pause the leader; a webhook reaches it while it is paused.
+  pid_t pid = a.pid();
+  REQUIRE(pid > 0);
+  REQUIRE(kill(pid, SIGSTOP) == 0);
+  std::atomic<int> late_status{0};
+  std::thread late([&] { late_status = a.webhook("voice", "", call("CA666"), "tok-CA666").status; });
+  long took = within(10000, [&] { return leads(b); });
+  INFO("the follower led " << took << " ms after the pause");
+  REQUIRE(took >= 0);
+  REQUIRE(b.webhook("voice", "", call("CA2"), "tok-CA2").status == 200);
+  REQUIRE(b.webhook("voice", "", call("CA3"), "tok-CA3").status == 200);
+  size_t events_before = log_of(url).size();
+
+  // Resumed: the old leader's pending request is refused, it appends
+  // nothing more, and it says it follows.
+  REQUIRE(kill(pid, SIGCONT) == 0);
+  late.join();
+  CHECK(late_status != 200);
+  CHECK(within(5000, [&] { return role(a) == "follower"; }) >= 0);
+  CHECK(a.webhook("voice", "", call("CA667"), "tok-CA667").status == 503);
+  auto log = log_of(url);
+  CHECK(log.size() == events_before);
+  auto sids = arrived(log);
+  CHECK(sids.count("CA666") == 0);
+  CHECK(sids.count("CA667") == 0);
+  for (auto s : {"CA1", "CA2", "CA3"})
+    CHECK(sids.count(s) == 1);
+  // The new leader goes on.
+  REQUIRE(b.webhook("voice", "", call("CA4"), "tok-CA4").status == 200);
+  CHECK(waiting_sids(b) == std::vector<std::string>{"CA1", "CA2", "CA3", "CA4"});
+  CHECK(waiting_sids(a).size() >= 3);  // the old leader follows the log again
+}
+
+TEST_CASE("HA: the database's primary is killed and its synchronous standby promoted; callq reconnects and every acknowledged event is there") {
+  temp_dir dir;
+  // The clusters run as the postgres user when the test runs as root: it
+  // must be able to reach them.
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+  std::string why;
+  std::string primary = pg_cluster_script("start " + dir.path() + "/primary", &why);
+  INFO(why);
+  REQUIRE_FALSE(primary.empty());
+  REQUIRE(pg_run(primary, "CREATE DATABASE callq", &why));
+  std::string standby = pg_cluster_script("standby " + dir.path() + "/primary " + dir.path() + "/standby", &why);
+  REQUIRE_FALSE(standby.empty());
+  // Synchronous: a commit returns once the standby has it.
+  REQUIRE(pg_run(primary, "ALTER SYSTEM SET synchronous_standby_names = 'callq_standby'", &why));
+  REQUIRE(pg_run(primary, "SELECT pg_reload_conf()", &why));
+  auto host_port = [](const std::string& u) {
+    auto at = u.find('@') + 1;
+    return u.substr(at, u.find('/', at) - at);
+  };
+  REQUIRE(within(10000, [&] {
+    return pg_run(primary, "DO $$ BEGIN IF (SELECT count(*) FROM pg_stat_replication WHERE sync_state = "
+                           "'sync') = 0 THEN RAISE 'not yet'; END IF; END $$");
+  }) >= 0);
+  std::string url = "postgresql://callq@" + host_port(primary) + "," + host_port(standby) +
+                    "/callq?target_session_attrs=read-write&connect_timeout=2";
+  fake_twilio tw;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_STORE", url}});
+  REQUIRE(p.ready());
+  REQUIRE(within(5000, [&] { return leads(p); }) >= 0);
+  std::vector<std::string> acked;
+  for (int i = 1; i <= 20; ++i) {
+    std::string sid = "CA" + std::to_string(300 + i);
+    REQUIRE(p.webhook("voice", "", call(sid), "tok-" + sid).status == 200);
+    acked.push_back(sid);
+  }
+  // The primary dies; the standby is promoted (what Patroni or
+  // pg_auto_failover would do).
+  std::ifstream pidfile(dir.path() + "/primary/data/postmaster.pid");
+  int postmaster = 0;
+  pidfile >> postmaster;
+  REQUIRE(postmaster > 0);
+  REQUIRE(kill(postmaster, SIGKILL) == 0);
+  REQUIRE_FALSE(pg_cluster_script("promote " + dir.path() + "/standby", &why).empty());
+  // Twilio retries until callq answers again.
+  for (int i = 21; i <= 30; ++i) {
+    std::string sid = "CA" + std::to_string(300 + i);
+    INFO(sid);
+    CHECK(deliver({&p}, sid, 30000));
+    acked.push_back(sid);
+  }
+  auto sids = arrived(log_of("postgresql://callq@" + host_port(standby) + "/callq"));
+  for (auto& s : acked)
+    CHECK(sids.count(s) == 1);
+  CHECK(waiting_sids(p).size() == acked.size());
+  p.terminate();
+  pg_cluster_script("stop " + dir.path() + "/standby");
+  pg_cluster_script("stop " + dir.path() + "/primary");
+}
