@@ -49,4 +49,13 @@ inline long arg(int argc, char** argv, const std::string& name, long def) {
   return def;
 }
 
+/// `--name=value` as a string, or `def`.
+inline std::string sarg(int argc, char** argv, const std::string& name, const std::string& def) {
+  std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]).rfind(prefix, 0) == 0)
+      return argv[i] + prefix.size();
+  return def;
+}
+
 }  // namespace callq::bench

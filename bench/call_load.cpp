@@ -5,6 +5,7 @@
 // 1,000 agents heartbeating; callers arriving at a fixed rate.
 //
 //   call_load [--rate=1000] [--seconds=20] [--agents=1000] [--workers=64]
+//             [--store=postgresql://...]   (the log in PostgreSQL, emptied first)
 //
 // Prints completed calls/s over the arrival window, p50/p99 of every
 // webhook's answer time, and p99 of "call queued (voice answered) -> REST
@@ -26,6 +27,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/twilio_side.hpp"
 #include "http/signature.hpp"
+#include "storage/pg_connection.hpp"
 #include "tests/spawn_server.hpp"
 
 using namespace callq;
@@ -172,9 +174,17 @@ int main(int argc, char** argv) {
 
   std::string dir = (std::filesystem::temp_directory_path() / "callq-call-load").string();
   std::filesystem::remove_all(dir);
+  std::string store = bench::sarg(argc, argv, "store", "");
+  if (!store.empty()) {  // an empty log, as a fresh directory is
+    std::unique_ptr<storage::pg_connection> c;
+    if (storage::pg_connection::connect(store, &c))
+      c->exec_script("DROP TABLE IF EXISTS callq_events, callq_idempotency, callq_snapshots, "
+                     "callq_meta, callq_leader");
+  }
   auto server = testing::spawn_callq(
       CALLQ_BINARY,
       {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
+       {"CALLQ_STORE", store},
        {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
        {"TWILIO_API_BASE", "http://127.0.0.1:" + std::to_string(rest_port)},
        {"PUBLIC_BASE_URL", base}, {"WRAP_UP_TIME", "250ms"},
@@ -184,8 +194,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "callq did not start\n");
     return 1;
   }
-  std::printf("call_load: %ld calls/s for %ld s, %ld agents, %ld Twilio-side connections\n", rate,
-              seconds, agents, workers);
+  std::printf("call_load: %ld calls/s for %ld s, %ld agents, %ld Twilio-side connections, log on %s\n",
+              rate, seconds, agents, workers, store.empty() ? "RocksDB" : "PostgreSQL");
+  if (!store.empty()) {  // a shared log: the server leads once it has the lock
+    httplib::Client probe("127.0.0.1", server.port);
+    for (int i = 0; i < 500; ++i) {
+      auto r = probe.Get("/healthz/leader");
+      if (r && r->status == 200)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 
   // Agents: created, then heartbeating every 10 s until the end.
   httplib::Client admin("127.0.0.1", server.port);

@@ -2,7 +2,10 @@
 // WAL synced), the same with sync off for reference, and read-and-decode
 // throughput of the whole log.
 //
-//   journal_bench [--events=N] [--producers=K] [--inflight=D]
+//   journal_bench [--events=N] [--producers=K] [--inflight=D] [--store=postgresql://...]
+//
+// With --store the log is that PostgreSQL database (emptied first; README,
+// "High availability"); bench/pg_append.sh runs it beside pgbench.
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include "actors/journal/journal_actor.hpp"
 #include "actors/messages.hpp"
 #include "bench/bench_util.hpp"
+#include "storage/pg_connection.hpp"
 
 using namespace callq;
 using clk = std::chrono::steady_clock;
@@ -39,10 +43,17 @@ struct run_result {
   double write_us = 0;  ///< average RocksDB write (+ sync) per batch
 };
 
-run_result run(const std::string& dir, long total, long producers, long inflight, bool sync) {
+run_result run(const std::string& dir, const std::string& store, long total, long producers,
+               long inflight, bool sync) {
   std::filesystem::remove_all(dir);
+  if (!store.empty()) {  // an empty log, as a fresh directory is
+    std::unique_ptr<storage::pg_connection> c;
+    if (storage::pg_connection::connect(store, &c))
+      c->exec_script("DROP TABLE IF EXISTS callq_events, callq_idempotency, callq_snapshots, "
+                     "callq_meta, callq_leader");
+  }
   std::unique_ptr<storage::event_log> owned;
-  if (auto st = storage::event_log::open_data_dir(dir, {}, &owned); !st) {
+  if (auto st = storage::event_log::open_store(store, dir, {}, &owned); !st) {
     std::fprintf(stderr, "%s\n", st.to_string().c_str());
     std::exit(1);
   }
@@ -112,17 +123,18 @@ int main(int argc, char** argv) {
   long total = bench::arg(argc, argv, "events", 400'000);
   long producers = bench::arg(argc, argv, "producers", 64);
   long inflight = bench::arg(argc, argv, "inflight", 1);
+  std::string store = bench::sarg(argc, argv, "store", "");
   std::string dir = (std::filesystem::temp_directory_path() / "callq-journal-bench").string();
 
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::printf("journal_bench: %ld events of ~200 bytes, %ld producers, %ld in flight each\n",
-              total, producers, inflight);
+  std::printf("journal_bench: %ld events of ~200 bytes, %ld producers, %ld in flight each, on %s\n",
+              total, producers, inflight, store.empty() ? "RocksDB" : "PostgreSQL");
   for (bool sync : {true, false}) {
-    auto r = run(dir, total, producers, inflight, sync);
+    auto r = run(dir, store, total, producers, inflight, sync);
     double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
     double p50 = bench::percentile(r.latencies_us, 50), p99 = bench::percentile(r.latencies_us, 99);
     std::printf("  %-12s %10.0f events/s   p50 %8.1f us   p99 %8.1f us   %lu writes (%.1f events, %.0f us each)\n",
-                sync ? "WAL synced" : "sync off", rate, p50, p99,
+                sync ? (store.empty() ? "WAL synced" : "committed") : "sync off", rate, p50, p99,
                 static_cast<unsigned long>(r.syncs),
                 static_cast<double>(r.latencies_us.size()) / static_cast<double>(std::max<uint64_t>(1, r.syncs)),
                 r.write_us);
@@ -132,7 +144,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<storage::event_log> log;
   storage::log_options ro;
   ro.read_only = true;
-  if (!storage::event_log::open_data_dir(dir, ro, &log))
+  if (!storage::event_log::open_store(store, dir, ro, &log))
     return 1;
   for (int round = 0; round < 2; ++round) {
     auto t0 = clk::now();

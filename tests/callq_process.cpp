@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -61,7 +62,8 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
       {"CALLQ_VIRTUAL_CLOCK", "true"},
       {"CALLQ_HTTP_THREADS", "8"},
   };
-  if (std::string store = store_for(data_dir); !store.empty())
+  std::string store = store_for(data_dir);
+  if (!store.empty())
     env["CALLQ_STORE"] = store;
   for (auto& [k, v] : extra)
     env[k] = v;
@@ -71,6 +73,17 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
   // On PostgreSQL, nothing of the log may land in the data directory.
   if (port_ > 0 && env.count("CALLQ_STORE"))
     CHECK_FALSE(std::filesystem::exists(data_dir + "/events"));
+  if (port_ > 0 && !store.empty()) {
+    // The only process on its database: it leads as soon as it has taken
+    // the lock (a follower first, README "High availability").
+    httplib::Client probe("127.0.0.1", port_);
+    for (int i = 0; i < 500; ++i) {
+      auto r = probe.Get("/healthz/leader");
+      if (r && r->status == 200)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   if (port_ > 0) {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(15, 0);

@@ -122,7 +122,7 @@ bool deliver(const std::vector<callq_process*>& procs, const std::string& sid, l
 
 }  // namespace
 
-TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving; the follower leads within seconds and nothing acknowledged is lost") {
+TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, the follower leads within seconds and nothing acknowledged is lost") {
   std::string why;
   std::string url = new_pg_database(&why);
   INFO(why);
@@ -245,7 +245,7 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
   CHECK(waiting_sids(a).size() >= 3);  // the old leader follows the log again
 }
 
-TEST_CASE("HA: the database's primary is killed and its synchronous standby promoted; callq reconnects and every acknowledged event is there") {
+TEST_CASE("HA: the database primary is killed and its synchronous standby promoted, callq reconnects and every acknowledged event is there") {
   temp_dir dir;
   // The clusters run as the postgres user when the test runs as root: it
   // must be able to reach them.
