@@ -29,7 +29,7 @@ psql -q "$db" -c "CREATE TABLE pgbench_events (id bigserial PRIMARY KEY, stream 
 cat > "$dir/insert.sql" <<'SQL'
 INSERT INTO pgbench_events (stream, record) VALUES ('\x63616c6c2f4341'::bytea, convert_to(repeat('x', 200), 'UTF8'));
 SQL
-pgbench -n -q -c 64 -j 2 -T "$secs" -f "$dir/insert.sql" "$db" 2>&1 | grep -E "^(tps|latency average|number of transactions actually)"
+pgbench -n -c 64 -j 2 -T "$secs" -f "$dir/insert.sql" "$db" 2>&1 | grep -E "^(tps|latency average|number of transactions actually)"
 
 echo "== 3. leader failover, 10,000 waiting calls"
 ./build/bench/failover_bench --store="$db" --calls=10000 --runs=3

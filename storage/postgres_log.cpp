@@ -43,33 +43,6 @@ COMMIT;
 /// most 65,535 per statement).
 constexpr size_t rows_per_insert = 1000;
 
-std::string encode_head(const chain_head& h) {
-  std::string v = seq_key(h.seq);
-  v.append(reinterpret_cast<const char*>(h.chain.data()), h.chain.size());
-  return v;
-}
-
-bool decode_head(std::string_view v, chain_head* h) {
-  if (v.size() != 8 + 32)
-    return false;
-  h->seq = seq_from_key(v.substr(0, 8));
-  std::copy(v.begin() + 8, v.end(), h->chain.begin());
-  return true;
-}
-
-/// "($1,$2,$3,$4),($5,...)" for `rows` rows of `width` parameters.
-std::string placeholders(size_t rows, size_t width) {
-  std::string out;
-  size_t n = 0;
-  for (size_t r = 0; r < rows; ++r) {
-    out += r == 0 ? "(" : ",(";
-    for (size_t c = 0; c < width; ++c)
-      out += (c == 0 ? "$" : ",$") + std::to_string(++n);
-    out += ")";
-  }
-  return out;
-}
-
 }  // namespace
 
 status postgres_log::open(const std::string& url, const log_options& opts,
@@ -183,21 +156,35 @@ status postgres_log::refresh_tail() {
   });
 }
 
-status postgres_log::next_stream_version(const std::string& stream, uint64_t* out) {
-  auto i = stream_versions_.find(stream);
-  if (i != stream_versions_.end()) {
-    *out = ++i->second;
+status postgres_log::stream_versions(const std::vector<std::string>& streams) {
+  // The streams this writer has not seen lately, looked up in one query.
+  std::vector<std::string> unknown;
+  for (auto& s : streams)
+    if (!stream_versions_.count(s) && std::find(unknown.begin(), unknown.end(), s) == unknown.end())
+      unknown.push_back(s);
+  if (unknown.empty())
     return status::ok();
-  }
-  if (stream_versions_.size() >= max_cached_streams)
+  if (stream_versions_.size() + unknown.size() >= max_cached_streams)
     stream_versions_.clear();
-  pg_rows rows;
-  if (auto st = writer_->exec("SELECT coalesce(max(version), 0) FROM callq_events WHERE stream = $1",
-                              pg_params().bytes(stream), &rows);
-      !st)
-    return st;
-  *out = static_cast<uint64_t>(rows.i64(0, 0)) + 1;
-  stream_versions_.emplace(stream, *out);
+  for (size_t from = 0; from < unknown.size(); from += rows_per_insert) {
+    size_t n = std::min(rows_per_insert, unknown.size() - from);
+    pg_params p;
+    std::string in;
+    for (size_t k = 0; k < n; ++k) {
+      p.bytes(unknown[from + k]);
+      in += (k == 0 ? "$" : ",$") + std::to_string(k + 1);
+    }
+    pg_rows rows;
+    if (auto st = writer_->exec("SELECT stream, max(version) FROM callq_events WHERE stream IN (" + in +
+                                    ") GROUP BY stream",
+                                p, &rows);
+        !st)
+      return st;
+    for (size_t k = 0; k < n; ++k)
+      stream_versions_[unknown[from + k]] = 0;
+    for (int r = 0; r < rows.count(); ++r)
+      stream_versions_[std::string(rows.bytes(r, 0))] = static_cast<uint64_t>(rows.i64(r, 1));
+  }
   return status::ok();
 }
 
@@ -206,84 +193,88 @@ status postgres_log::append(const std::vector<events::event>& evs,
                             uint64_t* first_seq) {
   if (read_only_)
     return status::not_supported("the log is open read-only");
+  if (fenced_)
+    return status::fenced("another callq took the log over: this one may not write again until "
+                          "it leads again (a new epoch)");
   pg_connection& c = *writer_;
-  std::vector<std::pair<std::string, uint64_t>> bumped;  // undo on failure
-  auto undo = [&] {
-    for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
-      stream_versions_[i->first] = i->second - 1;
-  };
-  auto fail = [&](status st) {
-    undo();
-    c.exec_script("ROLLBACK");
-    return st;
-  };
-  if (auto st = c.exec_script(sync ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off"); !st) {
-    undo();
-    return st;
-  }
-  // Fencing: the leadership epoch this writer holds must still be the
-  // log's, checked under a row lock that a takeover's epoch bump waits for.
-  if (int64_t epoch = fence_epoch_.load(); epoch != 0) {
-    pg_rows rows;
-    if (auto st = c.exec("SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE",
-                         pg_params().i64(epoch), &rows);
+  if (sync != session_sync_) {  // appends without a durable commit (tests, benchmarks)
+    if (auto st = c.exec_script(sync ? "SET synchronous_commit TO DEFAULT"
+                                     : "SET synchronous_commit TO off");
         !st)
-      return fail(st);
-    if (rows.count() != 1) {
-      fenced_ = true;
-      return fail(status::fenced("another callq took the log over (leadership epoch " +
-                                 std::to_string(epoch) + " is over)"));
-    }
+      return st;
+    session_sync_ = sync;
   }
+  std::vector<std::string> streams;
+  streams.reserve(evs.size());
+  for (const auto& ev : evs)
+    streams.push_back(events::stream_of(ev.body));
+  if (auto st = stream_versions(streams); !st)
+    return st;
+  std::map<std::string, std::string> idem_rows;  // one row per key: the last wins
+  for (const auto& [k, v] : idem)
+    idem_rows[k] = v;
+  if (evs.size() * 4 + idem_rows.size() * 3 + 3 > 65'000)
+    return status::invalid_argument("a batch of " + std::to_string(evs.size()) +
+                                    " events is more than one statement takes");
+
+  // One statement, so one round trip and its own transaction: the fencing
+  // check under a row lock (a takeover's epoch bump waits for it; after
+  // the bump it finds no row), the events, the idempotency entries, the
+  // followers' wake-up. Fenced, it inserts nothing.
+  pg_params p;
+  int64_t epoch = fence_epoch_.load();
+  std::string sql = epoch != 0
+                        ? "WITH fence AS (SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE)"
+                        : "WITH fence AS (SELECT 1 WHERE $1::int8 = 0)";
+  p.i64(epoch);
+  int n = 1;
+  // "($a,$b,...)" for the next `width` parameters, numbered in order.
+  auto row = [&n](int width) {
+    std::string r = "(";
+    for (int w = 0; w < width; ++w)
+      r += (w == 0 ? "$" : ",$") + std::to_string(++n);
+    return r + ")";
+  };
+  std::vector<std::pair<std::string, uint64_t>> bumped;  // undo on failure
   uint64_t seq = last_seq_.load();
   events::chain_value chain = last_chain_;
-  std::string body;
-  for (size_t from = 0; from < evs.size(); from += rows_per_insert) {
-    size_t n = std::min(rows_per_insert, evs.size() - from);
-    pg_params p;
-    for (size_t k = from; k < from + n; ++k) {
-      const auto& ev = evs[k];
-      ++seq;
-      std::string stream = events::stream_of(ev.body);
-      uint64_t version = 0;
-      if (auto st = next_stream_version(stream, &version); !st)
-        return fail(st);
-      bumped.emplace_back(stream, version);
-      encode_record_body(seq, stream, version, ev, body);
-      chain = chain_next(chain, body);
-      body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
-      p.i64(static_cast<int64_t>(seq)).bytes(stream).i64(static_cast<int64_t>(version)).bytes(body);
-    }
-    if (auto st = c.exec("INSERT INTO callq_events (seq, stream, version, record) VALUES " +
-                             placeholders(n, 4),
-                         p);
-        !st)
-      return fail(st);
-  }
-  // Idempotency entries are stamped with the time of the events they
-  // guard (the log's own time). One row per key: the last one wins.
-  if (!idem.empty()) {
-    int64_t written_ms = evs.empty() ? 0 : evs.back().ts_ms;
-    std::map<std::string, std::string> rows;
-    for (const auto& [k, v] : idem)
-      rows[k] = v;
-    pg_params p;
-    for (auto& [k, v] : rows)
-      p.bytes(k).i64(written_ms).bytes(v);
-    if (auto st = c.exec("INSERT INTO callq_idempotency (key, written_ms, value) VALUES " +
-                             placeholders(rows.size(), 3) +
-                             " ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, "
-                             "value = EXCLUDED.value",
-                         p);
-        !st)
-      return fail(st);
+  std::string body, values;
+  for (size_t k = 0; k < evs.size(); ++k) {
+    ++seq;
+    uint64_t version = ++stream_versions_[streams[k]];
+    bumped.emplace_back(streams[k], version);
+    encode_record_body(seq, streams[k], version, evs[k], body);
+    chain = chain_next(chain, body);
+    body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+    p.i64(static_cast<int64_t>(seq)).bytes(streams[k]).i64(static_cast<int64_t>(version)).bytes(body);
+    values += (k == 0 ? "" : ",") + row(4);
   }
   if (!evs.empty())
-    if (auto st = c.exec_script("NOTIFY callq_log, '" + std::to_string(seq) + "'"); !st)
-      return fail(st);
-  if (auto st = c.exec_script("COMMIT"); !st) {
-    undo();  // unknown whether it committed: resume() reads the log's end again
-    return st;
+    sql += ", ev AS (INSERT INTO callq_events (seq, stream, version, record) SELECT * FROM (VALUES " +
+           values + ") AS v(seq, stream, version, record) WHERE EXISTS (SELECT 1 FROM fence))";
+  if (!idem_rows.empty()) {
+    int64_t written_ms = evs.empty() ? 0 : evs.back().ts_ms;
+    values.clear();
+    for (auto& [k, v] : idem_rows) {
+      p.bytes(k).i64(written_ms).bytes(v);
+      values += (values.empty() ? "" : ",") + row(3);
+    }
+    sql += ", idem AS (INSERT INTO callq_idempotency (key, written_ms, value) SELECT * FROM (VALUES " +
+           values + ") AS v(key, written_ms, value) WHERE EXISTS (SELECT 1 FROM fence) "
+           "ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, value = EXCLUDED.value)";
+  }
+  p.text(std::to_string(seq));
+  sql += " SELECT (SELECT count(*) FROM fence)::int8, pg_notify('callq_log', $" + std::to_string(++n) + ")";
+  pg_rows rows;
+  auto st = c.exec(sql, p, &rows);
+  if (!st || rows.count() != 1 || rows.i64(0, 0) != 1) {
+    for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
+      stream_versions_[i->first] = i->second - 1;
+    if (!st)
+      return st;  // unknown whether it committed when the answer was lost: resume() reads the end again
+    fenced_ = true;
+    return status::fenced("another callq took the log over (leadership epoch " + std::to_string(epoch) +
+                          " is over)");
   }
   *first_seq = last_seq_.load() + 1;
   last_seq_ = seq;
@@ -385,34 +376,35 @@ status postgres_log::read_stream(const std::string& stream,
   });
 }
 
-status postgres_log::get(uint64_t seq, events::envelope* out) const {
+status postgres_log::value_at(const char* sql, uint64_t seq, const std::string& what,
+                              std::string* out) const {
   return with_reader([&](pg_connection& c) {
     pg_rows rows;
-    if (auto st = c.exec("SELECT record FROM callq_events WHERE seq = $1",
-                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
-        !st)
+    if (auto st = c.exec(sql, pg_params().i64(static_cast<int64_t>(seq)), &rows); !st)
       return st;
     if (rows.count() == 0)
-      return status::not_found("event " + std::to_string(seq));
-    return decode_record(rows.bytes(0, 0), out);
+      return status::not_found(what + " " + std::to_string(seq));
+    out->assign(rows.bytes(0, 0));
+    return status::ok();
   });
 }
 
+status postgres_log::get(uint64_t seq, events::envelope* out) const {
+  std::string value;
+  if (auto st = value_at("SELECT record FROM callq_events WHERE seq = $1", seq, "event", &value); !st)
+    return st;
+  return decode_record(value, out);
+}
+
 status postgres_log::chain_at(uint64_t seq, events::chain_value* out) const {
-  return with_reader([&](pg_connection& c) {
-    pg_rows rows;
-    if (auto st = c.exec("SELECT record FROM callq_events WHERE seq = $1",
-                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
-        !st)
-      return st;
-    if (rows.count() == 0)
-      return status::not_found("event " + std::to_string(seq));
-    record_view r;
-    if (auto st = parse_record(rows.bytes(0, 0), &r); !st)
-      return status::corruption("event " + std::to_string(seq) + ": " + st.message());
-    std::copy(r.chain.begin(), r.chain.end(), out->begin());
-    return status::ok();
-  });
+  std::string value;
+  if (auto st = value_at("SELECT record FROM callq_events WHERE seq = $1", seq, "event", &value); !st)
+    return st;
+  record_view r;
+  if (auto st = parse_record(value, &r); !st)
+    return status::corruption("event " + std::to_string(seq) + ": " + st.message());
+  std::copy(r.chain.begin(), r.chain.end(), out->begin());
+  return status::ok();
 }
 
 status postgres_log::get_idempotency(const std::string& key, int64_t now_ms, std::string* value) const {
@@ -451,7 +443,7 @@ status postgres_log::recorded_head(chain_head* out) const {
       return st;
     if (rows.count() == 0)
       return status::not_found("chain head");
-    if (!decode_head(rows.bytes(0, 0), out))
+    if (!decode_chain_head(rows.bytes(0, 0), &out->seq, &out->chain))
       return status::corruption("the recorded chain head is malformed");
     return status::ok();
   });
@@ -464,7 +456,7 @@ status postgres_log::add_head(pg_connection& c, const chain_head& head) {
       "INSERT INTO callq_meta VALUES ('chain-head', $1) ON CONFLICT (key) DO UPDATE "
       "SET value = EXCLUDED.value WHERE substring(callq_meta.value from 1 for 8) < "
       "substring(EXCLUDED.value from 1 for 8)",
-      pg_params().bytes(encode_head(head)));
+      pg_params().bytes(encode_chain_head(head.seq, head.chain)));
 }
 
 status postgres_log::record_head() {
@@ -528,17 +520,7 @@ status postgres_log::snapshot_seqs(std::vector<uint64_t>* newest_first) const {
 }
 
 status postgres_log::get_snapshot(uint64_t seq, std::string* bytes) const {
-  return with_reader([&](pg_connection& c) {
-    pg_rows rows;
-    if (auto st = c.exec("SELECT bytes FROM callq_snapshots WHERE seq = $1",
-                         pg_params().i64(static_cast<int64_t>(seq)), &rows);
-        !st)
-      return st;
-    if (rows.count() == 0)
-      return status::not_found("snapshot " + std::to_string(seq));
-    bytes->assign(rows.bytes(0, 0));
-    return status::ok();
-  });
+  return value_at("SELECT bytes FROM callq_snapshots WHERE seq = $1", seq, "snapshot", bytes);
 }
 
 }  // namespace callq::storage

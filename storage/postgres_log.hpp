@@ -10,10 +10,11 @@
 // bytes), callq_meta (format marker, chain head) and callq_leader (the
 // one row naming the leadership epoch; storage/leadership.hpp).
 //
-// An append is one transaction: the fencing check, a multi-row insert of
-// the events, the idempotency entries, NOTIFY callq_log, COMMIT (durable
-// with synchronous_commit = on, the default, on the primary and its
-// synchronous standbys). Reads run on a small pool of other connections.
+// An append is one statement, so one round trip and one transaction: the
+// fencing check, a multi-row insert of the events, the idempotency
+// entries, pg_notify('callq_log'); durable when it returns with
+// synchronous_commit = on (the default), on the primary and its
+// synchronous standbys. Reads run on a small pool of other connections.
 #pragma once
 
 #include <atomic>
@@ -76,9 +77,13 @@ class postgres_log final : public event_log {
   postgres_log() = default;
   /// Runs `f` on a pooled reading connection (made when none is idle).
   status with_reader(const std::function<status(pg_connection&)>& f) const;
+  /// The one value `sql` selects for $1 = `seq`; not_found ("<what>
+  /// <seq>") when there is no row.
+  status value_at(const char* sql, uint64_t seq, const std::string& what, std::string* out) const;
   /// The last event's sequence and chain, read through `c`.
   status load_tail(pg_connection& c);
-  status next_stream_version(const std::string& stream, uint64_t* out);
+  /// Fills stream_versions_ for `streams` (one query for those not there).
+  status stream_versions(const std::vector<std::string>& streams);
   /// Writes `head` in the current transaction of the writer unless a
   /// later one is recorded; call with head_mu_ held.
   status add_head(pg_connection& c, const chain_head& head);
@@ -94,6 +99,7 @@ class postgres_log final : public event_log {
   uint64_t head_seq_ = 0;
   std::atomic<int64_t> fence_epoch_{0};
   bool fenced_ = false;  ///< an append was refused: another writer leads
+  bool session_sync_ = true;  ///< the writer's synchronous_commit is the default
   mutable std::mutex listen_mu_;
   mutable std::unique_ptr<pg_connection> listener_;  ///< LISTEN callq_log
   std::atomic<uint64_t> last_seq_{0};

@@ -1,5 +1,7 @@
 #include "storage/record.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 #include <openssl/evp.h>
@@ -106,6 +108,20 @@ uint64_t seq_from_key(std::string_view key) {
   for (unsigned char c : key)
     v = (v << 8) | c;
   return v;
+}
+
+std::string encode_chain_head(uint64_t seq, const events::chain_value& chain) {
+  std::string v = seq_key(seq);
+  v.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+  return v;
+}
+
+bool decode_chain_head(std::string_view v, uint64_t* seq, events::chain_value* chain) {
+  if (v.size() != 8 + 32)
+    return false;
+  *seq = seq_from_key(v.substr(0, 8));
+  std::copy(v.begin() + 8, v.end(), chain->begin());
+  return true;
 }
 
 }  // namespace callq::storage

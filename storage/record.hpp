@@ -43,6 +43,12 @@ status decode_record(std::string_view value, events::envelope* out);
 events::chain_value chain_next(const events::chain_value& prev,
                                std::string_view body);
 
+/// The stored chain head (the log's end as its writer recorded it):
+/// be64(seq) || 32-byte chain value.
+std::string encode_chain_head(uint64_t seq, const events::chain_value& chain);
+/// Inverse of encode_chain_head; false when `v` is malformed.
+bool decode_chain_head(std::string_view v, uint64_t* seq, events::chain_value* chain);
+
 /// Big-endian 8-byte key of a sequence number (sorts numerically).
 std::string seq_key(uint64_t seq);
 /// Inverse of seq_key; 0 when the key is not 8 bytes.

@@ -61,20 +61,6 @@ std::string idem_time_key(int64_t written_ms, std::string_view key) {
   return k;
 }
 
-std::string encode_head(const chain_head& h) {
-  std::string v = seq_key(h.seq);
-  v.append(reinterpret_cast<const char*>(h.chain.data()), h.chain.size());
-  return v;
-}
-
-bool decode_head(std::string_view v, chain_head* h) {
-  if (v.size() != 8 + 32)
-    return false;
-  h->seq = seq_from_key(v.substr(0, 8));
-  std::copy(v.begin() + 8, v.end(), h->chain.begin());
-  return true;
-}
-
 rocksdb::Options db_options() {
   rocksdb::Options o;
   o.IncreaseParallelism(2);
@@ -446,7 +432,7 @@ status rocksdb_log::recorded_head(chain_head* out) const {
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, head_key, &v);
   if (!s.ok())
     return from_rocks(s, "chain head");
-  if (!decode_head(v, out))
+  if (!decode_chain_head(v, &out->seq, &out->chain))
     return status::corruption("the recorded chain head is malformed");
   return status::ok();
 }
@@ -454,7 +440,7 @@ status rocksdb_log::recorded_head(chain_head* out) const {
 void rocksdb_log::add_head(const chain_head& head, rocksdb::WriteBatch* batch) {
   if (head.seq < head_seq_)
     return;  // a later end is recorded already
-  batch->Put(meta_cf_, head_key, encode_head(head));
+  batch->Put(meta_cf_, head_key, encode_chain_head(head.seq, head.chain));
 }
 
 status rocksdb_log::record_head() {

@@ -29,18 +29,23 @@ inline events::event make_event(uint64_t i) {
   return events::event{static_cast<int64_t>(1700000000000 + i), a};
 }
 
-/// The RocksDB log in a temporary directory.
-class rocksdb_backend {
+/// What both fixtures share: open() through the fixture's try_open().
+template <class Backend> class backend_base {
  public:
   /// Opens the log (REQUIREs success).
   std::unique_ptr<event_log> open(bool read_only = false, log_options o = {}) {
     std::unique_ptr<event_log> log;
     o.read_only = read_only;
-    auto st = try_open(&log, o);
+    auto st = static_cast<Backend*>(this)->try_open(&log, o);
     INFO(st.to_string());
     REQUIRE(st);
     return log;
   }
+};
+
+/// The RocksDB log in a temporary directory.
+class rocksdb_backend : public backend_base<rocksdb_backend> {
+ public:
   status try_open(std::unique_ptr<event_log>* out, const log_options& o = {}) {
     std::unique_ptr<rocksdb_log> log;
     auto st = rocksdb_log::open(tmp_.path(), o, &log);
@@ -64,21 +69,13 @@ class rocksdb_backend {
 };
 
 /// The PostgreSQL log in a fresh database of the test cluster.
-class postgres_backend {
+class postgres_backend : public backend_base<postgres_backend> {
  public:
   postgres_backend() {
     std::string why;
     url_ = callq::testing::new_pg_database(&why);
     INFO(why);
     REQUIRE_FALSE(url_.empty());
-  }
-  std::unique_ptr<event_log> open(bool read_only = false, log_options o = {}) {
-    std::unique_ptr<event_log> log;
-    o.read_only = read_only;
-    auto st = try_open(&log, o);
-    INFO(st.to_string());
-    REQUIRE(st);
-    return log;
   }
   status try_open(std::unique_ptr<event_log>* out, const log_options& o = {}) {
     return event_log::open_store(url_, "", o, out);

@@ -120,15 +120,25 @@ bool deliver(const std::vector<callq_process*>& procs, const std::string& sid, l
   }) >= 0;
 }
 
+/// A leader group's world: a fresh database, a fake Twilio, a directory
+/// for the processes' data directories.
+struct group {
+  std::string url;
+  fake_twilio tw;
+  temp_dir dir;
+  group() {
+    std::string why;
+    url = new_pg_database(&why);
+    INFO(why);
+    REQUIRE_FALSE(url.empty());
+  }
+};
+
 }  // namespace
 
 TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, the follower leads within seconds and nothing acknowledged is lost") {
-  std::string why;
-  std::string url = new_pg_database(&why);
-  INFO(why);
-  REQUIRE_FALSE(url.empty());
-  fake_twilio tw;
-  temp_dir dir;
+  group g;
+  auto& [url, tw, dir] = g;
   std::map<std::string, std::string> env = {{"CALLQ_STORE", url}};
   auto a = std::make_unique<callq_process>(dir.path() + "/a", tw.base_url(), env);
   REQUIRE(a->ready());
@@ -198,12 +208,8 @@ TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, th
 }
 
 TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over, and once resumed the old leader appends nothing and steps down") {
-  std::string why;
-  std::string url = new_pg_database(&why);
-  INFO(why);
-  REQUIRE_FALSE(url.empty());
-  fake_twilio tw;
-  temp_dir dir;
+  group g;
+  auto& [url, tw, dir] = g;
   std::map<std::string, std::string> env = {{"CALLQ_STORE", url}, {"CALLQ_LEADER_LEASE", "2s"}};
   callq_process a(dir.path() + "/a", tw.base_url(), env);
   REQUIRE(a.ready());
