@@ -74,6 +74,22 @@ TEST_CASE("a malformed value names its variable") {
   CHECK(st.message().find("PUBLIC_BASE_URL") != std::string::npos);
   st = load_config({{"MAX_OFFER_ATTEMPTS", "0"}}, {}, &c);
   CHECK(st.message().find("MAX_OFFER_ATTEMPTS") != std::string::npos);
+  st = load_config({{"CALLQ_STORE", "mysql://db/callq"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_STORE") != std::string::npos);
+  st = load_config({{"CALLQ_LEADER_LEASE", "200ms"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_LEADER_LEASE") != std::string::npos);
+}
+
+TEST_CASE("the store: RocksDB in the data directory unless CALLQ_STORE or --store names PostgreSQL") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.runtime.store.empty());
+  CHECK(c.leader_lease_ms == 5'000);
+  flag_values f;
+  f.store = "postgresql://callq@db1:5432,db2:5432/callq?target_session_attrs=read-write";
+  REQUIRE(load_config({{"CALLQ_STORE", "postgres://elsewhere/x"}, {"CALLQ_LEADER_LEASE", "3s"}}, f, &c));
+  CHECK(c.runtime.store == *f.store);  // the flag wins
+  CHECK(c.leader_lease_ms == 3'000);
 }
 
 TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
