@@ -95,8 +95,10 @@ status postgres_log::open(const std::string& url, const log_options& opts,
 }
 
 postgres_log::~postgres_log() {
-  if (!read_only_ && writer_ && writer_->ok() && !fenced_)
-    record_head();  // a clean end (a fenced writer leaves the head to the new leader)
+  // A clean end, recorded by the one that wrote it (a follower that never
+  // appended, or a fenced leader, leaves the head to the leader).
+  if (!read_only_ && writer_ && writer_->ok() && wrote_ && !fenced_)
+    record_head();
 }
 
 status postgres_log::with_reader(const std::function<status(pg_connection&)>& f) const {
@@ -279,6 +281,7 @@ status postgres_log::append(const std::vector<events::event>& evs,
   *first_seq = last_seq_.load() + 1;
   last_seq_ = seq;
   last_chain_ = chain;
+  wrote_ = true;
   return status::ok();
 }
 

@@ -100,6 +100,7 @@ class postgres_log final : public event_log {
   std::atomic<int64_t> fence_epoch_{0};
   bool fenced_ = false;  ///< an append was refused: another writer leads
   bool session_sync_ = true;  ///< the writer's synchronous_commit is the default
+  bool wrote_ = false;        ///< this writer appended since it opened
   mutable std::mutex listen_mu_;
   mutable std::unique_ptr<pg_connection> listener_;  ///< LISTEN callq_log
   std::atomic<uint64_t> last_seq_{0};
