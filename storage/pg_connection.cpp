@@ -1,5 +1,6 @@
 #include "storage/pg_connection.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <libpq-fe.h>
@@ -11,6 +12,28 @@ namespace {
 constexpr unsigned int8_oid = 20;
 constexpr unsigned bytea_oid = 17;
 constexpr unsigned text_oid = 25;
+constexpr unsigned int8_array_oid = 1016;
+constexpr unsigned bytea_array_oid = 1001;
+
+void put_be32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+/// PostgreSQL's binary array: one dimension, no nulls, then each element
+/// as its length and bytes.
+template <class F>
+std::string binary_array(unsigned elem_oid, size_t n, F&& element) {
+  std::string out;
+  put_be32(out, 1);  // dimensions
+  put_be32(out, 0);  // no nulls
+  put_be32(out, elem_oid);
+  put_be32(out, static_cast<uint32_t>(n));
+  put_be32(out, 1);  // lower bound
+  for (size_t i = 0; i < n; ++i)
+    element(out, i);
+  return out;
+}
 
 std::string be64(int64_t v) {
   std::string out(8, '\0');
@@ -51,6 +74,24 @@ pg_params& pg_params::bytes(std::string_view v) {
 pg_params& pg_params::text(std::string_view v) {
   values_.emplace_back(v);
   types_.push_back(text_oid);
+  return *this;
+}
+
+pg_params& pg_params::i64_array(const std::vector<int64_t>& v) {
+  values_.push_back(binary_array(int8_oid, v.size(), [&](std::string& out, size_t i) {
+    put_be32(out, 8);
+    out += be64(v[i]);
+  }));
+  types_.push_back(int8_array_oid);
+  return *this;
+}
+
+pg_params& pg_params::bytes_array(const std::vector<std::string>& v) {
+  values_.push_back(binary_array(bytea_oid, v.size(), [&](std::string& out, size_t i) {
+    put_be32(out, static_cast<uint32_t>(v[i].size()));
+    out += v[i];
+  }));
+  types_.push_back(bytea_array_oid);
   return *this;
 }
 
@@ -130,6 +171,32 @@ status pg_connection::exec(const std::string& sql, const pg_params& params, pg_r
   return status::ok();
 }
 
+status pg_connection::exec_prepared(const std::string& name, const std::string& sql,
+                                    const pg_params& params, pg_rows* rows) {
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    pg_rows r(PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.types_.size()),
+                        params.types_.data()));
+    if (r.r_ == nullptr || PQresultStatus(r.r_) != PGRES_COMMAND_OK)
+      return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
+    prepared_.push_back(name);
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (auto& v : params.values_) {
+    values.push_back(v.data());
+    lengths.push_back(static_cast<int>(v.size()));
+    formats.push_back(1);
+  }
+  pg_rows r(PQexecPrepared(c_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                           lengths.data(), formats.data(), 1));
+  ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
+  if (rows != nullptr)
+    *rows = std::move(r);
+  return status::ok();
+}
+
 status pg_connection::exec_script(const std::string& sql) {
   pg_rows r(PQexec(c_, sql.c_str()));
   auto* raw = r.r_;
@@ -143,6 +210,7 @@ bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECT
 
 status pg_connection::reset() {
   PQreset(c_);
+  prepared_.clear();  // a new session
   if (PQstatus(c_) != CONNECTION_OK)
     return failed("cannot reconnect to PostgreSQL", PQerrorMessage(c_));
   PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);

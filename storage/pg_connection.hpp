@@ -25,6 +25,10 @@ class pg_params {
   pg_params& bytes(std::string_view v);
   /// A text parameter (UTF-8).
   pg_params& text(std::string_view v);
+  /// An int8[] parameter.
+  pg_params& i64_array(const std::vector<int64_t>& v);
+  /// A bytea[] parameter.
+  pg_params& bytes_array(const std::vector<std::string>& v);
   size_t size() const { return values_.size(); }
 
  private:
@@ -66,6 +70,10 @@ class pg_connection {
   /// failure is in `*sqlstate` when given.
   status exec(const std::string& sql, const pg_params& params, pg_rows* rows = nullptr,
               std::string* sqlstate = nullptr);
+  /// Runs the statement prepared as `name` on this connection, preparing
+  /// it from `sql` (with `params`' types) the first time.
+  status exec_prepared(const std::string& name, const std::string& sql, const pg_params& params,
+                       pg_rows* rows = nullptr);
   /// Runs `sql`, which may hold several statements, with no parameters.
   status exec_script(const std::string& sql);
   /// True while the connection is usable.
@@ -82,6 +90,7 @@ class pg_connection {
  private:
   pg_connection() = default;
   pg_conn* c_ = nullptr;
+  std::vector<std::string> prepared_;  ///< statement names prepared in this session
 };
 
 /// A connection URL with its password hidden ("postgresql://u:***@h/db").

@@ -39,9 +39,9 @@ INSERT INTO callq_leader (id, epoch, holder) VALUES (1, 0, '') ON CONFLICT DO NO
 COMMIT;
 )";
 
-/// Events per INSERT statement (4 parameters each; PostgreSQL takes at
+/// Streams per version lookup (one parameter each; PostgreSQL takes at
 /// most 65,535 per statement).
-constexpr size_t rows_per_insert = 1000;
+constexpr size_t streams_per_lookup = 1000;
 
 }  // namespace
 
@@ -168,8 +168,8 @@ status postgres_log::stream_versions(const std::vector<std::string>& streams) {
     return status::ok();
   if (stream_versions_.size() + unknown.size() >= max_cached_streams)
     stream_versions_.clear();
-  for (size_t from = 0; from < unknown.size(); from += rows_per_insert) {
-    size_t n = std::min(rows_per_insert, unknown.size() - from);
+  for (size_t from = 0; from < unknown.size(); from += streams_per_lookup) {
+    size_t n = std::min(streams_per_lookup, unknown.size() - from);
     pg_params p;
     std::string in;
     for (size_t k = 0; k < n; ++k) {
@@ -215,32 +215,22 @@ status postgres_log::append(const std::vector<events::event>& evs,
   std::map<std::string, std::string> idem_rows;  // one row per key: the last wins
   for (const auto& [k, v] : idem)
     idem_rows[k] = v;
-  if (evs.size() * 4 + idem_rows.size() * 3 + 3 > 65'000)
-    return status::invalid_argument("a batch of " + std::to_string(evs.size()) +
-                                    " events is more than one statement takes");
 
-  // One statement, so one round trip and its own transaction: the fencing
-  // check under a row lock (a takeover's epoch bump waits for it; after
-  // the bump it finds no row), the events, the idempotency entries, the
-  // followers' wake-up. Fenced, it inserts nothing.
-  pg_params p;
+  // One prepared statement over arrays, so one round trip and its own
+  // transaction, the same text whatever the batch: the fencing check under
+  // a row lock (a takeover's epoch bump waits for it; after the bump it
+  // finds no row), the events, the idempotency entries, the followers'
+  // wake-up. Fenced, it inserts nothing.
   int64_t epoch = fence_epoch_.load();
-  std::string sql = epoch != 0
-                        ? "WITH fence AS (SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE)"
-                        : "WITH fence AS (SELECT 1 WHERE $1::int8 = 0)";
-  p.i64(epoch);
-  int n = 1;
-  // "($a,$b,...)" for the next `width` parameters, numbered in order.
-  auto row = [&n](int width) {
-    std::string r = "(";
-    for (int w = 0; w < width; ++w)
-      r += (w == 0 ? "$" : ",$") + std::to_string(++n);
-    return r + ")";
-  };
   std::vector<std::pair<std::string, uint64_t>> bumped;  // undo on failure
   uint64_t seq = last_seq_.load();
   events::chain_value chain = last_chain_;
-  std::string body, values;
+  std::vector<int64_t> seqs, versions;
+  std::vector<std::string> records;
+  seqs.reserve(evs.size());
+  versions.reserve(evs.size());
+  records.reserve(evs.size());
+  std::string body;
   for (size_t k = 0; k < evs.size(); ++k) {
     ++seq;
     uint64_t version = ++stream_versions_[streams[k]];
@@ -248,27 +238,38 @@ status postgres_log::append(const std::vector<events::event>& evs,
     encode_record_body(seq, streams[k], version, evs[k], body);
     chain = chain_next(chain, body);
     body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
-    p.i64(static_cast<int64_t>(seq)).bytes(streams[k]).i64(static_cast<int64_t>(version)).bytes(body);
-    values += (k == 0 ? "" : ",") + row(4);
+    seqs.push_back(static_cast<int64_t>(seq));
+    versions.push_back(static_cast<int64_t>(version));
+    records.push_back(body);
   }
-  if (!evs.empty())
-    sql += ", ev AS (INSERT INTO callq_events (seq, stream, version, record) SELECT * FROM (VALUES " +
-           values + ") AS v(seq, stream, version, record) WHERE EXISTS (SELECT 1 FROM fence))";
-  if (!idem_rows.empty()) {
-    int64_t written_ms = evs.empty() ? 0 : evs.back().ts_ms;
-    values.clear();
-    for (auto& [k, v] : idem_rows) {
-      p.bytes(k).i64(written_ms).bytes(v);
-      values += (values.empty() ? "" : ",") + row(3);
-    }
-    sql += ", idem AS (INSERT INTO callq_idempotency (key, written_ms, value) SELECT * FROM (VALUES " +
-           values + ") AS v(key, written_ms, value) WHERE EXISTS (SELECT 1 FROM fence) "
-           "ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, value = EXCLUDED.value)";
+  std::vector<std::string> keys, answers;
+  for (auto& [k, v] : idem_rows) {
+    keys.push_back(k);
+    answers.push_back(v);
   }
-  p.text(std::to_string(seq));
-  sql += " SELECT (SELECT count(*) FROM fence)::int8, pg_notify('callq_log', $" + std::to_string(++n) + ")";
+  pg_params p;
+  p.i64(epoch)
+      .i64_array(seqs)
+      .bytes_array(streams)
+      .i64_array(versions)
+      .bytes_array(records)
+      .bytes_array(keys)
+      .i64(evs.empty() ? 0 : evs.back().ts_ms)
+      .bytes_array(answers)
+      .text(std::to_string(seq));
+  static const std::string body_sql =
+      ", ev AS (INSERT INTO callq_events (seq, stream, version, record) "
+      "SELECT * FROM unnest($2, $3, $4, $5) WHERE EXISTS (SELECT 1 FROM fence)), "
+      "idem AS (INSERT INTO callq_idempotency (key, written_ms, value) "
+      "SELECT k, $7, v FROM unnest($6, $8) AS u(k, v) WHERE EXISTS (SELECT 1 FROM fence) "
+      "ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, value = EXCLUDED.value) "
+      "SELECT (SELECT count(*) FROM fence)::int8, pg_notify('callq_log', $9)";
+  static const std::string fenced_sql =
+      "WITH fence AS (SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE)" + body_sql;
+  static const std::string plain_sql = "WITH fence AS (SELECT 1 WHERE $1 = 0)" + body_sql;
   pg_rows rows;
-  auto st = c.exec(sql, p, &rows);
+  auto st = epoch != 0 ? c.exec_prepared("callq_append_fenced", fenced_sql, p, &rows)
+                       : c.exec_prepared("callq_append", plain_sql, p, &rows);
   if (!st || rows.count() != 1 || rows.i64(0, 0) != 1) {
     for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
       stream_versions_[i->first] = i->second - 1;
