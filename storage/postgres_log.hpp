@@ -11,7 +11,7 @@
 // one row naming the leadership epoch; storage/leadership.hpp).
 //
 // An append is one statement, so one round trip and one transaction: the
-// fencing check, a multi-row insert of the events, the idempotency
+// fencing check, the insert of the events (arrays, unnested), the idempotency
 // entries, pg_notify('callq_log'); durable when it returns with
 // synchronous_commit = on (the default), on the primary and its
 // synchronous standbys. Reads run on a small pool of other connections.
