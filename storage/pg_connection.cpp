@@ -146,64 +146,66 @@ pg_connection::~pg_connection() {
     PQfinish(c_);
 }
 
-status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows,
-                           std::string* sqlstate) {
+namespace {
+
+/// libpq's view of a statement's parameters: pointers, lengths, formats
+/// (all binary).
+struct wire_params {
+  explicit wire_params(const std::vector<std::string>& vs) {
+    for (auto& v : vs) {
+      values.push_back(v.data());
+      lengths.push_back(static_cast<int>(v.size()));
+      formats.push_back(1);
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
-  for (auto& v : params.values_) {
-    values.push_back(v.data());
-    lengths.push_back(static_cast<int>(v.size()));
-    formats.push_back(1);
-  }
-  pg_rows r(PQexecParams(c_, sql.c_str(), static_cast<int>(values.size()),
-                         params.types_.data(), values.data(), lengths.data(), formats.data(), 1));
-  auto* raw = r.r_;
-  ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+};
+
+}  // namespace
+
+status pg_connection::outcome(pg_rows r, pg_rows* rows, std::string* sqlstate) {
+  ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     if (sqlstate != nullptr) {
-      const char* code = raw != nullptr ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+      const char* code = r.r_ != nullptr ? PQresultErrorField(r.r_, PG_DIAG_SQLSTATE) : nullptr;
       *sqlstate = code != nullptr ? code : "";
     }
-    return failed("PostgreSQL", raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_));
+    return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
   }
   if (rows != nullptr)
     *rows = std::move(r);
   return status::ok();
+}
+
+status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows,
+                           std::string* sqlstate) {
+  wire_params w(params.values_);
+  return outcome(pg_rows(PQexecParams(c_, sql.c_str(), w.count(), params.types_.data(), w.values.data(),
+                                      w.lengths.data(), w.formats.data(), 1)),
+                 rows, sqlstate);
 }
 
 status pg_connection::exec_prepared(const std::string& name, const std::string& sql,
                                     const pg_params& params, pg_rows* rows) {
   if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
-    pg_rows r(PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.types_.size()),
-                        params.types_.data()));
-    if (r.r_ == nullptr || PQresultStatus(r.r_) != PGRES_COMMAND_OK)
-      return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
+    if (auto st = outcome(pg_rows(PQprepare(c_, name.c_str(), sql.c_str(),
+                                            static_cast<int>(params.types_.size()),
+                                            params.types_.data())),
+                          nullptr, nullptr);
+        !st)
+      return st;
     prepared_.push_back(name);
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  for (auto& v : params.values_) {
-    values.push_back(v.data());
-    lengths.push_back(static_cast<int>(v.size()));
-    formats.push_back(1);
-  }
-  pg_rows r(PQexecPrepared(c_, name.c_str(), static_cast<int>(values.size()), values.data(),
-                           lengths.data(), formats.data(), 1));
-  ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-    return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
-  if (rows != nullptr)
-    *rows = std::move(r);
-  return status::ok();
+  wire_params w(params.values_);
+  return outcome(pg_rows(PQexecPrepared(c_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
+                                        w.formats.data(), 1)),
+                 rows, nullptr);
 }
 
 status pg_connection::exec_script(const std::string& sql) {
-  pg_rows r(PQexec(c_, sql.c_str()));
-  auto* raw = r.r_;
-  ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-    return failed("PostgreSQL", raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(c_));
-  return status::ok();
+  return outcome(pg_rows(PQexec(c_, sql.c_str())), nullptr, nullptr);
 }
 
 bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECTION_OK; }

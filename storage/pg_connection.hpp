@@ -89,6 +89,8 @@ class pg_connection {
 
  private:
   pg_connection() = default;
+  /// `r` as a status (and, when it succeeded, as `*rows`).
+  status outcome(pg_rows r, pg_rows* rows, std::string* sqlstate);
   pg_conn* c_ = nullptr;
   std::vector<std::string> prepared_;  ///< statement names prepared in this session
 };
