@@ -732,6 +732,8 @@ void runtime::promote_locked(int64_t epoch) {
     return;
   }
   leading_ = true;
+  if (opts_.on_role)
+    opts_.on_role(true);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log_line(log_level::info, "leading the shared event log (epoch " + std::to_string(epoch) +
                                 "): took over at event " + std::to_string(at) + " with " +
@@ -746,6 +748,8 @@ void runtime::demote_locked(const std::string& why) {
   if (!health_->writable())
     health_->recovered();  // a follower writes nothing; leading again starts afresh
   log_line(log_level::warn, "no longer leading: " + why + "; following the log");
+  if (opts_.on_role)
+    opts_.on_role(false);
 }
 
 void runtime::stop() {

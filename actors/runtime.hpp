@@ -49,6 +49,9 @@ struct runtime_options {
   /// state is kept warm from the log, requests that change anything are
   /// refused (503), until lead() promotes this runtime.
   bool follower = false;
+  /// Called (on the role thread) each time this runtime starts or stops
+  /// leading a shared log; `serve` prints it on stdout.
+  std::function<void(bool leading)> on_role;
   policy rules;
   gateway_options gateway;
   /// Time moves only through advance_clock() (end-to-end tests).

@@ -60,6 +60,12 @@ int serve(const flag_values& flags) {
   // promotes this process when it wins the lock (README, "High availability").
   bool shared = storage::event_log::is_postgres_url(cfg.runtime.store);
   cfg.runtime.follower = shared;
+  // One line on stdout per role change, beside the listening line, for
+  // scripts and tests that wait for it.
+  cfg.runtime.on_role = [](bool leading) {
+    std::cout << (leading ? "callq leads the shared event log" : "callq follows the shared event log")
+              << std::endl;
+  };
   std::unique_ptr<runtime> rt;
   startup_report rep;
   if (auto st = runtime::start(cfg.runtime, &rt, &rep); !st) {

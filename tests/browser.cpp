@@ -46,16 +46,12 @@ browser::browser() {
 browser::~browser() {
   if (pid_ <= 0)
     return;
-  if (ready_)
-    call({{"op", "close"}}, 10000);
+  // The puppet closes Chromium and exits when told to; one that did not
+  // answer is killed. Either way it is waited for.
+  if (!ready_ || !call({{"op", "close"}}, 10000).value("ok", false))
+    kill(pid_, SIGKILL);
   close(in_);
   close(out_);
-  for (int i = 0; i < 100; ++i) {  // up to 5 s for Chromium to go
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_)
-      return;
-    usleep(50000);
-  }
-  kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
 }
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -70,20 +70,14 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
   auto child = spawn_callq(CALLQ_BINARY, env);
   pid_ = child.pid;
   port_ = child.port;
+  child_ = std::make_unique<spawned_server>(std::move(child));
   // On PostgreSQL, nothing of the log may land in the data directory.
   if (port_ > 0 && env.count("CALLQ_STORE"))
     CHECK_FALSE(std::filesystem::exists(data_dir + "/events"));
-  if (port_ > 0 && !store.empty()) {
-    // The only process on its database: it leads as soon as it has taken
-    // the lock (a follower first, README "High availability").
-    httplib::Client probe("127.0.0.1", port_);
-    for (int i = 0; i < 500; ++i) {
-      auto r = probe.Get("/healthz/leader");
-      if (r && r->status == 200)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  // The only process on its database: it leads as soon as it has taken the
+  // lock (a follower first, README "High availability").
+  if (port_ > 0 && !store.empty())
+    CHECK(wait_for_output("callq leads", 10'000));
   if (port_ > 0) {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(15, 0);
@@ -94,6 +88,12 @@ callq_process::callq_process(const std::string& data_dir, const std::string& api
 callq_process::~callq_process() {
   if (pid_ > 0)
     kill_hard();
+  if (child_ && child_->out_fd >= 0)
+    close(child_->out_fd);
+}
+
+bool callq_process::wait_for_output(const std::string& marker, int timeout_ms) {
+  return child_ && testing::wait_for_output(*child_, marker, timeout_ms);
 }
 
 int callq_process::terminate() {

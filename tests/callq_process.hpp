@@ -16,6 +16,8 @@ class Client;
 
 namespace callq::testing {
 
+struct spawned_server;  // tests/spawn_server.hpp
+
 /// Settings every end-to-end test shares.
 constexpr const char* admin_token = "e2e-admin-token";
 constexpr const char* twilio_token = "e2e-twilio-token";
@@ -34,6 +36,11 @@ class callq_process {
   bool ready() const { return port_ > 0; }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+
+  /// Waits until the server prints a stdout line holding `marker` (e.g.
+  /// "callq leads", "callq follows": README, "High availability"); false
+  /// after `timeout_ms`.
+  bool wait_for_output(const std::string& marker, int timeout_ms);
 
   /// SIGTERM, then waits; returns the exit status (or -1).
   int terminate();
@@ -63,6 +70,7 @@ class callq_process {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::unique_ptr<spawned_server> child_;  ///< its stdout
   std::unique_ptr<httplib::Client> client_;
 };
 

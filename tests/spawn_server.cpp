@@ -55,11 +55,36 @@ spawned_server spawn_callq(const std::string& binary, const std::map<std::string
     if (eol != std::string::npos) {
       auto colon = text.rfind(':', eol);
       out.port = std::atoi(text.c_str() + colon + 1);
+      out.out_text = text.substr(eol + 1);
       break;
     }
   }
-  close(fds[0]);  // later output goes nowhere; the server ignores SIGPIPE
+  // Kept open: the server prints a line per role change (a few bytes).
+  out.out_fd = fds[0];
   return out;
+}
+
+bool wait_for_output(spawned_server& s, const std::string& marker, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (auto at = s.out_text.find(marker); at != std::string::npos) {
+      auto eol = s.out_text.find('\n', at);
+      s.out_text.erase(0, eol == std::string::npos ? s.out_text.size() : eol + 1);
+      return true;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0 || s.out_fd < 0)
+      return false;
+    pollfd p{s.out_fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0)
+      continue;
+    char buf[512];
+    ssize_t n = read(s.out_fd, buf, sizeof buf);
+    if (n <= 0)
+      return false;
+    s.out_text.append(buf, static_cast<size_t>(n));
+  }
 }
 
 long rss_kib_of(pid_t pid) {

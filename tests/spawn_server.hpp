@@ -9,11 +9,19 @@
 
 namespace callq::testing {
 
-/// A started server: its pid and port (port 0: it did not start in time).
+/// A started server: its pid and port (port 0: it did not start in time),
+/// and its stdout, still open for wait_for_output().
 struct spawned_server {
   pid_t pid = -1;
   int port = 0;
+  int out_fd = -1;       ///< the read end of its stdout; the caller closes it
+  std::string out_text;  ///< what it printed after the listening line, unread
 };
+
+/// Waits, reading the server's stdout, until it prints a line holding
+/// `marker` after everything already matched; false after `timeout_ms`
+/// or when its stdout closed. Lines before the match are consumed.
+bool wait_for_output(spawned_server& s, const std::string& marker, int timeout_ms);
 
 /// Runs `binary serve` with exactly `env` (plus PATH), waiting up to
 /// `timeout_s` for the listening line.
