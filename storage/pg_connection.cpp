@@ -165,13 +165,9 @@ struct wire_params {
 
 }  // namespace
 
-status pg_connection::outcome(pg_rows r, pg_rows* rows, std::string* sqlstate) {
+status pg_connection::outcome(pg_rows r, pg_rows* rows) {
   ExecStatusType st = r.r_ != nullptr ? PQresultStatus(r.r_) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    if (sqlstate != nullptr) {
-      const char* code = r.r_ != nullptr ? PQresultErrorField(r.r_, PG_DIAG_SQLSTATE) : nullptr;
-      *sqlstate = code != nullptr ? code : "";
-    }
     return failed("PostgreSQL", r.r_ != nullptr ? PQresultErrorMessage(r.r_) : PQerrorMessage(c_));
   }
   if (rows != nullptr)
@@ -179,12 +175,11 @@ status pg_connection::outcome(pg_rows r, pg_rows* rows, std::string* sqlstate) {
   return status::ok();
 }
 
-status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows,
-                           std::string* sqlstate) {
+status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows) {
   wire_params w(params.values_);
   return outcome(pg_rows(PQexecParams(c_, sql.c_str(), w.count(), params.types_.data(), w.values.data(),
                                       w.lengths.data(), w.formats.data(), 1)),
-                 rows, sqlstate);
+                 rows);
 }
 
 status pg_connection::exec_prepared(const std::string& name, const std::string& sql,
@@ -193,7 +188,7 @@ status pg_connection::exec_prepared(const std::string& name, const std::string& 
     if (auto st = outcome(pg_rows(PQprepare(c_, name.c_str(), sql.c_str(),
                                             static_cast<int>(params.types_.size()),
                                             params.types_.data())),
-                          nullptr, nullptr);
+                          nullptr);
         !st)
       return st;
     prepared_.push_back(name);
@@ -201,11 +196,11 @@ status pg_connection::exec_prepared(const std::string& name, const std::string& 
   wire_params w(params.values_);
   return outcome(pg_rows(PQexecPrepared(c_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
                                         w.formats.data(), 1)),
-                 rows, nullptr);
+                 rows);
 }
 
 status pg_connection::exec_script(const std::string& sql) {
-  return outcome(pg_rows(PQexec(c_, sql.c_str())), nullptr, nullptr);
+  return outcome(pg_rows(PQexec(c_, sql.c_str())), nullptr);
 }
 
 bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECTION_OK; }
@@ -219,7 +214,6 @@ status pg_connection::reset() {
   return status::ok();
 }
 
-int pg_connection::backend_pid() const { return PQbackendPID(c_); }
 
 int pg_connection::socket() const { return PQsocket(c_); }
 

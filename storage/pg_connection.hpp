@@ -66,10 +66,8 @@ class pg_connection {
   static status connect(const std::string& url, std::unique_ptr<pg_connection>* out);
   ~pg_connection();
 
-  /// Runs `sql` with `params` (binary in, binary out). SQLSTATE of a
-  /// failure is in `*sqlstate` when given.
-  status exec(const std::string& sql, const pg_params& params, pg_rows* rows = nullptr,
-              std::string* sqlstate = nullptr);
+  /// Runs `sql` with `params` (binary in, binary out).
+  status exec(const std::string& sql, const pg_params& params, pg_rows* rows = nullptr);
   /// Runs the statement prepared as `name` on this connection, preparing
   /// it from `sql` (with `params`' types) the first time.
   status exec_prepared(const std::string& name, const std::string& sql, const pg_params& params,
@@ -80,8 +78,6 @@ class pg_connection {
   bool ok() const;
   /// Reconnects in place (after the server went away or failed over).
   status reset();
-  /// The server process serving this connection (pg_backend_pid()).
-  int backend_pid() const;
   /// The socket, for waiting on notifications.
   int socket() const;
   /// Reads input and returns the notifications' payloads received so far.
@@ -90,7 +86,7 @@ class pg_connection {
  private:
   pg_connection() = default;
   /// `r` as a status (and, when it succeeded, as `*rows`).
-  status outcome(pg_rows r, pg_rows* rows, std::string* sqlstate);
+  status outcome(pg_rows r, pg_rows* rows);
   pg_conn* c_ = nullptr;
   std::vector<std::string> prepared_;  ///< statement names prepared in this session
 };

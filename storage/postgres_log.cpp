@@ -148,16 +148,6 @@ status postgres_log::load_tail(pg_connection& c) {
   return status::ok();
 }
 
-status postgres_log::refresh_tail() {
-  return with_reader([this](pg_connection& c) {
-    pg_rows rows;
-    if (auto st = c.exec("SELECT coalesce(max(seq), 0) FROM callq_events", {}, &rows); !st)
-      return st;
-    last_seq_ = static_cast<uint64_t>(rows.i64(0, 0));
-    return status::ok();
-  });
-}
-
 status postgres_log::stream_versions(const std::vector<std::string>& streams) {
   // The streams this writer has not seen lately, looked up in one query.
   std::vector<std::string> unknown;

@@ -43,9 +43,6 @@ class postgres_log final : public event_log {
   /// LISTEN callq_log on a connection of its own (every append NOTIFYs).
   void wait_for_appends(int timeout_ms) const override;
 
-  /// Reads the log's end again (a follower that others append for).
-  status refresh_tail();
-
   /// The connection URL (with its password).
   const std::string& url() const { return url_; }
 
