@@ -17,7 +17,7 @@ packages=(
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    pg) packages+=(postgresql-15 postgresql-contrib) ;;
+    pg) packages+=(postgresql-15) ;;  # server, pgbench; pg_basebackup and psql come with it
     browser)
       packages+=(chromium)
       # Node.js and npm from Debian unless some Node.js is already there.
