@@ -159,6 +159,10 @@ front_door_figures server::door_figures() const { return door_->figures(); }
 
 std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t waiting_limit) {
   std::lock_guard<std::mutex> lock(live_->mu);  // one stream renders, the others wait for it
+  // A few limits are in use at once (the wallboard's, a full list); a
+  // client asking for many different ones must not grow this without end.
+  if (live_->by_limit.size() >= 4 && !live_->by_limit.count(waiting_limit))
+    live_->by_limit.clear();
   auto& [at, text] = live_->by_limit[waiting_limit];
   if (!text || at != seq) {
     int64_t now = rt_.now_ms();

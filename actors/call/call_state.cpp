@@ -145,19 +145,25 @@ struct call_applier {
   }
   void operator()(const call_escalated&) { c.escalated = true; }
   void operator()(const callback_offered&) { c.callback_offered = true; }
-  void operator()(const callback_requested& e) {
-    c.callback_id = e.callback_id;
-    c.callback_number = e.number;
-    c.tried.clear();
-    if (e.due_ms > ts) {
+  /// A callback due at `due_ms`: scheduled until then; due already, it
+  /// waits from now, and a call never queued (refused at the door, or
+  /// booked) takes its place in line now.
+  void callback_at(int64_t due_ms) {
+    if (due_ms > ts) {
       c.phase = call_phase::callback_scheduled;
-      c.callback_due_ms = e.due_ms;
+      c.callback_due_ms = due_ms;
       return;
     }
     c.phase = call_phase::callback_waiting;
     c.callback_requested_ms = ts;
     if (c.enqueued_ms == 0)
-      c.enqueued_ms = ts;  // never queued (refused at the door): its place starts now
+      c.enqueued_ms = ts;
+  }
+  void operator()(const callback_requested& e) {
+    c.callback_id = e.callback_id;
+    c.callback_number = e.number;
+    c.tried.clear();
+    callback_at(e.due_ms);
   }
   void operator()(const callback_due& e) {
     c.phase = call_phase::callback_waiting;
@@ -171,14 +177,7 @@ struct call_applier {
     c.booked = true;
     c.callback_id = e.callback_id;
     c.callback_number = e.number;
-    if (e.due_ms > ts) {
-      c.phase = call_phase::callback_scheduled;
-      c.callback_due_ms = e.due_ms;
-      return;
-    }
-    c.phase = call_phase::callback_waiting;
-    c.callback_requested_ms = ts;
-    c.enqueued_ms = ts;
+    callback_at(e.due_ms);  // a booked callback opens its stream: never queued before
   }
   void operator()(const callback_canceled&) {
     c.phase = call_phase::callback_canceled;
