@@ -42,6 +42,24 @@ void event_log::wait_for_appends(int timeout_ms) const {
   std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
 
+status event_log::submit_append(const std::vector<events::event>& evs,
+                                const std::vector<idempotency_entry>& idem, bool sync,
+                                uint64_t* first_seq) {
+  if (completed_unreported_ >= max_in_flight())
+    return status::invalid_argument("more pipelined appends than max_in_flight()");
+  if (auto st = append(evs, idem, sync, first_seq); !st)
+    return st;
+  ++completed_unreported_;
+  return status::ok();
+}
+
+status event_log::complete_append() {
+  if (completed_unreported_ == 0)
+    return status::invalid_argument("complete_append() with no append in flight");
+  --completed_unreported_;
+  return status::ok();
+}
+
 status event_log::verify(verify_report* report) const {
   *report = verify_report{};
   events::chain_value chain{};

@@ -15,9 +15,10 @@
 // write per appended batch (group commit). The contract tests
 // (storage/event_log_test.cpp) run one body against both.
 //
-// Thread-safety: append(), resume(), expire_idempotency() and
-// record_head() must be called from one thread at a time (the journal);
-// put_snapshot() and every read may run concurrently with them.
+// Thread-safety: append(), submit_append(), complete_append(), resume(),
+// expire_idempotency() and record_head() must be called from one thread
+// at a time (the journal); put_snapshot() and every read may run
+// concurrently with them.
 #pragma once
 
 #include <cstdint>
@@ -108,6 +109,26 @@ class event_log {
                         const std::vector<idempotency_entry>& idem, bool sync,
                         uint64_t* first_seq) = 0;
 
+  /// Pipelined appends, so that a writer keeps the store busy while it
+  /// answers the previous batch. submit_append() assigns the batch its
+  /// sequence numbers (`*first_seq`, as append()) and sends it;
+  /// complete_append() waits for the oldest batch submitted and not yet
+  /// completed and returns its outcome: durable (with `sync`) when it
+  /// returns ok. Outcomes come in submission order. When a batch fails,
+  /// so does every batch submitted after it, and nothing after the last
+  /// durable batch is written. A failed submit_append() sent nothing. At
+  /// most max_in_flight() batches are submitted and not completed; no
+  /// other write (append(), expire_idempotency(), record_head()) while
+  /// any is. The default: submit_append() is append() and
+  /// max_in_flight() is 1.
+  virtual status submit_append(const std::vector<events::event>& evs,
+                               const std::vector<idempotency_entry>& idem, bool sync,
+                               uint64_t* first_seq);
+  /// The outcome of the oldest submitted batch (see submit_append()).
+  virtual status complete_append();
+  /// How many batches may be submitted and not completed.
+  virtual size_t max_in_flight() const { return 1; }
+
   /// After a failed write: clears the backend's error state and re-reads
   /// the log's end from storage. Fails, changing nothing, while writing is
   /// still impossible. Call from the writer's thread with no append under
@@ -197,6 +218,11 @@ class event_log {
 
  protected:
   event_log() = default;
+
+ private:
+  /// Batches the default submit_append() wrote and complete_append() has
+  /// not yet reported.
+  size_t completed_unreported_ = 0;
 };
 
 }  // namespace callq::storage

@@ -50,6 +50,43 @@ TEMPLATE_TEST_CASE("append assigns gap-free sequence numbers and stream versions
   CHECK(from3 == std::vector<uint64_t>{3, 4});
 }
 
+TEMPLATE_TEST_CASE("pipelined appends complete in order, numbered as if appended one by one", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
+  REQUIRE(log->max_in_flight() >= 1);
+  uint64_t next = 1, i = 0;
+  std::vector<uint64_t> firsts, expected;
+  for (int round = 0; round < 5; ++round) {
+    for (size_t k = 0; k < log->max_in_flight(); ++k) {
+      uint64_t first = 0;
+      REQUIRE(log->submit_append({make_event(i), make_event(i + 1)}, {{"key" + std::to_string(i), "v"}}, true,
+                                 &first));
+      firsts.push_back(first);
+      expected.push_back(next);
+      next += 2;
+      i += 2;
+    }
+    uint64_t extra = 0;  // no more than max_in_flight() at once
+    CHECK_FALSE(log->submit_append({make_event(i)}, {}, true, &extra));
+    for (size_t k = 0; k < log->max_in_flight(); ++k)
+      REQUIRE(log->complete_append());
+    CHECK(log->last_seq() == next - 1);
+  }
+  CHECK_FALSE(log->complete_append());  // nothing in flight
+  CHECK(firsts == expected);
+  std::vector<uint64_t> versions;
+  REQUIRE(log->read_stream("call/CA3", [&](const envelope& e) { versions.push_back(e.stream_version); return true; }));
+  CHECK(versions.size() == i / 5);
+  for (size_t k = 0; k < versions.size(); ++k)
+    CHECK(versions[k] == k + 1);
+  std::string v;
+  CHECK(log->get_idempotency("key0", make_event(0).ts_ms, &v));
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == i);
+}
+
 TEMPLATE_TEST_CASE("a stream is read through its index, in version order", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
   {

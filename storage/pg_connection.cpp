@@ -176,6 +176,8 @@ status pg_connection::outcome(pg_rows r, pg_rows* rows) {
 }
 
 status pg_connection::exec(const std::string& sql, const pg_params& params, pg_rows* rows) {
+  if (auto st = leave_pipeline(); !st)
+    return st;
   wire_params w(params.values_);
   return outcome(pg_rows(PQexecParams(c_, sql.c_str(), w.count(), params.types_.data(), w.values.data(),
                                       w.lengths.data(), w.formats.data(), 1)),
@@ -184,6 +186,8 @@ status pg_connection::exec(const std::string& sql, const pg_params& params, pg_r
 
 status pg_connection::exec_prepared(const std::string& name, const std::string& sql,
                                     const pg_params& params, pg_rows* rows) {
+  if (auto st = leave_pipeline(); !st)
+    return st;
   if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
     if (auto st = outcome(pg_rows(PQprepare(c_, name.c_str(), sql.c_str(),
                                             static_cast<int>(params.types_.size()),
@@ -200,7 +204,89 @@ status pg_connection::exec_prepared(const std::string& name, const std::string& 
 }
 
 status pg_connection::exec_script(const std::string& sql) {
+  if (auto st = leave_pipeline(); !st)
+    return st;
   return outcome(pg_rows(PQexec(c_, sql.c_str())), nullptr);
+}
+
+status pg_connection::leave_pipeline() {
+  if (PQpipelineStatus(c_) == PQ_PIPELINE_OFF)
+    return status::ok();
+  if (!in_flight_.empty())
+    return status::invalid_argument("a synchronous statement while pipelined ones are in flight");
+  if (PQexitPipelineMode(c_) != 1)
+    return failed("PostgreSQL", PQerrorMessage(c_));
+  return status::ok();
+}
+
+status pg_connection::send_prepared(const std::string& name, const std::string& sql,
+                                    const pg_params& params) {
+  if (PQpipelineStatus(c_) == PQ_PIPELINE_OFF && PQenterPipelineMode(c_) != 1)
+    return failed("PostgreSQL", PQerrorMessage(c_));
+  // Each statement ends at its own sync point, so it is its own
+  // transaction and one failing does not abort the next.
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    if (PQsendPrepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.types_.size()),
+                      params.types_.data()) != 1 ||
+        PQpipelineSync(c_) != 1)
+      return failed("PostgreSQL", PQerrorMessage(c_));
+    prepared_.push_back(name);
+    in_flight_.push_back(true);
+  }
+  wire_params w(params.values_);
+  if (PQsendQueryPrepared(c_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
+                          w.formats.data(), 1) != 1 ||
+      PQpipelineSync(c_) != 1)
+    return failed("PostgreSQL", PQerrorMessage(c_));
+  in_flight_.push_back(false);
+  return status::ok();
+}
+
+status pg_connection::read_one(pg_rows* rows, std::string* constraint) {
+  status st = status::io_error("PostgreSQL: no result");
+  bool got = false;
+  for (;;) {
+    PGresult* r = PQgetResult(c_);
+    if (r == nullptr) {
+      if (!ok())  // the connection is gone: there is no sync point to wait for
+        return got ? st : failed("PostgreSQL", PQerrorMessage(c_));
+      continue;  // the end of one statement's results; its sync point follows
+    }
+    ExecStatusType t = PQresultStatus(r);
+    if (t == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      return st;
+    }
+    if (!got) {
+      got = true;
+      if (t == PGRES_FATAL_ERROR && constraint != nullptr) {
+        const char* name = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+        constraint->assign(name != nullptr ? name : "");
+      }
+      st = outcome(pg_rows(r), rows);
+    } else {
+      PQclear(r);
+    }
+  }
+}
+
+status pg_connection::receive(pg_rows* rows, std::string* constraint) {
+  if (constraint != nullptr)
+    constraint->clear();
+  while (!in_flight_.empty()) {
+    bool ours = !in_flight_.front();
+    in_flight_.erase(in_flight_.begin());
+    status st = read_one(ours ? rows : nullptr, ours ? constraint : nullptr);
+    if (ours)
+      return st;
+    if (!st) {  // the prepare failed: so will the statement that needed it
+      prepared_.clear();
+      read_one(nullptr, nullptr);
+      in_flight_.erase(in_flight_.begin());
+      return st;
+    }
+  }
+  return status::invalid_argument("no pipelined statement in flight");
 }
 
 bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECTION_OK; }
@@ -208,6 +294,7 @@ bool pg_connection::ok() const { return c_ != nullptr && PQstatus(c_) == CONNECT
 status pg_connection::reset() {
   PQreset(c_);
   prepared_.clear();  // a new session
+  in_flight_.clear();
   if (PQstatus(c_) != CONNECTION_OK)
     return failed("cannot reconnect to PostgreSQL", PQerrorMessage(c_));
   PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);

@@ -74,6 +74,21 @@ class pg_connection {
                        pg_rows* rows = nullptr);
   /// Runs `sql`, which may hold several statements, with no parameters.
   status exec_script(const std::string& sql);
+
+  // Pipelining (libpq's pipeline mode): statements sent one after another
+  // without waiting, each its own transaction, run by the server in the
+  // order sent. exec(), exec_prepared() and exec_script() may only run
+  // while none is in flight.
+
+  /// Sends the statement prepared as `name` (preparing it from `sql` the
+  /// first time) and returns without waiting; receive() gets its result.
+  status send_prepared(const std::string& name, const std::string& sql, const pg_params& params);
+  /// Waits for the result of the oldest statement sent and not received.
+  /// On failure, `*constraint` (when given) names the constraint the
+  /// statement violated, if any.
+  status receive(pg_rows* rows, std::string* constraint = nullptr);
+  /// Statements sent and not yet received.
+  size_t in_flight() const { return in_flight_.size(); }
   /// True while the connection is usable.
   bool ok() const;
   /// Reconnects in place (after the server went away or failed over).
@@ -87,8 +102,16 @@ class pg_connection {
   pg_connection() = default;
   /// `r` as a status (and, when it succeeded, as `*rows`).
   status outcome(pg_rows r, pg_rows* rows);
+  /// Leaves pipeline mode for a synchronous statement; fails while
+  /// statements are in flight.
+  status leave_pipeline();
+  /// Reads one sent statement's results up to its sync point.
+  status read_one(pg_rows* rows, std::string* constraint);
   pg_conn* c_ = nullptr;
   std::vector<std::string> prepared_;  ///< statement names prepared in this session
+  /// What each statement in flight is, oldest first: true for a prepare
+  /// sent on the caller's behalf (its result is not the caller's).
+  std::vector<bool> in_flight_;
 };
 
 /// A connection URL with its password hidden ("postgresql://u:***@h/db").

@@ -97,6 +97,8 @@ status postgres_log::open(const std::string& url, const log_options& opts,
 postgres_log::~postgres_log() {
   // A clean end, recorded by the one that wrote it (a follower that never
   // appended, or a fenced leader, leaves the head to the leader).
+  while (!in_flight_.empty())  // their outcomes, so that the head recorded is durable
+    complete_append();
   if (!read_only_ && writer_ && writer_->ok() && wrote_ && !fenced_)
     record_head();
 }
@@ -135,8 +137,8 @@ status postgres_log::load_tail(pg_connection& c) {
       !st)
     return st;
   if (rows.count() == 0) {
-    last_seq_ = 0;
-    last_chain_ = {};
+    last_seq_ = sent_seq_ = 0;
+    last_chain_ = sent_chain_ = {};
     return status::ok();
   }
   uint64_t seq = static_cast<uint64_t>(rows.i64(0, 0));
@@ -144,7 +146,8 @@ status postgres_log::load_tail(pg_connection& c) {
   if (auto st = parse_record(rows.bytes(0, 1), &r); !st)
     return status::corruption("last event " + std::to_string(seq) + ": " + st.message());
   std::copy(r.chain.begin(), r.chain.end(), last_chain_.begin());
-  last_seq_ = seq;
+  last_seq_ = sent_seq_ = seq;
+  sent_chain_ = last_chain_;
   return status::ok();
 }
 
@@ -180,52 +183,110 @@ status postgres_log::stream_versions(const std::vector<std::string>& streams) {
   return status::ok();
 }
 
+namespace {
+
+/// The append statement. One statement, so one round trip and its own
+/// transaction, the same text whatever the batch (arrays, unnested): the
+/// fencing check under a row lock (a takeover's epoch bump waits for it;
+/// after the bump it finds no row), the check that the event before the
+/// batch is in the log (a pipelined batch whose predecessor failed writes
+/// nothing, so the sequence has no gap), the events, the idempotency
+/// entries, the followers' wake-up. It returns the two checks' counts.
+const std::string& append_sql(bool fenced) {
+  static const std::string body =
+      ", prev AS (SELECT 1 WHERE $10::int8 = 0 OR EXISTS (SELECT 1 FROM callq_events WHERE seq = $10)), "
+      "ok AS (SELECT 1 FROM fence, prev), "
+      "ev AS (INSERT INTO callq_events (seq, stream, version, record) "
+      "SELECT * FROM unnest($2, $3, $4, $5) WHERE EXISTS (SELECT 1 FROM ok)), "
+      "idem AS (INSERT INTO callq_idempotency (key, written_ms, value) "
+      "SELECT k, $7, v FROM unnest($6, $8) AS u(k, v) WHERE EXISTS (SELECT 1 FROM ok) "
+      "ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, value = EXCLUDED.value) "
+      "SELECT (SELECT count(*) FROM fence)::int8, (SELECT count(*) FROM prev)::int8, "
+      "pg_notify('callq_log', $9)";
+  static const std::string with_fence =
+      "WITH fence AS (SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE)" + body;
+  static const std::string without = "WITH fence AS (SELECT 1 WHERE $1 = 0)" + body;
+  return fenced ? with_fence : without;
+}
+
+/// The unique index a wrong guess of a stream's version runs into.
+constexpr const char* stream_version_index = "callq_events_stream_version";
+
+}  // namespace
+
 status postgres_log::append(const std::vector<events::event>& evs,
                             const std::vector<idempotency_entry>& idem, bool sync,
                             uint64_t* first_seq) {
+  if (!in_flight_.empty())
+    return status::invalid_argument("append() with pipelined appends in flight");
+  if (auto st = submit_append(evs, idem, sync, first_seq); !st)
+    return st;
+  return complete_append();
+}
+
+status postgres_log::submit_append(const std::vector<events::event>& evs,
+                                   const std::vector<idempotency_entry>& idem, bool sync,
+                                   uint64_t* first_seq) {
   if (read_only_)
     return status::not_supported("the log is open read-only");
   if (fenced_)
     return status::fenced("another callq took the log over: this one may not write again until "
                           "it leads again (a new epoch)");
-  pg_connection& c = *writer_;
+  if (in_flight_.size() >= max_in_flight())
+    return status::invalid_argument("more pipelined appends than max_in_flight()");
   if (sync != session_sync_) {  // appends without a durable commit (tests, benchmarks)
-    if (auto st = c.exec_script(sync ? "SET synchronous_commit TO DEFAULT"
-                                     : "SET synchronous_commit TO off");
+    if (!in_flight_.empty())
+      return status::invalid_argument("sync changed with pipelined appends in flight");
+    if (auto st = writer_->exec_script(sync ? "SET synchronous_commit TO DEFAULT"
+                                            : "SET synchronous_commit TO off");
         !st)
       return st;
     session_sync_ = sync;
   }
-  std::vector<std::string> streams;
-  streams.reserve(evs.size());
-  for (const auto& ev : evs)
-    streams.push_back(events::stream_of(ev.body));
-  if (auto st = stream_versions(streams); !st)
-    return st;
-  std::map<std::string, std::string> idem_rows;  // one row per key: the last wins
+  in_flight_append a;
+  a.evs = evs;
+  std::map<std::string, std::string> rows;  // one row per key: the last wins
   for (const auto& [k, v] : idem)
-    idem_rows[k] = v;
+    rows[k] = v;
+  for (auto& [k, v] : rows)
+    a.idem.emplace_back(k, v);
+  in_flight_.push_back(std::move(a));
+  if (auto st = send(in_flight_.back()); !st) {
+    forget_streams(in_flight_.back());
+    sent_seq_ = in_flight_.back().prev_seq;
+    sent_chain_ = in_flight_.back().prev_chain;
+    in_flight_.pop_back();
+    return st;
+  }
+  *first_seq = in_flight_.back().prev_seq + 1;
+  return status::ok();
+}
 
-  // One prepared statement over arrays, so one round trip and its own
-  // transaction, the same text whatever the batch: the fencing check under
-  // a row lock (a takeover's epoch bump waits for it; after the bump it
-  // finds no row), the events, the idempotency entries, the followers'
-  // wake-up. Fenced, it inserts nothing.
-  int64_t epoch = fence_epoch_.load();
-  std::vector<std::pair<std::string, uint64_t>> bumped;  // undo on failure
-  uint64_t seq = last_seq_.load();
-  events::chain_value chain = last_chain_;
+status postgres_log::send(in_flight_append& a) {
+  // Sequence numbers follow the batches sent before; a stream this writer
+  // has not seen lately is taken to be new (version 1). That guess costs
+  // no round trip, and when it is wrong the unique (stream, version)
+  // index refuses the batch and complete_append() looks the versions up.
+  if (stream_versions_.size() + a.evs.size() >= max_cached_streams && in_flight_.size() == 1)
+    stream_versions_.clear();
+  a.prev_seq = sent_seq_;
+  a.prev_chain = sent_chain_;
+  uint64_t seq = sent_seq_;
+  events::chain_value chain = sent_chain_;
   std::vector<int64_t> seqs, versions;
-  std::vector<std::string> records;
-  seqs.reserve(evs.size());
-  versions.reserve(evs.size());
-  records.reserve(evs.size());
+  std::vector<std::string> streams, records;
+  seqs.reserve(a.evs.size());
+  versions.reserve(a.evs.size());
+  streams.reserve(a.evs.size());
+  records.reserve(a.evs.size());
   std::string body;
-  for (size_t k = 0; k < evs.size(); ++k) {
+  for (const auto& ev : a.evs) {
+    streams.push_back(events::stream_of(ev.body));
     ++seq;
-    uint64_t version = ++stream_versions_[streams[k]];
-    bumped.emplace_back(streams[k], version);
-    encode_record_body(seq, streams[k], version, evs[k], body);
+    auto [known, fresh] = stream_versions_.try_emplace(streams.back(), 0);
+    a.guessed = a.guessed || fresh;
+    uint64_t version = ++known->second;
+    encode_record_body(seq, streams.back(), version, ev, body);
     chain = chain_next(chain, body);
     body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
     seqs.push_back(static_cast<int64_t>(seq));
@@ -233,10 +294,14 @@ status postgres_log::append(const std::vector<events::event>& evs,
     records.push_back(body);
   }
   std::vector<std::string> keys, answers;
-  for (auto& [k, v] : idem_rows) {
+  for (auto& [k, v] : a.idem) {
     keys.push_back(k);
     answers.push_back(v);
   }
+  sent_seq_ = seq;
+  sent_chain_ = chain;
+  a.end_chain = chain;
+  int64_t epoch = fence_epoch_.load();
   pg_params p;
   p.i64(epoch)
       .i64_array(seqs)
@@ -244,35 +309,85 @@ status postgres_log::append(const std::vector<events::event>& evs,
       .i64_array(versions)
       .bytes_array(records)
       .bytes_array(keys)
-      .i64(evs.empty() ? 0 : evs.back().ts_ms)
+      .i64(a.evs.empty() ? 0 : a.evs.back().ts_ms)
       .bytes_array(answers)
-      .text(std::to_string(seq));
-  static const std::string body_sql =
-      ", ev AS (INSERT INTO callq_events (seq, stream, version, record) "
-      "SELECT * FROM unnest($2, $3, $4, $5) WHERE EXISTS (SELECT 1 FROM fence)), "
-      "idem AS (INSERT INTO callq_idempotency (key, written_ms, value) "
-      "SELECT k, $7, v FROM unnest($6, $8) AS u(k, v) WHERE EXISTS (SELECT 1 FROM fence) "
-      "ON CONFLICT (key) DO UPDATE SET written_ms = EXCLUDED.written_ms, value = EXCLUDED.value) "
-      "SELECT (SELECT count(*) FROM fence)::int8, pg_notify('callq_log', $9)";
-  static const std::string fenced_sql =
-      "WITH fence AS (SELECT 1 FROM callq_leader WHERE id = 1 AND epoch = $1 FOR SHARE)" + body_sql;
-  static const std::string plain_sql = "WITH fence AS (SELECT 1 WHERE $1 = 0)" + body_sql;
+      .text(std::to_string(seq))
+      .i64(static_cast<int64_t>(a.prev_seq));
+  return writer_->send_prepared(epoch != 0 ? "callq_append_fenced" : "callq_append",
+                                append_sql(epoch != 0), p);
+}
+
+void postgres_log::forget_streams(const in_flight_append& a) {
+  for (const auto& ev : a.evs)
+    stream_versions_.erase(events::stream_of(ev.body));
+}
+
+status postgres_log::complete_append() {
+  if (in_flight_.empty())
+    return status::invalid_argument("complete_append() with no append in flight");
+  in_flight_append& a = in_flight_.front();
+  status st = a.outcome;
   pg_rows rows;
-  auto st = epoch != 0 ? c.exec_prepared("callq_append_fenced", fenced_sql, p, &rows)
-                       : c.exec_prepared("callq_append", plain_sql, p, &rows);
-  if (!st || rows.count() != 1 || rows.i64(0, 0) != 1) {
-    for (auto i = bumped.rbegin(); i != bumped.rend(); ++i)
-      stream_versions_[i->first] = i->second - 1;
-    if (!st)
-      return st;  // unknown whether it committed when the answer was lost: resume() reads the end again
-    fenced_ = true;
-    return status::fenced("another callq took the log over (leadership epoch " + std::to_string(epoch) +
-                          " is over)");
+  std::string constraint;
+  if (st)
+    st = writer_->receive(&rows, &constraint);
+  if (!st && constraint == stream_version_index && a.guessed) {
+    // A guessed version was wrong: nothing of this batch or the ones sent
+    // after it was written. Look their streams up, then send them again
+    // with the same sequence numbers.
+    if (auto again = redo_in_flight(); !again)
+      st = again;
+    else
+      st = writer_->receive(&rows, &constraint);
   }
-  *first_seq = last_seq_.load() + 1;
-  last_seq_ = seq;
-  last_chain_ = chain;
+  if (st && (rows.count() != 1 || rows.i64(0, 0) != 1)) {
+    fenced_ = true;
+    st = status::fenced("another callq took the log over (leadership epoch " +
+                        std::to_string(fence_epoch_.load()) + " is over)");
+  }
+  if (st && rows.i64(0, 1) != 1)
+    st = status::io_error("the log's end moved under its writer (event " + std::to_string(a.prev_seq) +
+                          " is not in the log)");
+  if (!st) {
+    // Nothing from this batch on is written (or, when the answer was lost,
+    // unknown until resume() reads the end again): the batches after it
+    // fail too, and the next one follows the last durable event.
+    while (writer_->in_flight() > 0)
+      writer_->receive(nullptr);
+    for (auto& later : in_flight_) {
+      later.outcome = st;
+      forget_streams(later);
+    }
+    sent_seq_ = last_seq_.load();
+    sent_chain_ = last_chain_;
+    in_flight_.pop_front();
+    return st;
+  }
+  last_seq_ = a.prev_seq + a.evs.size();
+  last_chain_ = a.end_chain;
   wrote_ = true;
+  in_flight_.pop_front();
+  return status::ok();
+}
+
+status postgres_log::redo_in_flight() {
+  while (writer_->in_flight() > 0)
+    writer_->receive(nullptr);  // refused by their check of the event before them
+  std::vector<std::string> streams;
+  for (auto& a : in_flight_) {
+    forget_streams(a);
+    for (const auto& ev : a.evs)
+      streams.push_back(events::stream_of(ev.body));
+  }
+  if (auto st = stream_versions(streams); !st)
+    return st;
+  sent_seq_ = in_flight_.front().prev_seq;
+  sent_chain_ = in_flight_.front().prev_chain;
+  for (auto& a : in_flight_) {
+    a.guessed = false;
+    if (auto st = send(a); !st)
+      return st;
+  }
   return status::ok();
 }
 
@@ -305,6 +420,9 @@ status postgres_log::resume() {
   if (fenced_)
     return status::fenced("another callq took the log over: this one may not write again until "
                           "it leads again (a new epoch)");
+  while (writer_->ok() && writer_->in_flight() > 0)
+    writer_->receive(nullptr);
+  in_flight_.clear();
   if (!writer_->ok() || !writer_->exec_script("SELECT 1"))
     if (auto st = writer_->reset(); !st)
       return st;

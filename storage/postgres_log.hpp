@@ -11,13 +11,18 @@
 // one row naming the leadership epoch; storage/leadership.hpp).
 //
 // An append is one statement, so one round trip and one transaction: the
-// fencing check, the insert of the events (arrays, unnested), the idempotency
-// entries, pg_notify('callq_log'); durable when it returns with
+// fencing check, the check that the event before the batch is there, the
+// insert of the events (arrays, unnested), the idempotency entries,
+// pg_notify('callq_log'); durable when it completes with
 // synchronous_commit = on (the default), on the primary and its
-// synchronous standbys. Reads run on a small pool of other connections.
+// synchronous standbys. Appends are pipelined (libpq's pipeline mode, two
+// in flight): the server runs the next batch as soon as the previous one
+// commits, while the journal answers the previous one. Reads run on a
+// small pool of other connections.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -48,6 +53,11 @@ class postgres_log final : public event_log {
 
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
                 bool sync, uint64_t* first_seq) override;
+  status submit_append(const std::vector<events::event>& evs,
+                       const std::vector<idempotency_entry>& idem, bool sync,
+                       uint64_t* first_seq) override;
+  status complete_append() override;
+  size_t max_in_flight() const override { return 2; }
   /// Reconnects the writer's connection (through libpq's multi-host
   /// failover) and re-reads the log's end: an append whose COMMIT went
   /// unanswered is then either in the log or not, never half.
@@ -79,6 +89,23 @@ class postgres_log final : public event_log {
   status value_at(const char* sql, uint64_t seq, const std::string& what, std::string* out) const;
   /// The last event's sequence and chain, read through `c`.
   status load_tail(pg_connection& c);
+  /// An append sent and not yet completed.
+  struct in_flight_append {
+    std::vector<events::event> evs;           ///< kept to send again
+    std::vector<idempotency_entry> idem;      ///< one per key
+    uint64_t prev_seq = 0;                    ///< the event before the batch
+    events::chain_value prev_chain{};         ///< and its chain value
+    events::chain_value end_chain{};          ///< the chain after the batch
+    bool guessed = false;                     ///< a stream's version was guessed (1)
+    status outcome;                           ///< set when an earlier batch failed
+  };
+  /// Numbers, encodes and sends `a` after everything sent before.
+  status send(in_flight_append& a);
+  /// After a wrong version guess: drains the pipeline, looks the versions
+  /// of every batch in flight up and sends them all again.
+  status redo_in_flight();
+  /// Drops `a`'s streams from the version cache.
+  void forget_streams(const in_flight_append& a);
   /// Fills stream_versions_ for `streams` (one query for those not there).
   status stream_versions(const std::vector<std::string>& streams);
   /// Writes `head` in the current transaction of the writer unless a
@@ -100,8 +127,11 @@ class postgres_log final : public event_log {
   bool wrote_ = false;        ///< this writer appended since it opened
   mutable std::mutex listen_mu_;
   mutable std::unique_ptr<pg_connection> listener_;  ///< LISTEN callq_log
-  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> last_seq_{0};  ///< the last durable event
   events::chain_value last_chain_{};
+  uint64_t sent_seq_ = 0;  ///< the last event sent (durable or in flight)
+  events::chain_value sent_chain_{};
+  std::deque<in_flight_append> in_flight_;
   std::unordered_map<std::string, uint64_t> stream_versions_;  ///< a bounded cache
   static constexpr size_t max_cached_streams = 200'000;
 };

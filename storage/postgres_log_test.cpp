@@ -1,6 +1,7 @@
 // PostgreSQL backend specifics (the shared contract: event_log_test.cpp):
-// what it refuses to open, fencing, and a writer whose connection the
-// server dropped.
+// what it refuses to open, fencing, a writer whose connection the server
+// dropped, and pipelined appends (a wrong guess of a stream's version, a
+// batch that fails with others behind it).
 #include "storage/postgres_log.hpp"
 
 #include <catch2/catch.hpp>
@@ -100,4 +101,61 @@ TEST_CASE("postgres: after the server dropped the writer's connection, resume() 
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 0);
   CHECK(rep.events == 2);
+}
+
+TEST_CASE("postgres: a pipelined batch that guessed a stream's version wrong is sent again with the one behind it") {
+  postgres_backend b;
+  std::unique_ptr<postgres_log> log;
+  REQUIRE(postgres_log::open(b.url(), {}, &log));
+  uint64_t first = 0;
+  for (uint64_t i = 0; i < 10; ++i)  // two events in each of call/CA0..CA4
+    REQUIRE(log->append({make_event(i)}, {}, true, &first));
+  REQUIRE(postgres_log::open(b.url(), {}, &log));  // a new writer: it knows no stream
+  REQUIRE(log->max_in_flight() == 2);
+  // call/CA0 is taken to be new (version 1), which the log refuses; the
+  // batch behind it follows from that guess.
+  REQUIRE(log->submit_append({make_event(10)}, {}, true, &first));
+  CHECK(first == 11);
+  REQUIRE(log->submit_append({make_event(15), make_event(11)}, {{"k", "v"}}, true, &first));
+  CHECK(first == 12);
+  REQUIRE(log->complete_append());
+  REQUIRE(log->complete_append());
+  CHECK(log->last_seq() == 13);
+  std::vector<uint64_t> versions;
+  REQUIRE(log->read_stream("call/CA0", [&](const events::envelope& e) {
+    versions.push_back(e.stream_version);
+    return true;
+  }));
+  CHECK(versions == std::vector<uint64_t>{1, 2, 3, 4});
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == 13);
+}
+
+TEST_CASE("postgres: when a pipelined batch fails, the one behind it fails too and writes nothing") {
+  postgres_backend b;
+  std::unique_ptr<postgres_log> log;
+  REQUIRE(postgres_log::open(b.url(), {}, &log));
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(0)}, {}, true, &first));
+  // Something else wrote sequence 2 behind the writer's back: the next
+  // batch (2 and 3) is refused, so 3 is never written.
+  REQUIRE(callq::testing::pg_run(b.url(), "INSERT INTO callq_events SELECT 2, stream, 9, record "
+                                          "FROM callq_events WHERE seq = 1"));
+  REQUIRE(log->submit_append({make_event(1), make_event(2)}, {}, true, &first));
+  CHECK(first == 2);
+  REQUIRE(log->submit_append({make_event(3)}, {{"k", "v"}}, true, &first));
+  CHECK(first == 4);
+  auto st = log->complete_append();
+  CHECK_FALSE(st);
+  auto behind = log->complete_append();
+  CHECK_FALSE(behind);
+  CHECK(behind.message() == st.message());
+  CHECK(log->last_seq() == 1);
+  CHECK(count_events(b.url()) == 2);  // 1 and the stranger's 2; nothing at 4
+  std::string v;
+  CHECK(log->get_idempotency("k", make_event(3).ts_ms, &v).is_not_found());
+  REQUIRE(log->resume());
+  CHECK(log->last_seq() == 2);
 }

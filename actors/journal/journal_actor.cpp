@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <deque>
 
 #include <rocksdb/perf_level.h>
 
@@ -19,6 +20,15 @@ struct pending_append {
   std::chrono::steady_clock::time_point queued;
 };
 
+/// A batch on its way to the log: answered, in order, once durable.
+struct in_flight_write {
+  std::vector<pending_append> batch;
+  std::vector<events::event> all;  ///< applied to the read model once durable
+  uint64_t first = 0;              ///< the sequence number of all[0]
+  bool submitted = false;          ///< false: barriers only, nothing to write
+  std::chrono::steady_clock::time_point t0;
+};
+
 struct journal_state {
   std::shared_ptr<storage::event_log> log;
   std::shared_ptr<journal_stats> stats;
@@ -31,11 +41,139 @@ struct journal_state {
   bool sync = true;
   bool wait_for_more = true;
   uint64_t last_seq = 0;  ///< of the last event written
+  uint64_t sent_seq = 0;  ///< of the last event submitted (written or in flight)
   std::vector<pending_append> pending;
+  std::deque<in_flight_write> in_flight;  ///< oldest first
+  size_t submitted = 0;                   ///< entries of in_flight written to the log
   bool flush_scheduled = false;
   size_t last_batch = 0;       ///< appends in the previous write
   static inline const char* name = "callq.journal";
 };
+
+/// Fails every append of `batch` with `why`.
+void refuse(std::vector<pending_append>& batch, const std::string& why) {
+  for (auto& p : batch)
+    p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+}
+
+/// Waits for the oldest write in flight, then makes it visible and
+/// answers its appends.
+void complete_oldest(caf::stateful_actor<journal_state>* self) {
+  auto& st = self->state;
+  in_flight_write w = std::move(st.in_flight.front());
+  st.in_flight.pop_front();
+  if (w.submitted) {
+    --st.submitted;
+    if (auto result = st.log->complete_append(); !result) {
+      log_line(log_level::error, "event log append failed: " + result.message() +
+                                "; refusing writes until it can be written again");
+      if (st.health)
+        st.health->failed(result.message());
+      refuse(w.batch, result.to_string());
+      return;
+    }
+    st.stats->syncs += 1;
+  } else if (st.health && !st.health->writable()) {  // behind a write that failed
+    refuse(w.batch, "the event log is not writable: " + st.health->reason());
+    return;
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  st.stats->events += w.all.size();
+  if (w.submitted)
+    st.stats->sync_us_total +=
+        std::chrono::duration_cast<std::chrono::microseconds>(t1 - w.t0).count();
+  if (!w.all.empty()) {
+    st.last_seq = w.first + w.all.size() - 1;
+    if (st.reads)  // durable now: visible to readers before anyone hears of it
+      st.reads->apply(w.first, w.all);
+    st.since_snapshot += w.all.size();
+    if (st.reads && st.snapshots && st.snapshot_every > 0 &&
+        st.since_snapshot >= st.snapshot_every) {
+      // The journal's only pause for a snapshot: copying the state.
+      auto c0 = std::chrono::steady_clock::now();
+      auto img = st.reads->read([](const world& w) { return w.image(); });
+      if (st.snapshot_figures)
+        st.snapshot_figures->last_copy_us = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c0)
+                .count());
+      if (st.snapshots->submit(std::move(img), w.all.back().ts_ms))
+        st.since_snapshot = 0;
+    }
+  }
+  uint64_t seq = w.first - 1;
+  for (auto& p : w.batch) {
+    seq += p.batch.events.size();
+    auto us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t1 - p.queued).count());
+    size_t b = 0;
+    while (b < 8 && us > journal_stats::bucket_us[b])
+      ++b;
+    st.stats->latency_buckets[b] += 1;
+    st.stats->latency_us_total += us;
+    st.stats->appends += 1;
+    p.promise.deliver(seq);
+  }
+}
+
+/// Sends the pending appends to the log as one batch (one atomic write),
+/// behind the writes already in flight. False when it was refused (its
+/// appends are answered with the reason).
+bool submit_pending(caf::stateful_actor<journal_state>* self) {
+  auto& st = self->state;
+  in_flight_write w;
+  w.batch = std::move(st.pending);
+  st.pending.clear();
+  std::vector<storage::idempotency_entry> idem;
+  for (auto& p : w.batch) {
+    for (auto& e : p.batch.events)
+      w.all.push_back(std::move(e));
+    for (auto& i : p.batch.idempotency)
+      idem.push_back(std::move(i));
+  }
+  w.t0 = std::chrono::steady_clock::now();
+  w.first = st.sent_seq + 1;
+  if (st.health && !st.health->writable()) {
+    // A failed append made some actor's state run ahead of the log; until
+    // the runtime has rebuilt it, nothing is written and no barrier passes.
+    refuse(w.batch, "the event log is not writable: " + st.health->reason());
+    return false;
+  }
+  if ((!w.all.empty() || !idem.empty()) && st.health) {
+    // Stop short of a full disk: RocksDB cannot resume in-process from a
+    // failed WAL write, but state rebuilt from a healthy log can.
+    // (A log not on a local disk, PostgreSQL, has no such floor here.)
+    struct statvfs fs {};
+    std::string dir = st.log->local_dir();
+    if (!dir.empty() && statvfs(dir.c_str(), &fs) == 0) {
+      auto free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+      if (free < st.health->floor_bytes()) {
+        std::string why = "no space: " + std::to_string(free >> 20) + " MiB free, the log keeps " +
+                          std::to_string(st.health->floor_bytes() >> 20) + " MiB free";
+        log_line(log_level::error, why + "; refusing writes until there is room");
+        st.health->failed(why);
+        refuse(w.batch, why);
+        return false;
+      }
+    }
+  }
+  if (!w.all.empty() || !idem.empty()) {  // barriers alone write nothing
+    while (st.submitted >= st.log->max_in_flight())
+      complete_oldest(self);
+    if (auto result = st.log->submit_append(w.all, idem, st.sync, &w.first); !result) {
+      log_line(log_level::error, "event log append failed: " + result.message() +
+                                "; refusing writes until it can be written again");
+      if (st.health)
+        st.health->failed(result.message());
+      refuse(w.batch, result.to_string());
+      return false;
+    }
+    w.submitted = true;
+    ++st.submitted;
+    st.sent_seq = w.first + w.all.size() - 1;
+  }
+  st.in_flight.push_back(std::move(w));
+  return true;
+}
 
 void flush(caf::stateful_actor<journal_state>* self) {
   auto& st = self->state;
@@ -50,94 +188,20 @@ void flush(caf::stateful_actor<journal_state>* self) {
   }
   st.flush_scheduled = false;
   st.last_batch = st.pending.size();
-  if (st.pending.empty())
-    return;
-  auto batch = std::move(st.pending);
-  st.pending.clear();
-  std::vector<events::event> all;
-  std::vector<storage::idempotency_entry> idem;
-  for (auto& p : batch) {
-    for (auto& e : p.batch.events)
-      all.push_back(std::move(e));
-    for (auto& i : p.batch.idempotency)
-      idem.push_back(std::move(i));
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  uint64_t first = st.last_seq + 1;
-  if (st.health && !st.health->writable()) {
-    // A failed append made some actor's state run ahead of the log; until
-    // the runtime has rebuilt it, nothing is written and no barrier passes.
-    for (auto& p : batch)
-      p.promise.deliver(caf::make_error(caf::sec::runtime_error,
-                                        "the event log is not writable: " + st.health->reason()));
-    return;
-  }
-  if ((!all.empty() || !idem.empty()) && st.health) {
-    // Stop short of a full disk: RocksDB cannot resume in-process from a
-    // failed WAL write, but state rebuilt from a healthy log can.
-    // (A log not on a local disk, PostgreSQL, has no such floor here.)
-    struct statvfs fs {};
-    std::string dir = st.log->local_dir();
-    if (!dir.empty() && statvfs(dir.c_str(), &fs) == 0) {
-      auto free = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
-      if (free < st.health->floor_bytes()) {
-        std::string why = "no space: " + std::to_string(free >> 20) + " MiB free, the log keeps " +
-                          std::to_string(st.health->floor_bytes() >> 20) + " MiB free";
-        log_line(log_level::error, why + "; refusing writes until there is room");
-        st.health->failed(why);
-        for (auto& p : batch)
-          p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-        return;
-      }
-    }
-  }
-  if (!all.empty() || !idem.empty()) {  // barriers alone write nothing
-    auto result = st.log->append(all, idem, st.sync, &first);
-    if (!result) {
-      log_line(log_level::error, "event log append failed: " + result.message() +
-                                "; refusing writes until it can be written again");
-      if (st.health)
-        st.health->failed(result.message());
-      for (auto& p : batch)
-        p.promise.deliver(caf::make_error(caf::sec::runtime_error, result.to_string()));
-      return;
-    }
-    st.stats->syncs += 1;
-  }
-  auto t1 = std::chrono::steady_clock::now();
-  st.stats->events += all.size();
-  st.stats->sync_us_total +=
-      std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
-  if (!all.empty()) {
-    st.last_seq = first + all.size() - 1;
-    if (st.reads)  // durable now: visible to readers before anyone hears of it
-      st.reads->apply(first, all);
-    st.since_snapshot += all.size();
-    if (st.reads && st.snapshots && st.snapshot_every > 0 &&
-        st.since_snapshot >= st.snapshot_every) {
-      // The journal's only pause for a snapshot: copying the state.
-      auto c0 = std::chrono::steady_clock::now();
-      auto img = st.reads->read([](const world& w) { return w.image(); });
-      if (st.snapshot_figures)
-        st.snapshot_figures->last_copy_us = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c0)
-                .count());
-      if (st.snapshots->submit(std::move(img), all.back().ts_ms))
-        st.since_snapshot = 0;
-    }
-  }
-  uint64_t seq = first - 1;
-  for (auto& p : batch) {
-    seq += p.batch.events.size();
-    auto us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(t1 - p.queued).count());
-    size_t b = 0;
-    while (b < 8 && us > journal_stats::bucket_us[b])
-      ++b;
-    st.stats->latency_buckets[b] += 1;
-    st.stats->latency_us_total += us;
-    st.stats->appends += 1;
-    p.promise.deliver(seq);
+  bool sent = !st.pending.empty() && submit_pending(self);
+  // Pipelining: the oldest write is waited for once the next one is on
+  // its way (so the log works on it while this one's appends are
+  // answered), or when nothing else is waiting. A log that takes one
+  // write at a time has finished it already.
+  if (st.in_flight.size() > 1 || (!st.in_flight.empty() && !sent) ||
+      st.submitted >= st.log->max_in_flight())
+    complete_oldest(self);
+  while (!st.in_flight.empty() && !st.in_flight.front().submitted)
+    complete_oldest(self);  // barriers behind nothing unwritten
+  if (!st.in_flight.empty() && !st.flush_scheduled) {
+    // Back after the appends that arrived meanwhile: they go out next.
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
   }
 }
 
@@ -145,7 +209,7 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
                       std::shared_ptr<storage::event_log> log,
                       std::shared_ptr<journal_stats> stats, journal_options opts) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // this thread does every write
-  self->state.last_seq = log->last_seq();
+  self->state.last_seq = self->state.sent_seq = log->last_seq();
   self->state.log = std::move(log);
   self->state.stats = std::move(stats);
   self->state.reads = std::move(opts.reads);
@@ -169,6 +233,8 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self,
       },
       [=](flush_atom) { flush(self); },
       [=](expire_atom, int64_t now_ms) {
+        while (!self->state.in_flight.empty())  // no other write beside pipelined ones
+          complete_oldest(self);
         uint64_t removed = 0;
         if (auto st = self->state.log->expire_idempotency(now_ms, &removed); !st)
           log_line(log_level::warn, "idempotency expiry failed: " + st.message());
