@@ -1,6 +1,10 @@
 // The journal actor owns every write to the event log. It runs on its own
 // thread (it blocks on fsync) and group-commits: every append that arrives
-// while a sync is running goes into the next single WriteBatch and sync.
+// while a write is under way goes into the next single batch (one
+// WriteBatch and sync; one transaction). A log that takes several batches
+// at once (event_log::max_in_flight(): PostgreSQL's pipeline) gets the
+// next batch before the journal waits for the previous one, so the store
+// works on one while the journal answers the other.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,8 @@
 #include "actors/journal/journal_actor.hpp"
 
+#include <deque>
 #include <set>
+#include <type_traits>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,12 +24,109 @@ events::event numbered(int producer, int i) {
   return {1700000000000 + i, a};
 }
 
+/// A fake log that takes two batches at once, as PostgreSQL's pipeline
+/// does: a batch reaches the real (RocksDB) log only when it is completed,
+/// and from the `fail_at`-th completion on (0: never) batches fail, as a
+/// store that went away would.
+class pipelined_log final : public storage::event_log {
+ public:
+  pipelined_log(std::unique_ptr<storage::event_log> inner, uint64_t fail_at)
+      : inner_(std::move(inner)), sent_(inner_->last_seq()), fail_at_(fail_at) {}
+
+  status append(const std::vector<events::event>& evs, const std::vector<storage::idempotency_entry>& idem,
+                bool sync, uint64_t* first_seq) override {
+    return inner_->append(evs, idem, sync, first_seq);
+  }
+  status submit_append(const std::vector<events::event>& evs,
+                       const std::vector<storage::idempotency_entry>& idem, bool sync,
+                       uint64_t* first_seq) override {
+    if (queued_.size() >= max_in_flight())
+      return status::invalid_argument("more than max_in_flight()");
+    *first_seq = sent_ + 1;
+    sent_ += evs.size();
+    queued_.push_back({evs, idem, sync, *first_seq});
+    most_in_flight = std::max(most_in_flight, queued_.size());
+    return status::ok();
+  }
+  status complete_append() override {
+    auto b = std::move(queued_.front());
+    queued_.pop_front();
+    if (fail_at_ != 0 && ++completed_ >= fail_at_) {
+      sent_ = inner_->last_seq();  // nothing after the last durable batch
+      return status::io_error("the store went away");
+    }
+    uint64_t first = 0;
+    auto st = inner_->append(b.evs, b.idem, b.sync, &first);
+    return st && first != b.first ? status::corruption("numbered out of order") : st;
+  }
+  size_t max_in_flight() const override { return 2; }
+  status resume() override { return inner_->resume(); }
+  uint64_t last_seq() const override { return inner_->last_seq(); }
+  status scan(uint64_t from, const std::function<bool(const events::envelope&)>& fn) const override {
+    return inner_->scan(from, fn);
+  }
+  status scan_records(uint64_t from,
+                      const std::function<bool(uint64_t, std::string_view)>& fn) const override {
+    return inner_->scan_records(from, fn);
+  }
+  status read_stream(const std::string& stream,
+                     const std::function<bool(const events::envelope&)>& fn) const override {
+    return inner_->read_stream(stream, fn);
+  }
+  status get(uint64_t seq, events::envelope* out) const override { return inner_->get(seq, out); }
+  status get_idempotency(const std::string& key, int64_t now_ms, std::string* value) const override {
+    return inner_->get_idempotency(key, now_ms, value);
+  }
+  status expire_idempotency(int64_t now_ms, uint64_t* removed) override {
+    return inner_->expire_idempotency(now_ms, removed);
+  }
+  status chain_at(uint64_t seq, events::chain_value* out) const override { return inner_->chain_at(seq, out); }
+  status recorded_head(storage::chain_head* out) const override { return inner_->recorded_head(out); }
+  status record_head() override { return inner_->record_head(); }
+  status put_snapshot(uint64_t seq, std::string_view bytes) override { return inner_->put_snapshot(seq, bytes); }
+  status snapshot_seqs(std::vector<uint64_t>* newest_first) const override {
+    return inner_->snapshot_seqs(newest_first);
+  }
+  status get_snapshot(uint64_t seq, std::string* bytes) const override {
+    return inner_->get_snapshot(seq, bytes);
+  }
+  std::string where() const override { return "pipelined " + inner_->where(); }
+  std::string local_dir() const override { return inner_->local_dir(); }
+
+  size_t most_in_flight = 0;  ///< the most batches submitted and not completed
+
+ private:
+  struct batch {
+    std::vector<events::event> evs;
+    std::vector<storage::idempotency_entry> idem;
+    bool sync;
+    uint64_t first;
+  };
+  std::unique_ptr<storage::event_log> inner_;
+  uint64_t sent_;
+  uint64_t fail_at_;
+  uint64_t completed_ = 0;
+  std::deque<batch> queued_;
+};
+
+/// The two ways the journal writes, as test parameters.
+struct one_batch_at_a_time : std::false_type {};
+struct two_batches_in_flight : std::true_type {};
+
 }  // namespace
 
-TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable") {
+TEMPLATE_TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable", "",
+                   one_batch_at_a_time, two_batches_in_flight) {
+  constexpr bool pipelined = TestType::value;  // through a log that takes two batches at once
   callq::testing::temp_dir tmp;
   std::unique_ptr<storage::event_log> owned;
   REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
+  pipelined_log* fake = nullptr;
+  if (pipelined) {
+    auto p = std::make_unique<pipelined_log>(std::move(owned), 0);
+    fake = p.get();
+    owned = std::move(p);
+  }
   std::shared_ptr<storage::event_log> log = std::move(owned);
   auto stats = std::make_shared<journal_stats>();
   constexpr int producers = 8, per_producer = 10'000;
@@ -69,6 +168,8 @@ TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable")
   CHECK(*all.rbegin() == producers * per_producer);
   CHECK(log->last_seq() == producers * per_producer);
   CHECK(stats->syncs.load() < stats->appends.load());  // group commit happened
+  if (fake != nullptr)
+    CHECK(fake->most_in_flight == 2);  // the journal did send a batch before the last was done
 
   // Each producer's events are in its own order in the log.
   std::vector<int64_t> last(producers, -1);
@@ -81,6 +182,47 @@ TEST_CASE("8 concurrent producers x 10,000 appends: gap-free, ordered, durable")
     return true;
   }));
   CHECK(ordered);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
+}
+
+TEST_CASE("when a pipelined write fails, its appends and every one after it are refused, none acknowledged unwritten") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<storage::event_log> owned;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
+  std::shared_ptr<storage::event_log> log = std::make_shared<pipelined_log>(std::move(owned), 20);
+  auto stats = std::make_shared<journal_stats>();
+  auto health = std::make_shared<storage_health>();
+  std::vector<uint64_t> acked;
+  int refused = 0;
+  constexpr int total = 2'000;
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    journal_options jo;
+    jo.health = health;
+    auto journal = spawn_journal(sys, log, stats, jo);
+    caf::scoped_actor self{sys};
+    int sent = 0, received = 0;
+    while (received < total) {
+      while (sent < total && sent - received < 64) {
+        journal_batch b;
+        b.events.push_back(numbered(0, sent++));
+        self->send(journal, append_atom::value, std::move(b));
+      }
+      self->receive([&](uint64_t seq) { acked.push_back(seq), ++received; },
+                    [&](caf::error&) { ++refused, ++received; });
+    }
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
+  CHECK_FALSE(health->writable());
+  CHECK(refused > 0);
+  REQUIRE(!acked.empty());
+  // What was acknowledged is a prefix, and all of it is in the log.
+  CHECK(acked.back() == log->last_seq());
+  CHECK(static_cast<uint64_t>(acked.size()) == log->last_seq());
+  CHECK(std::is_sorted(acked.begin(), acked.end()));
   storage::verify_report rep;
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 0);

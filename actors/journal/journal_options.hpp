@@ -17,7 +17,7 @@ struct journal_stats {
   std::atomic<uint64_t> appends{0};   ///< append requests acknowledged
   std::atomic<uint64_t> events{0};    ///< events written
   std::atomic<uint64_t> syncs{0};     ///< write batches synced
-  std::atomic<uint64_t> sync_us_total{0};
+  std::atomic<uint64_t> sync_us_total{0};  ///< batches' time from submitted to durable
   /// Append latency histogram (request queued to acknowledged), microseconds.
   static constexpr uint64_t bucket_us[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
   std::atomic<uint64_t> latency_buckets[9]{};
