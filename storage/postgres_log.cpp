@@ -54,6 +54,8 @@ status postgres_log::open(const std::string& url, const log_options& opts,
   log->keep_snapshots_ = std::max<size_t>(opts.keep_snapshots, 1);
   if (auto st = pg_connection::connect(url, &log->writer_); !st)
     return st;
+  if (auto st = log->start_writer_session(); !st)
+    return st;
   pg_connection& c = *log->writer_;
   pg_rows rows;
   if (auto st = c.exec("SELECT to_regclass('callq_meta') IS NOT NULL", {}, &rows); !st)
@@ -213,6 +215,14 @@ const std::string& append_sql(bool fenced) {
 constexpr const char* stream_version_index = "callq_events_stream_version";
 
 }  // namespace
+
+status postgres_log::start_writer_session() {
+  // The append statement's plan does not depend on its arrays' contents:
+  // a generic plan spares planning every batch (measured: about 12 % more
+  // events per second, bench/README.md).
+  session_sync_ = true;
+  return writer_->exec_script("SET plan_cache_mode = force_generic_plan");
+}
 
 status postgres_log::append(const std::vector<events::event>& evs,
                             const std::vector<idempotency_entry>& idem, bool sync,
@@ -423,9 +433,12 @@ status postgres_log::resume() {
   while (writer_->ok() && writer_->in_flight() > 0)
     writer_->receive(nullptr);
   in_flight_.clear();
-  if (!writer_->ok() || !writer_->exec_script("SELECT 1"))
+  if (!writer_->ok() || !writer_->exec_script("SELECT 1")) {
     if (auto st = writer_->reset(); !st)
       return st;
+    if (auto st = start_writer_session(); !st)
+      return st;
+  }
   stream_versions_.clear();
   return load_tail(*writer_);
 }

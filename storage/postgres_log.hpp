@@ -89,6 +89,8 @@ class postgres_log final : public event_log {
   status value_at(const char* sql, uint64_t seq, const std::string& what, std::string* out) const;
   /// The last event's sequence and chain, read through `c`.
   status load_tail(pg_connection& c);
+  /// Sets up a new session of the writer's connection.
+  status start_writer_session();
   /// An append sent and not yet completed.
   struct in_flight_append {
     std::vector<events::event> evs;           ///< kept to send again
