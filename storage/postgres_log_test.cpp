@@ -28,6 +28,14 @@ int64_t count_events(const std::string& url) {
   return n;
 }
 
+/// `log`'s chain is whole over exactly `events` events.
+void check_whole(const event_log& log, uint64_t events) {
+  storage::verify_report rep;
+  REQUIRE(log.verify(&rep));
+  CHECK(rep.bad_seq == 0);
+  CHECK(rep.events == events);
+}
+
 }  // namespace
 
 TEST_CASE("postgres: a database holding no log, or one of a newer format, is refused") {
@@ -76,10 +84,7 @@ TEST_CASE("postgres: a writer whose leadership epoch is over is refused and chan
   next->fence_with(8);
   REQUIRE(next->append({make_event(2)}, {}, true, &first));
   CHECK(first == 3);
-  storage::verify_report rep;
-  REQUIRE(next->verify(&rep));
-  CHECK(rep.bad_seq == 0);
-  CHECK(rep.events == 3);
+  check_whole(*next, 3);
 }
 
 TEST_CASE("postgres: after the server dropped the writer's connection, resume() reconnects and the log goes on") {
@@ -97,10 +102,7 @@ TEST_CASE("postgres: after the server dropped the writer's connection, resume() 
   REQUIRE(log->resume());
   REQUIRE(log->append({make_event(1)}, {}, true, &first));
   CHECK(first == 2);
-  storage::verify_report rep;
-  REQUIRE(log->verify(&rep));
-  CHECK(rep.bad_seq == 0);
-  CHECK(rep.events == 2);
+  check_whole(*log, 2);
 }
 
 TEST_CASE("postgres: a pipelined batch that guessed a stream's version wrong is sent again with the one behind it") {
@@ -127,10 +129,7 @@ TEST_CASE("postgres: a pipelined batch that guessed a stream's version wrong is 
     return true;
   }));
   CHECK(versions == std::vector<uint64_t>{1, 2, 3, 4});
-  storage::verify_report rep;
-  REQUIRE(log->verify(&rep));
-  CHECK(rep.bad_seq == 0);
-  CHECK(rep.events == 13);
+  check_whole(*log, 13);
 }
 
 TEST_CASE("postgres: when a pipelined batch fails, the one behind it fails too and writes nothing") {
