@@ -231,27 +231,31 @@ status pg_connection::send_prepared(const std::string& name, const std::string& 
         PQpipelineSync(c_) != 1)
       return failed("PostgreSQL", PQerrorMessage(c_));
     prepared_.push_back(name);
-    in_flight_.push_back(true);
+    in_flight_.push_back(name);
   }
   wire_params w(params.values_);
   if (PQsendQueryPrepared(c_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
                           w.formats.data(), 1) != 1 ||
       PQpipelineSync(c_) != 1)
     return failed("PostgreSQL", PQerrorMessage(c_));
-  in_flight_.push_back(false);
+  in_flight_.emplace_back();
   return status::ok();
 }
 
 status pg_connection::read_one(pg_rows* rows, std::string* constraint) {
   status st = status::io_error("PostgreSQL: no result");
-  bool got = false;
+  bool got = false, ended = false;
   for (;;) {
     PGresult* r = PQgetResult(c_);
     if (r == nullptr) {
-      if (!ok())  // the connection is gone: there is no sync point to wait for
+      // The end of one statement's results; its sync point follows, unless
+      // the connection is gone (or nothing more was sent).
+      if (!ok() || ended)
         return got ? st : failed("PostgreSQL", PQerrorMessage(c_));
-      continue;  // the end of one statement's results; its sync point follows
+      ended = true;
+      continue;
     }
+    ended = false;
     ExecStatusType t = PQresultStatus(r);
     if (t == PGRES_PIPELINE_SYNC) {
       PQclear(r);
@@ -274,13 +278,14 @@ status pg_connection::receive(pg_rows* rows, std::string* constraint) {
   if (constraint != nullptr)
     constraint->clear();
   while (!in_flight_.empty()) {
-    bool ours = !in_flight_.front();
+    std::string preparing = std::move(in_flight_.front());
     in_flight_.erase(in_flight_.begin());
+    bool ours = preparing.empty();
     status st = read_one(ours ? rows : nullptr, ours ? constraint : nullptr);
     if (ours)
       return st;
     if (!st) {  // the prepare failed: so will the statement that needed it
-      prepared_.clear();
+      prepared_.erase(std::find(prepared_.begin(), prepared_.end(), preparing));
       read_one(nullptr, nullptr);
       in_flight_.erase(in_flight_.begin());
       return st;

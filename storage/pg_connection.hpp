@@ -109,9 +109,10 @@ class pg_connection {
   status read_one(pg_rows* rows, std::string* constraint);
   pg_conn* c_ = nullptr;
   std::vector<std::string> prepared_;  ///< statement names prepared in this session
-  /// What each statement in flight is, oldest first: true for a prepare
-  /// sent on the caller's behalf (its result is not the caller's).
-  std::vector<bool> in_flight_;
+  /// What each statement in flight is, oldest first: the name of a
+  /// statement being prepared on the caller's behalf (its result is not
+  /// the caller's), or empty for the caller's statement.
+  std::vector<std::string> in_flight_;
 };
 
 /// A connection URL with its password hidden ("postgresql://u:***@h/db").
