@@ -70,6 +70,7 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
       if (st.health)
         st.health->failed(result.message());
       refuse(w.batch, result.to_string());
+      st.sent_seq = st.last_seq;  // the writes behind it fail too
       return;
     }
     st.stats->syncs += 1;
