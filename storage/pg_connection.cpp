@@ -184,25 +184,6 @@ status pg_connection::exec(const std::string& sql, const pg_params& params, pg_r
                  rows);
 }
 
-status pg_connection::exec_prepared(const std::string& name, const std::string& sql,
-                                    const pg_params& params, pg_rows* rows) {
-  if (auto st = leave_pipeline(); !st)
-    return st;
-  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
-    if (auto st = outcome(pg_rows(PQprepare(c_, name.c_str(), sql.c_str(),
-                                            static_cast<int>(params.types_.size()),
-                                            params.types_.data())),
-                          nullptr);
-        !st)
-      return st;
-    prepared_.push_back(name);
-  }
-  wire_params w(params.values_);
-  return outcome(pg_rows(PQexecPrepared(c_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
-                                        w.formats.data(), 1)),
-                 rows);
-}
-
 status pg_connection::exec_script(const std::string& sql) {
   if (auto st = leave_pipeline(); !st)
     return st;

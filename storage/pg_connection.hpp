@@ -68,16 +68,12 @@ class pg_connection {
 
   /// Runs `sql` with `params` (binary in, binary out).
   status exec(const std::string& sql, const pg_params& params, pg_rows* rows = nullptr);
-  /// Runs the statement prepared as `name` on this connection, preparing
-  /// it from `sql` (with `params`' types) the first time.
-  status exec_prepared(const std::string& name, const std::string& sql, const pg_params& params,
-                       pg_rows* rows = nullptr);
   /// Runs `sql`, which may hold several statements, with no parameters.
   status exec_script(const std::string& sql);
 
   // Pipelining (libpq's pipeline mode): statements sent one after another
   // without waiting, each its own transaction, run by the server in the
-  // order sent. exec(), exec_prepared() and exec_script() may only run
+  // order sent. exec() and exec_script() may only run
   // while none is in flight.
 
   /// Sends the statement prepared as `name` (preparing it from `sql` the
