@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ inline long rss_kib() {
     std::getline(in, key);
   }
   return 0;
+}
+
+/// The `callq` executable a benchmark starts: `CALLQ_BENCH_BINARY` when
+/// set (bench/ab.sh runs one benchmark build against two servers), else
+/// `built_in`, the one built beside the benchmark.
+inline const char* callq_binary(const char* built_in) {
+  const char* over = std::getenv("CALLQ_BENCH_BINARY");
+  return over != nullptr && *over != '\0' ? over : built_in;
 }
 
 /// Seconds since `t0`.

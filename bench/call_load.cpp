@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
                      "callq_meta, callq_leader");
   }
   auto server = testing::spawn_callq(
-      CALLQ_BINARY,
+      bench::callq_binary(CALLQ_BINARY),
       {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
        {"CALLQ_STORE", store},
        {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},

@@ -25,7 +25,7 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 testing::spawned_server start(const std::string& store, const std::string& dir) {
-  return testing::spawn_callq(CALLQ_BINARY, {{"CALLQ_PORT", "0"},
+  return testing::spawn_callq(bench::callq_binary(CALLQ_BINARY), {{"CALLQ_PORT", "0"},
                                              {"CALLQ_DATA_DIR", dir},
                                              {"CALLQ_ADMIN_TOKEN", "bench"},
                                              {"CALLQ_STORE", store},
