@@ -89,14 +89,18 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
       st.reads->apply(w.first, w.all);
     st.since_snapshot += w.all.size();
     if (st.reads && st.snapshots && st.snapshot_every > 0 &&
-        st.since_snapshot >= st.snapshot_every) {
-      // The journal's only pause for a snapshot: copying the state.
+        st.since_snapshot >= st.snapshot_every && st.snapshots->idle()) {
+      // The journal's only pause for a snapshot: copying the state. While
+      // the writer is still busy with the previous one, nothing is copied
+      // (the next batch asks again).
       auto c0 = std::chrono::steady_clock::now();
       auto img = st.reads->read([](const world& w) { return w.image(); });
-      if (st.snapshot_figures)
+      if (st.snapshot_figures) {
         st.snapshot_figures->last_copy_us = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c0)
                 .count());
+        st.snapshot_figures->copies += 1;
+      }
       if (st.snapshots->submit(std::move(img), w.all.back().ts_ms))
         st.since_snapshot = 0;
     }

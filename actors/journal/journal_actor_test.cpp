@@ -1,6 +1,7 @@
 #include "actors/journal/journal_actor.hpp"
 
 #include <deque>
+#include <future>
 #include <set>
 #include <type_traits>
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/read_model.hpp"
 #include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -83,7 +85,11 @@ class pipelined_log final : public storage::event_log {
   status chain_at(uint64_t seq, events::chain_value* out) const override { return inner_->chain_at(seq, out); }
   status recorded_head(storage::chain_head* out) const override { return inner_->recorded_head(out); }
   status record_head() override { return inner_->record_head(); }
-  status put_snapshot(uint64_t seq, std::string_view bytes) override { return inner_->put_snapshot(seq, bytes); }
+  status put_snapshot(uint64_t seq, std::string_view bytes) override {
+    if (snapshot_gate.valid())  // a slow snapshot store, held until the test lets go
+      snapshot_gate.wait();
+    return inner_->put_snapshot(seq, bytes);
+  }
   status snapshot_seqs(std::vector<uint64_t>* newest_first) const override {
     return inner_->snapshot_seqs(newest_first);
   }
@@ -94,6 +100,8 @@ class pipelined_log final : public storage::event_log {
   std::string local_dir() const override { return inner_->local_dir(); }
 
   size_t most_in_flight = 0;  ///< the most batches submitted and not completed
+  /// When valid, put_snapshot() waits for it first.
+  std::shared_future<void> snapshot_gate;
 
  private:
   struct batch {
@@ -226,6 +234,50 @@ TEST_CASE("when a pipelined write fails, its appends and every one after it are 
   storage::verify_report rep;
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 0);
+}
+
+TEST_CASE("a busy snapshot writer costs the journal no copy of the state per batch") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<storage::event_log> owned;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
+  auto fake = std::make_shared<pipelined_log>(std::move(owned), 0);
+  std::promise<void> release;
+  fake->snapshot_gate = release.get_future().share();
+  std::shared_ptr<storage::event_log> log = fake;
+  auto figures = std::make_shared<snapshot_stats>();
+  auto writer = std::make_shared<snapshot_writer>(log, policy{}, figures);
+  auto stats = std::make_shared<journal_stats>();
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    journal_options jo;
+    jo.reads = std::make_shared<read_model>(world{policy{}});
+    jo.snapshots = writer;
+    jo.snapshot_every_events = 10;
+    jo.snapshot_figures = figures;
+    auto journal = spawn_journal(sys, log, stats, jo);
+    caf::scoped_actor self{sys};
+    auto append_one_by_one = [&](int from, int n) {
+      for (int i = from; i < from + n; ++i) {
+        journal_batch b;
+        b.events.push_back(numbered(0, i));
+        self->request(journal, caf::infinite, append_atom::value, std::move(b))
+            .receive([](uint64_t) {}, [](caf::error& e) { FAIL(to_string(e)); });
+      }
+    };
+    // 500 batches of one event: the first snapshot is due after 10, and
+    // its writer stays busy throughout.
+    append_one_by_one(0, 500);
+    CHECK(figures->copies.load() == 1);
+    CHECK(figures->written.load() == 0);
+    // Once it is written, the next interval copies again.
+    release.set_value();
+    writer->write_now(world{policy{}}.image(), 0);  // waits for the one under way
+    CHECK(figures->written.load() >= 1);
+    append_one_by_one(500, 5);
+    CHECK(figures->copies.load() == 2);
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
 }
 
 TEST_CASE("every append the journal acknowledged survives SIGKILL") {

@@ -33,6 +33,11 @@ bool snapshot_writer::submit(world_image img, int64_t ts_ms) {
   return true;
 }
 
+bool snapshot_writer::idle() {
+  std::lock_guard lock(mu_);
+  return !busy_ && !pending_ && !stop_;
+}
+
 status snapshot_writer::write_now(world_image img, int64_t ts_ms) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !busy_ && !pending_; });

@@ -25,6 +25,7 @@ struct snapshot_stats {
   std::atomic<uint64_t> failed{0};      ///< snapshots that could not be stored
   std::atomic<uint64_t> last_seq{0};    ///< event the newest stored snapshot covers
   std::atomic<uint64_t> last_copy_us{0};   ///< state copy (the journal's pause)
+  std::atomic<uint64_t> copies{0};         ///< state copies the journal made
   std::atomic<uint64_t> last_write_us{0};  ///< digest, encode and store, in the background
 };
 
@@ -42,6 +43,11 @@ class snapshot_writer {
   /// while the previous one is still being written: the next interval
   /// takes a newer one.
   bool submit(world_image img, int64_t ts_ms);
+
+  /// Whether submit() would take a state now (nothing is being written or
+  /// waiting). The journal asks before it copies the state, so a writer
+  /// that is still busy costs the journal nothing per batch.
+  bool idle();
 
   /// Writes `img` now, on the caller's thread, after any submitted one
   /// (clean shutdown).
