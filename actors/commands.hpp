@@ -93,10 +93,15 @@ struct put_caller {
 /// webhook's answer rather than by a REST redirect.
 /// `also`: a ring-all offer's other agents (id, client identity), each
 /// reserved like the first and rung at once.
+/// `take_by_ms`: the offer is refused (the reservations are released)
+/// when the call decides after this time, half the agents' reservation
+/// time after they were asked, so that the agents' confirm arrives before
+/// their reservation could time out (0: no limit).
 struct take_offer {
   std::string offer_id, agent_id, identity;
   bool direct = false;
   std::vector<std::pair<std::string, std::string>> also = {};
+  int64_t take_by_ms = 0;
 };
 /// Agent to call: the agent side of `offer_id` is gone (agent `agent_id`
 /// removed, or the reservation was lost); the offer fails with `reason`.

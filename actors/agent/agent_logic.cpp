@@ -15,7 +15,7 @@ class decider {
 
   agent_decision run(const agent_command& cmd) {
     if (a_.exists())
-      timers();
+      timers(settles_reservation(cmd));
     out_.answer = std::visit([this](const auto& x) { return on(x); }, cmd);
     if (a_.exists())
       for (int round = 0; round < 4 && settle(); ++round) {
@@ -39,7 +39,24 @@ class decider {
   }
   reply unknown() const { return reply::fail(outcome::not_found, "unknown agent " + a_.id); }
 
-  void timers() {
+  /// Whether `cmd` is the call side's word (confirm or release) on the
+  /// reservation held now. It is taken whatever the time: the call took
+  /// (or gave up) the offer within its share of the reservation's time,
+  /// so the reservation must not time out just before the word arrives
+  /// (the call would ring an agent who counts itself free).
+  bool settles_reservation(const agent_command& cmd) const {
+    if (a_.reservation == 0)
+      return false;
+    if (auto* c = std::get_if<cmd::confirm_reservation>(&cmd))
+      return c->reservation == a_.reservation;
+    if (auto* r = std::get_if<cmd::release_reservation>(&cmd))
+      return r->reservation == a_.reservation;
+    return false;
+  }
+
+  /// What is due by now; the reservation is left to the command when
+  /// `reservation_settled_by_command`.
+  void timers(bool reservation_settled_by_command) {
     if (a_.in_wrap_up && a_.wrap_until_ms <= now_)
       emit(agent_wrap_up_ended{a_.id});
     if (p_.feature_agent_heartbeat && a_.fresh && a_.last_heartbeat_ms > 0 &&
@@ -47,7 +64,7 @@ class decider {
       emit(agent_heartbeat_expired{a_.id, "heartbeat-timeout", (now_ - a_.last_heartbeat_ms) / 1000});
       expired_now_ = true;
     }
-    if (a_.reservation != 0 && a_.reserved_until_ms <= now_) {
+    if (!reservation_settled_by_command && a_.reservation != 0 && a_.reserved_until_ms <= now_) {
       // The call side never confirmed: the reservation ends by itself.
       end_reservation();
       if (!a_.offer_id.empty())

@@ -8,7 +8,11 @@
 // while the call side takes the offer too. It always ends: confirmed (the
 // offer lives on until the call reports its outcome), released (the call
 // could not take it: `agent.offer_ended`), or timed out after
-// policy::reservation_timeout_ms with no word from the call side.
+// policy::reservation_timeout_ms with no word from the call side. The call
+// side takes an offer only within the first half of that time
+// (cmd::take_offer::take_by_ms), so its confirm has the second half to
+// arrive; a confirm or release of the open reservation is taken whatever
+// the time, before any timer, so the call and its agent never disagree.
 #pragma once
 
 #include <cstdint>

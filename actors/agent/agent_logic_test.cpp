@@ -129,3 +129,34 @@ TEST_CASE("agent: removing a ringing agent rescinds its offer on the call side")
   CHECK(f.a.removed);
   CHECK(f.run(cmd::heartbeat{"alice", "hash", "available", true}).result == outcome::not_found);
 }
+
+TEST_CASE("agent: a confirm arriving after the reservation's time is taken (the call has the offer)") {
+  // The call took the offer in time; its confirm comes back late, after
+  // the agent's deadline has passed but before any timer ran for it. The
+  // agent must not time the reservation out first: its phone rings for a
+  // call that counts it as its agent.
+  agent_fixture f;
+  f.ready();
+  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
+  f.now += f.rules.reservation_timeout_ms + 1'000;
+  f.run(cmd::confirm_reservation{1});
+  CHECK(f.count<agent_offer_ended>() == 0);
+  CHECK(f.a.reservation == 0);
+  CHECK(f.a.offer_id == "OF1");
+  CHECK(f.a.offer_call == "CA1");
+  // A later tick leaves the offer alone: the call reports its outcome.
+  f.now += 1'000;
+  f.run(cmd::tick{});
+  CHECK(f.count<agent_offer_ended>() == 0);
+  CHECK(f.a.offer_id == "OF1");
+  CHECK_FALSE(view_of(f.a, f.rules).eligible);
+
+  // A late release ends it with the call side's reason, not a timeout.
+  agent_fixture g;
+  g.ready();
+  g.run(cmd::reserve{1, "OF1", "CA1", "support"});
+  g.now += g.rules.reservation_timeout_ms + 1'000;
+  g.run(cmd::release_reservation{1, "call-gone"});
+  REQUIRE(g.count<agent_offer_ended>() == 1);
+  CHECK(std::get<agent_offer_ended>(g.last.events[0].body).reason == "call-gone");
+}

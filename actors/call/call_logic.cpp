@@ -578,6 +578,8 @@ class decider {
   reply on(const cmd::take_offer& x) {
     if (!c_.dispatchable())
       return reply::of(offer_answer{false, {}}, outcome::conflict);
+    if (x.take_by_ms != 0 && ctx_.now_ms > x.take_by_ms)  // the agents' time is running out
+      return reply::of(offer_answer{false, {}}, outcome::conflict);
     c_.agent_identity = x.identity;
     if (c_.phase == call_phase::callback_waiting) {
       emit(callback_started{c_.sid, c_.callback_id, x.agent_id, c_.callback_attempts + 1});

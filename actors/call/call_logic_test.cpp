@@ -718,3 +718,24 @@ TEST_CASE("call: a ring-all no-answer releases every agent and counts a miss for
   CHECK(view_of(f.c, f.rules).tried.size() == 2);
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
+
+TEST_CASE("call: an offer taken after its agents' share of the reservation time is refused") {
+  // The dispatcher asks the call to take the offer by take_by_ms, half the
+  // agents' reservation time: later, the agents' confirm could arrive after
+  // their reservation timed out, and the call would ring a free agent.
+  call_fixture f;
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
+  cmd::take_offer late{"OF1", "alice", "client-alice", false};
+  late.take_by_ms = f.now - 1;
+  auto r = f.run(late);
+  CHECK(r.result == outcome::conflict);
+  CHECK(f.last.events.empty());
+  CHECK(f.last.jobs.empty());
+  CHECK(view_of(f.c, f.rules).dispatchable);
+  cmd::take_offer in_time{"OF2", "alice", "client-alice", false};
+  in_time.take_by_ms = f.now;
+  r = f.run(in_time);
+  REQUIRE(std::holds_alternative<offer_answer>(r.body));
+  CHECK(std::get<offer_answer>(r.body).taken);
+  CHECK(f.c.offer_id == "OF2");
+}
