@@ -26,7 +26,6 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using view_atom = caf::atom_constant<caf::atom("view")>;
 using direct_atom = caf::atom_constant<caf::atom("direct")>;
 using nodirect_atom = caf::atom_constant<caf::atom("nodirect")>;
-using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;

@@ -1,34 +1,49 @@
-// The durable outbox every entity actor uses: its appends go to the one
-// journal, and the REST jobs that depend on them are held until the
+// The durable outbox every entity actor (and the dispatcher, for the
+// queue streams) uses: its appends go to the one journal, and what depends
+// on them -- REST jobs, the answers to requests -- is held until the
 // journal says they are durable. Because the journal writes in the order
 // appends arrive, an actor that appends before it sends any message that
-// depends on the append keeps cause before effect across actors; HTTP
-// answers wait for a journal barrier in the runtime.
+// depends on the append keeps cause before effect across actors; an answer
+// held by when_durable() therefore leaves only once everything its request
+// caused in this actor, and in every actor this one waited for, is on disk
+// (README, "Durability").
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
 
 #include "actors/effects.hpp"
+#include "actors/log.hpp"
 #include "actors/messages.hpp"
 
 namespace callq {
 
 class outbox {
  public:
+  /// Called with an empty string once what it waits for is durable, or
+  /// with the reason the log refused it.
+  using waiter = std::function<void(const std::string& error)>;
+
   /// Nothing is waiting to be durable.
   bool idle() const { return durable_ >= submitted_; }
+  /// Appends this outbox submitted that the log refused.
+  uint64_t failures() const { return failures_; }
 
   /// Appends `batch` for `self` through `journal`; `jobs` go to `gateway`
-  /// once it is durable; then `after_durable()` runs in the actor. After a
-  /// failed append the actor's state is ahead of the log: its jobs are
-  /// never sent, and the runtime rebuilds every actor from the durable log
-  /// once writing is possible again (the journal has marked the log not
-  /// writable, so nothing else is answered meanwhile).
+  /// once it is durable; then `after_durable()` runs in the actor.
+  ///
+  /// A refused append (a full disk, a log that cannot be written) is
+  /// never dropped silently: it is logged, counted (failures()), its jobs
+  /// are never sent, and every answer waiting in when_durable() for it is
+  /// told why. The actor's state is then ahead of the log; the journal has
+  /// marked the log not writable, and the runtime rebuilds every actor
+  /// from the durable log once writing is possible again.
   template <class Self, class F>
   void append(Self* self, const caf::actor& journal, const caf::actor& gateway,
               journal_batch batch, std::vector<rest_job> jobs, F after_durable) {
@@ -38,20 +53,58 @@ class outbox {
     self->request(journal, caf::infinite, append_atom::value, std::move(batch))
         .then(
             [this, self, id, gateway, after_durable](uint64_t) {
-              durable_ = std::max(durable_, id);
-              while (!held_.empty() && held_.front().first <= durable_) {
-                for (auto& j : held_.front().second)
+              settle(id, {}, [&](std::vector<rest_job>& js) {
+                for (auto& j : js)
                   self->send(gateway, std::move(j));
-                held_.pop_front();
-              }
+              });
               after_durable();
             },
-            [](caf::error&) {});
+            [this, self, id, after_durable](caf::error& err) {
+              std::string why = self->system().render(err);
+              ++failures_;
+              log_line(log_level::error, std::string(self->name()) + ": an append was refused (" + why +
+                                             "); its REST jobs are not sent and its answers fail");
+              settle(id, why, [](std::vector<rest_job>&) {});
+              after_durable();
+            });
+  }
+
+  /// Runs `w` once every append submitted so far has been answered by the
+  /// journal (at once when none is waiting): with "" when all of them are
+  /// durable, with the reason when one was refused.
+  void when_durable(waiter w) {
+    if (idle()) {
+      w(last_error_);
+      return;
+    }
+    waiters_.emplace_back(submitted_, std::move(w));
   }
 
  private:
-  uint64_t submitted_ = 0, durable_ = 0;
+  /// Append `id` was answered (`error` empty: durable). The journal
+  /// answers in submission order, so everything up to `id` is settled.
+  template <class SendJobs>
+  void settle(uint64_t id, const std::string& error, SendJobs send_jobs) {
+    if (id >= durable_) {
+      durable_ = id;
+      last_error_ = error;
+    }
+    while (!held_.empty() && held_.front().first <= durable_) {
+      if (error.empty())
+        send_jobs(held_.front().second);
+      held_.pop_front();
+    }
+    while (!waiters_.empty() && waiters_.front().first <= durable_) {
+      auto w = std::move(waiters_.front().second);
+      waiters_.pop_front();
+      w(error);
+    }
+  }
+
+  uint64_t submitted_ = 0, durable_ = 0, failures_ = 0;
+  std::string last_error_;  ///< of the last append answered ("" if durable)
   std::deque<std::pair<uint64_t, std::vector<rest_job>>> held_;
+  std::deque<std::pair<uint64_t, waiter>> waiters_;
 };
 
 }  // namespace callq

@@ -48,6 +48,19 @@ caf::actor registry::call_or_spawn(const std::string& sid,
   return find_or_spawn(calls_, sid, spawn, spawned);
 }
 
+registry::call_found registry::find_or_spawn_call(const std::string& sid,
+                                                  const std::function<caf::actor()>& spawn) {
+  call_found out;
+  std::unique_lock lock(mu_);
+  if (calls_.count(sid) == 0)
+    if (auto f = finished_.find(sid); f != finished_.end()) {
+      out.finished = f->second;
+      return out;
+    }
+  out.actor = find_or_spawn(calls_, sid, spawn, &out.spawned);
+  return out;
+}
+
 caf::actor registry::agent_or_spawn(const std::string& id,
                                     const std::function<caf::actor()>& spawn, bool* spawned) {
   std::unique_lock lock(mu_);

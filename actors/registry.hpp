@@ -35,7 +35,18 @@ class registry {
   /// two requests for a new call get one actor). `*spawned` says which.
   caf::actor call_or_spawn(const std::string& sid, const std::function<caf::actor()>& spawn,
                            bool* spawned);
-  /// Same for agents.
+  /// What find_or_spawn_call() found or made.
+  struct call_found {
+    caf::actor actor;                    ///< live, or just spawned
+    std::optional<call_state> finished;  ///< else: the call finished (no actor)
+    bool spawned = false;
+  };
+  /// In one step under the lock: the live actor of call `sid`, else its
+  /// kept final state, else a new actor made by `spawn`. A call that has
+  /// just finished is never spawned again (a second `call.arrived` in its
+  /// stream), whatever runs between a lookup and a spawn.
+  call_found find_or_spawn_call(const std::string& sid, const std::function<caf::actor()>& spawn);
+  /// Same as call_or_spawn for agents.
   caf::actor agent_or_spawn(const std::string& id, const std::function<caf::actor()>& spawn,
                             bool* spawned);
   /// Records an offer or callback id of call `sid`.

@@ -411,6 +411,7 @@ struct router {
   const std::function<void()>& pump;
   entity_env& env;
   const std::string& key;
+  const storage::event_log& log;
 
   reply ask_call(const caf::actor& a, call_command c, std::string k = {}) {
     reply r;
@@ -456,13 +457,33 @@ struct router {
   }
 
   reply operator()(cmd::incoming_call& x) {
-    if (!env.reg->call(x.call_sid))
-      if (auto final = env.reg->finished(x.call_sid))  // a late retry
+    if (!env.reg->call(x.call_sid) && !env.reg->finished(x.call_sid)) {
+      // Unknown to the registry: new, or finished long ago (purged, or
+      // before a restart). Its own stream says which; a finished call
+      // gets the answer its final state gives, never a second arrival.
+      // (A read on this HTTP thread, never under the registry's lock.)
+      call_state past;
+      events::call_arrived first;
+      first.call_sid = x.call_sid;
+      if (auto st = log.read_stream(events::stream_of(first),
+                                    [&](const events::envelope& e) {
+                                      apply(past, e.ev);
+                                      return true;
+                                    });
+          !st)
+        return reply::fail(outcome::unavailable, "event log unavailable: " + st.message());
+      if (past.version > 0)
+        return answer_finished(std::move(past), x, env);
+    }
+    auto found = env.reg->find_or_spawn_call(
+        x.call_sid, [&] { return spawn_call(sys, env_ptr(), call_state{}); });
+    if (found.finished)  // a late retry, or one racing the call's end
+      return answer_finished(*found.finished, x, env);
+    reply r = ask_call(found.actor, x, key);
+    if (r.result == outcome::unavailable)  // it finished and stopped meanwhile
+      if (auto final = env.reg->finished(x.call_sid))
         return answer_finished(*final, x, env);
-    bool spawned = false;
-    auto a = env.reg->call_or_spawn(
-        x.call_sid, [&] { return spawn_call(sys, env_ptr(), call_state{}); }, &spawned);
-    return ask_call(a, std::move(x), key);
+    return r;
   }
   reply operator()(cmd::hold_poll& x) { return to_call(x.call_sid, x, "unknown call " + x.call_sid); }
   reply operator()(cmd::callback_response& x) {
@@ -594,18 +615,12 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
     return reply::fail(outcome::unavailable,
                        "free disk space is under CALLQ_DISK_RESERVE: new calls are refused "
                        "so that calls already waiting can be connected");
-  router r{sys, pump, env, idempotency_key, impl_->env};
-  reply answer = std::visit(r, c);
-  // Barriers: everything the command caused is decided (the dispatcher
-  // has nothing left to match) and durable (the journal has written all
-  // that was sent before) before the answer leaves the process.
-  bool idle = false;
-  std::string why;
-  request(sys, pump, env.dispatcher, &idle, &why, barrier_atom::value);
-  uint64_t seq = 0;
-  if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, journal_batch{}))
-    return reply::fail(outcome::unavailable, "event log unavailable: " + why);
-  return answer;
+  // Causal completion: the actor answers once the events this command
+  // caused are durable -- its own, and those of every actor it asked and
+  // waited for (actors/answer_after.hpp) -- never waiting for unrelated
+  // work (other reservations, other appends) to drain.
+  router r{sys, pump, env, idempotency_key, *log_, impl_->env};
+  return std::visit(r, c);
 }
 
 status runtime::advance_clock(int64_t ms) {

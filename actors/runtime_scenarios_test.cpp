@@ -459,6 +459,35 @@ TEST_CASE("queue cleanup drops finished calls and abandons orphans") {
   CHECK(h.state().calls().empty());
 }
 
+TEST_CASE("a voice webhook for a call that finished before a restart or a purge writes no second arrival") {
+  // Reproduced: voice webhook without an idempotency token, the call
+  // abandoned, callq restarted, the same webhook again. The finished call
+  // must not wait in the queue again (a second call.arrived in its stream).
+  center_harness h;
+  auto first = h.incoming("CA1");
+  REQUIRE(first.voice().what == kind::enqueue);
+  h.run(cmd::call_status{"CA1", "completed"});
+  REQUIRE(h.count_last<call_abandoned>() == 1);
+  auto arrivals = [&] { return h.all<call_arrived>().size(); };
+  REQUIRE(arrivals() == 1);
+
+  SECTION("after a restart") { h.restart(); }
+  SECTION("after the finished call left the registry") {
+    h.now += 900'000;
+    h.run(cmd::queue_cleanup{});
+    h.now += 600'000;
+    h.run(cmd::queue_cleanup{});
+  }
+  auto again = h.incoming("CA1");
+  CHECK(h.last_events.empty());
+  CHECK(arrivals() == 1);
+  REQUIRE(again.is_voice());
+  CHECK(again.voice().what == kind::hangup);
+  CHECK(h.state().find_call("CA1") == nullptr);
+  CHECK(h.rt().actors().calls == 0);
+  CHECK(h.check_invariants().empty());
+}
+
 TEST_CASE("feature flags turn their parts off") {
   SECTION("FEATURE_AGENT_HEARTBEAT=false: heartbeats never expire") {
     policy p;

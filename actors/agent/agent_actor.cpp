@@ -69,12 +69,14 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
     std::vector<std::pair<caf::actor, caf::message>> asks;
     for (auto& [sid, r] : d.rescinds)
       asks.emplace_back(env.reg->call(sid), caf::make_message(command_atom::value, call_request{r, {}}));
-    auto r = answer_after(self, std::move(asks), d.answer, &st.awaiting, [self] { maybe_stop(self); });
+    auto r = answer_after(self, st.box, std::move(asks), d.answer, &st.awaiting,
+                          [self] { maybe_stop(self); });
     maybe_stop(self);
     return r;
   }
+  auto r = answer_when_durable(self, st.box, d.answer);
   maybe_stop(self);
-  return d.answer;
+  return r;
 }
 
 caf::behavior agent_actor(self_ptr self, std::shared_ptr<entity_env> env, agent_state state) {

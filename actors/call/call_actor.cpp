@@ -97,6 +97,20 @@ void remember(call_actor_state& st, const std::string& key, const reply& r) {
   }
 }
 
+/// Legacy routing: answers the voice webhook held for the dispatcher with
+/// `answer` once this call's events are durable.
+void deliver_direct(self_ptr self, reply answer) {
+  auto& st = self->state;
+  st.direct_pending = false;
+  ++st.awaiting;  // the actor stays until the answer is out
+  st.box.when_durable([self, rp = st.direct_promise, answer = std::move(answer)](
+                          const std::string& error) mutable {
+    rp.deliver(durable_answer(answer, error));
+    --self->state.awaiting;
+    maybe_stop(self);
+  });
+}
+
 /// Runs one command: decide, append, notify, update the dispatcher and the
 /// timers. Returns the answer (possibly later, through a promise).
 caf::result<reply> run(self_ptr self, call_request& req) {
@@ -104,7 +118,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   const entity_env& env = *st.env;
   if (!req.idempotency_key.empty())
     if (auto i = st.recent.find(req.idempotency_key); i != st.recent.end())
-      return i->second;
+      return answer_when_durable(self, st.box, i->second);
   int64_t now = env.clock->now_ms();
   uint64_t version_before = st.call.version;
   auto d = decide(st.call, req.command, context_for(st, req.command, now));
@@ -152,15 +166,14 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   // Legacy routing: answer the voice webhook once the dispatcher has an
   // agent (take_offer, direct) or has none (nodirect_atom).
   if (direct_take && st.direct_pending) {
-    st.direct_pending = false;
     if (auto* a = std::get_if<offer_answer>(&d.answer.body); a && a->taken) {
       voice_reply v;
       v.what = voice_reply::kind::dial_agent;
       v.offer_id = a->offer_id;
       v.identity = st.call.agent_identity;
-      st.direct_promise.deliver(reply::twiml(v));
+      deliver_direct(self, reply::twiml(v));
     } else {
-      st.direct_promise.deliver(st.direct_fallback);
+      deliver_direct(self, st.direct_fallback);
     }
   }
   if (d.wants_direct_agent) {
@@ -177,12 +190,14 @@ caf::result<reply> run(self_ptr self, call_request& req) {
     for (auto& n : d.notices)
       asks.emplace_back(env.reg->agent(n.agent_id),
                         caf::make_message(command_atom::value, agent_request{cmd::offer_update{n}}));
-    auto r = answer_after(self, std::move(asks), d.answer, &st.awaiting, [self] { maybe_stop(self); });
+    auto r = answer_after(self, st.box, std::move(asks), d.answer, &st.awaiting,
+                          [self] { maybe_stop(self); });
     maybe_stop(self);
     return r;
   }
+  auto r = answer_when_durable(self, st.box, d.answer);
   maybe_stop(self);
-  return d.answer;
+  return r;
 }
 
 caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_state state) {
@@ -199,8 +214,7 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
       [=](nodirect_atom) {
         auto& st = self->state;
         if (st.direct_pending) {
-          st.direct_pending = false;
-          st.direct_promise.deliver(st.direct_fallback);
+          deliver_direct(self, st.direct_fallback);
           maybe_stop(self);
         }
       },

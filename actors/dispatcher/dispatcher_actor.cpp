@@ -2,8 +2,10 @@
 
 #include <deque>
 
+#include "actors/answer_after.hpp"
 #include "actors/dispatcher/match_index.hpp"
 #include "actors/messages.hpp"
+#include "actors/outbox.hpp"
 
 namespace callq {
 
@@ -13,12 +15,16 @@ struct dispatcher_state {
   std::shared_ptr<entity_env> env;
   std::unique_ptr<match_index> index;
   std::map<std::string, queue_config> configured;  ///< the queue/<name> streams' state
-  bool busy = false;              ///< a reservation is under way
+  /// Reservations under way: each holds its call and agents out of the
+  /// index until it ends, so any number run at once over disjoint calls
+  /// and agents (README, "Offers in parallel").
+  size_t in_flight = 0;
   uint64_t reservations = 0;
   std::deque<std::string> direct; ///< legacy: calls asking for an agent now
   bool sweeping = false;
   int64_t swept = 0;
-  std::vector<caf::response_promise> sweep_waiters, barrier_waiters;
+  std::vector<caf::response_promise> sweep_waiters;
+  outbox box;  ///< the queue/<name> streams' appends
   static inline const char* name = "callq.dispatcher";
 };
 
@@ -32,7 +38,7 @@ void try_next(self_ptr self);
 /// again with their newest views.
 void finish(self_ptr self, const match& m) {
   self->state.index->release(m);
-  self->state.busy = false;
+  --self->state.in_flight;
   try_next(self);
 }
 
@@ -47,6 +53,7 @@ struct offer_run {
   std::vector<std::pair<std::string, std::string>> legs;  ///< (agent id, identity)
   std::vector<caf::actor> agents;                          ///< each leg's actor
   std::vector<size_t> reserved;                            ///< legs that reserved
+  int64_t take_by_ms = 0;  ///< the call takes the offer by then (cmd::take_offer)
 };
 
 /// Every leg has answered its reservation: the call takes the offer to
@@ -60,6 +67,7 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
     return finish(self, o.m);
   }
   cmd::take_offer take{o.offer_id, o.legs[o.reserved[0]].first, o.legs[o.reserved[0]].second, o.direct};
+  take.take_by_ms = o.take_by_ms;
   for (size_t k = 1; k < o.reserved.size(); ++k)
     take.also.push_back(o.legs[o.reserved[k]]);
   auto tell_agents = [self, run](auto make_command) {
@@ -85,21 +93,35 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
           });
 }
 
-/// Reserves leg `i` and those after it, one at a time, then takes the offer.
-void reserve_from(self_ptr self, std::shared_ptr<offer_run> run, size_t i) {
-  if (i == run->legs.size())
+/// Reserves every leg at once (a ring-all's several), then, once all have
+/// answered, takes the offer to those that reserved (in leg order).
+void reserve_all(self_ptr self, std::shared_ptr<offer_run> run) {
+  auto left = std::make_shared<size_t>(0);
+  auto answered = [self, run, left] {
+    if (--*left > 0)
+      return;
+    std::sort(run->reserved.begin(), run->reserved.end());
+    take_offer(self, run);
+  };
+  for (size_t i = 0; i < run->legs.size(); ++i)
+    if (run->agents[i])
+      ++*left;
+  if (*left == 0)
     return take_offer(self, std::move(run));
-  if (!run->agents[i])
-    return reserve_from(self, std::move(run), i + 1);
-  self->request(run->agents[i], step_timeout, command_atom::value,
-                agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid, run->m.queue}})
-      .then(
-          [=](reply& reserved) {
-            if (!reserved.failed())
-              run->reserved.push_back(i);
-            reserve_from(self, run, i + 1);
-          },
-          [=](caf::error&) { reserve_from(self, run, i + 1); });
+  for (size_t i = 0; i < run->legs.size(); ++i) {
+    if (!run->agents[i])
+      continue;
+    self->request(run->agents[i], step_timeout, command_atom::value,
+                  agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid,
+                                             run->m.queue}})
+        .then(
+            [=](reply& reserved) {
+              if (!reserved.failed())
+                run->reserved.push_back(i);
+              answered();
+            },
+            [=](caf::error&) { answered(); });
+  }
 }
 
 void run_protocol(self_ptr self, const match& m, bool direct) {
@@ -115,28 +137,33 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
       st.index->remove_call(m.call_sid);
     if (direct && call)
       self->send(call, nodirect_atom::value);
-    st.busy = false;
     return;
   }
-  st.busy = true;
+  ++st.in_flight;
   auto run = std::make_shared<offer_run>();
   run->m = m;
   run->direct = direct;
   run->reservation = ++st.reservations;
   run->offer_id = m.callback ? m.callback_id : env.ids->next_offer_id();
   run->call = call;
+  // Asked now, each agent holds its reservation for reservation_timeout_ms
+  // from a moment no earlier than this: half of it for the call to take
+  // the offer, half for the confirm to come back.
+  run->take_by_ms = env.clock->now_ms() + env.rules.reservation_timeout_ms / 2;
   run->legs.emplace_back(m.agent_id, m.identity);
   run->agents.push_back(agent);
   for (auto& leg : m.also) {  // ring-all: a missing actor is simply not rung
     run->legs.push_back(leg);
     run->agents.push_back(env.reg->agent(leg.first));
   }
-  reserve_from(self, std::move(run), 0);
+  reserve_all(self, std::move(run));
 }
 
+/// A sweep is answered once nothing is left to match and no reservation
+/// it may have started is under way.
 void settle_waiters(self_ptr self) {
   auto& st = self->state;
-  if (st.busy)
+  if (st.in_flight > 0)
     return;
   if (st.sweeping) {
     st.sweeping = false;
@@ -146,15 +173,12 @@ void settle_waiters(self_ptr self) {
       rp.deliver(reply::of(a));
     st.sweep_waiters.clear();
   }
-  for (auto& rp : st.barrier_waiters)
-    rp.deliver(true);
-  st.barrier_waiters.clear();
 }
 
 void try_next(self_ptr self) {
   auto& st = self->state;
   int64_t now = st.env->clock->now_ms();
-  while (!st.busy) {
+  for (;;) {
     if (!st.direct.empty()) {
       std::string sid = std::move(st.direct.front());
       st.direct.pop_front();
@@ -184,7 +208,7 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env, dispatc
     self->state.index->set_last_offered(name, id);
   self->state.configured = std::move(start.configs);
   return {
-      [=](command_atom, queue_request& req) -> reply {
+      [=](command_atom, queue_request& req) -> caf::result<reply> {
         auto& st = self->state;
         const std::string& name = std::visit([](auto& x) -> const std::string& { return x.queue; },
                                              req.command);
@@ -198,11 +222,9 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env, dispatc
         st.index->configure(name, c == st.configured.end() ? nullptr : &c->second);
         journal_batch batch;
         batch.events = std::move(d.events);
-        // The journal appends in mailbox order: the request's barrier,
-        // sent after this answer, covers it.
-        caf::anon_send(st.env->journal, append_atom::value, std::move(batch));
+        st.box.append(self, st.env->journal, st.env->gateway, std::move(batch), {}, [] {});
         try_next(self);
-        return d.answer;
+        return answer_when_durable(self, st.box, d.answer);
       },
       [=](view_atom, call_view& v) {
         self->state.index->update(v);
@@ -232,12 +254,6 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env, dispatc
           st.swept = 0;
         }
         try_next(self);
-        return rp;
-      },
-      [=](barrier_atom) -> caf::result<bool> {
-        auto rp = self->make_response_promise();
-        self->state.barrier_waiters.push_back(rp);
-        settle_waiters(self);
         return rp;
       },
   };
