@@ -20,6 +20,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/reply_codec.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/timer_actor.hpp"
 #include "replay/rebuild.hpp"
 #include "replay/snapshot.hpp"
@@ -38,6 +39,7 @@ struct runtime::impl {
   caf::actor_system_config cfg;
   caf::actor_system system;
   std::shared_ptr<entity_env> env;
+  caf::actor supervisor;  ///< watches the journal, dispatcher, timers and gateway
   /// Deterministic mode: runs every pending message, in a seeded order.
   std::function<void()> pump;
 };
@@ -265,6 +267,11 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   to.journal_figures = journal_stats_;
   env->timers = spawn_timers(sys, env, to);
   impl_->env = env;
+  impl_->supervisor = spawn_supervisor(
+      sys,
+      {{"journal", env->journal}, {"dispatcher", env->dispatcher}, {"timers", env->timers},
+       {"gateway", env->gateway}},
+      [this](const std::string& what, const std::string& why) { on_crash(what, why); });
 
   // The actors, from the rebuilt states; then the dispatcher's index.
   bool spawned = false;
@@ -293,6 +300,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
 
 void runtime::teardown() {
   auto& env = *impl_->env;
+  caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
   for (auto& a : env.reg->all_calls())
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& a : env.reg->all_agents())
@@ -374,11 +382,43 @@ status runtime::check_storage() {
 void runtime::watch_disk() {
   std::unique_lock lock(watch_mu_);
   while (!watch_stop_) {
+    crashed_ = false;
     lock.unlock();
     check_storage();
     lock.lock();
-    watch_cv_.wait_for(lock, std::chrono::milliseconds(opts_.disk_check_ms), [&] { return watch_stop_; });
+    watch_cv_.wait_for(lock, std::chrono::milliseconds(opts_.disk_check_ms),
+                       [&] { return watch_stop_ || crashed_; });
   }
+}
+
+void runtime::on_crash(const std::string& what, const std::string& why) {
+  std::string text = "the " + what + " actor stopped unexpectedly (" + why +
+                     "); writes are refused until every actor is rebuilt from the log";
+  log_line(log_level::error, text);
+  health_->failed(text);
+  {
+    std::lock_guard lock(watch_mu_);
+    crashed_ = true;
+  }
+  watch_cv_.notify_all();
+}
+
+status runtime::crash_for_test(const std::string& which) {
+  std::shared_lock life(life_mu_);
+  if (!impl_)
+    return status::not_supported("no actors run");
+  auto& env = *impl_->env;
+  caf::actor* a = which == "journal"      ? &env.journal
+                  : which == "dispatcher" ? &env.dispatcher
+                  : which == "timers"     ? &env.timers
+                  : which == "gateway"    ? &env.gateway
+                                          : nullptr;
+  if (a == nullptr)
+    return status::invalid_argument("no actor called " + which);
+  caf::anon_send_exit(*a, caf::exit_reason::kill);
+  if (impl_->pump)
+    impl_->pump();
+  return status::ok();
 }
 
 actor_counts runtime::actors() const {

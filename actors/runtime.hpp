@@ -136,6 +136,12 @@ class runtime {
   /// log (as at a restart, in-process). The disk watcher calls it every
   /// disk_check_ms; tests call it directly.
   status check_storage();
+  /// Tests: kills one of the long-lived actors ("journal", "dispatcher",
+  /// "timers", "gateway") as an exception escaping its handler would; the
+  /// supervisor marks the log not writable at once and the next
+  /// check_storage() rebuilds every actor from the durable log.
+  status crash_for_test(const std::string& which);
+
   /// Whether the log can be written and how much room it has.
   const storage_health& storage() const { return *health_; }
 
@@ -187,6 +193,10 @@ class runtime {
   void teardown();
   void measure_disk();
   void watch_disk();
+  /// The supervisor saw `what` stop unexpectedly: writes are refused and
+  /// the watcher rebuilds every actor from the log at once. Called on an
+  /// actor's thread: it only marks and wakes.
+  void on_crash(const std::string& what, const std::string& why);
 
   struct impl;
   runtime_options opts_;
@@ -197,6 +207,7 @@ class runtime {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool watch_stop_ = false;
+  bool crashed_ = false;  ///< a supervised actor stopped; the watcher rebuilds
   std::unique_ptr<impl> impl_;
   std::shared_ptr<storage::event_log> log_;
   std::shared_ptr<read_model> reads_;
