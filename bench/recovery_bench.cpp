@@ -82,16 +82,6 @@ start_figures start_server(const std::string& dir) {
   return f;
 }
 
-void remove_snapshots(const std::string& dir) {
-  std::unique_ptr<storage::rocksdb_log> log;
-  if (!storage::rocksdb_log::open_data_dir(dir, {}, &log))
-    std::exit(1);
-  std::vector<uint64_t> seqs;
-  log->snapshot_seqs(&seqs);
-  for (uint64_t s : seqs)
-    log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(s));
-}
-
 /// The journal's pause for a snapshot (copying the state) and the
 /// background work (digest and encode), on the state at the log's end.
 void snapshot_costs(const std::string& dir) {
@@ -135,27 +125,39 @@ int main(int argc, char** argv) {
   std::printf("recovery_bench: %d calls waiting and %d agents at the end\n", waiting, agents);
   long rss[2] = {0, 0};
   long sizes[2] = {events / 10, events};
+  std::string dirs[2];
+  // Both histories are written first, each in a child, before this
+  // process opens any log: a child forked after the parent has used
+  // RocksDB has none of RocksDB's background threads, so its first
+  // memtable flush would wait forever (it did: only the first history was
+  // ever measured). Children also keep this process small.
   for (int i = 0; i < 2; ++i) {
-    std::string dir = base + "-" + std::to_string(sizes[i]);
-    std::filesystem::remove_all(dir);
+    dirs[i] = base + "-" + std::to_string(sizes[i]);
+    std::filesystem::remove_all(dirs[i]);
     auto t0 = clk::now();
-    // In a child, so that this process stays small.
     pid_t pid = fork();
     if (pid == 0) {
-      write_history(dir, static_cast<uint64_t>(sizes[i]), waiting, agents);
+      write_history(dirs[i], static_cast<uint64_t>(sizes[i]), waiting, agents);
       _exit(0);
     }
     int st = 0;
     waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      std::fprintf(stderr, "recovery_bench: writing the history of %ld events failed\n", sizes[i]);
+      return 1;
+    }
+    std::printf("  wrote %ld events of history in %.0f s\n", sizes[i], bench::seconds_since(t0));
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string& dir = dirs[i];
     uint64_t n = last_seq(dir);
-    std::printf("  wrote %lu events in %.0f s\n", static_cast<unsigned long>(n), bench::seconds_since(t0));
     snapshot_costs(dir);
     auto snap = start_server(dir);
     std::printf("restart after %lu events of history: %.2f s (snapshot)\n", static_cast<unsigned long>(n),
                 snap.seconds);
     std::printf("rss after start: %ld MiB\n", snap.rss_kib / 1024);
     rss[i] = snap.rss_kib;
-    remove_snapshots(dir);
+    bench::remove_snapshots(dir);
     auto full = start_server(dir);
     std::printf("restart after %lu events of history: %.2f s (full replay)\n",
                 static_cast<unsigned long>(n), full.seconds);

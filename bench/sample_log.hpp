@@ -7,7 +7,11 @@
 #include <cstdlib>
 #include <string>
 
+#include <rocksdb/db.h>
+
 #include "actors/runtime.hpp"
+#include "storage/record.hpp"
+#include "storage/rocksdb_log.hpp"
 
 namespace callq::bench {
 
@@ -48,6 +52,18 @@ inline uint64_t write_sample_log(const std::string& data_dir, uint64_t count) {
   uint64_t written = rt->log().last_seq();
   rt->stop();
   return written;
+}
+
+/// Deletes every snapshot of the RocksDB log in `data_dir`, so that the
+/// next start replays the whole log.
+inline void remove_snapshots(const std::string& data_dir) {
+  std::unique_ptr<storage::rocksdb_log> log;
+  if (!storage::rocksdb_log::open_data_dir(data_dir, {}, &log))
+    std::exit(1);
+  std::vector<uint64_t> seqs;
+  log->snapshot_seqs(&seqs);
+  for (uint64_t s : seqs)
+    log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(s));
 }
 
 }  // namespace callq::bench
