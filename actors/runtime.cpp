@@ -108,6 +108,9 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
     rt->clock_ = std::make_shared<system_clock_source>();
   }
   rt->journal_stats_ = std::make_shared<journal_stats>();
+  rt->load_ = opts.overload_lag_ms > 0
+                  ? std::make_shared<load_gauge>(opts.overload_lag_ms * 1000, opts.overload_lag_ms * 400)
+                  : std::make_shared<load_gauge>(INT64_MAX, INT64_MAX);
   rt->gateway_stats_ = std::make_shared<gateway_stats>();
   rt->snapshot_stats_ = std::make_shared<snapshot_stats>();
   rt->health_ = std::make_shared<storage_health>();
@@ -192,7 +195,8 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     *report = std::move(rep);
 
   auto ids = std::make_shared<id_source>();
-  ids->seed(w.counters().call_order, w.counters().offer, w.counters().callback);
+  ids->seed(w.counters().call_order, std::max(w.counters().offer, w.counters().offer_reserved),
+            w.counters().callback);
   dispatcher_start ds;
   ds.configs = w.queue_configs();
   ds.last_offered = w.last_offered();
@@ -265,6 +269,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   timer_options to;
   to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
   to.journal_figures = journal_stats_;
+  to.load = load_;
   env->timers = spawn_timers(sys, env, to);
   impl_->env = env;
   impl_->supervisor = spawn_supervisor(
@@ -650,11 +655,23 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   auto& sys = impl_->system;
   auto& env = *impl_->env;
   const auto& pump = impl_->pump;
-  if (auto* x = std::get_if<cmd::incoming_call>(&c);
-      x && health_->reserve_reached() && !env.reg->call(x->call_sid))
-    return reply::fail(outcome::unavailable,
-                       "free disk space is under CALLQ_DISK_RESERVE: new calls are refused "
-                       "so that calls already waiting can be connected");
+  if (auto* x = std::get_if<cmd::incoming_call>(&c); x && !env.reg->call(x->call_sid)) {
+    if (health_->reserve_reached())
+      return reply::fail(outcome::unavailable,
+                         "free disk space is under CALLQ_DISK_RESERVE: new calls are refused "
+                         "so that calls already waiting can be connected");
+    // Overload is refused, not absorbed: a new call is turned away (Twilio
+    // plays the number's fallback) while the actors run behind, so that
+    // the calls already admitted are still connected in time.
+    if (load_->overloaded()) {
+      load_->refused();
+      return reply::fail(outcome::unavailable,
+                         "overloaded: the actors run " + std::to_string(load_->lag_us() / 1000) +
+                             " ms behind (CALLQ_OVERLOAD_LAG " +
+                             std::to_string(load_->refuse_us() / 1000) +
+                             " ms); new calls are refused until they catch up");
+    }
+  }
   // Causal completion: the actor answers once the events this command
   // caused are durable -- its own, and those of every actor it asked and
   // waited for (actors/answer_after.hpp) -- never waiting for unrelated

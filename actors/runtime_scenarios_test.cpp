@@ -511,6 +511,41 @@ TEST_CASE("a crash of the journal, dispatcher, timers or gateway is survived: ev
   CHECK(h.check_invariants().empty());
 }
 
+TEST_CASE("an offer id used only by a refused reservation is never issued again, across a restart") {
+  // The agent reserved OF9 for CA1, whose call refused it (it had hung up):
+  // the log holds only the agent's side of OF9. A restarted server must
+  // not issue OF9 again (Twilio and the export would see one id twice).
+  callq::testing::temp_dir tmp;
+  std::string dir = tmp.path() + "/data";
+  {
+    std::unique_ptr<storage::event_log> log;
+    REQUIRE(storage::event_log::open_data_dir(dir, {}, &log));
+    int64_t ts = 1'795'608'000'000 - 60'000;
+    agent_created created;
+    created.agent_id = "bob";
+    created.client_identity = "client-bob";
+    created.token_hash = "hash";
+    created.queues = {"support"};
+    std::vector<event> evs = {{ts, created},
+                              {ts, agent_offer_received{"bob", "OF9", "CA1", "support"}},
+                              {ts, agent_offer_ended{"bob", "OF9", "CA1", "call-gone", false}}};
+    uint64_t first = 0;
+    REQUIRE(log->append(evs, {}, true, &first));
+  }
+  center_harness h(policy{}, 0, dir);
+  h.incoming("CA2");
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->offer_id == "OF10");
+  // And again from the snapshot a clean stop writes.
+  h.run(cmd::dial_result{"OF10", "no-answer", "in-progress", 0});
+  std::string last = h.all<call_offered>().back().offer_id;  // OF10, or OF11 rung again at once
+  h.restart();
+  h.heartbeat("alice");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->offer_id == "OF" + std::to_string(std::stoi(last.substr(2)) + 1));
+}
+
 TEST_CASE("feature flags turn their parts off") {
   SECTION("FEATURE_AGENT_HEARTBEAT=false: heartbeats never expire") {
     policy p;

@@ -35,7 +35,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(caller_entry, display_name, priority)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_metrics, calls, answered, answered_in_sl, completed,
                                    abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
                                    avg_handle_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_counters, call_order, offer, callback)
+// With defaults: a snapshot written before offer_reserved existed loads it as 0.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_counters, call_order, offer, callback,
+                                                offer_reserved)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(sl_minute, minute, answered, answered_within, abandoned_after)
 
 namespace replay {

@@ -191,6 +191,8 @@ void world::apply_agent(const event& e, const std::string& id) {
     restaff(i->second, false);
   }
   callq::apply(i->second, e);
+  if (auto* o = std::get_if<agent_offer_received>(&e.body); o && o->offer_id.rfind("OF", 0) == 0)
+    counters_.offer_reserved = std::max(counters_.offer_reserved, id_number(o->offer_id));
   if (i->second.removed) {
     agents_.erase(i);
     state_since_.erase(id);

@@ -64,8 +64,13 @@ struct service_level {
 /// The largest ids the log holds, so a restarted server never reuses one.
 struct world_counters {
   uint64_t call_order = 0;  ///< arrival numbers
-  uint64_t offer = 0;       ///< "OF<n>"
+  uint64_t offer = 0;       ///< "OF<n>", of offers calls took (`call.offered`)
   uint64_t callback = 0;    ///< "CB<n>"
+  /// "OF<n>" of every reservation an agent recorded (`agent.offer_received`),
+  /// taken by the call or not: an id a refused reservation used is never
+  /// issued again. Apart from `offer` (and left out of the digest), so
+  /// that digests recorded before it existed still verify.
+  uint64_t offer_reserved = 0;
 };
 
 /// A waiting call as operators see it.
