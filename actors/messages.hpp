@@ -34,6 +34,9 @@ using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
+/// An entity deciding its timers once every message that was waiting when
+/// the tick came has been handled (see agent_actor.cpp).
+using due_atom = caf::atom_constant<caf::atom("due")>;
 
 /// Events and idempotency entries to append in one atomic write. An empty
 /// batch is a barrier: it is answered once everything appended before it

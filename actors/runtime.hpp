@@ -19,6 +19,7 @@
 #include "actors/effects.hpp"
 #include "actors/gateway/gateway_options.hpp"
 #include "actors/journal/journal_options.hpp"
+#include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
 #include "actors/read_model.hpp"
 #include "actors/replies.hpp"
@@ -71,6 +72,10 @@ struct runtime_options {
   /// How long an idempotency key answers retries (IDEMPOTENCY_TTL).
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   int64_t tick_ms = 100;  ///< how often due timers are looked at
+  /// New calls are refused (503) while the actors run this far behind,
+  /// measured by how late the timer service's beat runs, smoothed, until
+  /// it falls below 40 % of it again (CALLQ_OVERLOAD_LAG; 0: never).
+  int64_t overload_lag_ms = 50;
   int scheduler_threads = 2;
   /// The clock to use (tests); when unset, the wall clock, or a virtual
   /// one starting now with `virtual_clock`.
@@ -149,6 +154,8 @@ class runtime {
   const storage::event_log& log() const { return *log_; }
 
   const journal_stats& journal_figures() const { return *journal_stats_; }
+  /// How far behind the actors run; new calls are refused while overloaded.
+  const load_gauge& load() const { return *load_; }
   const snapshot_stats& snapshot_figures() const { return *snapshot_stats_; }
   const gateway_stats& gateway_figures() const { return *gateway_stats_; }
 
@@ -213,6 +220,7 @@ class runtime {
   std::shared_ptr<read_model> reads_;
   std::shared_ptr<clock_source> clock_;
   std::shared_ptr<journal_stats> journal_stats_;
+  std::shared_ptr<load_gauge> load_;
   std::shared_ptr<snapshot_stats> snapshot_stats_;
   std::shared_ptr<snapshot_writer> snapshots_;
   std::shared_ptr<gateway_stats> gateway_stats_;

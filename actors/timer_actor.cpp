@@ -107,16 +107,30 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
   st.env = std::move(env);
   st.opts = std::move(opts);
   st.last_sweep_ms = st.last_cleanup_ms = st.env->clock->now_ms();
+  // Each beat carries when it is due (steady clock): how late it runs is
+  // how far behind the actors are (the load gauge's measurement).
+  auto next_beat = [self] {
+    auto period = std::chrono::milliseconds(self->state.opts.beat_ms);
+    int64_t due = std::chrono::duration_cast<std::chrono::microseconds>(
+                      (std::chrono::steady_clock::now() + period).time_since_epoch())
+                      .count();
+    self->delayed_send(self, period, beat_atom::value, due);
+  };
   if (st.opts.beat_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds(st.opts.beat_ms), beat_atom::value);
+    next_beat();
   return {
       [=](schedule_atom, caf::actor& who, int64_t due) {
         self->state.due.emplace(due, std::move(who));
       },
-      [=](beat_atom) {
+      [=](beat_atom, int64_t due_us) {
+        if (auto& gauge = self->state.opts.load) {
+          int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+          gauge->measured(std::max<int64_t>(0, now_us - due_us));
+        }
         beat(self);
-        self->delayed_send(self, std::chrono::milliseconds(self->state.opts.beat_ms),
-                           beat_atom::value);
+        next_beat();
       },
       [=](tick_atom) -> caf::result<reply> {
         auto& st = self->state;

@@ -13,6 +13,7 @@
 
 #include "actors/entity_env.hpp"
 #include "actors/journal/journal_actor.hpp"
+#include "actors/load_gauge.hpp"
 
 namespace callq {
 
@@ -23,6 +24,8 @@ struct timer_options {
   /// Record a state digest after this many events (and at stop).
   uint64_t digest_every_events = 50'000;
   std::shared_ptr<journal_stats> journal_figures;
+  /// Told how late each beat runs (admission of new calls); may be null.
+  std::shared_ptr<load_gauge> load;
 };
 
 /// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)` and

@@ -31,7 +31,7 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
-    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE"};
+    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -269,6 +269,8 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   if (c.runtime.idempotency_ttl_ms < 60'000)
     return bad("IDEMPOTENCY_TTL", get("IDEMPOTENCY_TTL", ""),
                "a duration of at least 1m (Twilio retries within minutes)");
+  // Overload (README, "Overload is refused, not absorbed"); 0 turns it off.
+  CALLQ_TRY(duration("CALLQ_OVERLOAD_LAG", 50, &c.runtime.overload_lag_ms));
   CALLQ_TRY(integer("CALLQ_SNAPSHOT_EVERY_EVENTS", 100'000, 0, 100'000'000, &n));
   c.runtime.snapshot_every_events = static_cast<uint64_t>(n);
   auto size = [&](const char* k, int64_t def, int64_t* target) -> status {

@@ -27,6 +27,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/twilio_side.hpp"
 #include "http/signature.hpp"
+#include "storage/event_log.hpp"
 #include "storage/pg_connection.hpp"
 #include "tests/spawn_server.hpp"
 
@@ -53,6 +54,7 @@ struct shared {
   std::vector<double> queue_to_redirect_ms;
   std::map<std::string, std::vector<double>> latency_ms;  ///< by webhook
   uint64_t completed = 0, failed = 0;
+  uint64_t refused = 0;  ///< voice webhooks answered 503 (a new call refused for overload)
   clk::time_point window_end;
   uint64_t completed_in_window = 0;
 
@@ -82,6 +84,10 @@ std::string hook(httplib::Client& cli, shared& s, const std::string& name, const
   auto res = cli.Post((path + query).c_str(), h, body_of(f), "application/x-www-form-urlencoded");
   double ms = std::chrono::duration<double, std::milli>(clk::now() - start).count();
   std::lock_guard lock(s.mu);
+  if (res && res->status == 503 && name == "voice") {  // Twilio would play the fallback
+    ++s.refused;
+    return {};
+  }
   if (!res || res->status != 200) {
     if (s.failed++ < 3)
       std::fprintf(stderr, "%s failed: %s\n", name.c_str(),
@@ -260,7 +266,7 @@ int main(int argc, char** argv) {
   while (clk::now() - drain < std::chrono::seconds(15)) {
     {
       std::lock_guard lock(s.mu);
-      if (s.completed >= static_cast<uint64_t>(total) && s.work.empty())
+      if (s.completed + s.refused >= static_cast<uint64_t>(total) && s.work.empty())
         break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -284,9 +290,29 @@ int main(int argc, char** argv) {
   std::printf("  call queued -> REST redirect received: p50 %.2f ms, p99 %.2f ms\n",
               bench::percentile(s.queue_to_redirect_ms, 50),
               bench::percentile(s.queue_to_redirect_ms, 99));
+  std::printf("  new calls refused (503, overload): %lu\n", static_cast<unsigned long>(s.refused));
   std::printf("  failed requests: %lu\n", static_cast<unsigned long>(s.failed));
   int code = testing::stop_child(server.pid, SIGTERM);
   std::printf("  server stopped with exit code %d\n", code);
+  if (store.empty()) {
+    // What the log says of the agents, who heartbeat every 10 s throughout:
+    // an expiry here is a false one.
+    std::unique_ptr<storage::event_log> log;
+    storage::log_options ro;
+    ro.read_only = true;
+    uint64_t expired = 0, resumed = 0, readiness = 0;
+    if (storage::event_log::open_data_dir(dir, ro, &log))
+      log->scan(1, [&](const events::envelope& e) {
+        expired += std::holds_alternative<events::agent_heartbeat_expired>(e.ev.body);
+        resumed += std::holds_alternative<events::agent_heartbeat_resumed>(e.ev.body);
+        readiness += std::holds_alternative<events::agent_readiness_changed>(e.ev.body);
+        return true;
+      });
+    std::printf("  in the log: %lu agent.heartbeat_expired (agents kept heartbeating: each is false), "
+                "%lu agent.heartbeat_resumed, %lu agent.readiness_changed\n",
+                static_cast<unsigned long>(expired), static_cast<unsigned long>(resumed),
+                static_cast<unsigned long>(readiness));
+  }
   rest.stop();
   rest_thread.join();
   if (std::getenv("CALLQ_BENCH_KEEP") == nullptr)  // keep the log to study it

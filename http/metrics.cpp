@@ -27,6 +27,19 @@ void head(std::ostringstream& o, const char* name, const char* type, const char*
 
 }  // namespace
 
+std::string render_load_metrics(const load_gauge& load) {
+  std::ostringstream o;
+  head(o, "callq_actor_lag_seconds", "gauge",
+       "How late the timer service's beat runs, smoothed: how far behind the actors run.");
+  o << "callq_actor_lag_seconds " << static_cast<double>(load.lag_us()) / 1e6 << '\n';
+  head(o, "callq_overloaded", "gauge",
+       "1 while new calls are refused (503) because the actors run behind (CALLQ_OVERLOAD_LAG).");
+  o << "callq_overloaded " << (load.overloaded() ? 1 : 0) << '\n';
+  head(o, "callq_calls_refused_overload_total", "counter", "New calls refused for overload.");
+  o << "callq_calls_refused_overload_total " << load.refused_total() << '\n';
+  return o.str();
+}
+
 std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots) {
   std::ostringstream o;
   head(o, "callq_storage_writable", "gauge",

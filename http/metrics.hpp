@@ -21,6 +21,10 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
 /// snapshots written and the journal's pause for the last one.
 std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots);
 
+/// Renders the actors' load: how far behind they run (smoothed), whether
+/// new calls are refused for it, and how many were.
+std::string render_load_metrics(const load_gauge& load);
+
 /// Renders the front door's connection and admission figures: connections
 /// open and closed by limit, requests waiting for a thread, busy, served
 /// and shed, by route group.

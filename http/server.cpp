@@ -737,6 +737,7 @@ void server::routes() {
     res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
                                    rt_.gateway_figures()) +
                         render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
+                        render_load_metrics(rt_.load()) +
                         render_front_door_metrics(door_->figures()),
                     "text/plain; version=0.0.4");
   });

@@ -93,6 +93,18 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<entity_env> env, agent_
   return {
       [=](command_atom, agent_request& req) -> caf::result<reply> { return run(self, req.command); },
       [=](tick_atom) -> caf::result<reply> {
+        // A timer is decided only after every message already waiting in
+        // this mailbox: the tick goes round it once (a request to itself
+        // joins the end of the line). So a heartbeat that waits in line
+        // behind the tick counts before its expiry is judged, and no agent
+        // is expired while its heartbeat waits to be handled.
+        auto rp = self->make_response_promise();
+        self->request(caf::actor_cast<caf::actor>(self), caf::infinite, due_atom::value)
+            .then([rp](reply& r) mutable { rp.deliver(std::move(r)); },
+                  [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+      [=](due_atom) -> caf::result<reply> {
         self->state.scheduled_due = 0;
         return run(self, cmd::tick{});
       },
