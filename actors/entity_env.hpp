@@ -8,6 +8,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/ids.hpp"
+#include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
 #include "actors/read_model.hpp"
 #include "actors/registry.hpp"
@@ -20,6 +21,8 @@ struct entity_env {
   std::shared_ptr<registry> reg;
   std::shared_ptr<read_model> reads;
   std::shared_ptr<id_source> ids;
+  /// How far behind callq runs (null in tests that do not measure it).
+  std::shared_ptr<load_gauge> load;
   caf::actor journal;     ///< the one writer to the log
   caf::actor gateway;     ///< Twilio REST
   caf::actor dispatcher;  ///< the matching index

@@ -229,6 +229,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   env->reg = std::make_shared<registry>();
   env->reads = reads_;
   env->ids = ids;
+  env->load = load_;
   journal_options jo;
   jo.reads = reads_;
   jo.detached = !opts.deterministic;

@@ -59,6 +59,12 @@ class admission {
   std::vector<admission_ticket> drain();
 
   size_t waiting(route_group g) const { return queue_[index(g)].size(); }
+  /// How long the oldest request of group `g` has waited at `now_ms` (0
+  /// when none waits).
+  int64_t oldest_wait_ms(route_group g, int64_t now_ms) const {
+    const auto& q = queue_[index(g)];
+    return q.empty() ? 0 : now_ms - q.front().since_ms;
+  }
   int busy(route_group g) const { return busy_[index(g)]; }
   int busy_total() const { return busy_total_; }
   const admission_limits& limits() const { return limits_; }

@@ -177,11 +177,13 @@ constexpr uint64_t listener_tag = 0, wake_tag = 1;
 }  // namespace
 
 struct front_door::impl {
-  impl(front_door_settings settings, request_processor p)
-      : s(settings), process(std::move(p)), adm(default_admission_limits(settings.threads)) {}
+  impl(front_door_settings settings, request_processor p, backlog_sink b)
+      : s(settings), process(std::move(p)), backlog(std::move(b)),
+        adm(default_admission_limits(settings.threads)) {}
 
   front_door_settings s;
   request_processor process;
+  backlog_sink backlog;
   int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
   std::atomic<bool> stopping{false};
 
@@ -450,10 +452,15 @@ struct front_door::impl {
 
   void sweep(int64_t t) {
     std::vector<admission_ticket> late;
+    int64_t twilio_wait = 0, agent_wait = 0;
     {
       std::lock_guard<std::mutex> lock(mu);
       late = adm.expire(t);
+      twilio_wait = adm.oldest_wait_ms(route_group::twilio, t);
+      agent_wait = adm.oldest_wait_ms(route_group::agent, t);
     }
+    if (backlog)
+      backlog(twilio_wait, agent_wait);
     for (auto& tk : late)
       shed_request(*reinterpret_cast<connection*>(tk.job), t);
     if (!listener_armed && t >= rearm_at && !stop_began) {
@@ -599,8 +606,8 @@ struct front_door::impl {
   }
 };
 
-front_door::front_door(front_door_settings settings, request_processor process)
-    : impl_(std::make_unique<impl>(settings, std::move(process))) {
+front_door::front_door(front_door_settings settings, request_processor process, backlog_sink backlog)
+    : impl_(std::make_unique<impl>(settings, std::move(process), std::move(backlog))) {
   impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }

@@ -55,12 +55,16 @@ struct front_door_figures {
 
 /// Serves one complete request from `strm` (cpp-httplib's
 /// Server::process_request); returns false when the connection must close.
+/// Told every 100 ms how long the oldest waiting Twilio webhook and the
+/// oldest waiting agent request (heartbeats) have waited for a thread, ms.
+using backlog_sink = std::function<void(int64_t twilio_wait_ms, int64_t agent_wait_ms)>;
+
 using request_processor =
     std::function<bool(httplib::Stream& strm, bool close_connection, bool& connection_closed)>;
 
 class front_door {
  public:
-  front_door(front_door_settings settings, request_processor process);
+  front_door(front_door_settings settings, request_processor process, backlog_sink backlog = {});
   ~front_door();
   front_door(const front_door&) = delete;
   front_door& operator=(const front_door&) = delete;

@@ -137,8 +137,14 @@ server::server(runtime& rt, server_settings settings)
   http_->set_keep_alive_max_count(lim.keep_alive_max_requests);
   auto* engine = static_cast<routes_only*>(http_.get());
   door_ = std::make_unique<front_door>(
-      lim, [engine](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+      lim,
+      [engine](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
         return engine->process_request(strm, close_connection, connection_closed, nullptr);
+      },
+      // Requests waiting for a thread are load too: the runtime refuses
+      // new calls and holds heartbeat expiry while they wait.
+      [gauge = &rt_.load()](int64_t twilio_wait_ms, int64_t agent_wait_ms) {
+        gauge->requests_waited(twilio_wait_ms * 1000, agent_wait_ms * 1000);
       });
   routes();
 }

@@ -38,7 +38,7 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
   auto& st = self->state;
   const entity_env& env = *st.env;
   int64_t now = env.clock->now_ms();
-  auto d = decide(st.agent, c, env.rules, now);
+  auto d = decide(st.agent, c, env.rules, now, env.load && env.load->heartbeats_waiting());
   if (std::holds_alternative<cmd::heartbeat>(c) && !d.answer.failed())
     env.reads->set_last_heartbeat(st.agent.id, st.agent.last_heartbeat_ms);
   if (!d.events.empty()) {

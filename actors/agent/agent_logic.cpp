@@ -11,7 +11,8 @@ namespace {
 /// One decision in progress.
 class decider {
  public:
-  decider(agent_state& a, const policy& p, int64_t now) : a_(a), p_(p), now_(now) {}
+  decider(agent_state& a, const policy& p, int64_t now, bool heartbeats_waiting)
+      : a_(a), p_(p), now_(now), heartbeats_waiting_(heartbeats_waiting) {}
 
   agent_decision run(const agent_command& cmd) {
     if (a_.exists())
@@ -59,7 +60,7 @@ class decider {
   void timers(bool reservation_settled_by_command) {
     if (a_.in_wrap_up && a_.wrap_until_ms <= now_)
       emit(agent_wrap_up_ended{a_.id});
-    if (p_.feature_agent_heartbeat && a_.fresh && a_.last_heartbeat_ms > 0 &&
+    if (p_.feature_agent_heartbeat && a_.fresh && a_.last_heartbeat_ms > 0 && !heartbeats_waiting_ &&
         now_ - a_.last_heartbeat_ms >= p_.heartbeat_timeout_ms) {
       emit(agent_heartbeat_expired{a_.id, "heartbeat-timeout", (now_ - a_.last_heartbeat_ms) / 1000});
       expired_now_ = true;
@@ -201,13 +202,14 @@ class decider {
   int64_t now_;
   agent_decision out_;
   bool expired_now_ = false;
+  bool heartbeats_waiting_ = false;
 };
 
 }  // namespace
 
 agent_decision decide(agent_state& state, const agent_command& c, const policy& p,
-                      int64_t now_ms) {
-  return decider(state, p, now_ms).run(c);
+                      int64_t now_ms, bool heartbeats_waiting) {
+  return decider(state, p, now_ms, heartbeats_waiting).run(c);
 }
 
 int64_t next_deadline(const agent_state& a, const policy& p) {

@@ -50,8 +50,10 @@ struct agent_decision {
 
 /// Decides `c` for `state` at `now_ms` (the state changes only by applying
 /// the events emitted, plus the volatile heartbeat time and reservation).
+/// `heartbeats_waiting`: heartbeats wait to be handled (callq is behind);
+/// one of them may be this agent's, so its heartbeat does not expire now.
 agent_decision decide(agent_state& state, const agent_command& c, const policy& p,
-                      int64_t now_ms);
+                      int64_t now_ms, bool heartbeats_waiting = false);
 
 /// The next time this agent needs a tick (heartbeat expiry, end of
 /// wrap-up, reservation timeout), or 0 for none.

@@ -130,6 +130,21 @@ TEST_CASE("agent: removing a ringing agent rescinds its offer on the call side")
   CHECK(f.run(cmd::heartbeat{"alice", "hash", "available", true}).result == outcome::not_found);
 }
 
+TEST_CASE("agent: no heartbeat expiry while heartbeats wait to be handled") {
+  agent_fixture f;
+  f.ready();
+  f.now += f.rules.heartbeat_timeout_ms + 1'000;
+  // callq is behind: heartbeats wait for a thread, this agent's among them.
+  f.last = decide(f.a, cmd::tick{}, f.rules, f.now, /*heartbeats_waiting=*/true);
+  CHECK(f.count<agent_heartbeat_expired>() == 0);
+  CHECK(view_of(f.a, f.rules).eligible);
+  // The waiting heartbeat was not this agent's: once none waits, it expires.
+  f.now += 100;
+  f.run(cmd::tick{});
+  CHECK(f.count<agent_heartbeat_expired>() == 1);
+  CHECK_FALSE(view_of(f.a, f.rules).eligible);
+}
+
 TEST_CASE("agent: a confirm arriving after the reservation's time is taken (the call has the offer)") {
   // The call took the offer in time; its confirm comes back late, after
   // the agent's deadline has passed but before any timer ran for it. The
