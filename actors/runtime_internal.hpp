@@ -1,0 +1,75 @@
+// What the runtime's own files share (not part of its interface): the
+// actor system and its environment, and a request from a non-actor thread.
+// runtime.cpp starts and stops; runtime_boot.cpp rebuilds state and spawns
+// the actors; runtime_routes.cpp routes commands to mailboxes;
+// runtime_role.cpp leads and follows a shared log; runtime_watch.cpp
+// watches the disk and the supervised actors.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "actors/entity_env.hpp"
+#include "actors/runtime.hpp"
+
+namespace callq {
+
+struct runtime::impl {
+  impl(int threads, bool deterministic)
+      : cfg(make_config(threads, deterministic)), system(cfg) {}
+  static caf::actor_system_config make_config(int threads, bool deterministic) {
+    caf::actor_system_config c;
+    c.set("scheduler.max-threads", threads);
+    c.set("scheduler.policy", deterministic ? caf::atom("testing") : caf::atom("sharing"));
+    return c;
+  }
+  caf::actor_system_config cfg;
+  caf::actor_system system;
+  std::shared_ptr<entity_env> env;
+  caf::actor supervisor;  ///< watches the journal, dispatcher, timers and gateway
+  /// Deterministic mode: runs every pending message, in a seeded order.
+  std::function<void()> pump;
+};
+
+namespace runtime_detail {
+
+inline constexpr auto ask_timeout = std::chrono::seconds(10);
+
+/// CAF 0.17 keeps, per thread, a counted reference to the logger of the
+/// last actor system the thread made or used through a scoped_actor, and
+/// an actor system's destructor waits until its logger is destroyed. A
+/// thread that used one system and lives on (an HTTP worker, the role
+/// thread) would make a later teardown (stepping down, recovering from a
+/// full disk) wait forever: every such thread lets go once it is done.
+inline void forget_actor_system() { caf::logger::set_current_actor_system(nullptr); }
+
+/// One request from a non-actor thread, waiting for its answer (in
+/// deterministic mode, `pump` first runs everything it causes).
+template <class T, class... Ts>
+inline bool request(caf::actor_system& sys, const std::function<void()>& pump, const caf::actor& to,
+                    T* out, std::string* why, Ts&&... msg) {
+  bool ok = false;
+  {
+    caf::scoped_actor self{sys};
+    auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
+    if (pump)
+      pump();
+    handle.receive(
+        [&](T& v) {
+          *out = std::move(v);
+          ok = true;
+        },
+        [&](caf::error& err) { *why = sys.render(err); });
+  }
+  forget_actor_system();
+  return ok;
+}
+
+}  // namespace runtime_detail
+
+}  // namespace callq
