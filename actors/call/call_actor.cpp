@@ -27,7 +27,7 @@ struct call_actor_state {
   /// Answers of recent requests by idempotency key (retries that arrive
   /// before the first answer's events are in the idempotency store).
   std::unordered_map<std::string, reply> recent;
-  std::deque<std::string> recent_order;
+  std::vector<std::string> recent_order;  ///< oldest first, at most 16 (no deque: ~600 B empty)
   static inline const char* name = "callq.call";
 };
 
@@ -93,7 +93,7 @@ void remember(call_actor_state& st, const std::string& key, const reply& r) {
     st.recent_order.push_back(key);
   while (st.recent_order.size() > 16) {
     st.recent.erase(st.recent_order.front());
-    st.recent_order.pop_front();
+    st.recent_order.erase(st.recent_order.begin());
   }
 }
 
