@@ -76,7 +76,12 @@ struct runtime_options {
   /// measured by how late the timer service's beat runs, smoothed, until
   /// it falls below 40 % of it again (CALLQ_OVERLOAD_LAG; 0: never).
   int64_t overload_lag_ms = 50;
+  /// CAF's scheduler: worker threads, work stealing (polls; else one
+  /// shared queue), messages an actor handles before it yields (0: CAF's
+  /// default, no limit).
   int scheduler_threads = 2;
+  bool scheduler_stealing = false;
+  size_t scheduler_max_throughput = 0;
   /// The clock to use (tests); when unset, the wall clock, or a virtual
   /// one starting now with `virtual_clock`.
   std::shared_ptr<manual_clock_source> clock;

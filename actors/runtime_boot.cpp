@@ -100,7 +100,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     reads_->reset(std::move(w));
   else
     reads_ = std::make_shared<read_model>(std::move(w));
-  impl_ = std::make_unique<impl>(opts.scheduler_threads, opts.deterministic);
+  impl_ = std::make_unique<impl>(opts);
   auto& sys = impl_->system;
   if (opts.deterministic) {
     auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());

@@ -20,12 +20,15 @@
 namespace callq {
 
 struct runtime::impl {
-  impl(int threads, bool deterministic)
-      : cfg(make_config(threads, deterministic)), system(cfg) {}
-  static caf::actor_system_config make_config(int threads, bool deterministic) {
+  explicit impl(const runtime_options& o) : cfg(make_config(o)), system(cfg) {}
+  static caf::actor_system_config make_config(const runtime_options& o) {
     caf::actor_system_config c;
-    c.set("scheduler.max-threads", threads);
-    c.set("scheduler.policy", deterministic ? caf::atom("testing") : caf::atom("sharing"));
+    c.set("scheduler.max-threads", o.scheduler_threads);
+    c.set("scheduler.policy", o.deterministic        ? caf::atom("testing")
+                              : o.scheduler_stealing ? caf::atom("stealing")
+                                                     : caf::atom("sharing"));
+    if (o.scheduler_max_throughput > 0)
+      c.set("scheduler.max-throughput", o.scheduler_max_throughput);
     return c;
   }
   caf::actor_system_config cfg;

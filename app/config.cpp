@@ -31,7 +31,8 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
-    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG"};
+    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_SCHEDULER_THREADS",
+    "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -238,6 +239,15 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   int64_t n = 0;
   CALLQ_TRY(integer("CALLQ_HTTP_THREADS", 64, 2, 1024, &n));
   lim.threads = static_cast<int>(n);
+  // The actor scheduler (README, "Supervision and overload": chosen by measurement).
+  CALLQ_TRY(integer("CALLQ_SCHEDULER_THREADS", 2, 1, 64, &n));
+  c.runtime.scheduler_threads = static_cast<int>(n);
+  CALLQ_TRY(integer("CALLQ_SCHEDULER_MAX_THROUGHPUT", 0, 0, 1'000'000, &n));
+  c.runtime.scheduler_max_throughput = static_cast<size_t>(n);
+  if (std::string policy = get("CALLQ_SCHEDULER_POLICY", "sharing"); policy == "stealing")
+    c.runtime.scheduler_stealing = true;
+  else if (policy != "sharing")
+    return bad("CALLQ_SCHEDULER_POLICY", policy, "sharing or stealing");
   CALLQ_TRY(integer("CALLQ_STREAM_MAX", 0, 0, 1024, &n));
   c.http.max_streams = static_cast<int>(n);
   auto timeout = [&](const char* k, int64_t def, int64_t* target) -> status {

@@ -44,6 +44,17 @@ inline const char* callq_binary(const char* built_in) {
   return over != nullptr && *over != '\0' ? over : built_in;
 }
 
+/// `env` (a server's environment) with every CALLQ_SCHEDULER_* and
+/// CALLQ_OVERLOAD_* variable of this process added, so that the server's
+/// tuning can be compared run against run without a rebuild.
+template <class Map> Map with_tuning(Map env) {
+  for (const char* k : {"CALLQ_SCHEDULER_THREADS", "CALLQ_SCHEDULER_POLICY",
+                        "CALLQ_SCHEDULER_MAX_THROUGHPUT", "CALLQ_OVERLOAD_LAG"})
+    if (const char* v = std::getenv(k))
+      env.emplace(k, v);
+  return env;
+}
+
 /// Seconds since `t0`.
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -189,13 +189,13 @@ int main(int argc, char** argv) {
   }
   auto server = testing::spawn_callq(
       bench::callq_binary(CALLQ_BINARY),
-      {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
+      bench::with_tuning(std::map<std::string, std::string>{{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
        {"CALLQ_STORE", store},
        {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
        {"TWILIO_API_BASE", "http://127.0.0.1:" + std::to_string(rest_port)},
        {"PUBLIC_BASE_URL", base}, {"WRAP_UP_TIME", "250ms"},
        {"AGENT_HEARTBEAT_INTERVAL", "10s"},
-       {"CALLQ_HTTP_THREADS", std::to_string(workers + 16)}});
+       {"CALLQ_HTTP_THREADS", std::to_string(workers + 16)}}));
   if (server.port == 0) {
     std::fprintf(stderr, "callq did not start\n");
     return 1;

@@ -173,11 +173,13 @@ void print(const char* what, load_result& r) {
 testing::spawned_server start_server(const std::string& dir, long connections, long streams = 0) {
   std::filesystem::remove_all(dir);
   return testing::spawn_callq(
-      bench::callq_binary(CALLQ_BINARY), {{"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
-                     {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
-                     {"TWILIO_API_BASE", "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL", base},
-                     {"CALLQ_HTTP_THREADS", std::to_string(connections + 8 + 4 * streams)},
-                     {"CALLQ_STREAM_MAX", std::to_string(std::max(1L, streams))}});
+      bench::callq_binary(CALLQ_BINARY),
+      bench::with_tuning(std::map<std::string, std::string>{
+          {"CALLQ_PORT", "0"}, {"CALLQ_DATA_DIR", dir}, {"CALLQ_ADMIN_TOKEN", "bench"},
+          {"TWILIO_AUTH_TOKEN", token}, {"TWILIO_ACCOUNT_SID", "ACbench"},
+          {"TWILIO_API_BASE", "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL", base},
+          {"CALLQ_HTTP_THREADS", std::to_string(connections + 8 + 4 * streams)},
+          {"CALLQ_STREAM_MAX", std::to_string(std::max(1L, streams))}}));
 }
 
 /// Holds `count` live streams open until `stop`; counts the updates read.

@@ -14,6 +14,14 @@ namespace callq {
 
 namespace {
 
+/// A snapshot costs time in proportion to the live state (copy, digest,
+/// encode), so one is taken only after at least this many events per live
+/// call and agent: with 100,000 calls waiting, every 400,000 events rather
+/// than every CALLQ_SNAPSHOT_EVERY_EVENTS. The work per event stays bounded
+/// (a quarter of an entity's encoding) and so does the replay at a restart
+/// (a few events per live entity).
+constexpr uint64_t snapshot_entities_factor = 4;
+
 struct pending_append {
   journal_batch batch;
   caf::response_promise promise;
@@ -89,7 +97,10 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
       st.reads->apply(w.first, w.all);
     st.since_snapshot += w.all.size();
     if (st.reads && st.snapshots && st.snapshot_every > 0 &&
-        st.since_snapshot >= st.snapshot_every && st.snapshots->idle()) {
+        st.since_snapshot >= st.snapshot_every && st.snapshots->idle() &&
+        st.since_snapshot >= snapshot_entities_factor * st.reads->read([](const world& w) {
+          return static_cast<uint64_t>(w.calls().size() + w.agents().size());
+        })) {
       // The journal's only pause for a snapshot: copying the state. While
       // the writer is still busy with the previous one, nothing is copied
       // (the next batch asks again).
