@@ -92,6 +92,28 @@ TEST_CASE("the store: RocksDB in the data directory unless CALLQ_STORE or --stor
   CHECK(c.leader_lease_ms == 3'000);
 }
 
+TEST_CASE("the scheduler and the overload bound: defaults, values and bad input") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.runtime.scheduler_threads == 2);
+  CHECK_FALSE(c.runtime.scheduler_stealing);
+  CHECK(c.runtime.scheduler_max_throughput == 0);
+  CHECK(c.runtime.overload_lag_ms == 50);
+  REQUIRE(load_config({{"CALLQ_SCHEDULER_THREADS", "3"}, {"CALLQ_SCHEDULER_POLICY", "stealing"},
+                       {"CALLQ_SCHEDULER_MAX_THROUGHPUT", "10"}, {"CALLQ_OVERLOAD_LAG", "200ms"}},
+                      {}, &c));
+  CHECK(c.runtime.scheduler_threads == 3);
+  CHECK(c.runtime.scheduler_stealing);
+  CHECK(c.runtime.scheduler_max_throughput == 10);
+  CHECK(c.runtime.overload_lag_ms == 200);
+  auto st = load_config({{"CALLQ_SCHEDULER_POLICY", "fastest"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_SCHEDULER_POLICY") != std::string::npos);
+  st = load_config({{"CALLQ_SCHEDULER_THREADS", "0"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_SCHEDULER_THREADS") != std::string::npos);
+  st = load_config({{"CALLQ_OVERLOAD_LAG", "soon"}}, {}, &c);
+  CHECK(st.message().find("CALLQ_OVERLOAD_LAG") != std::string::npos);
+}
+
 TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
   callq::testing::temp_dir tmp;
   std::string token, path, again;
