@@ -41,9 +41,13 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 /// Events and idempotency entries to append in one atomic write. An empty
 /// batch is a barrier: it is answered once everything appended before it
 /// is durable.
+/// `expect`: the versions its writer expects its streams at before these
+/// events (optimistic concurrency); the journal refuses the append, alone,
+/// when one is wrong.
 struct journal_batch {
   std::vector<events::event> events;
   std::vector<storage::idempotency_entry> idempotency;
+  std::vector<storage::expected_version> expect;
 };
 
 /// A command for a call actor and the idempotency key of the request that

@@ -112,6 +112,12 @@ size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
   return dropped;
 }
 
+void registry::forget_call(const std::string& sid, const caf::actor& a) {
+  std::unique_lock lock(mu_);
+  if (auto i = calls_.find(sid); i != calls_.end() && i->second == a)
+    calls_.erase(i);
+}
+
 void registry::remove_agent(const std::string& id) {
   std::unique_lock lock(mu_);
   agents_.erase(id);

@@ -61,6 +61,10 @@ class registry {
   /// oldest beyond `max_kept`; returns how many were dropped.
   size_t purge_finished(int64_t before_ms, size_t max_kept = 200'000);
 
+  /// Call `sid`'s actor stopped without the call finishing (its first
+  /// append was refused: its stream existed); forgotten if still `a`.
+  void forget_call(const std::string& sid, const caf::actor& a);
+
   /// Agent `id`'s actor stopped (removed).
   void remove_agent(const std::string& id);
 

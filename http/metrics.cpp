@@ -121,6 +121,9 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   for (auto& [k, v] : m.callbacks_by_outcome)
     o << "callq_callbacks_total{outcome=\"" << label(k) << "\"} " << v << '\n';
 
+  head(o, "callq_journal_conflicts_total", "counter",
+       "Appends refused because a stream was not at the version its writer expected.");
+  o << "callq_journal_conflicts_total " << journal.conflicts.load() << '\n';
   head(o, "callq_journal_append_latency_seconds", "histogram",
        "Time from an append request to its durable acknowledgement.");
   uint64_t cumulative = 0;

@@ -62,6 +62,14 @@ struct chain_head {
   events::chain_value chain{};
 };
 
+/// A writer's expectation for an append (optimistic concurrency, as
+/// EventStoreDB's and Marten's expected versions): before its events,
+/// `stream` is at `version` (its last event's version; 0: no event yet).
+struct expected_version {
+  std::string stream;
+  uint64_t version = 0;
+};
+
 /// A key and value for the idempotency store.
 using idempotency_entry = std::pair<std::string, std::string>;
 
@@ -128,6 +136,16 @@ class event_log {
   virtual status complete_append();
   /// How many batches may be submitted and not completed.
   virtual size_t max_in_flight() const { return 1; }
+
+  /// The version of `stream` as this writer sees it -- its last event's,
+  /// counting the batches submitted and not completed (0: none) -- when
+  /// the log knows it without a round trip to a remote store; false when
+  /// it does not (then an append's expectation on it is left to the
+  /// store's own unique (stream, version) index). The writer checks each
+  /// append's expected_version against it right before it submits the
+  /// batch, so nothing can come between (one writer per log: RocksDB's
+  /// lock, PostgreSQL's fencing). Writer's thread only.
+  virtual bool known_version(const std::string& stream, uint64_t* version) = 0;
 
   /// After a failed write: clears the backend's error state and re-reads
   /// the log's end from storage. Fails, changing nothing, while writing is

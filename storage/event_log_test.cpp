@@ -87,6 +87,28 @@ TEMPLATE_TEST_CASE("pipelined appends complete in order, numbered as if appended
   CHECK(rep.events == i);
 }
 
+TEMPLATE_TEST_CASE("the writer knows the versions of the streams it wrote, batches in flight included", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
+  uint64_t first = 0, v = 99;
+  // CA1 gets events 1 and 6 of make_event's round robin.
+  REQUIRE(log->append({make_event(1), make_event(6), make_event(2)}, {}, true, &first));
+  REQUIRE(log->known_version("call/CA1", &v));
+  CHECK(v == 2);
+  REQUIRE(log->submit_append({make_event(11)}, {}, true, &first));
+  REQUIRE(log->known_version("call/CA1", &v));  // counted while in flight
+  CHECK(v == 3);
+  REQUIRE(log->complete_append());
+  REQUIRE(log->known_version("call/CA2", &v));
+  CHECK(v == 1);
+  // A stream nobody wrote: 0 where the writer can tell without a round
+  // trip (RocksDB); PostgreSQL's writer does not know it.
+  if (log->known_version("call/never", &v))
+    CHECK(v == 0);
+  else
+    CHECK(log->shared());
+}
+
 TEMPLATE_TEST_CASE("a stream is read through its index, in version order", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
   {

@@ -53,6 +53,16 @@ class postgres_log final : public event_log {
 
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
                 bool sync, uint64_t* first_seq) override;
+  /// From the writer's cache (versions it wrote or looked up, batches in
+  /// flight included); a stream it has not seen lately is not known here
+  /// (a look-up would cost a round trip and drain the pipeline).
+  bool known_version(const std::string& stream, uint64_t* version) override {
+    auto i = stream_versions_.find(stream);
+    if (i == stream_versions_.end())
+      return false;
+    *version = i->second;
+    return true;
+  }
   status submit_append(const std::vector<events::event>& evs,
                        const std::vector<idempotency_entry>& idem, bool sync,
                        uint64_t* first_seq) override;

@@ -238,9 +238,13 @@ status rocksdb_log::load_tail() {
 }
 
 uint64_t rocksdb_log::next_stream_version(const std::string& stream) {
+  return ++cached_version(stream);
+}
+
+uint64_t& rocksdb_log::cached_version(const std::string& stream) {
   auto i = stream_versions_.find(stream);
   if (i != stream_versions_.end())
-    return ++i->second;
+    return i->second;
   // The cache only saves look-ups; a long-running server forgets it now
   // and then rather than keeping every call it has ever seen.
   if (stream_versions_.size() >= max_cached_streams)
@@ -257,8 +261,7 @@ uint64_t rocksdb_log::next_stream_version(const std::string& stream) {
         last = seq_from_key(k.substr(stream.size() + 1));
     }
   }
-  stream_versions_.emplace(stream, last + 1);
-  return last + 1;
+  return stream_versions_.emplace(stream, last).first->second;
 }
 
 status rocksdb_log::append(const std::vector<events::event>& evs,

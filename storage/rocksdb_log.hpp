@@ -36,6 +36,10 @@ class rocksdb_log final : public event_log {
 
   ~rocksdb_log() override;
 
+  bool known_version(const std::string& stream, uint64_t* version) override {
+    *version = cached_version(stream);  // a local look-up: always known
+    return true;
+  }
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
                 bool sync, uint64_t* first_seq) override;
   /// DB::Resume (flushes and starts a new WAL), then re-reads the tail.
@@ -72,6 +76,8 @@ class rocksdb_log final : public event_log {
   rocksdb_log() = default;
   status load_tail();
   uint64_t next_stream_version(const std::string& stream);
+  /// The last version of `stream` (0: none), looked up once and cached.
+  uint64_t& cached_version(const std::string& stream);
   /// Adds `head` to `batch` unless a later one is recorded; call with
   /// head_mu_ held.
   void add_head(const chain_head& head, rocksdb::WriteBatch* batch);

@@ -43,6 +43,10 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
     env.reads->set_last_heartbeat(st.agent.id, st.agent.last_heartbeat_ms);
   if (!d.events.empty()) {
     journal_batch batch;
+    // No expected version: an agent's stream outlives the agent (a removed
+    // id can be created again, and its state counts from 1 then), so the
+    // state's version is not the stream's. Its one writer is the actor the
+    // registry spawns atomically (agent_or_spawn).
     batch.events = std::move(d.events);
     st.box.append(self, env.journal, env.gateway, std::move(batch), {}, [self] { maybe_stop(self); });
   }

@@ -137,10 +137,23 @@ caf::result<reply> run(self_ptr self, call_request& req) {
     }
     journal_batch batch;
     batch.events = d.events;
+    // This actor is its stream's one writer: the log must be where the
+    // state it decided on says (a fresh actor for a call whose stream
+    // exists is refused there, never a second call.arrived).
+    batch.expect.push_back({events::stream_of(d.events.front().body), version_before});
     if (!req.idempotency_key.empty() && d.answer.is_voice() && !d.wants_direct_agent)
       batch.idempotency.emplace_back(req.idempotency_key, encode_voice_reply(d.answer.voice()));
-    st.box.append(self, env.journal, env.gateway, std::move(batch), std::move(d.jobs),
-                  [self] { maybe_stop(self); });
+    bool fresh = version_before == 0;
+    st.box.append(self, env.journal, env.gateway, std::move(batch), std::move(d.jobs), [self, fresh] {
+      // A fresh actor whose first append was refused: its stream exists
+      // (a finished call), so this actor holds nothing real. It leaves.
+      auto& s = self->state;
+      if (fresh && s.box.failures() > 0 && !s.finished) {
+        s.finished = true;
+        s.env->reg->forget_call(s.call.sid, caf::actor_cast<caf::actor>(self));
+      }
+      maybe_stop(self);
+    });
   }
   remember(st, req.idempotency_key, d.answer);
 

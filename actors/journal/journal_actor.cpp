@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <unordered_map>
 
 #include <rocksdb/perf_level.h>
 
@@ -131,11 +132,52 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
   }
 }
 
+/// Optimistic concurrency: refuses, each alone, the pending appends whose
+/// expected stream versions are wrong, counting the appends taken before
+/// them in this batch; the others go on. A version the log does not know
+/// without a round trip is left to the store's unique (stream, version)
+/// index.
+void refuse_conflicts(journal_state& st) {
+  std::unordered_map<std::string, uint64_t> now;  // expected streams' versions as the batch grows
+  bool any = false;
+  for (auto& p : st.pending)
+    for (auto& x : p.batch.expect) {
+      any = true;
+      uint64_t v = 0;
+      if (!now.count(x.stream) && st.log->known_version(x.stream, &v))
+        now.emplace(x.stream, v);
+    }
+  if (!any)
+    return;
+  std::vector<pending_append> kept;
+  kept.reserve(st.pending.size());
+  for (auto& p : st.pending) {
+    std::string why;
+    for (auto& x : p.batch.expect)
+      if (auto i = now.find(x.stream); i != now.end() && i->second != x.version) {
+        why = "conflict: stream " + x.stream + " is at version " + std::to_string(i->second) +
+              ", its writer expected " + std::to_string(x.version);
+        break;
+      }
+    if (!why.empty()) {
+      st.stats->conflicts += 1;
+      p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+      continue;
+    }
+    for (auto& e : p.batch.events)
+      if (auto i = now.find(events::stream_of(e.body)); i != now.end())
+        ++i->second;
+    kept.push_back(std::move(p));
+  }
+  st.pending = std::move(kept);
+}
+
 /// Sends the pending appends to the log as one batch (one atomic write),
 /// behind the writes already in flight. False when it was refused (its
 /// appends are answered with the reason).
 bool submit_pending(caf::stateful_actor<journal_state>* self) {
   auto& st = self->state;
+  refuse_conflicts(st);
   in_flight_write w;
   w.batch = std::move(st.pending);
   st.pending.clear();

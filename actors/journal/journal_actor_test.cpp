@@ -62,6 +62,9 @@ class pipelined_log final : public storage::event_log {
     return st && first != b.first ? status::corruption("numbered out of order") : st;
   }
   size_t max_in_flight() const override { return 2; }
+  bool known_version(const std::string& stream, uint64_t* version) override {
+    return inner_->known_version(stream, version);  // batches still queued here are not counted
+  }
   status resume() override { return inner_->resume(); }
   uint64_t last_seq() const override { return inner_->last_seq(); }
   status scan(uint64_t from, const std::function<bool(const events::envelope&)>& fn) const override {
@@ -278,6 +281,64 @@ TEST_CASE("a busy snapshot writer costs the journal no copy of the state per bat
     CHECK(figures->copies.load() == 2);
     caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
   }
+}
+
+TEST_CASE("an append whose expected stream version is wrong is refused alone, the rest of its batch is written") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<storage::event_log> owned;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
+  std::shared_ptr<storage::event_log> log = std::move(owned);
+  auto stats = std::make_shared<journal_stats>();
+  auto arrival = [](const std::string& sid, uint64_t expect) {
+    events::call_arrived a;
+    a.call_sid = sid;
+    journal_batch b;
+    b.events.push_back({1700000000000, a});
+    b.expect.push_back({"call/" + sid, expect});
+    return b;
+  };
+  std::vector<std::string> outcomes;
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto journal = spawn_journal(sys, log, stats);
+    caf::scoped_actor self{sys};
+    auto collect = [&](int n) {
+      for (int i = 0; i < n; ++i)
+        self->receive([&](uint64_t seq) { outcomes.push_back("ok " + std::to_string(seq)); },
+                      [&](caf::error& e) { outcomes.push_back(to_string(e)); });
+    };
+    // Sent together, so that they can share one batch: the second arrival
+    // of CA1 expects a new stream, which the first has just begun.
+    self->send(journal, append_atom::value, arrival("CA1", 0));
+    self->send(journal, append_atom::value, arrival("CA1", 0));
+    self->send(journal, append_atom::value, arrival("CA2", 0));
+    collect(3);
+    // Against what the log holds: right, then wrong.
+    self->send(journal, append_atom::value, arrival("CA1", 1));
+    collect(1);
+    self->send(journal, append_atom::value, arrival("CA2", 0));
+    collect(1);
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
+  REQUIRE(outcomes.size() == 5);
+  // A refusal is answered at once, ahead of the write: the first three in
+  // any order.
+  std::sort(outcomes.begin(), outcomes.begin() + 3);
+  CHECK(outcomes[0] == "ok 1");
+  CHECK(outcomes[1] == "ok 2");
+  CHECK(outcomes[2].find("conflict: stream call/CA1 is at version 1, its writer expected 0") !=
+        std::string::npos);
+  CHECK(outcomes[3] == "ok 3");
+  CHECK(outcomes[4].find("conflict: stream call/CA2 is at version 1") != std::string::npos);
+  CHECK(stats->conflicts.load() == 2);
+  CHECK(log->last_seq() == 3);
+  uint64_t v = 0;
+  REQUIRE(log->known_version("call/CA1", &v));
+  CHECK(v == 2);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
 }
 
 TEST_CASE("every append the journal acknowledged survives SIGKILL") {

@@ -15,6 +15,7 @@ namespace callq {
 /// Figures the journal keeps for /metrics and benchmarks.
 struct journal_stats {
   std::atomic<uint64_t> appends{0};   ///< append requests acknowledged
+  std::atomic<uint64_t> conflicts{0};  ///< appends refused: a stream was not at the expected version
   std::atomic<uint64_t> events{0};    ///< events written
   std::atomic<uint64_t> syncs{0};     ///< write batches synced
   std::atomic<uint64_t> sync_us_total{0};  ///< batches' time from submitted to durable
