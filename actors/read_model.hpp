@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "replay/world.hpp"
@@ -31,9 +32,10 @@ class read_model {
     world_ = std::move(w);
   }
 
-  /// Runs `f` with the world, under the lock: keep it short.
+  /// Runs `f` with the world, under the lock (shared: readers do not wait
+  /// for each other, only for the journal's apply): keep it short.
   template <class F> auto read(F&& f) const {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     return f(static_cast<const world&>(world_));
   }
 
@@ -44,7 +46,7 @@ class read_model {
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   world world_;
 };
 
