@@ -697,6 +697,20 @@ void server::routes() {
       rt_.advance_clock(body["advanceMs"].get<int64_t>());
       send_json(res, 200, {{"advancedMs", body["advanceMs"]}});
     });
+    // Tests: kills one of the supervised actors, as an exception escaping
+    // its handler would (README, "Supervision and overload").
+    h.Post("/api/test/crash", [this, admin](const httplib::Request& req, httplib::Response& res) {
+      if (!admin(req, res))
+        return;
+      json body;
+      if (!json_object_body(req, res, &body))
+        return;
+      if (!body.contains("actor") || !body["actor"].is_string())
+        return send_error_json(res, 400, "body must be {\"actor\": \"journal\"|\"dispatcher\"|\"timers\"|\"gateway\"}");
+      if (auto st = rt_.crash_for_test(body["actor"].get<std::string>()); !st)
+        return send_error_json(res, 400, st.message());
+      send_json(res, 200, {{"crashed", body["actor"]}});
+    });
   }
 
   // -------------------------------------------------------- open ones --
