@@ -58,7 +58,12 @@ class server {
   front_door_figures door_figures() const;
 
  private:
+  /// Registers every route: by who calls them, then the engine's handlers.
   void routes();
+  void twilio_routes();  ///< routes_twilio.cpp
+  void agent_routes();   ///< routes_agents.cpp
+  void admin_routes();   ///< routes_admin.cpp
+  void page_routes();    ///< routes_pages.cpp
   runtime& rt_;
   server_settings s_;
   std::unique_ptr<httplib::Server> http_;  ///< routes, parsing, rendering

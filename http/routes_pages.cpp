@@ -1,0 +1,82 @@
+// The open routes: the pages browsers load (embedded at build time), the
+// health checks load balancers and systemd call, and /metrics.
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/dispatcher/queue_config.hpp"
+#include "events/codec.hpp"
+#include "http/bodies.hpp"
+#include "http/form.hpp"
+#include "http/metrics.hpp"
+#include "http/routes_common.hpp"
+#include "http/signature.hpp"
+#include "http/web_assets.hpp"
+#include "replay/export.hpp"
+#include "replay/report.hpp"
+#include "replay/status_json.hpp"
+#include "replay/timeline.hpp"
+
+namespace callq::http {
+
+void server::page_routes() {
+  auto& h = *http_;
+
+  // -------------------------------------------------------- open ones --
+  // The pages and their files (embedded at build time) need no token; the
+  // data they read does. They load nothing from elsewhere, and say so.
+  for (const web_asset& a : web_assets()) {
+    h.Get(std::string(a.path), [&a](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'");
+      res.set_content(a.body.data(), a.body.size(), std::string(a.content_type));
+    });
+  }
+  h.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    // 200 while the server answers; "degraded" while the log cannot be
+    // written (requests that change state get 503, reads work) or new
+    // calls are refused for lack of disk space.
+    const storage_health& s = rt_.storage();
+    nlohmann::json storage = {{"writable", s.writable()},
+                              {"freeBytes", s.free_bytes()},
+                              {"diskLow", s.disk_low()},
+                              {"reserveReached", s.reserve_reached()}};
+    if (!s.writable())
+      storage["reason"] = s.reason();
+    bool ok = s.writable() && !s.reserve_reached();
+    send_json(res, 200, {{"status", ok ? "ok" : "degraded"},
+                         {"role", rt_.is_leader() ? "leader" : "follower"},
+                         {"storage", storage}});
+  });
+  // For a load balancer's health check: only the leader takes traffic.
+  h.Get("/healthz/leader", [this](const httplib::Request&, httplib::Response& res) {
+    if (rt_.is_leader())
+      return send_json(res, 200, {{"status", "ok"}, {"role", "leader"}});
+    res.set_header("Retry-After", "1");
+    send_json(res, 503, {{"status", "follower"}, {"role", "follower"},
+                         {"error", "this callq follows; another one leads"}});
+  });
+  h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    int64_t now = rt_.now_ms();
+    auto summary = rt_.reads().read([now](const world& w) { return w.summary(now); });
+    res.status = 200;
+    res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
+                                   rt_.gateway_figures()) +
+                        render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
+                        render_load_metrics(rt_.load()) +
+                        render_front_door_metrics(door_->figures()),
+                    "text/plain; version=0.0.4");
+  });
+}
+
+}  // namespace callq::http
