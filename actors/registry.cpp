@@ -52,11 +52,10 @@ registry::call_found registry::find_or_spawn_call(const std::string& sid,
                                                   const std::function<caf::actor()>& spawn) {
   call_found out;
   std::unique_lock lock(mu_);
-  if (calls_.count(sid) == 0)
-    if (auto f = finished_.find(sid); f != finished_.end()) {
-      out.finished = f->second;
-      return out;
-    }
+  if (calls_.count(sid) == 0 && finished_.count(sid) != 0) {
+    out.finished = true;
+    return out;
+  }
   out.actor = find_or_spawn(calls_, sid, spawn, &out.spawned);
   return out;
 }
@@ -74,12 +73,7 @@ void registry::add_offer(const std::string& id, const std::string& sid) {
 }
 
 void registry::finish_call(const call_state& final) {
-  call_state kept = final;  // what late retries need: phase, ids, queue
-  kept.from.clear();
-  kept.to.clear();
-  kept.caller_name.clear();
-  kept.tried.clear();
-  kept.tried.shrink_to_fit();
+  call_state kept = final;  // until its last events are durable (final_state_durable)
   std::unique_lock lock(mu_);
   calls_.erase(final.sid);
   if (finished_.insert_or_assign(final.sid, std::move(kept)).second)
@@ -92,6 +86,17 @@ std::optional<call_state> registry::finished(const std::string& sid) const {
   if (i == finished_.end())
     return std::nullopt;
   return i->second;
+}
+
+bool registry::is_finished(const std::string& sid) const {
+  std::shared_lock lock(mu_);
+  return finished_.count(sid) != 0;
+}
+
+void registry::final_state_durable(const std::string& sid) {
+  std::unique_lock lock(mu_);
+  if (auto i = finished_.find(sid); i != finished_.end())
+    i->second.reset();
 }
 
 size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {

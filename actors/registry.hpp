@@ -1,9 +1,11 @@
 // Where the HTTP threads (and the actors) find a mailbox: a call's actor by
 // CallSid, offer id or callback id, an agent's actor by id. A map under a
 // reader-writer lock, written when an actor starts or stops, read on every
-// request; no actor stands in the way. It also keeps the final state of
-// recently finished calls, so a late Twilio retry for a call whose actor
-// has stopped gets the same answer as before, never an error.
+// request; no actor stands in the way. It also remembers recently
+// finished calls (and their offer ids), so a late Twilio retry for a call
+// whose actor has stopped gets the same answer as before, never an error:
+// from the final state while its last events are on their way to disk,
+// then from the call's own stream in the log (compact: no state is kept).
 #pragma once
 
 #include <cstdint>
@@ -38,7 +40,7 @@ class registry {
   /// What find_or_spawn_call() found or made.
   struct call_found {
     caf::actor actor;                    ///< live, or just spawned
-    std::optional<call_state> finished;  ///< else: the call finished (no actor)
+    bool finished = false;  ///< else: the call finished (no actor; see finished())
     bool spawned = false;
   };
   /// In one step under the lock: the live actor of call `sid`, else its
@@ -53,9 +55,16 @@ class registry {
   void add_offer(const std::string& id, const std::string& sid);
 
   /// Call `final.sid` finished: its actor is forgotten; its final state is
-  /// kept (trimmed) for late retries until purge_finished() drops it.
+  /// kept until final_state_durable(), the call remembered as finished
+  /// (with its offer ids) until purge_finished() drops it.
   void finish_call(const call_state& final);
-  /// The final state of a finished call, if still kept.
+  /// The finished call's last events are durable (its actor stops): late
+  /// retries read its stream from now on, so its state is dropped.
+  void final_state_durable(const std::string& sid);
+  /// Whether `sid` finished recently (still remembered).
+  bool is_finished(const std::string& sid) const;
+  /// The final state of a finished call whose last events may not be
+  /// durable yet; nullopt otherwise (read the log).
   std::optional<call_state> finished(const std::string& sid) const;
   /// Drops finished calls that ended at or before `before_ms`, and the
   /// oldest beyond `max_kept`; returns how many were dropped.
@@ -79,7 +88,8 @@ class registry {
   std::unordered_map<std::string, caf::actor> calls_, agents_;
   std::unordered_map<std::string, std::string> offers_;  ///< offer/callback id -> sid
   std::unordered_map<std::string, std::vector<std::string>> offers_of_;
-  std::unordered_map<std::string, call_state> finished_;
+  /// Recently finished calls; the state only until it is durable.
+  std::unordered_map<std::string, std::optional<call_state>> finished_;
   std::deque<std::pair<int64_t, std::string>> finished_order_;
 };
 

@@ -38,20 +38,45 @@ struct router {
       return reply::fail(outcome::unavailable, "agent unavailable: " + why);
     return r;
   }
-  /// A command for the call `sid` (live, or recently finished).
+  /// The state of call `sid` that has no live actor: its final state while
+  /// its last events may not be durable, else its own stream folded with
+  /// the call's apply code (a call finished a while ago, or before a
+  /// restart). Version 0: no such call. A read on this HTTP thread, never
+  /// under the registry's lock.
+  status past_state(const std::string& sid, call_state* out) {
+    if (auto kept = env.reg->finished(sid)) {
+      *out = std::move(*kept);
+      return status::ok();
+    }
+    *out = call_state{};
+    events::call_arrived first;
+    first.call_sid = sid;
+    return log.read_stream(events::stream_of(first), [&](const events::envelope& e) {
+      apply(*out, e.ev);
+      return true;
+    });
+  }
+  /// The answer a call without a live actor gives (`unknown` when there
+  /// is no such call).
+  reply answer_past(const std::string& sid, const call_command& c, const std::string& unknown) {
+    call_state past;
+    if (auto st = past_state(sid, &past); !st)
+      return reply::fail(outcome::unavailable, "event log unavailable: " + st.message());
+    if (past.version == 0)
+      return reply::fail(outcome::invalid, unknown);
+    return answer_finished(std::move(past), c, env);
+  }
+  /// A command for the call `sid` (live, or finished).
   reply to_call(const std::string& sid, call_command c, const std::string& unknown) {
     if (caf::actor a = env.reg->call(sid)) {
       reply r = ask_call(a, c, key);
       // The call finished and its actor stopped between the lookup and
       // the ask: answer as for any finished call.
-      if (r.result == outcome::unavailable)
-        if (auto final = env.reg->finished(sid))
-          return answer_finished(*final, c, env);
+      if (r.result == outcome::unavailable && env.reg->is_finished(sid))
+        return answer_past(sid, c, unknown);
       return r;
     }
-    if (auto final = env.reg->finished(sid))
-      return answer_finished(*final, c, env);
-    return reply::fail(outcome::invalid, unknown);
+    return answer_past(sid, c, unknown);
   }
   reply to_offer(const std::string& id, call_command c, const std::string& what) {
     std::string sid = env.reg->call_of_offer(id);
@@ -68,32 +93,22 @@ struct router {
   }
 
   reply operator()(cmd::incoming_call& x) {
-    if (!env.reg->call(x.call_sid) && !env.reg->finished(x.call_sid)) {
-      // Unknown to the registry: new, or finished long ago (purged, or
-      // before a restart). Its own stream says which; a finished call
+    if (!env.reg->call(x.call_sid)) {
+      // No live actor: new, or finished (a late retry). A finished call
       // gets the answer its final state gives, never a second arrival.
-      // (A read on this HTTP thread, never under the registry's lock.)
       call_state past;
-      events::call_arrived first;
-      first.call_sid = x.call_sid;
-      if (auto st = log.read_stream(events::stream_of(first),
-                                    [&](const events::envelope& e) {
-                                      apply(past, e.ev);
-                                      return true;
-                                    });
-          !st)
+      if (auto st = past_state(x.call_sid, &past); !st)
         return reply::fail(outcome::unavailable, "event log unavailable: " + st.message());
       if (past.version > 0)
         return answer_finished(std::move(past), x, env);
     }
     auto found = env.reg->find_or_spawn_call(
         x.call_sid, [&] { return spawn_call(sys, env_ptr(), call_state{}); });
-    if (found.finished)  // a late retry, or one racing the call's end
-      return answer_finished(*found.finished, x, env);
+    if (found.finished)  // a retry racing the call's end
+      return answer_past(x.call_sid, x, "unknown call " + x.call_sid);
     reply r = ask_call(found.actor, x, key);
-    if (r.result == outcome::unavailable)  // it finished and stopped meanwhile
-      if (auto final = env.reg->finished(x.call_sid))
-        return answer_finished(*final, x, env);
+    if (r.result == outcome::unavailable && env.reg->is_finished(x.call_sid))
+      return answer_past(x.call_sid, x, "unknown call " + x.call_sid);  // it finished meanwhile
     return r;
   }
   reply operator()(cmd::hold_poll& x) { return to_call(x.call_sid, x, "unknown call " + x.call_sid); }

@@ -1,4 +1,5 @@
 #include "actors/runtime.hpp"
+#include "actors/registry.hpp"
 
 #include <chrono>
 #include <thread>
@@ -214,4 +215,28 @@ TEST_CASE("a follower keeps its state warm, leads when asked, steps down when it
   rt->lead(2);
   REQUIRE(eventually([&] { return rt->is_leader(); }));
   CHECK(rt->actors().calls == 2);
+}
+
+TEST_CASE("registry: a finished call's state is kept only until its last events are durable, then only that it finished") {
+  registry r;
+  call_state c;
+  c.sid = "CA1";
+  c.phase = call_phase::abandoned;
+  c.version = 3;
+  r.finish_call(c);
+  CHECK(r.is_finished("CA1"));
+  REQUIRE(r.finished("CA1"));
+  CHECK(r.finished("CA1")->version == 3);
+  r.final_state_durable("CA1");  // late retries read the call's stream from now on
+  CHECK(r.is_finished("CA1"));
+  CHECK_FALSE(r.finished("CA1"));
+  bool spawned = false;
+  auto found = r.find_or_spawn_call("CA1", [&] {
+    spawned = true;
+    return caf::actor{};
+  });
+  CHECK(found.finished);
+  CHECK_FALSE(spawned);
+  CHECK(r.purge_finished(c.ended_ms) == 1);
+  CHECK_FALSE(r.is_finished("CA1"));
 }

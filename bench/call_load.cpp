@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   long seconds = bench::arg(argc, argv, "seconds", 20);
   long agents = bench::arg(argc, argv, "agents", 1000);
   long workers = bench::arg(argc, argv, "workers", 64);
+  long rss_every = bench::arg(argc, argv, "rss-every", 60);  // seconds between RSS lines
   shared s;
 
   // Twilio's REST API: every redirect becomes the caller's next webhooks.
@@ -265,6 +266,20 @@ int main(int argc, char** argv) {
   while (heartbeats.load() < static_cast<uint64_t>(agents))
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
+  // The server's RSS every `rss_every` seconds while calls are offered:
+  // under steady load it must stay flat once the late-retry window is full.
+  std::thread rss_reporter([&] {
+    auto start = clk::now();
+    auto next = start + std::chrono::seconds(rss_every);
+    while (!done) {
+      if (clk::now() >= next) {
+        std::printf("  rss at %3.0f s: %ld MiB\n", bench::seconds_since(start),
+                    testing::rss_kib_of(server.pid) / 1024);
+        next += std::chrono::seconds(rss_every);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   std::vector<std::thread> pool;
   for (long w = 0; w < workers; ++w)
     pool.emplace_back(worker, server.port, std::ref(s));
@@ -296,6 +311,7 @@ int main(int argc, char** argv) {
   done = true;
   for (auto& t : beats)
     t.join();
+  rss_reporter.join();
 
   std::printf("  completed calls: %lu of %ld; %.0f completed calls/s over the %ld s window\n",
               static_cast<unsigned long>(s.completed), total,

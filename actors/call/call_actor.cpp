@@ -82,8 +82,10 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
 
 void maybe_stop(self_ptr self) {
   auto& st = self->state;
-  if (st.finished && st.box.idle() && !st.direct_pending && st.awaiting == 0)
+  if (st.finished && st.box.idle() && !st.direct_pending && st.awaiting == 0) {
+    st.env->reg->final_state_durable(st.call.sid);  // late retries read the log now
     self->quit();
+  }
 }
 
 void remember(call_actor_state& st, const std::string& key, const reply& r) {
