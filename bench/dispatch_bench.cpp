@@ -160,6 +160,16 @@ int main(int argc, char** argv) {
               "max %.0f us (%zu offers)\n",
               bench::percentile(us, 50), bench::percentile(us, 99), bench::percentile(us, 100),
               us.size());
+  // The WAL sync's own share, for comparison: the journal's write time
+  // (submitted to durable) over the whole run, by histogram bucket.
+  const auto& j = rt->journal_figures();
+  uint64_t p99 = journal_stats::percentile_bound(j.sync_buckets, 99);
+  std::printf("  beside it, the WAL sync (journal write, submitted -> durable) over the run: "
+              "p50 <= %lu us, p99 <= %s us, mean %.0f us (%lu writes)\n",
+              static_cast<unsigned long>(journal_stats::percentile_bound(j.sync_buckets, 50)),
+              p99 == UINT64_MAX ? "over 100000" : std::to_string(p99).c_str(),
+              j.syncs.load() ? static_cast<double>(j.sync_us_total.load()) / static_cast<double>(j.syncs.load()) : 0.0,
+              static_cast<unsigned long>(j.syncs.load()));
   rt->stop();
   rt.reset();
 

@@ -89,9 +89,14 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
   }
   auto t1 = std::chrono::steady_clock::now();
   st.stats->events += w.all.size();
-  if (w.submitted)
-    st.stats->sync_us_total +=
-        std::chrono::duration_cast<std::chrono::microseconds>(t1 - w.t0).count();
+  if (w.submitted) {
+    auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(t1 - w.t0).count());
+    st.stats->sync_us_total += us;
+    size_t b = 0;
+    while (b < 8 && us > journal_stats::bucket_us[b])
+      ++b;
+    st.stats->sync_buckets[b] += 1;
+  }
   if (!w.all.empty()) {
     st.last_seq = w.first + w.all.size() - 1;
     if (st.reads)  // durable now: visible to readers before anyone hears of it

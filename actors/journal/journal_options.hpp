@@ -22,6 +22,25 @@ struct journal_stats {
   /// Append latency histogram (request queued to acknowledged), microseconds.
   static constexpr uint64_t bucket_us[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
   std::atomic<uint64_t> latency_buckets[9]{};
+  /// Write (WAL sync) time histogram, submitted to durable, same buckets.
+  std::atomic<uint64_t> sync_buckets[9]{};
+
+  /// The upper bound (us) of the bucket holding the p-th percentile of
+  /// `buckets` (0 when empty; UINT64_MAX beyond the last bound).
+  static uint64_t percentile_bound(const std::atomic<uint64_t> (&buckets)[9], double p) {
+    uint64_t total = 0;
+    for (auto& b : buckets)
+      total += b.load();
+    if (total == 0)
+      return 0;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < 9; ++i) {
+      seen += buckets[i].load();
+      if (static_cast<double>(seen) >= p / 100.0 * static_cast<double>(total))
+        return i < 8 ? bucket_us[i] : UINT64_MAX;
+    }
+    return UINT64_MAX;
+  }
   std::atomic<uint64_t> latency_us_total{0};
 };
 
