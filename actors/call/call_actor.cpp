@@ -23,11 +23,18 @@ struct call_actor_state {
   /// Legacy routing: the voice webhook's answer waits for the dispatcher.
   caf::response_promise direct_promise;
   bool direct_pending = false;
-  reply direct_fallback;
+  /// Only while direct_pending (a reply is 352 bytes; most calls never
+  /// need one kept).
+  std::unique_ptr<reply> direct_fallback;
   /// Answers of recent requests by idempotency key (retries that arrive
   /// before the first answer's events are in the idempotency store).
-  std::unordered_map<std::string, reply> recent;
-  std::vector<std::string> recent_order;  ///< oldest first, at most 16 (no deque: ~600 B empty)
+  /// Allocated on the first request that carries a key (most calls' never
+  /// do): a queued call's actor stays small.
+  struct recent_answers {
+    std::unordered_map<std::string, reply> by_key;
+    std::vector<std::string> order;  ///< oldest first, at most 16
+  };
+  std::unique_ptr<recent_answers> recent;
   static inline const char* name = "callq.call";
 };
 
@@ -91,11 +98,14 @@ void maybe_stop(self_ptr self) {
 void remember(call_actor_state& st, const std::string& key, const reply& r) {
   if (key.empty())
     return;
-  if (st.recent.insert_or_assign(key, r).second)
-    st.recent_order.push_back(key);
-  while (st.recent_order.size() > 16) {
-    st.recent.erase(st.recent_order.front());
-    st.recent_order.erase(st.recent_order.begin());
+  if (!st.recent)
+    st.recent = std::make_unique<call_actor_state::recent_answers>();
+  auto& rec = *st.recent;
+  if (rec.by_key.insert_or_assign(key, r).second)
+    rec.order.push_back(key);
+  while (rec.order.size() > 16) {
+    rec.by_key.erase(rec.order.front());
+    rec.order.erase(rec.order.begin());
   }
 }
 
@@ -104,6 +114,7 @@ void remember(call_actor_state& st, const std::string& key, const reply& r) {
 void deliver_direct(self_ptr self, reply answer) {
   auto& st = self->state;
   st.direct_pending = false;
+  st.direct_fallback.reset();
   ++st.awaiting;  // the actor stays until the answer is out
   st.box.when_durable([self, rp = st.direct_promise, answer = std::move(answer)](
                           const std::string& error) mutable {
@@ -118,8 +129,8 @@ void deliver_direct(self_ptr self, reply answer) {
 caf::result<reply> run(self_ptr self, call_request& req) {
   auto& st = self->state;
   const entity_env& env = *st.env;
-  if (!req.idempotency_key.empty())
-    if (auto i = st.recent.find(req.idempotency_key); i != st.recent.end())
+  if (!req.idempotency_key.empty() && st.recent)
+    if (auto i = st.recent->by_key.find(req.idempotency_key); i != st.recent->by_key.end())
       return answer_when_durable(self, st.box, i->second);
   int64_t now = env.clock->now_ms();
   uint64_t version_before = st.call.version;
@@ -188,13 +199,13 @@ caf::result<reply> run(self_ptr self, call_request& req) {
       v.identity = st.call.agent_identity;
       deliver_direct(self, reply::twiml(v));
     } else {
-      deliver_direct(self, st.direct_fallback);
+      deliver_direct(self, std::move(*st.direct_fallback));
     }
   }
   if (d.wants_direct_agent) {
     st.direct_promise = self->make_response_promise();
     st.direct_pending = true;
-    st.direct_fallback = d.answer;
+    st.direct_fallback = std::make_unique<reply>(d.answer);
     return st.direct_promise;
   }
 
@@ -236,7 +247,7 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
       [=](nodirect_atom) {
         auto& st = self->state;
         if (st.direct_pending) {
-          deliver_direct(self, st.direct_fallback);
+          deliver_direct(self, std::move(*st.direct_fallback));
           maybe_stop(self);
         }
       },
