@@ -73,10 +73,10 @@ void registry::add_offer(const std::string& id, const std::string& sid) {
 }
 
 void registry::finish_call(const call_state& final) {
-  call_state kept = final;  // until its last events are durable (final_state_durable)
   std::unique_lock lock(mu_);
   calls_.erase(final.sid);
-  if (finished_.insert_or_assign(final.sid, std::move(kept)).second)
+  // The state is kept until its last events are durable (final_state_durable).
+  if (finished_.insert_or_assign(final.sid, final).second)
     finished_order_.emplace_back(final.ended_ms, final.sid);
 }
 

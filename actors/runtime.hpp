@@ -160,7 +160,8 @@ class runtime {
 
   const journal_stats& journal_figures() const { return *journal_stats_; }
   /// How far behind the actors run; new calls are refused while overloaded.
-  load_gauge& load() const { return *load_; }
+  load_gauge& load() { return *load_; }
+  const load_gauge& load() const { return *load_; }
   const snapshot_stats& snapshot_figures() const { return *snapshot_stats_; }
   const gateway_stats& gateway_figures() const { return *gateway_stats_; }
 

@@ -92,10 +92,7 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
   if (w.submitted) {
     auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(t1 - w.t0).count());
     st.stats->sync_us_total += us;
-    size_t b = 0;
-    while (b < 8 && us > journal_stats::bucket_us[b])
-      ++b;
-    st.stats->sync_buckets[b] += 1;
+    st.stats->sync_buckets[journal_stats::bucket_of(us)] += 1;
   }
   if (!w.all.empty()) {
     st.last_seq = w.first + w.all.size() - 1;
@@ -127,10 +124,7 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
     seq += p.batch.events.size();
     auto us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(t1 - p.queued).count());
-    size_t b = 0;
-    while (b < 8 && us > journal_stats::bucket_us[b])
-      ++b;
-    st.stats->latency_buckets[b] += 1;
+    st.stats->latency_buckets[journal_stats::bucket_of(us)] += 1;
     st.stats->latency_us_total += us;
     st.stats->appends += 1;
     p.promise.deliver(seq);
@@ -140,8 +134,10 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
 /// Optimistic concurrency: refuses, each alone, the pending appends whose
 /// expected stream versions are wrong, counting the appends taken before
 /// them in this batch; the others go on. A version the log does not know
-/// without a round trip is left to the store's unique (stream, version)
-/// index.
+/// without a round trip (PostgreSQL, a stream it has not cached) is taken
+/// to be what its first append here expects -- the store's unique (stream,
+/// version) index checks that one -- so later appends in the same batch
+/// are still checked against it.
 void refuse_conflicts(journal_state& st) {
   std::unordered_map<std::string, uint64_t> now;  // expected streams' versions as the batch grows
   bool any = false;
@@ -149,8 +145,8 @@ void refuse_conflicts(journal_state& st) {
     for (auto& x : p.batch.expect) {
       any = true;
       uint64_t v = 0;
-      if (!now.count(x.stream) && st.log->known_version(x.stream, &v))
-        now.emplace(x.stream, v);
+      if (!now.count(x.stream))
+        now.emplace(x.stream, st.log->known_version(x.stream, &v) ? v : x.version);
     }
   if (!any)
     return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -21,6 +22,13 @@ struct journal_stats {
   std::atomic<uint64_t> sync_us_total{0};  ///< batches' time from submitted to durable
   /// Append latency histogram (request queued to acknowledged), microseconds.
   static constexpr uint64_t bucket_us[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
+  /// The bucket (0-8) a duration of `us` microseconds falls in.
+  static size_t bucket_of(uint64_t us) {
+    size_t b = 0;
+    while (b < 8 && us > bucket_us[b])
+      ++b;
+    return b;
+  }
   std::atomic<uint64_t> latency_buckets[9]{};
   /// Write (WAL sync) time histogram, submitted to durable, same buckets.
   std::atomic<uint64_t> sync_buckets[9]{};
