@@ -53,6 +53,12 @@ struct runtime_options {
   /// Called (on the role thread) each time this runtime starts or stops
   /// leading a shared log; `serve` prints it on stdout.
   std::function<void(bool leading)> on_role;
+  /// Called (on the disk watcher's thread) once, when every actor was
+  /// stopped and rebuilding them from the log failed: this runtime
+  /// dispatches nothing any more and cannot mend that in-process. `serve`
+  /// then stops and exits non-zero for its supervisor (systemd) to restart
+  /// it; until then /healthz answers 503.
+  std::function<void(const std::string& why)> on_fatal;
   policy rules;
   gateway_options gateway;
   /// Time moves only through advance_clock() (end-to-end tests).
@@ -150,7 +156,13 @@ class runtime {
   /// "timers", "gateway") as an exception escaping its handler would; the
   /// supervisor marks the log not writable at once and the next
   /// check_storage() rebuilds every actor from the durable log.
-  status crash_for_test(const std::string& which);
+  /// `fail_rebuild`: the rebuild that follows fails as well (as a log
+  /// that cannot be read would), so the runtime goes down().
+  status crash_for_test(const std::string& which, bool fail_rebuild = false);
+
+  /// Rebuilding the actors failed: nothing is dispatched until a restart
+  /// (on_fatal was called). Empty while the runtime works.
+  std::string down() const;
 
   /// Whether the log can be written and how much room it has.
   const storage_health& storage() const { return *health_; }
@@ -217,10 +229,12 @@ class runtime {
   mutable std::shared_mutex life_mu_;
   std::shared_ptr<storage_health> health_;
   std::thread watcher_;
-  std::mutex watch_mu_;
+  mutable std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool watch_stop_ = false;
   bool crashed_ = false;  ///< a supervised actor stopped; the watcher rebuilds
+  std::atomic<bool> fail_next_boot_{false};  ///< crash_for_test(..., true)
+  std::string down_;             ///< why down(); under watch_mu_
   std::unique_ptr<impl> impl_;
   std::shared_ptr<storage::event_log> log_;
   std::shared_ptr<read_model> reads_;

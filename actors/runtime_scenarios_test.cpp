@@ -511,6 +511,27 @@ TEST_CASE("a crash of the journal, dispatcher, timers or gateway is survived: ev
   CHECK(h.check_invariants().empty());
 }
 
+TEST_CASE("a crash whose rebuild fails takes the runtime down for a restart: on_fatal once, no half-working state") {
+  center_harness h;
+  h.incoming("CA1");
+  CHECK(h.rt().down().empty());
+  REQUIRE(h.rt().crash_for_test("dispatcher", true));
+  CHECK_FALSE(h.rt().check_storage());
+  CHECK_FALSE(h.rt().down().empty());
+  REQUIRE(h.fatal.size() == 1);
+  CHECK(h.fatal[0] == h.rt().down());
+  // It stays down: the watcher does not try again and calls are refused.
+  CHECK_FALSE(h.rt().check_storage());
+  CHECK(h.fatal.size() == 1);
+  CHECK_FALSE(h.rt().storage().writable());
+  CHECK(h.rt().actors().calls == 0);
+  CHECK(h.incoming("CA2").result == outcome::unavailable);
+  // A restart reads the log anew.
+  h.restart();
+  CHECK(h.rt().down().empty());
+  CHECK(h.state().find_call("CA1") != nullptr);
+}
+
 TEST_CASE("an offer id used only by a refused reservation is never issued again, across a restart") {
   // The agent reserved OF9 for CA1, whose call refused it (it had hung up):
   // the log holds only the agent's side of OF9. A restarted server must

@@ -35,6 +35,8 @@ void runtime::measure_disk() {
 }
 
 status runtime::check_storage() {
+  if (std::string why = down(); !why.empty())
+    return status::io_error(why);  // only a restart mends it
   measure_disk();
   if (health_->writable() || !leading_)
     return status::ok();
@@ -63,12 +65,32 @@ status runtime::check_storage() {
   // request runs meanwhile (this thread holds life_mu_).
   health_->recovered();
   startup_report rep;
-  if (auto st = boot(&rep); !st) {
-    log_line(log_level::error, "rebuilding state after the log became writable failed: " + st.message());
-    health_->failed("rebuilding state failed: " + st.message());
+  status booted = status::ok();
+  if (fail_next_boot_.exchange(false)) {
+    booted = status::io_error("a test made this rebuild fail");
+  } else {
+    booted = boot(&rep);
+  }
+  if (!booted) {
+    // Every actor is stopped and the log could not give them back: this
+    // process would answer and dispatch nothing. Say so and let it be
+    // restarted (a fresh start reads the log anew).
+    std::string why = "rebuilding every actor from the log failed (" + booted.message() +
+                      "); nothing is dispatched until callq is restarted";
+    log_line(log_level::error, why);
+    health_->failed(why);
     if (impl_)
       teardown();
-    return st;
+    bool first = false;
+    {
+      std::lock_guard wl(watch_mu_);
+      first = down_.empty();
+      if (first)
+        down_ = why;
+    }
+    if (first && opts_.on_fatal)
+      opts_.on_fatal(why);
+    return booted;
   }
   log_line(log_level::info,
       "the event log is writable again; state rebuilt from " +
@@ -102,7 +124,12 @@ void runtime::on_crash(const std::string& what, const std::string& why) {
   watch_cv_.notify_all();
 }
 
-status runtime::crash_for_test(const std::string& which) {
+std::string runtime::down() const {
+  std::lock_guard lock(watch_mu_);
+  return down_;
+}
+
+status runtime::crash_for_test(const std::string& which, bool fail_rebuild) {
   std::shared_lock life(life_mu_);
   if (!impl_)
     return status::not_supported("no actors run");
@@ -114,6 +141,7 @@ status runtime::crash_for_test(const std::string& which) {
                                           : nullptr;
   if (a == nullptr)
     return status::invalid_argument("no actor called " + which);
+  fail_next_boot_ = fail_rebuild;
   caf::anon_send_exit(*a, caf::exit_reason::kill);
   if (impl_->pump)
     impl_->pump();

@@ -41,6 +41,7 @@ int serve(const flag_values& flags) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // the runtime went down (on_fatal)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -66,6 +67,9 @@ int serve(const flag_values& flags) {
     std::cout << (leading ? "callq leads the shared event log" : "callq follows the shared event log")
               << std::endl;
   };
+  // Every actor stopped and could not be rebuilt: stop and exit non-zero
+  // so that systemd restarts callq (a restart reads the log anew).
+  cfg.runtime.on_fatal = [](const std::string&) { kill(getpid(), SIGUSR1); };
   std::unique_ptr<runtime> rt;
   startup_report rep;
   if (auto st = runtime::start(cfg.runtime, &rt, &rep); !st) {
@@ -113,15 +117,20 @@ int serve(const flag_values& flags) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  log_line(log_level::info, std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                           ": draining requests and flushing the log");
+  bool fatal = sig == SIGUSR1;
+  if (fatal)
+    log_line(log_level::error, "stopping: " + (rt->down().empty() ? "SIGUSR1" : rt->down()) +
+                                   "; exit status 1 for a restart");
+  else
+    log_line(log_level::info, std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                                 ": draining requests and flushing the log");
   srv.stop();
   http_thread.join();
   rt->stop();  // appends nothing more; then the lock goes with its session
   if (leader)
     leader->stop();
   log_line(log_level::info, "stopped");
-  return 0;
+  return fatal ? 1 : 0;
 }
 
 }  // namespace callq::app

@@ -355,7 +355,8 @@ void server::admin_routes() {
       send_json(res, 200, {{"advancedMs", body["advanceMs"]}});
     });
     // Tests: kills one of the supervised actors, as an exception escaping
-    // its handler would (README, "Supervision and overload").
+    // its handler would (README, "Supervision and overload");
+    // "failRebuild": true makes the rebuild that follows fail too.
     h.Post("/api/test/crash", [this, admin](const httplib::Request& req, httplib::Response& res) {
       if (!admin(req, res))
         return;
@@ -364,7 +365,10 @@ void server::admin_routes() {
         return;
       if (!body.contains("actor") || !body["actor"].is_string())
         return send_error_json(res, 400, "body must be {\"actor\": \"journal\"|\"dispatcher\"|\"timers\"|\"gateway\"}");
-      if (auto st = rt_.crash_for_test(body["actor"].get<std::string>()); !st)
+      if (body.contains("failRebuild") && !body["failRebuild"].is_boolean())
+        return send_error_json(res, 400, "failRebuild must be true or false");
+      bool fail_rebuild = body.value("failRebuild", false);
+      if (auto st = rt_.crash_for_test(body["actor"].get<std::string>(), fail_rebuild); !st)
         return send_error_json(res, 400, st.message());
       send_json(res, 200, {{"crashed", body["actor"]}});
     });

@@ -44,8 +44,15 @@ void server::page_routes() {
   }
   h.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     // 200 while the server answers; "degraded" while the log cannot be
-    // written (requests that change state get 503, reads work) or new
-    // calls are refused for lack of disk space.
+    // written (requests that change state get 503, reads work; a crashed
+    // actor is being rebuilt) or new calls are refused for lack of disk
+    // space.
+    // 503 "failed" once the actors could not be rebuilt: the process
+    // dispatches nothing and is about to exit for a restart.
+    if (std::string why = rt_.down(); !why.empty())
+      return send_json(res, 503, {{"status", "failed"},
+                                  {"role", rt_.is_leader() ? "leader" : "follower"},
+                                  {"error", why}});
     const storage_health& s = rt_.storage();
     nlohmann::json storage = {{"writable", s.writable()},
                               {"freeBytes", s.free_bytes()},

@@ -106,7 +106,8 @@ class actor_harness {
   /// Checks the invariants; empty when they hold:
   /// - an offered call's agent rings for exactly that offer, and a ringing
   ///   agent's call is offered to it (no call offered to two agents, no
-  ///   agent with two offers);
+  ///   agent with two offers, no agent whose phone rings while it shows
+  ///   free);
   /// - no call waits while an agent eligible for it is idle (unless it
   ///   rests after MAX_OFFER_ATTEMPTS failures, or FEATURE_MULTI_AGENT_
   ///   FALLBACK is off);
@@ -149,10 +150,14 @@ class actor_harness {
       if (!ringing)
         continue;
       const std::string& id = c.phase == call_phase::offered ? c.offer_id : c.callback_id;
-      for (auto& agent : c.ringing_agents())
-        if (auto* a = w.find_agent(agent); a && a->offer_id != id)
+      for (auto& agent : c.ringing_agents()) {
+        auto* a = w.find_agent(agent);
+        if (a && a->offer_id.empty())  // its phone rings, yet it could be offered another call
+          problems << "agent " << agent << " rings for " << sid << " while free\n";
+        else if (a && a->offer_id != id)
           problems << "call " << sid << " offered to " << agent << " who holds '" << a->offer_id
                    << "'\n";
+      }
     }
     for (auto& [id, a] : w.agents()) {
       if (a.offer_id.empty())
@@ -243,6 +248,8 @@ class actor_harness {
   const std::string& data_dir() const { return dir_; }
 
   std::vector<events::event> log, last_events;
+  /// What the runtime's on_fatal was called with (README, "Supervision").
+  std::vector<std::string> fatal;
 
  private:
   void start() {
@@ -254,6 +261,7 @@ class actor_harness {
     o.seed = seed_;
     o.recorded_jobs = jobs_;
     o.disk_check_ms = 0;  // no watcher thread: everything runs in virtual time
+    o.on_fatal = [this](const std::string& why) { fatal.push_back(why); };
     clock_->set(now);
     uint64_t before = 0;
     {

@@ -1,9 +1,12 @@
 #include "tests/callq_process.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <cstdlib>
 #include <mutex>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -101,6 +104,22 @@ int callq_process::terminate() {
   int code = stop_child(pid_, SIGTERM);
   pid_ = -1;
   return code;
+}
+
+int callq_process::wait_exit(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int st = 0;
+    if (pid_ > 0 && waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      client_.reset();
+      return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    if (pid_ <= 0 || std::chrono::steady_clock::now() >= deadline)
+      return -2;
+    // A real process, not virtual time: look again shortly.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void callq_process::kill_hard() {

@@ -46,6 +46,10 @@ class callq_process {
   int terminate();
   /// SIGKILL, then waits.
   void kill_hard();
+  /// Waits for the server to exit by itself; its exit status, -1 when it
+  /// died of a signal, -2 when it still runs after `timeout_ms` (it is then
+  /// left running).
+  int wait_exit(int timeout_ms);
 
   /// A Twilio webhook, signed with the test auth token. `query` includes
   /// the leading '?', if any.

@@ -129,3 +129,38 @@ TEST_CASE("e2e: the dispatcher, then the journal, killed under webhook load: reb
   }));
   CHECK(p.terminate() == 0);
 }
+
+TEST_CASE("e2e: an actor crashes and rebuilding from the log fails: callq does not keep answering ok, it exits 1 for systemd to restart it, and a restart serves every acknowledged call") {
+  temp_dir dir;
+  fake_twilio tw;
+  std::vector<std::string> acknowledged;
+  {
+    callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_VIRTUAL_CLOCK", "true"}});
+    REQUIRE(p.ready());
+    for (int i = 0; i < 5; ++i) {
+      std::string sid = "CAfatal" + std::to_string(i);
+      auto r = p.webhook("voice", "", {{"AccountSid", "ACtest"}, {"CallSid", sid},
+                                       {"From", "+1555123000" + std::to_string(i)}, {"To", "+15559990000"}});
+      REQUIRE(r.status == 200);
+      acknowledged.push_back(sid);
+    }
+    CHECK(json::parse(p.json_request("GET", "/healthz", "").body)["status"] == "ok");
+    auto bad = p.json_request("POST", "/api/test/crash", admin_token,
+                              {{"actor", "dispatcher"}, {"failRebuild", "yes"}});
+    CHECK(bad.status == 400);
+    auto r = p.json_request("POST", "/api/test/crash", admin_token,
+                            {{"actor", "dispatcher"}, {"failRebuild", true}});
+    REQUIRE(r.status == 200);
+    // The watcher tries at once, fails, and the process stops by itself.
+    CHECK(p.wait_exit(30'000) == 1);
+  }
+  // Restarted (as systemd would), it rebuilds from the log: nothing lost.
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_VIRTUAL_CLOCK", "true"}});
+  REQUIRE(p.ready());
+  CHECK(json::parse(p.json_request("GET", "/healthz", "").body)["status"] == "ok");
+  auto status = p.admin_get("/api/queue/status");
+  std::vector<std::string> waiting;
+  for (auto& w : status["queues"][0]["waiting"])
+    waiting.push_back(w["callSid"].get<std::string>());
+  CHECK(waiting == acknowledged);
+}
