@@ -1,6 +1,8 @@
 #include "actors/dispatcher/match_index.hpp"
 
+#include <algorithm>
 #include <map>
+#include <random>
 
 #include <catch2/catch.hpp>
 
@@ -508,4 +510,122 @@ TEST_CASE("match index: ring-all offers a call to up to ringAllMax members of th
   auto one = iy.next(0, false);
   REQUIRE(one);
   CHECK(one->also.empty());
+}
+
+TEST_CASE("match index, random operations: every match is the first call in dispatch order that a free agent can take, and nothing is left that could be matched") {
+  // An oracle that looks at every pair by brute force, against the index's
+  // ordered sets, over random views, holds and releases (reservations in
+  // parallel). Skills, preferred agents, several queues and priorities
+  // vary; every queue runs the default strategy.
+  const std::vector<std::string> queues = {"q1", "q2", "q3"};
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    INFO("seed " << seed);
+    std::mt19937_64 rng(seed);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    policy p;
+    match_index ix(p, seed);
+    std::map<std::string, call_view> calls;
+    std::map<std::string, agent_view> agents;
+    std::vector<match> open;  // reservations under way
+    auto held_call = [&](const std::string& sid) {
+      return std::any_of(open.begin(), open.end(), [&](const match& m) { return m.call_sid == sid; });
+    };
+    auto held_agent = [&](const std::string& id) {
+      return std::any_of(open.begin(), open.end(), [&](const match& m) { return m.agent_id == id; });
+    };
+    auto can_take = [&](const agent_view& a, const call_view& c) {
+      return a.eligible && a.members.count(c.queue) && meets_requirement(a.skills, c.require) &&
+             (c.preferred_agent.empty() || c.preferred_agent == a.id);
+    };
+    // The first call in dispatch order that some free agent can take.
+    auto best_takeable = [&]() -> const call_view* {
+      const call_view* best = nullptr;
+      for (auto& [sid, c] : calls) {
+        if (!c.dispatchable || held_call(sid))
+          continue;
+        bool takeable = std::any_of(agents.begin(), agents.end(), [&](auto& kv) {
+          return !held_agent(kv.first) && can_take(kv.second, c);
+        });
+        if (takeable && (best == nullptr || c.key < best->key))
+          best = &c;
+      }
+      return best;
+    };
+    uint64_t order = 0;
+    for (int step = 0; step < 200; ++step) {
+      switch (pick(6)) {
+        case 0: {  // a call arrives or changes
+          std::string sid = "CA" + std::to_string(pick(12));
+          call_view c = calls.count(sid) ? calls[sid] : waiting(sid, 0, 0, ++order, queues[pick(3)]);
+          c.key.priority = static_cast<int64_t>(pick(3));
+          c.key.enqueued_ms = static_cast<int64_t>(pick(50));
+          c.key.escalated = pick(8) == 0;
+          c.dispatchable = pick(5) != 0;
+          c.require.clear();
+          if (pick(3) == 0)
+            c.require["es"] = static_cast<int64_t>(1 + pick(3));
+          c.preferred_agent = pick(6) == 0 ? "ag" + std::to_string(pick(6)) : "";
+          ++c.version;
+          calls[sid] = c;
+          ix.update(c);
+          break;
+        }
+        case 1: {  // an agent changes
+          std::string id = "ag" + std::to_string(pick(6));
+          agent_view a = agents.count(id) ? agents[id] : ready(id, 100, 0, {});
+          a.members.clear();
+          for (auto& q : queues)
+            if (pick(2) == 0)
+              a.members[q] = membership{};
+          a.skills.clear();
+          if (pick(2) == 0)
+            a.skills["es"] = static_cast<int64_t>(1 + pick(3));
+          a.eligible = pick(4) != 0;
+          a.rank = static_cast<int64_t>(40 + pick(61));
+          a.idle_since_ms = static_cast<int64_t>(pick(100));
+          ++a.version;
+          agents[id] = a;
+          ix.update(a);
+          break;
+        }
+        case 2:
+        case 3: {  // the dispatcher asks for the next match
+          const call_view* expect = best_takeable();
+          auto m = ix.next(0, pick(2) == 0);
+          if (!m) {
+            INFO("step " << step);
+            CHECK(expect == nullptr);
+            break;
+          }
+          REQUIRE(calls.count(m->call_sid));
+          REQUIRE(agents.count(m->agent_id));
+          INFO("step " << step << ": matched " << m->call_sid << " to " << m->agent_id);
+          CHECK_FALSE(held_call(m->call_sid));
+          CHECK_FALSE(held_agent(m->agent_id));
+          CHECK(can_take(agents[m->agent_id], calls[m->call_sid]));
+          REQUIRE(expect != nullptr);
+          // No call before it in dispatch order could have been taken.
+          CHECK(expect->sid == m->call_sid);
+          open.push_back(*m);
+          break;
+        }
+        case 4: {  // a reservation ends
+          if (open.empty())
+            break;
+          size_t i = pick(open.size());
+          ix.release(open[i]);
+          open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+        case 5: {  // a call finishes
+          std::string sid = "CA" + std::to_string(pick(12));
+          if (!calls.count(sid) || held_call(sid))
+            break;
+          calls.erase(sid);
+          ix.remove_call(sid);
+          break;
+        }
+      }
+    }
+  }
 }
