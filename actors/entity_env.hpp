@@ -10,7 +10,7 @@
 #include "actors/ids.hpp"
 #include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
-#include "actors/read_model.hpp"
+#include "actors/world/read_model.hpp"
 #include "actors/registry.hpp"
 
 namespace callq {

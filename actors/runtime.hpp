@@ -21,7 +21,7 @@
 #include "actors/journal/journal_options.hpp"
 #include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
-#include "actors/read_model.hpp"
+#include "actors/world/read_model.hpp"
 #include "actors/replies.hpp"
 #include "actors/storage_health.hpp"
 #include "events/status.hpp"

@@ -15,8 +15,8 @@
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/timer_actor.hpp"
-#include "replay/rebuild.hpp"
-#include "replay/snapshot.hpp"
+#include "actors/world/rebuild.hpp"
+#include "actors/world/snapshot.hpp"
 
 #include "actors/runtime_internal.hpp"
 
@@ -55,14 +55,14 @@ status runtime::load_world(world* out, startup_report* report) {
   // entity with its own apply code.
   auto t0 = std::chrono::steady_clock::now();
   world w(opts.rules);
-  replay::snapshot_load sl;
-  if (auto st = replay::load_newest_snapshot(*log_, opts.rules, 0, 0, &w, &sl); !st)
+  snapshot_load sl;
+  if (auto st = load_newest_snapshot(*log_, opts.rules, 0, 0, &w, &sl); !st)
     return status::corruption("cannot read snapshots in " + log_->where() + ": " + st.message());
   for (auto& s : sl.skipped)
     rep.warnings.push_back("skipped " + s);
   rep.snapshot_seq = sl.loaded ? sl.info.seq : 0;
-  replay::rebuild_report rr;
-  if (auto st = replay::rebuild(*log_, w, {}, &rr); !st)
+  rebuild_report rr;
+  if (auto st = rebuild(*log_, w, {}, &rr); !st)
     return status::corruption("cannot rebuild state from " + log_->where() + ": " + st.message());
   rep.events_replayed = rr.events;
   rep.replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

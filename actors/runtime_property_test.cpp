@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/dispatcher/queue_config.hpp"
-#include "replay/snapshot.hpp"
-#include "replay/status_json.hpp"
+#include "actors/world/snapshot.hpp"
+#include "actors/world/status_json.hpp"
 #include "tests/actor_harness.hpp"
 
 using namespace callq;
@@ -233,7 +233,7 @@ struct scenario {
 std::string listed(const world& w, int64_t now_ms) {
   std::string out;
   for (auto& cb : w.callbacks(std::nullopt))
-    out += replay::callback_to_json(cb).dump() + "\n";
+    out += callback_to_json(cb).dump() + "\n";
   for (int n = 0; n < 5; ++n) {
     std::string number = "+1555000" + std::to_string(n);
     out += number + " -> " + w.last_agent_of(number, now_ms) + "\n";
@@ -305,17 +305,17 @@ TEST_CASE("a snapshot taken at any event, plus the tail, equals the full replay"
     uint64_t at = 1 + rng() % log.last_seq();
     INFO("snapshot at event " << at);
     world head{policy{}};
-    replay::rebuild_report rr;
-    REQUIRE(replay::rebuild(log, head, {at, 0}, &rr));
+    rebuild_report rr;
+    REQUIRE(rebuild(log, head, {at, 0}, &rr));
     events::chain_value chain{};
     REQUIRE(log.chain_at(at, &chain));
-    std::string bytes = replay::encode_snapshot(head.image(), head.digest(), 0, chain);
+    std::string bytes = encode_snapshot(head.image(), head.digest(), 0, chain);
     world restored{policy{}};
-    replay::snapshot_info info;
-    REQUIRE(replay::decode_snapshot(bytes, policy{}, &restored, &info));
+    snapshot_info info;
+    REQUIRE(decode_snapshot(bytes, policy{}, &restored, &info));
     CHECK(info.seq == at);
     CHECK(restored.digest() == head.digest());
-    REQUIRE(replay::rebuild(log, restored, {}, &rr));
+    REQUIRE(rebuild(log, restored, {}, &rr));
     CHECK(rr.events == log.last_seq() - at);
     CHECK(restored.digest() == full.digest());
     // What the digest leaves out: the callbacks list, callers' last agents,

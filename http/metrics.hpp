@@ -7,7 +7,7 @@
 #include "actors/journal/journal_options.hpp"
 #include "actors/runtime.hpp"
 #include "http/front_door.hpp"
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 
 namespace callq::http {
 

@@ -22,7 +22,7 @@
 #include "http/web_assets.hpp"
 #include "replay/export.hpp"
 #include "replay/report.hpp"
-#include "replay/status_json.hpp"
+#include "actors/world/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::http {
@@ -128,7 +128,7 @@ void server::admin_routes() {
     }
     json list = json::array();
     for (auto& cb : rt_.reads().read([&](const world& w) { return w.callbacks(phase); }))
-      list.push_back(replay::callback_to_json(cb));
+      list.push_back(callback_to_json(cb));
     send_json(res, 200, {{"callbacks", list}});
   });
   h.Delete(R"(/api/callbacks/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
@@ -197,7 +197,7 @@ void server::admin_routes() {
       return;
     int64_t now = rt_.now_ms();
     auto view = rt_.reads().read([&](const world& w) { return w.status(now, limit); });
-    send_json(res, 200, replay::status_to_json(view));
+    send_json(res, 200, status_to_json(view));
   });
   // The live status (README, "Live stream"): a snapshot, then an update
   // whenever the log moved on (checked every 250 ms, so coalesced to at

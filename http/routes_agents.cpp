@@ -20,7 +20,7 @@
 #include "http/web_assets.hpp"
 #include "replay/export.hpp"
 #include "replay/report.hpp"
-#include "replay/status_json.hpp"
+#include "actors/world/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::http {

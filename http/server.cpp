@@ -22,7 +22,7 @@
 #include "http/web_assets.hpp"
 #include "replay/export.hpp"
 #include "replay/report.hpp"
-#include "replay/status_json.hpp"
+#include "actors/world/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::http {
@@ -89,7 +89,7 @@ std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t wait
   if (!text || at != seq) {
     int64_t now = rt_.now_ms();
     auto view = rt_.reads().read([&](const world& w) { return w.status(now, waiting_limit); });
-    text = std::make_shared<const std::string>(replay::status_to_json(view).dump());
+    text = std::make_shared<const std::string>(status_to_json(view).dump());
     at = seq;
   }
   return text;

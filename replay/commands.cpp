@@ -9,10 +9,10 @@
 
 #include "events/codec.hpp"
 #include "replay/export.hpp"
-#include "replay/rebuild.hpp"
+#include "actors/world/rebuild.hpp"
 #include "replay/report.hpp"
-#include "replay/snapshot.hpp"
-#include "replay/status_json.hpp"
+#include "actors/world/snapshot.hpp"
+#include "actors/world/status_json.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::replay {

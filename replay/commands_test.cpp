@@ -11,8 +11,8 @@
 
 #include "events/codec.hpp"
 #include "replay/export.hpp"
-#include "replay/rebuild.hpp"
-#include "replay/snapshot.hpp"
+#include "actors/world/rebuild.hpp"
+#include "actors/world/snapshot.hpp"
 #include "storage/record.hpp"
 #include "storage/rocksdb_log.hpp"
 #include "tests/crash_child.hpp"

@@ -14,7 +14,7 @@
 #include "actors/agent/agent_logic.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/runtime.hpp"
-#include "replay/rebuild.hpp"
+#include "actors/world/rebuild.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace callq::testing {
@@ -231,8 +231,8 @@ class actor_harness {
   /// A world rebuilt from the whole log.
   world replayed() const {
     world w(rules_);
-    replay::rebuild_report rr;
-    replay::rebuild(rt_->log(), w, {}, &rr);
+    rebuild_report rr;
+    rebuild(rt_->log(), w, {}, &rr);
     return w;
   }
 

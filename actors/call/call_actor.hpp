@@ -17,9 +17,10 @@ namespace callq {
 
 /// Spawns the actor of a call in `state` (empty for a new call). It
 /// answers `(command_atom, call_request) -> reply` and `(tick_atom) ->
-/// reply`. The reply comes once the decision's appends are submitted and
-/// the agents it notified have submitted theirs; the runtime's journal
-/// barrier then makes them durable before anything leaves the process.
+/// reply`. The reply comes once the decision's appends are durable and the
+/// agents it notified have answered, their own appends durable too
+/// (answer_after.hpp), so nothing leaves the process before the events it
+/// depends on are on disk.
 caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                       call_state state);
 

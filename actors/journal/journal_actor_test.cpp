@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/read_model.hpp"
+#include "actors/world/read_model.hpp"
 #include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
 

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "actors/journal/snapshot_writer.hpp"
-#include "actors/read_model.hpp"
+#include "actors/world/read_model.hpp"
 #include "actors/storage_health.hpp"
 
 namespace callq {

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "actors/log.hpp"
-#include "replay/snapshot.hpp"
+#include "actors/world/snapshot.hpp"
 
 namespace callq {
 
@@ -53,7 +53,7 @@ status snapshot_writer::write_now(world_image img, int64_t ts_ms) {
 status snapshot_writer::write(world_image img, int64_t ts_ms) {
   auto t0 = std::chrono::steady_clock::now();
   world w = world::from_image(rules_, std::move(img));
-  auto st = replay::write_snapshot(*log_, w, ts_ms);
+  auto st = write_snapshot(*log_, w, ts_ms);
   stats_->last_write_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count());

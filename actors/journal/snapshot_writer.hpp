@@ -1,7 +1,7 @@
 // Writes snapshots of the read model off the journal's thread. The journal
 // copies the durable state (a world_image, a few milliseconds under the
 // read model's lock) every N events; this writer's own thread digests,
-// encodes and stores it (replay/snapshot.hpp), so dispatch and appends
+// encodes and stores it (actors/world/snapshot.hpp), so dispatch and appends
 // never wait for a snapshot to be encoded or synced.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "actors/policy.hpp"
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 #include "storage/event_log.hpp"
 
 namespace callq {

@@ -3,12 +3,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "replay/snapshot.hpp"
+#include "actors/world/snapshot.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   callq::world w{callq::policy{}};
-  callq::replay::snapshot_info info;
-  (void)callq::replay::decode_snapshot(bytes, callq::policy{}, &w, &info);
+  callq::snapshot_info info;
+  (void)callq::decode_snapshot(bytes, callq::policy{}, &w, &info);
   return 0;
 }

@@ -1,4 +1,4 @@
-// The read model: a world (replay/world.hpp) fed with every event once it
+// The read model: a world (actors/world/world.hpp) fed with every event once it
 // is durable, on the journal's thread before the append is acknowledged.
 // Status, /metrics, positions and wait estimates are read from it under a
 // lock, never by a command through the matching actor, and what it shows
@@ -10,7 +10,7 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 
 namespace callq {
 

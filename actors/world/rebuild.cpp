@@ -1,6 +1,6 @@
-#include "replay/rebuild.hpp"
+#include "actors/world/rebuild.hpp"
 
-namespace callq::replay {
+namespace callq {
 
 status rebuild(const storage::event_log& log, world& state, const rebuild_limit& limit,
                rebuild_report* report, const after_apply_fn& after) {
@@ -27,4 +27,4 @@ status rebuild(const storage::event_log& log, world& state, const rebuild_limit&
   return failure;
 }
 
-}  // namespace callq::replay
+}  // namespace callq

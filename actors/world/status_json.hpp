@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 
-namespace callq::replay {
+namespace callq {
 
 /// `{"queues":[...],"agents":[...],"metrics":{...}}` as the contract shows.
 nlohmann::json status_to_json(const status_view& v);
@@ -16,4 +16,4 @@ nlohmann::json status_to_json(const status_view& v);
 /// (null: at once), `attempts`, `agentId`, `endedAt` (null while live).
 nlohmann::json callback_to_json(const callback_view& v);
 
-}  // namespace callq::replay
+}  // namespace callq

@@ -1,4 +1,4 @@
-#include "replay/snapshot.hpp"
+#include "actors/world/snapshot.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +40,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_counters, call_order, offe
                                                 offer_reserved)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(sl_minute, minute, answered, answered_within, abandoned_after)
 
-namespace replay {
 
 namespace {
 
@@ -228,5 +227,4 @@ status load_newest_snapshot(const storage::event_log& log, const policy& rules,
   return status::ok();
 }
 
-}  // namespace replay
 }  // namespace callq

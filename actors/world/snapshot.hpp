@@ -9,7 +9,7 @@
 //
 // The payload is CBOR (nlohmann/json): every live call and agent with its
 // stream version, the caller directory, the counters, and the world digest
-// (replay/world.hpp) the state had when it was taken. Decoding checks the
+// (actors/world/world.hpp) the state had when it was taken. Decoding checks the
 // format, the payload digest, and that the decoded state has the recorded
 // world digest; any failure is an error naming what is wrong, never a
 // crash (the decoder is fuzzed).
@@ -21,10 +21,10 @@
 
 #include "events/event.hpp"
 #include "events/status.hpp"
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 #include "storage/event_log.hpp"
 
-namespace callq::replay {
+namespace callq {
 
 /// The format this build writes and the newest it reads.
 constexpr uint32_t snapshot_format = 3;
@@ -67,4 +67,4 @@ status load_newest_snapshot(const storage::event_log& log, const policy& rules,
                             uint64_t max_seq, int64_t max_ms, world* out,
                             snapshot_load* report);
 
-}  // namespace callq::replay
+}  // namespace callq

@@ -1,8 +1,8 @@
-#include "replay/status_json.hpp"
+#include "actors/world/status_json.hpp"
 
 #include "events/codec.hpp"
 
-namespace callq::replay {
+namespace callq {
 
 namespace {
 
@@ -95,4 +95,4 @@ nlohmann::json callback_to_json(const callback_view& v) {
           {"endedAt", time(v.ended_ms)}};
 }
 
-}  // namespace callq::replay
+}  // namespace callq

@@ -7,10 +7,10 @@
 #include <functional>
 
 #include "events/status.hpp"
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 #include "storage/event_log.hpp"
 
-namespace callq::replay {
+namespace callq {
 
 /// Where a rebuild stops: after sequence `until_seq` and/or the last event
 /// at or before `until_ms` (0 means no limit).
@@ -35,4 +35,4 @@ using after_apply_fn = std::function<status(const events::envelope&, const world
 status rebuild(const storage::event_log& log, world& state, const rebuild_limit& limit,
                rebuild_report* report, const after_apply_fn& after = {});
 
-}  // namespace callq::replay
+}  // namespace callq

@@ -1,4 +1,4 @@
-#include "replay/world.hpp"
+#include "actors/world/world.hpp"
 
 #include <algorithm>
 #include <sstream>
