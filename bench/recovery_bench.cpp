@@ -20,8 +20,8 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/sample_log.hpp"
-#include "replay/rebuild.hpp"
-#include "replay/snapshot.hpp"
+#include "actors/world/rebuild.hpp"
+#include "actors/world/snapshot.hpp"
 #include "storage/record.hpp"
 #include "storage/rocksdb_log.hpp"
 #include "tests/spawn_server.hpp"
@@ -91,16 +91,16 @@ void snapshot_costs(const std::string& dir) {
   if (!storage::event_log::open_data_dir(dir, ro, &log))
     std::exit(1);
   world w{policy{}};
-  replay::snapshot_load sl;
-  replay::load_newest_snapshot(*log, policy{}, 0, 0, &w, &sl);
-  replay::rebuild_report rr;
-  replay::rebuild(*log, w, {}, &rr);
+  snapshot_load sl;
+  load_newest_snapshot(*log, policy{}, 0, 0, &w, &sl);
+  rebuild_report rr;
+  rebuild(*log, w, {}, &rr);
   auto t0 = clk::now();
   world_image img = w.image();
   double copy = bench::seconds_since(t0);
   t0 = clk::now();
   world again = world::from_image(policy{}, img);
-  std::string bytes = replay::encode_snapshot(img, again.digest(), 0, {});
+  std::string bytes = encode_snapshot(img, again.digest(), 0, {});
   double encode = bench::seconds_since(t0);
   std::printf("  snapshot of %zu live calls and %zu agents: copy (the journal's pause) %.1f ms, "
               "digest+encode (background) %.1f ms, %zu KiB\n",

@@ -12,7 +12,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/sample_log.hpp"
 #include "replay/export.hpp"
-#include "replay/rebuild.hpp"
+#include "actors/world/rebuild.hpp"
 
 extern char** environ;
 
@@ -70,9 +70,9 @@ int main(int argc, char** argv) {
     return 1;
   for (int round = 1; round <= 2; ++round) {
     world state(policy{});
-    replay::rebuild_report rr;
+    rebuild_report rr;
     auto t0 = clk::now();
-    if (!replay::rebuild(*log, state, {}, &rr))
+    if (!rebuild(*log, state, {}, &rr))
       return 1;
     double s = bench::seconds_since(t0);
     std::printf("  replay (read+decode+apply)  %9.0f events/s  (pass %d, %.2f s)\n",
