@@ -14,10 +14,13 @@ packages=(
 # (their npm packages: scripts/browser-deps.sh).
 # `install-deps.sh pg`: also the PostgreSQL 15 server, for the tests'
 # throwaway clusters (scripts/pg-cluster.sh) and pgbench.
+# `install-deps.sh test`: also what tests that would otherwise be skipped
+# need: systemd (systemd-analyze verify checks the packaged unit).
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     pg) packages+=(postgresql-15) ;;  # server, pgbench; pg_basebackup and psql come with it
+    test) packages+=(systemd) ;;
     browser)
       packages+=(chromium)
       # Node.js and npm from Debian unless some Node.js is already there.
@@ -25,7 +28,7 @@ for extra in "$@"; do
         packages+=(nodejs npm)
       fi
       ;;
-    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, pg)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, pg, test)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Builds callq and runs the whole test suite (unit, property, end-to-end
-# and browser tests) through CTest, then every libFuzzer target for a short,
-# fixed number of inputs over its seed corpus (scripts/fuzz.sh ci).
+# Builds callq and runs the whole test suite (unit, property, end-to-end,
+# PostgreSQL and browser tests: CTest labels unit, e2e, pg, browser)
+# through CTest, then every libFuzzer target for a short, fixed number of
+# inputs over its seed corpus after the fuzz step's self-check
+# (scripts/fuzz.sh ci). Prints every test CTest skipped (a test that cannot
+# run here says so: tests/skip.hpp) and the ten slowest tests
+# (build/ctest-junit.xml holds every test's time).
 #
 # `./scripts/test.sh --long`: the same, then the long tier, which CI (90
 # minutes) does not run: the random-history property tests over 20,000
-# seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,200), about a quarter
-# of an hour on two cores.
+# seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,200) from a base seed
+# that changes every day and is printed (CALLQ_PROPERTY_BASE_SEED to set
+# it), and every fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each; about
+# half an hour on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 long=0
@@ -16,12 +22,19 @@ for arg in "$@"; do
     *) echo "test.sh: unknown argument '$arg' (only --long)" >&2; exit 2 ;;
   esac
 done
-./scripts/install-deps.sh pg
+./scripts/install-deps.sh pg test
 ./scripts/build.sh
 ./scripts/browser-deps.sh
-(cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600)
+rc=0
+(cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600 \
+  --output-junit ctest-junit.xml) || rc=$?
+./scripts/test-summary.sh build/ctest-junit.xml
+[ "$rc" -eq 0 ] || exit "$rc"
 ./scripts/fuzz.sh ci "${CALLQ_FUZZ_RUNS:-20000}"
 if [ "$long" = 1 ]; then
-  (cd build && CALLQ_PROPERTY_SEEDS="${CALLQ_LONG_PROPERTY_SEEDS:-20000}" \
+  base=${CALLQ_PROPERTY_BASE_SEED:-$(( $(date +%s) / 86400 * 100000 ))}
+  echo "test.sh --long: property base seed $base (CALLQ_PROPERTY_BASE_SEED=$base to run it again)" >&2
+  (cd build && CALLQ_PROPERTY_BASE_SEED="$base" CALLQ_PROPERTY_SEEDS="${CALLQ_LONG_PROPERTY_SEEDS:-20000}" \
     ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 3600 -R "random histories")
+  ./scripts/fuzz.sh long "${CALLQ_LONG_FUZZ_SECONDS:-120}"
 fi

@@ -106,6 +106,16 @@ int callq_process::terminate() {
   return code;
 }
 
+std::map<std::string, std::string> twilio_call(const std::string& sid, const std::string& from,
+                                               std::map<std::string, std::string> extra) {
+  std::map<std::string, std::string> f = {{"CallSid", sid}, {"AccountSid", "ACtest"},
+                                          {"From", from}, {"To", "+15559990000"},
+                                          {"CallStatus", "in-progress"}, {"Direction", "inbound"}};
+  for (auto& [k, v] : extra)
+    f[k] = v;
+  return f;
+}
+
 int callq_process::wait_exit(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {

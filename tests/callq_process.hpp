@@ -78,6 +78,17 @@ class callq_process {
   std::unique_ptr<httplib::Client> client_;
 };
 
+/// The form of a Twilio voice webhook for call `sid` from `from` (inbound,
+/// in progress), with `extra` fields added or replaced.
+std::map<std::string, std::string> twilio_call(const std::string& sid,
+                                               const std::string& from = "+15551230001",
+                                               std::map<std::string, std::string> extra = {});
+
+/// Whether `text` holds `part`.
+inline bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 /// Creates an agent, returns its token.
 std::string create_agent(callq_process& p, const std::string& id,
                          const std::vector<std::string>& queues = {"support"});

@@ -17,6 +17,7 @@
 
 #include "tests/callq_process.hpp"
 #include "tests/fake_twilio.hpp"
+#include "tests/skip.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace callq::testing;
@@ -65,10 +66,8 @@ bool health_until(callq_process& p, double seconds, const std::function<bool(con
 TEST_CASE("e2e: a full disk under webhook load: 503s, no crash, nothing acknowledged lost, resumes") {
   temp_dir dir;
   small_fs fs(dir.path() + "/small", 32);
-  if (!fs.mounted) {
-    WARN("cannot mount a tmpfs here (not root?): the full-disk end-to-end test needs one");
-    return;
-  }
+  if (!fs.mounted)
+    CALLQ_SKIP("cannot mount a tmpfs here (not root?): the full-disk end-to-end test needs one");
   fake_twilio tw;
   callq_process p(fs.path + "/data", tw.base_url(),
                   {{"CALLQ_DISK_LOW", "8MiB"}, {"CALLQ_DISK_RESERVE", "2MiB"}});

@@ -21,18 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::map<std::string, std::string> call(const std::string& sid, const std::string& from = "+15551230001",
-                                        std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> f = {{"CallSid", sid}, {"AccountSid", "ACtest"},
-                                          {"From", from}, {"To", "+15559990000"},
-                                          {"CallStatus", "in-progress"}, {"Direction", "inbound"}};
-  for (auto& [k, v] : extra)
-    f[k] = v;
-  return f;
-}
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// Sends `request` as raw bytes and returns the whole answer.
 std::string raw_http(int port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -72,7 +60,7 @@ json agent_view(callq_process& p, const std::string& id) {
 
 /// The identity a connect-agent answer dials.
 std::string dialled(callq_process& p, const std::string& sid, const std::string& offer) {
-  auto r = p.webhook("connect-agent", "?offer=" + offer, call(sid));
+  auto r = p.webhook("connect-agent", "?offer=" + offer, twilio_call(sid));
   REQUIRE(r.status == 200);
   auto from = r.body.find("\">", r.body.find("<Client"));
   auto to = r.body.find("</Client>");
@@ -92,7 +80,7 @@ TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed, wrap-
   auto token = create_agent(p, "alice");
   CHECK(heartbeat(p, "alice", token)["state"] == "available");
 
-  auto r = p.webhook("voice", "", call("CA1"));
+  auto r = p.webhook("voice", "", twilio_call("CA1"));
   REQUIRE(r.status == 200);
   CHECK(has(r.body, "Hello Ada"));
   CHECK(has(r.body, "<Enqueue action=\"https://callq.example.test/api/webhooks/twilio/queue-handler\""));
@@ -105,18 +93,18 @@ TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed, wrap-
   CHECK(has(redirect.form["Url"], "https://callq.example.test/api/webhooks/twilio/connect-agent?offer="));
   std::string offer = offer_in(redirect);
 
-  r = p.webhook("connect-agent", "?offer=" + offer, call("CA1"));
+  r = p.webhook("connect-agent", "?offer=" + offer, twilio_call("CA1"));
   CHECK(has(r.body, "<Dial action=\"https://callq.example.test/api/webhooks/twilio/dial-result?offer=" + offer + "\" timeout=\"20\">"));
   CHECK(has(r.body, "statusCallback=\"https://callq.example.test/api/webhooks/twilio/agent-leg-status?offer=" + offer + "\">client-alice</Client>"));
   CHECK(agent_view(p, "alice")["state"] == "ringing");
 
-  r = p.webhook("agent-leg-status", "?offer=" + offer, call("CAleg1", "client:alice", {{"CallStatus", "in-progress"}}));
+  r = p.webhook("agent-leg-status", "?offer=" + offer, twilio_call("CAleg1", "client:alice", {{"CallStatus", "in-progress"}}));
   CHECK(r.status == 200);
   CHECK(agent_view(p, "alice")["state"] == "on-call");
 
-  p.webhook("voice", "", call("CA2", "+15551230002"));
+  p.webhook("voice", "", twilio_call("CA2", "+15551230002"));
   r = p.webhook("dial-result", "?offer=" + offer,
-                call("CA1", "+15551230001", {{"DialCallStatus", "completed"}, {"DialCallDuration", "42"}}));
+                twilio_call("CA1", "+15551230001", {{"DialCallStatus", "completed"}, {"DialCallDuration", "42"}}));
   CHECK(has(r.body, "<Hangup/>"));
   CHECK(agent_view(p, "alice")["state"] == "wrap-up");
   CHECK_FALSE(tw.wait_for([](auto& reqs) { return reqs.size() > 1; }, 300ms));
@@ -148,7 +136,7 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
   for (auto id : {"a1", "a2", "a3"})
     heartbeat(p, id, create_agent(p, id));
 
-  p.webhook("voice", "", call("CA1", "+15551230001"));
+  p.webhook("voice", "", twilio_call("CA1", "+15551230001"));
   std::set<std::string> agents;
   const char* outcomes[] = {"no-answer", "busy", "no-answer"};
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -156,7 +144,7 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
     REQUIRE(req.path == "/2010-04-01/Accounts/ACtest/Calls/CA1.json");
     std::string offer = offer_in(req);
     agents.insert(dialled(p, "CA1", offer));
-    auto r = p.webhook("dial-result", "?offer=" + offer, call("CA1", "+15551230001", {{"DialCallStatus", outcomes[attempt]}}));
+    auto r = p.webhook("dial-result", "?offer=" + offer, twilio_call("CA1", "+15551230001", {{"DialCallStatus", outcomes[attempt]}}));
     CHECK(has(r.body, "<Enqueue"));
     if (attempt == 1)
       CHECK(waiting(p)[0]["escalated"] == true);
@@ -164,11 +152,11 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
   CHECK(agents.size() == 3);  // every offer went to another agent
   CHECK_FALSE(tw.wait_for([](auto& reqs) { return reqs.size() > 3; }, 300ms));
 
-  auto hold = p.webhook("queue-hold-music", "", call("CA1", "+15551230001", {{"QueuePosition", "1"}}));
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA1", "+15551230001", {{"QueuePosition", "1"}}));
   CHECK(has(hold.body, "<Gather numDigits=\"1\" action=\"https://callq.example.test/api/webhooks/twilio/callback-response\""));
-  auto r = p.webhook("callback-response", "", call("CA1", "+15551230001", {{"Digits", "1"}}));
+  auto r = p.webhook("callback-response", "", twilio_call("CA1", "+15551230001", {{"Digits", "1"}}));
   CHECK(has(r.body, "<Leave/>"));
-  r = p.webhook("queue-handler", "", call("CA1", "+15551230001", {{"QueueResult", "leave"}}));
+  r = p.webhook("queue-handler", "", twilio_call("CA1", "+15551230001", {{"QueueResult", "leave"}}));
   CHECK(has(r.body, "<Hangup/>"));
 
   auto create = tw.wait_request(3);
@@ -179,9 +167,9 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
   auto at = url.find("callback=");
   REQUIRE(at != std::string::npos);
   std::string cb = url.substr(at + 9);
-  r = p.webhook("callback-connect", "?callback=" + cb, call("CAcb1", "client:x"));
+  r = p.webhook("callback-connect", "?callback=" + cb, twilio_call("CAcb1", "client:x"));
   CHECK(has(r.body, "<Dial callerId=\"+15550000000\" action=\"https://callq.example.test/api/webhooks/twilio/callback-result?callback=" + cb + "\">+15551230001</Dial>"));
-  r = p.webhook("callback-result", "?callback=" + cb, call("CAcb1", "client:x", {{"DialCallStatus", "completed"}, {"DialCallDuration", "60"}}));
+  r = p.webhook("callback-result", "?callback=" + cb, twilio_call("CAcb1", "client:x", {{"DialCallStatus", "completed"}, {"DialCallDuration", "60"}}));
   CHECK(has(r.body, "<Hangup/>"));
   auto metrics = p.json_request("GET", "/metrics", "");
   CHECK(has(metrics.body, "callq_callbacks_total{outcome=\"completed\"} 1"));
@@ -193,12 +181,12 @@ TEST_CASE("e2e: a callback keeps the caller's place in the queue") {
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
   REQUIRE(p.ready());
-  p.webhook("voice", "", call("CA1", "+15551230001"));
-  p.webhook("voice", "", call("CA2", "+15551230002"));
+  p.webhook("voice", "", twilio_call("CA1", "+15551230001"));
+  p.webhook("voice", "", twilio_call("CA2", "+15551230002"));
   p.advance(61'000);
-  auto hold = p.webhook("queue-hold-music", "", call("CA1"));
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA1"));
   CHECK(has(hold.body, "<Gather"));
-  CHECK(has(p.webhook("callback-response", "", call("CA1", "+15551230001", {{"Digits", "1"}})).body, "<Leave/>"));
+  CHECK(has(p.webhook("callback-response", "", twilio_call("CA1", "+15551230001", {{"Digits", "1"}})).body, "<Leave/>"));
   auto w = waiting(p);
   REQUIRE(w.size() == 2);
   CHECK(w[0]["callSid"] == "CA1");
@@ -218,7 +206,7 @@ TEST_CASE("e2e: agents with stale heartbeats or an auto-pause are skipped") {
   heartbeat(p, "alice", alice);
   p.advance(61'000);
   CHECK(agent_view(p, "alice")["state"] == "stale");
-  p.webhook("voice", "", call("CA1"));
+  p.webhook("voice", "", twilio_call("CA1"));
   CHECK_FALSE(tw.wait_for([](auto& reqs) { return !reqs.empty(); }, 300ms));
   heartbeat(p, "alice", alice);
   auto req = tw.wait_request(0);
@@ -226,7 +214,7 @@ TEST_CASE("e2e: agents with stale heartbeats or an auto-pause are skipped") {
   CHECK(dialled(p, "CA1", offer_in(req)) == "client-alice");
 
   // alice misses the call: with AGENT_MAX_NO_ANSWER=1 she is auto-paused.
-  p.webhook("dial-result", "?offer=" + offer_in(req), call("CA1", "+15551230001", {{"DialCallStatus", "no-answer"}}));
+  p.webhook("dial-result", "?offer=" + offer_in(req), twilio_call("CA1", "+15551230001", {{"DialCallStatus", "no-answer"}}));
   auto a = agent_view(p, "alice");
   CHECK(a["state"] == "break");
   CHECK(a["pauseReason"] == "auto-pause");
@@ -243,12 +231,12 @@ TEST_CASE("e2e: bad signatures, bad input and retries change nothing") {
   callq_process p(dir.path() + "/data", tw.base_url());
   REQUIRE(p.ready());
   size_t before = p.event_count();
-  auto r = p.webhook("voice", "", call("CA1"), "", false);
+  auto r = p.webhook("voice", "", twilio_call("CA1"), "", false);
   CHECK(r.status == 403);
-  r = p.webhook("voice", "", call("CA1"), "", true, "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+  r = p.webhook("voice", "", twilio_call("CA1"), "", true, "L/OH5YylLD5NRKLltdqwSvS0BnU=");
   CHECK(r.status == 403);
   CHECK(p.event_count() == before);
-  r = p.webhook("voice", "", call("CA9"));
+  r = p.webhook("voice", "", twilio_call("CA9"));
   CHECK(r.status == 200);
   size_t after_ok = p.event_count();
   CHECK(after_ok > before);
@@ -256,20 +244,20 @@ TEST_CASE("e2e: bad signatures, bad input and retries change nothing") {
   r = p.webhook("voice", "", {{"From", "+1555"}, {"To", "+1666"}});
   CHECK(r.status == 400);
   CHECK(has(r.body, "CallSid"));
-  r = p.webhook("dial-result", "?offer=OF404", call("CA1", "+1", {{"DialCallStatus", "completed"}}));
+  r = p.webhook("dial-result", "?offer=OF404", twilio_call("CA1", "+1", {{"DialCallStatus", "completed"}}));
   CHECK(r.status == 400);
   CHECK(has(r.body, "unknown offer"));
-  r = p.webhook("voice", "?priority=high", call("CA11"));
+  r = p.webhook("voice", "?priority=high", twilio_call("CA11"));
   CHECK(r.status == 400);
   CHECK(p.event_count() == after_ok);
 
   // The same webhook twice, as Twilio retries it: one set of events.
-  r = p.webhook("queue-hold-music", "", call("CA9"), "idem-1");
+  r = p.webhook("queue-hold-music", "", twilio_call("CA9"), "idem-1");
   size_t once = p.event_count();
-  auto again = p.webhook("queue-hold-music", "", call("CA9"), "idem-1");
+  auto again = p.webhook("queue-hold-music", "", twilio_call("CA9"), "idem-1");
   CHECK(p.event_count() == once);
   CHECK(again.body == r.body);
-  auto voice_again = p.webhook("voice", "", call("CA9"));
+  auto voice_again = p.webhook("voice", "", twilio_call("CA9"));
   CHECK(voice_again.status == 200);
   CHECK(p.event_count() == once);
 
@@ -300,9 +288,9 @@ TEST_CASE("e2e: SIGKILL with calls waiting, restart, same queue in the same orde
   {
     callq_process p(data, tw.base_url());
     REQUIRE(p.ready());
-    p.webhook("voice", "", call("CA1"));
-    p.webhook("voice", "?priority=5", call("CA2"));
-    p.webhook("voice", "", call("CA3"));
+    p.webhook("voice", "", twilio_call("CA1"));
+    p.webhook("voice", "?priority=5", twilio_call("CA2"));
+    p.webhook("voice", "", twilio_call("CA3"));
     p.advance(5'000);
     before = waiting(p);
     p.kill_hard();
@@ -334,7 +322,7 @@ TEST_CASE("e2e: legacy routing dials the best ready agent from the voice webhook
   callq_process p(dir.path() + "/data", tw.base_url(), {{"FEATURE_ENHANCED_QUEUE", "false"}});
   REQUIRE(p.ready());
   heartbeat(p, "alice", create_agent(p, "alice"));
-  auto r = p.webhook("voice", "", call("CA1"));
+  auto r = p.webhook("voice", "", twilio_call("CA1"));
   CHECK(has(r.body, "<Dial action=\"https://callq.example.test/api/webhooks/twilio/dial-result?offer="));
   CHECK(has(r.body, ">client-alice</Client>"));
   CHECK_FALSE(tw.wait_for([](auto& reqs) { return !reqs.empty(); }, 300ms));
@@ -345,21 +333,21 @@ TEST_CASE("e2e: announcements, hang-ups while waiting or ringing, a callback ret
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
   REQUIRE(p.ready());
-  p.webhook("voice", "", call("CA1", "+15551230001"));
-  p.webhook("voice", "", call("CA2", "+15551230002"));
+  p.webhook("voice", "", twilio_call("CA1", "+15551230001"));
+  p.webhook("voice", "", twilio_call("CA2", "+15551230002"));
 
   // Position and wait at the first hold request, then every 30 s.
-  auto hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002", {{"QueuePosition", "7"}}));
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA2", "+15551230002", {{"QueuePosition", "7"}}));
   CHECK(has(hold.body, "You are number 2 in the queue"));
   CHECK(has(hold.body, "<Play>"));
-  hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002"));
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA2", "+15551230002"));
   CHECK_FALSE(has(hold.body, "You are number"));
   p.advance(30'000);
-  hold = p.webhook("queue-hold-music", "", call("CA2", "+15551230002"));
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA2", "+15551230002"));
   CHECK(has(hold.body, "You are number 2 in the queue"));
 
   // CA1 hangs up while waiting: CA2 moves up.
-  auto r = p.webhook("queue-handler", "", call("CA1", "+15551230001", {{"QueueResult", "hangup"}, {"QueueTime", "30"}}));
+  auto r = p.webhook("queue-handler", "", twilio_call("CA1", "+15551230001", {{"QueueResult", "hangup"}, {"QueueTime", "30"}}));
   CHECK(r.status == 200);
   auto w = waiting(p);
   REQUIRE(w.size() == 1);
@@ -371,7 +359,7 @@ TEST_CASE("e2e: announcements, hang-ups while waiting or ringing, a callback ret
   heartbeat(p, "alice", alice);
   tw.wait_request(0);
   CHECK(agent_view(p, "alice")["state"] == "ringing");
-  r = p.webhook("call-status", "", call("CA2", "+15551230002", {{"CallStatus", "completed"}}));
+  r = p.webhook("call-status", "", twilio_call("CA2", "+15551230002", {{"CallStatus", "completed"}}));
   CHECK(r.body.find("<Response/>") != std::string::npos);
   CHECK(agent_view(p, "alice")["state"] == "available");
   CHECK(waiting(p).empty());
@@ -380,17 +368,17 @@ TEST_CASE("e2e: announcements, hang-ups while waiting or ringing, a callback ret
 
   // A callback whose customer does not answer is tried again.
   heartbeat(p, "alice", alice, "busy");
-  p.webhook("voice", "", call("CA3", "+15551230003"));
+  p.webhook("voice", "", twilio_call("CA3", "+15551230003"));
   p.advance(61'000);
-  CHECK(has(p.webhook("queue-hold-music", "", call("CA3", "+15551230003")).body, "<Gather"));
-  CHECK(has(p.webhook("callback-response", "", call("CA3", "+15551230003", {{"Digits", "1"}})).body, "<Leave/>"));
+  CHECK(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
+  CHECK(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body, "<Leave/>"));
   heartbeat(p, "alice", alice, "available");
   auto create = tw.wait_request(1);
   size_t idx = 1;
   REQUIRE(create.path == "/2010-04-01/Accounts/ACtest/Calls.json");
   std::string cb = create.form["Url"].substr(create.form["Url"].find("callback=") + 9);
-  p.webhook("callback-connect", "?callback=" + cb, call("CAcb", "client:client-alice"));
-  r = p.webhook("callback-result", "?callback=" + cb, call("CAcb", "client:client-alice", {{"DialCallStatus", "no-answer"}}));
+  p.webhook("callback-connect", "?callback=" + cb, twilio_call("CAcb", "client:client-alice"));
+  r = p.webhook("callback-result", "?callback=" + cb, twilio_call("CAcb", "client:client-alice", {{"DialCallStatus", "no-answer"}}));
   CHECK(has(r.body, "<Hangup/>"));
   auto retry = tw.wait_request(idx + 1);
   CHECK(retry.path == "/2010-04-01/Accounts/ACtest/Calls.json");
@@ -402,7 +390,7 @@ TEST_CASE("e2e: behind a non-default port, a signature over the URL with or with
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url(), {{"PUBLIC_BASE_URL", "https://cq.example.com:8443"}});
   REQUIRE(p.ready());
-  auto form = call("CA1");
+  auto form = twilio_call("CA1");
   callq::http::form_fields fields(form.begin(), form.end());
   const std::string path = "/api/webhooks/twilio/voice?queue=support";
   auto signed_over = [&](const std::string& url) {
@@ -428,7 +416,7 @@ TEST_CASE("e2e: an anonymous caller waits past MAX_QUEUE_WAIT_TIME and is never 
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url());
   REQUIRE(p.ready());
-  auto form = call("CA1", "anonymous");
+  auto form = twilio_call("CA1", "anonymous");
   REQUIRE(p.webhook("voice", "", form).status == 200);
   auto hold = p.webhook("queue-hold-music", "", form);
   CHECK(has(hold.body, "You are number 1"));
@@ -436,7 +424,7 @@ TEST_CASE("e2e: an anonymous caller waits past MAX_QUEUE_WAIT_TIME and is never 
   hold = p.webhook("queue-hold-music", "", form);
   CHECK(has(hold.body, "You are number 1"));  // announcements go on
   CHECK_FALSE(has(hold.body, "<Gather"));
-  auto r = p.webhook("callback-response", "", call("CA1", "anonymous", {{"Digits", "1"}}));
+  auto r = p.webhook("callback-response", "", twilio_call("CA1", "anonymous", {{"Digits", "1"}}));
   CHECK(r.status == 200);
   CHECK(has(r.body, "cannot call you back"));
   CHECK_FALSE(has(r.body, "<Leave/>"));
@@ -459,15 +447,15 @@ TEST_CASE("e2e: Voice SDK and SIP callers are queued and connected as usual") {
   size_t n = 0;
   for (auto& [sid, from] : callers) {
     INFO(from);
-    auto r = p.webhook("voice", "", call(sid, from));
+    auto r = p.webhook("voice", "", twilio_call(sid, from));
     CHECK(has(r.body, "<Enqueue"));
     auto redirect = tw.wait_request(n++);
     CHECK(redirect.path == std::string("/2010-04-01/Accounts/ACtest/Calls/") + sid + ".json");
     std::string offer = offer_in(redirect);
     CHECK(dialled(p, sid, offer) == "client-alice");
-    p.webhook("agent-leg-status", "?offer=" + offer, call("CAleg", "client:alice", {{"CallStatus", "in-progress"}}));
+    p.webhook("agent-leg-status", "?offer=" + offer, twilio_call("CAleg", "client:alice", {{"CallStatus", "in-progress"}}));
     r = p.webhook("dial-result", "?offer=" + offer,
-                  call(sid, from, {{"DialCallStatus", "completed"}, {"DialCallDuration", "30"}}));
+                  twilio_call(sid, from, {{"DialCallStatus", "completed"}, {"DialCallDuration", "30"}}));
     CHECK(has(r.body, "<Hangup/>"));
     heartbeat(p, "alice", token);
     p.advance(15'000);  // wrap-up

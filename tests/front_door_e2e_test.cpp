@@ -82,7 +82,6 @@ std::string raw_exchange(int port, const std::string& request, int timeout_ms = 
 /// bound still catches.
 double within_p99_goal(const std::vector<double>& unloaded) { return std::max(500.0, 3 * p99(unloaded)); }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

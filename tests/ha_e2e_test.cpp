@@ -13,7 +13,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,12 +61,30 @@ std::vector<events::envelope> log_of(const std::string& url) {
   return all;
 }
 
-std::set<std::string> arrived(const std::vector<events::envelope>& log) {
-  std::set<std::string> sids;
+/// How many times the log records each call's arrival: a call recorded
+/// twice (a retried webhook taken twice across a takeover) shows as 2.
+struct arrivals {
+  std::map<std::string, int> by_sid;
+  int count(const std::string& sid) const {
+    auto it = by_sid.find(sid);
+    return it == by_sid.end() ? 0 : it->second;
+  }
+  /// Every CallSid recorded more than once, for a failure message.
+  std::string recorded_twice() const {
+    std::string out;
+    for (auto& [sid, n] : by_sid)
+      if (n > 1)
+        out += sid + " x" + std::to_string(n) + " ";
+    return out;
+  }
+};
+
+arrivals arrived(const std::vector<events::envelope>& log) {
+  arrivals out;
   for (auto& e : log)
     if (auto* a = std::get_if<events::call_arrived>(&e.ev.body))
-      sids.insert(a->call_sid);
-  return sids;
+      ++out.by_sid[a->call_sid];
+  return out;
 }
 
 /// No call was ever offered while an offer of it was still open: every
@@ -145,29 +162,43 @@ TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, th
   // Webhooks keep arriving while the leader dies: each goes to the leader;
   // one that fails is retried, as Twilio retries it (same idempotency
   // token), once the follower says it leads.
+  // The sender never leaves the main thread waiting: it signals
+  // `three_sent` once (after three answers, before it waits for the
+  // follower, or at its end, whichever comes first), and every failed
+  // webhook is recorded, not waited on.
   std::promise<void> b_led, three_sent;
   std::shared_future<void> b_leads = b_led.get_future().share();
-  std::vector<std::string> sent_after;
+  std::vector<std::string> sent_after, failed;
   std::thread twilio([&] {
-    bool on_b = false;
+    bool on_b = false, signalled = false;
+    auto signal = [&] {
+      if (!signalled)
+        three_sent.set_value();
+      signalled = true;
+    };
     for (int i = 1; i <= 30; ++i) {
       std::string sid = "CA" + std::to_string(200 + i);
       int status = on_b ? 0 : a->webhook("voice", "", call(sid), "tok-" + sid).status;
       if (status != 200) {
+        signal();
         b_leads.wait();
         on_b = true;
         status = b.webhook("voice", "", call(sid), "tok-" + sid).status;
       }
       if (status == 200)
         sent_after.push_back(sid);
+      else
+        failed.push_back(sid + " answered " + std::to_string(status) + " by the follower");
       if (sent_after.size() == 3)
-        three_sent.set_value();
+        signal();
     }
+    signal();
   });
   three_sent.get_future().wait();
   // SIGKILL (the sender thread may be mid-request to it: its client stays).
+  // Nothing here may leave before b_led is set: the sender may wait on it.
   auto killed_at = clock_type::now();
-  REQUIRE(kill(a->pid(), SIGKILL) == 0);
+  CHECK(kill(a->pid(), SIGKILL) == 0);
   bool took_over = b.wait_for_output(leads, 5'000);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed_at).count();
   b_led.set_value();
@@ -176,12 +207,15 @@ TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, th
   CHECK(role(b) == "leader");
   twilio.join();
   a->kill_hard();  // reaps it
+  INFO("failed webhooks: " << failed.size() << (failed.empty() ? "" : ", first: " + failed[0]));
+  CHECK(failed.empty());
   CHECK(sent_after.size() == 30);  // every webhook was answered 2xx in the end
 
   // Every webhook ever answered 2xx has its call in the log; the queue is
   // the one before the kill, in order, then the later calls.
   auto log = log_of(url);
   auto sids = arrived(log);
+  CHECK(sids.recorded_twice().empty());
   for (auto& s : acked)
     CHECK(sids.count(s) == 1);
   for (auto& s : sent_after)
@@ -213,6 +247,17 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
   REQUIRE(kill(pid, SIGSTOP) == 0);
   std::atomic<int> late_status{0};
   std::thread late([&] { late_status = a.webhook("voice", "", call("CA666"), "tok-CA666").status; });
+  // Whatever fails below, the paused leader is resumed and the request
+  // joined (a joinable thread left behind would terminate the test run).
+  struct resume_and_join {
+    pid_t pid;
+    std::thread& t;
+    ~resume_and_join() {
+      kill(pid, SIGCONT);
+      if (t.joinable())
+        t.join();
+    }
+  } guard{pid, late};
   REQUIRE(b.wait_for_output(leads, 10'000));  // after the 2 s lease lapsed
   REQUIRE(b.webhook("voice", "", call("CA2"), "tok-CA2").status == 200);
   REQUIRE(b.webhook("voice", "", call("CA3"), "tok-CA3").status == 200);
@@ -229,6 +274,7 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
   auto log = log_of(url);
   CHECK(log.size() == events_before);
   auto sids = arrived(log);
+  CHECK(sids.recorded_twice().empty());
   CHECK(sids.count("CA666") == 0);
   CHECK(sids.count("CA667") == 0);
   for (auto s : {"CA1", "CA2", "CA3"})
@@ -293,6 +339,7 @@ TEST_CASE("HA: the database primary is killed and its synchronous standby promot
     acked.push_back(sid);
   }
   auto sids = arrived(log_of("postgresql://callq@" + host_port(standby) + "/callq"));
+  CHECK(sids.recorded_twice().empty());
   for (auto& s : acked)
     CHECK(sids.count(s) == 1);
   CHECK(waiting_sids(p).size() == acked.size());

@@ -21,7 +21,6 @@ std::map<std::string, std::string> call(const std::string& sid) {
           {"To", "+15559990000"},     {"CallStatus", "in-progress"}, {"Direction", "inbound"}};
 }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// The entry of the status view's `list` ("queues" or "agents") whose
 /// `key` is `value`, or null.

@@ -1,0 +1,119 @@
+// End to end: the Twilio gateway's retry policy against a fake Twilio that
+// fails on purpose. A redirect (idempotent: the same call sent to the same
+// URL) is retried after a 5xx or a 429 until it lands. A callback's
+// outbound call is retried only when Twilio says it placed nothing (429);
+// after a 5xx it may have been placed, so it is never placed again for the
+// same attempt: the attempt is recorded as failed and the callback's retry
+// rule takes over (README, "Twilio REST calls").
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/callq_process.hpp"
+#include "tests/fake_twilio.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq::testing;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+size_t count_path(const std::vector<rest_request>& reqs, const std::string& path) {
+  size_t n = 0;
+  for (auto& r : reqs)
+    n += r.path == path;
+  return n;
+}
+
+/// The timeline's event types of one call.
+std::vector<std::string> types_of(callq_process& p, const std::string& sid) {
+  std::vector<std::string> types;
+  json timeline = p.admin_get("/api/calls/" + sid + "/timeline");
+  for (auto& e : timeline["events"])
+    types.push_back(e["type"]);
+  return types;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a redirect Twilio refuses (5xx, 429) is retried until it lands, once it lands never again") {
+  int status = GENERATE(500, 503, 429);
+  INFO("Twilio answers " << status << " twice");
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  auto token = create_agent(p, "alice");
+  heartbeat(p, "alice", token);
+  tw.fail_next(2, status);
+  REQUIRE(p.webhook("voice", "", twilio_call("CA1")).status == 200);
+  const std::string path = "/2010-04-01/Accounts/ACtest/Calls/CA1.json";
+  // Two refused, the third lands (backoff 250 ms, then 500 ms).
+  REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, path) >= 3; }, 10s));
+  auto reqs = tw.requests();
+  CHECK(reqs[0].form["Url"] == reqs[2].form["Url"]);  // the same offer each time
+  CHECK_FALSE(tw.wait_for([&](auto& r) { return count_path(r, path) > 3; }, 1500ms));
+  auto metrics = p.json_request("GET", "/metrics", "").body;
+  CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"retried\"} 2"));
+  CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"ok\"} 1"));
+  // The call goes on as if nothing had happened.
+  std::string url = reqs[2].form["Url"];
+  std::string offer = url.substr(url.find("offer=") + 6);
+  auto r = p.webhook("connect-agent", "?offer=" + offer, twilio_call("CA1"));
+  CHECK(has(r.body, "client-alice</Client>"));
+}
+
+TEST_CASE("e2e: a callback's outbound call is placed at most once per attempt: retried after a 429, not after a 5xx") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
+  REQUIRE(p.ready());
+  auto alice = create_agent(p, "alice");
+  heartbeat(p, "alice", alice, "busy");
+  // The caller waits past MAX_QUEUE_WAIT_TIME and asks for a callback.
+  REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
+  p.advance(61'000);
+  REQUIRE(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
+  REQUIRE(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body,
+              "<Leave/>"));
+  const std::string create = "/2010-04-01/Accounts/ACtest/Calls.json";
+
+  SECTION("a 500: Twilio may have placed the call, so it is not placed again for this attempt") {
+    tw.fail_next(1, 500);
+    heartbeat(p, "alice", alice, "available");
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) >= 1; }, 10s));
+    // Longer than the gateway's backoffs: whatever was going to be sent is.
+    tw.wait_for([&](auto& reqs) { return count_path(reqs, create) > 2; }, 1500ms);
+    // The refused attempt is recorded failed, and the callback's next
+    // attempt (a new callback.started) is the only other request: one
+    // outbound call per attempt, never two.
+    auto types = types_of(p, "CA3");
+    INFO("CA3's events: " << json(types).dump());
+    auto started = std::count(types.begin(), types.end(), "callback.started");
+    CHECK(std::count(types.begin(), types.end(), "callback.failed") == 1);
+    CHECK(static_cast<size_t>(started) == count_path(tw.requests(), create));
+    auto metrics = p.json_request("GET", "/metrics", "").body;
+    CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"failed\"} 1"));
+    CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"retried\"} 0"));
+  }
+  SECTION("a 429: Twilio placed nothing, so the same attempt is sent again and lands") {
+    tw.fail_next(1, 429);
+    heartbeat(p, "alice", alice, "available");
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) >= 2; }, 10s));
+    auto reqs = tw.requests();
+    std::vector<rest_request> creates;
+    for (auto& r : reqs)
+      if (r.path == create)
+        creates.push_back(r);
+    CHECK(creates[0].form["Url"] == creates[1].form["Url"]);  // the same attempt
+    CHECK_FALSE(tw.wait_for([&](auto& r) { return count_path(r, create) > 2; }, 1500ms));
+    auto types = types_of(p, "CA3");
+    INFO("CA3's events: " << json(types).dump());
+    CHECK(std::count(types.begin(), types.end(), "callback.started") == 1);
+    CHECK(std::count(types.begin(), types.end(), "callback.failed") == 0);
+  }
+}
