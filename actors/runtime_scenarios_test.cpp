@@ -845,3 +845,27 @@ TEST_CASE("ring-all through the actors: every member reserved and rung, one wins
     CHECK(a.offer_id.empty());
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("a scheduled callback that came due while callq was down joins the line on start and is offered at once") {
+  center_harness h;
+  h.run(cmd::schedule_callback{"", "+15557654321", "support", "Ada", h.now + 3'600'000});
+  REQUIRE(h.count_last<callback_scheduled>() == 1);
+  std::string id = h.find_last<callback_scheduled>()->callback_id;
+  // Down from half an hour before its time until an hour after it.
+  h.now += 1'800'000;
+  h.restart_after(3'600'000);
+  // It joins the line at the timer service's first beat after the start,
+  // with no time passing.
+  h.advance(0);
+  auto due = h.all<callback_due>();
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].callback_id == id);
+  auto* c = h.state().find_call(id);
+  REQUIRE(c != nullptr);
+  CHECK(c->phase == call_phase::callback_waiting);
+  // The first ready agent is rung for it.
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<callback_started>());
+  CHECK(h.find_last<callback_started>()->callback_id == id);
+  CHECK(h.check_invariants().empty());
+}

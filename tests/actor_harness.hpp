@@ -242,6 +242,13 @@ class actor_harness {
     stop();
     start();
   }
+  /// Stops the runtime, lets `down_ms` of virtual time pass with nothing
+  /// running (timers that come due meanwhile fire nowhere), and starts it.
+  void restart_after(int64_t down_ms) {
+    stop();
+    now += down_ms;
+    start();
+  }
 
   runtime& rt() { return *rt_; }
   const policy& rules() const { return rules_; }
