@@ -71,18 +71,39 @@ int64_t next_opening(const opening_hours& h, int64_t at_ms) {
     int64_t best = 0;
     for (const open_interval& iv : h.weekly[weekday_index(day)]) {
       date::local_time<minutes> local_start = day + minutes{iv.from_minute};
-      // choose::earliest: a skipped local time maps to the transition, a
-      // repeated one to its first occurrence.
-      int64_t start_ms = std::chrono::duration_cast<milliseconds>(
-                             tz->to_sys(local_start, date::choose::earliest).time_since_epoch())
-                             .count();
-      if (start_ms > at_ms && (best == 0 || start_ms < best))
-        best = start_ms;
+      // A skipped local time maps to the transition (either choice); a
+      // repeated one opens at both occurrences, as the wall clock says.
+      for (auto choice : {date::choose::earliest, date::choose::latest}) {
+        int64_t start_ms = std::chrono::duration_cast<milliseconds>(
+                               tz->to_sys(local_start, choice).time_since_epoch())
+                               .count();
+        if (start_ms > at_ms && (best == 0 || start_ms < best))
+          best = start_ms;
+      }
     }
     if (best)
       return best;
   }
   return 0;
+}
+
+int64_t local_day_start_ms(const std::string& timezone, int64_t at_ms) {
+  date::sys_time<milliseconds> at{milliseconds{at_ms}};
+  const date::time_zone* tz = nullptr;
+  if (!timezone.empty()) {
+    try {
+      tz = date::locate_zone(timezone);
+    } catch (const std::exception&) {  // a zone the tz database lost: UTC
+    }
+  }
+  if (!tz)
+    return std::chrono::duration_cast<milliseconds>(date::floor<date::days>(at).time_since_epoch()).count();
+  auto local_midnight = date::floor<date::days>(tz->to_local(at));
+  // earliest: a midnight that occurs twice is its first; one the clocks
+  // skip is the transition, the first instant of that local day.
+  return std::chrono::duration_cast<milliseconds>(
+             tz->to_sys(local_midnight, date::choose::earliest).time_since_epoch())
+      .count();
 }
 
 }  // namespace callq

@@ -40,8 +40,16 @@ bool is_open(const opening_hours& h, int64_t at_ms);
 /// The first instant at or after `at_ms` when the queue is open: `at_ms`
 /// itself when open, else the start of the next interval on a date that is
 /// not closed. A local start that a DST change skips opens at the moment
-/// the clocks jump; one that occurs twice opens at the first. 0 when
+/// the clocks jump; one that occurs twice (the hour repeated when summer
+/// time ends) opens at each occurrence, as the wall clock reads. 0 when
 /// nothing opens within 400 days.
 int64_t next_opening(const opening_hours& h, int64_t at_ms);
+
+/// The instant the local day holding `at_ms` began in `timezone` (an IANA
+/// zone; empty or unknown: UTC). A day has 23 or 25 hours when the clocks
+/// change; a midnight that occurs twice is its first occurrence, one the
+/// clocks skip is the first instant of that day. A queue's "today" counts
+/// from here.
+int64_t local_day_start_ms(const std::string& timezone, int64_t at_ms);
 
 }  // namespace callq

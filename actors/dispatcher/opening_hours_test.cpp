@@ -86,3 +86,61 @@ TEST_CASE("hours that never open, and an unknown zone, have no next opening") {
   CHECK_FALSE(is_open(lost, utc(2026, 11, 26, 10)));
   CHECK(next_opening(lost, utc(2026, 11, 26, 10)) == 0);
 }
+
+TEST_CASE("the hour repeated when summer time ends: hours open at both occurrences, in Berlin and New York") {
+  SECTION("Berlin, 25 October 2026: 03:00 CEST becomes 02:00 CET") {
+    opening_hours h;
+    h.timezone = "Europe/Berlin";
+    h.weekly[6] = {{2 * 60, 2 * 60 + 30}};  // Sundays 02:00-02:30
+    // 02:00 CEST is 00:00 UTC; 02:00 CET, an hour later, 01:00 UTC.
+    CHECK(is_open(h, utc(2026, 10, 25, 0, 15)));
+    CHECK_FALSE(is_open(h, utc(2026, 10, 25, 0, 45)));  // 02:45 CEST
+    CHECK(is_open(h, utc(2026, 10, 25, 1, 15)));        // 02:15 CET
+    CHECK_FALSE(is_open(h, utc(2026, 10, 25, 1, 30)));  // 02:30 CET
+    // Closed between the two: it opens again at the second 02:00.
+    CHECK(next_opening(h, utc(2026, 10, 24, 20, 0)) == utc(2026, 10, 25, 0, 0));
+    CHECK(next_opening(h, utc(2026, 10, 25, 0, 45)) == utc(2026, 10, 25, 1, 0));
+    // After the second, a week later (CET): 02:00 is 01:00 UTC.
+    CHECK(next_opening(h, utc(2026, 10, 25, 1, 30)) == utc(2026, 11, 1, 1, 0));
+  }
+  SECTION("New York, 1 November 2026: 02:00 EDT becomes 01:00 EST") {
+    opening_hours h;
+    h.timezone = "America/New_York";
+    h.weekly[6] = {{60, 90}};  // Sundays 01:00-01:30
+    // 01:00 EDT is 05:00 UTC; 01:00 EST, 06:00 UTC.
+    CHECK(is_open(h, utc(2026, 11, 1, 5, 10)));
+    CHECK_FALSE(is_open(h, utc(2026, 11, 1, 5, 40)));
+    CHECK(is_open(h, utc(2026, 11, 1, 6, 10)));
+    CHECK(next_opening(h, utc(2026, 11, 1, 5, 40)) == utc(2026, 11, 1, 6, 0));
+    // Every instant next_opening names is open.
+    for (int64_t t = utc(2026, 10, 31, 0, 0); t < utc(2026, 11, 2, 0, 0); t += 7 * 60'000) {
+      int64_t n = next_opening(h, t);
+      INFO("at " << t);
+      REQUIRE(n >= t);
+      CHECK(is_open(h, n));
+    }
+  }
+}
+
+TEST_CASE("a queue's day starts at local midnight, also on the 23- and 25-hour days, in two zones") {
+  // Berlin: Sunday 25 October 2026 has 25 hours (00:00 CEST = 22:00 UTC
+  // the day before, to 00:00 CET = 23:00 UTC).
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 10, 25, 0, 30)) == utc(2026, 10, 24, 22, 0));
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 10, 25, 1, 30)) == utc(2026, 10, 24, 22, 0));
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 10, 25, 22, 59)) == utc(2026, 10, 24, 22, 0));
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 10, 25, 23, 0)) == utc(2026, 10, 25, 23, 0));
+  // Berlin: Sunday 29 March 2026 has 23 hours.
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 3, 29, 21, 59)) == utc(2026, 3, 28, 23, 0));
+  CHECK(local_day_start_ms("Europe/Berlin", utc(2026, 3, 29, 22, 0)) == utc(2026, 3, 29, 22, 0));
+  // New York: Sunday 1 November 2026 has 25 hours, from 04:00 UTC (EDT)
+  // to 05:00 UTC the next day (EST); the repeated 01:00 is inside it.
+  CHECK(local_day_start_ms("America/New_York", utc(2026, 11, 1, 6, 30)) == utc(2026, 11, 1, 4, 0));
+  CHECK(local_day_start_ms("America/New_York", utc(2026, 11, 2, 4, 59)) == utc(2026, 11, 1, 4, 0));
+  CHECK(local_day_start_ms("America/New_York", utc(2026, 11, 2, 5, 0)) == utc(2026, 11, 2, 5, 0));
+  // Santiago skips midnight when summer time starts (6 September 2026:
+  // 24:00 becomes 01:00): that day starts at the jump.
+  CHECK(local_day_start_ms("America/Santiago", utc(2026, 9, 6, 12, 0)) == utc(2026, 9, 6, 4, 0));
+  // No zone, or one the tz database does not know: UTC days.
+  CHECK(local_day_start_ms("", utc(2026, 10, 25, 1, 30)) == utc(2026, 10, 25, 0, 0));
+  CHECK(local_day_start_ms("Mars/Olympus", utc(2026, 10, 25, 1, 30)) == utc(2026, 10, 25, 0, 0));
+}

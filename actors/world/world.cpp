@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include <date/date.h>
-#include <date/tz.h>
 #include <nlohmann/json.hpp>
 
 #include "actors/dispatcher/queue_logic.hpp"
@@ -404,23 +402,8 @@ service_level world::sum_service(const std::string& queue, int64_t from_minute) 
 }
 
 service_level world::service_level_today(const std::string& queue, int64_t now_ms) const {
-  using namespace std::chrono;
-  date::sys_time<milliseconds> now{milliseconds{now_ms}};
-  int64_t midnight_ms = 0;
   const auto& hours = config_of(queue).hours;
-  try {
-    if (hours) {
-      const date::time_zone* tz = date::locate_zone(hours->timezone);
-      auto local_midnight = date::floor<date::days>(tz->to_local(now));
-      midnight_ms = duration_cast<milliseconds>(
-                        tz->to_sys(local_midnight, date::choose::earliest).time_since_epoch())
-                        .count();
-    } else {
-      midnight_ms = duration_cast<milliseconds>(date::floor<date::days>(now).time_since_epoch()).count();
-    }
-  } catch (const std::exception&) {  // a zone the tz database lost: UTC
-    midnight_ms = duration_cast<milliseconds>(date::floor<date::days>(now).time_since_epoch()).count();
-  }
+  int64_t midnight_ms = local_day_start_ms(hours ? hours->timezone : std::string(), now_ms);
   return sum_service(queue, (midnight_ms + 59'999) / 60'000);
 }
 
