@@ -141,10 +141,11 @@ void callq_process::kill_hard() {
   pid_ = -1;
 }
 
-callq_process::result callq_process::webhook(const std::string& name, const std::string& query,
-                                             const std::map<std::string, std::string>& form,
-                                             const std::string& idempotency_token, bool sign,
-                                             const std::string& forced_signature) {
+callq_process::result signed_webhook(httplib::Client& client, const std::string& name,
+                                     const std::string& query,
+                                     const std::map<std::string, std::string>& form,
+                                     const std::string& idempotency_token, bool sign,
+                                     const std::string& forced_signature) {
   std::string path = "/api/webhooks/twilio/" + name + query;
   std::string body;
   http::form_fields fields;
@@ -162,10 +163,17 @@ callq_process::result callq_process::webhook(const std::string& name, const std:
                     http::twilio_signature(twilio_token, std::string(public_base) + path, fields));
   if (!idempotency_token.empty())
     headers.emplace("I-Twilio-Idempotency-Token", idempotency_token);
-  auto res = client_->Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
-  if (!res)
-    return {};
+  auto res = client.Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
+  if (!res)  // status 0; the body says why (a test prints it)
+    return {0, "no answer: " + httplib::to_string(res.error())};
   return {res->status, res->body};
+}
+
+callq_process::result callq_process::webhook(const std::string& name, const std::string& query,
+                                             const std::map<std::string, std::string>& form,
+                                             const std::string& idempotency_token, bool sign,
+                                             const std::string& forced_signature) {
+  return signed_webhook(*client_, name, query, form, idempotency_token, sign, forced_signature);
 }
 
 callq_process::result callq_process::json_request(const std::string& method, const std::string& path,

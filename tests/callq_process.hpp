@@ -54,8 +54,8 @@ class callq_process {
   /// A Twilio webhook, signed with the test auth token. `query` includes
   /// the leading '?', if any.
   struct result {
-    int status = 0;
-    std::string body;
+    int status = 0;    ///< 0: no answer came
+    std::string body;  ///< the answer, or why none came
   };
   result webhook(const std::string& name, const std::string& query,
                  const std::map<std::string, std::string>& form,
@@ -77,6 +77,14 @@ class callq_process {
   std::unique_ptr<spawned_server> child_;  ///< its stdout
   std::unique_ptr<httplib::Client> client_;
 };
+
+/// A Twilio webhook as callq_process::webhook sends it, through a client
+/// of the caller's own (one per thread: a client is not shared).
+callq_process::result signed_webhook(httplib::Client& client, const std::string& name,
+                                     const std::string& query,
+                                     const std::map<std::string, std::string>& form,
+                                     const std::string& idempotency_token = "", bool sign = true,
+                                     const std::string& forced_signature = "");
 
 /// The form of a Twilio voice webhook for call `sid` from `from` (inbound,
 /// in progress), with `extra` fields added or replaced.
