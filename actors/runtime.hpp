@@ -233,6 +233,9 @@ class runtime {
   std::condition_variable watch_cv_;
   bool watch_stop_ = false;
   bool crashed_ = false;  ///< a supervised actor stopped; the watcher rebuilds
+  /// Counts supervised actors that stopped; requests waiting on the actors
+  /// give up when it moves (runtime_detail::request_unless_crashed).
+  std::atomic<uint64_t> crashes_{0};
   std::atomic<bool> fail_next_boot_{false};  ///< crash_for_test(..., true)
   std::string down_;             ///< why down(); under watch_mu_
   std::unique_ptr<impl> impl_;

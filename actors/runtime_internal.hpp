@@ -6,6 +6,8 @@
 // watches the disk and the supervised actors.
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -68,6 +70,48 @@ inline bool request(caf::actor_system& sys, const std::function<void()>& pump, c
           ok = true;
         },
         [&](caf::error& err) { *why = sys.render(err); });
+  }
+  forget_actor_system();
+  return ok;
+}
+
+/// request() for a request on behalf of a client (an HTTP request): also
+/// gives up, with an error, once `*crashes` moves past the value it had
+/// when the request was sent -- a supervised actor died, and the actor
+/// asked may be waiting on it for an answer that died with it. Without
+/// this such a request would wait for the whole ask timeout, and the
+/// rebuild (which waits for requests under way) with it. It looks every
+/// 100 ms, and only while an answer is outstanding.
+template <class T, class... Ts>
+inline bool request_unless_crashed(caf::actor_system& sys, const std::function<void()>& pump,
+                                   const std::atomic<uint64_t>& crashes, const caf::actor& to, T* out,
+                                   std::string* why, Ts&&... msg) {
+  bool ok = false;
+  {
+    caf::scoped_actor self{sys};
+    uint64_t seen = crashes.load();
+    auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
+    if (pump)
+      pump();
+    for (bool done = false; !done;) {
+      caf::blocking_actor::accept_one_cond rc;
+      self->varargs_receive(
+          rc, handle.id(),
+          [&](T& v) {
+            *out = std::move(v);
+            ok = done = true;
+          },
+          [&](caf::error& err) {
+            *why = sys.render(err);
+            done = true;
+          },
+          caf::after(std::chrono::milliseconds(100)) >> [&] {
+            if (crashes.load() != seen) {
+              *why = "a supervised actor stopped while this request waited; retry";
+              done = true;
+            }
+          });
+    }
   }
   forget_actor_system();
   return ok;

@@ -23,18 +23,21 @@ struct router {
   entity_env& env;
   const std::string& key;
   const storage::event_log& log;
+  const std::atomic<uint64_t>& crashes;  ///< runtime::crashes_: gives up waiting when it moves
 
   reply ask_call(const caf::actor& a, call_command c, std::string k = {}) {
     reply r;
     std::string why;
-    if (!request(sys, pump, a, &r, &why, command_atom::value, call_request{std::move(c), std::move(k)}))
+    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, command_atom::value,
+                                call_request{std::move(c), std::move(k)}))
       return reply::fail(outcome::unavailable, "call unavailable: " + why);
     return r;
   }
   reply ask_agent(const caf::actor& a, agent_command c) {
     reply r;
     std::string why;
-    if (!request(sys, pump, a, &r, &why, command_atom::value, agent_request{std::move(c)}))
+    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, command_atom::value,
+                                agent_request{std::move(c)}))
       return reply::fail(outcome::unavailable, "agent unavailable: " + why);
     return r;
   }
@@ -87,7 +90,7 @@ struct router {
   template <class... Ts> reply ask_service(const caf::actor& a, const char* what, Ts... msg) {
     reply r;
     std::string why;
-    if (!request(sys, pump, a, &r, &why, msg...))
+    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, msg...))
       return reply::fail(outcome::unavailable, std::string(what) + " unavailable: " + why);
     return r;
   }
@@ -257,7 +260,7 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   // caused are durable -- its own, and those of every actor it asked and
   // waited for (actors/answer_after.hpp) -- never waiting for unrelated
   // work (other reservations, other appends) to drain.
-  router r{sys, pump, env, idempotency_key, *log_, impl_->env};
+  router r{sys, pump, env, idempotency_key, *log_, crashes_, impl_->env};
   return std::visit(r, c);
 }
 

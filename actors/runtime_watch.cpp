@@ -117,6 +117,7 @@ void runtime::on_crash(const std::string& what, const std::string& why) {
                      "); writes are refused until every actor is rebuilt from the log";
   log_line(log_level::error, text);
   health_->failed(text);
+  crashes_.fetch_add(1);  // requests waiting on the actors answer 503 now
   {
     std::lock_guard lock(watch_mu_);
     crashed_ = true;

@@ -41,8 +41,8 @@ struct webhook_load {
         httplib::Client cli("127.0.0.1", port);
         cli.set_keep_alive(true);
         cli.set_tcp_nodelay(true);  // no 40 ms Nagle wait between headers and body
-        // A request caught in a crash may wait for the ask timeout (10 s,
-        // README "Supervision and overload"), as Twilio (15 s) would.
+        // Long enough to see a request that waits for the whole ask
+        // timeout (10 s) instead of being answered at the crash.
         cli.set_read_timeout(14, 0);
         for (int i = 0; !stop; ++i) {
           std::string sid = "CAload" + std::to_string(c) + "x" + std::to_string(i);
@@ -107,7 +107,10 @@ TEST_CASE("e2e: the dispatcher, then the journal, killed under webhook load: reb
   INFO((load.other_answers.empty() ? std::string() : "first other answer: " + load.other_answers[0]));
   INFO("slowest answer " << load.slowest << " s");
   CHECK(load.other == 0);
-  CHECK(load.slowest < 12);  // every request answered within the ask timeout and a margin
+  // A request caught by a crash is answered 503 when the runtime next looks
+  // (every 100 ms), not after the 10 s ask timeout, and the rebuild does
+  // not wait for it.
+  CHECK(load.slowest < 2);
   auto metrics = p.json_request("GET", "/metrics", "");
   CHECK(metrics.body.find("callq_storage_recoveries_total 2") != std::string::npos);
   CHECK(json::parse(p.json_request("GET", "/healthz", "").body)["status"] == "ok");
