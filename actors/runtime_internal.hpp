@@ -54,67 +54,72 @@ inline constexpr auto ask_timeout = std::chrono::seconds(10);
 inline void forget_actor_system() { caf::logger::set_current_actor_system(nullptr); }
 
 /// One request from a non-actor thread, waiting for its answer (in
-/// deterministic mode, `pump` first runs everything it causes).
+/// deterministic mode, `pump` first runs everything it causes). With
+/// `crashes` (a request on behalf of a client, e.g. an HTTP request), it
+/// also gives up with an error once `*crashes` moves past the value it had
+/// when the request was sent: a supervised actor died, and the actor asked
+/// may be waiting on it for an answer that died with it. Without this such
+/// a request would wait for the whole ask timeout, and the rebuild (which
+/// waits for requests under way) with it. It looks every 100 ms, and only
+/// while an answer is outstanding.
 template <class T, class... Ts>
-inline bool request(caf::actor_system& sys, const std::function<void()>& pump, const caf::actor& to,
-                    T* out, std::string* why, Ts&&... msg) {
+inline bool ask_actor(caf::actor_system& sys, const std::function<void()>& pump,
+                      const std::atomic<uint64_t>* crashes, const caf::actor& to, T* out,
+                      std::string* why, Ts&&... msg) {
   bool ok = false;
   {
     caf::scoped_actor self{sys};
+    uint64_t seen = crashes ? crashes->load() : 0;
     auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
     if (pump)
       pump();
-    handle.receive(
-        [&](T& v) {
-          *out = std::move(v);
-          ok = true;
-        },
-        [&](caf::error& err) { *why = sys.render(err); });
+    auto on_answer = [&](T& v) {
+      *out = std::move(v);
+      ok = true;
+    };
+    auto on_error = [&](caf::error& err) { *why = sys.render(err); };
+    if (!crashes) {
+      handle.receive(on_answer, on_error);
+    } else {
+      for (bool done = false; !done;) {
+        caf::blocking_actor::accept_one_cond rc;
+        self->varargs_receive(
+            rc, handle.id(),
+            [&](T& v) {
+              on_answer(v);
+              done = true;
+            },
+            [&](caf::error& err) {
+              on_error(err);
+              done = true;
+            },
+            caf::after(std::chrono::milliseconds(100)) >> [&] {
+              if (crashes->load() != seen) {
+                *why = "a supervised actor stopped while this request waited; retry";
+                done = true;
+              }
+            });
+      }
+    }
   }
   forget_actor_system();
   return ok;
 }
 
-/// request() for a request on behalf of a client (an HTTP request): also
-/// gives up, with an error, once `*crashes` moves past the value it had
-/// when the request was sent -- a supervised actor died, and the actor
-/// asked may be waiting on it for an answer that died with it. Without
-/// this such a request would wait for the whole ask timeout, and the
-/// rebuild (which waits for requests under way) with it. It looks every
-/// 100 ms, and only while an answer is outstanding.
+/// ask_actor() for the runtime's own requests (start-up, digests, tests).
+template <class T, class... Ts>
+inline bool request(caf::actor_system& sys, const std::function<void()>& pump, const caf::actor& to,
+                    T* out, std::string* why, Ts&&... msg) {
+  return ask_actor(sys, pump, nullptr, to, out, why, std::forward<Ts>(msg)...);
+}
+
+/// ask_actor() on behalf of a client: gives up when a supervised actor
+/// crashes (`crashes` moves).
 template <class T, class... Ts>
 inline bool request_unless_crashed(caf::actor_system& sys, const std::function<void()>& pump,
                                    const std::atomic<uint64_t>& crashes, const caf::actor& to, T* out,
                                    std::string* why, Ts&&... msg) {
-  bool ok = false;
-  {
-    caf::scoped_actor self{sys};
-    uint64_t seen = crashes.load();
-    auto handle = self->request(to, ask_timeout, std::forward<Ts>(msg)...);
-    if (pump)
-      pump();
-    for (bool done = false; !done;) {
-      caf::blocking_actor::accept_one_cond rc;
-      self->varargs_receive(
-          rc, handle.id(),
-          [&](T& v) {
-            *out = std::move(v);
-            ok = done = true;
-          },
-          [&](caf::error& err) {
-            *why = sys.render(err);
-            done = true;
-          },
-          caf::after(std::chrono::milliseconds(100)) >> [&] {
-            if (crashes.load() != seen) {
-              *why = "a supervised actor stopped while this request waited; retry";
-              done = true;
-            }
-          });
-    }
-  }
-  forget_actor_system();
-  return ok;
+  return ask_actor(sys, pump, &crashes, to, out, why, std::forward<Ts>(msg)...);
 }
 
 }  // namespace runtime_detail
