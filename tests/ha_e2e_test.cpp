@@ -150,10 +150,13 @@ TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, th
     heartbeat(*a, id, token);
   }
   std::vector<std::string> acked;
+  std::map<std::string, std::string> answered_by_a;  // CallSid -> the leader's TwiML
   for (int i = 1; i <= 10; ++i) {
     std::string sid = "CA" + std::to_string(100 + i);
-    REQUIRE(a->webhook("voice", "", call(sid), "tok-" + sid).status == 200);
+    auto r = a->webhook("voice", "", call(sid), "tok-" + sid);
+    REQUIRE(r.status == 200);
     acked.push_back(sid);
+    answered_by_a[sid] = r.body;
   }
   REQUIRE(tw.wait_for([](auto& reqs) { return reqs.size() >= 2; }));
   auto queue_before = waiting_sids(*a);
@@ -210,6 +213,14 @@ TEST_CASE("HA: the leader is killed with calls waiting and webhooks arriving, th
   INFO("failed webhooks: " << failed.size() << (failed.empty() ? "" : ", first: " + failed[0]));
   CHECK(failed.empty());
   CHECK(sent_after.size() == 30);  // every webhook was answered 2xx in the end
+  // Twilio retries webhooks the dead leader answered (same idempotency
+  // token): the new leader gives the same TwiML and records nothing new.
+  for (const char* sid : {"CA101", "CA110"}) {
+    INFO(sid);
+    auto r = b.webhook("voice", "", call(sid), std::string("tok-") + sid);
+    CHECK(r.status == 200);
+    CHECK(r.body == answered_by_a[sid]);
+  }
 
   // Every webhook ever answered 2xx has its call in the log; the queue is
   // the one before the kill, in order, then the later calls.
