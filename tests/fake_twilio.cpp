@@ -18,15 +18,23 @@ fake_twilio::fake_twilio() : server_(std::make_unique<httplib::Server>()) {
                   for (auto& [k, v] : f)
                     r.form[k] = v;
                   int status = 0;
+                  std::chrono::milliseconds hold{0};
                   {
                     std::lock_guard<std::mutex> lock(mu_);
                     if (failures_left_ > 0) {
                       --failures_left_;
                       status = failure_status_;
+                    } else if (stalls_left_ > 0) {
+                      --stalls_left_;
+                      hold = stall_;
                     }
                     requests_.push_back(r);
                   }
                   cv_.notify_all();
+                  if (hold.count() > 0) {  // a deadline, released early when the fake stops
+                    std::unique_lock<std::mutex> lock(mu_);
+                    cv_.wait_for(lock, hold, [this] { return stopping_; });
+                  }
                   bool create = req.matches[2].length() == 0;
                   if (status == 0)
                     status = create ? 201 : 200;
@@ -40,6 +48,11 @@ fake_twilio::fake_twilio() : server_(std::make_unique<httplib::Server>()) {
 }
 
 fake_twilio::~fake_twilio() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
   server_->stop();
   thread_.join();
 }
@@ -48,6 +61,12 @@ void fake_twilio::fail_next(int n, int status) {
   std::lock_guard<std::mutex> lock(mu_);
   failures_left_ = n;
   failure_status_ = status;
+}
+
+void fake_twilio::stall_next(int n, std::chrono::milliseconds hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stalls_left_ = n;
+  stall_ = hold;
 }
 
 std::vector<rest_request> fake_twilio::requests() const {

@@ -35,6 +35,10 @@ class fake_twilio {
 
   /// The next `n` requests are answered with HTTP `status`.
   void fail_next(int n, int status);
+  /// The next `n` requests are recorded at once but answered (200/201)
+  /// only after `hold`: longer than the gateway's read timeout, Twilio
+  /// looks as if its answer was lost.
+  void stall_next(int n, std::chrono::milliseconds hold);
 
   /// A copy of every request so far.
   std::vector<rest_request> requests() const;
@@ -55,6 +59,9 @@ class fake_twilio {
   std::vector<rest_request> requests_;
   int failures_left_ = 0;
   int failure_status_ = 500;
+  int stalls_left_ = 0;
+  std::chrono::milliseconds stall_{0};
+  bool stopping_ = false;  ///< the destructor releases stalled answers
 };
 
 }  // namespace callq::testing

@@ -117,3 +117,47 @@ TEST_CASE("e2e: a callback's outbound call is placed at most once per attempt: r
     CHECK(std::count(types.begin(), types.end(), "callback.failed") == 0);
   }
 }
+
+TEST_CASE("e2e: Twilio's answer lost (read timeout): a redirect is sent again, a callback's outbound call is not") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
+  REQUIRE(p.ready());
+  auto alice = create_agent(p, "alice");
+  // Longer than the gateway's 5 s read timeout.
+  const auto hold = 6500ms;
+
+  SECTION("a redirect: the same offer again, and it lands") {
+    heartbeat(p, "alice", alice);
+    tw.stall_next(1, hold);
+    REQUIRE(p.webhook("voice", "", twilio_call("CA1")).status == 200);
+    const std::string path = "/2010-04-01/Accounts/ACtest/Calls/CA1.json";
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, path) >= 2; }, 15s));
+    auto reqs = tw.requests();
+    CHECK(reqs[0].form["Url"] == reqs[1].form["Url"]);
+    auto metrics = p.json_request("GET", "/metrics", "").body;
+    CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"retried\"} 1"));
+  }
+  SECTION("a callback's call: Twilio may have placed it, so this attempt is not placed again") {
+    heartbeat(p, "alice", alice, "busy");
+    REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
+    p.advance(61'000);
+    REQUIRE(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
+    REQUIRE(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body,
+                "<Leave/>"));
+    const std::string create = "/2010-04-01/Accounts/ACtest/Calls.json";
+    tw.stall_next(1, hold);
+    heartbeat(p, "alice", alice, "available");
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) >= 1; }, 10s));
+    // The read times out after 5 s: the attempt is recorded failed, and
+    // the callback's next attempt (its own callback.started) is the only
+    // other request.
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) >= 2; }, 15s));
+    tw.wait_for([&](auto& reqs) { return count_path(reqs, create) > 2; }, 1500ms);
+    auto types = types_of(p, "CA3");
+    INFO("CA3's events: " << json(types).dump());
+    CHECK(std::count(types.begin(), types.end(), "callback.failed") == 1);
+    CHECK(static_cast<size_t>(std::count(types.begin(), types.end(), "callback.started")) ==
+          count_path(tw.requests(), create));
+  }
+}
