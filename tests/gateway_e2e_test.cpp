@@ -38,6 +38,27 @@ std::vector<std::string> types_of(callq_process& p, const std::string& sid) {
   return types;
 }
 
+/// Caller CA3 waits past MAX_QUEUE_WAIT_TIME (60 s) while agent alice is
+/// busy, and presses 1 for a callback.
+void waits_for_callback(callq_process& p, const std::string& alice) {
+  heartbeat(p, "alice", alice, "busy");
+  REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
+  p.advance(61'000);
+  REQUIRE(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
+  REQUIRE(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body,
+              "<Leave/>"));
+}
+
+/// CA3's callback recorded `failed` failed attempts, and the fake Twilio saw
+/// exactly one outbound-call request per attempt started.
+void one_request_per_attempt(callq_process& p, const fake_twilio& tw, int failed) {
+  auto types = types_of(p, "CA3");
+  INFO("CA3's events: " << json(types).dump());
+  CHECK(std::count(types.begin(), types.end(), "callback.failed") == failed);
+  CHECK(static_cast<size_t>(std::count(types.begin(), types.end(), "callback.started")) ==
+        count_path(tw.requests(), "/2010-04-01/Accounts/ACtest/Calls.json"));
+}
+
 }  // namespace
 
 TEST_CASE("e2e: a redirect Twilio refuses (5xx, 429) is retried until it lands, once it lands never again") {
@@ -73,13 +94,7 @@ TEST_CASE("e2e: a callback's outbound call is placed at most once per attempt: r
   callq_process p(dir.path() + "/data", tw.base_url(), {{"MAX_QUEUE_WAIT_TIME", "60s"}});
   REQUIRE(p.ready());
   auto alice = create_agent(p, "alice");
-  heartbeat(p, "alice", alice, "busy");
-  // The caller waits past MAX_QUEUE_WAIT_TIME and asks for a callback.
-  REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
-  p.advance(61'000);
-  REQUIRE(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
-  REQUIRE(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body,
-              "<Leave/>"));
+  waits_for_callback(p, alice);
   const std::string create = "/2010-04-01/Accounts/ACtest/Calls.json";
 
   SECTION("a 500: Twilio may have placed the call, so it is not placed again for this attempt") {
@@ -91,11 +106,7 @@ TEST_CASE("e2e: a callback's outbound call is placed at most once per attempt: r
     // The refused attempt is recorded failed, and the callback's next
     // attempt (a new callback.started) is the only other request: one
     // outbound call per attempt, never two.
-    auto types = types_of(p, "CA3");
-    INFO("CA3's events: " << json(types).dump());
-    auto started = std::count(types.begin(), types.end(), "callback.started");
-    CHECK(std::count(types.begin(), types.end(), "callback.failed") == 1);
-    CHECK(static_cast<size_t>(started) == count_path(tw.requests(), create));
+    one_request_per_attempt(p, tw, 1);
     auto metrics = p.json_request("GET", "/metrics", "").body;
     CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"failed\"} 1"));
     CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"retried\"} 0"));
@@ -139,12 +150,7 @@ TEST_CASE("e2e: Twilio's answer lost (read timeout): a redirect is sent again, a
     CHECK(has(metrics, "callq_twilio_rest_requests_total{outcome=\"retried\"} 1"));
   }
   SECTION("a callback's call: Twilio may have placed it, so this attempt is not placed again") {
-    heartbeat(p, "alice", alice, "busy");
-    REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
-    p.advance(61'000);
-    REQUIRE(has(p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body, "<Gather"));
-    REQUIRE(has(p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "1"}})).body,
-                "<Leave/>"));
+    waits_for_callback(p, alice);
     const std::string create = "/2010-04-01/Accounts/ACtest/Calls.json";
     tw.stall_next(1, hold);
     heartbeat(p, "alice", alice, "available");
@@ -154,10 +160,6 @@ TEST_CASE("e2e: Twilio's answer lost (read timeout): a redirect is sent again, a
     // other request.
     REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) >= 2; }, 15s));
     tw.wait_for([&](auto& reqs) { return count_path(reqs, create) > 2; }, 1500ms);
-    auto types = types_of(p, "CA3");
-    INFO("CA3's events: " << json(types).dump());
-    CHECK(std::count(types.begin(), types.end(), "callback.failed") == 1);
-    CHECK(static_cast<size_t>(std::count(types.begin(), types.end(), "callback.started")) ==
-          count_path(tw.requests(), create));
+    one_request_per_attempt(p, tw, 1);
   }
 }
