@@ -54,6 +54,18 @@ struct callback_call_failed { std::string callback_id, reason; };
 struct heartbeat {
   std::string agent_id, token_hash, status;
   std::optional<bool> device_registered;
+  /// With status `break`: the reason given (one of AGENT_PAUSE_REASONS,
+  /// checked by the HTTP layer); empty when none.
+  std::string reason = {};
+};
+/// The agent page's wrap-up: the outcome of the agent's last call
+/// (`call_sid`). `dispositions` are those of that call's queue, filled in
+/// by the runtime from the queue's configuration: `disposition` must be
+/// one of them (empty when the list is). `ready`: end wrap-up now.
+struct wrap_up {
+  std::string agent_id, token_hash, call_sid, disposition, notes;
+  bool ready = false;
+  std::vector<std::string> dispositions = {};
 };
 /// Create or update an agent. `token_hash` is used on creation only.
 /// `penalties`: queue -> penalty for members with one; `skill_levels`:
@@ -141,6 +153,6 @@ using command = std::variant<
     agent_leg_status, dial_result, call_status, callback_connect,
     callback_result, redirect_failed, callback_call_failed, heartbeat,
     put_agent, delete_agent, put_caller, put_queue, delete_queue, tick, sweep, heartbeat_cleanup,
-    queue_cleanup, recover, record_digest, schedule_callback, cancel_callback>;
+    queue_cleanup, recover, record_digest, schedule_callback, cancel_callback, wrap_up>;
 
 }  // namespace callq::cmd

@@ -73,6 +73,7 @@ enum class outcome {
   not_found,     ///< the addressed entity does not exist
   conflict,      ///< refused in the current state (e.g. an offer that lost a race)
   unavailable,   ///< no actor could answer (shutting down, overloaded)
+  forbidden,     ///< a valid credential, for something that is not its own
 };
 
 /// An agent's answer to a heartbeat, or an agent created, updated or removed.

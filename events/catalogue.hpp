@@ -409,12 +409,16 @@ struct agent_removed {
 };
 
 /// The agent reported a new status: available, busy, break or offline.
+/// Schema 2 adds `reason`: with status `break`, the reason the agent gave
+/// (one of AGENT_PAUSE_REASONS; empty when none was given). A break whose
+/// reason changes is recorded again with the same status and previous.
 struct agent_status_changed {
   static constexpr const char* name = "agent.status_changed";
-  static constexpr int64_t schema = 1;
-  std::string agent_id, status, previous;
+  static constexpr int64_t schema = 2;
+  std::string agent_id, status, previous, reason;
   template <class F> void fields(F&& f) {
     f("agentId", agent_id); f("status", status); f("previous", previous);
+    f("reason", reason);
   }
 };
 
@@ -529,6 +533,20 @@ struct agent_wrap_up_ended {
   template <class F> void fields(F&& f) { f("agentId", agent_id); }
 };
 
+/// The agent recorded the outcome of a call it talked on (the agent
+/// page's wrap-up): a disposition from its queue's `dispositions` (empty
+/// when the queue asks none) and free-text notes (plain text, at most
+/// 2,000 characters).
+struct agent_wrap_up_recorded {
+  static constexpr const char* name = "agent.wrap_up_recorded";
+  static constexpr int64_t schema = 1;
+  std::string agent_id, call_sid, queue, disposition, notes;
+  template <class F> void fields(F&& f) {
+    f("agentId", agent_id); f("callSid", call_sid); f("queue", queue);
+    f("disposition", disposition); f("notes", notes);
+  }
+};
+
 /// The agent's readiness score (0-100) changed.
 struct agent_readiness_changed {
   static constexpr const char* name = "agent.readiness_changed";
@@ -607,6 +625,6 @@ using payload = std::variant<
     agent_offer_ended, caller_set, system_started, system_state_digest,
     queue_configured, queue_removed, callback_due, call_refused, call_turned_away,
     call_requirements_set, call_overflowed, call_agent_preferred, callback_scheduled,
-    callback_canceled>;
+    callback_canceled, agent_wrap_up_recorded>;
 
 }  // namespace callq::events

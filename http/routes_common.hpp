@@ -107,6 +107,7 @@ inline int status_code(outcome o) {
     case outcome::created: return 201;
     case outcome::invalid: return 400;
     case outcome::unauthorized: return 401;
+    case outcome::forbidden: return 403;
     case outcome::not_found: return 404;
     case outcome::conflict: return 409;
     case outcome::unavailable: return 503;

@@ -98,9 +98,38 @@ class decider {
       emit(agent_device_changed{a_.id, *x.device_registered});
     if (a_.paused && status != agent_status::available)
       emit(agent_unpaused{a_.id, "agent-status"});
-    if (a_.status != status)
-      emit(agent_status_changed{a_.id, status_name(status), status_name(a_.status)});
+    std::string reason = status == agent_status::on_break ? x.reason : std::string{};
+    if (a_.status != status || (status == agent_status::on_break && a_.break_reason != reason))
+      emit(agent_status_changed{a_.id, status_name(status), status_name(a_.status), reason});
     settle();
+    return reply::of(answer());
+  }
+
+  reply on(const cmd::wrap_up& x) {
+    if (!a_.exists())
+      return unknown();
+    if (a_.token_hash.size() != x.token_hash.size() || a_.token_hash != x.token_hash)
+      return reply::fail(outcome::unauthorized, "invalid agent token");
+    if (x.call_sid.empty() || x.call_sid != a_.last_call)
+      return reply::fail(outcome::forbidden,
+                         "call " + x.call_sid + " is not agent " + a_.id + "'s last call");
+    bool asked = !x.dispositions.empty();
+    bool known = std::find(x.dispositions.begin(), x.dispositions.end(), x.disposition) !=
+                 x.dispositions.end();
+    // A Ready alone after the outcome is recorded only ends wrap-up.
+    bool records = !x.disposition.empty() || !x.notes.empty() || (asked && !a_.last_call_recorded);
+    if (records) {
+      if (asked && !known)
+        return reply::fail(outcome::invalid, "disposition must be one of the queue's dispositions");
+      if (!asked && !x.disposition.empty())
+        return reply::fail(outcome::invalid, "the queue asks no disposition");
+      if (a_.last_call_recorded)
+        return reply::fail(outcome::conflict, "the outcome of call " + x.call_sid +
+                                                  " is already recorded");
+      emit(agent_wrap_up_recorded{a_.id, x.call_sid, a_.last_call_queue, x.disposition, x.notes});
+    }
+    if (x.ready && a_.in_wrap_up)
+      emit(agent_wrap_up_ended{a_.id});
     return reply::of(answer());
   }
 
@@ -122,7 +151,7 @@ class decider {
       out_.rescinds.push_back({a_.offer_call, cmd::rescind_offer{a_.offer_id, "agent-removed", a_.id}});
     end_reservation();
     if (a_.status != agent_status::offline)
-      emit(agent_status_changed{a_.id, "offline", status_name(a_.status)});
+      emit(agent_status_changed{a_.id, "offline", status_name(a_.status), ""});
     agent_answer gone = answer();
     emit(agent_removed{a_.id});
     return reply::of(gone);

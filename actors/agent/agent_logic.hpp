@@ -37,7 +37,7 @@ struct offer_update { offer_notice notice; };
 using agent_command =
     std::variant<cmd::heartbeat, cmd::put_agent, cmd::delete_agent, cmd::tick,
                  cmd::heartbeat_cleanup, cmd::recover, cmd::reserve, cmd::confirm_reservation,
-                 cmd::release_reservation, cmd::offer_update>;
+                 cmd::release_reservation, cmd::offer_update, cmd::wrap_up>;
 
 /// What one command decided.
 struct agent_decision {

@@ -117,6 +117,75 @@ TEST_CASE("agent: a finished call starts wrap-up, which ends at its time") {
   CHECK_FALSE(f.a.in_wrap_up);
 }
 
+TEST_CASE("agent: a break's reason is recorded, and a new reason is recorded again") {
+  agent_fixture f;
+  f.ready();
+  cmd::heartbeat lunch{"alice", "hash", "break", true, "lunch"};
+  f.run(lunch);
+  REQUIRE(f.count<agent_status_changed>() == 1);
+  CHECK(f.a.break_reason == "lunch");
+  f.run(lunch);  // the same: nothing new
+  CHECK(f.count<agent_status_changed>() == 0);
+  f.run(cmd::heartbeat{"alice", "hash", "break", true, "training"});
+  CHECK(f.count<agent_status_changed>() == 1);
+  CHECK(f.a.break_reason == "training");
+  f.run(cmd::heartbeat{"alice", "hash", "available", true, "lunch"});  // no break, no reason
+  CHECK(f.a.break_reason.empty());
+  agent_state replayed;  // the reason comes from the events alone
+  f.run(cmd::heartbeat{"alice", "hash", "break", true, "meeting"});
+  for (auto& e : f.last.events)
+    apply(replayed, e);
+  CHECK(replayed.break_reason == "meeting");
+}
+
+TEST_CASE("agent: wrap-up records the last call's disposition once; ready ends wrap-up") {
+  agent_fixture f;
+  f.ready();
+  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
+  f.run(cmd::confirm_reservation{1});
+  f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
+  f.run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  REQUIRE(f.a.in_wrap_up);
+  std::vector<std::string> asked{"resolved", "follow-up"};
+  CHECK(f.run(cmd::wrap_up{"alice", "wrong", "CA1", "resolved", "", false, asked}).result ==
+        outcome::unauthorized);
+  CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA2", "resolved", "", false, asked}).result ==
+        outcome::forbidden);
+  CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA1", "", "", true, asked}).result == outcome::invalid);
+  CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA1", "solved", "", true, asked}).result ==
+        outcome::invalid);
+  CHECK(f.a.in_wrap_up);  // nothing changed by the refusals
+  auto r = f.run(cmd::wrap_up{"alice", "hash", "CA1", "follow-up", "call back Monday", false, asked});
+  CHECK_FALSE(r.failed());
+  REQUIRE(f.count<agent_wrap_up_recorded>() == 1);
+  auto& rec = std::get<agent_wrap_up_recorded>(f.last.events[0].body);
+  CHECK(rec.queue == "support");
+  CHECK(rec.disposition == "follow-up");
+  CHECK(rec.notes == "call back Monday");
+  CHECK(f.a.in_wrap_up);  // not ready yet
+  CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA1", "resolved", "", false, asked}).result ==
+        outcome::conflict);
+  r = f.run(cmd::wrap_up{"alice", "hash", "CA1", "", "", true, asked});  // Ready
+  CHECK_FALSE(r.failed());
+  CHECK(f.count<agent_wrap_up_ended>() == 1);
+  CHECK_FALSE(f.a.in_wrap_up);
+  CHECK(view_of(f.a, f.rules).eligible);
+}
+
+TEST_CASE("agent: a queue without dispositions takes notes only") {
+  agent_fixture f;
+  f.ready();
+  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
+  f.run(cmd::confirm_reservation{1});
+  f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
+  f.run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA1", "resolved", "", false, {}}).result ==
+        outcome::invalid);
+  CHECK_FALSE(f.run(cmd::wrap_up{"alice", "hash", "CA1", "", "<b>VIP</b>", true, {}}).failed());
+  CHECK(f.count<agent_wrap_up_recorded>() == 1);
+  CHECK(f.count<agent_wrap_up_ended>() == 1);
+}
+
 TEST_CASE("agent: removing a ringing agent rescinds its offer on the call side") {
   agent_fixture f;
   f.ready();

@@ -78,6 +78,7 @@ struct agent_applier {
     if (next == agent_status::available && a.status != agent_status::available)
       a.idle_since_ms = ts;
     a.status = next;
+    a.break_reason = next == agent_status::on_break ? e.reason : std::string{};
   }
   void operator()(const agent_device_changed& e) { a.device = e.registered; }
   void operator()(const agent_heartbeat_resumed&) {
@@ -111,6 +112,9 @@ struct agent_applier {
     }
     a.on_call = e.call_sid;
     a.call_since_ms = ts;
+    a.last_call = e.call_sid;
+    a.last_call_queue = a.call_queue;
+    a.last_call_recorded = false;
     a.missed = 0;
     if (auto m = a.members.find(a.call_queue); m != a.members.end())
       m->second.answered += 1;
@@ -150,6 +154,10 @@ struct agent_applier {
     a.idle_since_ms = ts;
   }
   void operator()(const agent_readiness_changed& e) { a.readiness = e.readiness; }
+  void operator()(const agent_wrap_up_recorded& e) {
+    if (a.last_call == e.call_sid)
+      a.last_call_recorded = true;
+  }
   template <class Other> void operator()(const Other&) {}  // not an agent event
 };
 

@@ -47,7 +47,12 @@ struct agent_state {
   bool fresh = false;              ///< heartbeat seen since start, not expired
   bool expired = false;            ///< the last heartbeat timed out
   bool paused = false;
-  std::string pause_reason;
+  std::string pause_reason;        ///< callq's pause (auto-pause)
+  std::string break_reason;        ///< the reason the agent gave with status break
+  /// The last call the agent talked on (kept after it ended, for its
+  /// wrap-up), its queue, and whether its outcome was recorded.
+  std::string last_call, last_call_queue;
+  bool last_call_recorded = false;
   int64_t missed = 0;              ///< missed offers in a row
   int64_t readiness = 0;
   int64_t idle_since_ms = 0;

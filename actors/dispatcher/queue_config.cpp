@@ -1,6 +1,7 @@
 #include "actors/dispatcher/queue_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -264,6 +265,30 @@ status parse_queue_config(const json& j, queue_config* out) {
           return e;
         c.hours = std::move(h);
       }
+    } else if (key == "dispositions") {
+      if (!v.is_array())
+        return bad("dispositions must be an array of strings");
+      for (auto& d : v) {
+        std::string word = d.is_string() ? d.get<std::string>() : std::string{};
+        bool ok = !word.empty() && word.size() <= 64;
+        for (unsigned char ch : word)
+          ok = ok && ch >= 0x20 && ch != 0x7f;
+        if (!ok)
+          return bad("dispositions: each must be a string of 1-64 characters, no control characters");
+        if (std::find(c.dispositions.begin(), c.dispositions.end(), word) != c.dispositions.end())
+          return bad("dispositions: '" + word + "' is listed twice");
+        c.dispositions.push_back(word);
+      }
+      if (c.dispositions.size() > 50)
+        return bad("dispositions: at most 50");
+    } else if (key == "screenPopUrl") {
+      if (!v.is_string())
+        return bad("screenPopUrl must be a string");
+      c.screen_pop_url = v.get<std::string>();
+      static const std::regex url("^https?://[^\\s/?#]+[^\\s]*$", std::regex::icase);
+      if (!c.screen_pop_url.empty() &&
+          (c.screen_pop_url.size() > 2000 || !std::regex_match(c.screen_pop_url, url)))
+        return bad("screenPopUrl must be an http:// or https:// URL (at most 2,000 characters)");
     } else {
       return bad("unknown field '" + key + "'");
     }
@@ -310,7 +335,7 @@ json to_json(const queue_config& c) {
              {"closedMessage", c.hours->closed_message},
              {"closedAction", closed_action_name(c.hours->action)}};
   }
-  return {{"strategy", strategy_name(c.strategy)},
+  json out = {{"strategy", strategy_name(c.strategy)},
           {"ringAllMax", c.ring_all_max},
           {"maxWaiting", c.max_waiting},
           {"whenFull", full_action_name(c.when_full)},
@@ -322,6 +347,54 @@ json to_json(const queue_config& c) {
           {"skillSteps", steps},
           {"preferLastAgentSeconds", c.prefer_last_agent_seconds},
           {"hours", hours}};
+  if (!c.dispositions.empty())
+    out["dispositions"] = c.dispositions;
+  if (!c.screen_pop_url.empty())
+    out["screenPopUrl"] = c.screen_pop_url;
+  return out;
+}
+
+namespace {
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[ch >> 4]);
+      out.push_back(hex[ch & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string screen_pop_url(const queue_config& c, const std::string& from,
+                           const std::string& call_sid, const std::string& queue,
+                           const std::string& name) {
+  const std::pair<const char*, const std::string*> fills[] = {
+      {"{from}", &from}, {"{callSid}", &call_sid}, {"{queue}", &queue}, {"{name}", &name}};
+  std::string out;
+  const std::string& t = c.screen_pop_url;
+  for (size_t i = 0; i < t.size();) {
+    bool filled = false;
+    for (auto& [key, value] : fills) {
+      size_t n = std::char_traits<char>::length(key);
+      if (t.compare(i, n, key) == 0) {
+        out += url_encode(*value);
+        i += n;
+        filled = true;
+        break;
+      }
+    }
+    if (!filled)
+      out.push_back(t[i++]);
+  }
+  return out;
 }
 
 requirement requirement_at(const std::vector<skill_step>& steps, int64_t waited_seconds,

@@ -60,7 +60,19 @@ struct queue_config {
   std::vector<skill_step> skill_steps;
   int64_t prefer_last_agent_seconds = 0;
   std::optional<opening_hours> hours;
+  /// What an agent may record as a call's outcome at wrap-up (empty: no
+  /// disposition asked). Each 1-64 characters, no control characters.
+  std::vector<std::string> dispositions;
+  /// The agent page's link for an offered call, with `{from}`, `{callSid}`,
+  /// `{queue}` and `{name}` (see screen_pop_url()); empty: none.
+  std::string screen_pop_url;
 };
+
+/// `c`'s screenPopUrl with its placeholders filled in, each value
+/// URL-encoded; empty when the queue has none.
+std::string screen_pop_url(const queue_config& c, const std::string& from,
+                           const std::string& call_sid, const std::string& queue,
+                           const std::string& name);
 
 /// Parses and validates one configuration (`PUT` body or an event's
 /// `config`): unknown fields, wrong types and impossible values are
@@ -72,7 +84,9 @@ status parse_queue_config(const nlohmann::json& j, queue_config* out);
 status parse_queue_config(const std::string& text, queue_config* out);
 
 /// The canonical JSON form: every field, defaults filled in, `hours` null
-/// when the queue has none.
+/// when the queue has none. `dispositions` and `screenPopUrl` appear only
+/// when set, so that configurations recorded before they existed keep
+/// their canonical form (and the log's digests still verify).
 nlohmann::json to_json(const queue_config& c);
 
 /// The skills a call needs at one moment of its wait.

@@ -202,3 +202,28 @@ TEST_CASE("skill steps: the requirement of the last step reached, skills= replac
   REQUIRE(parse_skill_list("", &parsed));
   CHECK(parsed.empty());
 }
+
+TEST_CASE("queue config: dispositions and the screen-pop link") {
+  queue_config c;
+  REQUIRE(parse_queue_config(
+      R"({"dispositions":["resolved","follow-up"],"screenPopUrl":"https://crm.example.com/?phone={from}&n={name}&q={queue}&c={callSid}"})",
+      &c));
+  CHECK(c.dispositions == std::vector<std::string>{"resolved", "follow-up"});
+  CHECK(screen_pop_url(c, "+4930 1", "CA1", "support", "Ada & Bob") ==
+        "https://crm.example.com/?phone=%2B4930%201&n=Ada%20%26%20Bob&q=support&c=CA1");
+  // Round trip through the canonical form.
+  queue_config again;
+  REQUIRE(parse_queue_config(to_json(c).dump(), &again));
+  CHECK(again.dispositions == c.dispositions);
+  CHECK(again.screen_pop_url == c.screen_pop_url);
+  // Unset, they stay out of the canonical form (older digests verify).
+  CHECK_FALSE(to_json(queue_config{}).contains("dispositions"));
+  CHECK_FALSE(to_json(queue_config{}).contains("screenPopUrl"));
+  CHECK(screen_pop_url(queue_config{}, "+1", "CA1", "q", "n").empty());
+  for (const char* bad : {R"({"screenPopUrl":"javascript:alert(1)"})", R"({"screenPopUrl":"ftp://x/"})",
+                          R"({"dispositions":"resolved"})", R"({"dispositions":["a","a"]})",
+                          R"({"dispositions":[""]})", R"({"dispositions":[3]})"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_queue_config(std::string(bad), &c));
+  }
+}

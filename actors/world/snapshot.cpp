@@ -22,15 +22,20 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    require_next_ms, overflowed_ms, preferred_agent,
                                    prefer_until_ms, booked, ring_all, version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_history_entry, call_sid, queue, agent_id, outcome,
+                                   disposition, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(callback_view, callback_id, call_sid, number, queue, name,
                                    agent_id, phase, booked, created_ms, due_ms, ended_ms, attempts)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(agent_state, id, display_name, identity, token_hash, queues,
+// With defaults: a snapshot written before the agent page lacks an agent's
+// break reason and last call (its wrap-up then cannot be recorded).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(agent_state, id, display_name, identity, token_hash, queues,
                                    skills, members, skill_levels, status, device, fresh, expired,
                                    paused, pause_reason, missed, readiness, idle_since_ms,
                                    in_wrap_up, wrap_until_ms, offer_id, offer_call, offer_queue,
                                    on_call, call_queue, call_since_ms, logged_in_ms, removed,
-                                   version)
+                                   version, break_reason, last_call, last_call_queue,
+                                   last_call_recorded)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(caller_entry, display_name, priority)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_metrics, calls, answered, answered_in_sl, completed,
                                    abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
@@ -88,6 +93,7 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["lastAgents"] = img.last_agents;
   j["callbacks"] = img.callbacks;
   j["stateSince"] = img.state_since;
+  j["callerHistory"] = img.caller_history;
   std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
   std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string out(magic);
@@ -162,6 +168,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
     // agent's time in state is unknown until its state next changes).
     if (auto t = j.find("stateSince"); t != j.end())
       img.state_since = t->get<std::map<std::string, int64_t>>();
+    // Written since the agent page (older snapshots: callers' histories
+    // start empty and fill as calls finish).
+    if (auto h = j.find("callerHistory"); h != j.end())
+      img.caller_history = h->get<std::map<std::string, std::vector<call_history_entry>>>();
   } catch (const nlohmann::json::exception& e) {
     return status::corruption(std::string("snapshot payload does not decode: ") + e.what());
   }

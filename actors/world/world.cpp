@@ -56,6 +56,16 @@ world world::from_image(policy rules, world_image img) {
       w.queue_configs_[name] = std::move(c);
   }
   w.state_since_.insert(img.state_since.begin(), img.state_since.end());
+  std::vector<std::pair<int64_t, std::string>> seen;
+  for (auto& [number, entries] : img.caller_history) {
+    for (auto& h : entries) {
+      w.history_sids_[h.call_sid] = number;
+      seen.emplace_back(h.at_ms, number);
+    }
+    w.history_[number] = std::move(entries);
+  }
+  std::sort(seen.begin(), seen.end());
+  w.history_times_.assign(seen.begin(), seen.end());
   for (auto& a : img.agents) {
     std::string id = a.id;
     auto& slot = w.agents_[id] = std::move(a);
@@ -97,6 +107,7 @@ world_image world::image() const {
     img.queue_configs[name] = to_json(c).dump();
   img.last_agents.insert(last_agents_.begin(), last_agents_.end());
   img.state_since.insert(state_since_.begin(), state_since_.end());
+  img.caller_history.insert(history_.begin(), history_.end());
   img.callbacks.reserve(callbacks_.size());
   for (auto& [id, cb] : callbacks_)
     img.callbacks.push_back(cb);
@@ -173,8 +184,10 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   } else if (auto* x = std::get_if<call_abandoned>(&e.body)) {
     count_service(x->queue.empty() ? c.queue : x->queue, e.ts_ms, x->wait_seconds, false);
   }
-  if (is_finished(c.phase))
+  if (is_finished(c.phase)) {
+    remember_history(c, e.ts_ms);
     calls_.erase(i);
+  }
 }
 
 void world::apply_agent(const event& e, const std::string& id) {
@@ -189,6 +202,12 @@ void world::apply_agent(const event& e, const std::string& id) {
     restaff(i->second, false);
   }
   callq::apply(i->second, e);
+  if (auto* w = std::get_if<agent_wrap_up_recorded>(&e.body)) {
+    if (auto n = history_sids_.find(w->call_sid); n != history_sids_.end())
+      for (auto& h : history_[n->second])
+        if (h.call_sid == w->call_sid)
+          h.disposition = w->disposition;
+  }
   if (auto* o = std::get_if<agent_offer_received>(&e.body); o && o->offer_id.rfind("OF", 0) == 0)
     counters_.offer_reserved = std::max(counters_.offer_reserved, id_number(o->offer_id));
   if (i->second.removed) {
@@ -285,6 +304,50 @@ void world::remember_contact(const std::string& number, const std::string& agent
       last_agents_.erase(i);
     contact_times_.pop_front();
   }
+}
+
+void world::remember_history(const call_state& c, int64_t ts_ms) {
+  const std::string& number = !c.from.empty() ? c.from : c.callback_number;
+  if (number.empty() || c.sid.empty())
+    return;
+  auto& list = history_[number];
+  int64_t at = c.arrived_ms > 0 ? c.arrived_ms : ts_ms;
+  list.insert(list.begin(), call_history_entry{c.sid, c.queue, c.agent_id, phase_name(c.phase), "", at});
+  history_sids_[c.sid] = number;
+  history_times_.emplace_back(at, number);
+  while (list.size() > history_size) {
+    history_sids_.erase(list.back().call_sid);
+    list.pop_back();
+  }
+  int64_t cutoff = ts_ms - last_agent_keep_ms;
+  while (!history_times_.empty() && history_times_.front().first < cutoff) {
+    auto who = history_times_.front().second;
+    history_times_.pop_front();
+    auto h = history_.find(who);
+    if (h == history_.end())
+      continue;
+    auto& entries = h->second;
+    while (!entries.empty() && entries.back().at_ms < cutoff) {
+      history_sids_.erase(entries.back().call_sid);
+      entries.pop_back();
+    }
+    if (entries.empty())
+      history_.erase(h);
+  }
+}
+
+std::vector<call_history_entry> world::history_of(const std::string& number) const {
+  auto i = history_.find(number);
+  return i == history_.end() ? std::vector<call_history_entry>{} : i->second;
+}
+
+const agent_state* world::agent_by_token(const std::string& token_hash) const {
+  if (token_hash.empty())
+    return nullptr;
+  for (auto& [id, a] : agents_)
+    if (a.token_hash == token_hash && a.exists())
+      return &a;
+  return nullptr;
 }
 
 void world::track_callback(const call_state& c, int64_t ts_ms) {
@@ -483,7 +546,7 @@ status_view world::status(int64_t now_ms, size_t waiting_limit) const {
       s.state_seconds = std::max<int64_t>(0, (now_ms - t->second) / 1000);
     s.device_registered = a.device;
     s.missed_offers = a.missed;
-    s.pause_reason = a.pause_reason;
+    s.pause_reason = a.paused ? a.pause_reason : a.break_reason;
     s.queues = a.queues;
     v.agents.push_back(std::move(s));
   }

@@ -101,6 +101,14 @@ struct last_contact {
   int64_t at_ms = 0;
 };
 
+/// One finished call of a caller, for the agent page's history.
+struct call_history_entry {
+  std::string call_sid, queue, agent_id;
+  std::string outcome;      ///< the call's final phase, e.g. "completed", "abandoned"
+  std::string disposition;  ///< what its agent recorded at wrap-up; empty: nothing
+  int64_t at_ms = 0;        ///< when the call arrived
+};
+
 /// One queue as operators see it.
 struct queue_view {
   std::string name;
@@ -156,6 +164,8 @@ struct world_image {
   std::map<std::string, last_contact> last_agents;  ///< by caller number
   std::vector<callback_view> callbacks;  ///< live, and finished ones still kept
   std::map<std::string, int64_t> state_since;  ///< agent id -> when its visible state began
+  /// By caller number, the last history_size finished calls, newest first.
+  std::map<std::string, std::vector<call_history_entry>> caller_history;
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
@@ -192,6 +202,12 @@ class world {
   std::string last_agent_of(const std::string& number, int64_t now_ms) const;
   /// How long a caller's last agent is remembered: 30 days.
   static constexpr int64_t last_agent_keep_ms = 30LL * 24 * 3600 * 1000;
+  /// The last finished calls of `number`, newest first (at most
+  /// history_size, none older than last_agent_keep_ms).
+  std::vector<call_history_entry> history_of(const std::string& number) const;
+  static constexpr size_t history_size = 5;
+  /// The agent whose bearer token hashes to `token_hash`, or nullptr.
+  const agent_state* agent_by_token(const std::string& token_hash) const;
   /// Callbacks in `phase` (every one when unset), oldest first: live ones
   /// and those that finished within `callback_keep_ms`.
   std::vector<callback_view> callbacks(std::optional<call_phase> phase) const;
@@ -270,6 +286,9 @@ class world {
   /// Remembers that `number` talked to `agent_id` at `at_ms`; forgets
   /// contacts older than last_agent_keep_ms.
   void remember_contact(const std::string& number, const std::string& agent_id, int64_t at_ms);
+  /// Adds the finished call `c` to its caller's history at `ts_ms`;
+  /// forgets histories older than last_agent_keep_ms.
+  void remember_history(const call_state& c, int64_t ts_ms);
   /// Updates the callback of `c` after an event at `ts_ms`; forgets
   /// callbacks finished more than callback_keep_ms before.
   void track_callback(const call_state& c, int64_t ts_ms);
@@ -296,6 +315,9 @@ class world {
   std::unordered_map<std::string, callback_view> callbacks_;    ///< by callback id
   std::deque<std::pair<int64_t, std::string>> callback_ends_;   ///< (ended, id), oldest first
   std::unordered_map<std::string, int64_t> state_since_;  ///< agent id -> visible state's start
+  std::unordered_map<std::string, std::vector<call_history_entry>> history_;  ///< by number
+  std::unordered_map<std::string, std::string> history_sids_;  ///< call sid -> number
+  std::deque<std::pair<int64_t, std::string>> history_times_;  ///< (at, number), oldest first
   uint64_t last_seq_ = 0;
 };
 

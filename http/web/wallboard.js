@@ -118,7 +118,10 @@
       const low = a.readiness < 50 ? 'alert' : a.readiness < 80 ? 'warn' : 'ok';
       return '<tr data-agent="' + callqEscape(a.agentId) + '"><td class="name">' +
         callqEscape(a.name || a.agentId) + '</td><td><span class="state state-' + callqEscape(a.state) +
-        '">' + callqEscape(a.state) + '</span></td><td class="in-state">' + inState +
+        '">' + callqEscape(a.state) + '</span>' +
+        (a.state === 'break' && a.pauseReason
+          ? ' <span class="pause-reason">(' + callqEscape(a.pauseReason) + ')</span>' : '') +
+        '</td><td class="in-state">' + inState +
         '</td><td class="readiness ' + low + '">' + a.readiness + '</td></tr>';
     }).join('');
   }
