@@ -138,6 +138,19 @@ struct router {
       return reply::fail(outcome::not_found, "unknown agent " + x.agent_id);
     return ask_agent(a, std::move(x));
   }
+  reply operator()(cmd::wrap_up& x) {
+    caf::actor a = env.reg->agent(x.agent_id);
+    if (!a)
+      return reply::fail(outcome::not_found, "unknown agent " + x.agent_id);
+    // The dispositions of the queue the agent's last call was in, as the
+    // durable configuration says.
+    x.dispositions = env.reads->read([&](const world& w) {
+      const agent_state* s = w.find_agent(x.agent_id);
+      return s != nullptr ? w.config_of(s->last_call_queue).dispositions
+                          : std::vector<std::string>{};
+    });
+    return ask_agent(a, std::move(x));
+  }
   reply operator()(cmd::put_agent& x) {
     bool spawned = false;
     auto a = env.reg->agent_or_spawn(

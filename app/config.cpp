@@ -1,6 +1,7 @@
 #include <climits>
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +33,8 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
     "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_SCHEDULER_THREADS",
-    "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT"};
+    "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT", "TWILIO_API_KEY_SID",
+    "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -229,6 +231,42 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   CALLQ_TRY(flag("FEATURE_MULTI_AGENT_FALLBACK", &p.feature_multi_agent_fallback));
   CALLQ_TRY(flag("FEATURE_CALLBACK_REQUEST_SYSTEM", &p.feature_callback_request_system));
   c.http.twiml.hold_music = p.feature_queue_hold_music;
+
+  // The agent page (README, "Agent page").
+  auto& voice = c.http.voice;
+  voice.account_sid = c.runtime.gateway.account_sid;
+  voice.api_key_sid = get("TWILIO_API_KEY_SID", "");
+  voice.api_key_secret = get("TWILIO_API_KEY_SECRET", "");
+  voice.twiml_app_sid = get("TWILIO_TWIML_APP_SID", "");
+  int64_t ttl_ms = 0;
+  CALLQ_TRY(duration("AGENT_VOICE_TOKEN_TTL", 3'600'000, &ttl_ms));
+  if (ttl_ms < 1000 || ttl_ms > 86'400'000)
+    return bad("AGENT_VOICE_TOKEN_TTL", get("AGENT_VOICE_TOKEN_TTL", ""), "a duration from 1s to 24h");
+  voice.ttl_seconds = ttl_ms / 1000;
+  if (v.count("AGENT_PAUSE_REASONS")) {
+    std::vector<std::string> reasons;
+    std::string list = v["AGENT_PAUSE_REASONS"], word;
+    for (size_t at = 0; at <= list.size(); ++at) {
+      if (at < list.size() && list[at] != ',') {
+        word.push_back(list[at]);
+        continue;
+      }
+      while (!word.empty() && word.back() == ' ')
+        word.pop_back();
+      while (!word.empty() && word.front() == ' ')
+        word.erase(word.begin());
+      bool ok = !word.empty() && word.size() <= 64;
+      for (unsigned char ch : word)
+        ok = ok && ch >= 0x20 && ch != 0x7f;
+      if (!ok)
+        return bad("AGENT_PAUSE_REASONS", list,
+                   "a comma-separated list of reasons of 1-64 characters each");
+      if (std::find(reasons.begin(), reasons.end(), word) == reasons.end())
+        reasons.push_back(word);
+      word.clear();
+    }
+    c.http.pause_reasons = std::move(reasons);
+  }
 
   bool virtual_clock = false;
   if (v.count("CALLQ_VIRTUAL_CLOCK") && !parse_bool(v["CALLQ_VIRTUAL_CLOCK"], &virtual_clock))

@@ -81,6 +81,34 @@ TEST_CASE("a malformed value names its variable") {
   CHECK(st.message().find("CALLQ_LEADER_LEASE") != std::string::npos);
 }
 
+TEST_CASE("the agent page's settings: pause reasons, the voice token's key and lifetime") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.http.pause_reasons ==
+        std::vector<std::string>{"break", "lunch", "training", "meeting", "other"});
+  CHECK_FALSE(c.http.voice.enabled());
+  CHECK(c.http.voice.ttl_seconds == 3600);
+  REQUIRE(load_config({{"AGENT_PAUSE_REASONS", " lunch, coaching ,lunch"},
+                       {"TWILIO_ACCOUNT_SID", "AC1"},
+                       {"TWILIO_API_KEY_SID", "SK1"},
+                       {"TWILIO_API_KEY_SECRET", "s"},
+                       {"TWILIO_TWIML_APP_SID", "AP1"},
+                       {"AGENT_VOICE_TOKEN_TTL", "10m"}},
+                      {}, &c));
+  CHECK(c.http.pause_reasons == std::vector<std::string>{"lunch", "coaching"});
+  CHECK(c.http.voice.enabled());
+  CHECK(c.http.voice.ttl_seconds == 600);
+  for (auto [key, value] : {std::pair{"AGENT_VOICE_TOKEN_TTL", "25h"},
+                            std::pair{"AGENT_VOICE_TOKEN_TTL", "0"},
+                            std::pair{"AGENT_PAUSE_REASONS", "lunch,,break"},
+                            std::pair{"AGENT_PAUSE_REASONS", ""}}) {
+    auto st = load_config({{key, value}}, {}, &c);
+    INFO(key << "=" << value);
+    CHECK_FALSE(st);
+    CHECK(st.message().find(key) != std::string::npos);
+  }
+}
+
 TEST_CASE("the store: RocksDB in the data directory unless CALLQ_STORE or --store names PostgreSQL") {
   server_config c;
   REQUIRE(load_config({}, {}, &c));

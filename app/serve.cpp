@@ -45,6 +45,7 @@ int serve(const flag_values& flags) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::string token_file = "from CALLQ_ADMIN_TOKEN";
   if (!cfg.admin_token_from_env) {
     std::string path;
     if (auto st = ensure_admin_token(cfg.runtime.data_dir, &cfg.http.admin_token, &path); !st) {
@@ -52,6 +53,7 @@ int serve(const flag_values& flags) {
       return 1;
     }
     log_line(log_level::info, "admin token stored in " + path + " (mode 0600)");
+    token_file = "in " + path;
   }
   if (cfg.runtime.gateway.account_sid.empty())
     log_line(log_level::warn, "TWILIO_ACCOUNT_SID is not set; REST calls to Twilio will fail");
@@ -114,6 +116,11 @@ int serve(const flag_values& flags) {
   }
   std::thread http_thread([&] { srv.run(); });
   std::cout << "callq listening on http://" << cfg.http.bind << ":" << port << std::endl;
+  // Where a new user goes next (README, "From nothing to a first call").
+  std::string base = "http://" + cfg.http.bind + ":" + std::to_string(port);
+  log_line(log_level::info, "pages: " + base + "/wallboard and " + base + "/reports (admin or viewer token), " +
+                                base + "/agent (agent token); admin token " + token_file +
+                                "; Twilio reaches callq at " + cfg.http.public_base_url);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -65,9 +65,14 @@ status parse_heartbeat_body(std::string_view text, cmd::heartbeat* out) {
     return status::invalid_argument("unknown status '" + s + "' (available, busy, break or offline)");
   if (dev != body.end() && !dev->is_boolean())
     return status::invalid_argument("deviceRegistered must be true or false");
+  auto reason = body.find("reason");
+  if (reason != body.end() && !reason->is_string() && !reason->is_null())
+    return status::invalid_argument("reason must be a string");
   *out = cmd::heartbeat{id->get<std::string>(), "", s, std::nullopt};
   if (dev != body.end())
     out->device_registered = dev->get<bool>();
+  if (reason != body.end() && reason->is_string())
+    out->reason = reason->get<std::string>();
   return status::ok();
 }
 

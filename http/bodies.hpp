@@ -11,7 +11,9 @@
 
 namespace callq::http {
 
-/// `POST /api/agent-heartbeat`: {"agentId", "status", "deviceRegistered"?}.
+/// `POST /api/agent-heartbeat`: {"agentId", "status", "deviceRegistered"?,
+/// "reason"?} (the reason is checked against AGENT_PAUSE_REASONS by the
+/// route).
 /// `token_hash` is left empty (it comes from the Authorization header).
 status parse_heartbeat_body(std::string_view body, cmd::heartbeat* out);
 

@@ -19,8 +19,10 @@ route_group classify_route(std::string_view target) {
     return route_group::twilio;
   if (path == "/api/agent-heartbeat" || path == "/healthz" || starts("/healthz/") || starts("/api/cron/"))
     return route_group::agent;
-  if (path == "/api/stream")  // the pages' live stream: a page worker, never Twilio's
+  if (path == "/api/stream" || path == "/api/agent/stream")  // the pages' live streams: a page worker, never Twilio's
     return route_group::page;
+  if (starts("/api/agent/"))  // the agent page's own requests
+    return route_group::agent;
   if (starts("/api/") || path == "/metrics")
     return route_group::admin;
   return route_group::page;

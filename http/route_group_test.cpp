@@ -10,6 +10,9 @@ TEST_CASE("route groups: Twilio, agents and upkeep, admin, pages") {
   CHECK(classify_route("/api/agent-heartbeat") == route_group::agent);
   CHECK(classify_route("/healthz") == route_group::agent);
   CHECK(classify_route("/api/stream?token=t") == route_group::page);  // holds a page worker
+  CHECK(classify_route("/api/agent/stream?token=t") == route_group::page);
+  CHECK(classify_route("/api/agent/me") == route_group::agent);
+  CHECK(classify_route("/api/agent/wrap-up") == route_group::agent);
   CHECK(classify_route("/api/cron/queue-processor") == route_group::agent);
   CHECK(classify_route("/api/queue/status") == route_group::admin);
   CHECK(classify_route("/api/audit/export?format=jsonl") == route_group::admin);

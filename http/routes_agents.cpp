@@ -36,7 +36,23 @@ void server::agent_routes() {
     cmd::heartbeat hb;
     if (auto st = parse_heartbeat_body(req.body, &hb); !st)
       return send_error_json(res, 400, st.message());
+    if (!hb.reason.empty() && hb.status == "break" &&
+        std::find(s_.pause_reasons.begin(), s_.pause_reasons.end(), hb.reason) ==
+            s_.pause_reasons.end()) {
+      std::string list;
+      for (auto& r : s_.pause_reasons)
+        list += (list.empty() ? "" : ", ") + r;
+      return send_error_json(res, 400, "unknown reason '" + hb.reason + "' (AGENT_PAUSE_REASONS: " +
+                                           list + ")");
+    }
     hb.token_hash = sha256_hex(token);
+    // A valid token of another agent: that agent's data is not its own.
+    std::string owner = rt_.reads().read([&](const world& w) {
+      const agent_state* a = w.agent_by_token(hb.token_hash);
+      return a != nullptr ? a->id : std::string{};
+    });
+    if (!owner.empty() && owner != hb.agent_id)
+      return send_error_json(res, 403, "this token is agent " + owner + "'s, not " + hb.agent_id + "'s");
     auto r = rt_.ask(std::move(hb));
     if (r.failed())
       return send_error_json(res, status_code(r.result), r.reason);

@@ -99,6 +99,7 @@ std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t wait
 void server::routes() {
   twilio_routes();
   agent_routes();
+  agent_desk_routes();
   admin_routes();
   page_routes();
   auto& h = *http_;

@@ -9,11 +9,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/runtime.hpp"
 #include "events/status.hpp"
 #include "http/front_door.hpp"
 #include "http/twiml.hpp"
+#include "http/voice_token.hpp"
 
 namespace httplib {
 class Server;
@@ -34,6 +36,10 @@ struct server_settings {
   std::string default_queue = "support";
   twiml_settings twiml;
   bool virtual_clock = false;  ///< enables POST /api/test/clock
+  /// The agent page: the reasons an agent may give for a break
+  /// (AGENT_PAUSE_REASONS) and what signs its softphone's voice tokens.
+  std::vector<std::string> pause_reasons = {"break", "lunch", "training", "meeting", "other"};
+  voice_token_settings voice;
   /// CALLQ_STREAM_MAX: open `GET /api/stream`s at once (each holds a
   /// worker thread); beyond it, 503. 0: a quarter of the threads.
   int max_streams = 0;
@@ -64,6 +70,7 @@ class server {
   void agent_routes();   ///< routes_agents.cpp
   void admin_routes();   ///< routes_admin.cpp
   void page_routes();    ///< routes_pages.cpp
+  void agent_desk_routes();  ///< routes_agent_desk.cpp
   runtime& rt_;
   server_settings s_;
   std::unique_ptr<httplib::Server> http_;  ///< routes, parsing, rendering

@@ -316,6 +316,15 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
     for (auto& [id, ag] : r.agents)
       out << id << ',' << ag.answered << ',' << ag.talk_seconds << ',' << ag.missed_offers << ','
           << ag.paused_ms / 1000 << "\n";
+    out << "\nqueue,start,disposition,calls\n";
+    for (auto& [queue, buckets] : r.queues)
+      for (auto& [start, f] : buckets)
+        for (auto& [d, n] : f.dispositions)
+          out << queue << ',' << events::format_iso8601(start) << ',' << csv_field(d) << ',' << n << "\n";
+    out << "\nagent,pause_reason,paused_seconds\n";
+    for (auto& [id, ag] : r.agents)
+      for (auto& [reason, ms] : ag.paused_ms_by_reason)
+        out << id << ',' << csv_field(reason) << ',' << ms / 1000 << "\n";
     return 0;
   }
   // table
@@ -337,6 +346,12 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
       total.add(f);
     }
     row("total", total);
+    if (!total.dispositions.empty()) {
+      out << "  dispositions:";
+      for (auto& [d, n] : total.dispositions)
+        out << ' ' << d << '=' << n;
+      out << "\n";
+    }
     out << "\n";
   }
   std::snprintf(line, sizeof line, "%-24s %8s %12s %13s %14s\n", "agent", "answered", "talk s",
@@ -347,6 +362,8 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
                   static_cast<long long>(ag.answered), static_cast<long long>(ag.talk_seconds),
                   static_cast<long long>(ag.missed_offers), static_cast<long long>(ag.paused_ms / 1000));
     out << line;
+    for (auto& [reason, ms] : ag.paused_ms_by_reason)
+      out << "  paused " << reason << ": " << ms / 1000 << " s\n";
   }
   return 0;
 }

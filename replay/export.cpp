@@ -47,6 +47,18 @@ std::string redact_phone(const std::string& number) {
          number.substr(number.size() - keep_end);
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos)
+    return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"')
+      out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 namespace {
 
 /// Redacts phone numbers in place: payload fields and caller streams.
@@ -66,17 +78,6 @@ void redact(envelope& e) {
     e.stream = "caller/" + redact_phone(e.stream.substr(7));
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos)
-    return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"')
-      out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
 
 /// Turns events into queue_log lines; keeps only what open calls and
 /// known agents need.
@@ -248,7 +249,7 @@ class queue_log_writer {
       line(out, t, "", "", x.agent_id, "AGENTLOGIN", {channel});
     }
     if (x.status == "break")
-      line(out, t, "", "", x.agent_id, "PAUSE", {"break"});
+      line(out, t, "", "", x.agent_id, "PAUSE", {x.reason.empty() ? "break" : x.reason});
     if (x.previous == "break" && x.status != "break")
       line(out, t, "", "", x.agent_id, "UNPAUSE", {"break"});
     if (x.status == "offline" && x.previous != "offline")

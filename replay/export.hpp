@@ -46,4 +46,8 @@ status export_log(const storage::event_log& log, const export_options& opts,
 /// "+15551234567" -> "+1******4567". Non-numbers are returned unchanged.
 std::string redact_phone(const std::string& number);
 
+/// `s` as one CSV field: quoted (quotes doubled) when it holds a comma,
+/// a quote or a line break.
+std::string csv_field(const std::string& s);
+
 }  // namespace callq::replay

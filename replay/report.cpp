@@ -69,6 +69,8 @@ void queue_figures::add(const queue_figures& o) {
   hold_seconds += o.hold_seconds;
   completed += o.completed;
   talk_seconds += o.talk_seconds;
+  for (auto& [d, n] : o.dispositions)
+    dispositions[d] += n;
 }
 
 double queue_figures::service_level() const {
@@ -102,7 +104,7 @@ class reporter {
   void finish(int64_t end_ms) {
     for (auto& [id, p] : pauses_)
       if (p.paused || p.on_break)
-        add_pause(id, p.since, end_ms);
+        add_pause(id, p.since, end_ms, reason_of(p));
     for (auto& [name, buckets] : out_->queues) {
       auto i = configs_.find(name);
       queue_config c = i == configs_.end() ? queue_config{} : i->second;
@@ -113,8 +115,14 @@ class reporter {
  private:
   struct pause_state {
     bool paused = false, on_break = false;
+    std::string break_reason;  ///< as given with the break
     int64_t since = 0;
   };
+  static std::string reason_of(const pause_state& p) {
+    if (p.on_break)
+      return p.break_reason.empty() ? "unspecified" : p.break_reason;
+    return "auto-pause";
+  }
 
   bool counted() const { return ts_ >= o_.from_ms && (o_.to_ms == 0 || ts_ < o_.to_ms); }
   queue_figures* bucket(const std::string& queue) {
@@ -134,23 +142,28 @@ class reporter {
     auto i = queue_.find(sid);
     return i == queue_.end() ? std::string() : i->second;
   }
-  void add_pause(const std::string& id, int64_t from, int64_t to) {
+  void add_pause(const std::string& id, int64_t from, int64_t to, const std::string& reason) {
     from = std::max(from, o_.from_ms);
     if (o_.to_ms != 0)
       to = std::min(to, o_.to_ms);
-    if (to > from)
+    if (to > from) {
       out_->agents[id].paused_ms += to - from;
+      out_->agents[id].paused_ms_by_reason[reason] += to - from;
+    }
   }
-  /// An agent's pause or break began or ended at ts_.
-  void pause_change(const std::string& id, bool* flag, bool value) {
+  /// An agent's pause or break began, ended or changed its reason at ts_:
+  /// `change` sets the new state.
+  template <class F> void pause_change(const std::string& id, F&& change) {
     pause_state& p = pauses_[id];
     bool before = p.paused || p.on_break;
-    *(flag == nullptr ? &p.paused : flag) = value;
+    std::string before_reason = reason_of(p);
+    change(p);
     bool after = p.paused || p.on_break;
-    if (!before && after)
+    std::string after_reason = reason_of(p);
+    if (before && (!after || after_reason != before_reason))
+      add_pause(id, p.since, ts_, before_reason);
+    if (after && (!before || after_reason != before_reason))
       p.since = ts_;
-    else if (before && !after)
-      add_pause(id, p.since, ts_);
   }
 
   void handle(const call_arrived& x) { queue_[x.call_sid] = x.queue; }
@@ -212,10 +225,22 @@ class reporter {
     if (auto* a = agent(x.agent_id); a && x.missed)
       ++a->missed_offers;
   }
-  void handle(const agent_paused& x) { pause_change(x.agent_id, nullptr, true); }
-  void handle(const agent_unpaused& x) { pause_change(x.agent_id, nullptr, false); }
+  void handle(const agent_paused& x) {
+    pause_change(x.agent_id, [](pause_state& p) { p.paused = true; });
+  }
+  void handle(const agent_unpaused& x) {
+    pause_change(x.agent_id, [](pause_state& p) { p.paused = false; });
+  }
+  void handle(const agent_wrap_up_recorded& x) {
+    if (auto* b = bucket(x.queue); b != nullptr && !x.disposition.empty())
+      ++b->dispositions[x.disposition];
+  }
   void handle(const agent_status_changed& x) {
-    pause_change(x.agent_id, &pauses_[x.agent_id].on_break, x.status == "break");
+    bool on_break = x.status == "break";
+    pause_change(x.agent_id, [&](pause_state& p) {
+      p.on_break = on_break;
+      p.break_reason = on_break ? x.reason : std::string{};
+    });
   }
   template <class T> void handle(const T&) {}
 
@@ -239,7 +264,8 @@ nlohmann::json figures_json(const queue_figures& f) {
           {"talkSeconds", f.talk_seconds},
           {"serviceLevel", sl < 0 ? nlohmann::json(nullptr) : nlohmann::json(sl)},
           {"asaSeconds", f.asa_seconds()},
-          {"ahtSeconds", f.aht_seconds()}};
+          {"ahtSeconds", f.aht_seconds()},
+          {"dispositions", f.dispositions}};
 }
 
 }  // namespace
@@ -296,7 +322,13 @@ nlohmann::json report_to_json(const queue_report& r) {
                       {"answered", a.answered},
                       {"talkSeconds", a.talk_seconds},
                       {"missedOffers", a.missed_offers},
-                      {"pausedSeconds", a.paused_ms / 1000}});
+                      {"pausedSeconds", a.paused_ms / 1000},
+                      {"pausedSecondsByReason", [&] {
+                         nlohmann::json by = nlohmann::json::object();
+                         for (auto& [reason, ms] : a.paused_ms_by_reason)
+                           by[reason] = ms / 1000;
+                         return by;
+                       }()}});
   return {{"from", time(r.from_ms)},
           {"to", time(r.to_ms)},
           {"interval", interval_name(r.interval)},

@@ -46,6 +46,9 @@ struct queue_figures {
   int64_t hold_seconds = 0;     ///< summed over answered calls
   int64_t completed = 0;        ///< calls whose talk ended
   int64_t talk_seconds = 0;     ///< summed over completed calls
+  /// Outcomes agents recorded at wrap-up (disposition -> calls), counted
+  /// in the interval the wrap-up was recorded.
+  std::map<std::string, int64_t> dispositions;
   void add(const queue_figures& o);
   /// answered_within / (answered + abandoned_after); negative when both are 0.
   double service_level() const;
@@ -61,6 +64,9 @@ struct agent_figures {
   int64_t talk_seconds = 0;   ///< calls and callbacks completed
   int64_t missed_offers = 0;  ///< offers that rang out, busy or failed
   int64_t paused_ms = 0;      ///< on break or paused, within the period
+  /// The same by reason: the reason given with the break ("unspecified"
+  /// when none), or "auto-pause" for callq's own.
+  std::map<std::string, int64_t> paused_ms_by_reason;
 };
 
 /// Parses a report's request: `from` and `to` ISO 8601 (empty: open),

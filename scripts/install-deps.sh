@@ -12,6 +12,7 @@ packages=(
 # `install-deps.sh fuzz`: also clang and its libFuzzer/sanitizer runtimes.
 # `install-deps.sh browser`: also Chromium and Node.js for the browser tests
 # (their npm packages: scripts/browser-deps.sh).
+# `install-deps.sh node`: also Node.js and npm (scripts/voice-sdk.sh).
 # `install-deps.sh pg`: also the PostgreSQL 15 server, for the tests'
 # throwaway clusters (scripts/pg-cluster.sh) and pgbench.
 # `install-deps.sh test`: also what tests that would otherwise be skipped
@@ -21,6 +22,12 @@ for extra in "$@"; do
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     pg) packages+=(postgresql-15) ;;  # server, pgbench; pg_basebackup and psql come with it
     test) packages+=(systemd) ;;
+    node)
+      # Node.js and npm alone (scripts/voice-sdk.sh fetches the agent page's softphone SDK).
+      if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+        packages+=(nodejs npm)
+      fi
+      ;;
     browser)
       packages+=(chromium)
       # Node.js and npm from Debian unless some Node.js is already there.
@@ -28,7 +35,7 @@ for extra in "$@"; do
         packages+=(nodejs npm)
       fi
       ;;
-    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, pg, test)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, node, pg, test)" >&2; exit 2 ;;
   esac
 done
 

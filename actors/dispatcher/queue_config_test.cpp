@@ -206,7 +206,7 @@ TEST_CASE("skill steps: the requirement of the last step reached, skills= replac
 TEST_CASE("queue config: dispositions and the screen-pop link") {
   queue_config c;
   REQUIRE(parse_queue_config(
-      R"({"dispositions":["resolved","follow-up"],"screenPopUrl":"https://crm.example.com/?phone={from}&n={name}&q={queue}&c={callSid}"})",
+      std::string(R"({"dispositions":["resolved","follow-up"],"screenPopUrl":"https://crm.example.com/?phone={from}&n={name}&q={queue}&c={callSid}"})"),
       &c));
   CHECK(c.dispositions == std::vector<std::string>{"resolved", "follow-up"});
   CHECK(screen_pop_url(c, "+4930 1", "CA1", "support", "Ada & Bob") ==
@@ -220,7 +220,7 @@ TEST_CASE("queue config: dispositions and the screen-pop link") {
   CHECK_FALSE(to_json(queue_config{}).contains("dispositions"));
   CHECK_FALSE(to_json(queue_config{}).contains("screenPopUrl"));
   CHECK(screen_pop_url(queue_config{}, "+1", "CA1", "q", "n").empty());
-  for (const char* bad : {R"({"screenPopUrl":"javascript:alert(1)"})", R"({"screenPopUrl":"ftp://x/"})",
+  for (const char* bad : {R"x({"screenPopUrl":"javascript:alert(1)"})x", R"({"screenPopUrl":"ftp://x/"})",
                           R"({"dispositions":"resolved"})", R"({"dispositions":["a","a"]})",
                           R"({"dispositions":[""]})", R"({"dispositions":[3]})"}) {
     INFO(bad);

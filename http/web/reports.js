@@ -147,7 +147,19 @@
       '<td class="talk" data-value="' + a.talkSeconds + '">' + callqDuration(a.talkSeconds) + '</td>' +
       '<td class="missed" data-value="' + a.missedOffers + '">' + a.missedOffers + '</td>' +
       '<td class="paused" data-value="' + a.pausedSeconds + '">' + callqDuration(a.pausedSeconds) +
+      '</td><td class="paused-by-reason">' +
+      Object.entries(a.pausedSecondsByReason || {}).map(([reason, s]) =>
+        '<span data-reason="' + callqEscape(reason) + '" data-value="' + s + '">' + callqEscape(reason) +
+        ' ' + callqDuration(s) + '</span>').join(', ') +
       '</td></tr>').join('');
+    // Dispositions: per chosen queue and interval, the outcomes agents recorded.
+    const rows = [];
+    queues.forEach((q) => q.intervals.forEach((i) => Object.entries(i.dispositions || {}).forEach(([d, n]) =>
+      rows.push('<tr data-queue="' + callqEscape(q.queue) + '" data-disposition="' + callqEscape(d) + '"><td>' +
+                callqEscape(q.queue) + '</td><td>' + callqEscape(i.start) + '</td><td>' + callqEscape(d) +
+                '</td><td class="count" data-value="' + n + '">' + n + '</td></tr>'))));
+    $('dispositions').tBodies[0].innerHTML = rows.join('') ||
+      '<tr><td colspan="4" class="empty">No dispositions recorded in this period.</td></tr>';
     setState(queues.length + ' queue(s), ' + starts.length + ' interval(s), ' + r.agents.length + ' agent(s)');
   }
 

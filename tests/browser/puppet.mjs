@@ -2,6 +2,9 @@
 // browser tests (tests/browser_e2e_test.cpp) through puppeteer-core: one
 // JSON command per line on stdin, one JSON answer per line on stdout.
 //
+//   {"op":"preload","js":S}                  run S in every page before its own
+//                                            scripts (evaluateOnNewDocument)
+//   {"op":"viewport","width":W,"height":H}   resize the page (a phone: 390 x 844)
 //   {"op":"open","url":U}                    load U; {"ok":true}
 //   {"op":"wait","js":E,"timeoutMs":N}       until E is truthy in the page;
 //                                            {"ok":true,"ms":elapsed} or ok false
@@ -37,6 +40,12 @@ function answer(body) {
 
 async function run(cmd) {
   switch (cmd.op) {
+    case 'preload':
+      await page.evaluateOnNewDocument(cmd.js);
+      return {ok: true};
+    case 'viewport':
+      await page.setViewport({width: cmd.width, height: cmd.height});
+      return {ok: true};
     case 'open':
       await page.goto(cmd.url, {waitUntil: 'load', timeout: 15000});
       return {ok: true};
