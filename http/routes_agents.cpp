@@ -46,10 +46,12 @@ void server::agent_routes() {
                                            list + ")");
     }
     hb.token_hash = sha256_hex(token);
-    // A valid token of another agent: that agent's data is not its own.
+    // A valid token of another (existing) agent: that agent's data is not
+    // its own. An unknown agent stays 404, a wrong token 401.
     std::string owner = rt_.reads().read([&](const world& w) {
       const agent_state* a = w.agent_by_token(hb.token_hash);
-      return a != nullptr ? a->id : std::string{};
+      const agent_state* named = w.find_agent(hb.agent_id);
+      return a != nullptr && named != nullptr && named->exists() ? a->id : std::string{};
     });
     if (!owner.empty() && owner != hb.agent_id)
       return send_error_json(res, 403, "this token is agent " + owner + "'s, not " + hb.agent_id + "'s");

@@ -33,12 +33,20 @@ void server::page_routes() {
   // The pages and their files (embedded at build time) need no token; the
   // data they read does. They load nothing from elsewhere, and say so.
   for (const web_asset& a : web_assets()) {
-    h.Get(std::string(a.path), [&a](const httplib::Request&, httplib::Response& res) {
+    // The agent page's softphone (Twilio's SDK, served by callq like every
+    // script) talks to Twilio's signalling servers and plays Twilio's
+    // ringtones: those two hosts are allowed for connections and media,
+    // nothing else (README, "Agent page").
+    bool agent_page = a.path == "/agent";
+    h.Get(std::string(a.path), [&a, agent_page](const httplib::Request&, httplib::Response& res) {
       res.status = 200;
       res.set_header("Cache-Control", "no-cache");
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("Content-Security-Policy",
-                     "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'");
+                     agent_page ? "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; "
+                                  "connect-src 'self' wss://*.twilio.com https://*.twilio.com; "
+                                  "media-src 'self' https://sdk.twilio.com https://media.twiliocdn.com"
+                                : "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'");
       res.set_content(a.body.data(), a.body.size(), std::string(a.content_type));
     });
   }

@@ -152,3 +152,66 @@ TEST_CASE("callq report prints the same figures as table, csv and json, bad argu
     CHECK(text.find("error: ") != std::string::npos);
   }
 }
+
+TEST_CASE("report: dispositions per queue and interval, paused time by the break's reason") {
+  testing::temp_dir dir;
+  std::string data = dir.path() + "/data";
+  {
+    testing::actor_harness x({}, 0, data);
+    queue_config q;
+    REQUIRE(parse_queue_config(std::string(R"({"dispositions":["resolved","follow-up"]})"), &q));
+    REQUIRE_FALSE(x.run(cmd::put_queue{"support", to_json(q).dump()}).failed());
+    x.add_ready_agent("alice");
+    x.run(cmd::heartbeat{"alice", "hash-alice", "break", true, "lunch"});
+    x.now += 60'000;
+    x.run(cmd::heartbeat{"alice", "hash-alice", "break", true, "training"});
+    x.now += 30'000;
+    x.run(cmd::heartbeat{"alice", "hash-alice", "break", true, ""});
+    x.now += 5'000;
+    x.heartbeat("alice");
+    x.incoming("CA1", "+15550000001");
+    std::string offer = x.offer_of("CA1");
+    REQUIRE_FALSE(offer.empty());
+    x.now += 2'000;
+    x.run(cmd::agent_leg_status{offer, "in-progress"});
+    x.now += 40'000;
+    x.run(cmd::dial_result{offer, "completed", "in-progress", 40});
+    CHECK(x.run(cmd::wrap_up{"alice", "hash-alice", "CA1", "resolved-ish", "", false, {}}).result ==
+          outcome::invalid);  // the runtime fills in the queue's dispositions
+    REQUIRE_FALSE(x.run(cmd::wrap_up{"alice", "hash-alice", "CA1", "follow-up", "call back", true, {}}).failed());
+  }
+  std::unique_ptr<storage::event_log> log;
+  storage::log_options o;
+  o.read_only = true;
+  REQUIRE(storage::event_log::open_data_dir(data, o, &log));
+  report_options ro;
+  ro.interval = report_interval::day;
+  queue_report r;
+  REQUIRE(build_report(*log, ro, &r));
+  REQUIRE(r.queues.count("support"));
+  queue_figures total;
+  for (auto& [start, f] : r.queues["support"])
+    total.add(f);
+  CHECK(total.dispositions == std::map<std::string, int64_t>{{"follow-up", 1}});
+  auto& by = r.agents["alice"].paused_ms_by_reason;
+  CHECK(by["lunch"] == 60'000);
+  CHECK(by["training"] == 30'000);
+  CHECK(by["unspecified"] == 5'000);
+  CHECK(r.agents["alice"].paused_ms == 95'000);
+  auto j = report_to_json(r);
+  CHECK(j["agents"][0]["pausedSecondsByReason"]["training"] == 30);
+  // `callq report` prints both, in every format.
+  report_args a;
+  a.data_dir = data;
+  a.interval = "1d";
+  a.format = "csv";
+  std::ostringstream out, err;
+  REQUIRE(run_report(a, out, err) == 0);
+  CHECK(out.str().find(",follow-up,1\n") != std::string::npos);
+  CHECK(out.str().find("alice,lunch,60\n") != std::string::npos);
+  a.format = "table";
+  out.str("");
+  REQUIRE(run_report(a, out, err) == 0);
+  CHECK(out.str().find("dispositions: follow-up=1") != std::string::npos);
+  CHECK(out.str().find("paused training: 30 s") != std::string::npos);
+}

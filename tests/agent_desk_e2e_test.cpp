@@ -183,7 +183,7 @@ TEST_CASE("e2e: an agent's own view, its offered call with history, break reason
   CHECK(again.terminate() == 0);
 }
 
-TEST_CASE("e2e: the voice token is Twilio's format, signed with the API key; 503 when unset") {
+TEST_CASE("e2e: the voice token is Twilio's format, signed with the API key, and 503 when unset") {
   fake_twilio tw;
   temp_dir dir;
   {
@@ -205,6 +205,20 @@ TEST_CASE("e2e: the voice token is Twilio's format, signed with the API key; 503
     CHECK(claims["exp"].get<int64_t>() - claims["nbf"].get<int64_t>() == 600);
     CHECK(claims["grants"]["voice"]["outgoing"]["application_sid"] == "APe2e");
     CHECK(json::parse(header)["cty"] == "twilio-fpa;v=1");
+    // The page and the SDK come from callq; only Twilio's signalling and
+    // ringtones are allowed beyond it, and scripts never are.
+    httplib::Client c("127.0.0.1", p.port());
+    auto page = c.Get("/agent");
+    REQUIRE(page);
+    CHECK(page->status == 200);
+    std::string csp = page->get_header_value("Content-Security-Policy");
+    CHECK(has(csp, "default-src 'self'"));
+    CHECK(has(csp, "connect-src 'self' wss://*.twilio.com"));
+    CHECK_FALSE(has(csp, "script-src"));
+    auto sdk = c.Get("/assets/twilio-voice.js");
+    REQUIRE(sdk);
+    CHECK(sdk->status == 200);
+    CHECK(has(sdk->get_header_value("Content-Type"), "javascript"));
     CHECK(p.terminate() == 0);
   }
   callq_process off(dir.path() + "/data2", tw.base_url());

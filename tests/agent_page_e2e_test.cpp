@@ -233,6 +233,13 @@ TEST_CASE("browser: an agent signs in, goes ready, takes an offer through the so
   INFO(log.dump());
   for (auto& url : log["requests"])
     CHECK((url.get<std::string>().rfind(base + "/", 0) == 0 || url.get<std::string>().rfind("data:", 0) == 0));
+  // The SDK's bundle loaded under the page's policy, and nothing failed
+  // but the refused token's 401 at the start.
+  CHECK(b.eval("typeof window.Twilio === 'object' || window.callqVoiceSdkMissing === true") == true);
+  for (auto& e : log["errors"]) {
+    INFO(e.dump());
+    CHECK(has(e.get<std::string>(), "401"));
+  }
 }
 
 TEST_CASE("browser: with the softphone off, the page says so and heartbeats as a phone-number agent") {

@@ -138,7 +138,7 @@ TEST_CASE("agent: a break's reason is recorded, and a new reason is recorded aga
   CHECK(replayed.break_reason == "meeting");
 }
 
-TEST_CASE("agent: wrap-up records the last call's disposition once; ready ends wrap-up") {
+TEST_CASE("agent: wrap-up records the last call's disposition once, and ready ends wrap-up") {
   agent_fixture f;
   f.ready();
   f.run(cmd::reserve{1, "OF1", "CA1", "support"});
