@@ -207,50 +207,13 @@ void server::admin_routes() {
     size_t limit = 0;
     if (!viewer(req, res) || !waiting_limit(req, res, &limit))
       return;
-    int cap = s_.max_streams > 0 ? s_.max_streams : std::max(1, s_.limits.threads / 4);
-    if (streams_->fetch_add(1) >= cap) {
-      streams_->fetch_sub(1);
-      return send_error_json(res, 503, "too many live streams (" + std::to_string(cap) +
-                                           ", CALLQ_STREAM_MAX); retry later");
-    }
-    struct stream_state {
-      uint64_t seen = 0;
-      bool started = false;
-      std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
-    };
-    auto st = std::make_shared<stream_state>();
-    auto streams = streams_;
-    auto stopping = stopping_;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, st, stopping, limit](size_t, httplib::DataSink& sink) {
-          using clock = std::chrono::steady_clock;
-          if (stopping->load() || !sink.is_writable())
-            return false;  // stopping, or the client went away: free the slot
-          uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
-          std::string out;
-          if (!st->started || seq != st->seen) {
-            // The snapshot also tells the browser to reconnect 1 s after
-            // the connection drops (a restart), not its default 3 s.
-            out = std::string(st->started ? "" : "retry: 1000\n") + "event: " +
-                  (st->started ? "update" : "snapshot") + "\ndata: " +
-                  *live_status(seq, limit) + "\n\n";
-            st->started = true;
-            st->seen = seq;
-          } else if (clock::now() - st->last_write >= std::chrono::seconds(15)) {
-            out = ": keep-alive\n\n";
-          }
-          if (!out.empty()) {
-            if (!sink.write(out.data(), out.size()))
-              return false;
-            st->last_write = clock::now();
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(250));
-          return !stopping->load();
-        },
-        [streams](bool) { streams->fetch_sub(1); });
+    live_stream(res, [this, limit](uint64_t seq, bool first) {
+      // The snapshot also tells the browser to reconnect 1 s after the
+      // connection drops (a restart), not its default 3 s.
+      return stream_step{std::string(first ? "retry: 1000\n" : "") + "event: " +
+                         (first ? "snapshot" : "update") + "\ndata: " + *live_status(seq, limit) +
+                         "\n\n"};
+    });
   });
   h.Get("/api/reports/queues", [this, viewer, query](const httplib::Request& req, httplib::Response& res) {
     if (!viewer(req, res))

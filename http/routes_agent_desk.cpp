@@ -69,80 +69,33 @@ void server::agent_desk_routes() {
     send_json(res, 200, me);
   });
 
-  // The agent's live view: a snapshot, then an update whenever it changed
-  // (checked every 250 ms once the log moved on), a comment every 15 s;
-  // `event: signed-out` and the end when the agent is removed. Holds a
-  // page worker and counts against CALLQ_STREAM_MAX like /api/stream.
+  // The agent's live view: a snapshot, then an update whenever it changed;
+  // `event: signed-out` and the end when the agent is removed.
   h.Get("/api/agent/stream", [this, signed_in, desk](const httplib::Request& req,
                                                      httplib::Response& res) {
     std::string id, hash;
     if (!signed_in(req, res, &id, &hash))
       return;
-    int cap = s_.max_streams > 0 ? s_.max_streams : std::max(1, s_.limits.threads / 4);
-    if (streams_->fetch_add(1) >= cap) {
-      streams_->fetch_sub(1);
-      return send_error_json(res, 503, "too many live streams (" + std::to_string(cap) +
-                                           ", CALLQ_STREAM_MAX); retry later");
-    }
-    struct stream_state {
-      uint64_t seen = 0;
-      std::string last;  ///< the JSON sent last
-      bool started = false;
-      std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
-    };
-    auto st = std::make_shared<stream_state>();
-    auto streams = streams_;
-    auto stopping = stopping_;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, st, stopping, id, desk](size_t, httplib::DataSink& sink) {
-          using clock = std::chrono::steady_clock;
-          if (stopping->load() || !sink.is_writable())
-            return false;
-          uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
-          std::string out;
-          bool gone = false;
-          if (!st->started || seq != st->seen) {
-            st->seen = seq;
-            json me = desk(id);
-            if (me.is_null()) {
-              out = "event: signed-out\ndata: {}\n\n";
-              gone = true;
-            } else {
-              // Seconds that only count up are left out of the comparison:
-              // an update goes out when something happened.
-              json key = me;
-              for (const char* k : {"offer", "call"})
-                if (key[k].is_object())
-                  key[k].erase("waitSeconds");
-              if (key["wrapUp"].is_object())
-                key["wrapUp"].erase("secondsLeft");
-              std::string text = key.dump();
-              if (!st->started || text != st->last) {
-                out = std::string(st->started ? "" : "retry: 1000\n") + "event: " +
-                      (st->started ? "update" : "snapshot") + "\ndata: " + me.dump() + "\n\n";
-                st->last = std::move(text);
-                st->started = true;
-              }
-            }
-          }
-          if (out.empty() && clock::now() - st->last_write >= std::chrono::seconds(15))
-            out = ": keep-alive\n\n";
-          if (!out.empty()) {
-            if (!sink.write(out.data(), out.size()))
-              return false;
-            st->last_write = clock::now();
-          }
-          if (gone) {
-            sink.done();
-            return true;
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(250));
-          return !stopping->load();
-        },
-        [streams](bool) { streams->fetch_sub(1); });
+    auto last = std::make_shared<std::string>();  // the view sent last, counters left out
+    live_stream(res, [id, desk, last](uint64_t, bool first) -> stream_step {
+      json me = desk(id);
+      if (me.is_null())
+        return {"event: signed-out\ndata: {}\n\n", true};
+      // Seconds that only count up are left out of the comparison: an
+      // update goes out when something happened.
+      json key = me;
+      for (const char* k : {"offer", "call"})
+        if (key[k].is_object())
+          key[k].erase("waitSeconds");
+      if (key["wrapUp"].is_object())
+        key["wrapUp"].erase("secondsLeft");
+      std::string text = key.dump();
+      if (!first && text == *last)
+        return {};
+      *last = std::move(text);
+      return {std::string(first ? "retry: 1000\n" : "") + "event: " + (first ? "snapshot" : "update") +
+              "\ndata: " + me.dump() + "\n\n"};
+    });
   });
 
   h.Post("/api/agent/voice-token", [this, signed_in](const httplib::Request& req,

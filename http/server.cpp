@@ -79,6 +79,54 @@ void server::stop() {
 
 front_door_figures server::door_figures() const { return door_->figures(); }
 
+void server::live_stream(httplib::Response& res,
+                         std::function<stream_step(uint64_t seq, bool first)> look) {
+  int cap = s_.max_streams > 0 ? s_.max_streams : std::max(1, s_.limits.threads / 4);
+  if (streams_->fetch_add(1) >= cap) {
+    streams_->fetch_sub(1);
+    return send_error_json(res, 503, "too many live streams (" + std::to_string(cap) +
+                                         ", CALLQ_STREAM_MAX); retry later");
+  }
+  struct stream_state {
+    uint64_t seen = 0;
+    bool started = false;
+    std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  };
+  auto st = std::make_shared<stream_state>();
+  auto streams = streams_;
+  auto stopping = stopping_;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, st, stopping, look = std::move(look)](size_t, httplib::DataSink& sink) {
+        using clock = std::chrono::steady_clock;
+        if (stopping->load() || !sink.is_writable())
+          return false;  // stopping, or the client went away: free the slot
+        uint64_t seq = rt_.reads().read([](const world& w) { return w.last_seq(); });
+        stream_step step;
+        if (!st->started || seq != st->seen) {
+          step = look(seq, !st->started);
+          st->started = true;
+          st->seen = seq;
+        }
+        if (step.text.empty() && clock::now() - st->last_write >= std::chrono::seconds(15))
+          step.text = ": keep-alive\n\n";
+        if (!step.text.empty()) {
+          if (!sink.write(step.text.data(), step.text.size()))
+            return false;
+          st->last_write = clock::now();
+        }
+        if (step.last) {
+          sink.done();
+          return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        return !stopping->load();
+      },
+      [streams](bool) { streams->fetch_sub(1); });
+}
+
 std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t waiting_limit) {
   std::lock_guard<std::mutex> lock(live_->mu);  // one stream renders, the others wait for it
   // A few limits are in use at once (the wallboard's, a full list); a

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 
 #include <map>
@@ -19,6 +20,7 @@
 
 namespace httplib {
 class Server;
+struct Response;
 }
 
 namespace callq::http {
@@ -85,6 +87,19 @@ class server {
     std::map<size_t, std::pair<uint64_t, std::shared_ptr<const std::string>>> by_limit;
   };
   std::shared_ptr<rendered_status> live_ = std::make_shared<rendered_status>();
+  /// One look of a live stream: what to send now ("" for nothing) and
+  /// whether the stream ends after it.
+  struct stream_step {
+    std::string text;
+    bool last = false;
+  };
+  /// Holds a Server-Sent Events stream on `res` (README, "Live stream"):
+  /// `look(seq, first)` runs at once and then whenever the log moved on
+  /// (checked every 250 ms, so at most 4 a second); a comment goes out
+  /// after 15 s of silence. Each stream holds a worker of the page group,
+  /// at most max_streams at once (else 503). It ends when the client goes,
+  /// the server stops, or a step is the last.
+  void live_stream(httplib::Response& res, std::function<stream_step(uint64_t seq, bool first)> look);
   /// The status JSON at log position `seq` listing at most `waiting_limit`
   /// waiting calls per queue (rendered now unless shared).
   std::shared_ptr<const std::string> live_status(uint64_t seq, size_t waiting_limit);

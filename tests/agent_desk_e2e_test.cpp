@@ -36,12 +36,6 @@ json me(callq_process& p, const std::string& token) {
   return json::parse(r.body);
 }
 
-std::string offer_in(const rest_request& r) {
-  auto url = r.form.count("Url") ? r.form.at("Url") : "";
-  auto at = url.find("offer=");
-  return at == std::string::npos ? "" : url.substr(at + 6);
-}
-
 }  // namespace
 
 TEST_CASE("e2e: an agent's own view, its offered call with history, break reasons and wrap-up") {

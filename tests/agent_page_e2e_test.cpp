@@ -62,12 +62,6 @@ std::map<std::string, std::string> call(const std::string& sid, const std::strin
   return f;
 }
 
-std::string offer_in(const rest_request& r) {
-  auto url = r.form.count("Url") ? r.form.at("Url") : "";
-  auto at = url.find("offer=");
-  return at == std::string::npos ? "" : url.substr(at + 6);
-}
-
 json agent_of(callq_process& p, const std::string& id) {
   json status = p.admin_get("/api/queue/status");
   for (auto& a : status["agents"])

@@ -40,12 +40,6 @@ std::string raw_http(int port, const std::string& request) {
   return out;
 }
 
-std::string offer_in(const rest_request& r) {
-  auto url = r.form.count("Url") ? r.form.at("Url") : "";
-  auto at = url.find("offer=");
-  return at == std::string::npos ? "" : url.substr(at + 6);
-}
-
 json waiting(callq_process& p) {
   return p.admin_get("/api/queue/status")["queues"][0]["waiting"];
 }

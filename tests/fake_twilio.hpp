@@ -25,6 +25,14 @@ struct rest_request {
   std::map<std::string, std::string> form;
 };
 
+/// The offer id in a redirect's `Url` (`...connect-agent?offer=ID`), or
+/// "" when it has none.
+inline std::string offer_in(const rest_request& r) {
+  auto url = r.form.count("Url") ? r.form.at("Url") : "";
+  auto at = url.find("offer=");
+  return at == std::string::npos ? "" : url.substr(at + 6);
+}
+
 class fake_twilio {
  public:
   fake_twilio();

@@ -24,6 +24,14 @@ struct agent_fixture {
     run(cmd::heartbeat{"alice", "hash", "available", true});
   }
   template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
+  /// Ready, then offered CA1 (OF1), answered and hung up: in wrap-up.
+  void talked() {
+    ready();
+    run(cmd::reserve{1, "OF1", "CA1", "support"});
+    run(cmd::confirm_reservation{1});
+    run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
+    run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  }
 };
 
 }  // namespace
@@ -140,11 +148,7 @@ TEST_CASE("agent: a break's reason is recorded, and a new reason is recorded aga
 
 TEST_CASE("agent: wrap-up records the last call's disposition once, and ready ends wrap-up") {
   agent_fixture f;
-  f.ready();
-  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
-  f.run(cmd::confirm_reservation{1});
-  f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
-  f.run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  f.talked();
   REQUIRE(f.a.in_wrap_up);
   std::vector<std::string> asked{"resolved", "follow-up"};
   CHECK(f.run(cmd::wrap_up{"alice", "wrong", "CA1", "resolved", "", false, asked}).result ==
@@ -174,11 +178,7 @@ TEST_CASE("agent: wrap-up records the last call's disposition once, and ready en
 
 TEST_CASE("agent: a queue without dispositions takes notes only") {
   agent_fixture f;
-  f.ready();
-  f.run(cmd::reserve{1, "OF1", "CA1", "support"});
-  f.run(cmd::confirm_reservation{1});
-  f.run(cmd::offer_update{{offer_notice::kind::answered, "alice", "OF1", "CA1", "", false}});
-  f.run(cmd::offer_update{{offer_notice::kind::finished, "alice", "OF1", "CA1", "", false}});
+  f.talked();
   CHECK(f.run(cmd::wrap_up{"alice", "hash", "CA1", "resolved", "", false, {}}).result ==
         outcome::invalid);
   CHECK_FALSE(f.run(cmd::wrap_up{"alice", "hash", "CA1", "", "<b>VIP</b>", true, {}}).failed());
