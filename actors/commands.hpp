@@ -18,6 +18,7 @@ struct incoming_call {
   std::string call_sid, from, to, queue, caller_name;
   std::optional<int64_t> priority;  ///< from the webhook's query, if given
   std::map<std::string, int64_t> skills = {};  ///< the webhook's `skills=`, if given
+  std::string language = {};  ///< the webhook's `lang=` (a BCP 47 tag), if given
 };
 /// Twilio's waitUrl asks what the waiting caller hears next.
 struct hold_poll { std::string call_sid; };
@@ -95,6 +96,7 @@ struct cancel_callback { std::string callback_id; };
 struct put_caller {
   std::string number, display_name;
   int64_t priority = 0;
+  std::string language = {};  ///< BCP 47; empty: none
 };
 
 // Internal commands: messages between the call, agent and dispatcher

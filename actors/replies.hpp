@@ -52,6 +52,13 @@ struct voice_reply {
   /// full or unstaffed queue.
   std::string message;
   bool closed = false;        ///< refused, callback_booked: outside opening hours
+  /// The language the caller asked for (the directory's, else the voice
+  /// webhook's `lang=`; empty: none): the rendering speaks the queue's
+  /// nearest (prompts.hpp, speech_for). Set on every reply to a call.
+  std::string language;
+  /// hold: the prediction's 10th and 90th percentile (announceWait range
+  /// and less-than).
+  int64_t wait_low_seconds = 0, wait_high_seconds = 0;
 
   friend bool operator==(const voice_reply& a, const voice_reply& b) {
     return a.what == b.what && a.queue == b.queue && a.greeting_name == b.greeting_name &&
@@ -60,7 +67,8 @@ struct voice_reply {
            a.wait_estimate_seconds == b.wait_estimate_seconds &&
            a.offer_callback == b.offer_callback && a.callback_id == b.callback_id &&
            a.number == b.number && a.message == b.message && a.closed == b.closed &&
-           a.ring_all == b.ring_all;
+           a.ring_all == b.ring_all && a.language == b.language &&
+           a.wait_low_seconds == b.wait_low_seconds && a.wait_high_seconds == b.wait_high_seconds;
   }
 };
 

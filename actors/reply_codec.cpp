@@ -14,6 +14,12 @@ std::string encode_voice_reply(const voice_reply& v) {
                       {"number", v.number}, {"message", v.message}, {"closed", v.closed}};
   if (!v.ring_all.empty())
     j["ringAll"] = v.ring_all;
+  if (!v.language.empty())
+    j["language"] = v.language;
+  if (v.wait_high_seconds != 0) {
+    j["waitLowSeconds"] = v.wait_low_seconds;
+    j["waitHighSeconds"] = v.wait_high_seconds;
+  }
   return j.dump();
 }
 
@@ -37,6 +43,9 @@ bool decode_voice_reply(const std::string& text, voice_reply* out) {
     v.number = j.value("number", "");
     v.message = j.value("message", "");
     v.closed = j.value("closed", false);
+    v.language = j.value("language", "");
+    v.wait_low_seconds = j.value("waitLowSeconds", int64_t{0});
+    v.wait_high_seconds = j.value("waitHighSeconds", int64_t{0});
     if (auto r = j.find("ringAll"); r != j.end())
       v.ring_all = r->get<std::vector<std::pair<std::string, std::string>>>();
     *out = std::move(v);

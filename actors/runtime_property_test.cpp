@@ -245,7 +245,7 @@ std::string listed(const world& w, int64_t now_ms) {
 
 int seeds() {
   const char* n = std::getenv("CALLQ_PROPERTY_SEEDS");
-  return n != nullptr ? std::atoi(n) : 1200;
+  return n != nullptr ? std::atoi(n) : 1000;
 }
 
 /// Added to every seed: 0 in the suite (the same histories each run); the
@@ -282,7 +282,7 @@ void run_seeds(int first, int stride) {
 
 }  // namespace
 
-// Together: CALLQ_PROPERTY_SEEDS seeds (1,200 unless set; the suite's
+// Together: CALLQ_PROPERTY_SEEDS seeds (1,000 unless set; the suite's
 // share of the CI time limit).
 TEST_CASE("random histories keep every dispatch invariant (seeds 1 mod 4)") { run_seeds(1, 4); }
 TEST_CASE("random histories keep every dispatch invariant (seeds 2 mod 4)") { run_seeds(2, 4); }

@@ -187,7 +187,7 @@ struct router {
   reply operator()(cmd::put_caller& x) {
     // The caller directory's streams are written here, by the admin path.
     journal_batch b;
-    b.events.push_back({env.clock->now_ms(), events::caller_set{x.number, x.display_name, x.priority}});
+    b.events.push_back({env.clock->now_ms(), events::caller_set{x.number, x.display_name, x.priority, x.language}});
     uint64_t seq = 0;
     std::string why;
     if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, std::move(b)))

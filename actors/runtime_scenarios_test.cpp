@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/call/wait_prediction.hpp"
 #include "tests/actor_harness.hpp"
 
 using namespace callq;
@@ -392,11 +393,12 @@ TEST_CASE("readiness follows the documented formula") {
   CHECK(readiness_score(a, p, 1000) == 0);
 }
 
-TEST_CASE("the wait estimate is ceil(position / staffed) average handle times") {
+TEST_CASE("the wait estimate: position departures at the staffed agents' rate, with its 10th-90th range") {
   center_harness h;
   h.incoming("CA1");
   auto r = h.run(cmd::hold_poll{"CA1"});
-  CHECK(r.voice().wait_estimate_seconds == 180);  // nobody staffed, default handle time
+  // Nobody staffed counts as one; the default handle time.
+  CHECK(r.voice().wait_estimate_seconds == predict_wait(1, 1, 180'000).estimate_seconds);
   for (auto id : {"a", "b"}) {
     h.run(cmd::put_agent{id, id, id, std::string("hash-") + id, {"support"}, {}, {}, {}});
     h.heartbeat(id, "busy");
@@ -405,7 +407,20 @@ TEST_CASE("the wait estimate is ceil(position / staffed) average handle times") 
     h.incoming("CA" + std::to_string(i));
   r = h.run(cmd::hold_poll{"CA5"});
   CHECK(r.voice().position == 5);
-  CHECK(r.voice().wait_estimate_seconds == 540);  // ceil(5 / 2) = 3 rounds of 180 s
+  // 5 departures at 2 per 180 s: mean 450 s, its 40th percentile less.
+  int64_t median = r.voice().wait_estimate_seconds;
+  CHECK(median == predict_wait(5, 2, 180'000).estimate_seconds);
+  CHECK(median > 350);
+  CHECK(median < 450);
+  CHECK(r.voice().wait_low_seconds < median);
+  CHECK(r.voice().wait_high_seconds > median);
+  // The announcement records the range and what the caller heard of it.
+  auto* a = h.find_last<call_announced>();
+  REQUIRE(a != nullptr);
+  CHECK(a->estimated_wait_seconds == median);
+  CHECK(a->wait_low_seconds == r.voice().wait_low_seconds);
+  CHECK(a->wait_high_seconds == r.voice().wait_high_seconds);
+  CHECK(a->spoken == "estimate");
 }
 
 TEST_CASE("restart: replayed state equals live state, open offers are resolved as failed") {

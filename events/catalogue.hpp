@@ -27,18 +27,21 @@ using level_map = std::map<std::string, int64_t>;
 /// of dispatch order; schema 1 events lack it (0: the log's sequence number
 /// stands in). `skills` (schema 3): the voice webhook's `skills=` (skill ->
 /// minimum level), which replaces the first skill step's requirement for
-/// this call; empty when not given.
+/// this call; empty when not given. `language` (schema 4): the language
+/// the caller asked for, the directory's else the webhook's `lang=`
+/// (empty: none); the queue's own is used when it does not speak it.
 struct call_arrived {
   static constexpr const char* name = "call.arrived";
-  static constexpr int64_t schema = 3;
+  static constexpr int64_t schema = 4;
   std::string call_sid, from, to, queue, caller_name;
   int64_t priority = 0;
   int64_t order = 0;
   level_map skills;
+  std::string language;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
     f("callerName", caller_name); f("priority", priority); f("order", order);
-    f("skills", skills);
+    f("skills", skills); f("language", language);
   }
 };
 
@@ -109,14 +112,21 @@ struct call_agent_preferred {
 };
 
 /// The waiting caller was told their position and estimated wait.
+/// Schema 2 adds the prediction's 10th and 90th percentile
+/// (`waitLowSeconds`, `waitHighSeconds`; 0 in schema 1) and `spoken`: what
+/// the caller heard of the wait (`estimate`, `range`, `less-than`, `off`).
 struct call_announced {
   static constexpr const char* name = "call.announced";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string call_sid;
   int64_t position = 0, estimated_wait_seconds = 0;
+  int64_t wait_low_seconds = 0, wait_high_seconds = 0;
+  std::string spoken;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("position", position);
     f("estimatedWaitSeconds", estimated_wait_seconds);
+    f("waitLowSeconds", wait_low_seconds); f("waitHighSeconds", wait_high_seconds);
+    f("spoken", spoken);
   }
 };
 
@@ -581,14 +591,17 @@ struct queue_removed {
 
 // ------------------------------------------------------ directory, system --
 
-/// A caller directory entry was created or changed.
+/// A caller directory entry was created or changed. Schema 2 adds the
+/// caller's `language` (BCP 47; empty: none).
 struct caller_set {
   static constexpr const char* name = "caller.set";
-  static constexpr int64_t schema = 1;
+  static constexpr int64_t schema = 2;
   std::string number, display_name;
   int64_t priority = 0;
+  std::string language;
   template <class F> void fields(F&& f) {
     f("number", number); f("name", display_name); f("priority", priority);
+    f("language", language);
   }
 };
 

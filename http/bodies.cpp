@@ -165,8 +165,13 @@ status parse_caller_body(std::string_view text, const std::string& number, cmd::
     return status::invalid_argument("name must be a string");
   if (prio != body.end() && !prio->is_number_integer())
     return status::invalid_argument("priority must be an integer");
+  auto lang = body.find("language");
+  if (lang != body.end() && !lang->is_null() &&
+      (!lang->is_string() || (!lang->get<std::string>().empty() && !valid_language_tag(lang->get<std::string>()))))
+    return status::invalid_argument("language must be a BCP 47 language tag such as es-ES");
   *out = cmd::put_caller{number, name != body.end() ? name->get<std::string>() : "",
-                         prio != body.end() ? prio->get<int64_t>() : 0};
+                         prio != body.end() ? prio->get<int64_t>() : 0,
+                         lang != body.end() && lang->is_string() ? lang->get<std::string>() : ""};
   return status::ok();
 }
 

@@ -99,7 +99,10 @@ void server::admin_routes() {
     cmd::put_caller x;
     if (auto st = parse_caller_body(req.body, number, &x); !st)
       return send_error_json(res, 400, st.message());
-    relay(res, rt_.ask(x), {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}});
+    json answer = {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}};
+    if (!x.language.empty())
+      answer["language"] = x.language;
+    relay(res, rt_.ask(x), answer);
   });
   // -------------------------------------------------------- callbacks --
   h.Post("/api/callbacks", [this, admin](const httplib::Request& req, httplib::Response& res) {

@@ -68,7 +68,11 @@ void server::twilio_routes() {
       return;
     }
     res.status = 200;
-    res.set_content(render_twiml(r.is_voice() ? r.voice() : voice_reply{}, s_.twiml), "text/xml");
+    voice_reply v = r.is_voice() ? r.voice() : voice_reply{};
+    // The caller's queue's voice, language and wording for its language.
+    speech sp = rt_.reads().read(
+        [&](const world& w) { return speech_for(w.config_of(v.queue).speech, v.language); });
+    res.set_content(render_twiml(v, s_.twiml, sp), "text/xml");
   };
 
   // Registers a webhook: `build` turns the checked request into a command,
@@ -107,6 +111,11 @@ void server::twilio_routes() {
     if (req.has_param("skills"))
       if (auto st = parse_skill_list(query(req, "skills"), &x.skills); !st)
         return st.message();
+    if (req.has_param("lang")) {
+      x.language = query(req, "lang");
+      if (!valid_language_tag(x.language))
+        return std::string("lang must be a BCP 47 language tag such as es-ES");
+    }
     *c = x;
     return std::string();
   });

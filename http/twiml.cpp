@@ -1,5 +1,8 @@
 #include "http/twiml.hpp"
 
+#include <cctype>
+#include <cstdio>
+
 namespace callq::http {
 
 std::string xml_escape(const std::string& s) {
@@ -26,40 +29,106 @@ std::string url(const twiml_settings& s, const std::string& path) {
   return xml_escape(s.public_base_url + "/api/webhooks/twilio/" + path);
 }
 
-std::string say(const std::string& text) { return "<Say>" + xml_escape(text) + "</Say>"; }
+/// One language's words for a wait.
+struct wait_phrases {
+  const char* under_a_minute;
+  const char* about_one;
+  const char* about_n;      ///< %d
+  const char* between;      ///< %d, %d
+  const char* less_than_n;  ///< %d
+};
+
+const wait_phrases& phrases_for(const std::string& language) {
+  static const wait_phrases en{"less than a minute", "about 1 minute", "about %d minutes",
+                               "between %d and %d minutes", "less than %d minutes"};
+  static const wait_phrases es{"menos de un minuto", "un minuto aproximadamente",
+                               "unos %d minutos", "entre %d y %d minutos", "menos de %d minutos"};
+  static const wait_phrases de{"weniger als eine Minute", "etwa eine Minute", "etwa %d Minuten",
+                               "zwischen %d und %d Minuten", "weniger als %d Minuten"};
+  static const wait_phrases fr{"moins d'une minute", "environ une minute", "environ %d minutes",
+                               "entre %d et %d minutes", "moins de %d minutes"};
+  std::string p = language.substr(0, language.find('-'));
+  for (char& c : p)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return p == "es" ? es : p == "de" ? de : p == "fr" ? fr : en;
+}
+
+std::string format(const char* pattern, int64_t a, int64_t b = 0) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, pattern, static_cast<int>(a), static_cast<int>(b));
+  return buf;
+}
+
+/// Renders the caller's words: the voice and language of `sp`.
+class speaker {
+ public:
+  explicit speaker(const speech& sp) : sp_(sp) {}
+
+  std::string say(const std::string& text) const {
+    if (!sp_.stated)
+      return "<Say>" + xml_escape(text) + "</Say>";
+    std::string open = "<Say";
+    if (!sp_.voice.empty())
+      open += " voice=\"" + xml_escape(sp_.voice) + "\"";
+    open += " language=\"" + xml_escape(sp_.language.empty() ? "en-US" : sp_.language) + "\">";
+    return open + xml_escape(text) + "</Say>";
+  }
+  /// The queue's wording of `key` (else `fallback`), placeholders filled.
+  std::string prompt(const std::string& key, const std::string& fallback,
+                     const std::map<std::string, std::string>& fills = {}) const {
+    auto i = sp_.prompts.find(key);
+    std::string text = i != sp_.prompts.end() ? i->second : fallback;
+    for (auto& [name, value] : fills) {
+      std::string token = "{" + name + "}";
+      for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + value.size())) {
+        text.replace(at, token.size(), value);
+      }
+    }
+    return text;
+  }
+  const speech& sp() const { return sp_; }
+
+ private:
+  const speech& sp_;
+};
 
 /// The last words before callq hangs up on a caller.
-std::string goodbye() { return say("Thank you for calling. Goodbye.") + "<Hangup/>"; }
+std::string goodbye(const speaker& t) { return t.say("Thank you for calling. Goodbye.") + "<Hangup/>"; }
 
-std::string enqueue(const voice_reply& v, const twiml_settings& s) {
+std::string enqueue(const voice_reply& v, const twiml_settings& s, const speaker& t) {
   std::string out;
   if (v.greet)
-    out += say(v.greeting_name.empty()
-                   ? "Thank you for calling. Please hold and the next available agent will be with you."
-                   : "Hello " + v.greeting_name +
-                         ", thank you for calling. Please hold and the next available agent will be with you.");
+    out += t.say(v.greeting_name.empty()
+                     ? t.prompt("greetingUnknown",
+                                "Thank you for calling. Please hold and the next available agent will be with you.")
+                     : t.prompt("greeting",
+                                "Hello {name}, thank you for calling. Please hold and the next available agent "
+                                "will be with you.",
+                                {{"name", v.greeting_name}}));
   out += "<Enqueue action=\"" + url(s, "queue-handler") + "\" method=\"POST\" waitUrl=\"" +
          url(s, "queue-hold-music") + "\" waitUrlMethod=\"POST\">" + xml_escape(v.queue) +
          "</Enqueue>";
   return out;
 }
 
-std::string wait_words(int64_t seconds) {
-  if (seconds < 60)
-    return "less than a minute";
-  int64_t minutes = (seconds + 59) / 60;
-  return "about " + std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
+std::string callback_offer(const speaker& t, const std::string& fallback) {
+  return t.prompt("callbackOffer", fallback);
 }
 
-std::string hold(const voice_reply& v, const twiml_settings& s) {
+std::string hold(const voice_reply& v, const twiml_settings& s, const speaker& t) {
   std::string out;
-  if (v.announce)
-    out += say("You are number " + std::to_string(v.position) +
-               " in the queue. Your estimated wait is " + wait_words(v.wait_estimate_seconds) + ".");
+  if (v.announce) {
+    std::string text = t.prompt("position", "You are number {position} in the queue.",
+                                {{"position", std::to_string(v.position)}});
+    std::string wait = wait_words(v, t.sp());
+    if (!wait.empty())
+      text += " " + t.prompt("wait", "Your estimated wait is {wait}.", {{"wait", wait}});
+    out += t.say(text);
+  }
   if (v.offer_callback)
     out += "<Gather numDigits=\"1\" action=\"" + url(s, "callback-response") +
            "\" method=\"POST\" timeout=\"5\">" +
-           say("Press 1 to be called back when an agent is free. You will keep your place in the queue.") +
+           t.say(callback_offer(t, "Press 1 to be called back when an agent is free. You will keep your place in the queue.")) +
            "</Gather>";
   if (s.hold_music)
     out += "<Play>" + xml_escape(s.hold_music_url) + "</Play>";
@@ -70,13 +139,44 @@ std::string hold(const voice_reply& v, const twiml_settings& s) {
 
 }  // namespace
 
-std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
+std::string wait_words(const voice_reply& v, const speech& sp) {
+  const wait_phrases& w = phrases_for(sp.language);
+  auto minutes_up = [](int64_t seconds) { return (seconds + 59) / 60; };
+  switch (sp.announce) {
+    case announce_wait::off:
+      return "";
+    case announce_wait::estimate: {
+      if (v.wait_estimate_seconds < 60)
+        return w.under_a_minute;
+      int64_t m = minutes_up(v.wait_estimate_seconds);
+      return m == 1 ? w.about_one : format(w.about_n, m);
+    }
+    case announce_wait::range: {
+      int64_t lo = v.wait_low_seconds / 60, hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
+      if (hi <= 1)
+        return w.under_a_minute;
+      if (lo <= 0)
+        return format(w.less_than_n, hi);
+      if (lo >= hi)
+        return format(w.about_n, hi);
+      return format(w.between, lo, hi);
+    }
+    case announce_wait::less_than: {
+      int64_t hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
+      return hi <= 1 ? w.under_a_minute : format(w.less_than_n, hi);
+    }
+  }
+  return "";
+}
+
+std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp) {
+  speaker t(sp);
   std::string body;
   switch (v.what) {
     case kind::empty:
       return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
     case kind::enqueue:
-      body = enqueue(v, s);
+      body = enqueue(v, s, t);
       break;
     case kind::dial_agent: {
       auto client = [&](const std::string& leg_query, const std::string& identity) {
@@ -94,22 +194,23 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
       break;
     }
     case kind::hold:
-      body = hold(v, s);
+      body = hold(v, s, t);
       break;
     case kind::callback_confirmed:
-      body = say("Thank you. We will call you back at this number as soon as an agent is free. "
-                 "You keep your place in the queue. Goodbye.") +
+      body = t.say(t.prompt("callbackConfirmed",
+                            "Thank you. We will call you back at this number as soon as an agent is free. "
+                            "You keep your place in the queue. Goodbye.")) +
              "<Leave/>";
       break;
     case kind::callback_declined:
-      body = say("Please continue to hold.");
+      body = t.say("Please continue to hold.");
       break;
     case kind::callback_impossible:
-      body = say("We are sorry, we cannot call you back on the line you are calling from. "
-                 "Please continue to hold.");
+      body = t.say("We are sorry, we cannot call you back on the line you are calling from. "
+                   "Please continue to hold.");
       break;
     case kind::goodbye:
-      body = goodbye();
+      body = goodbye(t);
       break;
     case kind::hangup:
       body = "<Hangup/>";
@@ -121,25 +222,26 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s) {
       break;
     case kind::refused:
       if (v.closed)
-        body = say(v.message.empty() ? "We are closed right now." : v.message);
+        body = t.say(v.message.empty() ? "We are closed right now." : v.message);
       else
-        body = say("We are sorry, all our agents are busy right now.");
+        body = t.say(t.prompt("full", "We are sorry, all our agents are busy right now."));
       if (v.offer_callback)
         body += "<Gather numDigits=\"1\" action=\"" + url(s, "callback-response") +
                 "\" method=\"POST\" timeout=\"8\">" +
-                say(v.closed ? "Press 1 to be called back at this number when we open."
-                             : "Press 1 to be called back at this number as soon as an agent is free.") +
+                t.say(v.closed ? "Press 1 to be called back at this number when we open."
+                               : callback_offer(t, "Press 1 to be called back at this number as soon as an agent is free.")) +
                 "</Gather>";
-      body += goodbye();
+      body += goodbye(t);
       break;
     case kind::callback_booked:
-      body = say(v.closed ? "Thank you. We will call you back at this number when we open. Goodbye."
-                          : "Thank you. We will call you back at this number as soon as an agent is "
-                            "free. Goodbye.") +
+      body = t.say(v.closed ? "Thank you. We will call you back at this number when we open. Goodbye."
+                            : t.prompt("callbackConfirmed",
+                                       "Thank you. We will call you back at this number as soon as an agent is "
+                                       "free. Goodbye.")) +
              "<Hangup/>";
       break;
     case kind::unavailable:
-      body = say("We are sorry, we cannot take your call right now. Please try again later.") +
+      body = t.say("We are sorry, we cannot take your call right now. Please try again later.") +
              "<Hangup/>";
       break;
   }

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "actors/dispatcher/prompts.hpp"
 #include "actors/replies.hpp"
 
 namespace callq::http {
@@ -16,8 +17,17 @@ struct twiml_settings {
   std::string caller_id;
 };
 
-/// The TwiML document for `v`.
-std::string render_twiml(const voice_reply& v, const twiml_settings& s);
+/// The TwiML document for `v`, spoken as `sp` says (its queue's voice,
+/// language and wording for the caller's language: speech_for()). Every
+/// <Say> carries `sp`'s language, and its voice when it has one (a plain
+/// <Say> when nothing is stated: Twilio's defaults); a prompt the queue
+/// did not word keeps callq's own (English) wording.
+std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp);
+
+/// What `{wait}` says for `v`'s prediction under `sp.announce`, in `sp`'s
+/// language (English, Spanish, German or French words; English for any
+/// other); empty for `off`.
+std::string wait_words(const voice_reply& v, const speech& sp);
 
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string xml_escape(const std::string& s);

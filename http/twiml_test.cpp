@@ -14,6 +14,8 @@ twiml_settings settings() {
   s.caller_id = "+15550000000";
   return s;
 }
+/// What a queue nobody configured says.
+const speech plain = speech_for(speech_config{}, "");
 }  // namespace
 
 TEST_CASE("enqueue greets by name and points Twilio at callq's URLs") {
@@ -22,7 +24,7 @@ TEST_CASE("enqueue greets by name and points Twilio at callq's URLs") {
   v.queue = "support";
   v.greet = true;
   v.greeting_name = "Ada <Lovelace> & co";
-  auto x = render_twiml(v, settings());
+  auto x = render_twiml(v, settings(), plain);
   CHECK(x.find("Hello Ada &lt;Lovelace&gt; &amp; co") != std::string::npos);
   CHECK(x.find("<Enqueue action=\"https://callq.example.com/api/webhooks/twilio/queue-handler\" "
                "method=\"POST\" waitUrl=\"https://callq.example.com/api/webhooks/twilio/queue-hold-music\" "
@@ -34,7 +36,7 @@ TEST_CASE("dial_agent dials the client with the offer's callbacks") {
   v.what = voice_reply::kind::dial_agent;
   v.offer_id = "OF7";
   v.identity = "alice";
-  CHECK(render_twiml(v, settings()) ==
+  CHECK(render_twiml(v, settings(), plain) ==
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial "
         "action=\"https://callq.example.com/api/webhooks/twilio/dial-result?offer=OF7\" "
         "timeout=\"20\"><Client statusCallbackEvent=\"answered completed\" "
@@ -48,7 +50,7 @@ TEST_CASE("dial_agent for ring-all dials every client, each leg's callback namin
   v.offer_id = "OF8";
   v.identity = "client-ann";
   v.ring_all = {{"ann", "client-ann"}, {"bob", "client-bob"}};
-  CHECK(render_twiml(v, settings()) ==
+  CHECK(render_twiml(v, settings(), plain) ==
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial "
         "action=\"https://callq.example.com/api/webhooks/twilio/dial-result?offer=OF8\" "
         "timeout=\"20\"><Client statusCallbackEvent=\"answered completed\" "
@@ -65,7 +67,7 @@ TEST_CASE("hold music with position, wait and the callback offer") {
   v.position = 3;
   v.wait_estimate_seconds = 130;
   v.offer_callback = true;
-  auto x = render_twiml(v, settings());
+  auto x = render_twiml(v, settings(), plain);
   CHECK(x.find("You are number 3 in the queue. Your estimated wait is about 3 minutes.") != std::string::npos);
   CHECK(x.find("<Gather numDigits=\"1\" action=\"https://callq.example.com/api/webhooks/twilio/callback-response\"") != std::string::npos);
   CHECK(x.find("<Play>https://music.example.com/a.mp3?x=1&amp;y=2</Play>") != std::string::npos);
@@ -73,20 +75,88 @@ TEST_CASE("hold music with position, wait and the callback offer") {
   v.offer_callback = false;
   auto s = settings();
   s.hold_music = false;
-  x = render_twiml(v, s);
-  CHECK(x.find("<Say>") == std::string::npos);
+  x = render_twiml(v, s, plain);
+  CHECK(x.find("<Say") == std::string::npos);
   CHECK(x.find("<Pause") != std::string::npos);
 }
 
 TEST_CASE("the other answers") {
   auto s = settings();
-  CHECK(render_twiml({voice_reply::kind::empty}, s) == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
-  CHECK(render_twiml({voice_reply::kind::hangup}, s).find("<Response><Hangup/></Response>") != std::string::npos);
-  CHECK(render_twiml({voice_reply::kind::callback_confirmed}, s).find("</Say><Leave/></Response>") != std::string::npos);
-  CHECK(render_twiml({voice_reply::kind::goodbye}, s).find("</Say><Hangup/></Response>") != std::string::npos);
+  CHECK(render_twiml({voice_reply::kind::empty}, s, plain) == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+  CHECK(render_twiml({voice_reply::kind::hangup}, s, plain).find("<Response><Hangup/></Response>") != std::string::npos);
+  CHECK(render_twiml({voice_reply::kind::callback_confirmed}, s, plain).find("</Say><Leave/></Response>") != std::string::npos);
+  CHECK(render_twiml({voice_reply::kind::goodbye}, s, plain).find("</Say><Hangup/></Response>") != std::string::npos);
   voice_reply cb;
   cb.what = voice_reply::kind::callback_dial;
   cb.callback_id = "CB1";
   cb.number = "+15551112222";
-  CHECK(render_twiml(cb, s).find("<Dial callerId=\"+15550000000\" action=\"https://callq.example.com/api/webhooks/twilio/callback-result?callback=CB1\">+15551112222</Dial>") != std::string::npos);
+  CHECK(render_twiml(cb, s, plain).find("<Dial callerId=\"+15550000000\" action=\"https://callq.example.com/api/webhooks/twilio/callback-result?callback=CB1\">+15551112222</Dial>") != std::string::npos);
+}
+
+TEST_CASE("every <Say> carries the caller's language and the queue's voice and wording") {
+  speech_config c;
+  c.main.voice = "Polly.Joanna";
+  c.main.prompts["greeting"] = "Welcome back, {name}!";
+  c.languages["es-ES"] = {"Polly.Lucia",
+                          {{"greetingUnknown", "Gracias por llamar."},
+                           {"position", "Usted es el número {position}."},
+                           {"wait", "Su espera es de {wait}."}}};
+  voice_reply v;
+  v.what = voice_reply::kind::enqueue;
+  v.queue = "support";
+  v.greet = true;
+  v.greeting_name = "Ada & <Bob>";
+  auto x = render_twiml(v, settings(), speech_for(c, ""));
+  CHECK(x.find("<Say voice=\"Polly.Joanna\" language=\"en-US\">Welcome back, Ada &amp; &lt;Bob&gt;!</Say>") !=
+        std::string::npos);
+  v.greeting_name.clear();
+  x = render_twiml(v, settings(), speech_for(c, "es-MX"));
+  CHECK(x.find("<Say voice=\"Polly.Lucia\" language=\"es-ES\">Gracias por llamar.</Say>") != std::string::npos);
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  h.announce = true;
+  h.position = 2;
+  h.wait_estimate_seconds = 200;
+  h.wait_low_seconds = 70;
+  h.wait_high_seconds = 400;
+  x = render_twiml(h, settings(), speech_for(c, "es-ES"));
+  CHECK(x.find(">Usted es el número 2. Su espera es de unos 4 minutos.</Say>") != std::string::npos);
+  // Every other answer speaks the language too.
+  for (auto k : {voice_reply::kind::goodbye, voice_reply::kind::callback_confirmed, voice_reply::kind::unavailable,
+                 voice_reply::kind::refused, voice_reply::kind::callback_declined}) {
+    voice_reply o;
+    o.what = k;
+    std::string t = render_twiml(o, settings(), speech_for(c, "es-ES"));
+    INFO(t);
+    CHECK(t.find("<Say voice=\"Polly.Lucia\" language=\"es-ES\">") != std::string::npos);
+    CHECK(t.find("<Say>") == std::string::npos);
+  }
+}
+
+TEST_CASE("announceWait: the estimate, the 10th-90th percentile range, less than the 90th, or nothing") {
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  h.wait_estimate_seconds = 200;
+  h.wait_low_seconds = 70;
+  h.wait_high_seconds = 400;
+  speech sp = plain;
+  CHECK(wait_words(h, sp) == "about 4 minutes");
+  sp.announce = announce_wait::range;
+  CHECK(wait_words(h, sp) == "between 1 and 7 minutes");
+  sp.announce = announce_wait::less_than;
+  CHECK(wait_words(h, sp) == "less than 7 minutes");
+  sp.announce = announce_wait::off;
+  CHECK(wait_words(h, sp).empty());
+  h.announce = true;
+  h.position = 1;
+  auto x = render_twiml(h, settings(), sp);
+  CHECK(x.find(">You are number 1 in the queue.</Say>") != std::string::npos);  // no wait said
+  sp.announce = announce_wait::range;
+  h.wait_low_seconds = 20;
+  h.wait_high_seconds = 50;
+  CHECK(wait_words(h, sp) == "less than a minute");
+  h.wait_high_seconds = 170;
+  CHECK(wait_words(h, sp) == "less than 3 minutes");  // from 0: "less than"
+  sp.language = "de-DE";
+  CHECK(wait_words(h, sp) == "weniger als 3 Minuten");
 }

@@ -321,6 +321,16 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
       for (auto& [start, f] : buckets)
         for (auto& [d, n] : f.dispositions)
           out << queue << ',' << events::format_iso8601(start) << ',' << csv_field(d) << ',' << n << "\n";
+    out << "\nqueue,ahead,announcements,compared,median_abs_rel_error,bias,coverage80\n";
+    for (auto& [queue, a] : r.announced) {
+      auto j = announced_to_json(a);
+      auto cell = [](const nlohmann::json& v) { return v.is_null() ? std::string() : fixed(v.get<double>(), 4); };
+      out << queue << ",all," << a.announcements << ',' << j["compared"] << ',' << cell(j["medianAbsRelError"])
+          << ',' << cell(j["bias"]) << ',' << cell(j["coverage80"]) << "\n";
+      for (auto& b : j["byAhead"])
+        out << queue << ',' << b["ahead"].get<std::string>() << ",," << b["compared"] << ','
+            << cell(b["medianAbsRelError"]) << ',' << cell(b["bias"]) << ',' << cell(b["coverage80"]) << "\n";
+    }
     out << "\nagent,pause_reason,paused_seconds\n";
     for (auto& [id, ag] : r.agents)
       for (auto& [reason, ms] : ag.paused_ms_by_reason)
@@ -346,6 +356,15 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
       total.add(f);
     }
     row("total", total);
+    if (auto a = r.announced.find(queue); a != r.announced.end() && a->second.announcements > 0) {
+      auto j = announced_to_json(a->second);
+      auto pct = [](const nlohmann::json& v) {
+        return v.is_null() ? std::string("-") : fixed(v.get<double>() * 100, 0) + "%";
+      };
+      out << "  announced waits: " << a->second.announcements << ", answered after " << j["compared"]
+          << ": median |error| " << pct(j["medianAbsRelError"]) << ", bias " << pct(j["bias"])
+          << ", within the 10-90% range " << pct(j["coverage80"]) << "\n";
+    }
     if (!total.dispositions.empty()) {
       out << "  dispositions:";
       for (auto& [d, n] : total.dispositions)

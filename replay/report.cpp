@@ -1,6 +1,8 @@
 #include "replay/report.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <tuple>
 #include <unordered_map>
 
@@ -183,7 +185,35 @@ class reporter {
     if (auto* b = bucket(x.to_queue))
       ++b->offered;
   }
+  void handle(const call_announced& x) {
+    if (!counted())
+      return;
+    std::string q = queue_of(x.call_sid);
+    if (!o_.queue.empty() && q != o_.queue)
+      return;
+    ++out_->announced[q].announcements;
+    announced_[x.call_sid].push_back({ts_, q, x});
+  }
+  /// The caller was answered: every wait announced to it meets the truth.
+  void compare_announced(const std::string& sid) {
+    auto i = announced_.find(sid);
+    if (i == announced_.end())
+      return;
+    for (auto& a : i->second) {
+      double actual = std::max(1.0, static_cast<double>(ts_ - a.at_ms) / 1000.0);
+      announced_sample s;
+      s.ahead = std::max<int64_t>(0, a.e.position - 1);
+      s.rel_error = (static_cast<double>(a.e.estimated_wait_seconds) - actual) / actual;
+      if (a.e.wait_high_seconds > 0)
+        s.covered = actual >= static_cast<double>(a.e.wait_low_seconds) &&
+                    actual <= static_cast<double>(a.e.wait_high_seconds);
+      out_->announced[a.queue].samples.push_back(s);
+    }
+    announced_.erase(i);
+  }
+  void handle(const callback_requested& x) { announced_.erase(x.call_sid); }
   void handle(const call_connected& x) {
+    compare_announced(x.call_sid);
     std::string q = queue_of(x.call_sid);
     if (auto* b = bucket(q)) {
       ++b->answered;
@@ -203,6 +233,7 @@ class reporter {
     queue_.erase(x.call_sid);
   }
   void handle(const call_abandoned& x) {
+    announced_.erase(x.call_sid);
     std::string q = x.queue.empty() ? queue_of(x.call_sid) : x.queue;
     if (auto* b = bucket(q)) {
       ++b->abandoned;
@@ -249,6 +280,13 @@ class reporter {
   int64_t ts_ = 0;
   std::map<std::string, queue_config> configs_;
   std::unordered_map<std::string, std::string> queue_;  ///< live calls' queues
+  struct pending_announcement {
+    int64_t at_ms = 0;
+    std::string queue;
+    call_announced e;
+  };
+  /// Waits announced to callers not yet answered, by call.
+  std::unordered_map<std::string, std::vector<pending_announcement>> announced_;
   std::map<std::string, pause_state> pauses_;
 };
 
@@ -293,6 +331,51 @@ status build_report(const storage::event_log& log, const report_options& options
   return status::ok();
 }
 
+nlohmann::json announced_to_json(const announced_waits& a) {
+  auto figures = [](std::vector<announced_sample> samples, nlohmann::json* out) {
+    (*out)["compared"] = samples.size();
+    if (samples.empty()) {
+      (*out)["medianAbsRelError"] = (*out)["bias"] = (*out)["coverage80"] = nullptr;
+      return;
+    }
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      size_t n = v.size();
+      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    std::vector<double> abs_err, err;
+    int64_t covered = 0, ranged = 0;
+    for (auto& s : samples) {
+      abs_err.push_back(std::abs(s.rel_error));
+      err.push_back(s.rel_error);
+      if (s.covered >= 0) {
+        ++ranged;
+        covered += s.covered;
+      }
+    }
+    (*out)["medianAbsRelError"] = median(abs_err);
+    (*out)["bias"] = median(err);
+    (*out)["coverage80"] = ranged > 0 ? nlohmann::json(static_cast<double>(covered) / static_cast<double>(ranged))
+                                      : nlohmann::json(nullptr);
+  };
+  nlohmann::json out = {{"announcements", a.announcements}};
+  figures(a.samples, &out);
+  nlohmann::json by = nlohmann::json::array();
+  const std::pair<const char*, std::pair<int64_t, int64_t>> buckets[] = {
+      {"0", {0, 0}}, {"1-3", {1, 3}}, {"4-10", {4, 10}}, {"11+", {11, INT64_MAX}}};
+  for (auto& [label, range] : buckets) {
+    std::vector<announced_sample> in;
+    for (auto& s : a.samples)
+      if (s.ahead >= range.first && s.ahead <= range.second)
+        in.push_back(s);
+    nlohmann::json row = {{"ahead", label}};
+    figures(in, &row);
+    by.push_back(row);
+  }
+  out["byAhead"] = by;
+  return out;
+}
+
 nlohmann::json report_to_json(const queue_report& r) {
   auto time = [](int64_t ms) {
     return ms > 0 ? nlohmann::json(events::format_iso8601(ms)) : nlohmann::json(nullptr);
@@ -310,11 +393,14 @@ nlohmann::json report_to_json(const queue_report& r) {
     service_target t;
     if (auto i = r.targets.find(name); i != r.targets.end())
       t = i->second;
+    auto a = r.announced.find(name);
     queues.push_back({{"queue", name},
                       {"serviceLevelSeconds", t.seconds},
                       {"serviceLevelTarget", t.ratio},
                       {"intervals", intervals},
-                      {"total", figures_json(total)}});
+                      {"total", figures_json(total)},
+                      {"announcedWait", announced_to_json(a != r.announced.end() ? a->second
+                                                                                 : announced_waits{})}});
   }
   nlohmann::json agents = nlohmann::json::array();
   for (auto& [id, a] : r.agents)

@@ -69,6 +69,21 @@ struct agent_figures {
   std::map<std::string, int64_t> paused_ms_by_reason;
 };
 
+/// One announced wait compared with the wait that followed it.
+struct announced_sample {
+  int64_t ahead = 0;       ///< callers ahead when it was announced (position - 1)
+  double rel_error = 0;    ///< (announced - actual) / actual
+  int covered = -1;        ///< actual within the announced 10th-90th range: 1/0; -1 no range (schema 1)
+};
+
+/// How well a queue's announced waits came true (README, "Announced
+/// waits"): every announcement in the period, and those whose caller was
+/// then answered (callers who abandoned or took a callback are left out).
+struct announced_waits {
+  int64_t announcements = 0;
+  std::vector<announced_sample> samples;
+};
+
 /// Parses a report's request: `from` and `to` ISO 8601 (empty: open),
 /// `interval` (empty: 1h), `queue` (empty: every queue). invalid_argument
 /// with a reason naming the field for anything else, or for `to` not
@@ -92,7 +107,13 @@ struct queue_report {
   std::map<std::string, std::map<int64_t, queue_figures>> queues;
   std::map<std::string, service_target> targets;  ///< for every queue in `queues`
   std::map<std::string, agent_figures> agents;
+  std::map<std::string, announced_waits> announced;  ///< by queue
 };
+
+/// `{"announcements","compared","medianAbsRelError","bias","coverage80",
+/// "byAhead":[{"ahead":"0"|"1-3"|"4-10"|"11+", ...}]}`; the figures are
+/// null without a compared announcement.
+nlohmann::json announced_to_json(const announced_waits& a);
 
 /// Reads `log` once and computes the report; `progress` (if set) is
 /// called now and then with the sequence number reached.

@@ -9,7 +9,7 @@
 #
 # `./scripts/test.sh --long`: the same, then the long tier, which CI (90
 # minutes) does not run: the random-history property tests over 20,000
-# seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,200) from a base seed
+# seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,000) from a base seed
 # that changes every day and is printed (CALLQ_PROPERTY_BASE_SEED to set
 # it), and every fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each; about
 # half an hour on two cores.

@@ -62,6 +62,7 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
     reads->read([&](const world& w) {
       ctx.staffed_agents = w.staffed(queue);
       ctx.avg_handle_ms = w.metrics().avg_handle_ms;
+      ctx.abandon_per_ms = w.metrics().abandon_per_ms();
       return 0;
     });
   }

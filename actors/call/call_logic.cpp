@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "actors/dispatcher/opening_hours.hpp"
+#include "actors/call/wait_prediction.hpp"
 #include "actors/phone_number.hpp"
 
 namespace callq {
@@ -58,6 +59,12 @@ class decider {
     out_.answer = std::visit([this](const auto& x) { return on(x); }, cmd);
     if (c_.version > 0)
       rules();
+    // Every answer to the caller says whose queue and language it is in.
+    if (auto* v = std::get_if<voice_reply>(&out_.answer.body)) {
+      if (v->queue.empty())
+        v->queue = c_.queue;
+      v->language = c_.language;
+    }
     return std::move(out_);
   }
 
@@ -383,6 +390,7 @@ class decider {
     arrived.priority = x.priority ? *x.priority : ctx_.caller.priority;
     arrived.order = static_cast<int64_t>(ctx_.order);
     arrived.skills = x.skills;
+    arrived.language = !ctx_.caller.language.empty() ? ctx_.caller.language : x.language;
     emit(arrived);
     if (auto refusal = admission())
       return reply::twiml(*refusal);
@@ -405,12 +413,15 @@ class decider {
     if (c_.phase != call_phase::queued && c_.phase != call_phase::offered)
       return reply::twiml(v);
     int64_t handle_ms = ctx_.avg_handle_ms > 0 ? ctx_.avg_handle_ms : p_.default_handle_ms;
-    int64_t agents = std::max<int64_t>(1, ctx_.staffed_agents);
-    v.wait_estimate_seconds = (v.position + agents - 1) / agents * handle_ms / 1000;
+    wait_prediction w = predict_wait(v.position, ctx_.staffed_agents, handle_ms, ctx_.abandon_per_ms);
+    v.wait_estimate_seconds = w.estimate_seconds;
+    v.wait_low_seconds = w.low_seconds;
+    v.wait_high_seconds = w.high_seconds;
     v.announce = p_.feature_queue_position_updates && c_.phase == call_phase::queued &&
                  (c_.last_announce_ms == 0 || ctx_.now_ms - c_.last_announce_ms >= p_.announce_interval_ms);
     if (v.announce)
-      emit(call_announced{c_.sid, v.position, v.wait_estimate_seconds});
+      emit(call_announced{c_.sid, v.position, w.estimate_seconds, w.low_seconds, w.high_seconds,
+                          announce_wait_name(config().speech.announce)});
     v.offer_callback = can_call_back(c_, p_) && c_.callback_offered;
     return reply::twiml(v);
   }

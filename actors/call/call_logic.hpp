@@ -38,6 +38,7 @@ using call_command =
 struct caller_entry {
   std::string display_name;
   int64_t priority = 0;
+  std::string language = {};  ///< BCP 47; empty: none
 };
 
 /// What a queue's admission rules look at when a caller arrives.
@@ -57,6 +58,7 @@ struct call_context {
   std::function<int64_t(const std::string& queue, const line_key& key)> position_of;
   int64_t staffed_agents = 0;  ///< staffed agents in the call's queue
   int64_t avg_handle_ms = 0;   ///< 0 until a call has completed
+  double abandon_per_ms = 0;   ///< how fast one waiting caller gives up; 0 unknown
   /// The directory's entry for `From` (arrival, a booked callback's
   /// creation and its time to join the line).
   caller_entry caller;

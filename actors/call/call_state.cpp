@@ -78,6 +78,7 @@ struct call_applier {
     open(e.call_sid, e.from, e.queue, e.caller_name, e.priority, e.order);
     c.to = e.to;
     c.skills = e.skills;
+    c.language = e.language;
   }
   void operator()(const call_enqueued& e) {
     c.queue = e.queue;

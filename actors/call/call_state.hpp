@@ -69,6 +69,7 @@ struct line_key {
 /// One call.
 struct call_state {
   std::string sid, from, to, queue, caller_name;
+  std::string language;  ///< the language the caller asked for (empty: none)
   int64_t priority = 0;
   call_phase phase = call_phase::arrived;
   uint64_t order = 0;            ///< arrival number, the last tie-breaker

@@ -265,6 +265,8 @@ status parse_queue_config(const json& j, queue_config* out) {
           return e;
         c.hours = std::move(h);
       }
+    } else if (is_speech_field(key)) {
+      st = parse_speech_field(key, v, &c.speech);
     } else if (key == "dispositions") {
       if (!v.is_array())
         return bad("dispositions must be an array of strings");
@@ -351,6 +353,7 @@ json to_json(const queue_config& c) {
     out["dispositions"] = c.dispositions;
   if (!c.screen_pop_url.empty())
     out["screenPopUrl"] = c.screen_pop_url;
+  speech_to_json(c.speech, &out);
   return out;
 }
 

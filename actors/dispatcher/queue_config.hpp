@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/dispatcher/opening_hours.hpp"
+#include "actors/dispatcher/prompts.hpp"
 #include "events/status.hpp"
 
 namespace callq {
@@ -66,6 +67,9 @@ struct queue_config {
   /// The agent page's link for an offered call, with `{from}`, `{callSid}`,
   /// `{queue}` and `{name}` (see screen_pop_url()); empty: none.
   std::string screen_pop_url;
+  /// What its callers hear: language, voice, prompts, more languages,
+  /// how the wait is announced (prompts.hpp).
+  speech_config speech;
 };
 
 /// `c`'s screenPopUrl with its placeholders filled in, each value
@@ -84,8 +88,8 @@ status parse_queue_config(const nlohmann::json& j, queue_config* out);
 status parse_queue_config(const std::string& text, queue_config* out);
 
 /// The canonical JSON form: every field, defaults filled in, `hours` null
-/// when the queue has none. `dispositions` and `screenPopUrl` appear only
-/// when set, so that configurations recorded before they existed keep
+/// when the queue has none. `dispositions`, `screenPopUrl` and the
+/// speech fields (prompts.hpp) appear only when set, so that configurations recorded before they existed keep
 /// their canonical form (and the log's digests still verify).
 nlohmann::json to_json(const queue_config& c);
 

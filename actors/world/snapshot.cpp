@@ -20,7 +20,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    callback_agent_answered, callback_escalated, refused, refused_closed,
                                    callback_due_ms, skills, require, require_step,
                                    require_next_ms, overflowed_ms, preferred_agent,
-                                   prefer_until_ms, booked, ring_all, version)
+                                   prefer_until_ms, booked, ring_all, version, language)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_history_entry, call_sid, queue, agent_id, outcome,
                                    disposition, at_ms)
@@ -36,10 +36,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(agent_state, id, display_name, i
                                    on_call, call_queue, call_since_ms, logged_in_ms, removed,
                                    version, break_reason, last_call, last_call_queue,
                                    last_call_recorded)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(caller_entry, display_name, priority)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(world_metrics, calls, answered, answered_in_sl, completed,
+// With defaults: a snapshot written before callers had a language.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(caller_entry, display_name, priority, language)
+// With defaults: a snapshot written before the patience figures.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_metrics, calls, answered, answered_in_sl, completed,
                                    abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
-                                   avg_handle_ms)
+                                   avg_handle_ms, waited_ms, gave_up)
 // With defaults: a snapshot written before offer_reserved existed loads it as 0.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_counters, call_order, offer, callback,
                                                 offer_reserved)

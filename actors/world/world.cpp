@@ -123,7 +123,7 @@ void world::apply(uint64_t seq, const event& e) {
   } else if (stream.rfind("agent/", 0) == 0) {
     apply_agent(e, stream.substr(6));
   } else if (auto* c = std::get_if<caller_set>(&e.body)) {
-    directory_[c->number] = caller_entry{c->display_name, c->priority};
+    directory_[c->number] = caller_entry{c->display_name, c->priority, c->language};
   } else if (stream.rfind("queue/", 0) == 0) {
     apply_queue(queue_configs_, e);
   } else if (std::holds_alternative<system_started>(e.body)) {
@@ -245,6 +245,8 @@ void world::count(const event& e) {
         } else if constexpr (std::is_same_v<T, call_connected>) {
           ++m.answered;
           ++m.offers_by_outcome["connected"];
+          m.waited_ms = m.waited_ms * 0.99 + static_cast<double>(x.hold_seconds) * 1000;
+          m.gave_up *= 0.99;
           if (x.hold_seconds * 1000 <= rules_.service_level_ms)
             ++m.answered_in_sl;
         } else if constexpr (std::is_same_v<T, call_completed>) {
@@ -253,6 +255,8 @@ void world::count(const event& e) {
           m.avg_handle_ms = m.avg_handle_ms == 0 ? talk : (m.avg_handle_ms * 4 + talk) / 5;
         } else if constexpr (std::is_same_v<T, call_abandoned>) {
           ++m.abandoned;
+          m.waited_ms = m.waited_ms * 0.99 + static_cast<double>(x.wait_seconds) * 1000;
+          m.gave_up = m.gave_up * 0.99 + 1;
         } else if constexpr (std::is_same_v<T, call_escalated>) {
           ++m.escalated;
         } else if constexpr (std::is_same_v<T, callback_requested>) {

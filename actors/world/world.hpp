@@ -36,6 +36,14 @@ struct world_metrics {
   std::map<std::string, int64_t> offers_by_outcome;     ///< connected, no-answer, ...
   std::map<std::string, int64_t> callbacks_by_outcome;  ///< requested, completed, failed
   int64_t avg_handle_ms = 0;  ///< moving average of talk time, 0 until known
+  /// Callers' patience, for the wait prediction: over the callers who
+  /// left the line (answered or abandoned), the time they waited and how
+  /// many gave up, both decayed by 1 % per caller so recent ones count
+  /// most. abandon_per_ms() is their ratio.
+  double waited_ms = 0, gave_up = 0;
+  /// The rate at which one waiting caller gives up (per ms), 0 until a
+  /// caller has abandoned.
+  double abandon_per_ms() const { return waited_ms > 0 ? gave_up / waited_ms : 0.0; }
 };
 
 /// One minute of a queue's service-level figures (README, "Queues and
