@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace callq {
@@ -52,6 +53,10 @@ struct policy {
   bool feature_agent_polling = true;
   bool feature_multi_agent_fallback = true;
   bool feature_callback_request_system = true;
+  /// Flags given as a share of traffic (1-99 %), by FEATURE_* name; their
+  /// bool above is true, and each call decides for itself
+  /// (feature_flags.hpp).
+  std::map<std::string, int64_t> feature_shares;
 
   std::string default_queue = "support";
 };

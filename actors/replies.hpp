@@ -59,6 +59,8 @@ struct voice_reply {
   /// hold: the prediction's 10th and 90th percentile (announceWait range
   /// and less-than).
   int64_t wait_low_seconds = 0, wait_high_seconds = 0;
+  /// hold: music (FEATURE_QUEUE_HOLD_MUSIC for this call), else a pause.
+  bool music = true;
 
   friend bool operator==(const voice_reply& a, const voice_reply& b) {
     return a.what == b.what && a.queue == b.queue && a.greeting_name == b.greeting_name &&
@@ -68,7 +70,8 @@ struct voice_reply {
            a.offer_callback == b.offer_callback && a.callback_id == b.callback_id &&
            a.number == b.number && a.message == b.message && a.closed == b.closed &&
            a.ring_all == b.ring_all && a.language == b.language &&
-           a.wait_low_seconds == b.wait_low_seconds && a.wait_high_seconds == b.wait_high_seconds;
+           a.wait_low_seconds == b.wait_low_seconds && a.wait_high_seconds == b.wait_high_seconds &&
+           a.music == b.music;
   }
 };
 

@@ -16,6 +16,8 @@ std::string encode_voice_reply(const voice_reply& v) {
     j["ringAll"] = v.ring_all;
   if (!v.language.empty())
     j["language"] = v.language;
+  if (!v.music)
+    j["music"] = false;
   if (v.wait_high_seconds != 0) {
     j["waitLowSeconds"] = v.wait_low_seconds;
     j["waitHighSeconds"] = v.wait_high_seconds;
@@ -44,6 +46,7 @@ bool decode_voice_reply(const std::string& text, voice_reply* out) {
     v.message = j.value("message", "");
     v.closed = j.value("closed", false);
     v.language = j.value("language", "");
+    v.music = j.value("music", true);
     v.wait_low_seconds = j.value("waitLowSeconds", int64_t{0});
     v.wait_high_seconds = j.value("waitHighSeconds", int64_t{0});
     if (auto r = j.find("ringAll"); r != j.end())

@@ -151,11 +151,32 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
       return bad(k, s, "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
     return status::ok();
   };
+  policy& rules = c.runtime.rules;
+  // true/false, or a share of traffic "25%" (README, "Feature flags by
+  // share of traffic"): 0% is off, 100% on, anything between is decided
+  // per call.
   auto flag = [&](const char* k, bool* target) -> status {
     *target = true;
+    rules.feature_shares.erase(k);
     auto i = v.find(k);
-    if (i != v.end() && !parse_bool(i->second, target))
-      return bad(k, i->second, "true or false");
+    if (i == v.end())
+      return status::ok();
+    const std::string& text = i->second;
+    if (!text.empty() && text.back() == '%') {
+      std::string digits = text.substr(0, text.size() - 1);
+      int64_t share = -1;
+      if (!digits.empty() && digits.size() <= 3 &&
+          std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        share = std::stoll(digits);
+      if (share < 0 || share > 100)
+        return bad(k, text, "true, false or a share from 0% to 100%");
+      *target = share > 0;
+      if (share > 0 && share < 100)
+        rules.feature_shares[k] = share;
+      return status::ok();
+    }
+    if (!parse_bool(text, target))
+      return bad(k, text, "true, false or a share such as 25%");
     return status::ok();
   };
   auto url = [&](const char* k, const std::string& def, std::string* target) -> status {

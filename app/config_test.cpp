@@ -81,6 +81,24 @@ TEST_CASE("a malformed value names its variable") {
   CHECK(st.message().find("CALLQ_LEADER_LEASE") != std::string::npos);
 }
 
+TEST_CASE("a feature flag takes true, false or a share of traffic") {
+  server_config c;
+  REQUIRE(load_config({{"FEATURE_QUEUE_POSITION_UPDATES", "25%"}, {"FEATURE_ENHANCED_QUEUE", "0%"},
+                       {"FEATURE_AGENT_POLLING", "100%"}},
+                      {}, &c));
+  CHECK(c.runtime.rules.feature_queue_position_updates);
+  CHECK(c.runtime.rules.feature_shares.at("FEATURE_QUEUE_POSITION_UPDATES") == 25);
+  CHECK_FALSE(c.runtime.rules.feature_enhanced_queue);
+  CHECK(c.runtime.rules.feature_agent_polling);
+  CHECK(c.runtime.rules.feature_shares.size() == 1);
+  for (const char* bad : {"101%", "x%", "%", "-5%", "2.5%"}) {
+    auto st = load_config({{"FEATURE_QUEUE_HOLD_MUSIC", bad}}, {}, &c);
+    INFO(bad);
+    CHECK_FALSE(st);
+    CHECK(st.message().find("FEATURE_QUEUE_HOLD_MUSIC") != std::string::npos);
+  }
+}
+
 TEST_CASE("the agent page's settings: pause reasons, the voice token's key and lifetime") {
   server_config c;
   REQUIRE(load_config({}, {}, &c));

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   rep->add_option("--interval", report_args.interval, "15m, 1h (default) or 1d");
   rep->add_option("--queue", report_args.queue, "One queue (default: every queue)");
   rep->add_option("--format", report_args.format, "table (default), csv or json");
+  rep->add_option("--split", report_args.split, "features: each FEATURE_* path's figures side by side");
 
   callq::replay::verify_args verify_args;
   auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");

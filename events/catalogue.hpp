@@ -30,6 +30,8 @@ using level_map = std::map<std::string, int64_t>;
 /// this call; empty when not given. `language` (schema 4): the language
 /// the caller asked for, the directory's else the webhook's `lang=`
 /// (empty: none); the queue's own is used when it does not speak it.
+/// `flags` (schema 4): the FEATURE_* flags in force for this call, name ->
+/// 1 on / 0 off (decided per call for a flag given as a share).
 struct call_arrived {
   static constexpr const char* name = "call.arrived";
   static constexpr int64_t schema = 4;
@@ -38,10 +40,11 @@ struct call_arrived {
   int64_t order = 0;
   level_map skills;
   std::string language;
+  level_map flags;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
     f("callerName", caller_name); f("priority", priority); f("order", order);
-    f("skills", skills); f("language", language);
+    f("skills", skills); f("language", language); f("flags", flags);
   }
 };
 

@@ -226,6 +226,8 @@ void server::admin_routes() {
                                                query(req, "interval"), query(req, "queue"), &o);
         !st)
       return send_error_json(res, 400, st.message());
+    if (auto st = replay::parse_split(query(req, "split"), &o); !st)
+      return send_error_json(res, 400, st.message());
     replay::queue_report r;
     if (auto st = replay::build_report(rt_.log(), o, &r); !st)
       return send_error_json(res, 500, st.message());

@@ -130,7 +130,7 @@ std::string hold(const voice_reply& v, const twiml_settings& s, const speaker& t
            "\" method=\"POST\" timeout=\"5\">" +
            t.say(callback_offer(t, "Press 1 to be called back when an agent is free. You will keep your place in the queue.")) +
            "</Gather>";
-  if (s.hold_music)
+  if (s.hold_music && v.music)
     out += "<Play>" + xml_escape(s.hold_music_url) + "</Play>";
   else
     out += "<Pause length=\"20\"/>";

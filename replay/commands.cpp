@@ -282,6 +282,10 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
     err << "error: --" << st.message() << "\n";
     return 2;
   }
+  if (auto st = parse_split(a.split, &o); !st) {
+    err << "error: --" << st.message() << "\n";
+    return 2;
+  }
   std::unique_ptr<storage::event_log> log;
   if (!open_log(a.data_dir, a.store, &log, err))
     return 2;
@@ -321,6 +325,15 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
       for (auto& [start, f] : buckets)
         for (auto& [d, n] : f.dispositions)
           out << queue << ',' << events::format_iso8601(start) << ',' << csv_field(d) << ',' << n << "\n";
+    if (r.split_features) {
+      out << "\npath,offered,answered,connection_rate,abandoned,callbacks,service_level\n";
+      for (auto& p : report_to_json(r)["features"]) {
+        auto cell = [](const nlohmann::json& v) { return v.is_null() ? std::string() : fixed(v.get<double>(), 4); };
+        out << csv_field(p["path"].get<std::string>()) << ',' << p["offered"] << ',' << p["answered"] << ','
+            << cell(p["connectionRate"]) << ',' << p["abandoned"] << ',' << p["callbacks"] << ','
+            << cell(p["serviceLevel"]) << "\n";
+      }
+    }
     out << "\nqueue,ahead,announcements,compared,median_abs_rel_error,bias,coverage80\n";
     for (auto& [queue, a] : r.announced) {
       auto j = announced_to_json(a);
@@ -339,6 +352,20 @@ int run_report(const report_args& a, std::ostream& out, std::ostream& err) {
   }
   // table
   char line[256];
+  if (r.split_features) {
+    auto j = report_to_json(r)["features"];
+    std::snprintf(line, sizeof line, "%-60s %8s %8s %11s %9s %9s %13s\n", "path (FEATURE_* flags)", "offered",
+                  "answered", "connection", "abandoned", "callbacks", "service level");
+    out << line;
+    auto pct = [](const nlohmann::json& v) { return v.is_null() ? std::string("-") : fixed(v.get<double>() * 100, 1) + "%"; };
+    for (auto& p : j) {
+      std::snprintf(line, sizeof line, "%-60s %8lld %8lld %11s %9lld %9lld %13s\n", p["path"].get<std::string>().c_str(),
+                    p["offered"].get<long long>(), p["answered"].get<long long>(), pct(p["connectionRate"]).c_str(),
+                    p["abandoned"].get<long long>(), p["callbacks"].get<long long>(), pct(p["serviceLevel"]).c_str());
+      out << line;
+    }
+    out << "\n";
+  }
   for (auto& [queue, buckets] : r.queues) {
     out << "queue " << queue << " (" << interval_name(r.interval) << ")\n";
     std::snprintf(line, sizeof line, "  %-24s %8s %8s %9s %13s %7s %7s\n", "start", heads[0], heads[1],

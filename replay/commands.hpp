@@ -42,6 +42,7 @@ struct report_args {
   std::string data_dir, store, from, to, queue;
   std::string interval = "1h";
   std::string format = "table";  ///< table, csv or json
+  std::string split;             ///< "" or "features"
   bool progress = false;         ///< print progress to err
 };
 int run_report(const report_args& a, std::ostream& out, std::ostream& err);

@@ -10,6 +10,7 @@
 
 #include "actors/dispatcher/queue_config.hpp"
 #include "actors/dispatcher/queue_logic.hpp"
+#include "actors/feature_flags.hpp"
 #include "events/codec.hpp"
 
 namespace callq::replay {
@@ -168,7 +169,21 @@ class reporter {
       p.since = ts_;
   }
 
-  void handle(const call_arrived& x) { queue_[x.call_sid] = x.queue; }
+  void handle(const call_arrived& x) {
+    queue_[x.call_sid] = x.queue;
+    if (!o_.split_features)
+      return;
+    path_[x.call_sid] = feature_path(x.flags);
+    if (auto* p = path(x.call_sid, x.queue))
+      ++p->offered;
+  }
+  /// The figures of the path `sid` took, when counted now; nullptr else.
+  path_figures* path(const std::string& sid, const std::string& queue) {
+    if (!o_.split_features || !counted() || (!o_.queue.empty() && queue != o_.queue))
+      return nullptr;
+    auto i = path_.find(sid);
+    return &out_->paths[i == path_.end() ? "unrecorded" : i->second];
+  }
   void handle(const call_enqueued& x) {
     queue_[x.call_sid] = x.queue;
     if (auto* b = bucket(x.queue))
@@ -211,10 +226,18 @@ class reporter {
     }
     announced_.erase(i);
   }
-  void handle(const callback_requested& x) { announced_.erase(x.call_sid); }
+  void handle(const callback_requested& x) {
+    announced_.erase(x.call_sid);
+    if (auto* p = path(x.call_sid, queue_of(x.call_sid)))
+      ++p->callbacks;
+  }
   void handle(const call_connected& x) {
     compare_announced(x.call_sid);
     std::string q = queue_of(x.call_sid);
+    if (auto* p = path(x.call_sid, q)) {
+      ++p->answered;
+      p->answered_within += x.hold_seconds <= threshold(q);
+    }
     if (auto* b = bucket(q)) {
       ++b->answered;
       b->hold_seconds += x.hold_seconds;
@@ -235,6 +258,10 @@ class reporter {
   void handle(const call_abandoned& x) {
     announced_.erase(x.call_sid);
     std::string q = x.queue.empty() ? queue_of(x.call_sid) : x.queue;
+    if (auto* p = path(x.call_sid, q)) {
+      ++p->abandoned;
+      p->abandoned_after += x.wait_seconds > threshold(q);
+    }
     if (auto* b = bucket(q)) {
       ++b->abandoned;
       b->abandoned_after += x.wait_seconds > threshold(q);
@@ -285,6 +312,7 @@ class reporter {
     std::string queue;
     call_announced e;
   };
+  std::unordered_map<std::string, std::string> path_;  ///< call -> its flags' path
   /// Waits announced to callers not yet answered, by call.
   std::unordered_map<std::string, std::vector<pending_announcement>> announced_;
   std::map<std::string, pause_state> pauses_;
@@ -314,6 +342,7 @@ status build_report(const storage::event_log& log, const report_options& options
   out->from_ms = options.from_ms;
   out->to_ms = options.to_ms;
   out->interval = options.interval;
+  out->split_features = options.split_features;
   reporter r(options, out);
   int64_t last_ts = options.from_ms;
   auto st = log.scan(1, [&](const envelope& e) {
@@ -329,6 +358,14 @@ status build_report(const storage::event_log& log, const report_options& options
     return st;
   r.finish(options.to_ms != 0 ? options.to_ms : last_ts);
   return status::ok();
+}
+
+status parse_split(const std::string& split, report_options* out) {
+  if (split.empty() || split == "features") {
+    out->split_features = split == "features";
+    return status::ok();
+  }
+  return status::invalid_argument("split must be features, not '" + split + "'");
 }
 
 nlohmann::json announced_to_json(const announced_waits& a) {
@@ -402,6 +439,21 @@ nlohmann::json report_to_json(const queue_report& r) {
                       {"announcedWait", announced_to_json(a != r.announced.end() ? a->second
                                                                                  : announced_waits{})}});
   }
+  nlohmann::json paths = nlohmann::json::array();
+  for (auto& [name, p] : r.paths) {
+    int64_t sl_base = p.answered + p.abandoned_after;
+    paths.push_back({{"path", name},
+                     {"offered", p.offered},
+                     {"answered", p.answered},
+                     {"connectionRate", p.offered > 0 ? nlohmann::json(static_cast<double>(p.answered) /
+                                                                       static_cast<double>(p.offered))
+                                                      : nlohmann::json(nullptr)},
+                     {"abandoned", p.abandoned},
+                     {"callbacks", p.callbacks},
+                     {"serviceLevel", sl_base > 0 ? nlohmann::json(static_cast<double>(p.answered_within) /
+                                                                   static_cast<double>(sl_base))
+                                                  : nlohmann::json(nullptr)}});
+  }
   nlohmann::json agents = nlohmann::json::array();
   for (auto& [id, a] : r.agents)
     agents.push_back({{"agentId", id},
@@ -415,11 +467,14 @@ nlohmann::json report_to_json(const queue_report& r) {
                            by[reason] = ms / 1000;
                          return by;
                        }()}});
-  return {{"from", time(r.from_ms)},
-          {"to", time(r.to_ms)},
-          {"interval", interval_name(r.interval)},
-          {"queues", queues},
-          {"agents", agents}};
+  nlohmann::json out = {{"from", time(r.from_ms)},
+                        {"to", time(r.to_ms)},
+                        {"interval", interval_name(r.interval)},
+                        {"queues", queues},
+                        {"agents", agents}};
+  if (r.split_features)
+    out["features"] = paths;
+  return out;
 }
 
 }  // namespace callq::replay

@@ -34,6 +34,21 @@ struct report_options {
   int64_t to_ms = 0;    ///< events before (0: the log's end)
   report_interval interval = report_interval::hour;
   std::string queue;    ///< one queue; empty: every queue
+  /// `split=features`: also each feature-flag path's figures
+  /// (queue_report::paths).
+  bool split_features = false;
+};
+
+/// Parses `split` (empty or "features"); invalid_argument otherwise.
+status parse_split(const std::string& split, report_options* out);
+
+/// One path of calls under the same FEATURE_* flags (README, "Feature
+/// flags by share of traffic").
+struct path_figures {
+  int64_t offered = 0;   ///< calls that arrived
+  int64_t answered = 0, answered_within = 0;
+  int64_t abandoned = 0, abandoned_after = 0;
+  int64_t callbacks = 0;  ///< callbacks requested
 };
 
 /// One queue's figures over one interval (or the whole period).
@@ -108,6 +123,9 @@ struct queue_report {
   std::map<std::string, service_target> targets;  ///< for every queue in `queues`
   std::map<std::string, agent_figures> agents;
   std::map<std::string, announced_waits> announced;  ///< by queue
+  /// With split_features: by path ("all on", "off: FEATURE_...", "unrecorded").
+  std::map<std::string, path_figures> paths;
+  bool split_features = false;
 };
 
 /// `{"announcements","compared","medianAbsRelError","bias","coverage80",

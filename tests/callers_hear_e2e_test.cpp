@@ -13,7 +13,7 @@
 using namespace callq::testing;
 using nlohmann::json;
 
-TEST_CASE("e2e: prompts, voices and languages per queue; the caller's language; 400 for a bad one") {
+TEST_CASE("e2e: prompts, voices and languages per queue, the caller's language, and 400 for a bad one") {
   fake_twilio tw;
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url());

@@ -5,6 +5,7 @@
 
 #include "actors/dispatcher/opening_hours.hpp"
 #include "actors/call/wait_prediction.hpp"
+#include "actors/feature_flags.hpp"
 #include "actors/phone_number.hpp"
 
 namespace callq {
@@ -50,7 +51,8 @@ int64_t overflow_due_ms(const call_state& c, const queue_config& q) {
 /// One decision in progress.
 class decider {
  public:
-  decider(call_state& c, const call_context& ctx) : c_(c), ctx_(ctx), p_(*ctx.rules) {}
+  decider(call_state& c, const call_context& ctx)
+      : c_(c), ctx_(ctx), own_(with_call_flags(*ctx.rules, c.flags)), p_(own_) {}
 
   call_decision run(const call_command& cmd) {
     bool is_new = c_.version == 0;
@@ -64,6 +66,7 @@ class decider {
       if (v->queue.empty())
         v->queue = c_.queue;
       v->language = c_.language;
+      v->music = p_.feature_queue_hold_music;
     }
     return std::move(out_);
   }
@@ -391,7 +394,9 @@ class decider {
     arrived.order = static_cast<int64_t>(ctx_.order);
     arrived.skills = x.skills;
     arrived.language = !ctx_.caller.language.empty() ? ctx_.caller.language : x.language;
+    arrived.flags = flags_for_call(*ctx_.rules, !x.from.empty() ? x.from : x.call_sid);
     emit(arrived);
+    own_ = with_call_flags(*ctx_.rules, c_.flags);  // this call's path from here on
     if (auto refusal = admission())
       return reply::twiml(*refusal);
     line_key k{false, c_.priority, ctx_.now_ms, c_.order};
@@ -690,7 +695,8 @@ class decider {
 
   call_state& c_;
   const call_context& ctx_;
-  const policy& p_;
+  policy own_;        ///< the server's rules under this call's flags
+  const policy& p_;   ///< own_
   call_decision out_;
   bool joined_ = false;  ///< this command put the caller in a line
 };
@@ -779,6 +785,8 @@ call_view view_of(const call_state& c, const policy& p) {
   v.failed_in_row = c.failed_in_row;
   v.require = c.require;
   v.preferred_agent = c.preferred_agent;
+  auto f = c.flags.find("FEATURE_MULTI_AGENT_FALLBACK");
+  v.fallback = f != c.flags.end() ? f->second != 0 : p.feature_multi_agent_fallback;
   v.version = c.version;
   return v;
 }

@@ -79,6 +79,7 @@ struct call_applier {
     c.to = e.to;
     c.skills = e.skills;
     c.language = e.language;
+    c.flags = e.flags;
   }
   void operator()(const call_enqueued& e) {
     c.queue = e.queue;

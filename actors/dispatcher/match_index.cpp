@@ -265,7 +265,7 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
   for (auto it = g.calls.begin(); it != g.calls.end() && entries < 16; ++it, ++entries) {
     const call_view& c = calls_.at(it->sid);
     // Without FEATURE_MULTI_AGENT_FALLBACK a failed call waits for a sweep.
-    if (!full && !rules_.feature_multi_agent_fallback && c.failed_in_row > 0)
+    if (!full && !c.fallback && c.failed_in_row > 0)
       continue;
     const agent_entry* chosen = nullptr;
     auto order = candidates(q, agents, c.tried.size() + 1);

@@ -137,6 +137,7 @@ TEST_CASE("match index: without multi-agent fallback a failed call waits for a s
   match_index ix(p);
   auto c = waiting("CA1", 0, 100, 1);
   c.failed_in_row = 1;
+  c.fallback = false;  // as view_of() gives it under that policy (or the call's own flags)
   ix.update(c);
   ix.update(ready("alice", 100, 0));
   CHECK_FALSE(ix.next(0, false));

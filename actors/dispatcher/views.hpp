@@ -30,6 +30,9 @@ struct call_view {
   /// The only agent who may take it now (`preferLastAgentSeconds`);
   /// empty: anyone who meets `require`.
   std::string preferred_agent;
+  /// FEATURE_MULTI_AGENT_FALLBACK for this call: after a failed offer the
+  /// next agent is tried at once (else at the next sweep).
+  bool fallback = true;
   uint64_t version = 0;  ///< the call's stream version this view shows
 };
 

@@ -20,7 +20,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    callback_agent_answered, callback_escalated, refused, refused_closed,
                                    callback_due_ms, skills, require, require_step,
                                    require_next_ms, overflowed_ms, preferred_agent,
-                                   prefer_until_ms, booked, ring_all, version, language)
+                                   prefer_until_ms, booked, ring_all, version, language, flags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_history_entry, call_sid, queue, agent_id, outcome,
                                    disposition, at_ms)

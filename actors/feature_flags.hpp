@@ -1,0 +1,39 @@
+// The FEATURE_* flags as shares of traffic (README, "Feature flags by
+// share of traffic"): each flag is on, off, or on for a share of calls,
+// decided per call from a hash of the caller's number, so a caller takes
+// the same path every time. A call's flags are recorded in its first
+// event (`call.arrived` `flags`) and its decisions run under them. Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "actors/policy.hpp"
+
+namespace callq {
+
+/// The nine flag names, as the environment spells them.
+const std::vector<std::string>& feature_names();
+
+/// The flag `name` of `p` (nullptr for an unknown name).
+bool* feature_flag(policy& p, const std::string& name);
+
+/// 0-99: the first 8 bytes of SHA-256(`key`) as a big-endian number, mod 100.
+int64_t traffic_bucket(const std::string& key);
+
+/// Every flag for one call: 1 on, 0 off. A flag with a share (policy's
+/// feature_shares) is on when the bucket of `key` (the caller's number,
+/// or the CallSid when there is none) is below it; the others as `p` says.
+std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string& key);
+
+/// `p` with the call's recorded flags applied (names not in `flags` keep
+/// `p`'s value: a call recorded before flags had shares).
+policy with_call_flags(const policy& p, const std::map<std::string, int64_t>& flags);
+
+/// The path a call took, for `--split features`: "all on", or "off: " and
+/// the flags that were off; "unrecorded" for a call without flags.
+std::string feature_path(const std::map<std::string, int64_t>& flags);
+
+}  // namespace callq
