@@ -34,7 +34,7 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
     "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_SCHEDULER_THREADS",
     "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT", "TWILIO_API_KEY_SID",
-    "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS"};
+    "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS", "TTS_URL", "TTS_AUTH"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -197,7 +197,7 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   int64_t port = 0;
   CALLQ_TRY(integer("CALLQ_PORT", 8080, 0, 65535, &port));
   c.http.port = static_cast<int>(port);
-  c.runtime.data_dir = get("CALLQ_DATA_DIR", "./callq-data");
+  c.runtime.data_dir = c.http.data_dir = get("CALLQ_DATA_DIR", "./callq-data");
   if (c.runtime.data_dir.empty())
     return bad("CALLQ_DATA_DIR", "", "a directory");
   c.runtime.store = get("CALLQ_STORE", "");
@@ -209,6 +209,9 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
                "empty (the RocksDB log in CALLQ_DATA_DIR) or a postgresql:// URL");
   CALLQ_TRY(url("PUBLIC_BASE_URL", "http://localhost:8080", &c.http.public_base_url));
   CALLQ_TRY(url("TWILIO_API_BASE", "https://api.twilio.com", &c.runtime.gateway.api_base));
+  if (!get("TTS_URL", "").empty())
+    CALLQ_TRY(url("TTS_URL", "", &c.http.tts.url));
+  c.http.tts.auth = get("TTS_AUTH", "");
   c.runtime.gateway.account_sid = get("TWILIO_ACCOUNT_SID", "");
   c.runtime.gateway.auth_token = c.http.twilio_auth_token = get("TWILIO_AUTH_TOKEN", "");
   c.runtime.gateway.caller_id = c.http.twiml.caller_id = get("TWILIO_CALLER_ID", "");

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "http/tts.hpp"
 #include "actors/gateway/gateway_options.hpp"
 #include "actors/journal/journal_options.hpp"
 #include "actors/runtime.hpp"
@@ -29,5 +30,9 @@ std::string render_load_metrics(const load_gauge& load);
 /// open and closed by limit, requests waiting for a thread, busy, served
 /// and shed, by route group.
 std::string render_front_door_metrics(const front_door_figures& door);
+
+/// `callq_tts_renders_total{outcome}` (ok, failed, invalid, over-budget),
+/// `callq_tts_queued`, `callq_tts_stored_bytes`.
+std::string render_tts_metrics(const tts_figures& tts);
 
 }  // namespace callq::http

@@ -102,7 +102,10 @@ void server::admin_routes() {
     json answer = {{"number", x.number}, {"name", x.display_name}, {"priority", x.priority}};
     if (!x.language.empty())
       answer["language"] = x.language;
-    relay(res, rt_.ask(x), answer);
+    auto r = rt_.ask(x);
+    if (!r.failed())
+      render_ahead();  // the caller's personalised greeting
+    relay(res, r, answer);
   });
   // -------------------------------------------------------- callbacks --
   h.Post("/api/callbacks", [this, admin](const httplib::Request& req, httplib::Response& res) {
@@ -158,6 +161,7 @@ void server::admin_routes() {
     if (r.failed())
       return send_error_json(res, status_code(r.result), r.reason);
     const auto& a = std::get<queue_answer>(r.body);
+    render_ahead();  // its prompts, for the TTS service
     send_json(res, status_code(r.result), json::parse(a.config_json));
   });
   // One queue as GET shows it: name, whether it is configured, the rules.

@@ -2,6 +2,9 @@
 // health checks load balancers and systemd call, and /metrics.
 #include "http/server.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -50,6 +53,18 @@ void server::page_routes() {
       res.set_content(a.body.data(), a.body.size(), std::string(a.content_type));
     });
   }
+  // Audio the TTS service rendered (README, "What callers hear"): names
+  // are HMACs, known only from TwiML.
+  h.Get(R"(/audio/([0-9a-f]{64}\.(mp3|wav)))", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string path = tts_ ? tts_->file_of(req.matches[1]) : std::string();
+    std::ifstream in(path, std::ios::binary);
+    if (path.empty() || !in)
+      return send_error_json(res, 404, "no such audio");
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    res.status = 200;
+    res.set_header("Cache-Control", "public, max-age=86400");
+    res.set_content(body, req.matches[2] == "mp3" ? "audio/mpeg" : "audio/wav");
+  });
   h.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     // 200 while the server answers; "degraded" while the log cannot be
     // written (requests that change state get 503, reads work; a crashed
@@ -89,7 +104,8 @@ void server::page_routes() {
                                    rt_.gateway_figures()) +
                         render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
                         render_load_metrics(rt_.load()) +
-                        render_front_door_metrics(door_->figures()),
+                        render_front_door_metrics(door_->figures()) +
+                        render_tts_metrics(tts_->figures()),
                     "text/plain; version=0.0.4");
   });
 }

@@ -68,11 +68,8 @@ void server::twilio_routes() {
       return;
     }
     res.status = 200;
-    voice_reply v = r.is_voice() ? r.voice() : voice_reply{};
     // The caller's queue's voice, language and wording for its language.
-    speech sp = rt_.reads().read(
-        [&](const world& w) { return speech_for(w.config_of(v.queue).speech, v.language); });
-    res.set_content(render_twiml(v, s_.twiml, sp), "text/xml");
+    res.set_content(caller_twiml(r.is_voice() ? r.voice() : voice_reply{}), "text/xml");
   };
 
   // Registers a webhook: `build` turns the checked request into a command,

@@ -7,6 +7,8 @@
 #include <limits>
 #include <optional>
 #include <regex>
+#include <set>
+#include <tuple>
 #include <sys/socket.h>
 
 #include <httplib.h>
@@ -62,10 +64,57 @@ server::server(runtime& rt, server_settings settings)
       [gauge = &rt_.load()](int64_t twilio_wait_ms, int64_t agent_wait_ms) {
         gauge->requests_waited(twilio_wait_ms * 1000, agent_wait_ms * 1000);
       });
+  tts_ = std::make_unique<tts_renderer>(s_.tts, s_.data_dir);
+  tts_->start();
   routes();
+  render_ahead();
 }
 
-server::~server() = default;
+server::~server() {
+  if (tts_)
+    tts_->stop();
+}
+
+void server::render_ahead() {
+  if (!tts_ || !tts_->enabled())
+    return;
+  std::vector<std::tuple<std::string, std::string, std::string>> wanted;  // text, voice, language
+  rt_.reads().read([&](const world& w) {
+    std::set<std::string> queues = w.known_queues();
+    queues.insert(s_.default_queue);
+    for (auto& q : queues) {
+      const speech_config& c = w.config_of(q).speech;
+      std::vector<std::string> langs = {""};
+      for (auto& [tag, p] : c.languages)
+        langs.push_back(tag);
+      for (auto& lang : langs) {
+        speech sp = speech_for(c, lang);
+        for (auto& t : fixed_texts(sp, ""))
+          wanted.emplace_back(t, sp.voice, sp.language);
+      }
+      for (auto& [number, entry] : w.directory())
+        if (!entry.display_name.empty()) {
+          speech sp = speech_for(c, entry.language);
+          wanted.emplace_back(fixed_texts(sp, entry.display_name).front(), sp.voice, sp.language);
+        }
+    }
+    return 0;
+  });
+  for (auto& [text, voice, language] : wanted)
+    tts_->want(text, voice, language);
+}
+
+std::string server::caller_twiml(const voice_reply& v) {
+  speech sp = rt_.reads().read(
+      [&](const world& w) { return speech_for(w.config_of(v.queue).speech, v.language); });
+  if (!tts_ || !tts_->enabled())
+    return render_twiml(v, s_.twiml, sp);
+  audio_lookup audio = [this, &sp](const std::string& text) {
+    std::string name = tts_->stored(text, sp.voice, sp.language);
+    return name.empty() ? std::string() : s_.public_base_url + "/audio/" + name;
+  };
+  return render_twiml(v, s_.twiml, sp, audio);
+}
 
 status server::bind(int* port) { return door_->bind(s_.bind, s_.port, port); }
 

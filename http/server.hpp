@@ -15,6 +15,7 @@
 #include "actors/runtime.hpp"
 #include "events/status.hpp"
 #include "http/front_door.hpp"
+#include "http/tts.hpp"
 #include "http/twiml.hpp"
 #include "http/voice_token.hpp"
 
@@ -42,6 +43,10 @@ struct server_settings {
   /// (AGENT_PAUSE_REASONS) and what signs its softphone's voice tokens.
   std::vector<std::string> pause_reasons = {"break", "lunch", "training", "meeting", "other"};
   voice_token_settings voice;
+  /// TTS_URL: prompts rendered ahead of time (README, "What callers hear"),
+  /// kept under `data_dir`/audio.
+  tts_settings tts;
+  std::string data_dir = "./callq-data";
   /// CALLQ_STREAM_MAX: open `GET /api/stream`s at once (each holds a
   /// worker thread); beyond it, 503. 0: a quarter of the threads.
   int max_streams = 0;
@@ -73,10 +78,16 @@ class server {
   void admin_routes();   ///< routes_admin.cpp
   void page_routes();    ///< routes_pages.cpp
   void agent_desk_routes();  ///< routes_agent_desk.cpp
+  /// Asks the TTS service for every fixed text of every queue, and every
+  /// known caller's greeting (no-op without TTS_URL).
+  void render_ahead();
+  /// The TwiML of a reply to a caller, spoken as its queue says.
+  std::string caller_twiml(const voice_reply& v);
   runtime& rt_;
   server_settings s_;
   std::unique_ptr<httplib::Server> http_;  ///< routes, parsing, rendering
   std::unique_ptr<front_door> door_;        ///< connections, limits, threads
+  std::unique_ptr<tts_renderer> tts_;       ///< the TTS service's renders
   std::shared_ptr<std::atomic<int>> streams_ = std::make_shared<std::atomic<int>>(0);  ///< open streams
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   /// The status JSON the live streams send, rendered once per log position

@@ -62,9 +62,18 @@ std::string format(const char* pattern, int64_t a, int64_t b = 0) {
 /// Renders the caller's words: the voice and language of `sp`.
 class speaker {
  public:
-  explicit speaker(const speech& sp) : sp_(sp) {}
+  speaker(const speech& sp, const audio_lookup* audio = nullptr,
+          std::vector<std::string>* collect = nullptr)
+      : sp_(sp), audio_(audio), collect_(collect) {}
 
   std::string say(const std::string& text) const {
+    if (collect_ != nullptr)
+      collect_->push_back(text);
+    if (audio_ != nullptr && *audio_) {
+      std::string url = (*audio_)(text);
+      if (!url.empty())
+        return "<Play>" + xml_escape(url) + "</Play>";
+    }
     if (!sp_.stated)
       return "<Say>" + xml_escape(text) + "</Say>";
     std::string open = "<Say";
@@ -90,7 +99,10 @@ class speaker {
 
  private:
   const speech& sp_;
+  const audio_lookup* audio_;
+  std::vector<std::string>* collect_;
 };
+
 
 /// The last words before callq hangs up on a caller.
 std::string goodbye(const speaker& t) { return t.say("Thank you for calling. Goodbye.") + "<Hangup/>"; }
@@ -137,6 +149,9 @@ std::string hold(const voice_reply& v, const twiml_settings& s, const speaker& t
   return out;
 }
 
+/// The TwiML of `v`, said by `t`.
+std::string render_with(const voice_reply& v, const twiml_settings& s, const speaker& t);
+
 }  // namespace
 
 std::string wait_words(const voice_reply& v, const speech& sp) {
@@ -169,8 +184,33 @@ std::string wait_words(const voice_reply& v, const speech& sp) {
   return "";
 }
 
-std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp) {
-  speaker t(sp);
+std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp,
+                         const audio_lookup& audio) {
+  return render_with(v, s, speaker(sp, &audio));
+}
+
+std::vector<std::string> fixed_texts(const speech& sp, const std::string& caller_name) {
+  std::vector<std::string> texts;
+  speaker t(sp, nullptr, &texts);
+  twiml_settings s;
+  using k = voice_reply::kind;
+  voice_reply greet{k::enqueue};
+  greet.greet = true;
+  greet.greeting_name = caller_name;
+  voice_reply hold{k::hold};
+  hold.offer_callback = true;
+  voice_reply busy{k::refused};
+  busy.offer_callback = true;
+  for (const voice_reply& v : {greet, hold, busy, voice_reply{k::callback_confirmed}, voice_reply{k::callback_declined},
+                               voice_reply{k::callback_impossible}, voice_reply{k::goodbye}, voice_reply{k::unavailable},
+                               voice_reply{k::callback_booked}})
+    render_with(v, s, t);
+  return texts;
+}
+
+namespace {
+
+std::string render_with(const voice_reply& v, const twiml_settings& s, const speaker& t) {
   std::string body;
   switch (v.what) {
     case kind::empty:
@@ -247,5 +287,7 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s, const sp
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>" + body + "</Response>";
 }
+
+}  // namespace
 
 }  // namespace callq::http

@@ -1,7 +1,9 @@
 // Renders what the state logic decided a caller hears as TwiML.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "actors/dispatcher/prompts.hpp"
 #include "actors/replies.hpp"
@@ -22,7 +24,17 @@ struct twiml_settings {
 /// <Say> carries `sp`'s language, and its voice when it has one (a plain
 /// <Say> when nothing is stated: Twilio's defaults); a prompt the queue
 /// did not word keeps callq's own (English) wording.
-std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp);
+/// `audio`, when set, gives the URL of audio rendered ahead of time for a
+/// text (README, "What callers hear": TTS), or "" to <Say> it.
+using audio_lookup = std::function<std::string(const std::string& text)>;
+std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp,
+                         const audio_lookup& audio = {});
+
+/// Every text `sp` says that holds nothing of one call but the caller's
+/// name (`caller_name`; empty: the unknown caller's greeting): what the
+/// TTS service renders ahead of time. The position and wait sentences,
+/// which hold numbers, are not among them.
+std::vector<std::string> fixed_texts(const speech& sp, const std::string& caller_name);
 
 /// What `{wait}` says for `v`'s prediction under `sp.announce`, in `sp`'s
 /// language (English, Spanish, German or French words; English for any

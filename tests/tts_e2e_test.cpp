@@ -1,0 +1,144 @@
+// End-to-end: the text-to-speech service (README, "What callers hear"):
+// prompts and known callers' greetings rendered ahead of time by a fake
+// TTS server on loopback that is slow, fails, or answers garbage; the
+// audio stored under HMAC names and served at /audio/...; TwiML that
+// <Play>s it, and a webhook that never waits for the service.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include "tests/callq_process.hpp"
+#include "tests/fake_twilio.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace callq::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+/// A TTS service on loopback: MP3 bytes for most texts; garbage for the
+/// goodbye; 500 twice for the busy queue's words, then audio; 8 s of
+/// silence for "Please continue to hold." (past callq's 5 s deadline).
+struct fake_tts {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;
+  std::vector<std::string> texts, auth;
+  int busy_failures = 0;
+  fake_tts() {
+    server.Post("/speak", [this](const httplib::Request& req, httplib::Response& res) {
+      auto body = json::parse(req.body);
+      std::string text = body["text"];
+      {
+        std::lock_guard lock(mu);
+        texts.push_back(text);
+        auth.push_back(req.get_header_value("Authorization"));
+      }
+      if (text == "Thank you for calling. Goodbye.")
+        return res.set_content("<html>not audio</html>", "text/html");
+      if (text == "We are sorry, all our agents are busy right now.") {
+        std::lock_guard lock(mu);
+        if (busy_failures++ < 2) {
+          res.status = 500;
+          return;
+        }
+      }
+      if (text == "Please continue to hold.")
+        std::this_thread::sleep_for(8s);
+      res.set_content("ID3\x04" + text, "audio/mpeg");
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server.listen_after_bind(); });
+  }
+  ~fake_tts() {
+    server.stop();
+    thread.join();
+  }
+};
+
+int64_t renders(callq_process& p, const std::string& outcome) {
+  auto m = p.json_request("GET", "/metrics", "");
+  std::string key = "callq_tts_renders_total{outcome=\"" + outcome + "\"} ";
+  auto at = m.body.find(key);
+  return at == std::string::npos ? -1 : std::stoll(m.body.substr(at + key.size()));
+}
+
+bool wait_until(const std::function<bool()>& f, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f())
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow, failing or garbage service falls back to <Say>") {
+  fake_tts tts;
+  fake_twilio tw;
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  callq_process p(data, tw.base_url(),
+                  {{"TTS_URL", "http://127.0.0.1:" + std::to_string(tts.port) + "/speak"},
+                   {"TTS_AUTH", "Bearer tts-key"}});
+  REQUIRE(p.ready());
+  REQUIRE(p.json_request("PUT", "/api/callers/+15551230001", admin_token, {{"name", "Ada"}}).status == 200);
+  // The fixed prompts (8 texts, of which the garbage one, the failing one
+  // and the slow one are not stored yet) and the known caller's greeting.
+  CHECK(wait_until([&] { return renders(p, "ok") >= 6; }, 10s));
+  {
+    std::lock_guard lock(tts.mu);
+    CHECK(std::find(tts.texts.begin(), tts.texts.end(),
+                    "Hello Ada, thank you for calling. Please hold and the next available agent will be with you.") !=
+          tts.texts.end());
+    for (auto& a : tts.auth)
+      CHECK(a == "Bearer tts-key");
+  }
+  auto r = p.webhook("voice", "", twilio_call("CA1", "+15551230001"));
+  INFO(r.body);
+  auto at = r.body.find("<Play>https://callq.example.test/audio/");
+  REQUIRE(at != std::string::npos);
+  CHECK(r.body.find("<Say") == std::string::npos);  // the greeting is played, not said
+  std::string url = r.body.substr(at + 6, r.body.find("</Play>", at) - at - 6);
+  std::string name = url.substr(url.rfind('/') + 1);
+  CHECK(name.size() == 64 + 4);
+  httplib::Client c("127.0.0.1", p.port());
+  auto audio = c.Get(("/audio/" + name).c_str());
+  REQUIRE(audio);
+  CHECK(audio->status == 200);
+  CHECK(audio->get_header_value("Content-Type") == "audio/mpeg");
+  CHECK(audio->body.rfind("ID3", 0) == 0);
+  CHECK(c.Get(("/audio/" + std::string(64, 'a') + ".mp3").c_str())->status == 404);
+  CHECK(c.Get("/audio/../admin-token")->status == 404);
+  // Garbage is never stored or played; a failing service is retried.
+  CHECK(wait_until([&] { return renders(p, "invalid") >= 1; }, 10s));
+  CHECK(wait_until([&] { return renders(p, "ok") >= 7; }, 15s));  // "busy" after two 500s
+  r = p.webhook("call-status", "", twilio_call("CA2", "+15551230002"));  // any answer keeps working
+  CHECK(r.status == 200);
+  // A render still under way (8 s) never holds a webhook: it answers <Say>.
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(p.webhook("voice", "", twilio_call("CA3", "+15551230003")).status == 200);
+  r = p.webhook("callback-response", "", twilio_call("CA3", "+15551230003", {{"Digits", "7"}}));
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  CHECK(has(r.body, "<Say>Please continue to hold.</Say>"));
+  // The audio is kept under HMAC names; the secret is the server's own.
+  struct stat st {};
+  REQUIRE(::stat((data + "/tts-secret").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(data + "/audio"))
+    files += e.path().extension() == ".mp3";
+  CHECK(files == static_cast<size_t>(renders(p, "ok")));
+  CHECK(p.terminate() == 0);
+}
