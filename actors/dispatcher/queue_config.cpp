@@ -1,5 +1,7 @@
 #include "actors/dispatcher/queue_config.hpp"
 
+#include "actors/percent_encoding.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -357,25 +359,6 @@ json to_json(const queue_config& c) {
   return out;
 }
 
-namespace {
-
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[ch >> 4]);
-      out.push_back(hex[ch & 15]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string screen_pop_url(const queue_config& c, const std::string& from,
                            const std::string& call_sid, const std::string& queue,
                            const std::string& name) {
@@ -388,7 +371,7 @@ std::string screen_pop_url(const queue_config& c, const std::string& from,
     for (auto& [key, value] : fills) {
       size_t n = std::char_traits<char>::length(key);
       if (t.compare(i, n, key) == 0) {
-        out += url_encode(*value);
+        out += form_encode(*value);
         i += n;
         filled = true;
         break;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/commands.hpp"
+#include "actors/percent_encoding.hpp"  // form_encode, for callers of the gateway
 
 namespace callq {
 
@@ -33,8 +34,5 @@ struct gateway_stats {
 /// Where a job that finally failed is reported, as a command
 /// (redirect_failed or callback_call_failed); called on a worker thread.
 using failure_report = std::function<void(const cmd::command&)>;
-
-/// Percent-encodes a value for a form body or query string.
-std::string form_encode(const std::string& s);
 
 }  // namespace callq
