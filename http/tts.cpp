@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http/signature.hpp"
 #include "http/voice_token.hpp"
 
 namespace callq::http {
@@ -54,11 +54,7 @@ tts_renderer::tts_renderer(tts_settings s, const std::string& data_dir)
   std::ifstream in(secret_path);
   std::getline(in, secret_);
   if (secret_.size() < 32) {
-    std::random_device rd;
-    std::string bytes;
-    for (int i = 0; i < 32; ++i)
-      bytes.push_back(static_cast<char>(rd() & 0xFF));
-    secret_ = hex(bytes);
+    secret_ = random_token();  // 32 bytes from OpenSSL, as the admin token
     std::ofstream out(secret_path, std::ios::trunc);
     out << secret_ << "\n";
     out.close();

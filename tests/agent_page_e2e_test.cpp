@@ -134,7 +134,16 @@ TEST_CASE("browser: an agent signs in, goes ready, takes an offer through the so
   CHECK(a["state"] == "available");
   CHECK(a["deviceRegistered"] == true);
   p.advance(1'500);  // most of AGENT_HEARTBEAT_TIMEOUT (2 s) in virtual time
-  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));  // the page's heartbeats, in real time
+  // The page's next heartbeat (its worker's timer runs in real time)
+  // arrives at the new virtual time: the age goes back to 0.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool beat = false;
+  while (!beat && std::chrono::steady_clock::now() < until) {
+    beat = agent_of(p, "alice")["lastHeartbeatAgeSeconds"] == 0;
+    if (!beat)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(beat);
   p.advance(1'500);  // past the timeout counted from the Ready heartbeat
   CHECK(agent_of(p, "alice")["state"] == "available");  // a later heartbeat kept it fresh
 
