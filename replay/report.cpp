@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/agent/agent_state.hpp"
 #include "actors/dispatcher/queue_config.hpp"
 #include "actors/dispatcher/queue_logic.hpp"
 #include "actors/feature_flags.hpp"
@@ -72,6 +73,7 @@ void queue_figures::add(const queue_figures& o) {
   hold_seconds += o.hold_seconds;
   completed += o.completed;
   talk_seconds += o.talk_seconds;
+  staffed_ms += o.staffed_ms;
   for (auto& [d, n] : o.dispositions)
     dispositions[d] += n;
 }
@@ -85,19 +87,35 @@ double queue_figures::asa_seconds() const {
   return answered == 0 ? 0.0 : static_cast<double>(hold_seconds) / static_cast<double>(answered);
 }
 
+int64_t queue_report::staffed(const std::string& queue, int64_t start) const {
+  auto q = staffed_ms.find(queue);
+  if (q == staffed_ms.end())
+    return 0;
+  auto i = q->second.find(start);
+  return i == q->second.end() ? 0 : i->second;
+}
+
+double queue_figures::occupancy() const {
+  return staffed_ms == 0 ? 0.0 : static_cast<double>(talk_seconds) * 1000.0 / static_cast<double>(staffed_ms);
+}
+
 double queue_figures::aht_seconds() const {
   return completed == 0 ? 0.0 : static_cast<double>(talk_seconds) / static_cast<double>(completed);
 }
 
-namespace {
-
 /// One pass over the log.
 class reporter {
  public:
-  reporter(const report_options& o, queue_report* out) : o_(o), out_(out) {}
+  reporter(const report_options& o, const policy& rules, queue_report* out)
+      : o_(o), rules_(rules), out_(out) {}
 
-  void on(const event& e) {
+  void on(const std::string& stream, const event& e) {
     ts_ = e.ts_ms;
+    if (stream.rfind("agent/", 0) == 0)
+      staffing_change(stream.substr(6), e);
+    else if (std::holds_alternative<system_started>(e.body))
+      for (auto& [id, a] : agents_)
+        staffing_change(id, e);
     std::visit([this](const auto& x) { handle(x); }, e.body);
     if (std::holds_alternative<queue_configured>(e.body) ||
         std::holds_alternative<queue_removed>(e.body))
@@ -105,6 +123,12 @@ class reporter {
   }
 
   void finish(int64_t end_ms) {
+    for (auto& [id, a] : agents_)
+      if (a.staffed_since >= 0)
+        add_staffed(a.state, a.staffed_since, end_ms);
+    for (auto& [name, buckets] : out_->queues)
+      for (auto& [start, f] : buckets)
+        f.staffed_ms = out_->staffed(name, start);
     for (auto& [id, p] : pauses_)
       if (p.paused || p.on_break)
         add_pause(id, p.since, end_ms, reason_of(p));
@@ -121,6 +145,40 @@ class reporter {
     std::string break_reason;  ///< as given with the break
     int64_t since = 0;
   };
+  /// An agent as far as staffed time goes: its state, and since when it
+  /// has been staffed (-1: not staffed).
+  struct agent_track {
+    agent_state state;
+    int64_t staffed_since = -1;
+  };
+  /// Applies an agent event (or a restart) and counts the staffed time
+  /// that ends with it.
+  void staffing_change(const std::string& id, const event& e) {
+    agent_track& t = agents_[id];
+    if (t.staffed_since >= 0)
+      add_staffed(t.state, t.staffed_since, ts_);
+    if (std::holds_alternative<system_started>(e.body))
+      apply_restart(t.state);
+    else
+      apply(t.state, e);
+    t.staffed_since = t.state.exists() && is_staffed(t.state, rules_) ? ts_ : -1;
+  }
+  /// Adds [from, to) of `a`'s staffed time to its queues' intervals.
+  void add_staffed(const agent_state& a, int64_t from, int64_t to) {
+    from = std::max(from, o_.from_ms);
+    if (o_.to_ms != 0)
+      to = std::min(to, o_.to_ms);
+    int64_t len = interval_ms(o_.interval);
+    for (int64_t t = from; t < to;) {
+      int64_t start = t - ((t % len) + len) % len;
+      int64_t end = std::min(to, start + len);
+      for (auto& q : a.queues)
+        if (o_.queue.empty() || q == o_.queue)
+          out_->staffed_ms[q][start] += end - t;
+      t = end;
+    }
+  }
+
   static std::string reason_of(const pause_state& p) {
     if (p.on_break)
       return p.break_reason.empty() ? "unspecified" : p.break_reason;
@@ -303,7 +361,9 @@ class reporter {
   template <class T> void handle(const T&) {}
 
   const report_options& o_;
+  const policy& rules_;
   queue_report* out_;
+  std::unordered_map<std::string, agent_track> agents_;
   int64_t ts_ = 0;
   std::map<std::string, queue_config> configs_;
   std::unordered_map<std::string, std::string> queue_;  ///< live calls' queues
@@ -317,6 +377,8 @@ class reporter {
   std::unordered_map<std::string, std::vector<pending_announcement>> announced_;
   std::map<std::string, pause_state> pauses_;
 };
+
+namespace {
 
 nlohmann::json figures_json(const queue_figures& f) {
   double sl = f.service_level();
@@ -336,19 +398,30 @@ nlohmann::json figures_json(const queue_figures& f) {
 
 }  // namespace
 
-status build_report(const storage::event_log& log, const report_options& options,
-                    queue_report* out, const std::function<void(uint64_t)>& progress) {
+report_builder::report_builder(const report_options& options, const policy& rules,
+                               queue_report* out)
+    : options_(options), impl_(std::make_unique<reporter>(options_, rules, out)) {
   *out = queue_report{};
   out->from_ms = options.from_ms;
   out->to_ms = options.to_ms;
   out->interval = options.interval;
   out->split_features = options.split_features;
-  reporter r(options, out);
+}
+
+report_builder::~report_builder() = default;
+
+void report_builder::add(const std::string& stream, const events::event& e) { impl_->on(stream, e); }
+
+void report_builder::finish(int64_t end_ms) { impl_->finish(end_ms); }
+
+status build_report(const storage::event_log& log, const report_options& options,
+                    queue_report* out, const std::function<void(uint64_t)>& progress) {
+  report_builder r(options, policy{}, out);
   int64_t last_ts = options.from_ms;
   auto st = log.scan(1, [&](const envelope& e) {
     if (options.to_ms != 0 && e.ev.ts_ms >= options.to_ms)
       return true;  // later events change nothing counted (streams interleave)
-    r.on(e.ev);
+    r.add(e.stream, e.ev);
     last_ts = std::max(last_ts, e.ev.ts_ms);
     if (progress && e.seq % 65'536 == 0)
       progress(e.seq);

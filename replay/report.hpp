@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "actors/policy.hpp"
 #include "events/status.hpp"
 #include "storage/event_log.hpp"
 
@@ -61,6 +63,10 @@ struct queue_figures {
   int64_t hold_seconds = 0;     ///< summed over answered calls
   int64_t completed = 0;        ///< calls whose talk ended
   int64_t talk_seconds = 0;     ///< summed over completed calls
+  /// Time the queue's members were staffed (logged in, not paused,
+  /// available or busy) within the interval, summed over them; the base
+  /// of occupancy.
+  int64_t staffed_ms = 0;
   /// Outcomes agents recorded at wrap-up (disposition -> calls), counted
   /// in the interval the wrap-up was recorded.
   std::map<std::string, int64_t> dispositions;
@@ -71,6 +77,8 @@ struct queue_figures {
   double asa_seconds() const;
   /// Average handle time: talk_seconds / completed (0 without any).
   double aht_seconds() const;
+  /// Occupancy: talk time over staffed time (0 without staffed time).
+  double occupancy() const;
 };
 
 /// One agent's figures over the period.
@@ -126,12 +134,43 @@ struct queue_report {
   /// With split_features: by path ("all on", "off: FEATURE_...", "unrecorded").
   std::map<std::string, path_figures> paths;
   bool split_features = false;
+  /// queue -> interval start -> staffed time of its members (ms), also for
+  /// intervals without calls (queue_figures::staffed_ms holds it for those
+  /// with calls).
+  std::map<std::string, std::map<int64_t, int64_t>> staffed_ms;
+  /// staffed_ms of `queue` in the interval starting at `start` (0: none).
+  int64_t staffed(const std::string& queue, int64_t start) const;
 };
 
 /// `{"announcements","compared","medianAbsRelError","bias","coverage80",
 /// "byAhead":[{"ahead":"0"|"1-3"|"4-10"|"11+", ...}]}`; the figures are
 /// null without a compared announcement.
 nlohmann::json announced_to_json(const announced_waits& a);
+
+class reporter;
+
+/// A report computed from events given one at a time, in log order:
+/// build_report() feeds it the log, `callq simulate` its simulated
+/// events, so both count the same way.
+class report_builder {
+ public:
+  /// Fills `out` (which must outlive the builder). `rules` decide when an
+  /// agent counts as staffed (is_staffed()).
+  report_builder(const report_options& options, const policy& rules, queue_report* out);
+  ~report_builder();
+  report_builder(const report_builder&) = delete;
+  report_builder& operator=(const report_builder&) = delete;
+
+  /// Counts one event (of `stream`, e.g. "agent/alice").
+  void add(const std::string& stream, const events::event& e);
+  /// Closes what is open (pauses, staffed time) at `end_ms` and sets the
+  /// queues' targets. Call once, last.
+  void finish(int64_t end_ms);
+
+ private:
+  report_options options_;
+  std::unique_ptr<reporter> impl_;
+};
 
 /// Reads `log` once and computes the report; `progress` (if set) is
 /// called now and then with the sequence number reached.

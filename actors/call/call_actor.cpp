@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 #include "actors/reply_codec.hpp"
+#include "actors/world/call_context.hpp"
 
 namespace callq {
 
@@ -42,50 +43,14 @@ using self_ptr = caf::stateful_actor<call_actor_state>*;
 
 call_context context_for(const call_actor_state& st, const call_command& c, int64_t now) {
   const entity_env& env = *st.env;
-  call_context ctx;
-  ctx.rules = &env.rules;
-  ctx.now_ms = now;
   auto reads = env.reads;
-  ctx.position_of = [reads](const std::string& queue, const line_key& key) {
-    return reads->read([&](const world& w) { return w.position_of(queue, key); });
-  };
-  const std::string& queue = st.call.queue;
-  if (auto* x = std::get_if<cmd::incoming_call>(&c); x && st.call.version == 0) {
-    ctx.caller = reads->read([&](const world& w) { return w.caller(x->from); });
-    ctx.order = env.ids->next_call_order();
-  } else if (auto* b = std::get_if<cmd::schedule_callback>(&c); b && st.call.version == 0) {
-    ctx.caller = reads->read([&](const world& w) { return w.caller(b->number); });
-    ctx.order = env.ids->next_call_order();
-  } else if (st.call.booked && st.call.phase == call_phase::callback_scheduled) {
-    ctx.caller = reads->read([&](const world& w) { return w.caller(st.call.from); });
-  } else if (std::holds_alternative<cmd::hold_poll>(c)) {
+  world_reader read = [reads](const std::function<void(const world&)>& f) {
     reads->read([&](const world& w) {
-      ctx.staffed_agents = w.staffed(queue);
-      ctx.avg_handle_ms = w.metrics().avg_handle_ms;
-      ctx.abandon_per_ms = w.metrics().abandon_per_ms();
+      f(w);
       return 0;
     });
-  }
-  bool arriving = std::holds_alternative<cmd::incoming_call>(c) && st.call.version == 0;
-  if (arriving || std::holds_alternative<cmd::callback_response>(c))
-    ctx.queue_facts_of = [reads](const std::string& q) {
-      return reads->read([&](const world& w) {
-        return queue_facts{w.config_of(q), w.waiting(q), w.staffed(q)};
-      });
-    };
-  ctx.config_of = [reads](const std::string& q) {
-    return reads->read([&](const world& w) { return w.config_of(q); });
   };
-  ctx.last_agent_of = [reads, now](const std::string& number) {
-    return reads->read([&](const world& w) { return w.last_agent_of(number, now); });
-  };
-  ctx.agent_can_take = [reads](const std::string& q, const std::string& agent,
-                               const std::map<std::string, int64_t>& require) {
-    return reads->read([&](const world& w) { return w.can_take(q, agent, require); });
-  };
-  auto ids = env.ids;
-  ctx.next_callback_id = [ids] { return ids->next_callback_id(); };
-  return ctx;
+  return call_context_for(st.call, c, now, env.rules, read, *env.ids);
 }
 
 void maybe_stop(self_ptr self) {
