@@ -1,4 +1,5 @@
-// The callq command line: serve, replay, export, report, verify, snapshot.
+// The callq command line: serve, replay, export, report, simulate, staffing,
+// verify, snapshot.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +53,29 @@ int main(int argc, char** argv) {
   rep->add_option("--format", report_args.format, "table (default), csv or json");
   rep->add_option("--split", report_args.split, "features: each FEATURE_* path's figures side by side");
 
+  callq::replay::simulate_args sim_args;
+  auto* sim = app.add_subcommand("simulate", "Replay a period's callers under other staffing or queue rules (offline)");
+  sim->add_option("--data-dir", sim_args.data_dir, "Data directory (its RocksDB log)");
+  sim->add_option("--store", sim_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
+  sim->add_option("--from", sim_args.from, "The period's start (ISO 8601)")->required();
+  sim->add_option("--to", sim_args.to, "The period's end (ISO 8601)")->required();
+  sim->add_option("--staffing", sim_args.staffing, "Staffing file (default: the log's agents and their hours)");
+  sim->add_option("--queues", sim_args.queues, "Queue rules file, the JSON of GET /api/queues (default: the log's)");
+  sim->add_option("--interval", sim_args.interval, "15m, 1h (default) or 1d");
+  sim->add_option("--format", sim_args.format, "table (default), csv or json");
+  sim->add_option("--seed", sim_args.seed, "Seed of the draws (default 1)");
+
+  callq::replay::staffing_args staff_args;
+  auto* staff = app.add_subcommand("staffing", "Agents needed per interval for a service level target (offline)");
+  staff->add_option("--data-dir", staff_args.data_dir, "Data directory (its RocksDB log)");
+  staff->add_option("--store", staff_args.store, "postgresql:// URL of a PostgreSQL log (default: CALLQ_STORE)")->envname("CALLQ_STORE");
+  staff->add_option("--from", staff_args.from, "The period's start (ISO 8601)")->required();
+  staff->add_option("--to", staff_args.to, "The period's end (ISO 8601)")->required();
+  staff->add_option("--target", staff_args.target, "RATIO/SECONDS, e.g. 0.8/20")->required();
+  staff->add_option("--interval", staff_args.interval, "15m, 1h (default) or 1d");
+  staff->add_option("--format", staff_args.format, "table (default), csv or json");
+  staff->add_option("--seed", staff_args.seed, "Seed of the simulation's draws (default 1)");
+
   callq::replay::verify_args verify_args;
   auto* verify = app.add_subcommand("verify", "Check the log's integrity chain");
   verify->add_option("--data-dir", verify_args.data_dir, "Data directory (its RocksDB log)");
@@ -87,6 +111,19 @@ int main(int argc, char** argv) {
   if (rep->parsed()) {
     report_args.progress = isatty(STDERR_FILENO) != 0;
     return callq::replay::run_report(report_args, std::cout, std::cerr);
+  }
+  if (sim->parsed() || staff->parsed()) {
+    callq::policy rules;
+    if (auto st = callq::app::configured_rules(&rules); !st) {
+      std::cerr << "callq: " << st.message() << "\n";
+      return 2;
+    }
+    if (sim->parsed()) {
+      sim_args.rules = rules;
+      return callq::replay::run_simulate(sim_args, std::cout, std::cerr);
+    }
+    staff_args.rules = rules;
+    return callq::replay::run_staffing(staff_args, std::cout, std::cerr);
   }
   if (verify->parsed())
     return callq::replay::run_verify(verify_args, std::cout, std::cerr);

@@ -29,6 +29,14 @@ std::map<std::string, std::string> environment() {
 
 }  // namespace
 
+status configured_rules(policy* out) {
+  server_config cfg;
+  if (auto st = load_config(environment(), flag_values{}, &cfg); !st)
+    return st;
+  *out = cfg.runtime.rules;
+  return status::ok();
+}
+
 int serve(const flag_values& flags) {
   server_config cfg;
   if (auto st = load_config(environment(), flags, &cfg); !st) {

@@ -13,37 +13,12 @@
 #include "replay/report.hpp"
 #include "actors/world/snapshot.hpp"
 #include "actors/world/status_json.hpp"
+#include "replay/command_support.hpp"
 #include "replay/timeline.hpp"
 
 namespace callq::replay {
 
 namespace {
-
-/// Opens the log of `data_dir` or `store` (README, "High availability")
-/// with `o`; false, with the reason on `err`, when it cannot.
-bool open_store(const std::string& data_dir, const std::string& store, const storage::log_options& o,
-                std::unique_ptr<storage::event_log>* log, std::ostream& err, status* failed = nullptr) {
-  if (data_dir.empty() && store.empty()) {
-    err << "error: --data-dir (or --store, or CALLQ_STORE) is required\n";
-    return false;
-  }
-  if (auto st = storage::event_log::open_store(store, data_dir, o, log); !st) {
-    if (failed != nullptr) {
-      *failed = st;
-      return false;
-    }
-    err << "error: " << st.message() << "\n";
-    return false;
-  }
-  return true;
-}
-
-bool open_log(const std::string& data_dir, const std::string& store,
-              std::unique_ptr<storage::event_log>* log, std::ostream& err) {
-  storage::log_options o;
-  o.read_only = true;
-  return open_store(data_dir, store, o, log, err);
-}
 
 /// `--from` and `--to` (ISO 8601, each optional) into milliseconds; false
 /// (with the reason on `err`) for a bad time.
@@ -255,12 +230,6 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
 }
 
 namespace {
-
-std::string fixed(double v, int digits) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
 
 /// One queue figures row: table cells or CSV fields, in one order.
 std::vector<std::string> figure_cells(const queue_figures& f) {

@@ -47,6 +47,34 @@ struct report_args {
 };
 int run_report(const report_args& a, std::ostream& out, std::ostream& err);
 
+/// `callq simulate` (README, "What-if and staffing"): the period's callers
+/// replayed under the log's own agents or `staffing` (a file), and the
+/// log's queue configurations or `queues` (a file: the JSON of GET
+/// /api/queues); actual beside simulated, per queue and interval.
+struct simulate_args {
+  std::string data_dir, store, from, to;
+  std::string staffing;  ///< file; empty: the log's agents and their hours
+  std::string queues;    ///< file; empty: the log's configurations
+  std::string interval = "1h";
+  std::string format = "table";  ///< table, csv or json
+  uint64_t seed = 1;
+  policy rules;  ///< the rules the server runs with
+};
+int run_simulate(const simulate_args& a, std::ostream& out, std::ostream& err);
+
+/// `callq staffing`: agents needed per queue and interval for `target`
+/// ("0.8/20": 80 % answered within 20 s) by Erlang A, and the simulated
+/// service level with that many.
+struct staffing_args {
+  std::string data_dir, store, from, to;
+  std::string target = "0.8/20";
+  std::string interval = "1h";
+  std::string format = "table";
+  uint64_t seed = 1;
+  policy rules;
+};
+int run_staffing(const staffing_args& a, std::ostream& out, std::ostream& err);
+
 struct verify_args {
   std::string data_dir;
   std::string store = {};

@@ -196,6 +196,8 @@ class reporter {
     return counted() && !id.empty() ? &out_->agents[id] : nullptr;
   }
   int64_t threshold(const std::string& queue) const {
+    if (o_.service_level_seconds > 0)
+      return o_.service_level_seconds;
     auto i = configs_.find(queue);
     return i == configs_.end() ? queue_config{}.service_level_seconds : i->second.service_level_seconds;
   }

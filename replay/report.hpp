@@ -39,6 +39,9 @@ struct report_options {
   /// `split=features`: also each feature-flag path's figures
   /// (queue_report::paths).
   bool split_features = false;
+  /// Counts "answered within" against this many seconds instead of each
+  /// queue's serviceLevelSeconds (0: the queue's).
+  int64_t service_level_seconds = 0;
 };
 
 /// Parses `split` (empty or "features"); invalid_argument otherwise.

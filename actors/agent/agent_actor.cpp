@@ -23,12 +23,6 @@ struct agent_actor_state {
 
 using self_ptr = caf::stateful_actor<agent_actor_state>*;
 
-bool same_view(const agent_view& a, const agent_view& b) {
-  return a.eligible == b.eligible && a.staffed == b.staffed && a.rank == b.rank &&
-         a.idle_since_ms == b.idle_since_ms && a.members == b.members && a.skills == b.skills &&
-         a.identity == b.identity;
-}
-
 void maybe_stop(self_ptr self) {
   if (self->state.removed && self->state.box.idle() && self->state.awaiting == 0)
     self->quit();

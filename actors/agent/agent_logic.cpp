@@ -269,4 +269,10 @@ agent_view view_of(const agent_state& a, const policy& p) {
   return v;
 }
 
+bool same_view(const agent_view& a, const agent_view& b) {
+  return a.eligible == b.eligible && a.staffed == b.staffed && a.rank == b.rank &&
+         a.idle_since_ms == b.idle_since_ms && a.members == b.members && a.skills == b.skills &&
+         a.identity == b.identity;
+}
+
 }  // namespace callq

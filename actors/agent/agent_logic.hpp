@@ -62,4 +62,8 @@ int64_t next_deadline(const agent_state& a, const policy& p);
 /// The agent as the dispatcher's matching index sees it.
 agent_view view_of(const agent_state& a, const policy& p);
 
+/// Whether two views of an agent match the same way (the version aside):
+/// a view equal to the last one sent need not be sent again.
+bool same_view(const agent_view& a, const agent_view& b);
+
 }  // namespace callq

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cstdio>
 
 #include <date/date.h>
@@ -86,6 +87,61 @@ int64_t next_opening(const opening_hours& h, int64_t at_ms) {
   }
   return 0;
 }
+
+std::vector<std::pair<int64_t, int64_t>> open_spans(const opening_hours& h, int64_t from_ms,
+                                                    int64_t to_ms) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const date::time_zone* tz = zone_of(h);
+  if (!tz || to_ms <= from_ms)
+    return out;
+  auto instant = [tz](date::local_time<minutes> t) {
+    return std::chrono::duration_cast<milliseconds>(tz->to_sys(t, date::choose::earliest).time_since_epoch())
+        .count();
+  };
+  auto local_day = [tz](int64_t ms) {
+    return date::floor<date::days>(tz->to_local(date::sys_time<milliseconds>{milliseconds{ms}}));
+  };
+  for (auto day = local_day(from_ms) - date::days{1}; day <= local_day(to_ms); day += date::days{1}) {
+    if (closed_on(h, day))
+      continue;
+    for (const open_interval& iv : h.weekly[weekday_index(day)]) {
+      int64_t start = std::max(from_ms, instant(day + minutes{iv.from_minute}));
+      int64_t end = std::min(to_ms, instant(day + minutes{iv.to_minute}));
+      if (end <= start)
+        continue;
+      if (!out.empty() && out.back().second >= start)
+        out.back().second = std::max(out.back().second, end);
+      else
+        out.emplace_back(start, end);
+    }
+  }
+  return out;
+}
+
+bool parse_clock_minutes(const std::string& s, bool end, int* out) {
+  if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
+      !std::isdigit(static_cast<unsigned char>(s[1])) || !std::isdigit(static_cast<unsigned char>(s[3])) ||
+      !std::isdigit(static_cast<unsigned char>(s[4])))
+    return false;
+  int h = (s[0] - '0') * 10 + (s[1] - '0'), mi = (s[3] - '0') * 10 + (s[4] - '0');
+  if (mi > 59 || h > 24 || (h == 24 && (mi != 0 || !end)))
+    return false;
+  *out = h * 60 + mi;
+  return true;
+}
+
+namespace {
+constexpr const char* day_keys[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+}  // namespace
+
+int parse_day_key(const std::string& text) {
+  for (int i = 0; i < 7; ++i)
+    if (text == day_keys[i])
+      return i;
+  return -1;
+}
+
+const char* day_key(int index) { return day_keys[((index % 7) + 7) % 7]; }
 
 int64_t local_day_start_ms(const std::string& timezone, int64_t at_ms) {
   date::sys_time<milliseconds> at{milliseconds{at_ms}};

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace callq {
@@ -44,6 +45,24 @@ bool is_open(const opening_hours& h, int64_t at_ms);
 /// time ends) opens at each occurrence, as the wall clock reads. 0 when
 /// nothing opens within 400 days.
 int64_t next_opening(const opening_hours& h, int64_t at_ms);
+
+/// The open spans of `h` that overlap [from_ms, to_ms), as [start, end)
+/// instants in order, clipped to the range; adjacent intervals (e.g.
+/// 22:00-24:00 and 00:00-06:00 the next day) are merged. Local times map
+/// to instants as the wall clock reads them (a skipped one at the
+/// transition; a repeated one at its first occurrence). Empty for a zone
+/// the tz database does not know.
+std::vector<std::pair<int64_t, int64_t>> open_spans(const opening_hours& h, int64_t from_ms,
+                                                    int64_t to_ms);
+
+/// "HH:MM" into minutes after midnight; "24:00" only when `end`. False for
+/// anything else.
+bool parse_clock_minutes(const std::string& text, bool end, int* out);
+
+/// "mon" ... "sun" into 0 (Monday) ... 6; -1 for anything else.
+int parse_day_key(const std::string& text);
+/// 0 (Monday) ... 6 into "mon" ... "sun".
+const char* day_key(int index);
 
 /// The instant the local day holding `at_ms` began in `timezone` (an IANA
 /// zone; empty or unknown: UTC). A day has 23 or 25 hours when the clocks

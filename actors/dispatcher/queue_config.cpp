@@ -18,7 +18,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* day_keys[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 status bad(const std::string& why) { return status::invalid_argument(why); }
 
@@ -49,19 +48,6 @@ status skill_levels(const json& v, const std::string& what, std::map<std::string
   return status::ok();
 }
 
-/// "HH:MM" into minutes (24:00 allowed as an end).
-bool clock_minutes(const std::string& s, bool end, int* out) {
-  static const std::regex re("^([0-9]{2}):([0-9]{2})$");
-  std::smatch m;
-  if (!std::regex_match(s, m, re))
-    return false;
-  int h = std::stoi(m[1]), mi = std::stoi(m[2]);
-  if (mi > 59 || h > 24 || (h == 24 && (mi != 0 || !end)))
-    return false;
-  *out = h * 60 + mi;
-  return true;
-}
-
 status parse_hours(const json& j, opening_hours* out) {
   if (!j.is_object())
     return bad("hours must be an object");
@@ -80,10 +66,8 @@ status parse_hours(const json& j, opening_hours* out) {
       if (!v.is_object())
         return bad("hours.weekly must be an object of day -> [\"HH:MM-HH:MM\", ...]");
       for (auto& [day, ranges] : v.items()) {
-        int d = 0;
-        while (d < 7 && day != day_keys[d])
-          ++d;
-        if (d == 7)
+        int d = parse_day_key(day);
+        if (d < 0)
           return bad("hours.weekly: unknown day '" + day + "' (mon, tue, wed, thu, fri, sat, sun)");
         if (!ranges.is_array())
           return bad("hours.weekly." + day + " must be an array of \"HH:MM-HH:MM\"");
@@ -91,8 +75,8 @@ status parse_hours(const json& j, opening_hours* out) {
           std::string text = r.is_string() ? r.get<std::string>() : "";
           auto dash = text.find('-');
           open_interval iv;
-          if (dash == std::string::npos || !clock_minutes(text.substr(0, dash), false, &iv.from_minute) ||
-              !clock_minutes(text.substr(dash + 1), true, &iv.to_minute))
+          if (dash == std::string::npos || !parse_clock_minutes(text.substr(0, dash), false, &iv.from_minute) ||
+              !parse_clock_minutes(text.substr(dash + 1), true, &iv.to_minute))
             return bad("hours.weekly." + day + ": '" + (r.is_string() ? text : r.dump()) +
                        "' is not HH:MM-HH:MM");
           if (iv.from_minute >= iv.to_minute)
@@ -331,7 +315,7 @@ json to_json(const queue_config& c) {
                       iv.from_minute % 60, iv.to_minute / 60, iv.to_minute % 60);
         ranges.push_back(buf);
       }
-      weekly[day_keys[d]] = ranges;
+      weekly[day_key(d)] = ranges;
     }
     hours = {{"timezone", c.hours->timezone},
              {"weekly", weekly},
