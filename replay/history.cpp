@@ -1,5 +1,6 @@
 #include "replay/history.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "actors/agent/agent_state.hpp"
@@ -45,6 +46,10 @@ class reader {
     builder_.finish(o_.to_ms != 0 ? o_.to_ms : last_ts_);
     for (auto& [name, buckets] : out_->actual.queues)
       out_->queues.insert(name);
+    if (!pauses_.empty()) {
+      std::nth_element(pauses_.begin(), pauses_.begin() + static_cast<long>(pauses_.size() / 2), pauses_.end());
+      out_->input.pause_ms = pauses_[pauses_.size() / 2];
+    }
   }
 
  private:
@@ -130,6 +135,25 @@ class reader {
       connected_[x.call_sid] = ts;
     }
   }
+  void handle(const call_offered& x, int64_t, bool in_period) {
+    if (!in_period || caller(x.call_sid) == nullptr)
+      return;
+    ++out_->input.ring_outs[x.agent_id].offers;
+    ++out_->input.ring_outs[""].offers;
+  }
+  void handle(const call_offer_failed& x, int64_t, bool) {
+    auto* c = caller(x.call_sid);
+    if (c == nullptr)
+      return;
+    if (x.reason == "caller-hangup") {
+      c->ring_at_least_ms = std::max(c->ring_at_least_ms, x.ring_ms);
+    } else if (x.reason == "no-answer" || x.reason == "busy" || x.reason == "failed" || x.reason == "timeout") {
+      for (auto* h : {&out_->input.ring_outs[x.agent_id], &out_->input.ring_outs[""]}) {
+        ++h->rang_out;
+        h->ring_ms.push_back(x.ring_ms);
+      }
+    }
+  }
   void handle(const call_completed& x, int64_t ts, bool) {
     if (auto* c = caller(x.call_sid); c != nullptr && connected_.count(x.call_sid))
       c->handle_ms = ts - connected_[x.call_sid];
@@ -171,6 +195,16 @@ class reader {
       return;
     action(ts, cmd::delete_agent{x.agent_id});
     agents_.erase(x.agent_id);
+  }
+  void handle(const agent_paused& x, int64_t ts, bool in_period) {
+    if (in_period && x.reason == "auto-pause")
+      paused_since_[x.agent_id] = ts;
+  }
+  void handle(const agent_unpaused& x, int64_t ts, bool) {
+    if (auto i = paused_since_.find(x.agent_id); i != paused_since_.end()) {
+      pauses_.push_back(ts - i->second);
+      paused_since_.erase(i);
+    }
   }
   void handle(const agent_status_changed& x, int64_t ts, bool in_period) {
     if (!in_period)
@@ -233,6 +267,8 @@ class reader {
   std::map<std::string, presence> agents_;
   std::unordered_map<std::string, size_t> index_;
   std::unordered_map<std::string, int64_t> enqueued_, connected_;
+  std::unordered_map<std::string, int64_t> paused_since_;
+  std::vector<int64_t> pauses_;  ///< how long each auto-pause lasted
 };
 
 }  // namespace

@@ -109,6 +109,14 @@ sim_draws draw_unknowns(const sim_input& in, const policy& rules, uint64_t seed)
     double u = unit(rng);
     int64_t handle = pick(h == handles.end() ? empty : h->second, all_handles, rules.default_handle_ms);
     int64_t ring = pick(r == rings.end() ? empty : r->second, all_rings, 0);
+    if (c.ring_at_least_ms > 0 && ring <= c.ring_at_least_ms) {
+      // Drawn again from the longer ones.
+      std::vector<int64_t> longer;
+      for (int64_t x : r == rings.end() ? all_rings : r->second)
+        if (x > c.ring_at_least_ms)
+          longer.push_back(x);
+      ring = pick(longer, empty, c.ring_at_least_ms + 1);
+    }
     int64_t patience = -1;
     if (c.abandoned)
       patience = c.waited_ms;
@@ -125,7 +133,10 @@ namespace {
 
 /// What the engine does next, in time order (ties: first scheduled first).
 struct step {
-  enum class kind { arrive, action, call_timer, agent_timer, leg_answers, caller_hangs_up, talk_ends, sweep };
+  enum class kind {
+    arrive, action, call_timer, agent_timer, leg_answers, leg_rings_out, caller_hangs_up, talk_ends, sweep,
+    agent_returns
+  };
   int64_t at = 0;
   uint64_t order = 0;
   kind what = kind::arrive;
@@ -146,7 +157,8 @@ class engine {
         draws_(draws),
         sink_(sink),
         world_(world::from_image(rules_, in.start)),
-        index_(rules_, seed) {
+        index_(rules_, seed),
+        rng_(seed * 0x2545F4914F6CDD1DULL + 3) {
     const world_counters& k = in.start.counters;
     ids_.seed(k.call_order, std::max(k.offer, k.offer_reserved), k.callback);
     configured_ = world_.queue_configs();
@@ -230,6 +242,16 @@ class engine {
         break;
       case step::kind::leg_answers:
         run_call(s.id, cmd::agent_leg_status{s.offer_id, "in-progress", s.agent_id});
+        break;
+      case step::kind::agent_returns:  // out of callq's pause, as its page does it
+        if (auto i = agents_.find(s.id); i != agents_.end() && i->second.state.paused) {
+          std::string token = i->second.state.token_hash;
+          run_agent(s.id, cmd::heartbeat{s.id, token, "busy", true});
+          run_agent(s.id, cmd::heartbeat{s.id, token, "available", true});
+        }
+        break;
+      case step::kind::leg_rings_out:
+        run_call(s.id, cmd::agent_leg_status{s.offer_id, "no-answer", s.agent_id});
         break;
       case step::kind::caller_hangs_up:
         if (auto i = calls_.find(s.id); i != calls_.end() && i->second.in_line())
@@ -315,10 +337,28 @@ class engine {
       if (draws_.patience_ms[i] >= 0)
         push(now_ + draws_.patience_ms[i], step::kind::caller_hangs_up, 0, sid);
     } else if (auto* o = std::get_if<events::call_offered>(&e.body)) {
-      push(now_ + draws_.ring_ms[i], step::kind::leg_answers, 0, sid, o->offer_id, o->agent_id);
+      const ring_out_habit* h = habit_of(o->agent_id);
+      double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+      if (h != nullptr && u < h->share()) {
+        int64_t ring = h->ring_ms.empty()
+                           ? rules_.offer_timeout_ms
+                           : h->ring_ms[std::uniform_int_distribution<size_t>(0, h->ring_ms.size() - 1)(rng_)];
+        push(now_ + ring, step::kind::leg_rings_out, 0, sid, o->offer_id, o->agent_id);
+      } else {
+        push(now_ + draws_.ring_ms[i], step::kind::leg_answers, 0, sid, o->offer_id, o->agent_id);
+      }
     } else if (auto* k = std::get_if<events::call_connected>(&e.body)) {
       push(now_ + draws_.handle_ms[i], step::kind::talk_ends, 0, sid, k->offer_id);
     }
+  }
+
+  /// How the agent's phone goes unanswered: its own habit, or everyone's
+  /// for an agent the log does not know; nullptr when nobody's rang out.
+  const ring_out_habit* habit_of(const std::string& agent_id) const {
+    auto i = in_.ring_outs.find(agent_id);
+    if (i == in_.ring_outs.end() || i->second.offers == 0)
+      i = in_.ring_outs.find("");
+    return i == in_.ring_outs.end() ? nullptr : &i->second;
   }
 
   /// One command to an agent, as its actor runs it.
@@ -333,6 +373,9 @@ class engine {
     ++stats_.commands;
     auto d = decide(a, c, rules_, now_);
     emit(d.events);
+    for (auto& e : d.events)
+      if (auto* p = std::get_if<events::agent_paused>(&e.body); p && p->reason == "auto-pause")
+        push(now_ + in_.pause_ms, step::kind::agent_returns, 0, id);
     if (a.removed) {
       index_.remove_agent(id);
       agent_due_.erase(id);
@@ -436,6 +479,7 @@ class engine {
   std::priority_queue<step, std::vector<step>, std::greater<step>> due_;
   uint64_t order_ = 0, seq_ = 0, reservations_ = 0;
   int64_t now_ = 0;
+  std::mt19937_64 rng_;  ///< which offers ring out, and for how long
   sim_stats stats_;
 };
 

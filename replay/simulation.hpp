@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,6 +37,9 @@ struct sim_caller {
   int64_t waited_ms = 0;     ///< time in line (answered: until answered; abandoned: until it hung up)
   int64_t handle_ms = -1;    ///< talk time when answered and completed; -1: unknown (drawn)
   int64_t ring_ms = -1;      ///< the answering agent's ring time; -1: unknown (drawn)
+  /// It hung up while an agent's phone rang this long: had it waited, the
+  /// agent would have answered later than that.
+  int64_t ring_at_least_ms = 0;
 };
 
 /// What an operator or an agent did during the period, done again at the
@@ -47,6 +51,15 @@ struct sim_action {
       what;
 };
 
+/// How an agent's phone went unanswered in the period: the share of its
+/// offers that rang out (no-answer, busy, failed or timed out) and how
+/// long each rang.
+struct ring_out_habit {
+  int64_t offers = 0, rang_out = 0;
+  std::vector<int64_t> ring_ms;
+  double share() const { return offers > 0 ? static_cast<double>(rang_out) / static_cast<double>(offers) : 0.0; }
+};
+
 /// Everything a simulation starts from.
 struct sim_input {
   int64_t from_ms = 0, to_ms = 0;  ///< the period
@@ -55,6 +68,16 @@ struct sim_input {
   world_image start;
   std::vector<sim_caller> callers;  ///< by arrival
   std::vector<sim_action> actions;  ///< by time
+  /// By agent id; "" holds every agent's together (for agents the log
+  /// does not know, e.g. a staffing plan's). An offer to an agent rings
+  /// out with its share, after one of its ring times (the policy's offer
+  /// timeout when none is known): Twilio reports no-answer.
+  std::map<std::string, ring_out_habit> ring_outs;
+  /// How long an agent callq paused (auto-pause) stayed paused: the
+  /// period's median, a minute when it has none. A simulated agent callq
+  /// pauses comes back after this (as its page would: a status, then
+  /// available).
+  int64_t pause_ms = 60'000;
 };
 
 /// How each caller's unknowns were drawn (README, "What-if and staffing").
@@ -72,7 +95,8 @@ struct sim_draws {
 ///   their wait), and is "for ever" where the estimate has no mass left;
 /// - an unknown handle or ring time is drawn from the queue's recorded
 ///   ones (all queues' when it has none; the policy's default handle time
-///   and 0 ms when nobody has one).
+///   and 0 ms when nobody has one); a ring time longer than the caller's
+///   ring_at_least_ms (just above it when none recorded is).
 sim_draws draw_unknowns(const sim_input& in, const policy& rules, uint64_t seed);
 
 /// Receives each simulated event with its stream, in the order decided.

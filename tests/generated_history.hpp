@@ -1,8 +1,9 @@
 // A contact centre's history made by callq's own runtime (the actor
 // harness: real actors, a real log, virtual time) with a scripted Twilio
 // and scripted people: Poisson arrivals, exponential handle times and
-// patience, agents who answer after a ring time (some offers not at all),
-// and agents who take breaks. For the simulation's tests and benchmark.
+// patience, agents who answer after a ring time (some offers not at all;
+// paused by callq after too many, they come back a minute later), and
+// agents who take breaks. For the simulation's tests and benchmark.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +54,7 @@ inline void generate_history(actor_harness& x, const history_shape& shape) {
   std::uniform_int_distribution<int64_t> ring(0, 2 * shape.ring_ms);
   std::uniform_real_distribution<double> unit(0, 1);
 
-  enum class kind { arrive, answer, complete, abandon, break_start, break_end };
+  enum class kind { arrive, answer, complete, abandon, break_start, break_end, resume };
   struct step {
     int64_t at;
     uint64_t order;
@@ -97,6 +98,8 @@ inline void generate_history(actor_harness& x, const history_shape& shape) {
       } else if (auto* c = std::get_if<events::call_connected>(&e.body)) {
         offer_of[c->call_sid] = c->offer_id;
         push(x.now + static_cast<int64_t>(service(rng)) + 1000, kind::complete, c->call_sid);
+      } else if (auto* p = std::get_if<events::agent_paused>(&e.body)) {
+        push(x.now + 60'000, kind::resume, p->agent_id);  // the agent notices a minute later
       } else if (auto* q = std::get_if<events::call_enqueued>(&e.body)) {
         push(x.now + static_cast<int64_t>(patience(rng)) + 1, kind::abandon, q->call_sid);
       }
@@ -136,6 +139,10 @@ inline void generate_history(actor_harness& x, const history_shape& shape) {
         run(cmd::heartbeat{s.id, "hash-" + s.id, "break", true, "lunch"});
         break;
       case kind::break_end:
+        run(cmd::heartbeat{s.id, "hash-" + s.id, "available", true});
+        break;
+      case kind::resume:  // out of callq's pause: a status, then ready
+        run(cmd::heartbeat{s.id, "hash-" + s.id, "busy", true});
         run(cmd::heartbeat{s.id, "hash-" + s.id, "available", true});
         break;
     }
