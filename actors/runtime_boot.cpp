@@ -189,7 +189,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
         reg->add_offer(id, c.sid);
     caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
     queue_config config = reads_->read([&](const world& w) { return w.config_of(c.queue); });
-    if (int64_t due = next_deadline(c, env->rules, config))
+    if (int64_t due = next_deadline(c, env->rules, config, env->clock->now_ms()))
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
   reply r;

@@ -184,7 +184,13 @@ class engine {
         break;
       if (s.at >= in_.to_ms && calls_.empty() && s.what != step::kind::call_timer)
         break;  // nothing live is left to finish
-      now_ = std::max(now_, s.at);
+      if (s.at > now_) {
+        now_ = s.at;
+        steps_at_now_ = 0;
+      } else if (++steps_at_now_ > 1'000'000) {
+        stats_.stuck_at_ms = now_;
+        break;
+      }
       handle(s);
       dispatch(false);
     }
@@ -193,6 +199,8 @@ class engine {
   }
 
  private:
+  int64_t steps_at_now_ = 0;  ///< steps run at now_ so far
+
   void push(int64_t at, step::kind what, size_t index = 0, std::string id = {}, std::string offer_id = {},
             std::string agent_id = {}, int64_t due = 0) {
     step s;
@@ -319,7 +327,7 @@ class engine {
       calls_.erase(sid);
       return d.answer;
     }
-    int64_t due = next_deadline(call, rules_, world_.config_of(call.queue));
+    int64_t due = next_deadline(call, rules_, world_.config_of(call.queue), now_);
     if (due != 0 && call_due_[sid] != due) {
       call_due_[sid] = due;
       push(std::max(due, now_), step::kind::call_timer, 0, sid, {}, {}, due);

@@ -106,6 +106,9 @@ using sim_sink = std::function<void(const std::string& stream, const events::eve
 struct sim_stats {
   int64_t callers = 0, commands = 0, events = 0;
   int64_t unfinished = 0;  ///< calls still live when the run stopped
+  /// The run stopped at this time (0: it did not) because a million steps
+  /// in a row fell on it: a timer set again and again to the same moment.
+  int64_t stuck_at_ms = 0;
 };
 
 /// Runs `in` under `rules` with `draws`, sending every event to `sink`.

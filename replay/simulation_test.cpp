@@ -183,3 +183,33 @@ TEST_CASE("a bad staffing file, an unknown queue or bad queue rules are refused 
   CHECK(st.message().find("no calls arrived") != std::string::npos);
 }
 
+
+TEST_CASE("a caller whose offers all ring out rests, is offered again after the rest, and abandons on time") {
+  sim_input in;
+  in.from_ms = 1'795'392'000'000;
+  in.to_ms = in.from_ms + 3'600'000;
+  in.actions.push_back({in.from_ms, cmd::put_agent{"a1", "a1", "client:a1", "hash-a1", {"support"}, {}, {}, {}}});
+  in.actions.push_back({in.from_ms, cmd::heartbeat{"a1", "hash-a1", "available", true}});
+  in.ring_outs["a1"] = ring_out_habit{10, 10, {20'000}};
+  sim_caller c;
+  c.at_ms = in.from_ms + 1'000;
+  c.call = cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt};
+  c.abandoned = true;
+  c.waited_ms = 600'000;
+  in.callers.push_back(c);
+  policy rules = testing::history_policy();
+  int failed = 0;
+  int64_t ended = 0;
+  auto st = run_simulation(in, rules, draw_unknowns(in, rules, 1), 1,
+                           [&](const std::string&, const events::event& e) {
+                             failed += std::holds_alternative<events::call_offer_failed>(e.body);
+                             if (std::holds_alternative<events::call_abandoned>(e.body))
+                               ended = e.ts_ms;
+                           });
+  // Before a rest's end stopped counting as a deadline once passed, the
+  // call's timer was set to it again and again at that same moment.
+  CHECK(st.stuck_at_ms == 0);
+  CHECK(st.unfinished == 0);
+  CHECK(failed > rules.max_offer_attempts);
+  CHECK(ended == c.at_ms + 600'000);
+}

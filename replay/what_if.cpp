@@ -166,6 +166,10 @@ status simulate_history(history past, const policy& rules, const report_options&
                              });
     builder.finish(o.to_ms);
   }
+  if (r.stats.stuck_at_ms != 0)
+    return status::not_supported("the simulation could not get past " +
+                                 events::format_iso8601(r.stats.stuck_at_ms) +
+                                 " (a timer set again and again to that moment); please report it");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   r.past = std::move(past);
   r.staffing = staffing;

@@ -732,7 +732,7 @@ int64_t rest_until(const call_state& c, const policy& p) {
 
 }  // namespace
 
-int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue) {
+int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue, int64_t now) {
   int64_t due = 0;
   auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
   if (c.in_line() && c.require_next_ms > 0)
@@ -745,7 +745,7 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
         at(o);
       if (can_call_back(c, p) && !c.callback_offered)
         at(c.enqueued_ms + p.max_queue_wait_ms);
-      if (int64_t r = rest_until(c, p))
+      if (int64_t r = rest_until(c, p); r > now)
         at(r);
       break;
     case call_phase::offered:

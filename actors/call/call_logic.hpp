@@ -96,8 +96,12 @@ call_decision decide(call_state& state, const call_command& c, const call_contex
 /// The next time this call needs a tick (a wait limit, an offer or
 /// callback ring timeout, the end of a rest, the next skill step, the end
 /// of the wait for a preferred agent, the overflow of `queue`, the
-/// configuration of the call's queue), or 0 for none.
-int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue);
+/// configuration of the call's queue), or 0 for none. Every deadline but
+/// a rest's needs its tick to act (a past one is due at once); a rest
+/// that ended by `now` needs none (its end only makes the call
+/// dispatchable again, which the tick at its end said), so it no longer
+/// counts.
+int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue, int64_t now);
 
 /// The call as the dispatcher's matching index sees it.
 call_view view_of(const call_state& c, const policy& p);

@@ -63,7 +63,7 @@ struct call_fixture {
   /// When the call next needs a tick, under its queue's configuration.
   int64_t deadline() {
     auto q = queues.find(c.queue);
-    return next_deadline(c, rules, q == queues.end() ? queue_config{} : q->second.config);
+    return next_deadline(c, rules, q == queues.end() ? queue_config{} : q->second.config, now);
   }
   template <class T> int count() const { return callq::testing::count_of<T>(last.events); }
 };
@@ -143,6 +143,29 @@ TEST_CASE("call: an offer nobody reports on times out at OFFER_TIMEOUT + 10 s") 
   CHECK(f.c.phase == call_phase::queued);
   REQUIRE(f.count<call_offer_failed>() == 1);
   CHECK(std::get<call_offer_failed>(f.last.events[0].body).reason == "timeout");
+}
+
+TEST_CASE("call: a rest after failed offers ends once: the overflow after it is the next deadline") {
+  call_fixture f;
+  f.queues["support"].config.overflow_after_seconds = 600;
+  f.queues["support"].config.overflow_queue = "sales";
+  f.queues["sales"] = queue_facts{};
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
+  int64_t enqueued = f.now;
+  for (int k = 1; k <= f.rules.max_offer_attempts; ++k) {
+    std::string offer = "OF" + std::to_string(k);
+    f.run(cmd::take_offer{offer, "alice", "client-alice", false});
+    f.now += 1'000;
+    f.run(cmd::dial_result{offer, "no-answer", "in-progress", 0});
+  }
+  // Resting: the caller hears the callback offer before anyone is tried again.
+  CHECK(f.deadline() == f.now + f.rules.announce_interval_ms);
+  f.now += f.rules.announce_interval_ms;
+  f.run(cmd::tick{});
+  CHECK(view_of(f.c, f.rules).rest_until_ms <= f.now);
+  // The rest is over: its end is no deadline any more (a timer set to it
+  // again would fire at once, for ever, and hide the overflow).
+  CHECK(f.deadline() == enqueued + 600'000);
 }
 
 TEST_CASE("call: the agent side rescinding fails the offer without telling the agent back") {
