@@ -140,6 +140,8 @@ class runtime {
   const read_model& reads() const { return *reads_; }
   /// The time now, from the injected clock.
   int64_t now_ms() const { return clock_->now_ms(); }
+  /// The rules this runtime was started with.
+  const policy& rules() const { return opts_.rules; }
   /// Live call and agent actors.
   actor_counts actors() const;
   /// Tests: the digest text of every live entity actor's own state,

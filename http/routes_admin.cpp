@@ -24,6 +24,7 @@
 #include "replay/report.hpp"
 #include "actors/world/status_json.hpp"
 #include "replay/timeline.hpp"
+#include "replay/what_if.hpp"
 
 namespace callq::http {
 
@@ -236,6 +237,35 @@ void server::admin_routes() {
     if (auto st = replay::build_report(rt_.log(), o, &r); !st)
       return send_error_json(res, 500, st.message());
     send_json(res, 200, replay::report_to_json(r));
+  });
+  // What if (README, "What-if and staffing"): the period's callers again,
+  // with the agents per interval asked for, beside what happened.
+  h.Get("/api/reports/simulate", [this, viewer, query](const httplib::Request& req, httplib::Response& res) {
+    if (!viewer(req, res))
+      return;
+    if (query(req, "from").empty() || query(req, "to").empty())
+      return send_error_json(res, 400, "from and to are required (ISO 8601)");
+    replay::report_options o;
+    if (auto st = replay::parse_report_options(query(req, "from"), query(req, "to"), query(req, "interval"), "", &o);
+        !st)
+      return send_error_json(res, 400, st.message());
+    if (o.to_ms - o.from_ms > replay::max_what_if_period_ms)
+      return send_error_json(res, 400, "the period is at most 31 days (callq simulate has no limit)");
+    replay::what_if w;
+    std::vector<std::string> specs;
+    for (size_t i = 0; i < req.get_param_value_count("agents"); ++i)
+      specs.push_back(req.get_param_value("agents", i));
+    if (auto st = replay::parse_agents_per_interval(specs, o, &w); !st)
+      return send_error_json(res, 400, st.message());
+    if (std::string seed = query(req, "seed"); !seed.empty()) {
+      if (seed.size() > 19 || seed.find_first_not_of("0123456789") != std::string::npos)
+        return send_error_json(res, 400, "seed must be a whole number");
+      w.seed = std::stoull(seed);
+    }
+    replay::what_if_result r;
+    if (auto st = replay::simulate_period(rt_.log(), rt_.rules(), o, w, &r); !st)
+      return send_error_json(res, st.error_code() == status::code::invalid_argument ? 400 : 500, st.message());
+    send_json(res, 200, replay::what_if_to_json(r, w.seed));
   });
   h.Get(R"(/api/calls/([^/]+)/timeline)", [this, admin](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req, res))

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -224,6 +225,36 @@ nlohmann::json what_if_to_json(const what_if_result& r, uint64_t seed) {
                    {"unfinished", r.stats.unfinished},
                    {"seconds", r.seconds}}},
           {"queues", queues}};
+}
+
+status parse_agents_per_interval(const std::vector<std::string>& specs, const report_options& o, what_if* w) {
+  const int64_t step = interval_ms(o.interval);
+  const int64_t first = o.from_ms - ((o.from_ms % step) + step) % step;
+  for (const std::string& spec : specs) {
+    const std::string why = "agents must be QUEUE:N,N,... (agents per interval), not '" + spec + "'";
+    auto colon = spec.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+      return status::invalid_argument(why);
+    std::string queue = spec.substr(0, colon);
+    if (w->agents_per_interval.count(queue))
+      return status::invalid_argument("agents: queue '" + queue + "' given twice");
+    auto& starts = w->agents_per_interval[queue];
+    std::stringstream numbers(spec.substr(colon + 1));
+    std::string n;
+    int64_t start = first;
+    while (std::getline(numbers, n, ',')) {
+      if (start >= o.to_ms)
+        return status::invalid_argument(why + " (more numbers than intervals)");
+      if (n.empty() || n.size() > 5 || n.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoll(n) > 10'000)
+        return status::invalid_argument(why + " (each N 0-10000)");
+      starts[start] = std::stoll(n);
+      start += step;
+    }
+    if (starts.empty())
+      return status::invalid_argument(why);
+  }
+  return status::ok();
 }
 
 status parse_target(const std::string& text, double* ratio, int64_t* seconds) {

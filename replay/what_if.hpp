@@ -34,6 +34,19 @@ struct what_if {
   uint64_t seed = 1;
 };
 
+/// The longest period GET /api/reports/simulate takes (a request's
+/// thread runs it; the command line has no limit).
+constexpr int64_t max_what_if_period_ms = 31LL * 86'400'000;
+
+/// Parses agents per interval, one "QUEUE:N,N,..." spec per queue (GET
+/// /api/reports/simulate's `agents`), into w->agents_per_interval: the
+/// k-th number is the queue's agents in the k-th interval of `o`'s
+/// period (intervals aligned to UTC as the report's), the last one kept
+/// to the end. invalid_argument, naming the spec, for anything else (a
+/// queue given twice, no numbers, a number outside 0-10000, more numbers
+/// than intervals).
+status parse_agents_per_interval(const std::vector<std::string>& specs, const report_options& o, what_if* w);
+
 /// A run's result.
 struct what_if_result {
   history past;             ///< the period, with its actual report

@@ -304,6 +304,58 @@ TEST_CASE("browser: the reports page charts and agent table equal GET /api/repor
   CHECK(report["agents"][0]["answered"] == 3);
   CHECK(report["agents"][0]["talkSeconds"] == 480);
   CHECK(b.screenshot(screenshot_path("reports")));
+
+  // What if nobody had been there: the panel asks the API for the same
+  // period with 0 agents and draws its figures beside the actual ones.
+  std::string period = "from=" + callq::events::format_iso8601(from_ms) +
+                       "&to=" + callq::events::format_iso8601(to_ms) + "&interval=1h";
+  auto sim = p.json_request("GET", "/api/reports/simulate?" + period + "&agents=support:0", viewer_token);
+  REQUIRE(sim.status == 200);
+  json what_if = json::parse(sim.body);
+  REQUIRE(what_if["queues"].size() == 1);
+  CHECK(what_if["staffing"] == "per-interval");
+  CHECK(what_if["queues"][0]["total"]["actual"]["offered"] == 5);
+  CHECK(what_if["queues"][0]["total"]["actual"]["answered"] == 3);
+  CHECK(what_if["queues"][0]["total"]["simulated"]["offered"] == 5);
+  CHECK(what_if["queues"][0]["total"]["simulated"]["answered"] == 0);
+  REQUIRE(b.eval("(() => { document.querySelector('#what-if-queues input[data-queue=\"support\"]').value = '0';"
+                 " document.querySelector('#what-if button[type=submit]').click(); return true; })()") == true);
+  REQUIRE(b.wait("!!window.callqReports.whatIf && window.callqReports.charts.calls.data.datasets.length === 5",
+                 10000) >= 0);
+  json drawn = b.eval(R"((() => {
+    const c = window.callqReports.charts;
+    return {calls: c.calls.data.datasets.map((d) => ({label: d.label, data: d.data})),
+            sl: c.serviceLevel.data.datasets.map((d) => d.label), asa: c.asa.data.datasets.length,
+            state: document.getElementById('what-if-state').textContent};
+  })())");
+  INFO(drawn.dump());
+  CHECK(drawn["calls"][3]["label"] == "answered (simulated)");
+  CHECK(drawn["calls"][4]["label"] == "abandoned (simulated)");
+  CHECK(drawn["sl"].back() == "support (simulated)");
+  CHECK(drawn["asa"] == 2);
+  CHECK(drawn["state"].get<std::string>().find("simulated 5 caller(s)") != std::string::npos);
+  for (size_t i = 0; i < hours; ++i) {
+    int64_t answered = 0, abandoned = 0;
+    for (auto& row : what_if["queues"][0]["intervals"])
+      if (row["start"] == callq::events::format_iso8601(from_ms + static_cast<int64_t>(i) * 3'600'000)) {
+        answered = row["simulated"]["answered"].get<int64_t>();
+        abandoned = row["simulated"]["abandoned"].get<int64_t>();
+      }
+    CHECK(drawn["calls"][3]["data"][i] == answered);
+    CHECK(drawn["calls"][4]["data"][i] == abandoned);
+  }
+  CHECK(b.screenshot(screenshot_path("reports-what-if")));
+  // Bad what-if requests are refused with the reason; the token is needed.
+  for (auto* bad : {"&agents=support:x", "&agents=support:", "&agents=support:1&agents=support:2",
+                    "&agents=nosuchqueue:3", "&seed=-1"}) {
+    auto r = p.json_request("GET", "/api/reports/simulate?" + period + bad, viewer_token);
+    INFO(bad << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("error") != std::string::npos);
+  }
+  CHECK(p.json_request("GET", "/api/reports/simulate?to=" + callq::events::format_iso8601(to_ms), viewer_token)
+            .status == 400);
+  CHECK(p.json_request("GET", "/api/reports/simulate?" + period, "not-a-token").status == 401);
   auto log = b.call({{"op", "log"}});
   INFO(log.dump());
   CHECK(log["errors"].empty());

@@ -3,11 +3,14 @@
 // (summed over the queues for calls, ASA and AHT; service level per
 // queue beside its target), and the per-agent table. The choice is kept
 // in the address (?from=&to=&interval=&queue=), so a report can be linked.
+// The what-if panel asks GET /api/reports/simulate for the same period
+// with the agents per interval typed in, and draws the simulated figures
+// beside the actual ones on the same charts.
 'use strict';
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const page = {token: '', charts: {}, report: null};
+  const page = {token: '', charts: {}, report: null, whatIf: null};
   window.callqReports = page;  // for the browser tests: the charts and the data shown
 
   const colours = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#ff7f0e', '#17becf', '#8c564b'];
@@ -82,15 +85,69 @@
       q.set('interval', $('interval').value);
       for (const name of chosenQueues()) q.append('queue', name);
       history.replaceState(null, '', location.pathname + '?' + q.toString());
+      page.whatIf = null;
       show();
+    };
+    $('what-if').onsubmit = (ev) => {
+      ev.preventDefault();
+      simulate();
+    };
+    $('what-if-clear').onclick = () => {
+      page.whatIf = null;
+      $('what-if-state').textContent = '';
+      render();
     };
     await show();
   }
 
-  async function show() {
+  function period() {
     const fromMs = Date.parse($('from').value + 'T00:00:00Z');
-    const toMs = Date.parse($('to').value + 'T00:00:00Z') + day;
-    const interval = $('interval').value;
+    return {fromMs, toMs: Date.parse($('to').value + 'T00:00:00Z') + day, interval: $('interval').value};
+  }
+
+  // One input per chosen queue, keeping what was typed.
+  function whatIfInputs(names) {
+    const box = $('what-if-queues');
+    const typed = {};
+    box.querySelectorAll('input').forEach((i) => { typed[i.dataset.queue] = i.value; });
+    box.innerHTML = '';
+    for (const name of names) {
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      input.dataset.queue = name;
+      input.placeholder = 'e.g. 3,3,4';
+      input.value = typed[name] || '';
+      label.append(name + ' ', input);
+      box.append(label);
+    }
+  }
+
+  async function simulate() {
+    if (!page.period) return;
+    const {fromMs, toMs, interval} = page.period;
+    const q = new URLSearchParams();
+    q.set('from', new Date(fromMs).toISOString());
+    q.set('to', new Date(toMs).toISOString());
+    q.set('interval', interval);
+    $('what-if-queues').querySelectorAll('input').forEach((i) => {
+      const v = i.value.replace(/\s+/g, '');
+      if (v) q.append('agents', i.dataset.queue + ':' + v);
+    });
+    $('what-if-state').textContent = 'simulating…';
+    try {
+      page.whatIf = await getJson('/api/reports/simulate?' + q.toString());
+    } catch (e) {
+      page.whatIf = null;
+      $('what-if-state').textContent = 'cannot simulate: ' + e.message;
+      return render();
+    }
+    const run = page.whatIf.run || {};
+    $('what-if-state').textContent = 'simulated ' + run.callers + ' caller(s), staffing: ' + page.whatIf.staffing;
+    render();
+  }
+
+  async function show() {
+    const {fromMs, toMs, interval} = period();
     if (!(toMs > fromMs)) return setState('"To" must not be before "From"');
     setState('loading…');
     let r;
@@ -103,11 +160,20 @@
       return setState('cannot read the report: ' + e.message);
     }
     page.report = r;
+    page.period = {fromMs, toMs, interval};
+    render();
+  }
+
+  function render() {
+    const r = page.report;
+    if (!r) return;
+    const {fromMs, toMs, interval} = page.period;
     const known = [...document.querySelectorAll('#queue-picker input')].map((i) => i.value);
     const fresh = r.queues.map((q) => q.queue).filter((n) => !known.includes(n));
     if (fresh.length) setQueues(known.concat(fresh).sort(), chosenQueues().concat(fresh));
     const chosen = chosenQueues();
     const queues = r.queues.filter((q) => chosen.includes(q.queue));
+    whatIfInputs(queues.map((q) => q.queue));
     // Every interval of the period, the quiet ones too.
     const starts = [];
     for (let t = fromMs; t < toMs; t += intervalMs[interval]) starts.push(t);
@@ -137,10 +203,39 @@
       sl.push({label: q.queue + ' target', data: starts.map(() => q.serviceLevelTarget * 100),
                borderColor: colour, borderDash: [6, 4], pointRadius: 0, fill: false});
     });
+    const asaSets = [{label: 'ASA (s)', data: asa, borderColor: colours[0]}];
+    const ahtSets = [{label: 'AHT (s)', data: aht, borderColor: colours[3]}];
+    if (page.whatIf) {
+      // The simulated figures of the chosen queues, beside the actual ones.
+      const simulated = page.whatIf.queues.filter((q) => chosen.includes(q.queue));
+      const simOf = (q, t) => (q.intervals.find((i) => Date.parse(i.start) === t) || {}).simulated || {};
+      const simSum = (t, field) => simulated.reduce((n, q) => n + (simOf(q, t)[field] || 0), 0);
+      // ASA and AHT weighted by each queue's answered calls.
+      const simRatio = (t, field) => {
+        const n = simSum(t, 'answered');
+        return n > 0 ? simulated.reduce((s, q) => s + (simOf(q, t)[field] || 0) * (simOf(q, t).answered || 0), 0) / n
+                     : null;
+      };
+      ['answered', 'abandoned'].forEach((field, k) => calls.push({
+        label: field + ' (simulated)', data: starts.map((t) => simSum(t, field)),
+        backgroundColor: colours[k + 1] + '80', borderColor: colours[k + 1], borderWidth: 1}));
+      simulated.forEach((q) => {
+        const k = queues.findIndex((a) => a.queue === q.queue);
+        const colour = colours[(k < 0 ? 0 : k) % colours.length];
+        sl.push({label: q.queue + ' (simulated)', data: starts.map((t) => {
+          const v = simOf(q, t).serviceLevel;
+          return v == null ? null : v * 100;
+        }), borderColor: colour, backgroundColor: colour, borderDash: [2, 2], spanGaps: false});
+      });
+      asaSets.push({label: 'ASA simulated (s)', data: starts.map((t) => simRatio(t, 'asaSeconds')),
+                    borderColor: colours[0], borderDash: [2, 2]});
+      ahtSets.push({label: 'AHT simulated (s)', data: starts.map((t) => simRatio(t, 'ahtSeconds')),
+                    borderColor: colours[3], borderDash: [2, 2]});
+    }
     draw('calls', 'bar', labels, calls, {});
     draw('serviceLevel', 'line', labels, sl, {min: 0, max: 100});
-    draw('asa', 'line', labels, [{label: 'ASA (s)', data: asa, borderColor: colours[0]}], {min: 0});
-    draw('aht', 'line', labels, [{label: 'AHT (s)', data: aht, borderColor: colours[3]}], {min: 0});
+    draw('asa', 'line', labels, asaSets, {min: 0});
+    draw('aht', 'line', labels, ahtSets, {min: 0});
     $('agents').tBodies[0].innerHTML = r.agents.map((a) =>
       '<tr data-agent="' + callqEscape(a.agentId) + '"><td>' + callqEscape(a.agentId) + '</td>' +
       '<td class="answered" data-value="' + a.answered + '">' + a.answered + '</td>' +
