@@ -17,6 +17,7 @@
 //
 // Usage: simulate_bench [--calls-per-day=10000] [--days=7] [--agents=20]
 //                       [--fidelity-calls=2000]
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -168,6 +169,32 @@ int main(int argc, char** argv) {
               static_cast<long long>(s.answered), static_cast<long long>(a.abandoned),
               static_cast<long long>(s.abandoned), a.service_level(), s.service_level());
   std::printf("  peak RSS %ld MiB\n", bench::rss_kib() / 1024);
+
+  // callq staffing on the same week: Erlang A's agents per hour for 80/20,
+  // and the service level the simulation gives with them.
+  {
+    auto t = clk::now();
+    history past;
+    std::vector<staffing_row> rows;
+    report_options so = o;
+    so.service_level_seconds = 20;
+    if (!read_history(*log, rules, so, &past) || !plan_staffing(past, rules, so, 0.8, 20, 1, &rows))
+      return 1;
+    std::vector<double> erlang_sl, sim_sl;
+    long below = 0, counted = 0;
+    for (auto& row : rows) {
+      if (row.offered < 10 || row.simulated_service_level < 0)
+        continue;
+      ++counted;
+      erlang_sl.push_back(row.needed.service_level);
+      sim_sl.push_back(row.simulated_service_level);
+      below += row.simulated_service_level < 0.8;
+    }
+    std::printf("  callq staffing --target 0.8/20 on the week: %.2f s; %ld hours, Erlang A's service level median "
+                "%.3f, simulated with its agents median %.3f (min %.3f), %ld hours below 0.8\n",
+                seconds_since(t), counted, bench::percentile(erlang_sl, 50), bench::percentile(sim_sl, 50),
+                sim_sl.empty() ? 0.0 : *std::min_element(sim_sl.begin(), sim_sl.end()), below);
+  }
 
   // Fidelity on histories made by the real runtime.
   std::printf("\nfidelity: histories made by the real runtime (%ld callers each), replayed with their own "

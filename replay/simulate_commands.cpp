@@ -165,7 +165,8 @@ int run_staffing(const staffing_args& a, std::ostream& out, std::ostream& err) {
     list.push_back({{"queue", r.queue},
                     {"start", events::format_iso8601(r.start)},
                     {"offered", r.offered},
-                    {"ahtSeconds", r.load.handle_s},
+                    {"ahtSeconds", r.aht_s},
+                    {"handleSeconds", r.load.handle_s},
                     {"patienceSeconds", r.load.patience_s > 0 ? json(r.load.patience_s) : json(nullptr)},
                     {"agents", r.needed.agents},
                     {"erlangServiceLevel", r.needed.service_level},
@@ -185,24 +186,27 @@ int run_staffing(const staffing_args& a, std::ostream& out, std::ostream& err) {
   }
   auto pct = [](const json& v) { return v.is_null() ? std::string("-") : fixed(v.get<double>() * 100, 1) + "%"; };
   if (a.format == "csv") {
-    out << "queue,start,offered,aht_seconds,patience_seconds,agents,erlang_service_level,simulated_service_level,"
-           "actual_service_level\n";
+    out << "queue,start,offered,aht_seconds,handle_seconds,patience_seconds,agents,erlang_service_level,"
+           "simulated_service_level,actual_service_level\n";
     auto num = [](const json& v) { return v.is_null() ? std::string() : fixed(v.get<double>(), 4); };
     for (auto& r : list)
       out << r["queue"].get<std::string>() << ',' << r["start"].get<std::string>() << ',' << r["offered"] << ','
-          << fixed(r["ahtSeconds"].get<double>(), 1) << ',' << num(r["patienceSeconds"]) << ',' << r["agents"]
+          << fixed(r["ahtSeconds"].get<double>(), 1) << ',' << fixed(r["handleSeconds"].get<double>(), 1) << ','
+          << num(r["patienceSeconds"]) << ',' << r["agents"]
           << ',' << num(r["erlangServiceLevel"]) << ',' << num(r["simulatedServiceLevel"]) << ','
           << num(r["actualServiceLevel"]) << "\n";
     return 0;
   }
   out << "agents needed for " << fixed(ratio * 100, 0) << "% answered within " << seconds
-      << " s (Erlang A; Erlang C where nobody gave up), with callq simulate's service level beside it\n";
+      << " s (Erlang A; Erlang C where nobody gave up; handle = AHT + ring + wrap-up), with callq simulate's "
+         "service level beside it\n";
   out << std::left << std::setw(12) << "queue" << std::setw(22) << "start" << std::setw(9) << "offered"
-      << std::setw(8) << "AHT s" << std::setw(11) << "patience s" << std::setw(8) << "agents" << std::setw(11)
+      << std::setw(8) << "AHT s" << std::setw(10) << "handle s" << std::setw(11) << "patience s" << std::setw(8) << "agents" << std::setw(11)
       << "Erlang SL" << std::setw(14) << "simulated SL" << "actual SL\n";
   for (auto& r : list)
     out << std::setw(12) << r["queue"].get<std::string>() << std::setw(22) << r["start"].get<std::string>()
-        << std::setw(9) << r["offered"] << std::setw(8) << fixed(r["ahtSeconds"].get<double>(), 0) << std::setw(11)
+        << std::setw(9) << r["offered"] << std::setw(8) << fixed(r["ahtSeconds"].get<double>(), 0) << std::setw(10)
+        << fixed(r["handleSeconds"].get<double>(), 0) << std::setw(11)
         << (r["patienceSeconds"].is_null() ? std::string("-") : fixed(r["patienceSeconds"].get<double>(), 0))
         << std::setw(8) << r["agents"] << std::setw(11) << pct(r["erlangServiceLevel"]) << std::setw(14)
         << pct(r["simulatedServiceLevel"]) << pct(r["actualServiceLevel"]) << "\n";

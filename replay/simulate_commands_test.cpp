@@ -168,6 +168,8 @@ TEST_CASE("callq staffing: agents per interval for a target, more for a stricter
     CHECK(i["agents"].get<int>() >= 1);
     CHECK(i["erlangServiceLevel"].get<double>() >= 0.8);
     CHECK(i["ahtSeconds"].get<double>() > 0);
+    // An agent's time per call: talk, ring and wrap-up.
+    CHECK(i["handleSeconds"].get<double>() >= i["ahtSeconds"].get<double>() + 15);
   }
   CHECK(offered == 120);
 
@@ -184,7 +186,7 @@ TEST_CASE("callq staffing: agents per interval for a target, more for a stricter
 
   a.format = "csv";
   REQUIRE(run(run_staffing, a, &out) == 0);
-  CHECK(out.rfind("queue,start,offered,aht_seconds,patience_seconds,agents,", 0) == 0);
+  CHECK(out.rfind("queue,start,offered,aht_seconds,handle_seconds,patience_seconds,agents,", 0) == 0);
   a.format = "table";
   REQUIRE(run(run_staffing, a, &out) == 0);
   CHECK(out.find("agents needed for 95% answered within 10 s") != std::string::npos);

@@ -288,10 +288,15 @@ status plan_staffing(const history& past, const policy& rules, const report_opti
   // gave up (the exponential patience's maximum likelihood, answered
   // callers counting as censored).
   std::map<std::string, std::pair<int64_t, int64_t>> line;  // queue -> (ms in line, gave up)
+  std::map<std::string, std::pair<int64_t, int64_t>> ring;  // queue -> (ms rung, answers)
   for (auto& c : past.input.callers) {
     auto& [ms, gave_up] = line[c.call.queue];
     ms += c.waited_ms;
     gave_up += c.abandoned;
+    if (c.ring_ms >= 0) {
+      ring[c.call.queue].first += c.ring_ms;
+      ring[c.call.queue].second += 1;
+    }
   }
   const double len_s = static_cast<double>(interval_ms(o.interval)) / 1000.0;
   std::vector<staffing_row> rows;
@@ -304,6 +309,9 @@ status plan_staffing(const history& past, const policy& rules, const report_opti
     double queue_aht = period.completed > 0 ? period.aht_seconds() : static_cast<double>(rules.default_handle_ms) / 1000.0;
     auto [in_line_ms, gave_up] = line[queue];
     double patience = gave_up > 0 ? static_cast<double>(in_line_ms) / 1000.0 / static_cast<double>(gave_up) : 0;
+    auto [rung_ms, answers] = ring[queue];
+    double overhead_s = (answers > 0 ? static_cast<double>(rung_ms) / static_cast<double>(answers) / 1000.0 : 0) +
+                        static_cast<double>(std::max<int64_t>(rules.wrap_up_ms, 0)) / 1000.0;
     for (auto& [start, f] : buckets) {
       if (f.offered == 0)
         continue;
@@ -312,8 +320,8 @@ status plan_staffing(const history& past, const policy& rules, const report_opti
       row.start = start;
       row.offered = f.offered;
       row.load.arrivals_per_s = static_cast<double>(f.offered) / len_s;
-      row.load.handle_s = f.completed > 0 ? f.aht_seconds() : queue_aht;
-      row.load.handle_s = std::max(row.load.handle_s, 1.0);
+      row.aht_s = f.completed > 0 ? f.aht_seconds() : queue_aht;
+      row.load.handle_s = std::max(row.aht_s + overhead_s, 1.0);
       row.load.patience_s = patience;
       row.needed = agents_needed(row.load, ratio, static_cast<double>(seconds));
       row.actual_service_level = f.service_level();

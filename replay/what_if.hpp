@@ -79,7 +79,10 @@ struct staffing_row {
   std::string queue;
   int64_t start = 0;
   int64_t offered = 0;
-  queue_load load;          ///< the interval's arrival rate, handle time, patience
+  double aht_s = 0;         ///< talk time per call, as the report's AHT
+  /// The interval's arrival rate, patience and handle time: an agent's
+  /// time per call, aht_s + the ring time (the queue's mean) + WRAP_UP_TIME.
+  queue_load load;
   erlang_figures needed;    ///< the fewest agents for the target, and their figures
   double simulated_service_level = -1;  ///< with that staffing; -1 nothing to count
   double actual_service_level = -1;     ///< as it was; -1 nothing to count
@@ -89,8 +92,9 @@ struct staffing_row {
 status parse_target(const std::string& text, double* ratio, int64_t* seconds);
 
 /// For each queue and interval of `past` with calls: the load (arrival
-/// rate; the interval's handle time, the queue's over the period when the
-/// interval has none, the policy's default when neither has; the queue's
+/// rate; the interval's talk time, the queue's over the period when the
+/// interval has none, the policy's default when neither has, plus the
+/// queue's mean ring time and the policy's wrap-up; the queue's
 /// patience over the period, as total time in line over callers who gave
 /// up, none when nobody did), the Erlang A (or C) staffing for the target,
 /// and the simulated service level with it.
