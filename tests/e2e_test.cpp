@@ -1,6 +1,7 @@
 // End-to-end: the real `callq serve` binary on a loopback port, a fake
 // Twilio REST API, and whole scenarios walked through HTTP.
 #include <arpa/inet.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <regex>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "events/codec.hpp"
 #include "http/signature.hpp"
 #include "tests/callq_process.hpp"
 #include "tests/fake_twilio.hpp"
@@ -112,6 +114,19 @@ TEST_CASE("e2e: a call is enqueued, dialled to the ready agent, completed, wrap-
   std::string data = dir.path() + "/data";
   CHECK(std::system((std::string(CALLQ_BINARY) + " verify --data-dir " + data + " > /dev/null").c_str()) == 0);
   CHECK(std::system((std::string(CALLQ_BINARY) + " replay --call CA1 --data-dir " + data + " > /dev/null").c_str()) == 0);
+  // callq simulate too (on this backend), over the days around now.
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string sim_out = dir.path() + "/simulate.json";
+  CHECK(std::system((std::string(CALLQ_BINARY) + " simulate --data-dir " + data + " --from " +
+                     callq::events::format_iso8601(now_ms - 86'400'000) + " --to " +
+                     callq::events::format_iso8601(now_ms + 86'400'000) + " --interval 1d --format json > " +
+                     sim_out).c_str()) == 0);
+  std::ifstream sim_file(sim_out);
+  json sim = json::parse(sim_file, nullptr, false);
+  REQUIRE(sim.is_object());
+  CHECK(sim["queues"][0]["total"]["actual"]["offered"] == 2);
+  CHECK(sim["queues"][0]["total"]["simulated"]["offered"] == 2);
 
   auto timeline = p.admin_get("/api/calls/CA1/timeline")["events"];
   std::vector<std::string> types;
