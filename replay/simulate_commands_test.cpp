@@ -37,22 +37,17 @@ struct history_dir {
     std::ofstream(path) << text;
     return path.string();
   }
-  simulate_args simulate() {
-    simulate_args a;
+  /// A command's arguments for this history's directory and period.
+  template <class Args> Args args() {
+    Args a;
     a.data_dir = x.data_dir();
     a.from = from;
     a.to = to;
     a.rules = testing::history_policy();
     return a;
   }
-  staffing_args staffing() {
-    staffing_args a;
-    a.data_dir = x.data_dir();
-    a.from = from;
-    a.to = to;
-    a.rules = testing::history_policy();
-    return a;
-  }
+  simulate_args simulate() { return args<simulate_args>(); }
+  staffing_args staffing() { return args<staffing_args>(); }
 };
 
 /// `run`'s exit code, with its standard output in `out` and error in `err`.
