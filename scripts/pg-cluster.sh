@@ -9,6 +9,9 @@
 #                                      in PRIMARY (pg_basebackup); prints its URL
 #   pg-cluster.sh promote DIR          promotes a standby to primary
 #   pg-cluster.sh stop DIR             stops it (fast)
+#   pg-cluster.sh crash DIR            stops it at once (immediate: no
+#                                      checkpoint, recovery from the WAL on
+#                                      the next start, on the same port)
 #   pg-cluster.sh url DIR              prints the URL of a started cluster
 #
 # The URL is postgresql://callq@127.0.0.1:PORT/postgres. As root, the
@@ -24,9 +27,9 @@ if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u postgres --); fi
 
 cmd=${1:-}
 case "$cmd" in
-  start|stop|url|promote) [ $# -eq 2 ] || { echo "usage: pg-cluster.sh $cmd DIR" >&2; exit 2; } ;;
+  start|stop|crash|url|promote) [ $# -eq 2 ] || { echo "usage: pg-cluster.sh $cmd DIR" >&2; exit 2; } ;;
   standby) [ $# -eq 3 ] || { echo "usage: pg-cluster.sh standby PRIMARY DIR" >&2; exit 2; } ;;
-  *) echo "usage: pg-cluster.sh start|standby|promote|stop|url ..." >&2; exit 2 ;;
+  *) echo "usage: pg-cluster.sh start|standby|promote|stop|crash|url ..." >&2; exit 2 ;;
 esac
 
 abs() { mkdir -p "$1" && cd "$1" && pwd; }
@@ -40,11 +43,16 @@ prepare_dir() {  # the cluster's directory, owned by whoever runs it
 
 url_of() { echo "postgresql://callq@127.0.0.1:$(cat "$1/port")/postgres"; }
 
-# Starts the cluster in $1/data on a free port (tries a few), recording it.
+# Starts the cluster in $1/data on a free port (tries a few), recording it;
+# a cluster started before tries its own port first (a restart keeps its
+# URL).
 start_on_free_port() {
   local dir=$1
+  local first=""
+  if [ -f "$dir/port" ]; then first=$(cat "$dir/port"); fi
   for _ in $(seq 1 20); do
-    local port=$(( (RANDOM % 30000) + 20000 ))
+    local port=${first:-$(( (RANDOM % 30000) + 20000 ))}
+    first=""
     if "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
         -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir" \
         start > /dev/null 2>&1; then
@@ -107,6 +115,11 @@ CONF
     if [ -f "$dir/data/postmaster.pid" ]; then
       "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop > /dev/null 2>&1 || true
     fi
+    ;;
+  crash)  # every process of the cluster stops at once, as in a power cut
+    dir=$(abs "$2")
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop > /dev/null
+    url_of "$dir"
     ;;
   url)
     url_of "$(abs "$2")"

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -357,4 +358,71 @@ TEST_CASE("HA: the database primary is killed and its synchronous standby promot
   p.terminate();
   pg_cluster_script("stop " + dir.path() + "/standby");
   pg_cluster_script("stop " + dir.path() + "/primary");
+}
+
+TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook load and restarts: every webhook answered 2xx is in the log once") {
+  temp_dir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+  std::string why;
+  std::string db = pg_cluster_script("start " + dir.path() + "/db", &why);
+  INFO(why);
+  REQUIRE_FALSE(db.empty());
+  REQUIRE(pg_run(db, "CREATE DATABASE callq", &why));
+  std::string url = db.substr(0, db.rfind('/')) + "/callq?connect_timeout=2";
+  fake_twilio tw;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_STORE", url}});
+  REQUIRE(p.ready());
+  REQUIRE(p.wait_for_output(leads, 10'000));
+
+  // Twilio: one webhook after another, each CallSid retried (same token)
+  // until answered 2xx; only a 2xx counts as acknowledged.
+  std::mutex mu;
+  std::vector<std::string> acked;
+  int refused = 0;
+  std::atomic<bool> stop{false};
+  std::thread twilio([&] {
+    for (int i = 1; !stop; ++i) {
+      std::string sid = "CA" + std::to_string(500 + i);
+      while (!stop) {
+        int status = p.webhook("voice", "", call(sid), "tok-" + sid).status;
+        std::lock_guard lock(mu);
+        if (status == 200) {
+          acked.push_back(sid);
+          break;
+        }
+        ++refused;
+      }
+    }
+  });
+  auto acked_count = [&] {
+    std::lock_guard lock(mu);
+    return acked.size();
+  };
+  auto wait_acked = [&](size_t n, int seconds) {
+    auto until = clock_type::now() + std::chrono::seconds(seconds);
+    while (acked_count() < n && clock_type::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return acked_count() >= n;
+  };
+  CHECK(wait_acked(20, 10));
+  // The database stops mid-load, without a checkpoint.
+  REQUIRE_FALSE(pg_cluster_script("crash " + dir.path() + "/db", &why).empty());
+  size_t at_crash = acked_count();
+  REQUIRE_FALSE(pg_cluster_script("start " + dir.path() + "/db", &why).empty());
+  // callq loses its sessions, then leads again once the database is back.
+  CHECK(p.wait_for_output(follows, 30'000));
+  CHECK(p.wait_for_output(leads, 30'000));
+  CHECK(wait_acked(at_crash + 20, 20));
+  stop = true;
+  twilio.join();
+  INFO("acknowledged " << acked.size() << ", refused meanwhile " << refused);
+  CHECK(refused > 0);  // Twilio saw the outage: answers waited for the database
+  auto sids = arrived(log_of(url));
+  CHECK(sids.recorded_twice().empty());
+  for (auto& s : acked)
+    CHECK(sids.count(s) == 1);
+  p.terminate();
+  pg_cluster_script("stop " + dir.path() + "/db");
 }
