@@ -7,6 +7,7 @@
 // and for PostgreSQL's synchronous commit; the calls' own time is virtual.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -297,18 +298,29 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
   CHECK(waiting_sids(a).size() >= 3);  // the old leader follows the log again
 }
 
-TEST_CASE("HA: the database primary is killed and its synchronous standby promoted, callq reconnects and every acknowledged event is there") {
-  temp_dir dir;
-  // The clusters run as the postgres user when the test runs as root: it
-  // must be able to reach them.
+namespace {
+
+/// A throwaway cluster in `dir`/`name` holding a database "callq"; its
+/// maintenance URL. The clusters run as the postgres user when the test
+/// runs as root: `dir` is opened for it to reach them.
+std::string start_cluster(const temp_dir& dir, const std::string& name) {
   std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
                                                std::filesystem::perms::group_exec |
                                                std::filesystem::perms::others_exec);
   std::string why;
-  std::string primary = pg_cluster_script("start " + dir.path() + "/primary", &why);
+  std::string url = pg_cluster_script("start " + dir.path() + "/" + name, &why);
   INFO(why);
-  REQUIRE_FALSE(primary.empty());
-  REQUIRE(pg_run(primary, "CREATE DATABASE callq", &why));
+  REQUIRE_FALSE(url.empty());
+  REQUIRE(pg_run(url, "CREATE DATABASE callq", &why));
+  return url;
+}
+
+}  // namespace
+
+TEST_CASE("HA: the database primary is killed and its synchronous standby promoted, callq reconnects and every acknowledged event is there") {
+  temp_dir dir;
+  std::string primary = start_cluster(dir, "primary");
+  std::string why;
   std::string standby = pg_cluster_script("standby " + dir.path() + "/primary " + dir.path() + "/standby", &why);
   REQUIRE_FALSE(standby.empty());
   // Synchronous: a commit returns once the standby has it.
@@ -362,14 +374,8 @@ TEST_CASE("HA: the database primary is killed and its synchronous standby promot
 
 TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook load and restarts: every webhook answered 2xx is in the log once") {
   temp_dir dir;
-  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
-                                               std::filesystem::perms::group_exec |
-                                               std::filesystem::perms::others_exec);
+  std::string db = start_cluster(dir, "db");
   std::string why;
-  std::string db = pg_cluster_script("start " + dir.path() + "/db", &why);
-  INFO(why);
-  REQUIRE_FALSE(db.empty());
-  REQUIRE(pg_run(db, "CREATE DATABASE callq", &why));
   std::string url = db.substr(0, db.rfind('/')) + "/callq?connect_timeout=2";
   fake_twilio tw;
   callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_STORE", url}});
@@ -379,6 +385,7 @@ TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook lo
   // Twilio: one webhook after another, each CallSid retried (same token)
   // until answered 2xx; only a 2xx counts as acknowledged.
   std::mutex mu;
+  std::condition_variable acked_more;
   std::vector<std::string> acked;
   int refused = 0;
   std::atomic<bool> stop{false};
@@ -390,6 +397,7 @@ TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook lo
         std::lock_guard lock(mu);
         if (status == 200) {
           acked.push_back(sid);
+          acked_more.notify_all();
           break;
         }
         ++refused;
@@ -401,10 +409,8 @@ TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook lo
     return acked.size();
   };
   auto wait_acked = [&](size_t n, int seconds) {
-    auto until = clock_type::now() + std::chrono::seconds(seconds);
-    while (acked_count() < n && clock_type::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    return acked_count() >= n;
+    std::unique_lock lock(mu);
+    return acked_more.wait_for(lock, std::chrono::seconds(seconds), [&] { return acked.size() >= n; });
   };
   CHECK(wait_acked(20, 10));
   // The database stops mid-load, without a checkpoint.
