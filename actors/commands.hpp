@@ -38,8 +38,9 @@ struct dial_result {
 };
 /// The caller's call ended.
 struct call_status { std::string call_sid, status; };
-/// The agent answered the callback call.
-struct callback_connect { std::string callback_id; };
+/// The agent answered the callback call: `leg_sid` is that call's
+/// CallSid (the leg Twilio placed to the agent).
+struct callback_connect { std::string callback_id, leg_sid; };
 /// The callback's `<Dial>` to the customer ended.
 struct callback_result {
   std::string callback_id, dial_status;
@@ -49,6 +50,12 @@ struct callback_result {
 struct redirect_failed { std::string offer_id, reason; };
 /// The REST call that starts a callback failed for good.
 struct callback_call_failed { std::string callback_id, reason; };
+/// Twilio accepted the REST call of callback attempt `attempt`; `leg_sid`
+/// is the CallSid it gave the new call.
+struct callback_call_placed {
+  std::string callback_id, leg_sid;
+  int64_t attempt = 0;
+};
 
 /// An agent heartbeat. `token_hash` is SHA-256 hex of the bearer token;
 /// without `device_registered` the last reported device state stands.
@@ -153,7 +160,7 @@ struct record_digest {};
 using command = std::variant<
     incoming_call, hold_poll, callback_response, queue_left, connect_agent,
     agent_leg_status, dial_result, call_status, callback_connect,
-    callback_result, redirect_failed, callback_call_failed, heartbeat,
+    callback_result, redirect_failed, callback_call_failed, callback_call_placed, heartbeat,
     put_agent, delete_agent, put_caller, put_queue, delete_queue, tick, sweep, heartbeat_cleanup,
     queue_cleanup, recover, record_digest, schedule_callback, cancel_callback, wrap_up>;
 

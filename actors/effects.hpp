@@ -15,7 +15,8 @@ struct rest_job {
   std::string offer_id;     ///< redirect
   std::string callback_id;  ///< create: the callback
   std::string identity;     ///< create: the agent's client identity
-  int attempt = 1;
+  int64_t callback_attempt = 0;  ///< create: the callback's attempt number
+  int attempt = 1;               ///< this request's try (the gateway's retries)
 };
 
 /// What a call tells the agent of its offer, so that the agent records its

@@ -146,20 +146,27 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     });
   } else
     env->gateway = spawn_gateway(sys, opts.gateway, gateway_stats_, [reg](const cmd::command& c) {
-    // A REST job that finally failed goes to the call it was for.
+    // A REST job that finally failed, or a callback's call Twilio placed,
+    // goes to the call it was for.
     std::string id;
     if (auto* r = std::get_if<cmd::redirect_failed>(&c))
       id = r->offer_id;
     else if (auto* f = std::get_if<cmd::callback_call_failed>(&c))
       id = f->callback_id;
+    else if (auto* p = std::get_if<cmd::callback_call_placed>(&c))
+      id = p->callback_id;
     caf::actor call = reg->call(reg->call_of_offer(id));
     if (!call)
       return;
-    if (auto* r = std::get_if<cmd::redirect_failed>(&c))
-      caf::anon_send(call, command_atom::value, call_request{*r, {}});
-    else
-      caf::anon_send(call, command_atom::value,
-                     call_request{std::get<cmd::callback_call_failed>(c), {}});
+    std::visit(
+        [&](auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, cmd::redirect_failed> ||
+                        std::is_same_v<T, cmd::callback_call_failed> ||
+                        std::is_same_v<T, cmd::callback_call_placed>)
+            caf::anon_send(call, command_atom::value, call_request{x, {}});
+        },
+        c);
   });
   env->dispatcher = spawn_dispatcher(sys, env, std::move(ds));
   timer_options to;

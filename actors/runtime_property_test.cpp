@@ -199,7 +199,7 @@ struct scenario {
         const call_state* c = h.state().find_call(some_call());
         if (c && !c->callback_id.empty()) {
           std::string cb = c->callback_id;
-          h.run(cmd::callback_connect{cb});
+          h.run(cmd::callback_connect{cb, "CAleg-" + cb});
           h.run(cmd::callback_result{cb, dial[pick(5)], pick(100)});
         }
         break;

@@ -132,6 +132,7 @@ struct router {
   reply operator()(cmd::callback_connect& x) { return to_offer(x.callback_id, x, "callback"); }
   reply operator()(cmd::callback_result& x) { return to_offer(x.callback_id, x, "callback"); }
   reply operator()(cmd::callback_call_failed& x) { return to_offer(x.callback_id, x, "callback"); }
+  reply operator()(cmd::callback_call_placed& x) { return to_offer(x.callback_id, x, "callback"); }
   reply operator()(cmd::heartbeat& x) {
     caf::actor a = env.reg->agent(x.agent_id);
     if (!a)

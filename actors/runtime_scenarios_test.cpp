@@ -280,7 +280,7 @@ TEST_CASE("a long wait offers a callback that keeps the caller's place") {
   h.add_ready_agent("alice");
   REQUIRE(h.find_last<callback_started>());
   CHECK(h.find_last<callback_started>()->call_sid == "CA1");
-  r = h.run(cmd::callback_connect{cb});
+  r = h.run(cmd::callback_connect{cb, "CAleg-" + cb});
   CHECK(r.voice().what == kind::callback_dial);
   CHECK(r.voice().number == "+15550000000");
   h.run(cmd::callback_result{cb, "completed", 30});
@@ -303,7 +303,7 @@ TEST_CASE("a callback is tried at most three times and escalated past its SLA") 
     const call_state* c = h.state().find_call("CA1");
     REQUIRE(c->phase == call_phase::callback_dialing);
     CHECK(c->callback_attempts == attempt);
-    h.run(cmd::callback_connect{cb});
+    h.run(cmd::callback_connect{cb, "CAleg-" + cb});
     h.run(cmd::callback_result{cb, "no-answer", 0});
     REQUIRE(h.find_last<callback_failed>());
     CHECK(h.find_last<callback_failed>()->final == (attempt == 3));
@@ -347,7 +347,7 @@ TEST_CASE("unknown offers and calls are errors that append nothing") {
   CHECK(h.run(cmd::connect_agent{"OF99"}).result == outcome::invalid);
   CHECK(h.run(cmd::dial_result{"OF99", "completed", "", 0}).result == outcome::invalid);
   CHECK(h.run(cmd::hold_poll{"CA404"}).result == outcome::invalid);
-  CHECK(h.run(cmd::callback_connect{"CB1"}).result == outcome::invalid);
+  CHECK(h.run(cmd::callback_connect{"CB1", "CAleg1"}).result == outcome::invalid);
   CHECK(h.log.size() == 1);  // system.started only
 }
 

@@ -328,14 +328,30 @@ struct callback_started {
   }
 };
 
-/// The agent answered the callback leg; callq now dials the customer.
-struct callback_agent_answered {
-  static constexpr const char* name = "callback.agent_answered";
+/// Twilio accepted a callback attempt's outbound call to the agent:
+/// `legSid` is the CallSid of that call, from Twilio's answer (recorded
+/// before the agent answers; none when the answer was lost).
+struct callback_call_placed {
+  static constexpr const char* name = "callback.call_placed";
   static constexpr int64_t schema = 1;
-  std::string call_sid, callback_id, agent_id;
+  std::string call_sid, callback_id, leg_sid;
+  int64_t attempt = 0;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("callbackId", callback_id);
-    f("agentId", agent_id);
+    f("legSid", leg_sid); f("attempt", attempt);
+  }
+};
+
+/// The agent answered the callback leg; callq now dials the customer.
+/// Schema 2 adds `legSid`, the CallSid of the leg answered (empty in
+/// schema 1).
+struct callback_agent_answered {
+  static constexpr const char* name = "callback.agent_answered";
+  static constexpr int64_t schema = 2;
+  std::string call_sid, callback_id, agent_id, leg_sid;
+  template <class F> void fields(F&& f) {
+    f("callSid", call_sid); f("callbackId", callback_id);
+    f("agentId", agent_id); f("legSid", leg_sid);
   }
 };
 
@@ -641,6 +657,6 @@ using payload = std::variant<
     agent_offer_ended, caller_set, system_started, system_state_digest,
     queue_configured, queue_removed, callback_due, call_refused, call_turned_away,
     call_requirements_set, call_overflowed, call_agent_preferred, callback_scheduled,
-    callback_canceled, agent_wrap_up_recorded>;
+    callback_canceled, agent_wrap_up_recorded, callback_call_placed>;
 
 }  // namespace callq::events

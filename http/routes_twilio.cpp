@@ -170,11 +170,11 @@ void server::twilio_routes() {
     *c = cmd::call_status{w.call_sid, field(w.fields, "CallStatus")};
     return std::string();
   });
-  hook("callback-connect", [query](const httplib::Request& req, const webhook&, cmd::command* c) {
+  hook("callback-connect", [query](const httplib::Request& req, const webhook& w, cmd::command* c) {
     auto id = query(req, "callback");
     if (id.empty())
       return std::string("missing callback");
-    *c = cmd::callback_connect{id};
+    *c = cmd::callback_connect{id, w.call_sid};
     return std::string();
   });
   hook("callback-result", [query](const httplib::Request& req, const webhook& w, cmd::command* c) {

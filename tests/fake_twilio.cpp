@@ -19,6 +19,7 @@ fake_twilio::fake_twilio() : server_(std::make_unique<httplib::Server>()) {
                     r.form[k] = v;
                   int status = 0;
                   std::chrono::milliseconds hold{0};
+                  size_t index = 0;
                   {
                     std::lock_guard<std::mutex> lock(mu_);
                     if (failures_left_ > 0) {
@@ -28,6 +29,7 @@ fake_twilio::fake_twilio() : server_(std::make_unique<httplib::Server>()) {
                       --stalls_left_;
                       hold = stall_;
                     }
+                    index = requests_.size();
                     requests_.push_back(r);
                   }
                   cv_.notify_all();
@@ -39,7 +41,10 @@ fake_twilio::fake_twilio() : server_(std::make_unique<httplib::Server>()) {
                   if (status == 0)
                     status = create ? 201 : 200;
                   res.status = status;
-                  res.set_content(status < 300 ? R"({"sid":"CAfake","status":"queued"})"
+                  // A created call's sid names the request that made it
+                  // (fake_twilio::created_sid); a redirect answers the call's.
+                  std::string sid = create ? created_sid(index) : "CAredirected";
+                  res.set_content(status < 300 ? R"({"sid":")" + sid + R"(","status":"queued"})"
                                                : R"({"code":20500,"message":"fake failure"})",
                                   "application/json");
                 });

@@ -55,6 +55,11 @@ class fake_twilio {
   bool wait_for(const std::function<bool(const std::vector<rest_request>&)>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
+  /// The CallSid the fake gives the call created by request number `index`
+  /// (0-based), e.g. "CAfake3": what Twilio would send in that call's
+  /// webhooks.
+  static std::string created_sid(size_t index) { return "CAfake" + std::to_string(index); }
+
   /// Waits for the request number `index` (0-based) and returns it.
   rest_request wait_request(size_t index, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 

@@ -38,6 +38,16 @@ std::vector<std::string> types_of(callq_process& p, const std::string& sid) {
   return types;
 }
 
+/// The timeline's events of one call that have type `type`.
+std::vector<json> events_of(callq_process& p, const std::string& sid, const std::string& type) {
+  std::vector<json> out;
+  json timeline = p.admin_get("/api/calls/" + sid + "/timeline");
+  for (auto& e : timeline["events"])
+    if (e["type"] == type)
+      out.push_back(e);
+  return out;
+}
+
 /// Caller CA3 waits past MAX_QUEUE_WAIT_TIME (60 s) while agent alice is
 /// busy, and presses 1 for a callback.
 void waits_for_callback(callq_process& p, const std::string& alice) {
@@ -126,6 +136,11 @@ TEST_CASE("e2e: a callback's outbound call is placed at most once per attempt: r
     INFO("CA3's events: " << json(types).dump());
     CHECK(std::count(types.begin(), types.end(), "callback.started") == 1);
     CHECK(std::count(types.begin(), types.end(), "callback.failed") == 0);
+    // The CallSid of Twilio's answer is recorded for the attempt.
+    auto placed = events_of(p, "CA3", "callback.call_placed");
+    REQUIRE(placed.size() == 1);
+    CHECK(placed[0]["data"]["legSid"] == fake_twilio::created_sid(1));
+    CHECK(placed[0]["data"]["attempt"] == 1);
   }
 }
 
@@ -162,4 +177,64 @@ TEST_CASE("e2e: Twilio's answer lost (read timeout): a redirect is sent again, a
     tw.wait_for([&](auto& reqs) { return count_path(reqs, create) > 2; }, 1500ms);
     one_request_per_attempt(p, tw, 1);
   }
+}
+
+TEST_CASE("e2e: SIGKILL while Twilio holds a callback's outbound call: the attempt is not placed again, and the customer is dialled once though both legs answer") {
+  fake_twilio tw;
+  temp_dir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string create = "/2010-04-01/Accounts/ACtest/Calls.json";
+  const std::map<std::string, std::string> env{{"MAX_QUEUE_WAIT_TIME", "60s"}};
+  std::string alice;
+  size_t first = 0;
+  {
+    callq_process p(data, tw.base_url(), env);
+    REQUIRE(p.ready());
+    alice = create_agent(p, "alice");
+    waits_for_callback(p, alice);
+    first = tw.requests().size();
+    // Twilio places the leg but its answer never reaches callq: the server
+    // dies between the REST call and callback.call_placed.
+    tw.stall_next(1, 60s);
+    heartbeat(p, "alice", alice, "available");
+    REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) == 1; }, 10s));
+    p.kill_hard();
+  }
+  const std::string old_leg = fake_twilio::created_sid(first);
+
+  callq_process p(data, tw.base_url(), env);
+  REQUIRE(p.ready());
+  auto failed = events_of(p, "CA3", "callback.failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0]["data"]["reason"] == "recovered");
+  CHECK(failed[0]["data"]["attempt"] == 1);
+  CHECK(failed[0]["data"]["final"] == false);
+  // Recovery placed nothing: the next request is the next attempt's.
+  CHECK_FALSE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) > 1; }, 1500ms));
+  heartbeat(p, "alice", alice, "available");
+  REQUIRE(tw.wait_for([&](auto& reqs) { return count_path(reqs, create) == 2; }, 10s));
+  auto reqs = tw.requests();
+  size_t second = reqs.size() - 1;
+  REQUIRE(reqs[second].path == create);
+  const std::string new_leg = fake_twilio::created_sid(second);
+  std::string cb = reqs[second].form["Url"].substr(reqs[second].form["Url"].find("callback=") + 9);
+
+  // Alice answers the old leg, still ringing at Twilio, then the new one:
+  // the first dials the customer, the second hears goodbye.
+  auto old_answer = p.webhook("callback-connect", "?callback=" + cb, twilio_call(old_leg, "client:alice"));
+  CHECK(old_answer.status == 200);
+  CHECK(has(old_answer.body, "<Dial"));
+  CHECK(has(old_answer.body, ">+15551230003</Dial>"));
+  auto new_answer = p.webhook("callback-connect", "?callback=" + cb, twilio_call(new_leg, "client:alice"));
+  CHECK(new_answer.status == 200);
+  CHECK_FALSE(has(new_answer.body, "<Dial"));
+  CHECK(has(new_answer.body, "<Hangup/>"));
+  auto answered = events_of(p, "CA3", "callback.agent_answered");
+  REQUIRE(answered.size() == 1);
+  CHECK(answered[0]["data"]["legSid"] == old_leg);
+  CHECK(p.webhook("callback-result", "?callback=" + cb,
+                  twilio_call(old_leg, "client:alice", {{"DialCallStatus", "completed"}, {"DialCallDuration", "30"}}))
+            .status == 200);
+  CHECK(events_of(p, "CA3", "callback.completed").size() == 1);
+  one_request_per_attempt(p, tw, 1);
 }

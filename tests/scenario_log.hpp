@@ -63,7 +63,7 @@ inline std::string write_scenario(const std::string& data_dir) {
   x.heartbeat("alice", "available");
   std::string cb = x.state().find_call("CA4")->callback_id;
   x.now += 5000;
-  x.run(cmd::callback_connect{cb});
+  x.run(cmd::callback_connect{cb, "CAleg1"});
   x.now += 120'000;
   x.run(cmd::callback_result{cb, "completed", 120});
 

@@ -560,8 +560,17 @@ class decider {
   reply on(const cmd::callback_connect& x) {
     if (c_.phase != call_phase::callback_dialing || c_.callback_id != x.callback_id)
       return reply::twiml({voice_reply::kind::goodbye});
+    // One leg dials the customer. Another leg -- of an earlier attempt,
+    // placed although Twilio's answer was an error or never came, or just
+    // before a restart, still ringing -- answered after it must not dial
+    // the customer a second time. (Before any leg answered, the first to
+    // answer is the attempt's: the CallSid in Twilio's answer, recorded
+    // in callback.call_placed, is not required to match.)
+    if (c_.callback_agent_answered && !c_.callback_leg_sid.empty() && !x.leg_sid.empty() &&
+        x.leg_sid != c_.callback_leg_sid)
+      return reply::twiml({voice_reply::kind::goodbye});
     if (!c_.callback_agent_answered) {
-      emit(callback_agent_answered{c_.sid, c_.callback_id, c_.agent_id});
+      emit(callback_agent_answered{c_.sid, c_.callback_id, c_.agent_id, x.leg_sid});
       notify(offer_notice::kind::answered, c_.callback_id);
     }
     voice_reply v;
@@ -581,6 +590,13 @@ class decider {
       fail_callback("customer-" + failure_reason(x.dial_status), false);
     }
     return reply::twiml({voice_reply::kind::hangup});
+  }
+
+  reply on(const cmd::callback_call_placed& x) {
+    if (c_.phase == call_phase::callback_dialing && c_.callback_id == x.callback_id &&
+        c_.callback_attempts == x.attempt && !c_.callback_agent_answered && !x.leg_sid.empty())
+      emit(callback_call_placed{c_.sid, c_.callback_id, x.leg_sid, x.attempt});
+    return reply{};
   }
 
   reply on(const cmd::callback_call_failed&) {
@@ -603,6 +619,7 @@ class decider {
       j.what = rest_job::kind::create_call;
       j.call_sid = c_.sid;
       j.callback_id = c_.callback_id;
+      j.callback_attempt = c_.callback_attempts;  // callback_started applied: this attempt
       j.identity = x.identity;
       out_.jobs.push_back(std::move(j));
       return reply::of(offer_answer{true, c_.callback_id});

@@ -31,7 +31,7 @@ using call_command =
     std::variant<cmd::incoming_call, cmd::hold_poll, cmd::callback_response, cmd::queue_left,
                  cmd::connect_agent, cmd::agent_leg_status, cmd::dial_result, cmd::call_status,
                  cmd::callback_connect, cmd::callback_result, cmd::redirect_failed,
-                 cmd::callback_call_failed, cmd::take_offer, cmd::rescind_offer, cmd::tick,
+                 cmd::callback_call_failed, cmd::callback_call_placed, cmd::take_offer, cmd::rescind_offer, cmd::tick,
                  cmd::queue_cleanup, cmd::recover, cmd::schedule_callback, cmd::cancel_callback>;
 
 /// A caller directory entry.

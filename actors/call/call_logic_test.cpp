@@ -679,6 +679,58 @@ TEST_CASE("call: a callback booked for now joins the line at once, once started 
   CHECK(r.reason.find("after an attempt") != std::string::npos);
 }
 
+TEST_CASE("call: a callback's customer is dialled by one leg only, a late leg of an earlier attempt hears goodbye") {
+  call_fixture f;
+  f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  REQUIRE(f.last.jobs.size() == 1);
+  CHECK(f.last.jobs[0].what == rest_job::kind::create_call);
+  CHECK(f.last.jobs[0].callback_attempt == 1);
+  // Attempt 1's answer is lost (Twilio may have placed a leg, CAold): the
+  // attempt fails, and attempt 2's call is placed as CAnew.
+  f.run(cmd::callback_call_failed{"CB6", "timeout"});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  REQUIRE(f.last.jobs.size() == 1);
+  CHECK(f.last.jobs[0].callback_attempt == 2);
+  f.run(cmd::callback_call_placed{"CB6", "CAold", 1});  // a stale report: nothing
+  CHECK(f.last.events.empty());
+  f.run(cmd::callback_call_placed{"CB6", "CAnew", 2});
+  REQUIRE(f.count<callback_call_placed>() == 1);
+  CHECK(std::get<callback_call_placed>(f.last.events[0].body).leg_sid == "CAnew");
+
+  // The current leg dials the customer; the old one, answered late, and any
+  // other leg hear goodbye and record nothing; Twilio asking again for the
+  // answered leg gets the same dial.
+  auto r = f.run(cmd::callback_connect{"CB6", "CAnew"});
+  CHECK(r.voice().what == kind::callback_dial);
+  REQUIRE(f.count<callback_agent_answered>() == 1);
+  CHECK(std::get<callback_agent_answered>(f.last.events[0].body).leg_sid == "CAnew");
+  CHECK(f.run(cmd::callback_connect{"CB6", "CAold"}).voice().what == kind::goodbye);
+  CHECK(f.last.events.empty());
+  CHECK(f.run(cmd::callback_connect{"CB6", "CAnew"}).voice().what == kind::callback_dial);
+  CHECK(f.last.events.empty());
+  f.run(cmd::callback_call_placed{"CB6", "CAnew", 2});  // after the answer: nothing
+  CHECK(f.last.events.empty());
+  CHECK(f.replayed_digest() == digest_text(f.c));
+}
+
+TEST_CASE("call: the first callback leg to answer is the attempt's, whatever Twilio's answer said, and the only one to dial the customer") {
+  call_fixture f;
+  f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  f.run(cmd::callback_call_placed{"CB6", "CAplaced", 1});
+  // A leg placed before a restart (its sid never recorded) answers first.
+  CHECK(f.run(cmd::callback_connect{"CB6", "CAbefore"}).voice().what == kind::callback_dial);
+  CHECK(f.c.callback_leg_sid == "CAbefore");
+  CHECK(f.run(cmd::callback_connect{"CB6", "CAplaced"}).voice().what == kind::goodbye);
+  CHECK(f.count<callback_agent_answered>() == 0);
+  // The next attempt starts afresh.
+  f.run(cmd::callback_result{"CB6", "no-answer", 0});
+  CHECK(f.c.phase == call_phase::callback_waiting);
+  CHECK(f.c.callback_leg_sid.empty());
+  CHECK(f.replayed_digest() == digest_text(f.c));
+}
+
 TEST_CASE("call: ring-all rings every reserved agent, the first leg in progress wins, the others stop at once") {
   call_fixture f;
   f.run(arrival("support"));

@@ -205,10 +205,15 @@ struct call_applier {
     c.phase = call_phase::callback_dialing;
     c.callback_attempts = e.attempt;
     c.callback_agent_answered = false;
+    c.callback_leg_sid.clear();
     c.agent_id = e.agent_id;
     c.offered_ms = ts;
   }
-  void operator()(const callback_agent_answered&) { c.callback_agent_answered = true; }
+  void operator()(const callback_agent_answered& e) {
+    c.callback_agent_answered = true;
+    if (!e.leg_sid.empty())
+      c.callback_leg_sid = e.leg_sid;
+  }
   void operator()(const callback_completed&) {
     c.phase = call_phase::callback_completed;
     c.ended_ms = ts;
@@ -222,6 +227,7 @@ struct call_applier {
     else
       c.tried.push_back(e.agent_id);
     c.agent_identity.clear();
+    c.callback_leg_sid.clear();
   }
   void operator()(const callback_escalated&) {
     c.callback_escalated = true;
@@ -257,6 +263,8 @@ std::string digest_text(const call_state& c) {
     for (auto& [skill, level] : m)
       o << skill << ':' << level << ',';
   };
+  if (!c.callback_leg_sid.empty())
+    o << "|leg " << c.callback_leg_sid;
   if (!c.skills.empty()) {
     o << "|skills ";
     levels(c.skills);

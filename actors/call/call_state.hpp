@@ -96,6 +96,10 @@ struct call_state {
   int64_t callback_requested_ms = 0;
   int64_t callback_attempts = 0;
   bool callback_agent_answered = false;
+  /// The CallSid of the leg to the agent that answered the current attempt
+  /// (empty before, or when Twilio sent none): no other leg may connect
+  /// the customer.
+  std::string callback_leg_sid;
   bool callback_escalated = false;
   /// A queue refused the caller at arrival (never queued), and whether
   /// because it was closed (a callback then waits for the next opening).

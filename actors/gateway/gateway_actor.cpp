@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/messages.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 struct worker_state {
   gateway_options opts;
   std::shared_ptr<gateway_stats> stats;
-  failure_report report;
+  rest_report report;
   std::unique_ptr<httplib::Client> client;
   static inline const char* name = "callq.gateway";
 };
@@ -22,8 +23,10 @@ enum class rest_outcome { ok, retry, fail };
 
 // One REST request. A redirect may be retried after any failure (it is
 // idempotent); a call creation only when the failure proves no call was
-// created (429, or no connection at all).
-rest_outcome perform(worker_state& st, const rest_job& job, std::string& why) {
+// created (429, or no connection at all). A created call's CallSid goes to
+// `*created_sid` ("" when Twilio's answer has none).
+rest_outcome perform(worker_state& st, const rest_job& job, std::string& why,
+                     std::string* created_sid) {
   const auto& o = st.opts;
   std::string path = "/2010-04-01/Accounts/" + o.account_sid + "/Calls";
   std::string body;
@@ -46,8 +49,14 @@ rest_outcome perform(worker_state& st, const rest_job& job, std::string& why) {
     bool not_sent = res.error() == httplib::Error::Connection;
     return !create || not_sent ? rest_outcome::retry : rest_outcome::fail;
   }
-  if (res->status >= 200 && res->status < 300)
+  if (res->status >= 200 && res->status < 300) {
+    if (create) {
+      auto body_json = nlohmann::json::parse(res->body, nullptr, false);
+      if (body_json.is_object() && body_json.contains("sid") && body_json["sid"].is_string())
+        *created_sid = body_json["sid"].get<std::string>();
+    }
     return rest_outcome::ok;
+  }
   why = "Twilio answered HTTP " + std::to_string(res->status);
   if (res->status == 429)
     return rest_outcome::retry;
@@ -57,7 +66,7 @@ rest_outcome perform(worker_state& st, const rest_job& job, std::string& why) {
 }
 
 caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options opts,
-                     std::shared_ptr<gateway_stats> stats, failure_report report) {
+                     std::shared_ptr<gateway_stats> stats, rest_report report) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.stats = std::move(stats);
@@ -72,10 +81,12 @@ caf::behavior worker(caf::stateful_actor<worker_state>* self, gateway_options op
   return {
       [=](rest_job& job) {
         auto& st = self->state;
-        std::string why;
-        auto result = perform(st, job, why);
+        std::string why, created_sid;
+        auto result = perform(st, job, why, &created_sid);
         if (result == rest_outcome::ok) {
           st.stats->ok += 1;
+          if (!created_sid.empty() && st.report)
+            st.report(cmd::callback_call_placed{job.callback_id, created_sid, job.callback_attempt});
           return;
         }
         if (result == rest_outcome::retry && job.attempt < st.opts.max_attempts) {
@@ -124,7 +135,7 @@ caf::behavior front(caf::stateful_actor<front_state>* self, std::vector<caf::act
 }  // namespace
 
 caf::actor spawn_gateway(caf::actor_system& sys, const gateway_options& opts,
-                         std::shared_ptr<gateway_stats> stats, failure_report report) {
+                         std::shared_ptr<gateway_stats> stats, rest_report report) {
   std::vector<caf::actor> workers;
   for (int i = 0; i < std::max(1, opts.workers); ++i)
     workers.push_back(sys.spawn<caf::detached>(worker, opts, stats, report));

@@ -15,6 +15,6 @@ namespace callq {
 /// Spawns the gateway workers behind one front that keeps the jobs of one
 /// call on one worker. It takes `rest_job` messages.
 caf::actor spawn_gateway(caf::actor_system& sys, const gateway_options& opts,
-                         std::shared_ptr<gateway_stats> stats, failure_report report);
+                         std::shared_ptr<gateway_stats> stats, rest_report report);
 
 }  // namespace callq

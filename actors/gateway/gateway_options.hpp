@@ -32,7 +32,9 @@ struct gateway_stats {
 };
 
 /// Where a job that finally failed is reported, as a command
-/// (redirect_failed or callback_call_failed); called on a worker thread.
-using failure_report = std::function<void(const cmd::command&)>;
+/// (redirect_failed or callback_call_failed), and a callback's call that
+/// Twilio placed (callback_call_placed, with the CallSid of its answer);
+/// called on a worker thread.
+using rest_report = std::function<void(const cmd::command&)>;
 
 }  // namespace callq

@@ -17,7 +17,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue
                                    offer_id, agent_id, offered_ms, connected_ms, ended_ms, ring_ms,
                                    callback_offered, last_announce_ms, callback_id,
                                    callback_number, callback_requested_ms, callback_attempts,
-                                   callback_agent_answered, callback_escalated, refused, refused_closed,
+                                   callback_agent_answered, callback_leg_sid, callback_escalated, refused, refused_closed,
                                    callback_due_ms, skills, require, require_step,
                                    require_next_ms, overflowed_ms, preferred_agent,
                                    prefer_until_ms, booked, ring_all, version, language, flags)
