@@ -13,6 +13,13 @@
 #                                      checkpoint, recovery from the WAL on
 #                                      the next start, on the same port)
 #   pg-cluster.sh url DIR              prints the URL of a started cluster
+#   pg-cluster.sh shared-start FILE    a cluster in a new directory under
+#                                      the system's temporary directory,
+#                                      started, its directory written to
+#                                      FILE (the test run's shared cluster:
+#                                      tests/pg_database.cpp reads FILE)
+#   pg-cluster.sh shared-stop FILE     stops that cluster, deletes its
+#                                      directory and FILE
 #
 # The URL is postgresql://callq@127.0.0.1:PORT/postgres. As root, the
 # cluster runs as the postgres user (initdb refuses root).
@@ -28,8 +35,9 @@ if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u postgres --); fi
 cmd=${1:-}
 case "$cmd" in
   start|stop|crash|url|promote) [ $# -eq 2 ] || { echo "usage: pg-cluster.sh $cmd DIR" >&2; exit 2; } ;;
+  shared-start|shared-stop) [ $# -eq 2 ] || { echo "usage: pg-cluster.sh $cmd FILE" >&2; exit 2; } ;;
   standby) [ $# -eq 3 ] || { echo "usage: pg-cluster.sh standby PRIMARY DIR" >&2; exit 2; } ;;
-  *) echo "usage: pg-cluster.sh start|standby|promote|stop|crash|url ..." >&2; exit 2 ;;
+  *) echo "usage: pg-cluster.sh start|standby|promote|stop|crash|url|shared-start|shared-stop ..." >&2; exit 2 ;;
 esac
 
 abs() { mkdir -p "$1" && cd "$1" && pwd; }
@@ -123,5 +131,25 @@ CONF
     ;;
   url)
     url_of "$(abs "$2")"
+    ;;
+  shared-start)
+    if [ -f "$2" ] && [ -d "$(cat "$2")" ]; then  # a run that did not clean up
+      "$0" shared-stop "$2"
+    fi
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/callq-pg-shared-XXXXXX")
+    if ! "$0" start "$dir"; then
+      rm -rf "$dir"
+      exit 1
+    fi
+    echo "$dir" > "$2"
+    ;;
+  shared-stop)
+    [ -f "$2" ] || exit 0
+    dir=$(cat "$2")
+    if [ -d "$dir" ]; then
+      "$0" stop "$dir"
+      rm -rf "$dir"
+    fi
+    rm -f "$2"
     ;;
 esac

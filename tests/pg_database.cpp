@@ -4,13 +4,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <vector>
 
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #ifndef CALLQ_SOURCE_DIR
 #error "CALLQ_SOURCE_DIR must name the source tree (for scripts/pg-cluster.sh)"
+#endif
+#ifndef CALLQ_PG_SHARED_FILE
+#error "CALLQ_PG_SHARED_FILE must name the file of the test run's shared cluster"
 #endif
 
 namespace callq::testing {
@@ -20,7 +25,9 @@ namespace {
 struct cluster {
   std::mutex mu;
   bool tried = false;
+  bool shared = false;  ///< the test run's cluster: not this process's to stop
   std::string dir, url, why;
+  std::vector<std::string> databases;  ///< created in a shared cluster
 };
 
 cluster& the_cluster() {
@@ -44,6 +51,30 @@ std::string run(const std::string& command, int* code) {
   return out;
 }
 
+/// Drops the databases this process created in the shared cluster.
+void drop_databases() {
+  cluster& c = the_cluster();
+  for (auto& name : c.databases)
+    pg_run(c.url, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+}
+
+/// The test run's shared cluster (CTest's fixture `pg_cluster` starts it
+/// with `pg-cluster.sh shared-start CALLQ_PG_SHARED_FILE`), when it runs.
+bool use_shared(cluster& c) {
+  std::ifstream in(CALLQ_PG_SHARED_FILE);
+  std::string dir;
+  if (!std::getline(in, dir) || dir.empty())
+    return false;
+  int code = 0;
+  std::string url = run(std::string(CALLQ_SOURCE_DIR) + "/scripts/pg-cluster.sh url " + dir + " 2>&1", &code);
+  if (code != 0 || url.rfind("postgresql://", 0) != 0 || !pg_run(url, "SELECT 1"))
+    return false;  // a file left by a run that stopped early: start our own
+  c.dir = dir;
+  c.url = url;
+  c.shared = true;
+  return true;
+}
+
 void stop_cluster() {
   cluster& c = the_cluster();
   if (c.dir.empty())
@@ -59,6 +90,10 @@ void stop_cluster() {
 std::string pg_cluster_url(std::string* why) {
   cluster& c = the_cluster();
   std::lock_guard lock(c.mu);
+  if (!c.tried && use_shared(c)) {
+    c.tried = true;
+    std::atexit(drop_databases);
+  }
   if (!c.tried) {
     c.tried = true;
     std::string tmpl = (std::filesystem::temp_directory_path() / "callq-pg-XXXXXX").string();
@@ -82,11 +117,6 @@ std::string pg_cluster_url(std::string* why) {
   if (why != nullptr)
     *why = c.why;
   return c.url;
-}
-
-std::string pg_cluster_dir() {
-  pg_cluster_url();
-  return the_cluster().dir;
 }
 
 std::string pg_cluster_script(const std::string& args, std::string* why) {
@@ -125,6 +155,10 @@ std::string new_pg_database(std::string* why) {
   std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++next);
   if (!pg_run(base, "CREATE DATABASE " + name, why))
     return {};
+  if (cluster& c = the_cluster(); c.shared) {
+    std::lock_guard lock(c.mu);
+    c.databases.push_back(name);
+  }
   return base.substr(0, base.rfind('/') + 1) + name;
 }
 

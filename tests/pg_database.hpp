@@ -1,6 +1,8 @@
-// PostgreSQL for tests: a throwaway cluster (scripts/pg-cluster.sh) that
-// this test process starts on first use and stops at exit, and a fresh
-// database in it for each test. Nothing assumes a system-wide server.
+// PostgreSQL for tests: a fresh database for each test in a throwaway
+// cluster (scripts/pg-cluster.sh). Under CTest that is the test run's one
+// shared cluster (the `pg_cluster` fixture; a test drops its databases at
+// exit); a test binary run alone starts a cluster of its own on first use
+// and stops it at exit. Nothing assumes a system-wide server.
 #pragma once
 
 #include <string>
@@ -15,9 +17,6 @@ std::string new_pg_database(std::string* why = nullptr);
 /// The test cluster's maintenance URL (its `postgres` database); starts
 /// the cluster when needed. Empty when none could be started.
 std::string pg_cluster_url(std::string* why = nullptr);
-
-/// The test cluster's directory (for standbys and for killing it).
-std::string pg_cluster_dir();
 
 /// Runs scripts/pg-cluster.sh with `args` (e.g. "start DIR"); its last
 /// output line (a URL for start, standby, promote). Empty on failure, with
