@@ -14,13 +14,16 @@ packages=(
 # (their npm packages: scripts/browser-deps.sh).
 # `install-deps.sh node`: also Node.js and npm (scripts/voice-sdk.sh).
 # `install-deps.sh pg`: also the PostgreSQL 15 server, for the tests'
-# throwaway clusters (scripts/pg-cluster.sh) and pgbench.
+# throwaway clusters (scripts/pg-cluster.sh), pgbench and pg_auto_failover
+# (scripts/pg-auto-failover.sh).
 # `install-deps.sh test`: also what tests that would otherwise be skipped
 # need: systemd (systemd-analyze verify checks the packaged unit).
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    pg) packages+=(postgresql-15) ;;  # server, pgbench; pg_basebackup and psql come with it
+    # server, pgbench (pg_basebackup and psql come with it); pg_auto_failover
+    # (its monitor extension and pg_autoctl) for the failover manager test
+    pg) packages+=(postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli) ;;
     test) packages+=(systemd) ;;
     node)
       # Node.js and npm alone (scripts/voice-sdk.sh fetches the agent page's softphone SDK).

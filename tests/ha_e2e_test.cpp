@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -300,6 +301,76 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
 
 namespace {
 
+/// Twilio under load: from a thread of its own, one voice webhook after
+/// another, CallSids CA<first+1>, CA<first+2>, ..., each retried with its
+/// idempotency token until answered 2xx; only a 2xx counts as
+/// acknowledged.
+class twilio_load {
+ public:
+  twilio_load(callq_process& p, int first) : thread_([this, &p, first] { run(p, first); }) {}
+  ~twilio_load() { stop(); }
+
+  /// Waits until `n` webhooks were acknowledged; false after `seconds`.
+  bool wait_acked(size_t n, int seconds) {
+    std::unique_lock lock(mu_);
+    return more_.wait_for(lock, std::chrono::seconds(seconds), [&] { return acked_.size() >= n; });
+  }
+  size_t acked_count() {
+    std::lock_guard lock(mu_);
+    return acked_.size();
+  }
+  /// How long after `t` the first webhook sent after it was acknowledged;
+  /// negative when none was yet.
+  double seconds_to_first_ack_after(clock_type::time_point t) {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < acked_.size(); ++i)
+      if (sent_[i] >= t)
+        return std::chrono::duration<double>(answered_[i] - t).count();
+    return -1;
+  }
+  /// Answers that were not 2xx (each retried).
+  int refused() {
+    std::lock_guard lock(mu_);
+    return refused_;
+  }
+  /// Stops sending (after the webhook under way); the acknowledged sids.
+  std::vector<std::string> stop() {
+    stop_ = true;
+    if (thread_.joinable())
+      thread_.join();
+    std::lock_guard lock(mu_);
+    return acked_;
+  }
+
+ private:
+  void run(callq_process& p, int first) {
+    for (int i = 1; !stop_; ++i) {
+      std::string sid = "CA" + std::to_string(first + i);
+      while (!stop_) {
+        auto sent = clock_type::now();
+        int status = p.webhook("voice", "", call(sid), "tok-" + sid).status;
+        std::lock_guard lock(mu_);
+        if (status == 200) {
+          acked_.push_back(sid);
+          sent_.push_back(sent);
+          answered_.push_back(clock_type::now());
+          more_.notify_all();
+          break;
+        }
+        ++refused_;
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable more_;
+  std::vector<std::string> acked_;
+  std::vector<clock_type::time_point> sent_, answered_;  ///< of each acknowledged webhook's last try
+  int refused_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  ///< last: starts once the rest is built
+};
+
 /// A throwaway cluster in `dir`/`name` holding a database "callq"; its
 /// maintenance URL. The clusters run as the postgres user when the test
 /// runs as root: `dir` is opened for it to reach them.
@@ -382,53 +453,72 @@ TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook lo
   REQUIRE(p.ready());
   REQUIRE(p.wait_for_output(leads, 10'000));
 
-  // Twilio: one webhook after another, each CallSid retried (same token)
-  // until answered 2xx; only a 2xx counts as acknowledged.
-  std::mutex mu;
-  std::condition_variable acked_more;
-  std::vector<std::string> acked;
-  int refused = 0;
-  std::atomic<bool> stop{false};
-  std::thread twilio([&] {
-    for (int i = 1; !stop; ++i) {
-      std::string sid = "CA" + std::to_string(500 + i);
-      while (!stop) {
-        int status = p.webhook("voice", "", call(sid), "tok-" + sid).status;
-        std::lock_guard lock(mu);
-        if (status == 200) {
-          acked.push_back(sid);
-          acked_more.notify_all();
-          break;
-        }
-        ++refused;
-      }
-    }
-  });
-  auto acked_count = [&] {
-    std::lock_guard lock(mu);
-    return acked.size();
-  };
-  auto wait_acked = [&](size_t n, int seconds) {
-    std::unique_lock lock(mu);
-    return acked_more.wait_for(lock, std::chrono::seconds(seconds), [&] { return acked.size() >= n; });
-  };
-  CHECK(wait_acked(20, 10));
+  twilio_load twilio(p, 500);
+  CHECK(twilio.wait_acked(20, 10));
   // The database stops mid-load, without a checkpoint.
   REQUIRE_FALSE(pg_cluster_script("crash " + dir.path() + "/db", &why).empty());
-  size_t at_crash = acked_count();
+  size_t at_crash = twilio.acked_count();
   REQUIRE_FALSE(pg_cluster_script("start " + dir.path() + "/db", &why).empty());
   // callq loses its sessions, then leads again once the database is back.
   CHECK(p.wait_for_output(follows, 30'000));
   CHECK(p.wait_for_output(leads, 30'000));
-  CHECK(wait_acked(at_crash + 20, 20));
-  stop = true;
-  twilio.join();
-  INFO("acknowledged " << acked.size() << ", refused meanwhile " << refused);
-  CHECK(refused > 0);  // Twilio saw the outage: answers waited for the database
+  CHECK(twilio.wait_acked(at_crash + 20, 20));
+  auto acked = twilio.stop();
+  INFO("acknowledged " << acked.size() << ", refused meanwhile " << twilio.refused());
+  CHECK(twilio.refused() > 0);  // Twilio saw the outage: answers waited for the database
   auto sids = arrived(log_of(url));
   CHECK(sids.recorded_twice().empty());
   for (auto& s : acked)
     CHECK(sids.count(s) == 1);
   p.terminate();
   pg_cluster_script("stop " + dir.path() + "/db");
+}
+
+TEST_CASE("HA: pg_auto_failover (Debian's packages: a monitor, two nodes, synchronous) promotes the standby when the primary's postmaster is killed under webhook load: every webhook answered 2xx is in the log once") {
+  temp_dir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+  const std::string formation = dir.path() + "/formation";
+  std::string why;
+  std::string url = pg_auto_failover_script("start " + formation, &why);
+  INFO(why);
+  REQUIRE(url.rfind("postgresql://", 0) == 0);
+  std::string first = pg_auto_failover_script("primary " + formation, &why);
+  REQUIRE((first == "1" || first == "2"));
+  fake_twilio tw;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"CALLQ_STORE", url}});
+  REQUIRE(p.ready());
+  REQUIRE(p.wait_for_output(leads, 10'000));
+
+  twilio_load twilio(p, 700);
+  CHECK(twilio.wait_acked(20, 10));
+  // The primary node dies, its pg_autoctl keeper with its postmaster (a
+  // postmaster killed alone is restarted in place by its keeper, with no
+  // failover). The monitor promotes the synchronous standby; the old
+  // primary, run again, rejoins as its standby.
+  REQUIRE(pg_auto_failover_script("kill-primary " + formation, &why) == first);
+  auto killed_at = clock_type::now();  // a webhook sent from now on needs the new primary
+  size_t at_kill = twilio.acked_count();
+  std::string other = first == "1" ? "2" : "1";
+  CHECK(pg_auto_failover_script("wait-promoted " + formation + " " + other + " 60", &why) == other);
+  // callq lost its sessions, and leads again on the new primary.
+  CHECK(p.wait_for_output(follows, 30'000));
+  CHECK(p.wait_for_output(leads, 60'000));
+  CHECK(twilio.wait_acked(at_kill + 20, 60));
+  double first_ack = twilio.seconds_to_first_ack_after(killed_at);
+  CHECK(first_ack > 0);
+  std::cout << "pg_auto_failover: first 2xx " << first_ack << " s after the primary died\n";
+  CHECK(pg_auto_failover_script("restart " + formation + " " + first, &why) == first);
+  CHECK(pg_auto_failover_script("wait-primary " + formation + " " + other + " 60", &why) == other);
+  CHECK(twilio.wait_acked(twilio.acked_count() + 10, 30));
+  auto acked = twilio.stop();
+  INFO("acknowledged " << acked.size() << " (" << at_kill << " before the kill), refused meanwhile "
+                       << twilio.refused() << "; first 2xx " << first_ack << " s after the kill");
+  auto sids = arrived(log_of(url));
+  CHECK(sids.recorded_twice().empty());
+  for (auto& s : acked)
+    CHECK(sids.count(s) == 1);
+  p.terminate();
+  pg_auto_failover_script("stop " + formation);
 }

@@ -119,9 +119,12 @@ std::string pg_cluster_url(std::string* why) {
   return c.url;
 }
 
-std::string pg_cluster_script(const std::string& args, std::string* why) {
+namespace {
+
+/// scripts/`script` with `args`: its last output line; empty on failure.
+std::string script_line(const std::string& script, const std::string& args, std::string* why) {
   int code = 0;
-  std::string out = run(std::string(CALLQ_SOURCE_DIR) + "/scripts/pg-cluster.sh " + args + " 2>&1", &code);
+  std::string out = run(std::string(CALLQ_SOURCE_DIR) + "/scripts/" + script + " " + args + " 2>&1", &code);
   if (code != 0) {
     if (why != nullptr)
       *why = out;
@@ -129,6 +132,16 @@ std::string pg_cluster_script(const std::string& args, std::string* why) {
   }
   auto nl = out.rfind('\n');
   return nl == std::string::npos ? out : out.substr(nl + 1);
+}
+
+}  // namespace
+
+std::string pg_cluster_script(const std::string& args, std::string* why) {
+  return script_line("pg-cluster.sh", args, why);
+}
+
+std::string pg_auto_failover_script(const std::string& args, std::string* why) {
+  return script_line("pg-auto-failover.sh", args, why);
 }
 
 bool pg_run(const std::string& url, const std::string& sql, std::string* why) {

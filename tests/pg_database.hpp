@@ -23,6 +23,11 @@ std::string pg_cluster_url(std::string* why = nullptr);
 /// the output in `*why`.
 std::string pg_cluster_script(const std::string& args, std::string* why = nullptr);
 
+/// Runs scripts/pg-auto-failover.sh with `args` (e.g. "start DIR"), as
+/// pg_cluster_script does: its last output line, empty on failure with the
+/// output in `*why`.
+std::string pg_auto_failover_script(const std::string& args, std::string* why = nullptr);
+
 /// Runs `sql` (no result) on `url` with psql-free libpq; false on error.
 bool pg_run(const std::string& url, const std::string& sql, std::string* why = nullptr);
 
