@@ -302,7 +302,7 @@ TEST_CASE("verify and replay --verify catch an edited, deleted or reordered even
   }
 }
 
-TEST_CASE("exporting a 1,000,000-event log stays within a fixed memory bound") {
+TEST_CASE("exporting a 1,000,000-event log stays within a fixed memory bound", "[long]") {
   callq::testing::temp_dir tmp;
   {
     std::unique_ptr<storage::event_log> log;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds callq and runs the whole test suite (unit, property, end-to-end,
-# PostgreSQL and browser tests: CTest labels unit, e2e, pg, browser)
+# PostgreSQL and browser tests: CTest labels unit, e2e, pg, browser; not
+# `long`)
 # through CTest, then every libFuzzer target for a short, fixed number of
 # inputs over its seed corpus after the fuzz step's self-check
 # (scripts/fuzz.sh ci). Prints every test CTest skipped (a test that cannot
@@ -11,8 +12,9 @@
 # minutes) does not run: the random-history property tests over 20,000
 # seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,000) from a base seed
 # that changes every day and is printed (CALLQ_PROPERTY_BASE_SEED to set
-# it), and every fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each; about
-# half an hour on two cores.
+# it), the tests labelled `long` (the 1,000,000-event histories), and every
+# fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each; about half an hour
+# on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 long=0
@@ -26,7 +28,7 @@ done
 ./scripts/build.sh
 ./scripts/browser-deps.sh
 rc=0
-(cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600 \
+(cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600 -LE long \
   --output-junit ctest-junit.xml) || rc=$?
 ./scripts/test-summary.sh build/ctest-junit.xml
 [ "$rc" -eq 0 ] || exit "$rc"
@@ -36,5 +38,6 @@ if [ "$long" = 1 ]; then
   echo "test.sh --long: property base seed $base (CALLQ_PROPERTY_BASE_SEED=$base to run it again)" >&2
   (cd build && CALLQ_PROPERTY_BASE_SEED="$base" CALLQ_PROPERTY_SEEDS="${CALLQ_LONG_PROPERTY_SEEDS:-20000}" \
     ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 3600 -R "random histories")
+  (cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 3600 -L long)
   ./scripts/fuzz.sh long "${CALLQ_LONG_FUZZ_SECONDS:-120}"
 fi
