@@ -102,16 +102,48 @@ settled() {
   [ "$(node_state "$1")" = "primary primary" ] && [ "$(node_state "$2")" = "secondary secondary" ]
 }
 
-wait_settled() {  # NODE OTHER SECONDS
-  local deadline=$(( $(date +%s) + $3 ))
-  until settled "$1" "$2"; do
+# Runs "$@" every half second until it succeeds. After SECONDS it prints
+# "pg-auto-failover: WHAT after SECONDS s" and the formation's state, and
+# fails.
+wait_until() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$(( $(date +%s) + seconds ))
+  until "$@"; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "pg-auto-failover: node_$1 not primary with node_$2 secondary after $3 s" >&2
+      echo "pg-auto-failover: $what after $seconds s" >&2
       autoctl show state --pgdata "$dir/monitor" >&2 || true
       return 1
     fi
     sleep 0.5
   done
+}
+
+# Whether the monitor answers.
+monitor_up() { autoctl show state --pgdata "$dir/monitor" > /dev/null 2>&1; }
+
+# Whether node 1 runs alone, as the primary of a formation of one.
+single() { [ "$(node_state 1)" = "single single" ]; }
+
+# Whether the monitor has promoted node $1.
+promoted() { node_state "$1" | grep -Eq '^(wait_primary|primary) '; }
+
+# Whether node 2 has joined node 1 as its standby; fails the script at once
+# when a keeper gave up. The standby's pg_basebackup waits for a checkpoint
+# on the primary, which pg_autoctl does not ask to be fast: spread over
+# checkpoint_timeout, that took 93 s here. A CHECKPOINT on the primary
+# finishes it at once.
+joined() {
+  for n in 1 2; do
+    if ! kill -0 "$(cat "$dir/node$n.pid")" 2> /dev/null; then
+      echo "pg-auto-failover: node_$n's keeper stopped:" >&2
+      tail -20 "$dir/node$n.log" >&2
+      exit 1
+    fi
+  done
+  "${as_owner[@]}" psql -q -h 127.0.0.1 -p $(( $(cat "$dir/port") + 1 )) -U postgres -d callq \
+    -c CHECKPOINT > /dev/null 2>&1 || true
+  settled 1 2
 }
 
 # Every process under `pid` (its children, theirs, ...), `pid` first.
@@ -145,10 +177,7 @@ case "$cmd" in
     autoctl create monitor --pgdata "$dir/monitor" --pgport "$base" --hostname 127.0.0.1 \
       --listen 127.0.0.1 --auth trust --no-ssl --run > "$dir/monitor.log" 2>&1 &
     echo $! > "$dir/monitor.pid"
-    for _ in $(seq 1 120); do
-      autoctl show state --pgdata "$dir/monitor" > /dev/null 2>&1 && break
-      sleep 0.5
-    done
+    wait_until "the monitor is not up" 60 monitor_up || { tail -20 "$dir/monitor.log" >&2; exit 1; }
     if [ "${PAF_DEFAULT_TIMERS:-0}" != 1 ]; then
       "${as_owner[@]}" psql -q -h 127.0.0.1 -p "$base" -U postgres -d pg_auto_failover \
         -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
@@ -168,39 +197,10 @@ SQL
       # The first node must be primary before the second joins as its
       # standby (two nodes created at once race for the primary role).
       if [ "$n" = 1 ]; then
-        deadline=$(( $(date +%s) + 120 ))
-        until [ "$(node_state 1)" = "single single" ]; do
-          if [ "$(date +%s)" -ge "$deadline" ]; then
-            echo "pg-auto-failover: node_1 did not start" >&2
-            tail -20 "$dir/node1.log" >&2
-            exit 1
-          fi
-          sleep 0.5
-        done
+        wait_until "node_1 not started" 120 single || { tail -20 "$dir/node1.log" >&2; exit 1; }
       fi
     done
-    # The standby's pg_basebackup waits for a checkpoint on the primary,
-    # which pg_autoctl does not ask to be fast: spread over
-    # checkpoint_timeout, that took 93 s here. A CHECKPOINT on the primary
-    # finishes it at once.
-    deadline=$(( $(date +%s) + 180 ))
-    until settled 1 2; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "pg-auto-failover: node_1 not primary with node_2 secondary after 180 s" >&2
-        autoctl show state --pgdata "$dir/monitor" >&2 || true
-        exit 1
-      fi
-      for n in 1 2; do  # a keeper that gave up: say why now
-        if ! kill -0 "$(cat "$dir/node$n.pid")" 2> /dev/null; then
-          echo "pg-auto-failover: node_$n's keeper stopped:" >&2
-          tail -20 "$dir/node$n.log" >&2
-          exit 1
-        fi
-      done
-      "${as_owner[@]}" psql -q -h 127.0.0.1 -p $((base + 1)) -U postgres -d callq \
-        -c CHECKPOINT > /dev/null 2>&1 || true
-      sleep 0.5
-    done
+    wait_until "node_1 not primary with node_2 secondary" 180 joined || exit 1
     url_of
     ;;
   url)
@@ -225,21 +225,12 @@ SQL
     echo "$3"
     ;;
   wait-promoted)
-    n=$3
-    deadline=$(( $(date +%s) + ${4:-120} ))
-    until node_state "$n" | grep -Eq '^(wait_primary|primary) '; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "pg-auto-failover: node_$n not promoted after ${4:-120} s" >&2
-        autoctl show state --pgdata "$dir/monitor" >&2 || true
-        exit 1
-      fi
-      sleep 0.5
-    done
-    echo "$n"
+    wait_until "node_$3 not promoted" "${4:-120}" promoted "$3" || exit 1
+    echo "$3"
     ;;
   wait-primary)
     n=$3
-    wait_settled "$n" $((3 - n)) "${4:-120}"
+    wait_until "node_$n not primary with node_$((3 - n)) secondary" "${4:-120}" settled "$n" $((3 - n)) || exit 1
     echo "$n"
     ;;
   state)

@@ -474,7 +474,7 @@ TEST_CASE("HA: the database stops at once (pg_ctl -m immediate) under webhook lo
   pg_cluster_script("stop " + dir.path() + "/db");
 }
 
-TEST_CASE("HA: pg_auto_failover (Debian's packages: a monitor, two nodes, synchronous) promotes the standby when the primary's postmaster is killed under webhook load: every webhook answered 2xx is in the log once") {
+TEST_CASE("HA: pg_auto_failover (Debian's packages: a monitor, two synchronous nodes) promotes the standby when the primary node dies under webhook load: every webhook answered 2xx is in the log once") {
   temp_dir dir;
   std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
                                                std::filesystem::perms::group_exec |
