@@ -12,6 +12,18 @@ const std::vector<std::string>& feature_names() {
   return names;
 }
 
+namespace {
+
+/// The policy's flag members, in feature_names()'s order.
+constexpr bool policy::*flag_members[] = {
+    &policy::feature_agent_heartbeat,        &policy::feature_device_connectivity,
+    &policy::feature_enhanced_discovery,     &policy::feature_enhanced_queue,
+    &policy::feature_queue_hold_music,       &policy::feature_queue_position_updates,
+    &policy::feature_agent_polling,          &policy::feature_multi_agent_fallback,
+    &policy::feature_callback_request_system};
+
+}  // namespace
+
 bool* feature_flag(policy& p, const std::string& name) {
   if (name == "FEATURE_AGENT_HEARTBEAT") return &p.feature_agent_heartbeat;
   if (name == "FEATURE_DEVICE_CONNECTIVITY") return &p.feature_device_connectivity;
@@ -37,12 +49,13 @@ int64_t traffic_bucket(const std::string& key) {
 
 std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string& key) {
   std::map<std::string, int64_t> out;
-  policy copy = p;
   int64_t bucket = -1;
-  for (auto& name : feature_names()) {
+  const auto& names = feature_names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     auto share = p.feature_shares.find(name);
     if (share == p.feature_shares.end()) {
-      out[name] = *feature_flag(copy, name) ? 1 : 0;
+      out[name] = p.*flag_members[i] ? 1 : 0;
       continue;
     }
     if (bucket < 0)
@@ -52,11 +65,27 @@ std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string
   return out;
 }
 
-policy with_call_flags(const policy& p, const std::map<std::string, int64_t>& flags) {
+int32_t flag_bits(const std::map<std::string, int64_t>& flags) {
+  int32_t bits = 0;
+  const auto& names = feature_names();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (auto f = flags.find(names[i]); f != flags.end())
+      bits |= (1 << (16 + i)) | (f->second != 0 ? 1 << i : 0);
+  return bits;
+}
+
+bool flag_on(int32_t bits, size_t index, bool fallback) {
+  if ((bits & (1 << (16 + index))) == 0)
+    return fallback;
+  return (bits & (1 << index)) != 0;
+}
+
+policy with_call_flags(const policy& p, int32_t bits) {
   policy out = p;
-  for (auto& [name, on] : flags)
-    if (bool* f = feature_flag(out, name))
-      *f = on != 0;
+  if (bits == 0)
+    return out;
+  for (size_t i = 0; i < std::size(flag_members); ++i)
+    out.*flag_members[i] = flag_on(bits, i, p.*flag_members[i]);
   return out;
 }
 

@@ -17,6 +17,12 @@ namespace callq {
 /// The nine flag names, as the environment spells them.
 const std::vector<std::string>& feature_names();
 
+/// Each flag's index in feature_names().
+enum class feature_index : size_t {
+  agent_heartbeat, device_connectivity, enhanced_discovery, enhanced_queue, queue_hold_music,
+  queue_position_updates, agent_polling, multi_agent_fallback, callback_request_system
+};
+
 /// The flag `name` of `p` (nullptr for an unknown name).
 bool* feature_flag(policy& p, const std::string& name);
 
@@ -28,9 +34,22 @@ int64_t traffic_bucket(const std::string& key);
 /// or the CallSid when there is none) is below it; the others as `p` says.
 std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string& key);
 
-/// `p` with the call's recorded flags applied (names not in `flags` keep
-/// `p`'s value: a call recorded before flags had shares).
-policy with_call_flags(const policy& p, const std::map<std::string, int64_t>& flags);
+/// A call's recorded flags as one number: bit i set when
+/// feature_names()[i] is on, bit 16 + i set when that flag was recorded at
+/// all (names not recorded keep the server's value: a call recorded before
+/// flags had shares). 0: nothing recorded. What a call's state keeps,
+/// instead of the names.
+int32_t flag_bits(const std::map<std::string, int64_t>& flags);
+
+/// `p` with the call's flags (flag_bits) applied.
+policy with_call_flags(const policy& p, int32_t bits);
+
+/// Flag `index` (into feature_names()) under `bits`, or `fallback` when the
+/// call did not record it.
+bool flag_on(int32_t bits, size_t index, bool fallback);
+inline bool flag_on(int32_t bits, feature_index f, bool fallback) {
+  return flag_on(bits, static_cast<size_t>(f), fallback);
+}
 
 /// The path a call took, for `--split features`: "all on", or "off: " and
 /// the flags that were off; "unrecorded" for a call without flags.

@@ -24,9 +24,21 @@ TEST_CASE("feature flags: a share is decided by the caller's number, the same ev
   CHECK(on <= 300);
   // A call's decisions run under its recorded flags; unrecorded ones keep
   // the server's.
-  policy under = with_call_flags(p, {{"FEATURE_QUEUE_POSITION_UPDATES", 0}});
+  int32_t bits = flag_bits({{"FEATURE_QUEUE_POSITION_UPDATES", 0}, {"FEATURE_AGENT_POLLING", 1}});
+  policy off = p;
+  off.feature_agent_polling = false;
+  policy under = with_call_flags(off, bits);
   CHECK_FALSE(under.feature_queue_position_updates);
+  CHECK(under.feature_agent_polling);  // recorded on, though the server's is off now
   CHECK(under.feature_enhanced_queue);
+  CHECK(flag_on(bits, feature_index::queue_position_updates, true) == false);
+  CHECK(flag_on(bits, feature_index::enhanced_queue, false) == false);  // not recorded
+  CHECK(with_call_flags(off, 0).feature_agent_polling == false);  // nothing recorded
+  // Every flag_for_call map turns into bits and back.
+  auto all = flags_for_call(p, "+15552000000");
+  policy back = with_call_flags(off, flag_bits(all));
+  for (auto& name : feature_names())
+    CHECK(*feature_flag(back, name) == (all.at(name) == 1));
   CHECK(feature_path({{"FEATURE_A", 1}, {"FEATURE_B", 0}}) == "off: FEATURE_B");
   CHECK(feature_path({{"FEATURE_A", 1}}) == "all on");
   CHECK(feature_path({}) == "unrecorded");

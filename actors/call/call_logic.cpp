@@ -802,8 +802,7 @@ call_view view_of(const call_state& c, const policy& p) {
   v.failed_in_row = c.failed_in_row;
   v.require = c.require;
   v.preferred_agent = c.preferred_agent;
-  auto f = c.flags.find("FEATURE_MULTI_AGENT_FALLBACK");
-  v.fallback = f != c.flags.end() ? f->second != 0 : p.feature_multi_agent_fallback;
+  v.fallback = flag_on(c.flags, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
   v.version = c.version;
   return v;
 }

@@ -1,5 +1,7 @@
 #include "actors/call/call_state.hpp"
 
+#include "actors/feature_flags.hpp"
+
 #include <sstream>
 #include <type_traits>
 
@@ -79,7 +81,7 @@ struct call_applier {
     c.to = e.to;
     c.skills = e.skills;
     c.language = e.language;
-    c.flags = e.flags;
+    c.flags = flag_bits(e.flags);
   }
   void operator()(const call_enqueued& e) {
     c.queue = e.queue;

@@ -70,9 +70,10 @@ struct line_key {
 struct call_state {
   std::string sid, from, to, queue, caller_name;
   std::string language;  ///< the language the caller asked for (empty: none)
-  /// The FEATURE_* flags in force for this call (empty: recorded before
-  /// flags had shares; the server's then hold).
-  std::map<std::string, int64_t> flags;
+  /// The FEATURE_* flags in force for this call, as flag_bits()
+  /// (actors/feature_flags.hpp) makes them from call.arrived's names (0:
+  /// recorded before flags had shares; the server's then hold).
+  int32_t flags = 0;
   int64_t priority = 0;
   call_phase phase = call_phase::arrived;
   uint64_t order = 0;            ///< arrival number, the last tie-breaker
