@@ -5,6 +5,10 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/feature_flags.hpp"
+#include "actors/world/snapshot.hpp"
 
 #include "tests/temp_dir.hpp"
 
@@ -239,4 +243,16 @@ TEST_CASE("registry: a finished call's state is kept only until its last events 
   CHECK_FALSE(spawned);
   CHECK(r.purge_finished(c.ended_ms) == 1);
   CHECK_FALSE(r.is_finished("CA1"));
+}
+
+TEST_CASE("a snapshot keeps a call's flags as a number and still reads the names of one written before") {
+  call_flags f;
+  f.bits = flag_bits({{"FEATURE_QUEUE_HOLD_MUSIC", 0}, {"FEATURE_ENHANCED_QUEUE", 1}});
+  nlohmann::json j = f;
+  CHECK(j.is_number());
+  CHECK(j.get<call_flags>().bits == f.bits);
+  // The older form: call.arrived's map of names.
+  auto old = nlohmann::json::parse(R"({"FEATURE_QUEUE_HOLD_MUSIC": 0, "FEATURE_ENHANCED_QUEUE": 1})");
+  CHECK(old.get<call_flags>().bits == f.bits);
+  CHECK(nlohmann::json::object().get<call_flags>().bits == 0);  // nothing recorded
 }

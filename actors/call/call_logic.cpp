@@ -52,7 +52,7 @@ int64_t overflow_due_ms(const call_state& c, const queue_config& q) {
 class decider {
  public:
   decider(call_state& c, const call_context& ctx)
-      : c_(c), ctx_(ctx), own_(with_call_flags(*ctx.rules, c.flags)), p_(own_) {}
+      : c_(c), ctx_(ctx), own_(with_call_flags(*ctx.rules, c.flags.bits)), p_(own_) {}
 
   call_decision run(const call_command& cmd) {
     bool is_new = c_.version == 0;
@@ -396,7 +396,7 @@ class decider {
     arrived.language = !ctx_.caller.language.empty() ? ctx_.caller.language : x.language;
     arrived.flags = flags_for_call(*ctx_.rules, !x.from.empty() ? x.from : x.call_sid);
     emit(arrived);
-    own_ = with_call_flags(*ctx_.rules, c_.flags);  // this call's path from here on
+    own_ = with_call_flags(*ctx_.rules, c_.flags.bits);  // this call's path from here on
     if (auto refusal = admission())
       return reply::twiml(*refusal);
     line_key k{false, c_.priority, ctx_.now_ms, c_.order};
@@ -802,7 +802,7 @@ call_view view_of(const call_state& c, const policy& p) {
   v.failed_in_row = c.failed_in_row;
   v.require = c.require;
   v.preferred_agent = c.preferred_agent;
-  v.fallback = flag_on(c.flags, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
+  v.fallback = flag_on(c.flags.bits, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
   v.version = c.version;
   return v;
 }

@@ -81,7 +81,7 @@ struct call_applier {
     c.to = e.to;
     c.skills = e.skills;
     c.language = e.language;
-    c.flags = flag_bits(e.flags);
+    c.flags.bits = flag_bits(e.flags);
   }
   void operator()(const call_enqueued& e) {
     c.queue = e.queue;

@@ -66,14 +66,19 @@ struct line_key {
   }
 };
 
+/// A call's FEATURE_* flags as flag_bits() (actors/feature_flags.hpp)
+/// makes them from call.arrived's names; 0: recorded before flags had
+/// shares (the server's then hold).
+struct call_flags {
+  int32_t bits = 0;
+};
+
 /// One call.
 struct call_state {
   std::string sid, from, to, queue, caller_name;
   std::string language;  ///< the language the caller asked for (empty: none)
-  /// The FEATURE_* flags in force for this call, as flag_bits()
-  /// (actors/feature_flags.hpp) makes them from call.arrived's names (0:
-  /// recorded before flags had shares; the server's then hold).
-  int32_t flags = 0;
+  /// The FEATURE_* flags in force for this call.
+  call_flags flags;
   int64_t priority = 0;
   call_phase phase = call_phase::arrived;
   uint64_t order = 0;            ///< arrival number, the last tie-breaker

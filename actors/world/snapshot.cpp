@@ -2,9 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/feature_flags.hpp"
 #include "events/sha256.hpp"
 
 namespace callq {
+
+void to_json(nlohmann::json& j, const call_flags& f) { j = f.bits; }
+void from_json(const nlohmann::json& j, call_flags& f) {
+  f.bits = j.is_object() ? flag_bits(j.get<std::map<std::string, int64_t>>()) : j.get<int32_t>();
+}
 
 // The durable fields of each entity (volatile ones are left out: a
 // snapshot holds what the log says, as a replay would). A call's fields

@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "events/event.hpp"
 #include "events/status.hpp"
 #include "actors/world/world.hpp"
@@ -36,6 +38,12 @@ struct snapshot_info {
   events::chain_value chain{};   ///< that event's chain value
   std::string world_digest;      ///< world::digest() of the state
 };
+
+/// A call's flags in a snapshot's JSON: a number (call_flags::bits). A
+/// snapshot written before holds the names and 1/0 (call.arrived's map):
+/// from_json reads those through flag_bits() too.
+void to_json(nlohmann::json& j, const call_flags& f);
+void from_json(const nlohmann::json& j, call_flags& f);
 
 /// Encodes `img` (taken of a world whose digest is `world_digest`) as a
 /// snapshot covering event `img.last_seq`, of time `ts_ms` and chain `chain`.
