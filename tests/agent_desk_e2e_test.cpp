@@ -5,6 +5,7 @@
 // reaches only its own agent.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -230,28 +231,25 @@ TEST_CASE("e2e: the agent's live stream: a snapshot, an update within a second, 
   REQUIRE(p.ready());
   std::string alice = create_agent(p, "alice");
   std::mutex mu;
+  std::condition_variable more;
   std::string seen;
   std::atomic<bool> done{false};
   std::thread reader([&] {
     httplib::Client c("127.0.0.1", p.port());
     c.set_read_timeout(20, 0);
     c.Get(("/api/agent/stream?token=" + alice).c_str(), [&](const char* data, size_t n) {
-      std::lock_guard lock(mu);
-      seen.append(data, n);
+      {
+        std::lock_guard lock(mu);
+        seen.append(data, n);
+      }
+      more.notify_all();
       return !done.load();
     });
   });
+  // Waits, with a deadline, until the stream has sent `part`.
   auto wait_for = [&](const std::string& part, std::chrono::milliseconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      {
-        std::lock_guard lock(mu);
-        if (has(seen, part))
-          return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    std::unique_lock lock(mu);
+    return more.wait_for(lock, limit, [&] { return has(seen, part); });
   };
   CHECK(wait_for("event: snapshot", 5s));
   auto t0 = std::chrono::steady_clock::now();

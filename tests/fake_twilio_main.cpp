@@ -5,7 +5,6 @@
 // call to an agent, a callback's outbound call), until SIGINT or SIGTERM.
 #include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "tests/fake_twilio.hpp"
 
@@ -21,6 +20,9 @@ int main() {
   std::cout << "fake Twilio REST API on " << tw.base_url() << std::endl;
   size_t shown = 0;
   while (stop == 0) {
+    // Wakes at each new request; a signal is seen within a second.
+    tw.wait_for([&](const std::vector<callq::testing::rest_request>& r) { return r.size() > shown; },
+                std::chrono::seconds(1));
     auto reqs = tw.requests();
     for (; shown < reqs.size(); ++shown) {
       auto& r = reqs[shown];
@@ -29,7 +31,6 @@ int main() {
         std::cout << ' ' << k << '=' << v;
       std::cout << std::endl;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return 0;
 }
