@@ -5,6 +5,7 @@
 // <Play>s it, and a webhook that never waits for the service.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -34,6 +35,8 @@ struct fake_tts {
   std::mutex mu;
   std::vector<std::string> texts, auth;
   int busy_failures = 0;
+  std::condition_variable stopped;  ///< the slow answer's wait ends when the fake stops
+  bool stopping = false;
   fake_tts() {
     server.Post("/speak", [this](const httplib::Request& req, httplib::Response& res) {
       auto body = json::parse(req.body);
@@ -52,14 +55,21 @@ struct fake_tts {
           return;
         }
       }
-      if (text == "Please continue to hold.")
-        std::this_thread::sleep_for(8s);
+      if (text == "Please continue to hold.") {  // slow: answers after 8 s, or when the fake stops
+        std::unique_lock lock(mu);
+        stopped.wait_for(lock, 8s, [this] { return stopping; });
+      }
       res.set_content("ID3\x04" + text, "audio/mpeg");
     });
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
   }
   ~fake_tts() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    stopped.notify_all();
     server.stop();
     thread.join();
   }
