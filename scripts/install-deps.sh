@@ -22,8 +22,9 @@ for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     # server, pgbench (pg_basebackup and psql come with it); pg_auto_failover
-    # (its monitor extension and pg_autoctl) for the failover manager test
-    pg) packages+=(postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli) ;;
+    # (its monitor extension and pg_autoctl) for the failover manager test;
+    # procps for pgrep and pkill (scripts/pg-auto-failover.sh)
+    pg) packages+=(postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli procps) ;;
     test) packages+=(systemd) ;;
     node)
       # Node.js and npm alone (scripts/voice-sdk.sh fetches the agent page's softphone SDK).
