@@ -1,5 +1,7 @@
 #include "actors/feature_flags.hpp"
 
+#include <iterator>
+
 #include "events/sha256.hpp"
 
 namespace callq {
@@ -21,19 +23,16 @@ constexpr bool policy::*flag_members[] = {
     &policy::feature_queue_hold_music,       &policy::feature_queue_position_updates,
     &policy::feature_agent_polling,          &policy::feature_multi_agent_fallback,
     &policy::feature_callback_request_system};
+static_assert(std::size(flag_members) == static_cast<size_t>(feature_index::callback_request_system) + 1,
+              "one member per feature_index");
 
 }  // namespace
 
 bool* feature_flag(policy& p, const std::string& name) {
-  if (name == "FEATURE_AGENT_HEARTBEAT") return &p.feature_agent_heartbeat;
-  if (name == "FEATURE_DEVICE_CONNECTIVITY") return &p.feature_device_connectivity;
-  if (name == "FEATURE_ENHANCED_DISCOVERY") return &p.feature_enhanced_discovery;
-  if (name == "FEATURE_ENHANCED_QUEUE") return &p.feature_enhanced_queue;
-  if (name == "FEATURE_QUEUE_HOLD_MUSIC") return &p.feature_queue_hold_music;
-  if (name == "FEATURE_QUEUE_POSITION_UPDATES") return &p.feature_queue_position_updates;
-  if (name == "FEATURE_AGENT_POLLING") return &p.feature_agent_polling;
-  if (name == "FEATURE_MULTI_AGENT_FALLBACK") return &p.feature_multi_agent_fallback;
-  if (name == "FEATURE_CALLBACK_REQUEST_SYSTEM") return &p.feature_callback_request_system;
+  const auto& names = feature_names();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name)
+      return &(p.*flag_members[i]);
   return nullptr;
 }
 
