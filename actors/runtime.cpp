@@ -14,6 +14,7 @@ using namespace runtime_detail;
 
 status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out,
                       startup_report* report) {
+  auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<runtime> rt(new runtime);
   rt->opts_ = opts;
   storage::log_options lo;
@@ -24,6 +25,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   if (auto st = storage::event_log::open_store(opts.store, opts.data_dir, lo, &log); !st)
     return st;
   rt->log_ = std::move(log);
+  double open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (opts.clock) {
     rt->manual_clock_ = opts.clock;
     rt->clock_ = rt->manual_clock_;
@@ -58,6 +60,8 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   } else if (auto st = rt->boot(report); !st) {
     return st;
   }
+  if (report != nullptr)
+    report->open_seconds = open_seconds;
   rt->measure_disk();
   if (opts.disk_check_ms > 0)
     rt->watcher_ = std::thread([r = rt.get()] { r->watch_disk(); });

@@ -110,6 +110,8 @@ struct startup_report {
   uint64_t events_replayed = 0;
   double replay_seconds = 0;
   uint64_t calls = 0, agents = 0;  ///< actors spawned from the log
+  double open_seconds = 0;   ///< opening the log, before the rebuild
+  double spawn_seconds = 0;  ///< spawning the actors and recovering, after it
 };
 
 /// Live actor counts for /metrics.

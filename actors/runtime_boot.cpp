@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include <malloc.h>
+
 #include <random>
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -72,6 +74,7 @@ status runtime::load_world(world* out, startup_report* report) {
 
 status runtime::spawn(world w, startup_report rep, startup_report* report) {
   const runtime_options& opts = opts_;
+  auto t0 = std::chrono::steady_clock::now();
   // The actor system is made on this thread, which may live on (see
   // forget_actor_system).
   struct forget_on_return {
@@ -86,8 +89,15 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     agents.push_back(a);
   rep.calls = calls.size();
   rep.agents = agents.size();
-  if (report != nullptr)
-    *report = std::move(rep);
+  // The rebuilt states know their streams' versions: the log need not
+  // look them up on each entity's first append.
+  std::vector<std::pair<std::string, uint64_t>> versions;
+  versions.reserve(calls.size() + agents.size());
+  for (auto& c : calls)
+    versions.emplace_back(events::call_stream(c.sid), c.version);
+  for (auto& a : agents)
+    versions.emplace_back(events::agent_stream(a.id), a.version);
+  log_->learn_versions(versions);
 
   auto ids = std::make_shared<id_source>();
   ids->seed(w.counters().call_order, std::max(w.counters().offer, w.counters().offer_reserved),
@@ -189,20 +199,31 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     if (int64_t due = next_deadline(a, env->rules))
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
+  std::map<std::string, queue_config> configs;  // read once per queue, not per call
   for (auto& c : calls) {
     auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, c); }, &spawned);
     for (auto& id : {c.offer_id, c.callback_id})
       if (!id.empty())
         reg->add_offer(id, c.sid);
     caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
-    queue_config config = reads_->read([&](const world& w) { return w.config_of(c.queue); });
-    if (int64_t due = next_deadline(c, env->rules, config, env->clock->now_ms()))
+    auto config = configs.find(c.queue);
+    if (config == configs.end())
+      config = configs.emplace(c.queue, reads_->read([&](const world& w) { return w.config_of(c.queue); }))
+                   .first;
+    if (int64_t due = next_deadline(c, env->rules, config->second, env->clock->now_ms()))
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
   reply r;
   std::string why;
   if (!request(sys, pump, env->timers, &r, &why, recover_atom::value, opts.version))
     return status::io_error("recovery failed: " + why);
+  // Decoding a snapshot and replaying left freed memory in malloc's arenas
+  // (the actors above reused some of it): give the rest back rather than
+  // start with it.
+  malloc_trim(0);
+  rep.spawn_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (report != nullptr)
+    *report = std::move(rep);
   return status::ok();
 }
 

@@ -92,7 +92,10 @@ int serve(const flag_values& flags) {
       "callq " + std::string(CALLQ_VERSION) + ": rebuilt state from " +
           (rep.snapshot_seq != 0 ? "the snapshot at event " + std::to_string(rep.snapshot_seq) + " and "
                                  : std::string()) +
-          std::to_string(rep.events_replayed) + " events in " + std::to_string(rep.replay_seconds) + " s");
+          std::to_string(rep.events_replayed) + " events in " + std::to_string(rep.replay_seconds) +
+          " s (log opened in " + std::to_string(rep.open_seconds) + " s; " + std::to_string(rep.calls) +
+          " calls and " + std::to_string(rep.agents) + " agents started in " +
+          std::to_string(rep.spawn_seconds) + " s)");
 
   std::unique_ptr<storage::leadership> leader;
   if (shared) {

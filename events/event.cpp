@@ -64,16 +64,24 @@ std::string_view queue_of(const payload& p) {
 std::string stream_of(const payload& p) {
   // Agent events go to the agent's stream even when they name a call.
   if (type_name(p).rfind("agent.", 0) == 0)
-    return "agent/" + std::string(agent_id_of(p));
+    return agent_stream(agent_id_of(p));
   if (auto sid = call_sid_of(p); !sid.empty())
-    return "call/" + std::string(sid);
+    return call_stream(sid);
   if (auto id = agent_id_of(p); !id.empty())
-    return "agent/" + std::string(id);
+    return agent_stream(id);
   if (auto* c = std::get_if<caller_set>(&p))
     return "caller/" + c->number;
   if (type_name(p).rfind("queue.", 0) == 0)
     return "queue/" + std::string(queue_of(p));
   return "system";
+}
+
+std::string call_stream(std::string_view sid) {
+  return "call/" + std::string(sid);
+}
+
+std::string agent_stream(std::string_view id) {
+  return "agent/" + std::string(id);
 }
 
 std::string to_hex(const chain_value& c) {

@@ -42,6 +42,12 @@ int64_t schema_of(const payload& p);
 /// "caller/<number>" or "system".
 std::string stream_of(const payload& p);
 
+/// The stream of the call `sid`: "call/<CallSid>".
+std::string call_stream(std::string_view sid);
+
+/// The stream of the agent `id`: "agent/<id>".
+std::string agent_stream(std::string_view id);
+
 /// The call sid carried by the payload, or empty.
 std::string_view call_sid_of(const payload& p);
 

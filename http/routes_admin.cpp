@@ -272,7 +272,7 @@ void server::admin_routes() {
       return;
     std::string sid = req.matches[1];
     std::vector<events::envelope> evs;
-    if (auto st = replay::read_timeline(rt_.log(), "call/" + sid, 0, &evs); !st)
+    if (auto st = replay::read_timeline(rt_.log(), events::call_stream(sid), 0, &evs); !st)
       return send_error_json(res, 500, st.message());
     if (evs.empty())
       return send_error_json(res, 404, "no events for call " + sid);

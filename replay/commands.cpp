@@ -93,7 +93,8 @@ int run_replay(const replay_args& a, std::ostream& out, std::ostream& err) {
     return 2;
 
   if (!a.call_sid.empty() || !a.agent_id.empty()) {
-    std::string stream = a.call_sid.empty() ? "agent/" + a.agent_id : "call/" + a.call_sid;
+    std::string stream =
+        a.call_sid.empty() ? events::agent_stream(a.agent_id) : events::call_stream(a.call_sid);
     std::vector<events::envelope> evs;
     if (auto st = read_timeline(*log, stream, limit.until_seq, &evs); !st) {
       err << "error: " << st.message() << "\n";

@@ -109,6 +109,29 @@ TEMPLATE_TEST_CASE("the writer knows the versions of the streams it wrote, batch
     CHECK(log->shared());
 }
 
+TEMPLATE_TEST_CASE("after reopening, the writer knows the stream versions it was told and continues from them", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  {
+    auto log = b.open();
+    uint64_t first = 0;
+    REQUIRE(log->append({make_event(1), make_event(6)}, {}, true, &first));  // CA1 at version 2
+  }
+  auto log = b.open();
+  log->learn_versions({{"call/CA1", 2}});  // what a rebuild of the log found
+  uint64_t v = 99, first = 0;
+  REQUIRE(log->known_version("call/CA1", &v));  // PostgreSQL's writer knew nothing before
+  CHECK(v == 2);
+  REQUIRE(log->append({make_event(11)}, {}, true, &first));
+  REQUIRE(log->known_version("call/CA1", &v));
+  CHECK(v == 3);
+  std::vector<uint64_t> versions;
+  REQUIRE(log->read_stream("call/CA1", [&](const envelope& e) {
+    versions.push_back(e.stream_version);
+    return true;
+  }));
+  CHECK(versions == std::vector<uint64_t>{1, 2, 3});
+}
+
 TEMPLATE_TEST_CASE("a stream is read through its index, in version order", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
   {

@@ -63,6 +63,14 @@ class postgres_log final : public event_log {
     *version = i->second;
     return true;
   }
+  /// Fills the cache of stream versions (up to its bound): the live
+  /// streams are then checked against their writers' expectations here,
+  /// not only by the table's unique index.
+  void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) override {
+    for (auto& [stream, version] : versions)
+      if (stream_versions_.size() < max_cached_streams)
+        stream_versions_[stream] = version;
+  }
   status submit_append(const std::vector<events::event>& evs,
                        const std::vector<idempotency_entry>& idem, bool sync,
                        uint64_t* first_seq) override;

@@ -40,6 +40,8 @@ class rocksdb_log final : public event_log {
     *version = cached_version(stream);  // a local look-up: always known
     return true;
   }
+  /// Fills the cache of stream versions (up to its bound).
+  void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) override;
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
                 bool sync, uint64_t* first_seq) override;
   /// DB::Resume (flushes and starts a new WAL), then re-reads the tail.

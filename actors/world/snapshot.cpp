@@ -71,6 +71,26 @@ uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
   return v;
 }
 
+/// Each entity as its own CBOR document: decoding one document of all of
+/// them built a tree of every field of every call at once (7 MB of CBOR
+/// for 10,000 calls decoded in 0.6 s, most of it the first touch of fresh
+/// memory); one at a time, the same memory serves the next.
+template <class T> nlohmann::json packed(const std::vector<T>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& x : items)
+    out.push_back(nlohmann::json::binary(nlohmann::json::to_cbor(nlohmann::json(x))));
+  return out;
+}
+
+/// Reads what packed() wrote, or (format 3) an array of objects.
+template <class T> std::vector<T> unpacked(const nlohmann::json& j) {
+  std::vector<T> out;
+  out.reserve(j.size());
+  for (auto& x : j)
+    out.push_back(x.is_binary() ? nlohmann::json::from_cbor(x.get_binary()).get<T>() : x.get<T>());
+  return out;
+}
+
 bool valid_enums(const world_image& img) {
   for (auto& c : img.calls)
     if (static_cast<int>(c.phase) < 0 || c.phase > call_phase::callback_canceled)
@@ -90,8 +110,8 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
                             int64_t ts_ms, const events::chain_value& chain) {
   nlohmann::json j;
   j["digest"] = world_digest;
-  j["calls"] = img.calls;
-  j["agents"] = img.agents;
+  j["calls"] = packed(img.calls);
+  j["agents"] = packed(img.agents);
   j["directory"] = img.directory;
   j["metrics"] = img.metrics;
   j["counters"] = img.counters;
@@ -130,10 +150,11 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
                                  std::to_string(snapshot_format) + ")");
   if (format == 0)
     return status::corruption("snapshot format 0");
-  if (format < snapshot_format)
+  if (format < oldest_snapshot_format)
     return status::not_supported("snapshot format " + std::to_string(format) +
-                                 " is older than this build's (" +
-                                 std::to_string(snapshot_format) + "); the log is replayed instead");
+                                 " is older than this build reads (" +
+                                 std::to_string(oldest_snapshot_format) +
+                                 "); the log is replayed instead");
   snapshot_info si;
   si.seq = get_u64(bytes, at);
   at += 8;
@@ -155,8 +176,8 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
   try {
     auto j = nlohmann::json::from_cbor(payload.begin(), payload.end());
     si.world_digest = j.at("digest").get<std::string>();
-    img.calls = j.at("calls").get<std::vector<call_state>>();
-    img.agents = j.at("agents").get<std::vector<agent_state>>();
+    img.calls = unpacked<call_state>(j.at("calls"));
+    img.agents = unpacked<agent_state>(j.at("agents"));
     img.directory = j.at("directory").get<std::map<std::string, caller_entry>>();
     img.metrics = j.at("metrics").get<world_metrics>();
     img.counters = j.at("counters").get<world_counters>();

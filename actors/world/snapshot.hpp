@@ -28,8 +28,13 @@
 
 namespace callq {
 
-/// The format this build writes and the newest it reads.
-constexpr uint32_t snapshot_format = 3;
+/// The format this build writes and the newest it reads. Format 4 packs
+/// each call and agent as its own CBOR document (decoded one at a time,
+/// in memory reused from one to the next); format 3 (one document) is
+/// still read.
+constexpr uint32_t snapshot_format = 4;
+/// The oldest format this build reads (older ones: the log is replayed).
+constexpr uint32_t oldest_snapshot_format = 3;
 
 /// What a snapshot says about itself.
 struct snapshot_info {
