@@ -93,10 +93,16 @@ class outbox {
       if (error.empty())
         send_jobs(held_[n].second);
     held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (held_.empty())
+      held_ = {};  // a waiting call keeps no capacity (48 bytes each)
     std::vector<std::pair<uint64_t, waiter>> due;
-    for (n = 0; n < waiters_.size() && waiters_[n].first <= durable_; ++n)
-      due.push_back(std::move(waiters_[n]));
-    waiters_.erase(waiters_.begin(), waiters_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!waiters_.empty() && waiters_.back().first <= durable_) {
+      due.swap(waiters_);  // every waiter is due: the common case
+    } else {
+      for (n = 0; n < waiters_.size() && waiters_[n].first <= durable_; ++n)
+        due.push_back(std::move(waiters_[n]));
+      waiters_.erase(waiters_.begin(), waiters_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
     for (auto& [id, w] : due)  // a waiter may append, or wait, again
       w(error);
   }

@@ -8,6 +8,12 @@
 //
 //   dispatch_bench [--agents=10000] [--calls=100000] [--samples=10000]
 //                  [--log-events=1000000] [--threads=8] [--skills-only=1]
+//                  [--skills=0] [--recovery=0] [--exit-queued=1]
+//
+// `--skills=0` and `--recovery=0` leave those parts out; `--exit-queued=1`
+// ends the process as soon as the calls are queued, freeing nothing, so
+// that a heap profiler's "leaked" list is the heap of the queued calls
+// (heaptrack dispatch_bench --skills=0 --exit-queued=1).
 //
 // Latency is the time from an agent's heartbeat entering its actor's
 // mailbox to the REST redirect of the call it is offered being handed to
@@ -81,8 +87,9 @@ int main(int argc, char** argv) {
   long samples = bench::arg(argc, argv, "samples", 10'000);
   long log_events = bench::arg(argc, argv, "log-events", 1'000'000);
   long threads = bench::arg(argc, argv, "threads", 8);
-  if (int broken = bench::skills_run(agents, calls, samples); broken != 0)
-    return broken;
+  if (bench::arg(argc, argv, "skills", 1) != 0)
+    if (int broken = bench::skills_run(agents, calls, samples); broken != 0)
+      return broken;
   if (bench::arg(argc, argv, "skills-only", 0) != 0)
     return 0;
   std::printf("dispatch_bench: %ld agent actors, %ld call actors, %ld samples\n", agents, calls,
@@ -145,6 +152,8 @@ int main(int argc, char** argv) {
               (static_cast<double>(heap_after) - static_cast<double>(heap_before) -
                static_cast<double>(log_after - log_before) * 1024.0) /
                   static_cast<double>(calls));
+  if (bench::arg(argc, argv, "exit-queued", 0) != 0)
+    std::_Exit(0);
 
   // One agent at a time becomes ready; the dispatcher matches it with the
   // best waiting call; the call takes the offer and, once durable, hands
@@ -183,6 +192,10 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(j.syncs.load()));
   rt->stop();
   rt.reset();
+  if (bench::arg(argc, argv, "recovery", 1) == 0) {
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   // Recovery of a large log: one pass rebuilds every entity, then the
   // actors are spawned from those states and the open offers resolved.

@@ -21,12 +21,15 @@ struct call_actor_state {
   int64_t scheduled_due = 0;
   bool finished = false;
   size_t awaiting = 0;  ///< notices whose agents have not answered yet
-  /// Legacy routing: the voice webhook's answer waits for the dispatcher.
-  caf::response_promise direct_promise;
-  bool direct_pending = false;
-  /// Only while direct_pending (a reply is 352 bytes; most calls never
-  /// need one kept).
-  std::unique_ptr<reply> direct_fallback;
+  /// Legacy routing: the voice webhook's answer waits for the dispatcher,
+  /// with the answer to give if it has no agent.
+  struct direct_wait {
+    caf::response_promise promise;
+    reply fallback;
+  };
+  /// Only while the webhook waits (a promise and a reply are 400 bytes;
+  /// most calls never need them kept).
+  std::unique_ptr<direct_wait> direct;
   /// Answers of recent requests by idempotency key (retries that arrive
   /// before the first answer's events are in the idempotency store).
   /// Allocated on the first request that carries a key (most calls' never
@@ -55,7 +58,7 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
 
 void maybe_stop(self_ptr self) {
   auto& st = self->state;
-  if (st.finished && st.box.idle() && !st.direct_pending && st.awaiting == 0) {
+  if (st.finished && st.box.idle() && !st.direct && st.awaiting == 0) {
     st.env->reg->final_state_durable(st.call.sid);  // late retries read the log now
     self->quit();
   }
@@ -79,10 +82,10 @@ void remember(call_actor_state& st, const std::string& key, const reply& r) {
 /// `answer` once this call's events are durable.
 void deliver_direct(self_ptr self, reply answer) {
   auto& st = self->state;
-  st.direct_pending = false;
-  st.direct_fallback.reset();
+  caf::response_promise rp = std::move(st.direct->promise);
+  st.direct.reset();
   ++st.awaiting;  // the actor stays until the answer is out
-  st.box.when_durable([self, rp = st.direct_promise, answer = std::move(answer)](
+  st.box.when_durable([self, rp = std::move(rp), answer = std::move(answer)](
                           const std::string& error) mutable {
     rp.deliver(durable_answer(answer, error));
     --self->state.awaiting;
@@ -157,7 +160,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
 
   // Legacy routing: answer the voice webhook once the dispatcher has an
   // agent (take_offer, direct) or has none (nodirect_atom).
-  if (direct_take && st.direct_pending) {
+  if (direct_take && st.direct) {
     if (auto* a = std::get_if<offer_answer>(&d.answer.body); a && a->taken) {
       voice_reply v;
       v.what = voice_reply::kind::dial_agent;
@@ -165,14 +168,13 @@ caf::result<reply> run(self_ptr self, call_request& req) {
       v.identity = st.call.agent_identity;
       deliver_direct(self, reply::twiml(v));
     } else {
-      deliver_direct(self, std::move(*st.direct_fallback));
+      deliver_direct(self, std::move(st.direct->fallback));
     }
   }
   if (d.wants_direct_agent) {
-    st.direct_promise = self->make_response_promise();
-    st.direct_pending = true;
-    st.direct_fallback = std::make_unique<reply>(d.answer);
-    return st.direct_promise;
+    st.direct = std::make_unique<call_actor_state::direct_wait>(
+        call_actor_state::direct_wait{self->make_response_promise(), d.answer});
+    return st.direct->promise;
   }
 
   // The agents this decision told something must have submitted their
@@ -212,8 +214,8 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
       [=](digest_atom) { return digest_text(self->state.call); },
       [=](nodirect_atom) {
         auto& st = self->state;
-        if (st.direct_pending) {
-          deliver_direct(self, std::move(*st.direct_fallback));
+        if (st.direct) {
+          deliver_direct(self, std::move(st.direct->fallback));
           maybe_stop(self);
         }
       },

@@ -79,13 +79,25 @@ struct call_state {
   std::string language;  ///< the language the caller asked for (empty: none)
   /// The FEATURE_* flags in force for this call.
   call_flags flags;
-  int64_t priority = 0;
   call_phase phase = call_phase::arrived;
+  // The bools sit together (each apart took 8 bytes with its padding, and
+  // every queued call holds two call_states: its actor's and the read
+  // model's).
+  bool escalated = false;
+  bool callback_offered = false;
+  bool callback_agent_answered = false;
+  bool callback_escalated = false;
+  /// A queue refused the caller at arrival (never queued), and whether
+  /// because it was closed (a callback then waits for the next opening).
+  bool refused = false;
+  bool refused_closed = false;
+  /// Booked through `POST /api/callbacks` (no phone call came before it).
+  bool booked = false;
+  int64_t priority = 0;
   uint64_t order = 0;            ///< arrival number, the last tie-breaker
   int64_t arrived_ms = 0;
   int64_t enqueued_ms = 0;
   int64_t orig_position = 0;
-  bool escalated = false;
   int64_t attempts = 0;          ///< offers made
   int64_t failed_in_row = 0;     ///< failed offers since the last connect
   int64_t last_failed_ms = 0;    ///< when the last offer failed
@@ -96,24 +108,15 @@ struct call_state {
   std::vector<std::string> ring_all;
   int64_t offered_ms = 0, connected_ms = 0, ended_ms = 0;
   int64_t ring_ms = 0;           ///< ring time of the connecting offer
-  bool callback_offered = false;
   int64_t last_announce_ms = 0;
   std::string callback_id, callback_number;
   int64_t callback_requested_ms = 0;
   int64_t callback_attempts = 0;
-  bool callback_agent_answered = false;
   /// The CallSid of the leg to the agent that answered the current attempt
   /// (empty before, or when Twilio sent none): no other leg may connect
   /// the customer.
   std::string callback_leg_sid;
-  bool callback_escalated = false;
-  /// A queue refused the caller at arrival (never queued), and whether
-  /// because it was closed (a callback then waits for the next opening).
-  bool refused = false;
-  bool refused_closed = false;
   int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
-  /// Booked through `POST /api/callbacks` (no phone call came before it).
-  bool booked = false;
   /// The voice webhook's `skills=`: replaces the first skill step's
   /// requirement for this call.
   std::map<std::string, int64_t> skills;
