@@ -48,6 +48,9 @@ struct journal_batch {
   std::vector<events::event> events;
   std::vector<storage::idempotency_entry> idempotency;
   std::vector<storage::expected_version> expect;
+  /// A call actor's state after `events`, for the read model to hold
+  /// instead of a copy of its own once they are durable (unset: none).
+  shared_call_state call_after;
 };
 
 /// A command for a call actor and the idempotency key of the request that

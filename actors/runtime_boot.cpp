@@ -84,7 +84,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   std::vector<agent_state> agents;
   calls.reserve(w.calls().size());
   for (auto& [sid, c] : w.calls())
-    calls.push_back(c);
+    calls.push_back(*c);
   for (auto& [id, a] : w.agents())
     agents.push_back(a);
   rep.calls = calls.size();

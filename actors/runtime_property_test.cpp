@@ -123,9 +123,9 @@ struct scenario {
         // (preferLastAgentSeconds); sometimes that queue gets the rule now.
         if (pick(2) == 0)
           for (auto& [sid, c] : h.state().calls())
-            if (c.phase == call_phase::connected && pick(2) == 0) {
-              from = c.from;
-              queue = c.queue;
+            if (c->phase == call_phase::connected && pick(2) == 0) {
+              from = c->from;
+              queue = c->queue;
               if (pick(2) == 0) {
                 queue_config q = h.state().config_of(queue);
                 q.prefer_last_agent_seconds = 1 + pick(60);
@@ -169,8 +169,8 @@ struct scenario {
         std::string offer = some_offer();
         if (pick(3) != 0)
           for (auto& [sid, c] : h.state().calls())
-            if (c.phase == call_phase::offered) {
-              offer = c.offer_id;
+            if (c->phase == call_phase::offered) {
+              offer = c->offer_id;
               break;
             }
         h.run(cmd::agent_leg_status{offer, "in-progress"});

@@ -74,7 +74,7 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
   };
   rt->reads().read([&](const world& w) {
     for (auto& [sid, c] : w.calls())
-      CHECK(c.version == last_version(events::call_stream(sid)));
+      CHECK(c->version == last_version(events::call_stream(sid)));
     for (auto& [id, a] : w.agents())
       CHECK(a.version == last_version(events::agent_stream(id)));
     return 0;

@@ -144,7 +144,8 @@ class actor_harness {
   std::string check_structure() {
     std::ostringstream problems;
     const world& w = state();
-    for (auto& [sid, c] : w.calls()) {
+    for (auto& [sid, cp] : w.calls()) {
+      const call_state& c = *cp;
       bool ringing = c.phase == call_phase::offered ||
                      (c.phase == call_phase::callback_dialing && !c.callback_agent_answered);
       if (!ringing)
@@ -176,7 +177,8 @@ class actor_harness {
       if (key.rfind("agent", 0) == 0 && text.find("|reserved") != std::string::npos)
         problems << key << " holds a reservation with nothing under way\n";
     if (rules_.feature_multi_agent_fallback) {
-      for (auto& [sid, c] : w.calls()) {
+      for (auto& [sid, cp] : w.calls()) {
+        const call_state& c = *cp;
         auto v = view_of(c, rules_);
         if (!v.dispatchable || v.rest_until_ms > now)
           continue;

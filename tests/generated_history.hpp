@@ -158,7 +158,7 @@ inline void generate_history(actor_harness& x, const history_shape& shape) {
           soonest = d;
       };
       for (auto& [sid, call] : now_w.calls())
-        consider(next_deadline(call, x.rules(), now_w.config_of(call.queue), x.now));
+        consider(next_deadline(*call, x.rules(), now_w.config_of(call->queue), x.now));
       for (auto& [id, a] : now_w.agents())
         consider(next_deadline(a, x.rules()));
       if (soonest == 0 || soonest >= next)

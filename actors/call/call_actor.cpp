@@ -15,7 +15,8 @@ namespace callq {
 namespace {
 
 struct call_actor_state {
-  call_state call;
+  /// Shared with the read model once durable (make_own() before a change).
+  shared_call_state call;
   std::shared_ptr<entity_env> env;
   outbox box;
   int64_t scheduled_due = 0;
@@ -53,13 +54,13 @@ call_context context_for(const call_actor_state& st, const call_command& c, int6
       return 0;
     });
   };
-  return call_context_for(st.call, c, now, env.rules, read, *env.ids);
+  return call_context_for(*st.call, c, now, env.rules, read, *env.ids);
 }
 
 void maybe_stop(self_ptr self) {
   auto& st = self->state;
   if (st.finished && st.box.idle() && !st.direct && st.awaiting == 0) {
-    st.env->reg->final_state_durable(st.call.sid);  // late retries read the log now
+    st.env->reg->final_state_durable(st.call->sid);  // late retries read the log now
     self->quit();
   }
 }
@@ -102,8 +103,9 @@ caf::result<reply> run(self_ptr self, call_request& req) {
     if (auto i = st.recent->by_key.find(req.idempotency_key); i != st.recent->by_key.end())
       return answer_when_durable(self, st.box, i->second);
   int64_t now = env.clock->now_ms();
-  uint64_t version_before = st.call.version;
-  auto d = decide(st.call, req.command, context_for(st, req.command, now));
+  uint64_t version_before = st.call->version;
+  make_own(st.call);  // the read model may hold this version
+  auto d = decide(*st.call, req.command, context_for(st, req.command, now));
   bool direct_take = false;
   if (auto* t = std::get_if<cmd::take_offer>(&req.command); t && t->direct)
     direct_take = true;
@@ -111,14 +113,15 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   if (!d.events.empty()) {
     for (auto& e : d.events) {
       if (auto* o = std::get_if<events::call_offered>(&e.body))
-        env.reg->add_offer(o->offer_id, st.call.sid);
+        env.reg->add_offer(o->offer_id, st.call->sid);
       else if (auto* r = std::get_if<events::callback_requested>(&e.body))
-        env.reg->add_offer(r->callback_id, st.call.sid);
+        env.reg->add_offer(r->callback_id, st.call->sid);
       else if (auto* b = std::get_if<events::callback_scheduled>(&e.body))
-        env.reg->add_offer(b->callback_id, st.call.sid);
+        env.reg->add_offer(b->callback_id, st.call->sid);
     }
     journal_batch batch;
     batch.events = d.events;
+    batch.call_after = st.call;
     // This actor is its stream's one writer: the log must be where the
     // state it decided on says (a fresh actor for a call whose stream
     // exists is refused there, never a second call.arrived).
@@ -132,7 +135,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
       auto& s = self->state;
       if (fresh && s.box.failures() > 0 && !s.finished) {
         s.finished = true;
-        s.env->reg->forget_call(s.call.sid, caf::actor_cast<caf::actor>(self));
+        s.env->reg->forget_call(s.call->sid, caf::actor_cast<caf::actor>(self));
       }
       maybe_stop(self);
     });
@@ -142,20 +145,20 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   // The dispatcher learns of every change (and of every tick: a rest may
   // have ended), unless the voice webhook asks it for an agent directly.
   if (d.wants_direct_agent) {
-    self->send(env.dispatcher, direct_atom::value, view_of(st.call, env.rules));
-  } else if (st.call.version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
-    self->send(env.dispatcher, view_atom::value, view_of(st.call, env.rules));
+    self->send(env.dispatcher, direct_atom::value, view_of(*st.call, env.rules));
+  } else if (st.call->version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
+    self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules));
   }
-  int64_t due = next_deadline(st.call, env.rules, env.reads->read([&](const world& w) {
-    return w.config_of(st.call.queue);
+  int64_t due = next_deadline(*st.call, env.rules, env.reads->read([&](const world& w) {
+    return w.config_of(st.call->queue);
   }), now);
   if (due != 0 && due != st.scheduled_due) {
     self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
     st.scheduled_due = due;
   }
-  if (is_finished(st.call.phase) && !st.finished) {
+  if (is_finished(st.call->phase) && !st.finished) {
     st.finished = true;
-    env.reg->finish_call(st.call);
+    env.reg->finish_call(*st.call);
   }
 
   // Legacy routing: answer the voice webhook once the dispatcher has an
@@ -165,7 +168,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
       voice_reply v;
       v.what = voice_reply::kind::dial_agent;
       v.offer_id = a->offer_id;
-      v.identity = st.call.agent_identity;
+      v.identity = st.call->agent_identity;
       deliver_direct(self, reply::twiml(v));
     } else {
       deliver_direct(self, std::move(st.direct->fallback));
@@ -203,7 +206,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
 
 caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_state state) {
   self->state.env = std::move(env);
-  self->state.call = std::move(state);
+  self->state.call = std::make_shared<call_state>(std::move(state));
   return {
       [=](command_atom, call_request& req) -> caf::result<reply> { return run(self, req); },
       [=](tick_atom) -> caf::result<reply> {
@@ -211,7 +214,7 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
         call_request req{cmd::tick{}, {}};
         return run(self, req);
       },
-      [=](digest_atom) { return digest_text(self->state.call); },
+      [=](digest_atom) { return digest_text(*self->state.call); },
       [=](nodirect_atom) {
         auto& st = self->state;
         if (st.direct) {

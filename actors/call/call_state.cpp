@@ -2,6 +2,7 @@
 
 #include "actors/feature_flags.hpp"
 
+#include <atomic>
 #include <sstream>
 #include <type_traits>
 
@@ -239,6 +240,21 @@ struct call_applier {
 };
 
 }  // namespace
+
+void make_own(shared_call_state& c) {
+  if (!c) {
+    c = std::make_shared<call_state>();
+    return;
+  }
+  if (c.use_count() > 1) {
+    c = std::make_shared<call_state>(*c);
+    return;
+  }
+  // The only holder: the others have let go, and what they read before
+  // they did happens before the change (use_count() is a relaxed load;
+  // the fence pairs with the release of their decrement).
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
 
 void apply(call_state& c, const event& e) {
   std::visit(call_applier{c, e.ts_ms}, e.body);

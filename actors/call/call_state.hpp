@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,18 @@ struct call_state {
     return phase == call_phase::queued || phase == call_phase::callback_waiting;
   }
 };
+
+/// One call's state as its actor and the read model share it: the read
+/// model adopts the actor's state once its events are durable instead of
+/// keeping a copy of its own (each queued call's state is in memory once,
+/// not twice). A shared state is never changed: a holder about to change
+/// it calls make_own() first.
+using shared_call_state = std::shared_ptr<call_state>;
+
+/// Makes `c` its holder's own before a change: copies the state when
+/// another holder (the read model, an append on its way to it) has it too.
+/// Only one thread at a time calls it for the same `c`.
+void make_own(shared_call_state& c);
 
 /// Applies one event of the call's own stream to `c`. Reads no clock
 /// (times come from the event) and decides nothing.

@@ -96,8 +96,13 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
   }
   if (!w.all.empty()) {
     st.last_seq = w.first + w.all.size() - 1;
-    if (st.reads)  // durable now: visible to readers before anyone hears of it
-      st.reads->apply(w.first, w.all);
+    if (st.reads) {  // durable now: visible to readers before anyone hears of it
+      std::vector<shared_call_state> states;
+      for (auto& p : w.batch)
+        if (p.batch.call_after)
+          states.push_back(std::move(p.batch.call_after));
+      st.reads->apply(w.first, w.all, states);
+    }
     st.since_snapshot += w.all.size();
     if (st.reads && st.snapshots && st.snapshot_every > 0 &&
         st.since_snapshot >= st.snapshot_every && st.snapshots->idle() &&

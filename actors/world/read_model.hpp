@@ -19,11 +19,16 @@ class read_model {
   explicit read_model(world w) : world_(std::move(w)) {}
 
   /// Applies durable events; the first has sequence number `first_seq`.
-  void apply(uint64_t first_seq, const std::vector<events::event>& evs) {
+  /// Then holds each of `states` (call actors' states after these
+  /// events) instead of its own copy (world::adopt()).
+  void apply(uint64_t first_seq, const std::vector<events::event>& evs,
+             const std::vector<shared_call_state>& states = {}) {
     std::lock_guard lock(mu_);
     uint64_t seq = first_seq;
     for (auto& e : evs)
       world_.apply(seq++, e);
+    for (auto& s : states)
+      world_.adopt(s);
   }
 
   /// Replaces the world (state rebuilt from the durable log in-process).

@@ -73,7 +73,7 @@ world world::from_image(policy rules, world_image img) {
   }
   for (auto& c : img.calls) {
     std::string sid = c.sid;
-    auto& slot = w.calls_[sid] = std::move(c);
+    auto& slot = *(w.calls_[sid] = std::make_shared<call_state>(std::move(c)));
     if (slot.in_line()) {
       w.lines_[slot.queue].insert({slot.key(), sid});
       w.enqueued_[slot.queue].insert(slot.enqueued_ms);
@@ -90,7 +90,7 @@ world_image world::image() const {
   world_image img;
   img.calls.reserve(calls_.size());
   for (auto& [sid, c] : calls_)
-    img.calls.push_back(c);
+    img.calls.push_back(*c);
   img.agents.reserve(agents_.size());
   for (auto& [id, a] : agents_) {
     img.agents.push_back(a);
@@ -144,9 +144,10 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   if (i == calls_.end()) {
     if (!arrival)
       return;  // a late event of a call that has finished
-    i = calls_.emplace(sid, call_state{}).first;
+    i = calls_.emplace(sid, std::make_shared<call_state>()).first;
   }
-  call_state& c = i->second;
+  make_own(i->second);  // the call's actor may share it (adopt())
+  call_state& c = *i->second;
   bool was_in_line = c.in_line();
   line_key old_key = c.key();
   std::string old_queue = c.queue;
@@ -423,9 +424,17 @@ caller_entry world::caller(const std::string& number) const {
   return i == directory_.end() ? caller_entry{} : i->second;
 }
 
+void world::adopt(const shared_call_state& state) {
+  if (!state)
+    return;
+  auto i = calls_.find(state->sid);
+  if (i != calls_.end() && i->second != state && i->second->version == state->version)
+    i->second = state;
+}
+
 const call_state* world::find_call(const std::string& sid) const {
   auto i = calls_.find(sid);
-  return i == calls_.end() ? nullptr : &i->second;
+  return i == calls_.end() ? nullptr : i->second.get();
 }
 
 const agent_state* world::find_agent(const std::string& id) const {
@@ -515,7 +524,7 @@ status_view world::status(int64_t now_ms, size_t waiting_limit) const {
       for (auto& entry : l->second) {
         if (q.waiting.size() >= waiting_limit)
           break;
-        const call_state& c = calls_.at(entry.sid);
+        const call_state& c = *calls_.at(entry.sid);
         waiting_view w;
         w.call_sid = c.sid;
         w.position = ++pos;
@@ -590,7 +599,7 @@ std::string world::digest_text() const {
     o << callq::digest_text(a) << '\n';
   std::vector<const call_state*> calls;
   for (auto& [sid, c] : calls_)
-    calls.push_back(&c);
+    calls.push_back(c.get());
   std::sort(calls.begin(), calls.end(), [](auto* l, auto* r) { return l->sid < r->sid; });
   for (const call_state* c : calls)
     o << callq::digest_text(*c) << '|' << (c->in_line() ? position_of(c->queue, c->key()) : 0)

@@ -191,6 +191,13 @@ class world {
   /// Applies one logged event (`seq` is its sequence number).
   void apply(uint64_t seq, const events::event& e);
 
+  /// Holds `state`, a call actor's state after events this world has
+  /// applied, instead of its own equal copy: the state is then in memory
+  /// once. Does nothing unless the world holds that call at the same
+  /// stream version (a finished call, or a state the world is behind or
+  /// ahead of, keeps its own). The world copies before changing it again.
+  void adopt(const shared_call_state& state);
+
   /// Volatile agent facts the log does not hold (heartbeat times), for
   /// the status view; set by the agent actors.
   void set_last_heartbeat(const std::string& agent_id, int64_t at_ms);
@@ -230,7 +237,9 @@ class world {
   bool can_take(const std::string& queue, const std::string& agent_id,
                 const std::map<std::string, int64_t>& require) const;
 
-  const std::unordered_map<std::string, call_state>& calls() const { return calls_; }
+  /// Unfinished calls by CallSid. A call's state may be the one its actor
+  /// holds too (adopt()): read it, never change it.
+  const std::unordered_map<std::string, shared_call_state>& calls() const { return calls_; }
   const std::map<std::string, agent_state>& agents() const { return agents_; }
   const std::map<std::string, caller_entry>& directory() const { return directory_; }
   const call_state* find_call(const std::string& sid) const;
@@ -307,7 +316,7 @@ class world {
   service_level sum_service(const std::string& queue, int64_t from_minute) const;
 
   policy rules_;
-  std::unordered_map<std::string, call_state> calls_;  ///< unfinished calls
+  std::unordered_map<std::string, shared_call_state> calls_;  ///< unfinished calls
   std::map<std::string, agent_state> agents_;
   std::map<std::string, caller_entry> directory_;
   std::map<std::string, ranked_line> lines_;
