@@ -83,6 +83,29 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
   CHECK_FALSE(rt->ask(cmd::call_status{"CA2", "completed"}).failed());
 }
 
+TEST_CASE("a waiting call's state is held once: the read model shares its actor's") {
+  callq::testing::temp_dir tmp;
+  auto rt = start(options(tmp.path()));
+  auto r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
+  REQUIRE(r.is_voice());
+  auto holders = [&] {
+    return rt->reads().read([](const world& w) { return w.calls().at("CA1").use_count(); });
+  };
+  CHECK(holders() == 2);  // the read model and the call's actor
+  // The actor changes its state (a copy); the read model holds the new one
+  // once it is durable, and shows the change.
+  uint64_t before = rt->reads().read([](const world& w) { return w.find_call("CA1")->version; });
+  rt->ask(cmd::hold_poll{"CA1"});  // the first poll announces: an event
+  uint64_t logged = 0;
+  REQUIRE(rt->log().read_stream(events::call_stream("CA1"), [&](const events::envelope& e) {
+    logged = e.stream_version;
+    return true;
+  }));
+  CHECK(logged > before);
+  CHECK(rt->reads().read([](const world& w) { return w.find_call("CA1")->version; }) == logged);
+  CHECK(holders() == 2);
+}
+
 TEST_CASE("a repeated request with the same idempotency key appends nothing") {
   callq::testing::temp_dir tmp;
   auto rt = start(options(tmp.path()));
