@@ -72,20 +72,20 @@ void registry::add_offer(const std::string& id, const std::string& sid) {
     offers_of_[sid].push_back(id);
 }
 
-void registry::finish_call(const call_state& final) {
+void registry::finish_call(const shared_call_state& final) {
   std::unique_lock lock(mu_);
-  calls_.erase(final.sid);
+  calls_.erase(final->sid);
   // The state is kept until its last events are durable (final_state_durable).
-  if (finished_.insert_or_assign(final.sid, final).second)
-    finished_order_.emplace_back(final.ended_ms, final.sid);
+  if (finished_.insert_or_assign(final->sid, final).second)
+    finished_order_.emplace_back(final->ended_ms, final->sid);
 }
 
 std::optional<call_state> registry::finished(const std::string& sid) const {
   std::shared_lock lock(mu_);
   auto i = finished_.find(sid);
-  if (i == finished_.end())
+  if (i == finished_.end() || !i->second)
     return std::nullopt;
-  return i->second;
+  return *i->second;
 }
 
 bool registry::is_finished(const std::string& sid) const {

@@ -57,7 +57,8 @@ class registry {
   /// Call `final.sid` finished: its actor is forgotten; its final state is
   /// kept until final_state_durable(), the call remembered as finished
   /// (with its offer ids) until purge_finished() drops it.
-  void finish_call(const call_state& final);
+  /// The state is the actor's own, shared (shared_call_state): no copy.
+  void finish_call(const shared_call_state& final);
   /// The finished call's last events are durable (its actor stops): late
   /// retries read its stream from now on, so its state is dropped.
   void final_state_durable(const std::string& sid);
@@ -88,8 +89,10 @@ class registry {
   std::unordered_map<std::string, caf::actor> calls_, agents_;
   std::unordered_map<std::string, std::string> offers_;  ///< offer/callback id -> sid
   std::unordered_map<std::string, std::vector<std::string>> offers_of_;
-  /// Recently finished calls; the state only until it is durable.
-  std::unordered_map<std::string, std::optional<call_state>> finished_;
+  /// Recently finished calls; the state only until it is durable (then
+  /// null: an entry is a few dozen bytes for the rest of its 10 minutes,
+  /// not a whole call_state).
+  std::unordered_map<std::string, shared_call_state> finished_;
   std::deque<std::pair<int64_t, std::string>> finished_order_;
 };
 

@@ -266,17 +266,19 @@ TEST_CASE("a follower keeps its state warm, leads when asked, steps down when it
 
 TEST_CASE("registry: a finished call's state is kept only until its last events are durable, then only that it finished") {
   registry r;
-  call_state c;
-  c.sid = "CA1";
-  c.phase = call_phase::abandoned;
-  c.version = 3;
+  auto c = std::make_shared<call_state>();
+  c->sid = "CA1";
+  c->phase = call_phase::abandoned;
+  c->version = 3;
   r.finish_call(c);
+  CHECK(c.use_count() == 2);  // the actor's state itself, not a copy
   CHECK(r.is_finished("CA1"));
   REQUIRE(r.finished("CA1"));
   CHECK(r.finished("CA1")->version == 3);
   r.final_state_durable("CA1");  // late retries read the call's stream from now on
   CHECK(r.is_finished("CA1"));
   CHECK_FALSE(r.finished("CA1"));
+  CHECK(c.use_count() == 1);  // let go of
   bool spawned = false;
   auto found = r.find_or_spawn_call("CA1", [&] {
     spawned = true;
@@ -284,7 +286,7 @@ TEST_CASE("registry: a finished call's state is kept only until its last events 
   });
   CHECK(found.finished);
   CHECK_FALSE(spawned);
-  CHECK(r.purge_finished(c.ended_ms) == 1);
+  CHECK(r.purge_finished(c->ended_ms) == 1);
   CHECK_FALSE(r.is_finished("CA1"));
 }
 

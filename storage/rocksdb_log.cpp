@@ -66,6 +66,11 @@ rocksdb::Options db_options() {
   o.IncreaseParallelism(2);
   o.write_buffer_size = 64 << 20;
   o.max_write_buffer_number = 3;
+  // The memtables of every column family together: the slow ones (the
+  // chain head, stream heads, idempotency keys) would otherwise each grow
+  // to 64 MiB before a flush, and the RSS with them under a steady load.
+  // Past this, the oldest memtable is flushed.
+  o.db_write_buffer_size = 128 << 20;
   o.compression = rocksdb::kNoCompression;
   o.max_open_files = 256;
   return o;

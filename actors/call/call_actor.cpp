@@ -158,7 +158,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   }
   if (is_finished(st.call->phase) && !st.finished) {
     st.finished = true;
-    env.reg->finish_call(*st.call);
+    env.reg->finish_call(st.call);
   }
 
   // Legacy routing: answer the voice webhook once the dispatcher has an
