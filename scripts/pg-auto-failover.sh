@@ -119,6 +119,9 @@ wait_until() {
   done
 }
 
+# Whether command $1 or command $2 (each one word) succeeds.
+either() { "$1" || "$2"; }
+
 # Whether the monitor answers.
 monitor_up() { autoctl show state --pgdata "$dir/monitor" > /dev/null 2>&1; }
 
@@ -165,22 +168,55 @@ primary_node() {
   return 1
 }
 
-case "$cmd" in
-  start)
-    chmod 755 "$dir"
-    mkdir -p "$dir/xdg"
-    if [ ${#as_owner[@]} -gt 0 ]; then chown -R postgres:postgres "$dir"; fi
-    base=$(free_port)
-    echo "$base" > "$dir/port"
-    monitor="postgres://autoctl_node@127.0.0.1:$base/pg_auto_failover?sslmode=disable"
-    # Each `--run` process stays in the foreground as the node's keeper.
-    autoctl create monitor --pgdata "$dir/monitor" --pgport "$base" --hostname 127.0.0.1 \
-      --listen 127.0.0.1 --auth trust --no-ssl --run > "$dir/monitor.log" 2>&1 &
-    echo $! > "$dir/monitor.pid"
-    wait_until "the monitor is not up" 60 monitor_up || { tail -20 "$dir/monitor.log" >&2; exit 1; }
-    if [ "${PAF_DEFAULT_TIMERS:-0}" != 1 ]; then
-      "${as_owner[@]}" psql -q -h 127.0.0.1 -p "$base" -U postgres -d pg_auto_failover \
-        -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
+# Whether a server of the formation could not bind its port: another
+# process took it between free_port's check and the bind (the keeper then
+# retries forever on the same port).
+bind_failed() { grep -qs "Address already in use" "$dir"/*.log; }
+
+# Stops the nodes, then the monitor, and any postmaster a killed keeper left.
+stop_all() {
+  # `pg_autoctl stop` signals each keeper through its pid file; the keeper
+  # stops its PostgreSQL and exits. Nodes first, the monitor last.
+  for p in node2 node1 monitor; do
+    if [ -d "$dir/$p" ]; then autoctl stop --pgdata "$dir/$p" > /dev/null 2>&1 || true; fi
+  done
+  for p in node2 node1 monitor; do
+    [ -f "$dir/$p.pid" ] || continue
+    pid=$(cat "$dir/$p.pid")
+    for _ in $(seq 1 60); do kill -0 "$pid" 2> /dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2> /dev/null; then  # still there: no mercy
+      autoctl stop --pgdata "$dir/$p" --immediate > /dev/null 2>&1 || true
+      pkill -KILL -f "pg_autoctl .*--pgdata $dir/$p( |\$)" 2> /dev/null || true
+      kill -KILL "$pid" 2> /dev/null || true
+    fi
+    rm -f "$dir/$p.pid"
+  done
+  # A postmaster left behind by a keeper that was killed.
+  for p in node2 node1 monitor; do
+    if [ -f "$dir/$p/postmaster.pid" ]; then
+      "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/$p" -m immediate -w -t 30 stop > /dev/null 2>&1 || true
+    fi
+  done
+}
+
+# Creates and runs the monitor and the two nodes on ports from free_port.
+# Returns 0 once node_1 is primary and node_2 secondary, 3 when a server
+# could not bind its port (the caller starts again on other ports), 1 on
+# any other failure (with the logs' tails on stderr).
+start_formation() {
+  local base monitor
+  base=$(free_port)
+  echo "$base" > "$dir/port"
+  monitor="postgres://autoctl_node@127.0.0.1:$base/pg_auto_failover?sslmode=disable"
+  # Each `--run` process stays in the foreground as the node's keeper.
+  autoctl create monitor --pgdata "$dir/monitor" --pgport "$base" --hostname 127.0.0.1 \
+    --listen 127.0.0.1 --auth trust --no-ssl --run > "$dir/monitor.log" 2>&1 &
+  echo $! > "$dir/monitor.pid"
+  wait_until "the monitor is not up" 60 either bind_failed monitor_up || { tail -20 "$dir/monitor.log" >&2; return 1; }
+  if bind_failed; then return 3; fi
+  if [ "${PAF_DEFAULT_TIMERS:-0}" != 1 ]; then
+    "${as_owner[@]}" psql -q -h 127.0.0.1 -p "$base" -U postgres -d pg_auto_failover \
+      -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
 ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
 ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000;
 ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500;
@@ -188,19 +224,39 @@ ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 3000;
 ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 5000;
 SELECT pg_reload_conf();
 SQL
+  fi
+  for n in 1 2; do
+    autoctl create postgres --pgdata "$dir/node$n" --pgport $((base + n)) --hostname 127.0.0.1 \
+      --name "node_$n" --dbname callq --listen 127.0.0.1 --auth trust --no-ssl --monitor "$monitor" \
+      --run > "$dir/node$n.log" 2>&1 &
+    echo $! > "$dir/node$n.pid"
+    # The first node must be primary before the second joins as its
+    # standby (two nodes created at once race for the primary role).
+    if [ "$n" = 1 ]; then
+      wait_until "node_1 not started" 120 either bind_failed single || { tail -20 "$dir/node1.log" >&2; return 1; }
+      if bind_failed; then return 3; fi
     fi
-    for n in 1 2; do
-      autoctl create postgres --pgdata "$dir/node$n" --pgport $((base + n)) --hostname 127.0.0.1 \
-        --name "node_$n" --dbname callq --listen 127.0.0.1 --auth trust --no-ssl --monitor "$monitor" \
-        --run > "$dir/node$n.log" 2>&1 &
-      echo $! > "$dir/node$n.pid"
-      # The first node must be primary before the second joins as its
-      # standby (two nodes created at once race for the primary role).
-      if [ "$n" = 1 ]; then
-        wait_until "node_1 not started" 120 single || { tail -20 "$dir/node1.log" >&2; exit 1; }
-      fi
+  done
+  wait_until "node_1 not primary with node_2 secondary" 180 either bind_failed joined || return 1
+  if bind_failed; then return 3; fi
+  return 0
+}
+
+case "$cmd" in
+  start)
+    chmod 755 "$dir"
+    for attempt in 1 2 3; do
+      mkdir -p "$dir/xdg"
+      if [ ${#as_owner[@]} -gt 0 ]; then chown -R postgres:postgres "$dir"; fi
+      rc=0
+      start_formation || rc=$?
+      [ "$rc" -eq 3 ] || break
+      echo "pg-auto-failover: a port was taken before its server bound it (attempt $attempt); again on other ports" >&2
+      stop_all
+      rm -rf "${dir:?}"/*
+      rc=1
     done
-    wait_until "node_1 not primary with node_2 secondary" 180 joined || exit 1
+    [ "$rc" -eq 0 ] || exit 1
     url_of
     ;;
   url)
@@ -237,27 +293,6 @@ SQL
     autoctl show state --pgdata "$dir/monitor"
     ;;
   stop)
-    # `pg_autoctl stop` signals each keeper through its pid file; the keeper
-    # stops its PostgreSQL and exits. Nodes first, the monitor last.
-    for p in node2 node1 monitor; do
-      if [ -d "$dir/$p" ]; then autoctl stop --pgdata "$dir/$p" > /dev/null 2>&1 || true; fi
-    done
-    for p in node2 node1 monitor; do
-      [ -f "$dir/$p.pid" ] || continue
-      pid=$(cat "$dir/$p.pid")
-      for _ in $(seq 1 60); do kill -0 "$pid" 2> /dev/null || break; sleep 0.5; done
-      if kill -0 "$pid" 2> /dev/null; then  # still there: no mercy
-        autoctl stop --pgdata "$dir/$p" --immediate > /dev/null 2>&1 || true
-        pkill -KILL -f "pg_autoctl .*--pgdata $dir/$p( |\$)" 2> /dev/null || true
-        kill -KILL "$pid" 2> /dev/null || true
-      fi
-      rm -f "$dir/$p.pid"
-    done
-    # A postmaster left behind by a keeper that was killed.
-    for p in node2 node1 monitor; do
-      if [ -f "$dir/$p/postmaster.pid" ]; then
-        "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/$p" -m immediate -w -t 30 stop > /dev/null 2>&1 || true
-      fi
-    done
+    stop_all
     ;;
 esac
