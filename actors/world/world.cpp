@@ -36,11 +36,8 @@ world world::from_image(policy rules, world_image img) {
   w.last_offered_ = std::move(img.last_offered);
   for (auto& [name, minutes] : img.service_minutes)
     w.service_minutes_[name].assign(minutes.begin(), minutes.end());
-  std::vector<std::pair<int64_t, std::string>> times;
   for (auto& [number, contact] : img.last_agents)
-    times.emplace_back(contact.at_ms, number);
-  std::sort(times.begin(), times.end());
-  w.contact_times_.assign(times.begin(), times.end());
+    w.contact_times_.emplace(contact.at_ms, number);
   w.last_agents_.insert(img.last_agents.begin(), img.last_agents.end());
   std::vector<std::pair<int64_t, std::string>> ends;
   for (auto& cb : img.callbacks) {
@@ -56,16 +53,14 @@ world world::from_image(policy rules, world_image img) {
       w.queue_configs_[name] = std::move(c);
   }
   w.state_since_.insert(img.state_since.begin(), img.state_since.end());
-  std::vector<std::pair<int64_t, std::string>> seen;
   for (auto& [number, entries] : img.caller_history) {
-    for (auto& h : entries) {
+    if (entries.empty())
+      continue;
+    for (auto& h : entries)
       w.history_sids_[h.call_sid] = number;
-      seen.emplace_back(h.at_ms, number);
-    }
+    w.history_times_.emplace(entries.back().at_ms, number);
     w.history_[number] = std::move(entries);
   }
-  std::sort(seen.begin(), seen.end());
-  w.history_times_.assign(seen.begin(), seen.end());
   for (auto& a : img.agents) {
     std::string id = a.id;
     auto& slot = w.agents_[id] = std::move(a);
@@ -301,13 +296,16 @@ void world::remember_contact(const std::string& number, const std::string& agent
                              int64_t at_ms) {
   if (number.empty() || agent_id.empty())
     return;
-  last_agents_[number] = last_contact{agent_id, at_ms};
-  contact_times_.emplace_back(at_ms, number);
-  while (!contact_times_.empty() && contact_times_.front().first < at_ms - last_agent_keep_ms) {
-    auto& [at, who] = contact_times_.front();
-    if (auto i = last_agents_.find(who); i != last_agents_.end() && i->second.at_ms == at)
-      last_agents_.erase(i);
-    contact_times_.pop_front();
+  auto [i, fresh] = last_agents_.try_emplace(number, last_contact{agent_id, at_ms});
+  if (!fresh) {
+    contact_times_.erase({i->second.at_ms, number});
+    i->second = last_contact{agent_id, at_ms};
+  }
+  contact_times_.emplace(at_ms, number);
+  int64_t cutoff = at_ms - last_agent_keep_ms;
+  while (!contact_times_.empty() && contact_times_.begin()->first < cutoff) {
+    last_agents_.erase(contact_times_.begin()->second);
+    contact_times_.erase(contact_times_.begin());
   }
 }
 
@@ -317,17 +315,21 @@ void world::remember_history(const call_state& c, int64_t ts_ms) {
     return;
   auto& list = history_[number];
   int64_t at = c.arrived_ms > 0 ? c.arrived_ms : ts_ms;
+  // The number's expiry entry is keyed by its oldest entry (the list's
+  // back, which is the first to go): taken out while the list changes.
+  if (!list.empty())
+    history_times_.erase({list.back().at_ms, number});
   list.insert(list.begin(), call_history_entry{c.sid, c.queue, c.agent_id, phase_name(c.phase), "", at});
   history_sids_[c.sid] = number;
-  history_times_.emplace_back(at, number);
   while (list.size() > history_size) {
     history_sids_.erase(list.back().call_sid);
     list.pop_back();
   }
+  history_times_.emplace(list.back().at_ms, number);
   int64_t cutoff = ts_ms - last_agent_keep_ms;
-  while (!history_times_.empty() && history_times_.front().first < cutoff) {
-    auto who = history_times_.front().second;
-    history_times_.pop_front();
+  while (!history_times_.empty() && history_times_.begin()->first < cutoff) {
+    auto who = history_times_.begin()->second;
+    history_times_.erase(history_times_.begin());
     auto h = history_.find(who);
     if (h == history_.end())
       continue;
@@ -338,6 +340,8 @@ void world::remember_history(const call_state& c, int64_t ts_ms) {
     }
     if (entries.empty())
       history_.erase(h);
+    else
+      history_times_.emplace(entries.back().at_ms, who);
   }
 }
 

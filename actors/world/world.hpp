@@ -221,6 +221,9 @@ class world {
   /// history_size, none older than last_agent_keep_ms).
   std::vector<call_history_entry> history_of(const std::string& number) const;
   static constexpr size_t history_size = 5;
+  /// How many entries the 30-day expiry of last agents and caller
+  /// histories holds: one per number remembered, however often it called.
+  size_t expiry_entries() const { return contact_times_.size() + history_times_.size(); }
   /// The agent whose bearer token hashes to `token_hash`, or nullptr.
   const agent_state* agent_by_token(const std::string& token_hash) const;
   /// Callbacks in `phase` (every one when unset), oldest first: live ones
@@ -328,13 +331,17 @@ class world {
   std::map<std::string, std::string> last_offered_;
   std::map<std::string, std::deque<sl_minute>> service_minutes_;
   std::unordered_map<std::string, last_contact> last_agents_;  ///< by caller number
-  std::deque<std::pair<int64_t, std::string>> contact_times_;  ///< (at, number), oldest first
+  /// (at, number) of each number in last_agents_, oldest first: one entry
+  /// per number, however often it calls.
+  std::set<std::pair<int64_t, std::string>> contact_times_;
   std::unordered_map<std::string, callback_view> callbacks_;    ///< by callback id
   std::deque<std::pair<int64_t, std::string>> callback_ends_;   ///< (ended, id), oldest first
   std::unordered_map<std::string, int64_t> state_since_;  ///< agent id -> visible state's start
   std::unordered_map<std::string, std::vector<call_history_entry>> history_;  ///< by number
   std::unordered_map<std::string, std::string> history_sids_;  ///< call sid -> number
-  std::deque<std::pair<int64_t, std::string>> history_times_;  ///< (at, number), oldest first
+  /// (time of its oldest entry, number) of each number in history_, oldest
+  /// first: one entry per number.
+  std::set<std::pair<int64_t, std::string>> history_times_;
   uint64_t last_seq_ = 0;
 };
 

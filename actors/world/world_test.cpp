@@ -88,3 +88,57 @@ TEST_CASE("world: a state changes in place only while one holder has it (make_ow
   make_own(none);
   REQUIRE(none != nullptr);
 }
+
+namespace {
+
+/// A call from `number` connected to `agent` at `at`, then completed.
+void talked(world& w, uint64_t& seq, const std::string& sid, const std::string& number,
+            const std::string& agent, int64_t at) {
+  event a = arrived(sid);
+  std::get<call_arrived>(a.body).from = number;
+  a.ts_ms = at;
+  w.apply(seq++, a);
+  call_connected c;
+  c.call_sid = sid;
+  c.agent_id = agent;
+  w.apply(seq++, {at + 1000, c});
+  call_completed done;
+  done.call_sid = sid;
+  done.agent_id = agent;
+  w.apply(seq++, {at + 60'000, done});
+}
+
+}  // namespace
+
+TEST_CASE("world: a caller's last agent and history are kept 30 days with one expiry entry per "
+          "number, however often it calls") {
+  world w{policy{}};
+  uint64_t seq = 1;
+  for (int i = 0; i < 200; ++i)
+    talked(w, seq, "CA" + std::to_string(i), "+15550000001", "alice", t0 + i * 120'000LL);
+  talked(w, seq, "CB1", "+15550000002", "bob", t0);
+  CHECK(w.expiry_entries() == 4);  // two numbers, each in both lists
+  CHECK(w.history_of("+15550000001").size() == world::history_size);
+  CHECK(w.history_of("+15550000001").front().call_sid == "CA199");
+  CHECK(w.last_agent_of("+15550000001", t0 + 400'000'000LL) == "alice");
+  CHECK(w.last_agent_of("+15550000002", t0 + 400'000'000LL) == "bob");
+
+  // 30 days after +15550000002's call, and before +15550000001's last one
+  // is that old: only the first number is forgotten.
+  int64_t later = t0 + world::last_agent_keep_ms + 10'000'000LL;
+  talked(w, seq, "CC1", "+15550000003", "carol", later);
+  CHECK(w.history_of("+15550000002").empty());
+  CHECK(w.last_agent_of("+15550000002", later + 61'000) == "");
+  CHECK(w.history_of("+15550000001").size() == world::history_size);
+  CHECK(w.expiry_entries() == 4);
+
+  // A snapshot's world rebuilds the same expiry, one entry per number.
+  world back = world::from_image(policy{}, w.image());
+  CHECK(back.expiry_entries() == 4);
+  CHECK(back.digest() == w.digest());
+
+  // Past 30 days after every call of +15550000001, it goes too.
+  talked(w, seq, "CC2", "+15550000003", "carol", t0 + world::last_agent_keep_ms + 30'000'000LL);
+  CHECK(w.history_of("+15550000001").empty());
+  CHECK(w.expiry_entries() == 2);
+}
