@@ -37,6 +37,9 @@ using beat_atom = caf::atom_constant<caf::atom("beat")>;
 /// An entity deciding its timers once every message that was waiting when
 /// the tick came has been handled (see agent_actor.cpp).
 using due_atom = caf::atom_constant<caf::atom("due")>;
+/// Asks the timer service how many deadlines it holds (one per entity
+/// that has one): `(pending_atom) -> int64_t`.
+using pending_atom = caf::atom_constant<caf::atom("pending")>;
 
 /// Events and idempotency entries to append in one atomic write. An empty
 /// batch is a barrier: it is answered once everything appended before it

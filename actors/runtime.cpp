@@ -92,6 +92,14 @@ std::map<std::string, std::string> runtime::entity_digests() {
   return out;
 }
 
+int64_t runtime::pending_timers() {
+  std::shared_lock life(life_mu_);
+  int64_t n = -1;
+  std::string why;
+  if (!impl_ || !request(impl_->system, impl_->pump, impl_->env->timers, &n, &why, pending_atom::value))
+    return -1;
+  return n;
+}
 
 void runtime::stop() {
   if (role_thread_.joinable()) {

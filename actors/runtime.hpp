@@ -150,6 +150,9 @@ class runtime {
   /// asked of the actors themselves ("call <sid>" or "agent <id>" ->
   /// text; an agent holding a reservation adds "|reserved").
   std::map<std::string, std::string> entity_digests();
+  /// Tests: how many deadlines the timer service holds (one per entity
+  /// that has one); -1 when it cannot say.
+  int64_t pending_timers();
 
   /// Measures free space and, when the log could not be written, tries to
   /// resume writing; on success every actor is rebuilt from the durable

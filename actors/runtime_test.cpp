@@ -344,3 +344,38 @@ TEST_CASE("a snapshot keeps a call's flags as a number and still reads the names
   CHECK(old.get<call_flags>().bits == f.bits);
   CHECK(nlohmann::json::object().get<call_flags>().bits == 0);  // nothing recorded
 }
+
+TEST_CASE("timers: an entity holds one deadline, which a new one replaces, so no tick comes for a "
+          "deadline it no longer has") {
+  callq::testing::temp_dir tmp;
+  auto rt = start(options(tmp.path()));
+  REQUIRE(rt->ask(cmd::put_agent{"alice", "Alice", "alice", "h", {"support"}, {}, {}, {}}).result ==
+          outcome::created);
+  int64_t timeout = rt->rules().heartbeat_timeout_ms;
+  REQUIRE(timeout > 4000);
+  // Each heartbeat moves the agent's expiry: still one deadline.
+  for (int i = 0; i < 5; ++i) {
+    CHECK_FALSE(rt->ask(cmd::heartbeat{"alice", "h", "ready", true}).failed());
+    REQUIRE(rt->advance_clock(1000));
+  }
+  CHECK(rt->pending_timers() == 1);
+  // Past the first heartbeat's expiry, before the last one's: nothing is
+  // ticked, so nothing is recorded.
+  uint64_t before = rt->log().last_seq();
+  REQUIRE(rt->advance_clock(timeout - 4000 + 100));
+  CHECK(rt->log().last_seq() == before);
+  // Past the last heartbeat's expiry: the one deadline fires, the agent is
+  // expired, and it has no deadline left while it stays away.
+  REQUIRE(rt->advance_clock(5000));
+  uint64_t expired = 0;
+  REQUIRE(rt->log().scan(before + 1, [&](const events::envelope& e) {
+    expired += std::holds_alternative<events::agent_heartbeat_expired>(e.ev.body);
+    return true;
+  }));
+  CHECK(expired == 1);
+  // A removed agent leaves no deadline behind.
+  CHECK_FALSE(rt->ask(cmd::heartbeat{"alice", "h", "ready", true}).failed());
+  CHECK(rt->pending_timers() == 1);
+  CHECK_FALSE(rt->ask(cmd::delete_agent{"alice"}).failed());
+  CHECK(rt->pending_timers() == 0);
+}

@@ -1,6 +1,7 @@
 #include "actors/timer_actor.hpp"
 
-#include <map>
+#include <set>
+#include <unordered_map>
 
 #include "actors/messages.hpp"
 
@@ -11,7 +12,11 @@ namespace {
 struct timer_state {
   std::shared_ptr<entity_env> env;
   timer_options opts;
-  std::multimap<int64_t, caf::actor> due;
+  /// One entry per entity with a deadline: (due, entity), soonest first,
+  /// and each entity's due time. A new deadline replaces the old one, so
+  /// no entity is ever ticked for a deadline it no longer has.
+  std::set<std::pair<int64_t, caf::actor>> due;
+  std::unordered_map<caf::actor, int64_t> due_of;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
   uint64_t events_at_digest = 0;
   static inline const char* name = "callq.timers";
@@ -45,14 +50,32 @@ void fan_out(self_ptr self, const std::vector<caf::actor>& to,
             });
 }
 
+/// Sets `who`'s one deadline to `due_ms`; 0 cancels it.
+void schedule(timer_state& st, caf::actor who, int64_t due_ms) {
+  auto i = st.due_of.find(who);
+  if (i != st.due_of.end()) {
+    st.due.erase({i->second, who});
+    if (due_ms == 0) {
+      st.due_of.erase(i);
+      return;
+    }
+    i->second = due_ms;
+  } else if (due_ms == 0) {
+    return;
+  } else {
+    st.due_of.emplace(who, due_ms);
+  }
+  st.due.emplace(due_ms, std::move(who));
+}
+
+/// The entities due at `now`, each once; their deadlines are gone.
 std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
   std::vector<caf::actor> out;
   while (!st.due.empty() && st.due.begin()->first <= now) {
-    out.push_back(std::move(st.due.begin()->second));
-    st.due.erase(st.due.begin());
+    auto node = st.due.extract(st.due.begin());
+    st.due_of.erase(node.value().second);
+    out.push_back(std::move(node.value().second));
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -120,9 +143,8 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
   if (st.opts.beat_ms > 0)
     next_beat();
   return {
-      [=](schedule_atom, caf::actor& who, int64_t due) {
-        self->state.due.emplace(due, std::move(who));
-      },
+      [=](schedule_atom, caf::actor& who, int64_t due) { schedule(self->state, std::move(who), due); },
+      [=](pending_atom) { return static_cast<int64_t>(self->state.due.size()); },
       [=](beat_atom, int64_t due_us) {
         if (auto& gauge = self->state.opts.load) {
           int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -1,5 +1,6 @@
 // The timer service: time is data. Entities tell it when they next need a
-// tick (their deadline, computed from their state); on each beat it reads
+// tick (their deadline, computed from their state; one per entity, which a
+// new one replaces); on each beat it reads
 // the injected clock and sends `tick` to every entity that is due, which
 // decides the timer's events. It also runs the periodic work: the
 // backstop sweep (QUEUE_POLLING_INTERVAL), the queue cleanup (every 5
@@ -28,8 +29,11 @@ struct timer_options {
   std::shared_ptr<load_gauge> load;
 };
 
-/// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)` and
-/// answers, each once every entity it asked has answered:
+/// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)`:
+/// the entity's one deadline, replacing the one before (0 cancels it), so
+/// an entity is ticked only for the deadline it has now. It answers
+/// `(pending_atom) -> int64_t`, the number of deadlines held, and, each once
+/// every entity it asked has answered:
 /// - `(tick_atom) -> reply`: ticks every due entity (so a virtual-time step
 ///   is decided before it returns);
 /// - `(cleanup_atom) -> reply`: the queue cleanup (orphaned waiting calls

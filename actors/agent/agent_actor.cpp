@@ -47,6 +47,10 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
   if (st.agent.removed && !st.removed) {
     st.removed = true;
     env.reg->remove_agent(st.agent.id);
+    if (st.scheduled_due != 0) {  // a removed agent has no deadline left
+      self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), int64_t{0});
+      st.scheduled_due = 0;
+    }
     self->send(env.dispatcher, remove_atom::value, st.agent.id);
   } else if (!st.agent.removed) {
     agent_view v = view_of(st.agent, env.rules);
@@ -56,7 +60,7 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
       st.view_sent = true;
     }
     int64_t due = next_deadline(st.agent, env.rules);
-    if (due != 0 && due != st.scheduled_due) {
+    if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
       self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
       st.scheduled_due = due;
     }

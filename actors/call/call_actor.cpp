@@ -152,7 +152,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   int64_t due = next_deadline(*st.call, env.rules, env.reads->read([&](const world& w) {
     return w.config_of(st.call->queue);
   }), now);
-  if (due != 0 && due != st.scheduled_due) {
+  if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
     self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
     st.scheduled_due = due;
   }
