@@ -74,7 +74,8 @@ actor_counts runtime::actors() const {
   std::shared_lock life(life_mu_);
   if (!impl_)
     return {};
-  return {impl_->env->reg->live_calls(), impl_->env->reg->live_agents()};
+  return {impl_->env->reg->live_calls(), impl_->env->reg->live_agents(),
+          impl_->env->reg->finished_calls()};
 }
 
 std::map<std::string, std::string> runtime::entity_digests() {

@@ -78,6 +78,9 @@ struct runtime_options {
   /// How long an idempotency key answers retries (IDEMPOTENCY_TTL).
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   int64_t tick_ms = 100;  ///< how often due timers are looked at
+  /// How long a round of the periodic queue cleanup takes (real time
+  /// only): every call actor is asked once per round, a slice per beat.
+  int64_t cleanup_every_ms = 300'000;
   /// New calls are refused (503) while the actors run this far behind,
   /// measured by how late the timer service's beat runs, smoothed, until
   /// it falls below 40 % of it again (CALLQ_OVERLOAD_LAG; 0: never).
@@ -117,6 +120,7 @@ struct startup_report {
 /// Live actor counts for /metrics.
 struct actor_counts {
   size_t calls = 0, agents = 0;
+  size_t finished_calls = 0;  ///< remembered for late retries (no actor)
 };
 
 class runtime {

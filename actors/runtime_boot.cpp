@@ -181,6 +181,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   env->dispatcher = spawn_dispatcher(sys, env, std::move(ds));
   timer_options to;
   to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
+  to.cleanup_every_ms = opts.cleanup_every_ms;
   to.journal_figures = journal_stats_;
   to.load = load_;
   env->timers = spawn_timers(sys, env, to);

@@ -1,5 +1,6 @@
 #include "actors/timer_actor.hpp"
 
+#include <algorithm>
 #include <set>
 #include <unordered_map>
 
@@ -18,6 +19,10 @@ struct timer_state {
   std::set<std::pair<int64_t, caf::actor>> due;
   std::unordered_map<caf::actor, int64_t> due_of;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
+  /// The periodic cleanup's round: call actors not asked yet, and how many
+  /// to ask per beat so that the round ends within its period.
+  std::vector<caf::actor> cleanup_left;
+  size_t cleanup_per_beat = 0;
   uint64_t events_at_digest = 0;
   static inline const char* name = "callq.timers";
 };
@@ -112,11 +117,23 @@ void beat(self_ptr self) {
     self->request(env.dispatcher, caf::infinite, sweep_atom::value)
         .then([](reply&) {}, [](caf::error&) {});
   }
+  // The periodic cleanup is incremental: a round asks every call actor
+  // once, a slice per beat (never 100,000 messages at once), and drops the
+  // finished calls past their retention.
   if (now - st.last_cleanup_ms >= st.opts.cleanup_every_ms) {
     st.last_cleanup_ms = now;
-    self->request(caf::actor_cast<caf::actor>(self), caf::infinite, cleanup_atom::value)
-        .then([](reply&) {}, [](caf::error&) {});
+    caf::anon_send(env.journal, expire_atom::value, now);
+    st.cleanup_left = env.reg->all_calls();
+    std::reverse(st.cleanup_left.begin(), st.cleanup_left.end());  // taken from the back
+    int64_t beats = std::max<int64_t>(1, st.opts.cleanup_every_ms / st.opts.beat_ms * 4 / 5);
+    st.cleanup_per_beat = std::max<size_t>(64, (st.cleanup_left.size() + static_cast<size_t>(beats) - 1) /
+                                                   static_cast<size_t>(beats));
   }
+  for (size_t n = 0; n < st.cleanup_per_beat && !st.cleanup_left.empty(); ++n) {
+    caf::anon_send(st.cleanup_left.back(), command_atom::value, call_request{cmd::queue_cleanup{}, {}});
+    st.cleanup_left.pop_back();
+  }
+  env.reg->purge_finished(now - env.rules.finished_retention_ms);
   if (st.opts.journal_figures) {
     uint64_t events = st.opts.journal_figures->events.load();
     if (events - st.events_at_digest >= st.opts.digest_every_events) {
