@@ -137,6 +137,23 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   o << "callq_journal_append_latency_seconds_sum "
     << static_cast<double>(journal.latency_us_total.load()) / 1e6 << '\n';
   o << "callq_journal_append_latency_seconds_count " << journal.appends.load() << '\n';
+  head(o, "callq_read_model_apply_wait_seconds", "histogram",
+       "How long the journal waited for the read model's readers before applying a durable batch.");
+  cumulative = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    cumulative += journal.read_wait_buckets[i].load();
+    o << "callq_read_model_apply_wait_seconds_bucket{le=\""
+      << static_cast<double>(journal_stats::wait_bucket_us[i]) / 1e6 << "\"} " << cumulative << '\n';
+  }
+  cumulative += journal.read_wait_buckets[8].load();
+  o << "callq_read_model_apply_wait_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
+  o << "callq_read_model_apply_wait_seconds_sum "
+    << static_cast<double>(journal.read_wait_us_total.load()) / 1e6 << '\n';
+  o << "callq_read_model_apply_wait_seconds_count " << cumulative << '\n';
+  head(o, "callq_read_model_apply_wait_max_seconds", "gauge",
+       "The longest wait of the journal for the read model's readers since start.");
+  o << "callq_read_model_apply_wait_max_seconds "
+    << static_cast<double>(journal.read_wait_us_max.load()) / 1e6 << '\n';
   head(o, "callq_journal_events_total", "counter", "Events written to the log since start.");
   o << "callq_journal_events_total " << journal.events.load() << '\n';
   head(o, "callq_journal_syncs_total", "counter", "Group-committed write batches synced.");

@@ -183,6 +183,12 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
   auto metrics = p.json_request("GET", "/metrics", "");
   CHECK(has(metrics.body, "callq_callbacks_total{outcome=\"completed\"} 1"));
   CHECK(has(metrics.body, "callq_calls_escalated_total 1"));
+  // Every durable batch's apply is counted with its wait for readers.
+  const std::string applies = "callq_read_model_apply_wait_seconds_count ";
+  auto at_count = metrics.body.find(applies);
+  REQUIRE(at_count != std::string::npos);
+  CHECK(std::stoll(metrics.body.substr(at_count + applies.size())) >= 5);
+  CHECK(has(metrics.body, "callq_read_model_apply_wait_max_seconds "));
 }
 
 TEST_CASE("e2e: a callback keeps the caller's place in the queue") {

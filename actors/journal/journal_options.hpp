@@ -50,6 +50,27 @@ struct journal_stats {
     return UINT64_MAX;
   }
   std::atomic<uint64_t> latency_us_total{0};
+  /// How long each batch's apply waited for the read model's readers
+  /// (status views, /metrics, positions), microseconds: a histogram over
+  /// wait_bucket_us, its sum and its largest.
+  static constexpr uint64_t wait_bucket_us[] = {10, 50, 100, 250, 500, 1000, 5000, 25000};
+  static size_t wait_bucket_of(uint64_t us) {
+    size_t b = 0;
+    while (b < 8 && us > wait_bucket_us[b])
+      ++b;
+    return b;
+  }
+  std::atomic<uint64_t> read_wait_buckets[9]{};
+  std::atomic<uint64_t> read_wait_us_total{0};
+  std::atomic<uint64_t> read_wait_us_max{0};
+  /// Records one apply's wait.
+  void read_waited(uint64_t us) {
+    read_wait_buckets[wait_bucket_of(us)] += 1;
+    read_wait_us_total += us;
+    uint64_t seen = read_wait_us_max.load(std::memory_order_relaxed);
+    while (us > seen && !read_wait_us_max.compare_exchange_weak(seen, us)) {
+    }
+  }
 };
 
 /// How the journal runs.

@@ -5,6 +5,7 @@
 // is always on disk.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
@@ -20,15 +21,20 @@ class read_model {
 
   /// Applies durable events; the first has sequence number `first_seq`.
   /// Then holds each of `states` (call actors' states after these
-  /// events) instead of its own copy (world::adopt()).
-  void apply(uint64_t first_seq, const std::vector<events::event>& evs,
-             const std::vector<shared_call_state>& states = {}) {
+  /// events) instead of its own copy (world::adopt()). Returns how long
+  /// it waited for readers to let go of the world, microseconds.
+  uint64_t apply(uint64_t first_seq, const std::vector<events::event>& evs,
+                 const std::vector<shared_call_state>& states = {}) {
+    auto asked = std::chrono::steady_clock::now();
     std::lock_guard lock(mu_);
+    auto waited = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - asked);
     uint64_t seq = first_seq;
     for (auto& e : evs)
       world_.apply(seq++, e);
     for (auto& s : states)
       world_.adopt(s);
+    return static_cast<uint64_t>(waited.count());
   }
 
   /// Replaces the world (state rebuilt from the durable log in-process).
