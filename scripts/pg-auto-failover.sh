@@ -173,6 +173,9 @@ primary_node() {
 # retries forever on the same port).
 bind_failed() { grep -qs "Address already in use" "$dir"/*.log; }
 
+# Whether the monitor could not start: its port taken, or its keeper gone.
+monitor_gone() { bind_failed || ! kill -0 "$(cat "$dir/monitor.pid")" 2> /dev/null; }
+
 # Stops the nodes, then the monitor, and any postmaster a killed keeper left.
 stop_all() {
   # `pg_autoctl stop` signals each keeper through its pid file; the keeper
@@ -212,8 +215,11 @@ start_formation() {
   autoctl create monitor --pgdata "$dir/monitor" --pgport "$base" --hostname 127.0.0.1 \
     --listen 127.0.0.1 --auth trust --no-ssl --run > "$dir/monitor.log" 2>&1 &
   echo $! > "$dir/monitor.pid"
-  wait_until "the monitor is not up" 60 either bind_failed monitor_up || { tail -20 "$dir/monitor.log" >&2; return 1; }
-  if bind_failed; then return 3; fi
+  wait_until "the monitor is not up" 60 either monitor_gone monitor_up || { tail -20 "$dir/monitor.log" >&2; return 1; }
+  if monitor_gone; then  # it failed at its start: another try, on other ports
+    tail -5 "$dir/monitor.log" >&2
+    return 3
+  fi
   if [ "${PAF_DEFAULT_TIMERS:-0}" != 1 ]; then
     "${as_owner[@]}" psql -q -h 127.0.0.1 -p "$base" -U postgres -d pg_auto_failover \
       -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
@@ -246,12 +252,22 @@ case "$cmd" in
   start)
     chmod 755 "$dir"
     for attempt in 1 2 3; do
-      mkdir -p "$dir/xdg"
+      # pg_autoctl keeps each server's pid and state files under
+      # XDG_RUNTIME_DIR/pg_autoctl/PGDATA (under /tmp/pg_autoctl when that
+      # directory is missing), and creates the path on first use: the
+      # keeper and a `show state` run at the same moment raced for it
+      # ("Failed to create state directory ...: File exists"), and the
+      # monitor died at its start. The paths exist before anything runs.
+      for p in monitor node1 node2; do
+        mkdir -p "$dir/xdg/run/pg_autoctl$dir/$p" "$dir/xdg/config/pg_autoctl$dir/$p" \
+          "$dir/xdg/data/pg_autoctl$dir/$p"
+      done
+      chmod 700 "$dir/xdg/run"
       if [ ${#as_owner[@]} -gt 0 ]; then chown -R postgres:postgres "$dir"; fi
       rc=0
       start_formation || rc=$?
       [ "$rc" -eq 3 ] || break
-      echo "pg-auto-failover: a port was taken before its server bound it (attempt $attempt); again on other ports" >&2
+      echo "pg-auto-failover: a server could not start (attempt $attempt): again, on other ports" >&2
       stop_all
       rm -rf "${dir:?}"/*
       rc=1
