@@ -1,5 +1,6 @@
 #include "http/metrics.hpp"
 
+#include <atomic>
 #include <map>
 #include <sstream>
 
@@ -23,6 +24,24 @@ std::string label(const std::string& v) {
 
 void head(std::ostringstream& o, const char* name, const char* type, const char* help) {
   o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+/// A histogram in seconds from microsecond `buckets` over `bounds_us` (the
+/// last bucket: beyond them) and their sum.
+void histogram(std::ostringstream& o, const std::string& name, const char* help,
+               const uint64_t (&bounds_us)[8], const std::atomic<uint64_t> (&buckets)[9],
+               uint64_t sum_us) {
+  head(o, name.c_str(), "histogram", help);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    cumulative += buckets[i].load();
+    o << name << "_bucket{le=\"" << static_cast<double>(bounds_us[i]) / 1e6 << "\"} " << cumulative
+      << '\n';
+  }
+  cumulative += buckets[8].load();
+  o << name << "_bucket{le=\"+Inf\"} " << cumulative << '\n';
+  o << name << "_sum " << static_cast<double>(sum_us) / 1e6 << '\n';
+  o << name << "_count " << cumulative << '\n';
 }
 
 }  // namespace
@@ -124,32 +143,14 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   head(o, "callq_journal_conflicts_total", "counter",
        "Appends refused because a stream was not at the version its writer expected.");
   o << "callq_journal_conflicts_total " << journal.conflicts.load() << '\n';
-  head(o, "callq_journal_append_latency_seconds", "histogram",
-       "Time from an append request to its durable acknowledgement.");
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    cumulative += journal.latency_buckets[i].load();
-    o << "callq_journal_append_latency_seconds_bucket{le=\""
-      << static_cast<double>(journal_stats::bucket_us[i]) / 1e6 << "\"} " << cumulative << '\n';
-  }
-  cumulative += journal.latency_buckets[8].load();
-  o << "callq_journal_append_latency_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
-  o << "callq_journal_append_latency_seconds_sum "
-    << static_cast<double>(journal.latency_us_total.load()) / 1e6 << '\n';
-  o << "callq_journal_append_latency_seconds_count " << journal.appends.load() << '\n';
-  head(o, "callq_read_model_apply_wait_seconds", "histogram",
-       "How long the journal waited for the read model's readers before applying a durable batch.");
-  cumulative = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    cumulative += journal.read_wait_buckets[i].load();
-    o << "callq_read_model_apply_wait_seconds_bucket{le=\""
-      << static_cast<double>(journal_stats::wait_bucket_us[i]) / 1e6 << "\"} " << cumulative << '\n';
-  }
-  cumulative += journal.read_wait_buckets[8].load();
-  o << "callq_read_model_apply_wait_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
-  o << "callq_read_model_apply_wait_seconds_sum "
-    << static_cast<double>(journal.read_wait_us_total.load()) / 1e6 << '\n';
-  o << "callq_read_model_apply_wait_seconds_count " << cumulative << '\n';
+  histogram(o, "callq_journal_append_latency_seconds",
+            "Time from an append request to its durable acknowledgement.", journal_stats::bucket_us,
+            journal.latency_buckets, journal.latency_us_total.load());
+  histogram(o, "callq_read_model_apply_wait_seconds",
+            "How long the journal waited for the read model's readers before applying a durable "
+            "batch.",
+            journal_stats::wait_bucket_us, journal.read_wait_buckets,
+            journal.read_wait_us_total.load());
   head(o, "callq_read_model_apply_wait_max_seconds", "gauge",
        "The longest wait of the journal for the read model's readers since start.");
   o << "callq_read_model_apply_wait_max_seconds "
