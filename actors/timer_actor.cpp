@@ -19,9 +19,10 @@ struct timer_state {
   std::set<std::pair<int64_t, caf::actor>> due;
   std::unordered_map<caf::actor, int64_t> due_of;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
-  /// The periodic cleanup's round: call actors not asked yet, and how many
+  /// The periodic cleanup's round: call actors not asked yet (weak: a call
+  /// that finishes meanwhile is not kept alive by the round), and how many
   /// to ask per beat so that the round ends within its period.
-  std::vector<caf::actor> cleanup_left;
+  std::vector<caf::actor_addr> cleanup_left;
   size_t cleanup_per_beat = 0;
   uint64_t events_at_digest = 0;
   static inline const char* name = "callq.timers";
@@ -123,14 +124,17 @@ void beat(self_ptr self) {
   if (now - st.last_cleanup_ms >= st.opts.cleanup_every_ms) {
     st.last_cleanup_ms = now;
     caf::anon_send(env.journal, expire_atom::value, now);
-    st.cleanup_left = env.reg->all_calls();
-    std::reverse(st.cleanup_left.begin(), st.cleanup_left.end());  // taken from the back
+    auto calls = env.reg->all_calls();
+    st.cleanup_left.clear();
+    for (auto i = calls.rbegin(); i != calls.rend(); ++i)  // taken from the back
+      st.cleanup_left.push_back(i->address());
     int64_t beats = std::max<int64_t>(1, st.opts.cleanup_every_ms / st.opts.beat_ms * 4 / 5);
     st.cleanup_per_beat = std::max<size_t>(64, (st.cleanup_left.size() + static_cast<size_t>(beats) - 1) /
                                                    static_cast<size_t>(beats));
   }
   for (size_t n = 0; n < st.cleanup_per_beat && !st.cleanup_left.empty(); ++n) {
-    caf::anon_send(st.cleanup_left.back(), command_atom::value, call_request{cmd::queue_cleanup{}, {}});
+    if (auto a = caf::actor_cast<caf::actor>(st.cleanup_left.back()))
+      caf::anon_send(a, command_atom::value, call_request{cmd::queue_cleanup{}, {}});
     st.cleanup_left.pop_back();
   }
   env.reg->purge_finished(now - env.rules.finished_retention_ms);

@@ -101,9 +101,7 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
       for (auto& p : w.batch)
         if (p.batch.call_after)
           states.push_back(std::move(p.batch.call_after));
-      uint64_t waited = st.reads->apply(w.first, w.all, states);
-      if (st.stats)
-        st.stats->read_waited(waited);
+      st.stats->read_waited(st.reads->apply(w.first, w.all, states));
     }
     st.since_snapshot += w.all.size();
     if (st.reads && st.snapshots && st.snapshot_every > 0 &&
