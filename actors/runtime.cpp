@@ -87,7 +87,7 @@ std::map<std::string, std::string> runtime::entity_digests() {
     actors.push_back(a);
   for (auto& a : actors) {
     std::string text, why;
-    if (request(impl_->system, impl_->pump, a, &text, &why, digest_atom::value))
+    if (request(impl_->askers, impl_->pump, a, &text, &why, digest_atom::value))
       out[text.substr(0, text.find('|'))] = text;
   }
   return out;
@@ -97,7 +97,7 @@ int64_t runtime::pending_timers() {
   std::shared_lock life(life_mu_);
   int64_t n = -1;
   std::string why;
-  if (!impl_ || !request(impl_->system, impl_->pump, impl_->env->timers, &n, &why, pending_atom::value))
+  if (!impl_ || !request(impl_->askers, impl_->pump, impl_->env->timers, &n, &why, pending_atom::value))
     return -1;
   return n;
 }

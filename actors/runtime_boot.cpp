@@ -216,7 +216,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   }
   reply r;
   std::string why;
-  if (!request(sys, pump, env->timers, &r, &why, recover_atom::value, opts.version))
+  if (!request(impl_->askers, pump, env->timers, &r, &why, recover_atom::value, opts.version))
     return status::io_error("recovery failed: " + why);
   // Decoding a snapshot and replaying left freed memory in malloc's arenas
   // (the actors above reused some of it): give the rest back rather than

@@ -19,6 +19,7 @@ namespace {
 /// Finds the actor a command belongs to and asks it.
 struct router {
   caf::actor_system& sys;
+  requester_pool& askers;
   const std::function<void()>& pump;
   entity_env& env;
   const std::string& key;
@@ -28,7 +29,7 @@ struct router {
   reply ask_call(const caf::actor& a, call_command c, std::string k = {}) {
     reply r;
     std::string why;
-    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, command_atom::value,
+    if (!request_unless_crashed(askers, pump, crashes, a, &r, &why, command_atom::value,
                                 call_request{std::move(c), std::move(k)}))
       return reply::fail(outcome::unavailable, "call unavailable: " + why);
     return r;
@@ -36,7 +37,7 @@ struct router {
   reply ask_agent(const caf::actor& a, agent_command c) {
     reply r;
     std::string why;
-    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, command_atom::value,
+    if (!request_unless_crashed(askers, pump, crashes, a, &r, &why, command_atom::value,
                                 agent_request{std::move(c)}))
       return reply::fail(outcome::unavailable, "agent unavailable: " + why);
     return r;
@@ -90,7 +91,7 @@ struct router {
   template <class... Ts> reply ask_service(const caf::actor& a, const char* what, Ts... msg) {
     reply r;
     std::string why;
-    if (!request_unless_crashed(sys, pump, crashes, a, &r, &why, msg...))
+    if (!request_unless_crashed(askers, pump, crashes, a, &r, &why, msg...))
       return reply::fail(outcome::unavailable, std::string(what) + " unavailable: " + why);
     return r;
   }
@@ -191,7 +192,7 @@ struct router {
     b.events.push_back({env.clock->now_ms(), events::caller_set{x.number, x.display_name, x.priority, x.language}});
     uint64_t seq = 0;
     std::string why;
-    if (!request(sys, pump, env.journal, &seq, &why, append_atom::value, std::move(b)))
+    if (!request(askers, pump, env.journal, &seq, &why, append_atom::value, std::move(b)))
       return reply::fail(outcome::unavailable, "event log unavailable: " + why);
     return reply::of(caller_answer{x.number, x.display_name, x.priority});
   }
@@ -218,7 +219,7 @@ struct router {
   }
   reply operator()(cmd::record_digest&) {
     std::string digest, why;
-    if (!request(sys, pump, env.timers, &digest, &why, digest_atom::value))
+    if (!request(askers, pump, env.timers, &digest, &why, digest_atom::value))
       return reply::fail(outcome::unavailable, "digest failed: " + why);
     return reply{};
   }
@@ -274,7 +275,7 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   // caused are durable -- its own, and those of every actor it asked and
   // waited for (actors/answer_after.hpp) -- never waiting for unrelated
   // work (other reservations, other appends) to drain.
-  router r{sys, pump, env, idempotency_key, *log_, crashes_, impl_->env};
+  router r{sys, impl_->askers, pump, env, idempotency_key, *log_, crashes_, impl_->env};
   return std::visit(r, c);
 }
 

@@ -157,11 +157,33 @@ uint64_t hold_stalled(int port, long count, const std::atomic<bool>& stop, std::
   return reopened;
 }
 
-void print(const char* what, load_result& r) {
-  std::printf("  %-34s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (%lu ok, %lu failed)\n", what,
-              static_cast<double>(r.ok) / r.seconds, bench::percentile(r.latencies_ms, 50),
-              bench::percentile(r.latencies_ms, 99), static_cast<unsigned long>(r.ok),
+/// What the server spent during a run: CPU seconds and context switches.
+struct server_cost {
+  double cpu_s = 0;
+  long switches = 0;
+};
+
+/// Prints a run's rate and latencies, and the server's CPU time and
+/// context switches per answered request, which the machine's noise moves
+/// less than the rate.
+void print(const char* what, load_result& r, const server_cost& cost) {
+  double n = r.ok > 0 ? static_cast<double>(r.ok) : 1.0;
+  std::printf("  %-34s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   server CPU %5.1f us/req, %4.2f switches/req   (%lu ok, %lu failed)\n",
+              what, static_cast<double>(r.ok) / r.seconds, bench::percentile(r.latencies_ms, 50),
+              bench::percentile(r.latencies_ms, 99), cost.cpu_s * 1e6 / n,
+              static_cast<double>(cost.switches) / n, static_cast<unsigned long>(r.ok),
               static_cast<unsigned long>(r.failed));
+}
+
+/// `load` run against `pid`, with what the server spent on it in `*cost`.
+template <class Load>
+load_result measured(pid_t pid, server_cost* cost, Load load) {
+  double cpu = testing::cpu_seconds_of(pid);
+  long switches = testing::context_switches_of(pid);
+  load_result r = load();
+  cost->cpu_s = testing::cpu_seconds_of(pid) - cpu;
+  cost->switches = testing::context_switches_of(pid) - switches;
+  return r;
 }
 
 }  // namespace
@@ -231,8 +253,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "callq did not start\n");
     return 1;
   }
-  auto hooks = run(server.port, connections, seconds, true);
-  print("signed voice webhooks, logged", hooks);
+  server_cost cost;
+  auto hooks = measured(server.pid, &cost, [&] { return run(server.port, connections, seconds, true); });
+  print("signed voice webhooks, logged", hooks, cost);
   testing::stop_child(server.pid, SIGTERM);
   if (stalled > 0) {
     server = start_server(dir, connections);
@@ -242,13 +265,14 @@ int main(int argc, char** argv) {
     std::thread attacker([&] { reopened = hold_stalled(server.port, stalled, stop, &open_now); });
     while (open_now.load() < stalled * 9 / 10)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto attacked = run(server.port, connections, seconds, true);
+    auto attacked =
+        measured(server.pid, &cost, [&] { return run(server.port, connections, seconds, true); });
     long held_at_end = open_now.load();
     stop = true;
     attacker.join();
     char what[64];
     std::snprintf(what, sizeof what, "  same, beside %ld stalled conns", stalled);
-    print(what, attacked);
+    print(what, attacked, cost);
     std::printf("  %-34s %8.1f %% of the rate; %ld stalled connections open at the end, %lu reopened "
                 "after the server closed them\n",
                 "", 100.0 * (static_cast<double>(attacked.ok) / attacked.seconds) /
@@ -264,13 +288,14 @@ int main(int argc, char** argv) {
     std::thread watchers([&] { hold_streams(server.port, streams, stream_waiting, stop, &updates, &open_now); });
     while (open_now.load() < streams)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto watched = run(server.port, connections, seconds, true);
+    auto watched =
+        measured(server.pid, &cost, [&] { return run(server.port, connections, seconds, true); });
     stop = true;
     watchers.join();
     char what[64];
     std::snprintf(what, sizeof what, "  same, beside %ld live streams (waiting=%ld)", streams,
                   stream_waiting);
-    print(what, watched);
+    print(what, watched, cost);
     std::printf("  %-34s %8.1f %% of the rate; the streams read %lu updates (%.1f per stream per second)\n",
                 "", 100.0 * (static_cast<double>(watched.ok) / watched.seconds) /
                         (static_cast<double>(hooks.ok) / hooks.seconds),
@@ -279,8 +304,8 @@ int main(int argc, char** argv) {
     testing::stop_child(server.pid, SIGTERM);
   }
   server = start_server(dir, connections);
-  auto ref = run(server.port, connections, seconds, false);
-  print("reference: GET /healthz", ref);
+  auto ref = measured(server.pid, &cost, [&] { return run(server.port, connections, seconds, false); });
+  print("reference: GET /healthz", ref, cost);
   int code = testing::stop_child(server.pid, SIGTERM);
   std::printf("  server stopped with exit code %d\n", code);
   std::filesystem::remove_all(dir);

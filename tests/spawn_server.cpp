@@ -3,7 +3,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +98,38 @@ long rss_kib_of(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0)
       return std::stol(line.substr(6));
   return -1;
+}
+
+double cpu_seconds_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (2nd field) may hold spaces: count fields after it.
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14)
+      utime = std::stoull(f);
+    else if (i == 15)
+      stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long context_switches_of(pid_t pid) {
+  std::error_code ec;
+  long total = 0;
+  for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+        total += std::stol(line.substr(line.find(':') + 1));
+  }
+  return ec ? -1 : total;
 }
 
 int stop_child(pid_t pid, int sig) {

@@ -31,6 +31,14 @@ spawned_server spawn_callq(const std::string& binary, const std::map<std::string
 /// The resident set size of process `pid` in KiB (VmRSS), -1 if unknown.
 long rss_kib_of(pid_t pid);
 
+/// The CPU time (user and system, all threads) process `pid` has used so
+/// far, in seconds; -1 if unknown.
+double cpu_seconds_of(pid_t pid);
+
+/// The context switches (voluntary and not) of all live threads of
+/// process `pid` so far; -1 if unknown.
+long context_switches_of(pid_t pid);
+
 /// Sends `sig` and waits; returns the exit status, or -1 if it did not exit.
 int stop_child(pid_t pid, int sig);
 
