@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include <caf/send.hpp>
+
 namespace callq {
 
 namespace {
@@ -13,147 +15,204 @@ caf::actor find_in(const actor_map& m, const std::string& key) {
   return i == m.end() ? caf::actor{} : i->second;
 }
 
-caf::actor find_or_spawn(actor_map& m, const std::string& key,
-                         const std::function<caf::actor()>& spawn, bool* spawned) {
-  auto i = m.find(key);
-  *spawned = i == m.end();
-  if (!*spawned)
-    return i->second;
-  auto a = spawn();
-  m.emplace(key, a);
-  return a;
-}
-
 }  // namespace
 
+registry::call_stripe& registry::stripe_of(const std::string& sid) {
+  return stripes_[std::hash<std::string>{}(sid) % stripe_count];
+}
+
+const registry::call_stripe& registry::stripe_of(const std::string& sid) const {
+  return stripes_[std::hash<std::string>{}(sid) % stripe_count];
+}
+
 caf::actor registry::call(const std::string& sid) const {
-  std::shared_lock lock(mu_);
-  return find_in(calls_, sid);
+  auto& s = stripe_of(sid);
+  std::shared_lock lock(s.mu);
+  return find_in(s.calls, sid);
 }
 
 std::string registry::call_of_offer(const std::string& id) const {
-  std::shared_lock lock(mu_);
+  std::shared_lock lock(offers_mu_);
   auto i = offers_.find(id);
   return i == offers_.end() ? std::string() : i->second;
 }
 
 caf::actor registry::agent(const std::string& id) const {
-  std::shared_lock lock(mu_);
+  std::shared_lock lock(agents_mu_);
   return find_in(agents_, id);
+}
+
+registry::call_found registry::find_or_spawn(const std::string& sid,
+                                             const std::function<caf::actor()>& spawn,
+                                             bool refuse_finished) {
+  auto& s = stripe_of(sid);
+  call_found out;
+  auto found = [&] {
+    if (auto i = s.calls.find(sid); i != s.calls.end()) {
+      out.actor = i->second;
+      return true;
+    }
+    if (refuse_finished && s.finished.count(sid) != 0) {
+      out.finished = true;
+      return true;
+    }
+    return false;
+  };
+  {
+    std::shared_lock lock(s.mu);
+    if (found())
+      return out;
+  }
+  caf::actor made = spawn();  // outside the lock: a spawn schedules the actor
+  {
+    std::unique_lock lock(s.mu);
+    if (!found()) {
+      s.calls.emplace(sid, made);
+      out.actor = std::move(made);
+      out.spawned = true;
+      return out;
+    }
+  }
+  // Another request made the actor first (or the call finished meanwhile):
+  // this one was never seen by anyone and has had no command.
+  if (made)
+    caf::anon_send_exit(made, caf::exit_reason::user_shutdown);
+  return out;
 }
 
 caf::actor registry::call_or_spawn(const std::string& sid,
                                    const std::function<caf::actor()>& spawn, bool* spawned) {
-  std::unique_lock lock(mu_);
-  return find_or_spawn(calls_, sid, spawn, spawned);
+  auto out = find_or_spawn(sid, spawn, false);
+  *spawned = out.spawned;
+  return out.actor;
 }
 
 registry::call_found registry::find_or_spawn_call(const std::string& sid,
                                                   const std::function<caf::actor()>& spawn) {
-  call_found out;
-  std::unique_lock lock(mu_);
-  if (calls_.count(sid) == 0 && finished_.count(sid) != 0) {
-    out.finished = true;
-    return out;
-  }
-  out.actor = find_or_spawn(calls_, sid, spawn, &out.spawned);
-  return out;
+  return find_or_spawn(sid, spawn, true);
 }
 
 caf::actor registry::agent_or_spawn(const std::string& id,
                                     const std::function<caf::actor()>& spawn, bool* spawned) {
-  std::unique_lock lock(mu_);
-  return find_or_spawn(agents_, id, spawn, spawned);
+  std::unique_lock lock(agents_mu_);
+  auto i = agents_.find(id);
+  *spawned = i == agents_.end();
+  if (!*spawned)
+    return i->second;
+  auto a = spawn();
+  agents_.emplace(id, a);
+  return a;
 }
 
 void registry::add_offer(const std::string& id, const std::string& sid) {
-  std::unique_lock lock(mu_);
+  std::unique_lock lock(offers_mu_);
   if (offers_.emplace(id, sid).second)
     offers_of_[sid].push_back(id);
 }
 
 void registry::finish_call(const shared_call_state& final) {
-  std::unique_lock lock(mu_);
-  calls_.erase(final->sid);
+  auto& s = stripe_of(final->sid);
+  std::unique_lock lock(s.mu);
+  s.calls.erase(final->sid);
   // The state is kept until its last events are durable (final_state_durable).
-  if (finished_.insert_or_assign(final->sid, final).second)
-    finished_order_.emplace_back(final->ended_ms, final->sid);
+  if (s.finished.insert_or_assign(final->sid, final).second)
+    s.finished_order.emplace_back(final->ended_ms, final->sid);
 }
 
 std::optional<call_state> registry::finished(const std::string& sid) const {
-  std::shared_lock lock(mu_);
-  auto i = finished_.find(sid);
-  if (i == finished_.end() || !i->second)
+  auto& s = stripe_of(sid);
+  std::shared_lock lock(s.mu);
+  auto i = s.finished.find(sid);
+  if (i == s.finished.end() || !i->second)
     return std::nullopt;
   return *i->second;
 }
 
 bool registry::is_finished(const std::string& sid) const {
-  std::shared_lock lock(mu_);
-  return finished_.count(sid) != 0;
+  auto& s = stripe_of(sid);
+  std::shared_lock lock(s.mu);
+  return s.finished.count(sid) != 0;
 }
 
 void registry::final_state_durable(const std::string& sid) {
-  std::unique_lock lock(mu_);
-  if (auto i = finished_.find(sid); i != finished_.end())
+  auto& s = stripe_of(sid);
+  std::unique_lock lock(s.mu);
+  if (auto i = s.finished.find(sid); i != s.finished.end())
     i->second.reset();
 }
 
 size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
-  std::unique_lock lock(mu_);
-  size_t dropped = 0;
-  while (!finished_order_.empty() &&
-         (finished_order_.front().first <= before_ms || finished_order_.size() > max_kept)) {
-    const std::string& sid = finished_order_.front().second;
-    if (auto o = offers_of_.find(sid); o != offers_of_.end()) {
-      for (auto& id : o->second)
-        offers_.erase(id);
-      offers_of_.erase(o);
+  // Each stripe keeps its share of `max_kept`.
+  size_t kept_per_stripe = (max_kept + stripe_count - 1) / stripe_count;
+  std::vector<std::string> dropped;
+  for (auto& s : stripes_) {
+    std::unique_lock lock(s.mu);
+    while (!s.finished_order.empty() &&
+           (s.finished_order.front().first <= before_ms || s.finished_order.size() > kept_per_stripe)) {
+      s.finished.erase(s.finished_order.front().second);
+      dropped.push_back(std::move(s.finished_order.front().second));
+      s.finished_order.pop_front();
     }
-    finished_.erase(sid);
-    finished_order_.pop_front();
-    ++dropped;
   }
-  return dropped;
+  if (!dropped.empty()) {
+    std::unique_lock lock(offers_mu_);
+    for (auto& sid : dropped)
+      if (auto o = offers_of_.find(sid); o != offers_of_.end()) {
+        for (auto& id : o->second)
+          offers_.erase(id);
+        offers_of_.erase(o);
+      }
+  }
+  return dropped.size();
 }
 
 void registry::forget_call(const std::string& sid, const caf::actor& a) {
-  std::unique_lock lock(mu_);
-  if (auto i = calls_.find(sid); i != calls_.end() && i->second == a)
-    calls_.erase(i);
+  auto& s = stripe_of(sid);
+  std::unique_lock lock(s.mu);
+  if (auto i = s.calls.find(sid); i != s.calls.end() && i->second == a)
+    s.calls.erase(i);
 }
 
 void registry::remove_agent(const std::string& id) {
-  std::unique_lock lock(mu_);
+  std::unique_lock lock(agents_mu_);
   agents_.erase(id);
 }
 
 size_t registry::live_calls() const {
-  std::shared_lock lock(mu_);
-  return calls_.size();
+  size_t n = 0;
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    n += s.calls.size();
+  }
+  return n;
 }
 
 size_t registry::live_agents() const {
-  std::shared_lock lock(mu_);
+  std::shared_lock lock(agents_mu_);
   return agents_.size();
 }
 
 size_t registry::finished_calls() const {
-  std::shared_lock lock(mu_);
-  return finished_.size();
+  size_t n = 0;
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    n += s.finished.size();
+  }
+  return n;
 }
 
 std::vector<caf::actor> registry::all_calls() const {
-  std::shared_lock lock(mu_);
   std::vector<caf::actor> out;
-  out.reserve(calls_.size());
-  for (auto& [sid, a] : calls_)
-    out.push_back(a);
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    for (auto& [sid, a] : s.calls)
+      out.push_back(a);
+  }
   return out;
 }
 
 std::vector<caf::actor> registry::all_agents() const {
-  std::shared_lock lock(mu_);
+  std::shared_lock lock(agents_mu_);
   std::vector<caf::actor> out;
   out.reserve(agents_.size());
   for (auto& [id, a] : agents_)

@@ -1,13 +1,17 @@
 // Where the HTTP threads (and the actors) find a mailbox: a call's actor by
-// CallSid, offer id or callback id, an agent's actor by id. A map under a
-// reader-writer lock, written when an actor starts or stops, read on every
-// request; no actor stands in the way. It also remembers recently
+// CallSid, offer id or callback id, an agent's actor by id. Maps under
+// reader-writer locks, written when an actor starts or stops, read on every
+// request; no actor stands in the way. Calls are split over 16 stripes by
+// CallSid, each with its own lock, and a call's actor is spawned outside
+// any lock, so that a new call's spawn never holds up lookups of others
+// (under load, a lock holder descheduled mid-spawn stalled every request). It also remembers recently
 // finished calls (and their offer ids), so a late Twilio retry for a call
 // whose actor has stopped gets the same answer as before, never an error:
 // from the final state while its last events are on their way to disk,
 // then from the call's own stream in the log (compact: no state is kept).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -34,7 +38,9 @@ class registry {
   caf::actor agent(const std::string& id) const;
 
   /// The actor of call `sid`, spawned by `spawn` if there is none (atomic:
-  /// two requests for a new call get one actor). `*spawned` says which.
+  /// two requests for a new call get one actor; `spawn` runs outside the
+  /// lock, and an actor made by the request that lost a race is stopped
+  /// before anyone sees it). `*spawned` says which.
   caf::actor call_or_spawn(const std::string& sid, const std::function<caf::actor()>& spawn,
                            bool* spawned);
   /// What find_or_spawn_call() found or made.
@@ -43,12 +49,14 @@ class registry {
     bool finished = false;  ///< else: the call finished (no actor; see finished())
     bool spawned = false;
   };
-  /// In one step under the lock: the live actor of call `sid`, else its
-  /// kept final state, else a new actor made by `spawn`. A call that has
-  /// just finished is never spawned again (a second `call.arrived` in its
-  /// stream), whatever runs between a lookup and a spawn.
+  /// Atomically: the live actor of call `sid`, else its kept final state,
+  /// else a new actor made by `spawn` (outside the lock, checked again
+  /// under it, as call_or_spawn). A call that has just finished is never
+  /// spawned again (a second `call.arrived` in its stream), whatever runs
+  /// between a lookup and a spawn.
   call_found find_or_spawn_call(const std::string& sid, const std::function<caf::actor()>& spawn);
-  /// Same as call_or_spawn for agents.
+  /// Same as call_or_spawn for agents, `spawn` under the agents' lock
+  /// (agents are few and rarely made).
   caf::actor agent_or_spawn(const std::string& id, const std::function<caf::actor()>& spawn,
                             bool* spawned);
   /// Records an offer or callback id of call `sid`.
@@ -85,15 +93,29 @@ class registry {
   std::vector<caf::actor> all_agents() const;
 
  private:
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, caf::actor> calls_, agents_;
+  static constexpr size_t stripe_count = 16;
+  /// The calls whose CallSid hashes to one stripe.
+  struct call_stripe {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, caf::actor> calls;
+    /// Recently finished calls; the state only until it is durable (then
+    /// null: an entry is a few dozen bytes for the rest of its 10 minutes,
+    /// not a whole call_state).
+    std::unordered_map<std::string, shared_call_state> finished;
+    std::deque<std::pair<int64_t, std::string>> finished_order;
+  };
+  call_stripe& stripe_of(const std::string& sid);
+  const call_stripe& stripe_of(const std::string& sid) const;
+  /// The spawned-or-found step of call_or_spawn and find_or_spawn_call.
+  call_found find_or_spawn(const std::string& sid, const std::function<caf::actor()>& spawn,
+                           bool refuse_finished);
+
+  std::array<call_stripe, stripe_count> stripes_;
+  mutable std::shared_mutex agents_mu_;
+  std::unordered_map<std::string, caf::actor> agents_;
+  mutable std::shared_mutex offers_mu_;
   std::unordered_map<std::string, std::string> offers_;  ///< offer/callback id -> sid
   std::unordered_map<std::string, std::vector<std::string>> offers_of_;
-  /// Recently finished calls; the state only until it is durable (then
-  /// null: an entry is a few dozen bytes for the rest of its 10 minutes,
-  /// not a whole call_state).
-  std::unordered_map<std::string, shared_call_state> finished_;
-  std::deque<std::pair<int64_t, std::string>> finished_order_;
 };
 
 }  // namespace callq

@@ -31,7 +31,7 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_HEADER_TIMEOUT", "CALLQ_HTTP_BODY_TIMEOUT", "CALLQ_HTTP_IDLE_TIMEOUT",
     "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
-    "CALLQ_HTTP_MAX_BUFFERED_BYTES", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
+    "CALLQ_HTTP_MAX_BUFFERED_BYTES", "CALLQ_HTTP_LINGER", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
     "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_SCHEDULER_THREADS",
     "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT", "TWILIO_API_KEY_SID",
     "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS", "TTS_URL", "TTS_AUTH"};
@@ -322,6 +322,9 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   CALLQ_TRY(timeout("CALLQ_HTTP_BODY_TIMEOUT", 10'000, &lim.body_timeout_ms));
   CALLQ_TRY(timeout("CALLQ_HTTP_IDLE_TIMEOUT", 5'000, &lim.idle_timeout_ms));
   CALLQ_TRY(timeout("CALLQ_HTTP_WRITE_TIMEOUT", 10'000, &lim.write_timeout_ms));
+  CALLQ_TRY(duration("CALLQ_HTTP_LINGER", 20, &lim.linger_ms));
+  if (lim.linger_ms < 0 || lim.linger_ms > 1'000)
+    return bad("CALLQ_HTTP_LINGER", get("CALLQ_HTTP_LINGER", ""), "a duration from 0 to 1s");
   auto count = [&](const char* k, int64_t def, int64_t lo, int64_t hi, size_t* target) -> status {
     CALLQ_TRY(integer(k, def, lo, hi, &n));
     *target = static_cast<size_t>(n);

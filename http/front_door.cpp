@@ -203,17 +203,47 @@ struct front_door::impl {
   admission adm;
   std::vector<connection*> returned;
   bool workers_exit = false;
+  int idle_workers = 0;   ///< workers waiting on work_cv
+  int lingering = 0;      ///< workers waiting on their connection's next request
+  bool demand = false;    ///< `demand_fd` is readable: lingering workers are wanted
+  int demand_fd = -1;     ///< eventfd every lingering worker polls beside its socket
   std::vector<std::thread> workers;
 
   // Counters, read by figures() from any thread.
   std::atomic<size_t> open{0};
   std::atomic<uint64_t> refused_per_address{0}, refused_total{0}, closed_header{0}, closed_body{0},
-      closed_idle{0}, too_large{0}, bad{0};
+      closed_idle{0}, too_large{0}, bad{0}, served_lingering{0};
   std::array<std::atomic<uint64_t>, route_group_count> served{}, shed{};
 
   void wake() {
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  /// Calls lingering workers back (under `mu`): a request waits that no
+  /// idle worker will take, or the front door stops.
+  void want_lingerers() {
+    if (demand || lingering == 0)
+      return;
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(demand_fd, &one, sizeof one);
+    demand = true;
+  }
+
+  /// Clears the call-back (under `mu`) once no request waits.
+  void settle_demand() {
+    if (!demand || any_waiting() || stopping.load())
+      return;
+    uint64_t count;
+    [[maybe_unused]] auto n = ::read(demand_fd, &count, sizeof count);
+    demand = false;
+  }
+
+  bool any_waiting() const {
+    for (auto g : all_route_groups)
+      if (adm.waiting(g) > 0)
+        return true;
+    return false;
   }
 
   void watch(connection& c) {
@@ -421,6 +451,8 @@ struct front_door::impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       queued = adm.offer(c.group, reinterpret_cast<uintptr_t>(&c), t);
+      if (queued && idle_workers == 0)
+        want_lingerers();
     }
     if (!queued) {
       shed_request(c, t);
@@ -523,33 +555,141 @@ struct front_door::impl {
     c.keep = ok && !closed && !close_after;
   }
 
+  /// Gives a kept-alive connection with nothing buffered back to the
+  /// reactor without a trip through it (from a worker).
+  void hand_back_idle(connection& c, int64_t idle_since) {
+    buffered -= c.counted;
+    c.counted = 0;
+    c.continue_sent = false;
+    c.deadline_ms = idle_since + s.idle_timeout_ms;
+    watch(c);
+    c.ph.store(phase::idle, std::memory_order_release);  // the reactor's from here on
+    --busy_conns;
+  }
+
+  enum class linger_end { request, hand_back, idle };
+
+  /// Waits up to linger_ms on kept-alive `c` (empty buffer) for its next
+  /// request, reading it without the reactor. `request`: a complete one is
+  /// buffered (its size and group set). `hand_back`: something else came
+  /// (part of a request, bad framing, the peer's close): the reactor takes
+  /// it from here. `idle`: nothing came in time, or other requests want
+  /// this thread, or the front door stops.
+  linger_end linger(connection& c) {
+    pollfd fds[2] = {{c.fd, POLLIN | POLLRDHUP, 0}, {demand_fd, POLLIN, 0}};
+    int64_t until = now_ms() + s.linger_ms;
+    for (;;) {
+      int64_t left = until - now_ms();
+      if (left <= 0)
+        return linger_end::idle;
+      int n = ::poll(fds, 2, static_cast<int>(left));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || (fds[1].revents & POLLIN) != 0)
+        return linger_end::idle;
+      char buf[16384];
+      auto got = ::recv(c.fd, buf, sizeof buf, 0);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        continue;
+      if (got <= 0) {
+        c.peer_closed = true;
+        return linger_end::hand_back;
+      }
+      if (buffered + static_cast<size_t>(got) > s.max_buffered_bytes) {
+        c.in.append(buf, static_cast<size_t>(got));
+        return linger_end::hand_back;  // the reactor answers 503
+      }
+      c.in.append(buf, static_cast<size_t>(got));
+      recount(c);
+      if (c.in[0] == '\r' || c.in[0] == '\n')
+        return linger_end::hand_back;  // blank lines first: the reactor skips them
+      auto f = frame_request(c.in, s.max_header_bytes, s.max_body_bytes);
+      if (f.state != frame_state::complete)
+        return linger_end::hand_back;
+      c.request_bytes = f.total_bytes;
+      c.group = classify_route(f.target);
+      return linger_end::request;
+    }
+  }
+
   void worker() {
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       admission_ticket tk;
+      ++idle_workers;
       work_cv.wait(lock, [&] { return workers_exit || adm.next(&tk); });
+      --idle_workers;
       if (workers_exit)
         return;
+      settle_demand();
       lock.unlock();
       auto* c = reinterpret_cast<connection*>(tk.job);
-      serve(*c);
-      // The common case, a kept-alive connection with nothing more
-      // buffered, goes back to waiting without a trip through the reactor.
-      bool back_to_idle = c->keep && c->in.empty() && !stopping.load();
-      if (back_to_idle) {
-        buffered -= c->counted;
-        c->counted = 0;
-        c->continue_sent = false;
-        c->deadline_ms = now_ms() + s.idle_timeout_ms;
-        watch(*c);
-        c->ph.store(phase::idle, std::memory_order_release);  // the reactor's from here on
-        --busy_conns;
-      }
-      lock.lock();
-      adm.finished(tk.group);
-      if (!back_to_idle) {
-        returned.push_back(c);
-        wake();
+      for (;;) {
+        serve(*c);
+        bool kept = c->keep && c->in.empty() && !stopping.load();
+        int64_t done_at = now_ms();
+        lock.lock();
+        adm.finished(tk.group);
+        // Linger while no request waits for a thread and some workers stay
+        // idle for the reactor's other connections.
+        bool may_linger = kept && s.linger_ms > 0 && !demand && !any_waiting() &&
+                          idle_workers > std::max(2, s.threads / 16);
+        if (!may_linger) {
+          if (!kept) {
+            returned.push_back(c);
+            wake();
+          }
+          lock.unlock();
+          if (kept)
+            hand_back_idle(*c, done_at);
+          lock.lock();
+          break;
+        }
+        ++lingering;
+        lock.unlock();
+        auto end = linger(*c);
+        lock.lock();
+        --lingering;
+        if (end == linger_end::idle) {
+          lock.unlock();
+          if (c->in.empty() && !stopping.load()) {
+            hand_back_idle(*c, done_at);
+          } else {
+            lock.lock();
+            c->keep = !stopping.load();
+            returned.push_back(c);
+            wake();
+            lock.unlock();
+          }
+          lock.lock();
+          break;
+        }
+        if (end == linger_end::hand_back) {
+          c->keep = true;
+          returned.push_back(c);
+          wake();
+          break;
+        }
+        // A complete request: it waits its turn like any other, and this
+        // thread serves whichever request may start first.
+        if (!adm.offer(c->group, reinterpret_cast<uintptr_t>(c), now_ms())) {
+          c->keep = true;  // the reactor frames it again and sheds it
+          returned.push_back(c);
+          wake();
+          break;
+        }
+        if (!adm.next(&tk))
+          break;  // c waits for a thread like any other request
+        served_lingering.fetch_add(tk.job == reinterpret_cast<uintptr_t>(c) ? 1 : 0,
+                                   std::memory_order_relaxed);
+        if (tk.job != reinterpret_cast<uintptr_t>(c)) {
+          work_cv.notify_one();  // c still waits; an idle worker may take it
+          if (idle_workers == 0)
+            want_lingerers();
+        }
+        settle_demand();
+        lock.unlock();
+        c = reinterpret_cast<connection*>(tk.job);
       }
     }
   }
@@ -610,6 +750,7 @@ front_door::front_door(front_door_settings settings, request_processor process, 
     : impl_(std::make_unique<impl>(settings, std::move(process), std::move(backlog))) {
   impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  impl_->demand_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 front_door::~front_door() {
@@ -617,6 +758,7 @@ front_door::~front_door() {
     ::close(impl_->listen_fd);
   ::close(impl_->epoll_fd);
   ::close(impl_->wake_fd);
+  ::close(impl_->demand_fd);
 }
 
 status front_door::bind(const std::string& host, int port, int* bound) {
@@ -663,6 +805,13 @@ void front_door::run() { impl_->run(); }
 
 void front_door::stop() {
   impl_->stopping.store(true);
+  {
+    // Lingering workers give their connections back at once.
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(impl_->demand_fd, &one, sizeof one);
+    impl_->demand = true;
+  }
   impl_->wake();
 }
 
@@ -678,6 +827,7 @@ front_door_figures front_door::figures() const {
   f.closed_idle = i.closed_idle.load(std::memory_order_relaxed);
   f.rejected_too_large = i.too_large.load(std::memory_order_relaxed);
   f.rejected_bad = i.bad.load(std::memory_order_relaxed);
+  f.served_lingering = i.served_lingering.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(i.mu);
   for (auto g : all_route_groups) {
     auto k = static_cast<size_t>(g);

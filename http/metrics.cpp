@@ -181,6 +181,9 @@ std::string render_front_door_metrics(const front_door_figures& door) {
       {"bad_framing", door.rejected_bad}};
   for (auto& [reason, n] : closed)
     o << "callq_http_connections_closed_total{reason=\"" << reason << "\"} " << n << '\n';
+  head(o, "callq_http_requests_served_lingering_total", "counter",
+       "Requests read and served by the worker that had answered the connection's previous one.");
+  o << "callq_http_requests_served_lingering_total " << door.served_lingering << '\n';
   // One series per route group.
   auto by_group = [&o](const char* name, const char* type, const char* help, auto const& values) {
     head(o, name, type, help);
