@@ -206,3 +206,18 @@ TEST_CASE("the systemd unit passes systemd-analyze verify") {
   CHECK(code == 0);
   CHECK(text.find("callq.service") == std::string::npos);  // no complaint about the unit
 }
+
+TEST_CASE("a worker's linger on its kept-alive connection: default, values and bad input") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.http.limits.linger_ms == 20);
+  REQUIRE(load_config({{"CALLQ_HTTP_LINGER", "0"}}, {}, &c));
+  CHECK(c.http.limits.linger_ms == 0);
+  REQUIRE(load_config({{"CALLQ_HTTP_LINGER", "250ms"}}, {}, &c));
+  CHECK(c.http.limits.linger_ms == 250);
+  for (const char* bad : {"2s", "-1", "soon"}) {
+    auto st = load_config({{"CALLQ_HTTP_LINGER", bad}}, {}, &c);
+    INFO(bad);
+    CHECK(st.message().find("CALLQ_HTTP_LINGER") != std::string::npos);
+  }
+}

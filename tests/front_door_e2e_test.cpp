@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include "tests/callq_process.hpp"
 #include "tests/fake_twilio.hpp"
@@ -314,4 +315,24 @@ TEST_CASE("front door: per-address cap, size limits, 100-continue, chunked and p
     REQUIRE(first != std::string::npos);
     CHECK(two.find("HTTP/1.1 200", first + 1) != std::string::npos);
   }
+}
+
+TEST_CASE("front door: kept-alive requests are served by a lingering worker, unless CALLQ_HTTP_LINGER is 0") {
+  fake_twilio tw;
+  temp_dir dir;
+  auto lingering_served = [&](std::map<std::string, std::string> env) {
+    callq_process p(dir.path() + "/data", tw.base_url(), std::move(env));
+    REQUIRE(p.ready());
+    httplib::Client c("127.0.0.1", p.port());
+    c.set_keep_alive(true);
+    double before = metric(p, "callq_http_requests_served_lingering_total");
+    for (int i = 0; i < 20; ++i) {
+      auto r = c.Get("/healthz");
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+    return metric(p, "callq_http_requests_served_lingering_total") - before;
+  };
+  CHECK(lingering_served({}) >= 15);  // the default: 20 ms
+  CHECK(lingering_served({{"CALLQ_HTTP_LINGER", "0"}}) == 0);
 }
