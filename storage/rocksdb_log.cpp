@@ -370,6 +370,14 @@ status rocksdb_log::get(uint64_t seq, events::envelope* out) const {
 
 status rocksdb_log::read_stream(const std::string& stream,
                               const std::function<bool(const events::envelope&)>& fn) const {
+  // A stream the log has never seen (every new call asks) is answered by
+  // a point look-up, mostly by the bloom filters, without an iterator.
+  std::string ignored;
+  auto marker = db_->Get(rocksdb::ReadOptions(), streams_cf_, exists_key(stream), &ignored);
+  if (marker.IsNotFound())
+    return status::ok();
+  if (!marker.ok())
+    return from_rocks(marker, "stream read failed");
   std::string prefix = stream;
   prefix.push_back('\0');
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
