@@ -229,7 +229,10 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
 
 caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                       call_state state) {
-  return sys.spawn(call_actor, std::move(env), std::move(state));
+  // Lazily: the actor is first scheduled by its first message (its first
+  // command, always sent at once), not also for its start, which cost
+  // every new call one more trip through the scheduler.
+  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(state));
 }
 
 reply answer_finished(call_state final, const call_command& c, const entity_env& env) {
