@@ -15,7 +15,7 @@ caf::behavior idle_actor() {
 
 }  // namespace
 
-TEST_CASE("registry: two requests spawning one new call get one actor; the loser's never joins") {
+TEST_CASE("registry: two requests spawning one new call get one actor, and the loser's never joins") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   registry r;

@@ -650,22 +650,16 @@ struct front_door::impl {
         auto end = linger(*c);
         lock.lock();
         --lingering;
-        if (end == linger_end::idle) {
+        if (end == linger_end::idle && !stopping.load()) {
           lock.unlock();
-          if (c->in.empty() && !stopping.load()) {
-            hand_back_idle(*c, done_at);
-          } else {
-            lock.lock();
-            c->keep = !stopping.load();
-            returned.push_back(c);
-            wake();
-            lock.unlock();
-          }
+          hand_back_idle(*c, done_at);  // nothing came: `in` is still empty
           lock.lock();
           break;
         }
-        if (end == linger_end::hand_back) {
-          c->keep = true;
+        if (end != linger_end::request) {
+          // Something for the reactor (its deadlines, framing, the close),
+          // or the front door stops and the reactor closes it.
+          c->keep = end == linger_end::hand_back;
           returned.push_back(c);
           wake();
           break;
@@ -680,9 +674,9 @@ struct front_door::impl {
         }
         if (!adm.next(&tk))
           break;  // c waits for a thread like any other request
-        served_lingering.fetch_add(tk.job == reinterpret_cast<uintptr_t>(c) ? 1 : 0,
-                                   std::memory_order_relaxed);
-        if (tk.job != reinterpret_cast<uintptr_t>(c)) {
+        if (tk.job == reinterpret_cast<uintptr_t>(c)) {
+          served_lingering.fetch_add(1, std::memory_order_relaxed);
+        } else {
           work_cv.notify_one();  // c still waits; an idle worker may take it
           if (idle_workers == 0)
             want_lingerers();
