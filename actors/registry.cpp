@@ -63,7 +63,7 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
     if (found())
       return out;
   }
-  caf::actor made = spawn();  // outside the lock: a spawn schedules the actor
+  caf::actor made = spawn();  // outside the lock: a spawn allocates and registers an actor
   {
     std::unique_lock lock(s.mu);
     if (!found()) {

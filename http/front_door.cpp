@@ -223,7 +223,14 @@ struct front_door::impl {
   /// Calls lingering workers back (under `mu`): a request waits that no
   /// idle worker will take, or the front door stops.
   void want_lingerers() {
-    if (demand || lingering == 0)
+    if (lingering > 0)
+      raise_demand();
+  }
+
+  /// Makes `demand_fd` readable (under `mu`): lingering workers return, and
+  /// no worker starts lingering until it is cleared.
+  void raise_demand() {
+    if (demand)
       return;
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(demand_fd, &one, sizeof one);
@@ -588,16 +595,14 @@ struct front_door::impl {
       if (n <= 0 || (fds[1].revents & POLLIN) != 0)
         return linger_end::idle;
       char buf[16384];
+      if (buffered + sizeof buf > s.max_buffered_bytes)
+        return linger_end::hand_back;  // unread: the reactor reads it and answers 503
       auto got = ::recv(c.fd, buf, sizeof buf, 0);
       if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         continue;
       if (got <= 0) {
         c.peer_closed = true;
         return linger_end::hand_back;
-      }
-      if (buffered + static_cast<size_t>(got) > s.max_buffered_bytes) {
-        c.in.append(buf, static_cast<size_t>(got));
-        return linger_end::hand_back;  // the reactor answers 503
       }
       c.in.append(buf, static_cast<size_t>(got));
       recount(c);
@@ -802,9 +807,7 @@ void front_door::stop() {
   {
     // Lingering workers give their connections back at once.
     std::lock_guard<std::mutex> lock(impl_->mu);
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(impl_->demand_fd, &one, sizeof one);
-    impl_->demand = true;
+    impl_->raise_demand();
   }
   impl_->wake();
 }
