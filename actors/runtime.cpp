@@ -43,7 +43,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   rt->snapshot_stats_ = std::make_shared<snapshot_stats>();
   rt->health_ = std::make_shared<storage_health>();
   rt->health_->set_floor(opts.disk.floor_bytes);
-  rt->snapshots_ = std::make_shared<snapshot_writer>(rt->log_, opts.rules, rt->snapshot_stats_);
+  rt->snapshots_ = std::make_shared<snapshot_writer>(rt->log_, rt->snapshot_stats_);
   if (opts.follower) {
     // A follower of a shared log: warm state, no actors, until lead().
     rt->leading_ = false;
@@ -136,13 +136,11 @@ void runtime::stop() {
   // A snapshot of the final state: the next start replays nothing. (The
   // log records its chain head when it closes.)
   if (snapshots_ && log_ && log_->last_seq() > 0) {
-    auto [img, ts] = reads_->read([&](const world& w) {
-      events::envelope last;
-      int64_t at = log_->get(w.last_seq(), &last) ? last.ev.ts_ms : 0;
-      return std::make_pair(w.image(), at);
-    });
-    if (img.last_seq > 0)
-      snapshots_->write_now(std::move(img), ts);
+    std::shared_ptr<const world> state = reads_->version();
+    events::envelope last;
+    int64_t at = log_->get(state->last_seq(), &last) ? last.ev.ts_ms : 0;
+    if (state->last_seq() > 0)
+      snapshots_->write_now(*state, at);
   }
   snapshots_.reset();
   log_.reset();

@@ -34,7 +34,7 @@ status runtime::follow() {
   uint64_t first = from;
   auto flush = [&] {
     if (!batch.empty())
-      reads_->apply(first, batch);
+      reads_->apply(first, std::move(batch));
     batch.clear();
   };
   auto st = log_->scan(from, [&](const events::envelope& e) {

@@ -83,7 +83,7 @@ TEST_CASE("the runtime answers after the events are durable and survives a resta
   CHECK_FALSE(rt->ask(cmd::call_status{"CA2", "completed"}).failed());
 }
 
-TEST_CASE("a waiting call's state is held once: the read model shares its actor's") {
+TEST_CASE("a waiting call's state is held once: the read model's versions share their actor's") {
   callq::testing::temp_dir tmp;
   auto rt = start(options(tmp.path()));
   auto r = rt->ask(cmd::incoming_call{"CA1", "+15550001", "+15559999", "support", "", std::nullopt});
@@ -91,7 +91,10 @@ TEST_CASE("a waiting call's state is held once: the read model shares its actor'
   auto holders = [&] {
     return rt->reads().read([](const world& w) { return w.calls().at("CA1").use_count(); });
   };
-  CHECK(holders() == 2);  // the read model and the call's actor
+  // The call's actor and the read model's worlds (the newest version and
+  // the spare it brings up to date) hold one state, not copies.
+  CHECK(holders() >= 2);
+  CHECK(holders() <= 3);
   // The actor changes its state (a copy); the read model holds the new one
   // once it is durable, and shows the change.
   uint64_t before = rt->reads().read([](const world& w) { return w.find_call("CA1")->version; });
@@ -103,7 +106,8 @@ TEST_CASE("a waiting call's state is held once: the read model shares its actor'
   }));
   CHECK(logged > before);
   CHECK(rt->reads().read([](const world& w) { return w.find_call("CA1")->version; }) == logged);
-  CHECK(holders() == 2);
+  CHECK(holders() >= 2);
+  CHECK(holders() <= 3);
 }
 
 TEST_CASE("a repeated request with the same idempotency key appends nothing") {

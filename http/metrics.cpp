@@ -83,8 +83,30 @@ std::string render_storage_metrics(const storage_health& storage, const snapshot
   head(o, "callq_snapshot_last_seq", "gauge", "The event the newest stored snapshot covers.");
   o << "callq_snapshot_last_seq " << snapshots.last_seq.load() << '\n';
   head(o, "callq_snapshot_copy_seconds", "gauge",
-       "The journal's pause to copy the state for the last snapshot.");
+       "The journal's pause to hand the last snapshot's state to its writer.");
   o << "callq_snapshot_copy_seconds " << static_cast<double>(snapshots.last_copy_us.load()) / 1e6 << '\n';
+  return o.str();
+}
+
+std::string render_read_model_metrics(const read_model_stats& reads) {
+  std::ostringstream o;
+  head(o, "callq_read_model_versions_total", "counter",
+       "Versions of the read model published (one per durable batch).");
+  o << "callq_read_model_versions_total " << reads.versions.load() << '\n';
+  head(o, "callq_read_model_copies_total", "counter",
+       "Versions made by copying the newest, because readers held every older one.");
+  o << "callq_read_model_copies_total " << reads.copies.load() << '\n';
+  head(o, "callq_read_model_catch_up_batches_total", "counter",
+       "Durable batches applied a second time, to bring an older world up to date.");
+  o << "callq_read_model_catch_up_batches_total " << reads.catch_up_batches.load() << '\n';
+  histogram(o, "callq_read_model_apply_seconds",
+            "The journal's time to publish a version: catching an older world up, or copying "
+            "the newest, and applying the batch. It never waits for a reader.",
+            read_model_stats::apply_bucket_us, reads.apply_buckets, reads.apply_us_total.load());
+  head(o, "callq_read_model_apply_max_seconds", "gauge",
+       "The longest time the journal took to publish a version since start.");
+  o << "callq_read_model_apply_max_seconds " << static_cast<double>(reads.apply_us_max.load()) / 1e6
+    << '\n';
   return o.str();
 }
 
@@ -146,15 +168,6 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   histogram(o, "callq_journal_append_latency_seconds",
             "Time from an append request to its durable acknowledgement.", journal_stats::bucket_us,
             journal.latency_buckets, journal.latency_us_total.load());
-  histogram(o, "callq_read_model_apply_wait_seconds",
-            "How long the journal waited for the read model's readers before applying a durable "
-            "batch.",
-            journal_stats::wait_bucket_us, journal.read_wait_buckets,
-            journal.read_wait_us_total.load());
-  head(o, "callq_read_model_apply_wait_max_seconds", "gauge",
-       "The longest wait of the journal for the read model's readers since start.");
-  o << "callq_read_model_apply_wait_max_seconds "
-    << static_cast<double>(journal.read_wait_us_max.load()) / 1e6 << '\n';
   head(o, "callq_journal_events_total", "counter", "Events written to the log since start.");
   o << "callq_journal_events_total " << journal.events.load() << '\n';
   head(o, "callq_journal_syncs_total", "counter", "Group-committed write batches synced.");

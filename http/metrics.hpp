@@ -8,6 +8,7 @@
 #include "actors/journal/journal_options.hpp"
 #include "actors/runtime.hpp"
 #include "http/front_door.hpp"
+#include "actors/world/read_model.hpp"
 #include "actors/world/world.hpp"
 
 namespace callq::http {
@@ -21,6 +22,10 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
 /// written, free space and its thresholds, write failures, recoveries,
 /// snapshots written and the journal's pause for the last one.
 std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots);
+
+/// Renders what publishing the read model's versions costs: versions,
+/// copies, batches applied twice, the journal's time per version.
+std::string render_read_model_metrics(const read_model_stats& reads);
 
 /// Renders the actors' load: how far behind they run (smoothed), whether
 /// new calls are refused for it, and how many were.

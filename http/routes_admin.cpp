@@ -204,7 +204,7 @@ void server::admin_routes() {
     if (!viewer(req, res) || !waiting_limit(req, res, &limit))
       return;
     int64_t now = rt_.now_ms();
-    auto view = rt_.reads().read([&](const world& w) { return w.status(now, limit); });
+    auto view = rt_.reads().status(now, limit);
     send_json(res, 200, status_to_json(view));
   });
   // The live status (README, "Live stream"): a snapshot, then an update

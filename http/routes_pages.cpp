@@ -103,6 +103,7 @@ void server::page_routes() {
     res.set_content(render_metrics(summary, rt_.actors(), rt_.journal_figures(),
                                    rt_.gateway_figures()) +
                         render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
+                        render_read_model_metrics(rt_.reads().stats()) +
                         render_load_metrics(rt_.load()) +
                         render_front_door_metrics(door_->figures()) +
                         render_tts_metrics(tts_->figures()),

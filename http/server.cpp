@@ -185,7 +185,7 @@ std::shared_ptr<const std::string> server::live_status(uint64_t seq, size_t wait
   auto& [at, text] = live_->by_limit[waiting_limit];
   if (!text || at != seq) {
     int64_t now = rt_.now_ms();
-    auto view = rt_.reads().read([&](const world& w) { return w.status(now, waiting_limit); });
+    auto view = rt_.reads().status(now, waiting_limit);
     text = std::make_shared<const std::string>(status_to_json(view).dump());
     at = seq;
   }

@@ -183,12 +183,17 @@ TEST_CASE("e2e: no-answer tries the next agent, 2 failures escalate, 3 offer a c
   auto metrics = p.json_request("GET", "/metrics", "");
   CHECK(has(metrics.body, "callq_callbacks_total{outcome=\"completed\"} 1"));
   CHECK(has(metrics.body, "callq_calls_escalated_total 1"));
-  // Every durable batch's apply is counted with its wait for readers.
-  const std::string applies = "callq_read_model_apply_wait_seconds_count ";
+  // Every durable batch is published as a version of the read model, and
+  // the journal's time for each is counted.
+  const std::string applies = "callq_read_model_apply_seconds_count ";
   auto at_count = metrics.body.find(applies);
   REQUIRE(at_count != std::string::npos);
   CHECK(std::stoll(metrics.body.substr(at_count + applies.size())) >= 5);
-  CHECK(has(metrics.body, "callq_read_model_apply_wait_max_seconds "));
+  const std::string versions = "\ncallq_read_model_versions_total ";
+  auto at_versions = metrics.body.find(versions);
+  REQUIRE(at_versions != std::string::npos);
+  CHECK(std::stoll(metrics.body.substr(at_versions + versions.size())) >= 5);
+  CHECK(has(metrics.body, "callq_read_model_apply_max_seconds "));
 }
 
 TEST_CASE("e2e: a callback keeps the caller's place in the queue") {

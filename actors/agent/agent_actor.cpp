@@ -18,6 +18,7 @@ struct agent_actor_state {
   bool view_sent = false;
   bool removed = false;
   size_t awaiting = 0;  ///< rescinds whose calls have not answered yet
+  heartbeat_board::cell heartbeat;  ///< its last heartbeat on the read model's board
   static inline const char* name = "callq.agent";
 };
 
@@ -33,8 +34,11 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
   const entity_env& env = *st.env;
   int64_t now = env.clock->now_ms();
   auto d = decide(st.agent, c, env.rules, now, env.load && env.load->heartbeats_waiting());
-  if (std::holds_alternative<cmd::heartbeat>(c) && !d.answer.failed())
-    env.reads->set_last_heartbeat(st.agent.id, st.agent.last_heartbeat_ms);
+  if (std::holds_alternative<cmd::heartbeat>(c) && !d.answer.failed()) {
+    if (!st.heartbeat)
+      st.heartbeat = env.reads->heartbeats().cell_of(st.agent.id);
+    st.heartbeat->store(st.agent.last_heartbeat_ms, std::memory_order_relaxed);
+  }
   if (!d.events.empty()) {
     journal_batch batch;
     // No expected version: an agent's stream outlives the agent (a removed

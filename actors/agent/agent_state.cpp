@@ -215,12 +215,17 @@ bool is_eligible(const agent_state& a, const policy& p) {
 }
 
 int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms) {
+  return readiness_score(a, p, now_ms, a.last_heartbeat_ms);
+}
+
+int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms,
+                        int64_t last_heartbeat_ms) {
   bool stale = p.feature_agent_heartbeat && !a.fresh;
   if (a.status == agent_status::offline || stale || a.paused)
     return 0;
   int64_t score = 100;
-  if (p.feature_agent_heartbeat && a.last_heartbeat_ms > 0) {
-    int64_t age = now_ms - a.last_heartbeat_ms;
+  if (p.feature_agent_heartbeat && last_heartbeat_ms > 0) {
+    int64_t age = now_ms - last_heartbeat_ms;
     int64_t span = std::max<int64_t>(1, p.heartbeat_timeout_ms - p.heartbeat_interval_ms);
     if (age > p.heartbeat_interval_ms)
       score -= std::min<int64_t>(40, 40 * (age - p.heartbeat_interval_ms) / span);

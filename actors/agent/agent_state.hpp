@@ -111,6 +111,10 @@ bool is_eligible(const agent_state& a, const policy& p);
 ///
 /// Agents below policy::readiness_threshold are not offered calls.
 int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms);
+/// The same, with `last_heartbeat_ms` in place of the state's own (the
+/// read model keeps heartbeat times beside the state).
+int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms,
+                        int64_t last_heartbeat_ms);
 
 /// The canonical text of the durable state, for digests.
 std::string digest_text(const agent_state& a);

@@ -95,32 +95,35 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
     st.stats->sync_buckets[journal_stats::bucket_of(us)] += 1;
   }
   if (!w.all.empty()) {
-    st.last_seq = w.first + w.all.size() - 1;
+    size_t count = w.all.size();
+    int64_t last_ts = w.all.back().ts_ms;
+    st.last_seq = w.first + count - 1;
     if (st.reads) {  // durable now: visible to readers before anyone hears of it
       std::vector<shared_call_state> states;
       for (auto& p : w.batch)
         if (p.batch.call_after)
           states.push_back(std::move(p.batch.call_after));
-      st.stats->read_waited(st.reads->apply(w.first, w.all, states));
+      st.reads->apply(w.first, std::move(w.all), std::move(states));
     }
-    st.since_snapshot += w.all.size();
+    st.since_snapshot += count;
     if (st.reads && st.snapshots && st.snapshot_every > 0 &&
         st.since_snapshot >= st.snapshot_every && st.snapshots->idle() &&
         st.since_snapshot >= snapshot_entities_factor * st.reads->read([](const world& w) {
           return static_cast<uint64_t>(w.calls().size() + w.agents().size());
         })) {
-      // The journal's only pause for a snapshot: copying the state. While
-      // the writer is still busy with the previous one, nothing is copied
-      // (the next batch asks again).
+      // The journal's only pause for a snapshot: taking the read model's
+      // newest version (immutable: nothing is copied). While the writer is
+      // still busy with the previous one, nothing is taken (the next batch
+      // asks again).
       auto c0 = std::chrono::steady_clock::now();
-      auto img = st.reads->read([](const world& w) { return w.image(); });
+      std::shared_ptr<const world> state = st.reads->version();
       if (st.snapshot_figures) {
         st.snapshot_figures->last_copy_us = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c0)
                 .count());
         st.snapshot_figures->copies += 1;
       }
-      if (st.snapshots->submit(std::move(img), w.all.back().ts_ms))
+      if (st.snapshots->submit(std::move(state), last_ts))
         st.since_snapshot = 0;
     }
   }

@@ -248,7 +248,7 @@ TEST_CASE("a busy snapshot writer costs the journal no copy of the state per bat
   fake->snapshot_gate = release.get_future().share();
   std::shared_ptr<storage::event_log> log = fake;
   auto figures = std::make_shared<snapshot_stats>();
-  auto writer = std::make_shared<snapshot_writer>(log, policy{}, figures);
+  auto writer = std::make_shared<snapshot_writer>(log, figures);
   auto stats = std::make_shared<journal_stats>();
   {
     caf::actor_system_config cfg;
@@ -275,7 +275,7 @@ TEST_CASE("a busy snapshot writer costs the journal no copy of the state per bat
     CHECK(figures->written.load() == 0);
     // Once it is written, the next interval copies again.
     release.set_value();
-    writer->write_now(world{policy{}}.image(), 0);  // waits for the one under way
+    writer->write_now(world{policy{}}, 0);  // waits for the one under way
     CHECK(figures->written.load() >= 1);
     append_one_by_one(500, 5);
     CHECK(figures->copies.load() == 2);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "actors/histogram_bucket.hpp"
 #include "actors/journal/snapshot_writer.hpp"
 #include "actors/world/read_model.hpp"
 #include "actors/storage_health.hpp"
@@ -22,16 +23,8 @@ struct journal_stats {
   std::atomic<uint64_t> sync_us_total{0};  ///< batches' time from submitted to durable
   /// Append latency histogram (request queued to acknowledged), microseconds.
   static constexpr uint64_t bucket_us[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
-  /// The bucket (0-8) of a histogram over `bounds` that a duration of `us`
-  /// microseconds falls in (8: beyond the last bound).
-  static size_t bucket_in(const uint64_t (&bounds)[8], uint64_t us) {
-    size_t b = 0;
-    while (b < 8 && us > bounds[b])
-      ++b;
-    return b;
-  }
   /// The bucket over bucket_us.
-  static size_t bucket_of(uint64_t us) { return bucket_in(bucket_us, us); }
+  static size_t bucket_of(uint64_t us) { return histogram_bucket(bucket_us, us); }
   std::atomic<uint64_t> latency_buckets[9]{};
   /// Write (WAL sync) time histogram, submitted to durable, same buckets.
   std::atomic<uint64_t> sync_buckets[9]{};
@@ -53,21 +46,6 @@ struct journal_stats {
     return UINT64_MAX;
   }
   std::atomic<uint64_t> latency_us_total{0};
-  /// How long each batch's apply waited for the read model's readers
-  /// (status views, /metrics, positions), microseconds: a histogram over
-  /// wait_bucket_us, its sum and its largest.
-  static constexpr uint64_t wait_bucket_us[] = {10, 50, 100, 250, 500, 1000, 5000, 25000};
-  std::atomic<uint64_t> read_wait_buckets[9]{};
-  std::atomic<uint64_t> read_wait_us_total{0};
-  std::atomic<uint64_t> read_wait_us_max{0};
-  /// Records one apply's wait.
-  void read_waited(uint64_t us) {
-    read_wait_buckets[bucket_in(wait_bucket_us, us)] += 1;
-    read_wait_us_total += us;
-    uint64_t seen = read_wait_us_max.load(std::memory_order_relaxed);
-    while (us > seen && !read_wait_us_max.compare_exchange_weak(seen, us)) {
-    }
-  }
 };
 
 /// How the journal runs.

@@ -7,9 +7,9 @@
 
 namespace callq {
 
-snapshot_writer::snapshot_writer(std::shared_ptr<storage::event_log> log, policy rules,
+snapshot_writer::snapshot_writer(std::shared_ptr<storage::event_log> log,
                                  std::shared_ptr<snapshot_stats> stats)
-    : log_(std::move(log)), rules_(std::move(rules)), stats_(std::move(stats)) {
+    : log_(std::move(log)), stats_(std::move(stats)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -22,12 +22,12 @@ snapshot_writer::~snapshot_writer() {
   thread_.join();
 }
 
-bool snapshot_writer::submit(world_image img, int64_t ts_ms) {
+bool snapshot_writer::submit(std::shared_ptr<const world> state, int64_t ts_ms) {
   {
     std::lock_guard lock(mu_);
     if (busy_ || pending_ || stop_)
       return false;
-    pending_.emplace(std::move(img), ts_ms);
+    pending_.emplace(std::move(state), ts_ms);
   }
   cv_.notify_all();
   return true;
@@ -38,21 +38,20 @@ bool snapshot_writer::idle() {
   return !busy_ && !pending_ && !stop_;
 }
 
-status snapshot_writer::write_now(world_image img, int64_t ts_ms) {
+status snapshot_writer::write_now(const world& state, int64_t ts_ms) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !busy_ && !pending_; });
   busy_ = true;
   lock.unlock();
-  auto st = write(std::move(img), ts_ms);
+  auto st = write(state, ts_ms);
   lock.lock();
   busy_ = false;
   cv_.notify_all();
   return st;
 }
 
-status snapshot_writer::write(world_image img, int64_t ts_ms) {
+status snapshot_writer::write(const world& w, int64_t ts_ms) {
   auto t0 = std::chrono::steady_clock::now();
-  world w = world::from_image(rules_, std::move(img));
   auto st = write_snapshot(*log_, w, ts_ms);
   stats_->last_write_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
@@ -78,7 +77,8 @@ void snapshot_writer::run() {
     pending_.reset();
     busy_ = true;
     lock.unlock();
-    write(std::move(job.first), job.second);
+    write(*job.first, job.second);
+    job.first.reset();  // let the version go before waiting again
     lock.lock();
     busy_ = false;
     cv_.notify_all();

@@ -270,11 +270,6 @@ void world::count(const event& e) {
       e.body);
 }
 
-void world::set_last_heartbeat(const std::string& agent_id, int64_t at_ms) {
-  if (auto i = agents_.find(agent_id); i != agents_.end())
-    i->second.last_heartbeat_ms = at_ms;
-}
-
 int64_t world::position_of(const std::string& queue, const line_key& key) const {
   auto i = lines_.find(queue);
   if (i == lines_.end())
@@ -509,7 +504,8 @@ std::set<std::string> world::known_queues() const {
   return names;
 }
 
-status_view world::status(int64_t now_ms, size_t waiting_limit) const {
+status_view world::status(int64_t now_ms, size_t waiting_limit,
+                          const std::unordered_map<std::string, int64_t>* heartbeats) const {
   status_view v;
   v.metrics = metrics_;
   v.default_handle_ms = rules_.default_handle_ms;
@@ -557,8 +553,12 @@ status_view world::status(int64_t now_ms, size_t waiting_limit) const {
     s.name = a.display_name;
     s.state = visible_state(a, rules_);
     s.status = status_name(a.status);
-    s.readiness = readiness_score(a, rules_, now_ms);
-    s.last_heartbeat_age_seconds = a.last_heartbeat_ms > 0 ? (now_ms - a.last_heartbeat_ms) / 1000 : -1;
+    int64_t heartbeat_ms = a.last_heartbeat_ms;
+    if (heartbeats)
+      if (auto h = heartbeats->find(id); h != heartbeats->end())
+        heartbeat_ms = h->second;
+    s.readiness = readiness_score(a, rules_, now_ms, heartbeat_ms);
+    s.last_heartbeat_age_seconds = heartbeat_ms > 0 ? (now_ms - heartbeat_ms) / 1000 : -1;
     if (auto t = state_since_.find(id); t != state_since_.end())
       s.state_seconds = std::max<int64_t>(0, (now_ms - t->second) / 1000);
     s.device_registered = a.device;

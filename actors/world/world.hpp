@@ -198,10 +198,6 @@ class world {
   /// ahead of, keeps its own). The world copies before changing it again.
   void adopt(const shared_call_state& state);
 
-  /// Volatile agent facts the log does not hold (heartbeat times), for
-  /// the status view; set by the agent actors.
-  void set_last_heartbeat(const std::string& agent_id, int64_t at_ms);
-
   /// 1-based place of `key` in the line of `queue`, counting the entries
   /// before it (so a call's own place, or the place it would enter at).
   int64_t position_of(const std::string& queue, const line_key& key) const;
@@ -267,9 +263,12 @@ class world {
 
   /// The operators' view at `now_ms`, listing at most `waiting_limit`
   /// waiting calls per queue (the first in dispatch order; the counts
-  /// and the longest wait cover them all).
+  /// and the longest wait cover them all). `heartbeats` (agent id -> last
+  /// heartbeat, volatile facts the log does not hold) gives the agents'
+  /// heartbeat ages and readiness; without it none is known.
   status_view status(int64_t now_ms,
-                     size_t waiting_limit = std::numeric_limits<size_t>::max()) const;
+                     size_t waiting_limit = std::numeric_limits<size_t>::max(),
+                     const std::unordered_map<std::string, int64_t>* heartbeats = nullptr) const;
   /// Counts for /metrics at `now_ms`: O(queues + agents), whatever the
   /// number of waiting calls.
   world_summary summary(int64_t now_ms) const;
