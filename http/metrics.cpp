@@ -99,14 +99,25 @@ std::string render_read_model_metrics(const read_model_stats& reads) {
   head(o, "callq_read_model_catch_up_batches_total", "counter",
        "Durable batches applied a second time, to bring an older world up to date.");
   o << "callq_read_model_catch_up_batches_total " << reads.catch_up_batches.load() << '\n';
+  head(o, "callq_read_model_catch_up_before_answers_batches_total", "counter",
+       "Of those, batches applied again before a batch's appends were answered, because a reader "
+       "still held the spare world when the journal went to bring it up to date after answering.");
+  o << "callq_read_model_catch_up_before_answers_batches_total "
+    << reads.catch_up_before_answers.load() << '\n';
   histogram(o, "callq_read_model_apply_seconds",
-            "The journal's time to publish a version: catching an older world up, or copying "
-            "the newest, and applying the batch. It never waits for a reader.",
+            "The journal's time to publish a version before the batch's appends are answered: "
+            "applying the batch to a spare world (catching it up first if it was held), or to a "
+            "copy of the newest. It never waits for a reader.",
             read_model_stats::apply_bucket_us, reads.apply_buckets, reads.apply_us_total.load());
   head(o, "callq_read_model_apply_max_seconds", "gauge",
        "The longest time the journal took to publish a version since start.");
   o << "callq_read_model_apply_max_seconds " << static_cast<double>(reads.apply_us_max.load()) / 1e6
     << '\n';
+  head(o, "callq_read_model_prepare_seconds_total", "counter",
+       "The journal's time, after answering, to bring a spare world up to date with the newest "
+       "version.");
+  o << "callq_read_model_prepare_seconds_total "
+    << static_cast<double>(reads.prepare_us_total.load()) / 1e6 << '\n';
   return o.str();
 }
 

@@ -265,6 +265,11 @@ void flush(caf::stateful_actor<journal_state>* self) {
     complete_oldest(self);
   while (!st.in_flight.empty() && !st.in_flight.front().submitted)
     complete_oldest(self);  // barriers behind nothing unwritten
+  // The answers are out and the next write is on its way: bring a spare
+  // world up to date now, so the next batch is applied once before its
+  // answers.
+  if (st.reads)
+    st.reads->prepare();
   if (!st.in_flight.empty() && !st.flush_scheduled) {
     // Back after the appends that arrived meanwhile: they go out next.
     st.flush_scheduled = true;

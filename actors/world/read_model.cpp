@@ -60,7 +60,7 @@ void read_model::apply(uint64_t first_seq, std::vector<events::event> evs,
   auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<world> w = free_spare();
   if (w) {
-    catch_up(*w);
+    catch_up(*w, true);
   } else {
     w = std::make_shared<world>(*newest_);
     stats_.copies += 1;
@@ -80,6 +80,19 @@ void read_model::apply(uint64_t first_seq, std::vector<events::event> evs,
                                            .count()));
 }
 
+void read_model::prepare() {
+  std::shared_ptr<world> w = free_spare();
+  if (!w)
+    return;
+  auto t0 = std::chrono::steady_clock::now();
+  catch_up(*w, false);
+  spares_.push_front(std::move(w));
+  trim();
+  stats_.prepared(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::steady_clock::now() - t0)
+                                            .count()));
+}
+
 std::shared_ptr<world> read_model::free_spare() {
   auto best = spares_.end();
   for (auto i = spares_.begin(); i != spares_.end(); ++i)
@@ -92,7 +105,7 @@ std::shared_ptr<world> read_model::free_spare() {
   return w;
 }
 
-void read_model::catch_up(world& w) {
+void read_model::catch_up(world& w, bool before_answers) {
   for (auto& rec : behind_) {
     if (rec.last_seq() <= w.last_seq())
       continue;
@@ -105,6 +118,8 @@ void read_model::catch_up(world& w) {
     for (auto& s : rec.states)
       w.adopt(s);
     stats_.catch_up_batches += 1;
+    if (before_answers)
+      stats_.catch_up_before_answers += 1;
   }
 }
 

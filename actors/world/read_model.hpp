@@ -14,7 +14,7 @@
 // journal nor an actor ever waits for a reader, and a reader never waits
 // for the journal. The cost: the worlds' indices are kept twice (the
 // calls' states are shared between them), and every batch is applied to
-// both.
+// both: once before its appends are answered, once after (prepare()).
 #pragma once
 
 #include <atomic>
@@ -38,13 +38,22 @@ struct read_model_stats {
   /// was still held by a reader.
   std::atomic<uint64_t> copies{0};
   std::atomic<uint64_t> catch_up_batches{0};  ///< batches applied a second time
-  /// Time the writer spent per published version (catching a world up,
-  /// applying the batch, or copying), microseconds: a histogram over
+  /// Of those, the ones applied by apply(), before the answers (prepare()
+  /// found the spare held).
+  std::atomic<uint64_t> catch_up_before_answers{0};
+  /// Time the writer spent per published version before its appends were
+  /// answered (catching a world up if prepare() could not, applying the
+  /// batch, or copying), microseconds: a histogram over
   /// apply_bucket_us, its sum and its largest.
   static constexpr uint64_t apply_bucket_us[] = {10, 50, 100, 250, 500, 1000, 5000, 25000};
   std::atomic<uint64_t> apply_buckets[9]{};
   std::atomic<uint64_t> apply_us_total{0};
   std::atomic<uint64_t> apply_us_max{0};
+  /// Time spent by prepare() bringing spares up to date after the
+  /// answers, microseconds.
+  std::atomic<uint64_t> prepare_us_total{0};
+  /// Records the writer's time to bring a spare up to date after answers.
+  void prepared(uint64_t us) { prepare_us_total += us; }
   /// Records the writer's time for one version.
   void applied(uint64_t us) {
     apply_buckets[histogram_bucket(apply_bucket_us, us)] += 1;
@@ -84,6 +93,12 @@ class read_model {
   void apply(uint64_t first_seq, std::vector<events::event> evs,
              std::vector<shared_call_state> states = {});
 
+  /// Writer side, after apply() and once whoever waited for the batch has
+  /// been answered: brings a spare world no reader holds up to date with
+  /// the newest version, so that the next apply() applies its batch once.
+  /// A spare still held is left for the next apply() to catch up.
+  void prepare();
+
   /// Writer side: replaces every version with `w` (state rebuilt from the
   /// durable log in-process).
   void reset(world w);
@@ -108,8 +123,9 @@ class read_model {
   /// The spare world no reader holds that needs the fewest batches, or
   /// null when every spare is held.
   std::shared_ptr<world> free_spare();
-  /// Applies to `w` what it lacks of the recorded batches.
-  void catch_up(world& w);
+  /// Applies to `w` what it lacks of the recorded batches; counted in
+  /// catch_up_before_answers too when `before_answers`.
+  void catch_up(world& w, bool before_answers);
   void publish(std::shared_ptr<world> w);
   /// Drops recorded batches every spare holds, and spares too far behind.
   void trim();
