@@ -56,6 +56,7 @@ wait_prediction predict_wait(int64_t position, int64_t staffed, int64_t handle_m
     mean += 1 / rate;
     variance += 1 / (rate * rate);
   }
+  variance += model_cv * model_cv * mean * mean;
   w.estimate_seconds = std::llround(gamma_quantile(mean, variance, estimate_quantile) / 1000);
   w.low_seconds = std::llround(gamma_quantile(mean, variance, 0.1) / 1000);
   w.high_seconds = std::llround(gamma_quantile(mean, variance, 0.9) / 1000);

@@ -17,12 +17,20 @@ TEST_CASE("wait prediction: the 40th percentile of the stages' sum, percentiles 
   CHECK(w.high_seconds == Approx(414).margin(15));
   // Five agents share the line: the same position waits a fifth.
   CHECK(predict_wait(1, 5, 180'000).estimate_seconds == Approx(18).margin(1));
-  // Position 10 of 5 agents: 10 stages of 36 s; Erlang(10): 40th
-  // percentile, p10 and p90 are 0.90, 0.62 and 1.42 of the mean.
+  // Position 10 of 5 agents: 10 stages of 36 s, mean 360 s. Erlang(10)
+  // alone: 40th percentile, p10 and p90 are 0.90, 0.62 and 1.42 of the
+  // mean; the model's own uncertainty (model_cv) widens the range around
+  // it: the gamma of variance 10 x 36^2 + (model_cv x 360)^2.
   w = predict_wait(10, 5, 180'000);
-  CHECK(w.estimate_seconds == Approx(0.899 * 360).epsilon(0.02));
-  CHECK(w.low_seconds == Approx(0.616 * 360).epsilon(0.02));
-  CHECK(w.high_seconds == Approx(1.421 * 360).epsilon(0.02));
+  double variance = 10 * 36.0 * 36.0 + model_cv * model_cv * 360.0 * 360.0;
+  CHECK(w.estimate_seconds == Approx(gamma_quantile(360, variance, estimate_quantile)).margin(1));
+  CHECK(w.low_seconds == Approx(gamma_quantile(360, variance, 0.1)).margin(1));
+  CHECK(w.high_seconds == Approx(gamma_quantile(360, variance, 0.9)).margin(1));
+  // A wider gamma of the same mean has a lower 40th percentile.
+  CHECK(w.estimate_seconds < 0.899 * 360);
+  CHECK(w.estimate_seconds > 0.85 * 360);
+  CHECK(w.low_seconds < 0.616 * 360 - 10);
+  CHECK(w.high_seconds > 1.421 * 360 + 10);
   // Callers ahead who give up shorten it.
   CHECK(predict_wait(10, 5, 180'000, 1.0 / 120'000).estimate_seconds < w.estimate_seconds);
   // Nothing known: nothing predicted.
