@@ -29,6 +29,13 @@ bool held(const std::shared_ptr<world>& w) {
   return false;
 }
 
+/// Microseconds from `t0` to now.
+uint64_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count());
+}
+
 }  // namespace
 
 read_model::read_model(world w) {
@@ -66,18 +73,12 @@ void read_model::apply(uint64_t first_seq, std::vector<events::event> evs,
     stats_.copies += 1;
   }
   batch_record rec{first_seq, std::move(evs), std::move(states)};
-  uint64_t seq = first_seq;
-  for (auto& e : rec.events)
-    w->apply(seq++, e);
-  for (auto& s : rec.states)
-    w->adopt(s);
+  apply_record(*w, rec);
   behind_.push_back(std::move(rec));
   publish(std::move(w));
   trim();
   stats_.versions += 1;
-  stats_.applied(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now() - t0)
-                                           .count()));
+  stats_.applied(micros_since(t0));
 }
 
 void read_model::prepare() {
@@ -88,9 +89,7 @@ void read_model::prepare() {
   catch_up(*w, false);
   spares_.push_front(std::move(w));
   trim();
-  stats_.prepared(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                            std::chrono::steady_clock::now() - t0)
-                                            .count()));
+  stats_.prepared(micros_since(t0));
 }
 
 std::shared_ptr<world> read_model::free_spare() {
@@ -109,18 +108,22 @@ void read_model::catch_up(world& w, bool before_answers) {
   for (auto& rec : behind_) {
     if (rec.last_seq() <= w.last_seq())
       continue;
-    uint64_t seq = rec.first_seq;
-    for (auto& e : rec.events) {
-      if (seq > w.last_seq())
-        w.apply(seq, e);
-      ++seq;
-    }
-    for (auto& s : rec.states)
-      w.adopt(s);
+    apply_record(w, rec);
     stats_.catch_up_batches += 1;
     if (before_answers)
       stats_.catch_up_before_answers += 1;
   }
+}
+
+void read_model::apply_record(world& w, const batch_record& rec) {
+  uint64_t seq = rec.first_seq;
+  for (auto& e : rec.events) {
+    if (seq > w.last_seq())
+      w.apply(seq, e);
+    ++seq;
+  }
+  for (auto& s : rec.states)
+    w.adopt(s);
 }
 
 void read_model::publish(std::shared_ptr<world> w) {

@@ -126,6 +126,9 @@ class read_model {
   /// Applies to `w` what it lacks of the recorded batches; counted in
   /// catch_up_before_answers too when `before_answers`.
   void catch_up(world& w, bool before_answers);
+  /// Applies to `w` the events of `rec` past its last sequence number, and
+  /// adopts the batch's call states.
+  static void apply_record(world& w, const batch_record& rec);
   void publish(std::shared_ptr<world> w);
   /// Drops recorded batches every spare holds, and spares too far behind.
   void trim();
