@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -70,8 +71,7 @@ world world::from_image(policy rules, world_image img) {
     std::string sid = c.sid;
     auto& slot = *(w.calls_[sid] = std::make_shared<call_state>(std::move(c)));
     if (slot.in_line()) {
-      w.lines_[slot.queue].insert({slot.key(), sid});
-      w.enqueued_[slot.queue].insert(slot.enqueued_ms);
+      w.lines_[slot.queue].insert({slot.key(), &slot});
     }
     // A snapshot from before the callback index: its live callbacks.
     if (!slot.callback_id.empty() && callback_state_name(slot.phase) != nullptr &&
@@ -141,7 +141,11 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
       return;  // a late event of a call that has finished
     i = calls_.emplace(sid, std::make_shared<call_state>()).first;
   }
-  make_own(i->second);  // the call's actor may share it (adopt())
+  // The call's actor may share the state (adopt()): change a copy, and
+  // point the call's place in its line at it.
+  if (i->second.use_count() > 1)
+    hold(i, std::make_shared<call_state>(*i->second));
+  make_own(i->second);
   call_state& c = *i->second;
   bool was_in_line = c.in_line();
   line_key old_key = c.key();
@@ -162,16 +166,11 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   if (!c.callback_id.empty() && callback_state_name(c.phase) != nullptr)
     track_callback(c, e.ts_ms);
   if (was_in_line && (!c.in_line() || !(old_key == c.key()) || old_queue != c.queue)) {
-    lines_[old_queue].erase({old_key, sid});
-    auto& times = enqueued_[old_queue];
-    if (auto t = times.find(old_key.enqueued_ms); t != times.end())
-      times.erase(t);
+    lines_[old_queue].erase({old_key, &c});
     was_in_line = false;
   }
-  if (c.in_line() && !was_in_line) {
-    lines_[c.queue].insert({c.key(), sid});
-    enqueued_[c.queue].insert(c.enqueued_ms);
-  }
+  if (c.in_line() && !was_in_line)
+    lines_[c.queue].insert({c.key(), &c});
   if (auto* x = std::get_if<call_connected>(&e.body)) {
     count_service(c.queue, e.ts_ms, x->hold_seconds, true);
     remember_contact(c.from, x->agent_id, e.ts_ms);
@@ -274,7 +273,7 @@ int64_t world::position_of(const std::string& queue, const line_key& key) const 
   auto i = lines_.find(queue);
   if (i == lines_.end())
     return 1;
-  return static_cast<int64_t>(i->second.order_of_key({key, std::string()})) + 1;
+  return static_cast<int64_t>(i->second.order_of_key({key, nullptr})) + 1;
 }
 
 int64_t world::waiting(const std::string& queue) const {
@@ -428,7 +427,19 @@ void world::adopt(const shared_call_state& state) {
     return;
   auto i = calls_.find(state->sid);
   if (i != calls_.end() && i->second != state && i->second->version == state->version)
-    i->second = state;
+    hold(i, state);
+}
+
+void world::hold(std::unordered_map<std::string, shared_call_state>::iterator held,
+                 shared_call_state state) {
+  // The old state stays alive until its place is found: the line's
+  // comparisons read the CallSid through it.
+  shared_call_state old = std::exchange(held->second, std::move(state));
+  if (!old || !old->in_line())
+    return;
+  auto& line = lines_[old->queue];
+  if (auto place = line.find({old->key(), old.get()}); place != line.end())
+    place->call = held->second.get();
 }
 
 const call_state* world::find_call(const std::string& sid) const {
@@ -516,15 +527,15 @@ status_view world::status(int64_t now_ms, size_t waiting_limit,
     q.configured = queue_configs_.count(name) > 0;
     q.today = service_level_today(name, now_ms);
     q.last_15m = service_level_last_15m(name, now_ms);
-    if (auto t = enqueued_.find(name); t != enqueued_.end() && !t->second.empty())
-      q.longest_wait_seconds = (now_ms - *t->second.begin()) / 1000;
     if (auto l = lines_.find(name); l != lines_.end()) {
+      if (!l->second.empty())
+        q.longest_wait_seconds = (now_ms - l->second.earliest_enqueued_ms()) / 1000;
       q.waiting_count = static_cast<int64_t>(l->second.size());
       int64_t pos = 0;
       for (auto& entry : l->second) {
         if (q.waiting.size() >= waiting_limit)
           break;
-        const call_state& c = *calls_.at(entry.sid);
+        const call_state& c = *entry.call;
         waiting_view w;
         w.call_sid = c.sid;
         w.position = ++pos;
@@ -572,10 +583,10 @@ status_view world::status(int64_t now_ms, size_t waiting_limit,
 
 world_summary world::summary(int64_t now_ms) const {
   world_summary s;
-  for (auto& [name, line] : lines_)
+  for (auto& [name, line] : lines_) {
     s.waiting_by_queue[name] = static_cast<int64_t>(line.size());
-  for (auto& [name, times] : enqueued_)
-    s.longest_wait_seconds[name] = times.empty() ? 0 : (now_ms - *times.begin()) / 1000;
+    s.longest_wait_seconds[name] = line.empty() ? 0 : (now_ms - line.earliest_enqueued_ms()) / 1000;
+  }
   for (auto& name : known_queues()) {
     s.sl_today[name] = service_level_today(name, now_ms);
     s.sl_last_15m[name] = service_level_last_15m(name, now_ms);

@@ -17,14 +17,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include <ext/pb_ds/assoc_container.hpp>
-#include <ext/pb_ds/tree_policy.hpp>
-
 #include "actors/agent/agent_state.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/call/call_state.hpp"
 #include "actors/dispatcher/queue_config.hpp"
 #include "actors/policy.hpp"
+#include "actors/world/ranked_line.hpp"
 #include "events/event.hpp"
 
 namespace callq {
@@ -282,20 +280,11 @@ class world {
   std::string digest_text() const;
 
  private:
-  struct line_entry {
-    line_key key;
-    std::string sid;
-    bool operator<(const line_entry& o) const {
-      if (!(key == o.key))
-        return key < o.key;
-      return sid < o.sid;
-    }
-  };
-  using ranked_line =
-      __gnu_pbds::tree<line_entry, __gnu_pbds::null_type, std::less<line_entry>,
-                       __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
-
   void apply_call(uint64_t seq, const events::event& e, const std::string& sid);
+  /// Makes `state` the one this world holds for its call (`held`, the
+  /// call's entry), pointing the call's place in its line at it first.
+  void hold(std::unordered_map<std::string, shared_call_state>::iterator held,
+            shared_call_state state);
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);
@@ -322,7 +311,6 @@ class world {
   std::map<std::string, agent_state> agents_;
   std::map<std::string, caller_entry> directory_;
   std::map<std::string, ranked_line> lines_;
-  std::map<std::string, std::multiset<int64_t>> enqueued_;  ///< by queue, for the longest wait
   std::map<std::string, std::unordered_set<std::string>> staffed_;
   world_metrics metrics_;
   world_counters counters_;

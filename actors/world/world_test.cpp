@@ -142,3 +142,83 @@ TEST_CASE("world: a caller's last agent and history are kept 30 days with one ex
   CHECK(w.history_of("+15550000001").empty());
   CHECK(w.expiry_entries() == 2);
 }
+
+namespace {
+
+/// Call `sid` (arrival number `order`) arrives and enters support's line
+/// at `at` with `priority`.
+void queued(world& w, uint64_t& seq, const std::string& sid, uint64_t order, int64_t at,
+            int64_t priority = 0) {
+  event a = arrived(sid);
+  std::get<call_arrived>(a.body).order = static_cast<int64_t>(order);
+  std::get<call_arrived>(a.body).priority = priority;
+  a.ts_ms = at;
+  w.apply(seq++, a);
+  event q = enqueued(sid);
+  std::get<call_enqueued>(q.body).priority = priority;
+  q.ts_ms = at;
+  w.apply(seq++, q);
+}
+
+/// The CallSids support's line lists, in dispatch order.
+std::vector<std::string> line_of(const world& w) {
+  std::vector<std::string> sids;
+  for (auto& q : w.status(t0 + 60'000).queues)
+    if (q.name == "support")
+      for (auto& c : q.waiting)
+        sids.push_back(c.call_sid);
+  return sids;
+}
+
+int64_t longest_wait(const world& w) {
+  return w.summary(t0 + 60'000).longest_wait_seconds.at("support");
+}
+
+}  // namespace
+
+TEST_CASE("world: a line keeps its calls' order, places and longest wait through copies, "
+          "adopted states and departures") {
+  world w{policy{}};
+  uint64_t seq = 1;
+  queued(w, seq, "CA1", 1, t0);             // waits longest
+  queued(w, seq, "CA2", 2, t0 + 20'000, 5);  // a higher priority: first in line
+  queued(w, seq, "CA3", 3, t0 + 30'000);
+  CHECK(line_of(w) == std::vector<std::string>{"CA2", "CA1", "CA3"});
+  CHECK(longest_wait(w) == 60);
+  CHECK(w.position_of("support", w.find_call("CA3")->key()) == 3);
+
+  // A copy shares the states; the original moves on and copies them first.
+  world before = w;
+  event gone = abandoned("CA1");
+  gone.ts_ms = t0 + 40'000;
+  w.apply(seq++, gone);
+  CHECK(line_of(w) == std::vector<std::string>{"CA2", "CA3"});
+  CHECK(longest_wait(w) == 40);  // CA2, since t0 + 20 s
+  CHECK(w.position_of("support", w.find_call("CA3")->key()) == 2);
+  CHECK(line_of(before) == std::vector<std::string>{"CA2", "CA1", "CA3"});
+  CHECK(longest_wait(before) == 60);
+
+  // The copy takes an actor's equal state for CA3 and lets go of its own;
+  // the line now reads CA3 through the adopted state.
+  auto actor = std::make_shared<call_state>(*before.find_call("CA3"));
+  before.adopt(actor);
+  REQUIRE(before.find_call("CA3") == actor.get());
+  w = world{policy{}};  // the states only the original held are gone
+  CHECK(line_of(before) == std::vector<std::string>{"CA2", "CA1", "CA3"});
+  CHECK(before.position_of("support", actor->key()) == 3);
+  event abandoned3 = abandoned("CA3");
+  before.apply(seq++, abandoned3);
+  CHECK(line_of(before) == std::vector<std::string>{"CA2", "CA1"});
+  CHECK(actor->phase == call_phase::queued);  // the actor's own state unchanged
+
+  // A change that keeps a call in its place: the copy that makes it
+  // takes the place too, and outlives the world it was copied from.
+  world after = before;
+  call_requirements_set r;
+  r.call_sid = "CA2";
+  r.require = {{"es", 1}};
+  after.apply(seq++, {t0 + 50'000, r});
+  before = world{policy{}};
+  CHECK(line_of(after) == std::vector<std::string>{"CA2", "CA1"});
+  CHECK(after.status(t0 + 60'000).queues.at(0).waiting.at(0).require.at("es") == 1);
+}
