@@ -11,7 +11,7 @@ namespace callq {
 class status {
  public:
   enum class code { ok, not_found, corruption, invalid_argument, io_error,
-                    not_supported, fenced };
+                    not_supported, fenced, conflict };
 
   /// An ok status.
   status() = default;
@@ -25,6 +25,9 @@ class status {
   /// A write refused because another writer took the log over (a leader
   /// that lost its leadership; README, "High availability").
   static status fenced(std::string msg) { return {code::fenced, std::move(msg)}; }
+  /// A write refused because a stream was not at the version its writer
+  /// expected (optimistic concurrency); nothing of it was written.
+  static status conflict(std::string msg) { return {code::conflict, std::move(msg)}; }
 
   bool is_ok() const { return code_ == code::ok; }
   explicit operator bool() const { return is_ok(); }
@@ -32,6 +35,7 @@ class status {
   bool is_not_found() const { return code_ == code::not_found; }
   bool is_corruption() const { return code_ == code::corruption; }
   bool is_fenced() const { return code_ == code::fenced; }
+  bool is_conflict() const { return code_ == code::conflict; }
 
   /// The message without the code; empty when ok.
   const std::string& message() const { return message_; }
@@ -54,6 +58,7 @@ inline std::string status::to_string() const {
     case code::io_error: return "I/O error: " + message_;
     case code::not_supported: return "not supported: " + message_;
     case code::fenced: return "fenced: " + message_;
+    case code::conflict: return "conflict: " + message_;
   }
   return message_;
 }

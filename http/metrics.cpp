@@ -176,6 +176,10 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   head(o, "callq_journal_conflicts_total", "counter",
        "Appends refused because a stream was not at the version its writer expected.");
   o << "callq_journal_conflicts_total " << journal.conflicts.load() << '\n';
+  head(o, "callq_journal_conflict_retries_total", "counter",
+       "Writes the store refused because a stream was not at the version its writer expected "
+       "(PostgreSQL, a stream the writer had not cached): checked again and resubmitted.");
+  o << "callq_journal_conflict_retries_total " << journal.conflict_retries.load() << '\n';
   histogram(o, "callq_journal_append_latency_seconds",
             "Time from an append request to its durable acknowledgement.", journal_stats::bucket_us,
             journal.latency_buckets, journal.latency_us_total.load());

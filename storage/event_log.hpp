@@ -147,6 +147,22 @@ class event_log {
   /// lock, PostgreSQL's fencing). Writer's thread only.
   virtual bool known_version(const std::string& stream, uint64_t* version) = 0;
 
+  /// The writer expects `stream`, whose version known_version() does not
+  /// say, to be at `version` before the next batch it submits. A log that
+  /// keeps versions in a remote store (PostgreSQL) numbers the stream's
+  /// events in that batch from `version` on and has the store check it:
+  /// when the store holds another version, complete_append() fails that
+  /// batch and those submitted after it with status::conflict, writing
+  /// nothing of them, and known_version() then says the store's versions
+  /// of their streams (so the writer can refuse the appends whose
+  /// expectation is wrong and submit the others again). An expectation
+  /// for a stream the batch does not write is ignored. Writer's thread.
+  /// The default does nothing: a log that always knows its versions.
+  virtual void expect_version(const std::string& stream, uint64_t version) {
+    (void)stream;
+    (void)version;
+  }
+
   /// Streams and their versions as a rebuild of the whole log found them
   /// (the live calls and agents at a start): the writer takes them as
   /// known, so their first appends look nothing up in storage (at 10M

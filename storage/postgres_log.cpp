@@ -237,6 +237,8 @@ status postgres_log::append(const std::vector<events::event>& evs,
 status postgres_log::submit_append(const std::vector<events::event>& evs,
                                    const std::vector<idempotency_entry>& idem, bool sync,
                                    uint64_t* first_seq) {
+  std::unordered_map<std::string, uint64_t> expected;
+  expected.swap(expected_);  // for this batch only, whatever happens to it
   if (read_only_)
     return status::not_supported("the log is open read-only");
   if (fenced_)
@@ -255,6 +257,11 @@ status postgres_log::submit_append(const std::vector<events::event>& evs,
   }
   in_flight_append a;
   a.evs = evs;
+  for (const auto& ev : evs)
+    if (auto x = expected.find(events::stream_of(ev.body)); x != expected.end()) {
+      a.expected.emplace_back(x->first, x->second);
+      expected.erase(x);
+    }
   std::map<std::string, std::string> rows;  // one row per key: the last wins
   for (const auto& [k, v] : idem)
     rows[k] = v;
@@ -279,6 +286,11 @@ status postgres_log::send(in_flight_append& a) {
   // index refuses the batch and complete_append() looks the versions up.
   if (stream_versions_.size() + a.evs.size() >= max_cached_streams && in_flight_.size() == 1)
     stream_versions_.clear();
+  // A stream the writer expects at a version this writer did not know is
+  // numbered from there: a guess, checked by the same index.
+  for (auto& [stream, version] : a.expected)
+    if (stream_versions_.emplace(stream, version).second)
+      a.guessed = true;
   a.prev_seq = sent_seq_;
   a.prev_chain = sent_chain_;
   uint64_t seq = sent_seq_;
@@ -366,7 +378,8 @@ status postgres_log::complete_append() {
       writer_->receive(nullptr);
     for (auto& later : in_flight_) {
       later.outcome = st;
-      forget_streams(later);
+      if (!st.is_conflict())  // a conflict leaves the versions just looked up
+        forget_streams(later);
     }
     sent_seq_ = last_seq_.load();
     sent_chain_ = last_chain_;
@@ -391,6 +404,13 @@ status postgres_log::redo_in_flight() {
   }
   if (auto st = stream_versions(streams); !st)
     return st;
+  for (auto& a : in_flight_)
+    for (auto& [stream, version] : a.expected)
+      if (auto now = stream_versions_.at(stream); now != version)
+        return status::conflict("stream " + stream + " is at version " + std::to_string(now) +
+                                ", its writer expected " + std::to_string(version));
+  for (auto& a : in_flight_)
+    a.expected.clear();  // checked: the looked-up versions stand
   sent_seq_ = in_flight_.front().prev_seq;
   sent_chain_ = in_flight_.front().prev_chain;
   for (auto& a : in_flight_) {

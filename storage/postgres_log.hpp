@@ -71,6 +71,13 @@ class postgres_log final : public event_log {
       if (stream_versions_.size() < max_cached_streams)
         stream_versions_[stream] = version;
   }
+  /// Numbers the stream's events in the next batch from `version` on,
+  /// and when the unique (stream, version) index refuses the batch, looks
+  /// the versions up and fails it as a conflict if the store's is not
+  /// `version`.
+  void expect_version(const std::string& stream, uint64_t version) override {
+    expected_[stream] = version;
+  }
   status submit_append(const std::vector<events::event>& evs,
                        const std::vector<idempotency_entry>& idem, bool sync,
                        uint64_t* first_seq) override;
@@ -116,13 +123,17 @@ class postgres_log final : public event_log {
     uint64_t prev_seq = 0;                    ///< the event before the batch
     events::chain_value prev_chain{};         ///< and its chain value
     events::chain_value end_chain{};          ///< the chain after the batch
-    bool guessed = false;                     ///< a stream's version was guessed (1)
+    bool guessed = false;                     ///< a stream's version was guessed
+    /// The writer's expectations for streams it did not know (expect_version()).
+    std::vector<std::pair<std::string, uint64_t>> expected;
     status outcome;                           ///< set when an earlier batch failed
   };
   /// Numbers, encodes and sends `a` after everything sent before.
   status send(in_flight_append& a);
   /// After a wrong version guess: drains the pipeline, looks the versions
-  /// of every batch in flight up and sends them all again.
+  /// of every batch in flight up and sends them all again; a conflict,
+  /// sending nothing, when a writer's expectation is not what the store
+  /// holds.
   status redo_in_flight();
   /// Drops `a`'s streams from the version cache.
   void forget_streams(const in_flight_append& a);
@@ -153,6 +164,7 @@ class postgres_log final : public event_log {
   events::chain_value sent_chain_{};
   std::deque<in_flight_append> in_flight_;
   std::unordered_map<std::string, uint64_t> stream_versions_;  ///< a bounded cache
+  std::unordered_map<std::string, uint64_t> expected_;  ///< for the next batch (expect_version())
   static constexpr size_t max_cached_streams = 200'000;
 };
 

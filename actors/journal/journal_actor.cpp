@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <unordered_map>
@@ -65,6 +66,36 @@ void refuse(std::vector<pending_append>& batch, const std::string& why) {
     p.promise.deliver(caf::make_error(caf::sec::runtime_error, why));
 }
 
+/// After the log refused `w` as a conflict (a stream in the store was not
+/// at the version its writer expected, found only there): the log wrote
+/// nothing of it or of the writes submitted after it, and now knows the
+/// versions of their streams. Their appends go back, in order, ahead of
+/// those pending, to be checked again (refuse_conflicts() refuses the
+/// wrong ones) and submitted by the next flush.
+void retry_after_conflict(caf::stateful_actor<journal_state>* self, in_flight_write w) {
+  auto& st = self->state;
+  std::vector<pending_append> again = std::move(w.batch);
+  while (!st.in_flight.empty()) {
+    in_flight_write later = std::move(st.in_flight.front());
+    st.in_flight.pop_front();
+    if (later.submitted) {
+      --st.submitted;
+      (void)st.log->complete_append();  // failed with the first: nothing written
+    }
+    for (auto& p : later.batch)
+      again.push_back(std::move(p));
+  }
+  for (auto& p : st.pending)
+    again.push_back(std::move(p));
+  st.pending = std::move(again);
+  st.sent_seq = st.last_seq;
+  st.stats->conflict_retries += 1;
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
 /// Waits for the oldest write in flight, then makes it visible and
 /// answers its appends.
 void complete_oldest(caf::stateful_actor<journal_state>* self) {
@@ -73,7 +104,10 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
   st.in_flight.pop_front();
   if (w.submitted) {
     --st.submitted;
-    if (auto result = st.log->complete_append(); !result) {
+    if (auto result = st.log->complete_append(); result.is_conflict()) {
+      retry_after_conflict(self, std::move(w));
+      return;
+    } else if (!result) {
       log_line(log_level::error, "event log append failed: " + result.message() +
                                 "; refusing writes until it can be written again");
       if (st.health)
@@ -143,9 +177,10 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
 /// expected stream versions are wrong, counting the appends taken before
 /// them in this batch; the others go on. A version the log does not know
 /// without a round trip (PostgreSQL, a stream it has not cached) is taken
-/// to be what its first append here expects -- the store's unique (stream,
-/// version) index checks that one -- so later appends in the same batch
-/// are still checked against it.
+/// to be what its first append here expects, and the log is told so
+/// (expect_version()): the store checks that one, and a wrong one comes
+/// back as a conflict (retry_after_conflict()). Later appends in the same
+/// batch are still checked against it here.
 void refuse_conflicts(journal_state& st) {
   std::unordered_map<std::string, uint64_t> now;  // expected streams' versions as the batch grows
   bool any = false;
@@ -153,8 +188,13 @@ void refuse_conflicts(journal_state& st) {
     for (auto& x : p.batch.expect) {
       any = true;
       uint64_t v = 0;
-      if (!now.count(x.stream))
-        now.emplace(x.stream, st.log->known_version(x.stream, &v) ? v : x.version);
+      if (now.count(x.stream))
+        continue;
+      if (!st.log->known_version(x.stream, &v)) {
+        v = x.version;
+        st.log->expect_version(x.stream, v);
+      }
+      now.emplace(x.stream, v);
     }
   if (!any)
     return;
@@ -186,6 +226,13 @@ void refuse_conflicts(journal_state& st) {
 /// appends are answered with the reason).
 bool submit_pending(caf::stateful_actor<journal_state>* self) {
   auto& st = self->state;
+  // Room in the pipeline first: completing a write may send its appends
+  // back ahead of these (retry_after_conflict()).
+  bool writes = std::any_of(st.pending.begin(), st.pending.end(), [](const pending_append& p) {
+    return !p.batch.events.empty() || !p.batch.idempotency.empty();
+  });
+  while (writes && st.submitted >= st.log->max_in_flight())
+    complete_oldest(self);
   refuse_conflicts(st);
   in_flight_write w;
   w.batch = std::move(st.pending);
@@ -224,8 +271,6 @@ bool submit_pending(caf::stateful_actor<journal_state>* self) {
     }
   }
   if (!w.all.empty() || !idem.empty()) {  // barriers alone write nothing
-    while (st.submitted >= st.log->max_in_flight())
-      complete_oldest(self);
     if (auto result = st.log->submit_append(w.all, idem, st.sync, &w.first); !result) {
       log_line(log_level::error, "event log append failed: " + result.message() +
                                 "; refusing writes until it can be written again");

@@ -12,12 +12,37 @@
 
 #include "actors/messages.hpp"
 #include "actors/world/read_model.hpp"
+#include "storage/test_backends.hpp"
 #include "tests/crash_child.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace callq;
 
 namespace {
+
+/// Call `sid`'s arrival, its writer expecting its stream at `expect`.
+journal_batch arrival(const std::string& sid, uint64_t expect) {
+  events::call_arrived a;
+  a.call_sid = sid;
+  journal_batch b;
+  b.events.push_back({1700000000000, a});
+  b.expect.push_back({"call/" + sid, expect});
+  return b;
+}
+
+/// Sends `batches` to `journal` at once (so that they can share a write)
+/// and returns each answer, "ok <seq>" or the error, in the order they came.
+std::vector<std::string> append_together(caf::actor_system& sys, const caf::actor& journal,
+                                         std::vector<journal_batch> batches) {
+  caf::scoped_actor self{sys};
+  for (auto& b : batches)
+    self->send(journal, append_atom::value, std::move(b));
+  std::vector<std::string> outcomes;
+  for (size_t i = 0; i < batches.size(); ++i)
+    self->receive([&](uint64_t seq) { outcomes.push_back("ok " + std::to_string(seq)); },
+                  [&](caf::error& e) { outcomes.push_back(to_string(e)); });
+  return outcomes;
+}
 
 events::event numbered(int producer, int i) {
   events::call_announced a;
@@ -289,14 +314,6 @@ TEST_CASE("an append whose expected stream version is wrong is refused alone, th
   REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
   std::shared_ptr<storage::event_log> log = std::move(owned);
   auto stats = std::make_shared<journal_stats>();
-  auto arrival = [](const std::string& sid, uint64_t expect) {
-    events::call_arrived a;
-    a.call_sid = sid;
-    journal_batch b;
-    b.events.push_back({1700000000000, a});
-    b.expect.push_back({"call/" + sid, expect});
-    return b;
-  };
   std::vector<std::string> outcomes;
   {
     caf::actor_system_config cfg;
@@ -384,4 +401,50 @@ TEST_CASE("every append the journal acknowledged survives SIGKILL") {
   }));
   CHECK(in_order);
   CHECK(expect == static_cast<int64_t>(acked));
+}
+
+TEST_CASE("postgres: the store checks an expected version its writer did not know: an arrival for a "
+          "call the log holds is refused alone, the rest of its write is written") {
+  storage::testing::postgres_backend pg;
+  auto stats = std::make_shared<journal_stats>();
+  {  // a first server writes CA1's arrival
+    std::shared_ptr<storage::event_log> log = pg.open();
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto journal = spawn_journal(sys, log, std::make_shared<journal_stats>());
+    CHECK(append_together(sys, journal, {arrival("CA1", 0)}) == std::vector<std::string>{"ok 1"});
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
+  // The next one has not seen call/CA1 (a finished call is not among the
+  // live streams a start learns), so only the store can tell.
+  std::shared_ptr<storage::event_log> log = pg.open();
+  uint64_t v = 0;
+  REQUIRE_FALSE(log->known_version("call/CA1", &v));
+  std::vector<std::string> outcomes, later;
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto journal = spawn_journal(sys, log, stats);
+    outcomes = append_together(sys, journal, {arrival("CA1", 0), arrival("CA2", 0)});
+    later = append_together(sys, journal, {arrival("CA3", 0), arrival("CA1", 0)});
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
+  REQUIRE(outcomes.size() == 2);
+  std::sort(outcomes.begin(), outcomes.end());
+  CHECK(outcomes[0] == "ok 2");
+  CHECK(outcomes[1].find("conflict: stream call/CA1 is at version 1, its writer expected 0") !=
+        std::string::npos);
+  // Now known: refused before the write, without the store.
+  std::sort(later.begin(), later.end());
+  CHECK(later[0] == "ok 3");
+  CHECK(later[1].find("conflict: stream call/CA1 is at version 1") != std::string::npos);
+  CHECK(stats->conflicts.load() == 2);
+  CHECK(stats->conflict_retries.load() == 1);
+  CHECK(log->last_seq() == 3);
+  int ca1 = 0;
+  REQUIRE(log->read_stream("call/CA1", [&](const events::envelope&) { return ++ca1 > 0; }));
+  CHECK(ca1 == 1);
+  storage::verify_report rep;
+  REQUIRE(log->verify(&rep));
+  CHECK(rep.bad_seq == 0);
 }

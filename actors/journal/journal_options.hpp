@@ -18,6 +18,9 @@ namespace callq {
 struct journal_stats {
   std::atomic<uint64_t> appends{0};   ///< append requests acknowledged
   std::atomic<uint64_t> conflicts{0};  ///< appends refused: a stream was not at the expected version
+  /// Writes the log refused as a conflict only its store could see
+  /// (PostgreSQL): their appends were checked again and resubmitted.
+  std::atomic<uint64_t> conflict_retries{0};
   std::atomic<uint64_t> events{0};    ///< events written
   std::atomic<uint64_t> syncs{0};     ///< write batches synced
   std::atomic<uint64_t> sync_us_total{0};  ///< batches' time from submitted to durable
