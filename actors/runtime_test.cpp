@@ -310,6 +310,8 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   a.version = 1;
   img.agents.push_back(a);
   img.last_seq = 3;
+  img.metrics.talked_ms = 298'000;  // the wait prediction's talk time, not in the digest
+  img.metrics.talks = 1.98;
   std::string digest = world::from_image(policy{}, img).digest();
   std::string bytes = encode_snapshot(img, digest, 1000, {});
   const size_t header = 15 + 4 + 8 + 8 + 32 + 64;  // magic, format, seq, time, chain, SHA-256
@@ -322,6 +324,7 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   CHECK(w.digest() == digest);
   REQUIRE(w.find_call("CA1") != nullptr);
   CHECK(w.find_call("CA1")->version == 2);
+  CHECK(w.metrics().predicted_handle_ms() == 150'505);
   // Format 3: one document, each call and agent an object in it.
   for (const char* kind : {"calls", "agents"})
     for (auto& x : payload.at(kind))

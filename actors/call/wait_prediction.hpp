@@ -31,12 +31,14 @@ struct wait_prediction {
 /// shorter waits).
 constexpr double estimate_quantile = 0.4;
 /// The model's own uncertainty, as a coefficient of variation of the
-/// predicted wait: the moving-average handle time and the measured
-/// abandonment rate are estimates, so the variance gains (model_cv x
-/// mean)^2. Chosen by bench/ewt_bench (bench/README.md): without it the
-/// 10th-90th range held 60-69 % of the waits with 11 or more callers
-/// ahead; with 0.2, 73-78 %, the estimate's error unchanged.
-constexpr double model_cv = 0.2;
+/// predicted wait: the handle time and the abandonment rate are measured
+/// estimates, so the variance gains (model_cv x mean)^2. Chosen by
+/// bench/ewt_bench (bench/README.md): with the handle time a mean over
+/// about the last 50 calls (world_metrics::predicted_handle_ms()), 0.05
+/// keeps 77-83 % of actual waits in the 10th-90th range in every bucket of
+/// callers ahead (0.2 had been needed beside a mean of the last few calls,
+/// and gave 84-91 % with this one).
+constexpr double model_cv = 0.05;
 
 wait_prediction predict_wait(int64_t position, int64_t staffed, int64_t handle_ms,
                              double abandon_per_ms = 0.0);

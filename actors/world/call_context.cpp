@@ -33,7 +33,7 @@ call_context call_context_for(const call_state& call, const call_command& c, int
   } else if (std::holds_alternative<cmd::hold_poll>(c)) {
     read([&](const world& w) {
       ctx.staffed_agents = w.staffed(queue);
-      ctx.avg_handle_ms = w.metrics().avg_handle_ms;
+      ctx.avg_handle_ms = w.metrics().predicted_handle_ms();
       ctx.abandon_per_ms = w.metrics().abandon_per_ms();
     });
   }

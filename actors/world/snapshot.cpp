@@ -47,7 +47,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(caller_entry, display_name, prio
 // With defaults: a snapshot written before the patience figures.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_metrics, calls, answered, answered_in_sl, completed,
                                    abandoned, escalated, offers_by_outcome, callbacks_by_outcome,
-                                   avg_handle_ms, waited_ms, gave_up)
+                                   avg_handle_ms, waited_ms, gave_up, talked_ms, talks)
 // With defaults: a snapshot written before offer_reserved existed loads it as 0.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_counters, call_order, offer, callback,
                                                 offer_reserved)

@@ -248,6 +248,8 @@ void world::count(const event& e) {
           ++m.completed;
           int64_t talk = x.talk_seconds * 1000;
           m.avg_handle_ms = m.avg_handle_ms == 0 ? talk : (m.avg_handle_ms * 4 + talk) / 5;
+          m.talked_ms = m.talked_ms * world_metrics::talk_decay + static_cast<double>(talk);
+          m.talks = m.talks * world_metrics::talk_decay + 1;
         } else if constexpr (std::is_same_v<T, call_abandoned>) {
           ++m.abandoned;
           m.waited_ms = m.waited_ms * 0.99 + static_cast<double>(x.wait_seconds) * 1000;

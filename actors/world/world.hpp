@@ -42,6 +42,17 @@ struct world_metrics {
   /// The rate at which one waiting caller gives up (per ms), 0 until a
   /// caller has abandoned.
   double abandon_per_ms() const { return waited_ms > 0 ? gave_up / waited_ms : 0.0; }
+  /// Talk time for the wait prediction: over the calls completed, their
+  /// talk time and their count, both decayed by talk_decay per call, so
+  /// that about the last 1 / (1 - talk_decay) calls count (avg_handle_ms,
+  /// which the status view shows, follows the last few).
+  double talked_ms = 0, talks = 0;
+  static constexpr double talk_decay = 0.98;
+  /// The talk time a wait is predicted with, 0 until a call has completed
+  /// (avg_handle_ms after a start from a snapshot written before it).
+  int64_t predicted_handle_ms() const {
+    return talks > 0 ? static_cast<int64_t>(talked_ms / talks) : avg_handle_ms;
+  }
 };
 
 /// One minute of a queue's service-level figures (README, "Queues and

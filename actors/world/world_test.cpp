@@ -222,3 +222,25 @@ TEST_CASE("world: a line keeps its calls' order, places and longest wait through
   CHECK(line_of(after) == std::vector<std::string>{"CA2", "CA1"});
   CHECK(after.status(t0 + 60'000).queues.at(0).waiting.at(0).require.at("es") == 1);
 }
+
+TEST_CASE("world: waits are predicted with the talk time of about the last 50 calls, kept in "
+          "the world's image") {
+  world w{policy{}};
+  uint64_t seq = 1;
+  for (int64_t talk : {100, 200}) {
+    call_completed done;
+    done.call_sid = "CA" + std::to_string(seq);
+    done.talk_seconds = talk;
+    w.apply(seq++, {t0, done});
+  }
+  // (100 s x 0.98 + 200 s) / (0.98 + 1); the status view's average
+  // follows the last few: (4 x 100 s + 200 s) / 5.
+  CHECK(w.metrics().predicted_handle_ms() == 150'505);
+  CHECK(w.metrics().avg_handle_ms == 120'000);
+  world again = world::from_image(policy{}, w.image());  // the snapshot's content
+  CHECK(again.metrics().predicted_handle_ms() == 150'505);
+  // A snapshot from before the decayed mean: the average stands in.
+  world_metrics older = w.metrics();
+  older.talked_ms = older.talks = 0;
+  CHECK(older.predicted_handle_ms() == 120'000);
+}
