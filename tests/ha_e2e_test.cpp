@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -259,6 +260,13 @@ TEST_CASE("HA: a leader paused past its lease is fenced: the follower takes over
   pid_t pid = a.pid();
   REQUIRE(pid > 0);
   REQUIRE(kill(pid, SIGSTOP) == 0);
+  // kill() returns before the stop takes effect: a thread of the leader
+  // must first run to take the signal, and on a busy machine its HTTP
+  // thread could answer the webhook below meanwhile. Wait until the
+  // kernel reports the child stopped.
+  int stopped = 0;
+  REQUIRE(waitpid(pid, &stopped, WUNTRACED) == pid);
+  REQUIRE(WIFSTOPPED(stopped));
   std::atomic<int> late_status{0};
   std::thread late([&] { late_status = a.webhook("voice", "", call("CA666"), "tok-CA666").status; });
   // Whatever fails below, the paused leader is resumed and the request
