@@ -241,19 +241,21 @@ struct call_applier {
 
 }  // namespace
 
-void make_own(shared_call_state& c) {
+shared_call_state make_own(shared_call_state& c) {
   if (!c) {
     c = std::make_shared<call_state>();
-    return;
+    return nullptr;
   }
   if (c.use_count() > 1) {
-    c = std::make_shared<call_state>(*c);
-    return;
+    shared_call_state shared = std::move(c);
+    c = std::make_shared<call_state>(*shared);
+    return shared;
   }
   // The only holder: the others have let go, and what they read before
   // they did happens before the change (use_count() is a relaxed load;
   // the fence pairs with the release of their decrement).
   std::atomic_thread_fence(std::memory_order_acquire);
+  return nullptr;
 }
 
 void apply(call_state& c, const event& e) {

@@ -173,9 +173,10 @@ struct call_state {
 using shared_call_state = std::shared_ptr<call_state>;
 
 /// Makes `c` its holder's own before a change: copies the state when
-/// another holder (the read model, an append on its way to it) has it too.
+/// another holder (the read model, an append on its way to it) has it too,
+/// and then returns the state it let go of (nullptr when it made no copy).
 /// Only one thread at a time calls it for the same `c`.
-void make_own(shared_call_state& c);
+shared_call_state make_own(shared_call_state& c);
 
 /// Applies one event of the call's own stream to `c`. Reads no clock
 /// (times come from the event) and decides nothing.

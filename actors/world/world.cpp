@@ -143,9 +143,8 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
   }
   // The call's actor may share the state (adopt()): change a copy, and
   // point the call's place in its line at it.
-  if (i->second.use_count() > 1)
-    hold(i, std::make_shared<call_state>(*i->second));
-  make_own(i->second);
+  if (shared_call_state before = make_own(i->second))
+    repoint(*before, i->second.get());
   call_state& c = *i->second;
   bool was_in_line = c.in_line();
   line_key old_key = c.key();
@@ -429,19 +428,18 @@ void world::adopt(const shared_call_state& state) {
     return;
   auto i = calls_.find(state->sid);
   if (i != calls_.end() && i->second != state && i->second->version == state->version)
-    hold(i, state);
+  {
+    shared_call_state before = std::exchange(i->second, state);
+    repoint(*before, state.get());
+  }
 }
 
-void world::hold(std::unordered_map<std::string, shared_call_state>::iterator held,
-                 shared_call_state state) {
-  // The old state stays alive until its place is found: the line's
-  // comparisons read the CallSid through it.
-  shared_call_state old = std::exchange(held->second, std::move(state));
-  if (!old || !old->in_line())
+void world::repoint(const call_state& before, const call_state* now) {
+  if (!before.in_line())
     return;
-  auto& line = lines_[old->queue];
-  if (auto place = line.find({old->key(), old.get()}); place != line.end())
-    place->call = held->second.get();
+  auto& line = lines_[before.queue];
+  if (auto place = line.find({before.key(), &before}); place != line.end())
+    place->call = now;
 }
 
 const call_state* world::find_call(const std::string& sid) const {

@@ -292,10 +292,10 @@ class world {
 
  private:
   void apply_call(uint64_t seq, const events::event& e, const std::string& sid);
-  /// Makes `state` the one this world holds for its call (`held`, the
-  /// call's entry), pointing the call's place in its line at it first.
-  void hold(std::unordered_map<std::string, shared_call_state>::iterator held,
-            shared_call_state state);
+  /// Points the place in its line of the call whose state was `before`
+  /// at `now`, the equal state that replaced it. `before` must still be
+  /// alive: the line's comparisons read the CallSid through it.
+  void repoint(const call_state& before, const call_state* now);
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);

@@ -80,8 +80,8 @@ TEST_CASE("world: a state changes in place only while one holder has it (make_ow
   CHECK(s.get() == before);  // alone: no copy
   s->sid = "CA1";
   auto other = s;
-  make_own(s);
-  CHECK(s.get() != before);  // shared: copied, the other holder's unchanged
+  CHECK(make_own(s) == other);  // shared: copied, and the state let go of returned
+  CHECK(s.get() != before);     // the other holder's unchanged
   s->sid = "CA2";
   CHECK(other->sid == "CA1");
   shared_call_state none;
