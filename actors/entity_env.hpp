@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/clock.hpp"
+#include "actors/dispatcher/dispatch_stats.hpp"
 #include "actors/ids.hpp"
 #include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
@@ -23,6 +24,8 @@ struct entity_env {
   std::shared_ptr<id_source> ids;
   /// How far behind callq runs (null in tests that do not measure it).
   std::shared_ptr<load_gauge> load;
+  /// The reservations' counters (never null once the runtime runs).
+  std::shared_ptr<dispatch_stats> dispatch = std::make_shared<dispatch_stats>();
   caf::actor journal;     ///< the one writer to the log
   caf::actor gateway;     ///< Twilio REST
   caf::actor dispatcher;  ///< the matching index

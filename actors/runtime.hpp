@@ -19,6 +19,7 @@
 #include "actors/effects.hpp"
 #include "actors/gateway/gateway_options.hpp"
 #include "actors/journal/journal_options.hpp"
+#include "actors/dispatcher/dispatch_stats.hpp"
 #include "actors/load_gauge.hpp"
 #include "actors/policy.hpp"
 #include "actors/world/read_model.hpp"
@@ -187,6 +188,8 @@ class runtime {
   const load_gauge& load() const { return *load_; }
   const snapshot_stats& snapshot_figures() const { return *snapshot_stats_; }
   const gateway_stats& gateway_figures() const { return *gateway_stats_; }
+  /// The dispatcher's reservations: started, legs refused, calls refused.
+  const dispatch_stats& dispatch_figures() const { return *dispatch_stats_; }
 
   /// Records a final digest, stops the actors and closes the log. Safe to
   /// call twice.
@@ -258,6 +261,7 @@ class runtime {
   std::shared_ptr<snapshot_stats> snapshot_stats_;
   std::shared_ptr<snapshot_writer> snapshots_;
   std::shared_ptr<gateway_stats> gateway_stats_;
+  std::shared_ptr<dispatch_stats> dispatch_stats_ = std::make_shared<dispatch_stats>();
   std::shared_ptr<manual_clock_source> manual_clock_;
   bool stopped_ = false;
   std::atomic<bool> leading_{true};

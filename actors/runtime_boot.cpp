@@ -135,6 +135,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   env->reads = reads_;
   env->ids = ids;
   env->load = load_;
+  env->dispatch = dispatch_stats_;
   journal_options jo;
   jo.reads = reads_;
   jo.detached = !opts.deterministic;

@@ -59,6 +59,20 @@ std::string render_load_metrics(const load_gauge& load) {
   return o.str();
 }
 
+std::string render_dispatch_metrics(const dispatch_stats& dispatch) {
+  std::ostringstream o;
+  head(o, "callq_reservations_total", "counter",
+       "Matches the dispatcher turned into reservations (one per offer).");
+  o << "callq_reservations_total " << dispatch.reservations.load() << '\n';
+  head(o, "callq_reservation_legs_refused_total", "counter",
+       "Agent legs that refused a reservation (no longer free) or did not answer it.");
+  o << "callq_reservation_legs_refused_total " << dispatch.legs_refused.load() << '\n';
+  head(o, "callq_reservation_calls_refused_total", "counter",
+       "Reservations whose call could not take the offer (gone or silent); their agents were released.");
+  o << "callq_reservation_calls_refused_total " << dispatch.calls_refused.load() << '\n';
+  return o.str();
+}
+
 std::string render_storage_metrics(const storage_health& storage, const snapshot_stats& snapshots) {
   std::ostringstream o;
   head(o, "callq_storage_writable", "gauge",

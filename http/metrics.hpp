@@ -31,6 +31,10 @@ std::string render_read_model_metrics(const read_model_stats& reads);
 /// new calls are refused for it, and how many were.
 std::string render_load_metrics(const load_gauge& load);
 
+/// Renders the dispatcher's reservations: started, agent legs refused,
+/// and those whose call could not take the offer.
+std::string render_dispatch_metrics(const dispatch_stats& dispatch);
+
 /// Renders the front door's connection and admission figures: connections
 /// open and closed by limit, requests waiting for a thread, busy, served
 /// and shed, by route group.

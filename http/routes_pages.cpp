@@ -105,6 +105,7 @@ void server::page_routes() {
                         render_storage_metrics(rt_.storage(), rt_.snapshot_figures()) +
                         render_read_model_metrics(rt_.reads().stats()) +
                         render_load_metrics(rt_.load()) +
+                        render_dispatch_metrics(rt_.dispatch_figures()) +
                         render_front_door_metrics(door_->figures()) +
                         render_tts_metrics(tts_->figures()),
                     "text/plain; version=0.0.4");

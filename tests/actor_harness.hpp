@@ -6,7 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -222,6 +224,88 @@ class actor_harness {
           problems << "call " << *sid << " offered to " << agent << " while it waits for "
                    << c->preferred_agent << "\n";
       }
+      w.apply(++seq, e);
+    }
+    return problems.str();
+  }
+
+  /// What check_dispatch_order() looked at.
+  struct order_checked {
+    int offers = 0;     ///< reservations logged (agent.offer_received)
+    int judged = 0;     ///< of those, judged (see below)
+    int contested = 0;  ///< judged ones whose agent could take another waiting call too
+  };
+
+  /// Exact dispatch order (README, "Offers in parallel") over the events
+  /// logged since `from`, an index into `log` taken while the mailboxes
+  /// were drained: no agent was reserved for a call while a call earlier
+  /// in dispatch order that it could take waited unheld. An offer is
+  /// judged only where the log shows all the dispatcher knew:
+  /// - no reservation leg was refused since `refused_before` (the
+  ///   runtime's count then): a refused one held its call without a trace;
+  /// - the agent's queues and skills are the same as at `from`;
+  /// - the earlier call is one that waited at `from` with nothing tried,
+  ///   failed or resting, and has had no event since (the dispatcher had
+  ///   its view), and no agent was reserved for it in the whole span (it
+  ///   may have been held for one when the offer was made).
+  std::string check_dispatch_order(size_t from, uint64_t refused_before,
+                                   order_checked* seen = nullptr) {
+    if (rt_->dispatch_figures().legs_refused.load() != refused_before ||
+        !rules_.feature_enhanced_queue) {  // legacy routing matches one call directly
+      for (size_t i = from; seen && i < log.size(); ++i)
+        seen->offers += std::holds_alternative<events::agent_offer_received>(log[i].body) ? 1 : 0;
+      return {};
+    }
+    world w(rules_);
+    uint64_t seq = 0;
+    for (size_t i = 0; i < from && i < log.size(); ++i)
+      w.apply(++seq, log[i]);
+    std::map<std::string, call_view> known;  // waiting at `from`, unchanged since
+    for (auto& [sid, cp] : w.calls()) {
+      call_view v = view_of(*cp, rules_);
+      if (v.dispatchable && v.tried.empty() && v.failed_in_row == 0 && v.rest_until_ms == 0)
+        known.emplace(sid, std::move(v));
+    }
+    using profile = std::pair<std::vector<std::string>, std::map<std::string, int64_t>>;
+    std::map<std::string, profile> profiles;  // at `from`
+    for (auto& [id, a] : w.agents())
+      profiles[id] = {a.queues, a.skill_levels};
+    std::set<std::string> reserved;  // calls some agent was reserved for in the span
+    for (size_t i = from; i < log.size(); ++i)
+      if (auto* o = std::get_if<events::agent_offer_received>(&log[i].body))
+        reserved.insert(o->call_sid);
+    std::ostringstream problems;
+    for (size_t i = from; i < log.size(); ++i) {
+      const events::event& e = log[i];
+      if (auto* o = std::get_if<events::agent_offer_received>(&e.body)) {
+        if (seen)
+          ++seen->offers;
+        const call_state* c = w.find_call(o->call_sid);
+        const callq::agent_state* a = w.find_agent(o->agent_id);
+        auto before = profiles.find(o->agent_id);
+        if (c && a && before != profiles.end() &&
+            before->second == profile{a->queues, a->skill_levels}) {
+          line_key key = view_of(*c, rules_).key;
+          bool contested = false;
+          for (auto& [sid, v] : known) {
+            bool takes = sid != o->call_sid && !reserved.count(sid) &&
+                         std::find(a->queues.begin(), a->queues.end(), v.queue) != a->queues.end() &&
+                         meets_requirement(a->skill_levels, v.require) &&
+                         (v.preferred_agent.empty() || v.preferred_agent == o->agent_id);
+            contested = contested || takes;
+            if (takes && v.key < key)
+              problems << "agent " << o->agent_id << " reserved for " << o->call_sid
+                       << " while " << sid << ", earlier in dispatch order, waited\n";
+          }
+          if (seen) {
+            ++seen->judged;
+            seen->contested += contested ? 1 : 0;
+          }
+        }
+      }
+      std::string stream = events::stream_of(e.body);
+      if (stream.rfind("call/", 0) == 0)
+        known.erase(stream.substr(5));
       w.apply(++seq, e);
     }
     return problems.str();

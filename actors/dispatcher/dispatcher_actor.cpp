@@ -79,15 +79,18 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
       .then(
           [=](reply& taken) {
             auto* a = std::get_if<offer_answer>(&taken.body);
-            if (a != nullptr && a->taken)
+            if (a != nullptr && a->taken) {
               tell_agents([r] { return cmd::confirm_reservation{r}; });
-            else
+            } else {
+              ++self->state.env->dispatch->calls_refused;
               tell_agents([r] { return cmd::release_reservation{r, "call-gone"}; });
+            }
             finish(self, run->m);
           },
           [=](caf::error&) {
             // No word from the call: the agents' reservations end (they
             // would time out by themselves too).
+            ++self->state.env->dispatch->calls_refused;
             tell_agents([r] { return cmd::release_reservation{r, "call-silent"}; });
             finish(self, run->m);
           });
@@ -118,9 +121,14 @@ void reserve_all(self_ptr self, std::shared_ptr<offer_run> run) {
             [=](reply& reserved) {
               if (!reserved.failed())
                 run->reserved.push_back(i);
+              else
+                ++self->state.env->dispatch->legs_refused;
               answered();
             },
-            [=](caf::error&) { answered(); });
+            [=](caf::error&) {
+              ++self->state.env->dispatch->legs_refused;
+              answered();
+            });
   }
 }
 
@@ -140,6 +148,7 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
     return;
   }
   ++st.in_flight;
+  ++env.dispatch->reservations;
   auto run = std::make_shared<offer_run>();
   run->m = m;
   run->direct = direct;
