@@ -52,10 +52,10 @@ void match_index::index_call(const call_view& v, bool add) {
       g->second.preferred = v.preferred_agent;
       fill_group(v.queue, q, g->second);
     }
-    g->second.calls.insert({v.key, v.sid});
+    g->second.calls.insert({v.key, &v});
     dirty_.insert(v.queue);
   } else if (auto g = q.groups.find(key); g != q.groups.end()) {
-    g->second.calls.erase({v.key, v.sid});
+    g->second.calls.erase({v.key, &v});
     if (g->second.calls.empty())
       q.groups.erase(g);
   }
@@ -189,8 +189,22 @@ void match_index::update(const call_view& v) {
       calls_.erase(i);
     return;
   }
-  calls_[v.sid] = v;
-  index_call(v, true);
+  index_call(store(v), true);
+}
+
+call_view& match_index::store(const call_view& v) {
+  // Out of the map while the key is re-pointed, so that it never views a
+  // replaced CallSid (nor `v`'s) while in it; the node, and with it the
+  // stored view the group entries point at, stays where it is.
+  decltype(calls_)::node_type node;
+  if (auto i = calls_.find(v.sid); i != calls_.end()) {
+    node = calls_.extract(i);
+    node.mapped() = v;
+  } else {
+    node = calls_.extract(calls_.emplace(std::string_view(v.sid), v).first);
+  }
+  node.key() = node.mapped().sid;
+  return calls_.insert(std::move(node)).position->second;
 }
 
 void match_index::update(const agent_view& v) {
@@ -263,7 +277,7 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
   int entries = 0;
   const std::set<agent_entry>& agents = agents_of(q, g);
   for (auto it = g.calls.begin(); it != g.calls.end() && entries < 16; ++it, ++entries) {
-    const call_view& c = calls_.at(it->sid);
+    const call_view& c = *it->call;
     // Without FEATURE_MULTI_AGENT_FALLBACK a failed call waits for a sweep.
     if (!full && !c.fallback && c.failed_in_row > 0)
       continue;
@@ -386,7 +400,7 @@ std::string match_index::check_idle(int64_t now_ms) const {
       if (agents.empty())
         continue;
       for (auto& e : g.calls) {
-        const call_view& c = calls_.at(e.sid);
+        const call_view& c = *e.call;
         if (c.rest_until_ms > now_ms)
           continue;
         problems << "call " << c.sid << " waits in " << name << " while agent "

@@ -38,6 +38,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -113,13 +114,16 @@ class match_index {
   std::string check_idle(int64_t now_ms) const;
 
  private:
+  /// A dispatchable call's place in its group: its key, then its CallSid.
+  /// Points at the call's view in calls_, whose node lives until the
+  /// entry is erased (index_call(..., false) comes before every erase).
   struct call_entry {
     line_key key;
-    std::string sid;
+    const call_view* call;
     bool operator<(const call_entry& o) const {
       if (!(key == o.key))
         return key < o.key;
-      return sid < o.sid;
+      return call->sid < o.call->sid;
     }
   };
   /// A ready member's place in its queue: penalty, then the strategy's
@@ -165,7 +169,12 @@ class match_index {
     return g.open() ? q.agents : g.agents;
   }
   agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q) const;
+  /// Adds or removes the entry of `v`, a view stored in calls_.
   void index_call(const call_view& v, bool add);
+  /// Stores `v` as the newest view of its call: calls_ is keyed by a view
+  /// of the stored CallSid, re-pointed whenever the view is replaced, so a
+  /// waiting call's CallSid is held once here.
+  call_view& store(const call_view& v);
   void index_agent(const agent_view& v, bool add);
   /// Fills `g`'s members from those of `q` (the sets of `queue`).
   void fill_group(const std::string& queue, queue_sets& q, call_group& g) const;
@@ -180,7 +189,7 @@ class match_index {
 
   const policy& rules_;
   std::map<std::string, queue_sets> queues_;
-  std::unordered_map<std::string, call_view> calls_;
+  std::unordered_map<std::string_view, call_view> calls_;  ///< keys view their value's sid
   std::unordered_map<std::string, agent_view> agents_;
   std::unordered_set<std::string> held_calls_, held_agents_;
   std::set<std::string> dirty_;  ///< queues that changed since last exhausted
