@@ -133,6 +133,9 @@ struct rescind_offer { std::string offer_id, reason, agent_id = {}; };
 struct reserve {
   uint64_t reservation = 0;
   std::string offer_id, call_sid, queue;
+  /// The agent-side checks the call's flags apply (agent_check bits);
+  /// -1: the server's own.
+  int checks = -1;
 };
 /// Dispatcher to agent: the call took the offer; the reservation ends and
 /// the offer lives on until the call reports its outcome.

@@ -34,6 +34,10 @@ using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
+/// Tells the dispatcher that every entity has resolved what was open at
+/// start-up: it matches from then on, never before (an offer made before a
+/// call's recovery would be ended by it as if open at the crash).
+using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
 /// An entity deciding its timers once every message that was waiting when
 /// the tick came has been handled (see agent_actor.cpp).
 using due_atom = caf::atom_constant<caf::atom("due")>;

@@ -219,6 +219,10 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   std::string why;
   if (!request(impl_->askers, pump, env->timers, &r, &why, recover_atom::value, opts.version))
     return status::io_error("recovery failed: " + why);
+  // Every entity resolved what was open: matching may begin.
+  caf::anon_send(env->dispatcher, recovered_atom::value);
+  if (pump)
+    pump();
   // Decoding a snapshot and replaying left freed memory in malloc's arenas
   // (the actors above reused some of it): give the rest back rather than
   // start with it.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/call/wait_prediction.hpp"
+#include "actors/feature_flags.hpp"
 #include "tests/actor_harness.hpp"
 
 using namespace callq;
@@ -882,5 +883,42 @@ TEST_CASE("a scheduled callback that came due while callq was down joins the lin
   h.add_ready_agent("alice");
   REQUIRE(h.find_last<callback_started>());
   CHECK(h.find_last<callback_started>()->callback_id == id);
+  CHECK(h.check_invariants().empty());
+}
+
+TEST_CASE("an agent-side flag given as a share is decided per call: a call on the path without the device check goes to an agent whose softphone is not registered, a call on the new path waits") {
+  policy p;
+  p.feature_shares["FEATURE_DEVICE_CONNECTIVITY"] = 50;
+  center_harness h(p);
+  std::string on, off;  // a caller on each side of the share
+  for (int n = 0; on.empty() || off.empty(); ++n) {
+    std::string number = "+1555010" + std::to_string(1000 + n);
+    std::string& side = traffic_bucket(number) < 50 ? on : off;
+    if (side.empty())
+      side = number;
+  }
+  h.run(cmd::put_agent{"ag1", "ag1", "client-ag1", "hash-ag1", {"support"}, {}, {}, {}});
+  h.heartbeat("ag1", "available", false);  // fresh, but its softphone is not registered
+  REQUIRE(h.state().find_agent("ag1")->readiness >= p.readiness_threshold);
+
+  h.run(cmd::incoming_call{"CA1", on, "+15559999999", "support", "", std::nullopt});
+  REQUIRE(h.find_last<call_arrived>());
+  CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_DEVICE_CONNECTIVITY") == 1);
+  CHECK(h.state().find_call("CA1")->phase == call_phase::queued);  // nobody passes its check
+
+  h.run(cmd::incoming_call{"CA2", off, "+15559999999", "support", "", std::nullopt});
+  REQUIRE(h.find_last<call_arrived>());
+  CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_DEVICE_CONNECTIVITY") == 0);
+  // The later call goes first: the earlier one's check refuses the agent.
+  CHECK(h.state().find_call("CA2")->phase == call_phase::offered);
+  CHECK(h.state().find_call("CA2")->agent_id == "ag1");
+  CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
+  CHECK(h.check_invariants().empty());
+
+  // Once its softphone registers, the agent (free again) takes the first.
+  h.run(cmd::call_status{"CA2", "completed"});
+  h.heartbeat("ag1", "available", true);
+  h.advance(p.wrap_up_ms + 1);
+  CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
   CHECK(h.check_invariants().empty());
 }

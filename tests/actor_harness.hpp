@@ -110,7 +110,8 @@ class actor_harness {
   ///   agent's call is offered to it (no call offered to two agents, no
   ///   agent with two offers, no agent whose phone rings while it shows
   ///   free);
-  /// - no call waits while an agent eligible for it is idle (unless it
+  /// - no call waits while an agent eligible for it (under the agent-side
+  ///   checks its flags apply) is idle (unless it
   ///   rests after MAX_OFFER_ATTEMPTS failures, or FEATURE_MULTI_AGENT_
   ///   FALLBACK is off);
   /// - the read model equals a replay of the log, and every live actor's
@@ -184,8 +185,8 @@ class actor_harness {
         auto v = view_of(c, rules_);
         if (!v.dispatchable || v.rest_until_ms > now)
           continue;
-        for (auto& [id, a] : w.agents())
-          if (is_eligible(a, rules_) &&
+        for (auto& [id, a] : w.agents())  // eligible under the call's own checks
+          if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
               std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
               meets_requirement(a.skill_levels, c.require) &&
               (c.preferred_agent.empty() || c.preferred_agent == id)) {
@@ -285,15 +286,18 @@ class actor_harness {
         auto before = profiles.find(o->agent_id);
         if (c && a && before != profiles.end() &&
             before->second == profile{a->queues, a->skill_levels}) {
-          line_key key = view_of(*c, rules_).key;
+          call_view offered = view_of(*c, rules_);
           bool contested = false;
           for (auto& [sid, v] : known) {
+            // Judged only where the agent's eligibility for the offered
+            // call implies it for this one (no agent-side check more).
             bool takes = sid != o->call_sid && !reserved.count(sid) &&
+                         (v.agent_checks & ~offered.agent_checks) == 0 &&
                          std::find(a->queues.begin(), a->queues.end(), v.queue) != a->queues.end() &&
                          meets_requirement(a->skill_levels, v.require) &&
                          (v.preferred_agent.empty() || v.preferred_agent == o->agent_id);
             contested = contested || takes;
-            if (takes && v.key < key)
+            if (takes && v.key < offered.key)
               problems << "agent " << o->agent_id << " reserved for " << o->call_sid
                        << " while " << sid << ", earlier in dispatch order, waited\n";
           }

@@ -178,7 +178,8 @@ class decider {
   }
 
   reply on(const cmd::reserve& x) {
-    if (!a_.exists() || a_.reservation != 0 || !is_eligible(a_, p_))
+    int checks = x.checks < 0 ? agent_checks_of(p_) : x.checks;
+    if (!a_.exists() || a_.reservation != 0 || ((eligible_under_checks(a_, p_) >> checks) & 1) == 0)
       return reply::fail(outcome::conflict, "agent " + a_.id + " is not free");
     emit(agent_offer_received{a_.id, x.offer_id, x.call_sid, x.queue});
     a_.reservation = x.reservation;
@@ -261,7 +262,8 @@ agent_view view_of(const agent_state& a, const policy& p) {
   v.identity = a.identity;
   v.members = a.members;
   v.skills = a.skill_levels;
-  v.eligible = a.exists() && a.reservation == 0 && is_eligible(a, p);
+  v.eligible_under = a.exists() && a.reservation == 0 ? eligible_under_checks(a, p) : 0;
+  v.eligible = ((v.eligible_under >> agent_checks_of(p)) & 1) != 0;
   v.staffed = a.exists() && is_staffed(a, p);
   v.rank = p.feature_enhanced_discovery ? a.readiness : 0;
   v.idle_since_ms = a.idle_since_ms;
@@ -270,7 +272,8 @@ agent_view view_of(const agent_state& a, const policy& p) {
 }
 
 bool same_view(const agent_view& a, const agent_view& b) {
-  return a.eligible == b.eligible && a.staffed == b.staffed && a.rank == b.rank &&
+  return a.eligible == b.eligible && a.eligible_under == b.eligible_under &&
+         a.staffed == b.staffed && a.rank == b.rank &&
          a.idle_since_ms == b.idle_since_ms && a.members == b.members && a.skills == b.skills &&
          a.identity == b.identity;
 }

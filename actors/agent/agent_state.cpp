@@ -201,17 +201,29 @@ bool is_staffed(const agent_state& a, const policy& p) {
 }
 
 bool is_eligible(const agent_state& a, const policy& p) {
+  return ((eligible_under_checks(a, p) >> agent_checks_of(p)) & 1) != 0;
+}
+
+uint8_t agent_checks_of(const policy& p) {
+  return static_cast<uint8_t>((p.feature_agent_heartbeat ? check_heartbeat : 0) |
+                              (p.feature_device_connectivity ? check_device : 0) |
+                              (p.feature_enhanced_discovery ? check_readiness : 0));
+}
+
+uint8_t eligible_under_checks(const agent_state& a, const policy& p) {
   if (a.removed || a.status != agent_status::available || a.paused || a.in_wrap_up)
-    return false;
+    return 0;
   if (!a.offer_id.empty() || !a.on_call.empty())
-    return false;
-  if (p.feature_agent_heartbeat && !a.fresh)
-    return false;
-  if (p.feature_device_connectivity && !a.device)
-    return false;
-  if (p.feature_enhanced_discovery && a.readiness < p.readiness_threshold)
-    return false;
-  return true;
+    return 0;
+  // The checks this agent fails; it is eligible under every set without them.
+  unsigned fails = (a.fresh ? 0u : unsigned{check_heartbeat}) |
+                   (a.device ? 0u : unsigned{check_device}) |
+                   (a.readiness >= p.readiness_threshold ? 0u : unsigned{check_readiness});
+  uint8_t under = 0;
+  for (unsigned k = 0; k < 8; ++k)
+    if ((k & fails) == 0)
+      under = static_cast<uint8_t>(under | (1u << k));
+  return under;
 }
 
 int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms) {

@@ -98,6 +98,22 @@ bool is_staffed(const agent_state& a, const policy& p);
 /// May be offered a call now.
 bool is_eligible(const agent_state& a, const policy& p);
 
+/// The agent-side checks a FEATURE_* flag adds to is_eligible(): bits of
+/// a set of checks (0-7). A call's own flags decide which apply to it
+/// (README, "Feature flags by share of traffic").
+enum agent_check : uint8_t {
+  check_heartbeat = 1,  ///< FEATURE_AGENT_HEARTBEAT: a fresh heartbeat
+  check_device = 2,     ///< FEATURE_DEVICE_CONNECTIVITY: a registered softphone
+  check_readiness = 4,  ///< FEATURE_ENHANCED_DISCOVERY: readiness at the threshold
+};
+
+/// The checks `p`'s own flags apply (a flag given as a share counts as on).
+uint8_t agent_checks_of(const policy& p);
+
+/// Bit k (k = 0-7, a set of agent_check bits) set when `a` may be offered
+/// a call now under the checks in k; is_eligible() is bit agent_checks_of(p).
+uint8_t eligible_under_checks(const agent_state& a, const policy& p);
+
 /// Readiness 0-100 of `a` at `now_ms`:
 ///
 ///   0 when offline, stale (no fresh heartbeat) or paused; otherwise

@@ -22,6 +22,8 @@ struct dispatcher_state {
   uint64_t reservations = 0;
   std::deque<std::string> direct; ///< legacy: calls asking for an agent now
   bool sweeping = false;
+  /// Until start-up's recovery is done (recovered_atom), nothing is matched.
+  bool recovering = true;
   int64_t swept = 0;
   std::vector<caf::response_promise> sweep_waiters;
   outbox box;  ///< the queue/<name> streams' appends
@@ -116,7 +118,7 @@ void reserve_all(self_ptr self, std::shared_ptr<offer_run> run) {
       continue;
     self->request(run->agents[i], step_timeout, command_atom::value,
                   agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid,
-                                             run->m.queue}})
+                                             run->m.queue, run->m.agent_checks}})
         .then(
             [=](reply& reserved) {
               if (!reserved.failed())
@@ -186,6 +188,8 @@ void settle_waiters(self_ptr self) {
 
 void try_next(self_ptr self) {
   auto& st = self->state;
+  if (st.recovering)
+    return;
   int64_t now = st.env->clock->now_ms();
   for (;;) {
     if (!st.direct.empty()) {
@@ -252,6 +256,10 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<entity_env> env, dispatc
         v.dispatchable = true;  // held for the direct match, not for others first
         st.index->update(v);
         st.direct.push_back(v.sid);
+        try_next(self);
+      },
+      [=](recovered_atom) {
+        self->state.recovering = false;
         try_next(self);
       },
       [=](sweep_atom) -> caf::result<reply> {

@@ -33,7 +33,8 @@ struct dispatcher_start {
   uint64_t seed = 1;
 };
 
-/// Spawns the dispatcher. Besides views it answers `(sweep_atom) -> reply`
+/// Spawns the dispatcher. It matches nothing until `(recovered_atom)`
+/// (start-up's recovery done). Besides views it answers `(sweep_atom) -> reply`
 /// (a full matching pass, once no more match is possible) and
 /// `(barrier_atom) -> bool` (once no reservation is under way and no match
 /// is possible: everything the messages before it caused is decided), and

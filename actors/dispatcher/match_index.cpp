@@ -7,17 +7,20 @@
 
 namespace callq {
 
-std::string match_index::signature(const call_view& c) {
+std::string match_index::signature(const call_view& c) const {
   std::string key;
   for (auto& [skill, level] : c.require)
     key += skill + ':' + std::to_string(level) + ',';
   if (!c.preferred_agent.empty())
     key += '@' + c.preferred_agent;
+  if (c.agent_checks != checks_)
+    key += '#' + std::to_string(c.agent_checks);
   return key;
 }
 
 bool match_index::meets(const agent_view& v, const call_group& g) {
-  return (g.preferred.empty() || v.id == g.preferred) && meets_requirement(v.skills, g.require);
+  return ((v.eligible_under >> g.checks) & 1) != 0 &&
+         (g.preferred.empty() || v.id == g.preferred) && meets_requirement(v.skills, g.require);
 }
 
 void match_index::fill_group(const std::string& queue, queue_sets& q, call_group& g) const {
@@ -25,19 +28,23 @@ void match_index::fill_group(const std::string& queue, queue_sets& q, call_group
     return;
   if (!g.preferred.empty()) {  // one candidate: look it up, never scan
     auto a = agents_.find(g.preferred);
-    if (a == agents_.end() || !a->second.eligible || held_agents_.count(g.preferred))
+    if (a == agents_.end() || held_agents_.count(g.preferred))
       return;
     auto m = a->second.members.find(queue);
-    if (m != a->second.members.end() && meets(a->second, g)) {
-      agent_entry e = entry_of(a->second, m->second, q);
-      if (q.agents.count(e))
-        g.agents.insert(e);
-    }
+    if (m != a->second.members.end() && meets(a->second, g))
+      g.agents.insert(entry_of(a->second, m->second, q));
     return;
   }
-  for (auto& e : q.agents)
-    if (meets(agents_.at(e.id), g))
-      g.agents.insert(e);
+  if (!g.own_checks) {  // its members are among the queue's ready ones
+    for (auto& e : q.agents)
+      if (meets(agents_.at(e.id), g))
+        g.agents.insert(e);
+    return;
+  }
+  for (auto& [id, v] : agents_)  // a group created by a call on another path
+    if (auto m = v.members.find(queue);
+        m != v.members.end() && !held_agents_.count(id) && meets(v, g))
+      g.agents.insert(entry_of(v, m->second, q));
 }
 
 void match_index::index_call(const call_view& v, bool add) {
@@ -50,6 +57,8 @@ void match_index::index_call(const call_view& v, bool add) {
     if (created) {
       g->second.require = v.require;
       g->second.preferred = v.preferred_agent;
+      g->second.checks = v.agent_checks;
+      g->second.own_checks = v.agent_checks != checks_;
       fill_group(v.queue, q, g->second);
     }
     g->second.calls.insert({v.key, &v});
@@ -80,13 +89,14 @@ match_index::agent_entry match_index::entry_of(const agent_view& v, const member
 }
 
 void match_index::index_agent(const agent_view& v, bool add) {
-  if (!v.eligible || held_agents_.count(v.id))
+  if (v.eligible_under == 0 || held_agents_.count(v.id))
     return;
   for (auto& [name, m] : v.members) {
     auto& q = queues_[name];
     agent_entry e = entry_of(v, m, q);
     if (add) {
-      q.agents.insert(e);
+      if (v.eligible)
+        q.agents.insert(e);
       for (auto& [key, g] : q.groups)
         if (!g.open() && meets(v, g))
           g.agents.insert(e);
@@ -214,8 +224,14 @@ void match_index::update(const agent_view& v) {
       return;
     index_agent(i->second, false);
   }
-  agents_[v.id] = v;
-  index_agent(v, true);
+  agent_view& stored = agents_[v.id] = v;
+  // `eligible` says it for the server's own checks, and so for every set
+  // of fewer checks.
+  if (v.eligible)
+    for (unsigned k = 0; k < 8; ++k)
+      if ((k & ~static_cast<unsigned>(checks_)) == 0)
+        stored.eligible_under = static_cast<uint8_t>(stored.eligible_under | (1u << k));
+  index_agent(stored, true);
 }
 
 void match_index::remove_agent(const std::string& id) {
@@ -293,6 +309,7 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
     if (chosen == nullptr)
       continue;
     match m{c.sid, chosen->id, queue, c.callback, c.callback_id, agents_.at(chosen->id).identity};
+    m.agent_checks = c.agent_checks;
     // ring-all: the other members of the same penalty who have not
     // failed it ring too (a callback calls one agent).
     if (q.config.strategy == routing_strategy::ring_all && !c.callback) {
@@ -328,17 +345,29 @@ std::optional<match> match_index::next(int64_t now_ms, bool full) {
       if (!g.calls.empty() && !agents_of(q, g).empty())
         open.push_back({&name, &q, &g});
   }
-  while (!open.empty()) {
-    // Across queues and groups, the best head call goes first.
-    auto best = open.begin();
-    for (auto it = open.begin() + 1; it != open.end(); ++it)
-      if (*it->g->calls.begin() < *best->g->calls.begin())
-        best = it;
-    if (auto m = best_in(*best->q, *best->g, *best->queue, now_ms, full)) {
-      hold(*m);
-      return m;
+  // Across queues and groups, the first call in dispatch order that can
+  // be matched goes first. Groups are tried by their head call; a group's
+  // match may be a later call of it (its head rests for the agents there),
+  // so every group whose head comes before that call is tried too.
+  std::sort(open.begin(), open.end(), [](const pair& a, const pair& b) {
+    return *a.g->calls.begin() < *b.g->calls.begin();
+  });
+  std::optional<match> best;
+  line_key best_key;
+  for (auto& o : open) {
+    if (best && !(o.g->calls.begin()->key < best_key))
+      break;
+    if (auto m = best_in(*o.q, *o.g, *o.queue, now_ms, full)) {
+      const line_key& key = calls_.find(m->call_sid)->second.key;
+      if (!best || key < best_key) {
+        best = std::move(m);
+        best_key = key;
+      }
     }
-    open.erase(best);
+  }
+  if (best) {
+    hold(*best);
+    return best;
   }
   for (auto& name : candidates)
     dirty_.erase(name);
@@ -361,6 +390,7 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   const std::string id = order.front()->id;
   match m{sid, id, c->second.queue, c->second.callback, c->second.callback_id,
           agents_.at(id).identity};
+  m.agent_checks = c->second.agent_checks;
   hold(m);
   return m;
 }

@@ -31,6 +31,12 @@
 // requirement and that agent, whose only possible member is that agent;
 // when the wait for the agent ends, the call moves to its requirement's
 // ordinary group. Such groups live only as long as those waits.
+//
+// Flags by share: a call whose flags apply other agent-side checks than
+// the server's (FEATURE_AGENT_HEARTBEAT, FEATURE_DEVICE_CONNECTIVITY,
+// FEATURE_ENHANCED_DISCOVERY off for it) is in a group of its own kind
+// too, keyed also by those checks, whose members are the agents eligible
+// under them (agent_view::eligible_under).
 #pragma once
 
 #include <cstdint>
@@ -59,12 +65,15 @@ struct match {
   /// ring-all: the other agents rung with the first (id, identity), up to
   /// the queue's ringAllMax in all; empty otherwise.
   std::vector<std::pair<std::string, std::string>> also = {};
+  /// The agent-side checks the call's flags apply (call_view::agent_checks).
+  uint8_t agent_checks = check_heartbeat | check_device | check_readiness;
 };
 
 class match_index {
  public:
   /// `seed` seeds the draws of the random strategy.
-  explicit match_index(const policy& rules, uint64_t seed = 1) : rules_(rules), rng_state_(seed | 1) {}
+  explicit match_index(const policy& rules, uint64_t seed = 1)
+      : rules_(rules), checks_(agent_checks_of(rules)), rng_state_(seed | 1) {}
 
   /// Sets the rules of `queue` (nullptr: the defaults); its members are
   /// reordered for the new strategy.
@@ -81,7 +90,9 @@ class match_index {
   /// Records the newest view of a call (older versions are ignored). A
   /// call that is neither in line nor waiting leaves the index.
   void update(const call_view& v);
-  /// Records the newest view of an agent (older versions are ignored).
+  /// Records the newest view of an agent (older versions are ignored);
+  /// its `eligible` implies `eligible_under` for the server's checks and
+  /// every set of fewer.
   void update(const agent_view& v);
   /// Forgets an agent (removed).
   void remove_agent(const std::string& id);
@@ -147,10 +158,12 @@ class match_index {
   struct call_group {
     levels require;
     std::string preferred;         ///< the only agent allowed; empty: any
+    uint8_t checks = 0;            ///< its calls' agent-side checks
+    bool own_checks = false;       ///< `checks` are not the server's
     std::set<call_entry> calls;    ///< dispatchable, not held
     std::set<agent_entry> agents;  ///< unless open() (then the queue's)
     /// Whether every ready member may take its calls.
-    bool open() const { return require.empty() && preferred.empty(); }
+    bool open() const { return require.empty() && preferred.empty() && !own_checks; }
   };
   struct queue_sets {
     std::map<std::string, call_group> groups;  ///< by signature(require)
@@ -160,8 +173,9 @@ class match_index {
   };
 
   /// The key of a call's group, e.g. "billing:1,es:3," ("" for none),
-  /// with "@agent" when it waits for that agent.
-  static std::string signature(const call_view& c);
+  /// with "@agent" when it waits for that agent and "#k" when its flags
+  /// apply the agent-side checks k, not the server's.
+  std::string signature(const call_view& c) const;
   /// Whether `v` may take the calls of `g`.
   static bool meets(const agent_view& v, const call_group& g);
   /// The ready members that may take the calls of `g`.
@@ -188,6 +202,7 @@ class match_index {
   void hold(const match& m);
 
   const policy& rules_;
+  uint8_t checks_;  ///< the server's agent-side checks (agent_checks_of(rules_))
   std::map<std::string, queue_sets> queues_;
   std::unordered_map<std::string_view, call_view> calls_;  ///< keys view their value's sid
   std::unordered_map<std::string, agent_view> agents_;

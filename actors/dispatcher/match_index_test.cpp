@@ -630,3 +630,63 @@ TEST_CASE("match index, random operations: every match is the first call in disp
     }
   }
 }
+
+TEST_CASE("match index: a call whose flags drop an agent-side check may go to an agent only that check refuses") {
+  policy p;  // the server applies every agent-side check
+  match_index ix(p);
+  agent_view dave = ready("dave", 100, 10);
+  dave.eligible = false;  // its softphone is not registered: eligible only without that check
+  for (unsigned k = 0; k < 8; ++k)
+    if ((k & check_device) == 0)
+      dave.eligible_under = static_cast<uint8_t>(dave.eligible_under | (1u << k));
+  ix.update(dave);
+  ix.update(waiting("CA1", 0, 100, 1));  // every check
+  call_view legacy = waiting("CA2", 0, 200, 2);
+  legacy.agent_checks = check_heartbeat | check_readiness;  // FEATURE_DEVICE_CONNECTIVITY off for it
+  ix.update(legacy);
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA2");  // CA1 is earlier, but nobody may take it
+  CHECK(m->agent_id == "dave");
+  CHECK(m->agent_checks == (check_heartbeat | check_readiness));
+  CHECK_FALSE(ix.next(0, false));
+  CHECK(ix.check_idle(0).empty());
+  // An agent who passes every check takes the earlier call; one on the
+  // legacy path would be taken by anyone free.
+  ix.update(ready("erin", 100, 20));
+  m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA1");
+  CHECK(m->agent_id == "erin");
+  CHECK(m->agent_checks == (check_heartbeat | check_device | check_readiness));
+  ix.release(m.value());
+  call_view later = waiting("CA3", 0, 300, 3);
+  later.agent_checks = 0;
+  ix.update(later);
+  m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA1");  // still first in dispatch order
+  auto n = ix.next(0, false);
+  CHECK_FALSE(n);  // erin is held; dave is held by CA2
+}
+
+TEST_CASE("match index: a group whose head call rests for the free agent does not put its later calls before another group's earlier one") {
+  policy p;
+  match_index ix(p);
+  agent_view ag = ready("ag", 100, 10);
+  ag.skills["es"] = 5;
+  ix.update(ag);
+  call_view resting = waiting("CA1", 0, 100, 1);  // failed with ag, rests until 1000
+  resting.require["es"] = 1;
+  resting.tried = {"ag"};
+  resting.failed_in_row = 1;
+  resting.rest_until_ms = 1'000;
+  ix.update(resting);
+  ix.update(waiting("CA2", 0, 200, 2));  // no skill: another group
+  call_view later = waiting("CA3", 0, 300, 3);
+  later.require["es"] = 1;  // the resting call's group
+  ix.update(later);
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA2");  // not CA3, behind it in dispatch order
+}

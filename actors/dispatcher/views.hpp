@@ -33,6 +33,9 @@ struct call_view {
   /// FEATURE_MULTI_AGENT_FALLBACK for this call: after a failed offer the
   /// next agent is tried at once (else at the next sweep).
   bool fallback = true;
+  /// The agent-side checks its flags apply (agent_check bits): an agent
+  /// may take it when eligible under them (agent_view::eligible_under).
+  uint8_t agent_checks = check_heartbeat | check_device | check_readiness;
   uint64_t version = 0;  ///< the call's stream version this view shows
 };
 
@@ -42,7 +45,10 @@ struct agent_view {
   std::string identity;   ///< the softphone's client identity
   std::map<std::string, membership> members;  ///< by queue: penalty and counts
   std::map<std::string, int64_t> skills;       ///< skill -> level 1-10
-  bool eligible = false;  ///< may be offered a call now
+  bool eligible = false;  ///< may be offered a call now (under the server's flags)
+  /// Bit k set: may be offered a call whose agent-side checks are k now
+  /// (eligible_under_checks(); 0 while reserved).
+  uint8_t eligible_under = 0;
   bool staffed = false;
   int64_t rank = 0;       ///< readiness (0 without enhanced discovery)
   int64_t idle_since_ms = 0;
