@@ -204,10 +204,23 @@ bool is_eligible(const agent_state& a, const policy& p) {
   return ((eligible_under_checks(a, p) >> agent_checks_of(p)) & 1) != 0;
 }
 
+uint8_t agent_checks(bool heartbeat, bool device, bool readiness) {
+  return static_cast<uint8_t>((heartbeat ? unsigned{check_heartbeat} : 0u) |
+                              (device ? unsigned{check_device} : 0u) |
+                              (readiness ? unsigned{check_readiness} : 0u));
+}
+
 uint8_t agent_checks_of(const policy& p) {
-  return static_cast<uint8_t>((p.feature_agent_heartbeat ? check_heartbeat : 0) |
-                              (p.feature_device_connectivity ? check_device : 0) |
-                              (p.feature_enhanced_discovery ? check_readiness : 0));
+  return agent_checks(p.feature_agent_heartbeat, p.feature_device_connectivity,
+                      p.feature_enhanced_discovery);
+}
+
+uint8_t sets_within(uint8_t checks) {
+  uint8_t sets = 0;
+  for (unsigned k = 0; k < 8; ++k)
+    if ((k & ~unsigned{checks}) == 0)
+      sets = static_cast<uint8_t>(sets | (1u << k));
+  return sets;
 }
 
 uint8_t eligible_under_checks(const agent_state& a, const policy& p) {
@@ -215,15 +228,7 @@ uint8_t eligible_under_checks(const agent_state& a, const policy& p) {
     return 0;
   if (!a.offer_id.empty() || !a.on_call.empty())
     return 0;
-  // The checks this agent fails; it is eligible under every set without them.
-  unsigned fails = (a.fresh ? 0u : unsigned{check_heartbeat}) |
-                   (a.device ? 0u : unsigned{check_device}) |
-                   (a.readiness >= p.readiness_threshold ? 0u : unsigned{check_readiness});
-  uint8_t under = 0;
-  for (unsigned k = 0; k < 8; ++k)
-    if ((k & fails) == 0)
-      under = static_cast<uint8_t>(under | (1u << k));
-  return under;
+  return sets_within(agent_checks(a.fresh, a.device, a.readiness >= p.readiness_threshold));
 }
 
 int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms) {

@@ -107,8 +107,15 @@ enum agent_check : uint8_t {
   check_readiness = 4,  ///< FEATURE_ENHANCED_DISCOVERY: readiness at the threshold
 };
 
+/// The set of checks of the three flags (or of the three passed).
+uint8_t agent_checks(bool heartbeat, bool device, bool readiness);
+
 /// The checks `p`'s own flags apply (a flag given as a share counts as on).
 uint8_t agent_checks_of(const policy& p);
+
+/// Bit k set for every set of checks k within `checks`: an agent that
+/// passes `checks` is eligible (if free) under each of those sets.
+uint8_t sets_within(uint8_t checks);
 
 /// Bit k (k = 0-7, a set of agent_check bits) set when `a` may be offered
 /// a call now under the checks in k; is_eligible() is bit agent_checks_of(p).

@@ -803,10 +803,10 @@ call_view view_of(const call_state& c, const policy& p) {
   v.require = c.require;
   v.preferred_agent = c.preferred_agent;
   v.fallback = flag_on(c.flags.bits, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
-  v.agent_checks = static_cast<uint8_t>(
-      (flag_on(c.flags.bits, feature_index::agent_heartbeat, p.feature_agent_heartbeat) ? check_heartbeat : 0) |
-      (flag_on(c.flags.bits, feature_index::device_connectivity, p.feature_device_connectivity) ? check_device : 0) |
-      (flag_on(c.flags.bits, feature_index::enhanced_discovery, p.feature_enhanced_discovery) ? check_readiness : 0));
+  v.agent_checks =
+      agent_checks(flag_on(c.flags.bits, feature_index::agent_heartbeat, p.feature_agent_heartbeat),
+                   flag_on(c.flags.bits, feature_index::device_connectivity, p.feature_device_connectivity),
+                   flag_on(c.flags.bits, feature_index::enhanced_discovery, p.feature_enhanced_discovery));
   v.version = c.version;
   return v;
 }

@@ -228,9 +228,7 @@ void match_index::update(const agent_view& v) {
   // `eligible` says it for the server's own checks, and so for every set
   // of fewer checks.
   if (v.eligible)
-    for (unsigned k = 0; k < 8; ++k)
-      if ((k & ~static_cast<unsigned>(checks_)) == 0)
-        stored.eligible_under = static_cast<uint8_t>(stored.eligible_under | (1u << k));
+    stored.eligible_under = static_cast<uint8_t>(stored.eligible_under | sets_within(checks_));
   index_agent(stored, true);
 }
 
