@@ -315,8 +315,11 @@ void run_seeds(int first, int stride, bool busy = false) {
           for (auto& e : s.h.log)
             std::printf("%s\n", events::payload_to_json(e.body).dump().c_str());
         ++violations;
+        // Alone: the seed as the first of its case (n = `first`).
         FAIL_CHECK("seed " << seed << " step " << i << " (alone: CALLQ_PROPERTY_BASE_SEED="
-                            << seed - 1 << " CALLQ_PROPERTY_SEEDS=1, the '1 mod 4' case):\n"
+                            << seed - static_cast<uint64_t>(first) << " CALLQ_PROPERTY_SEEDS=" << first
+                            << ", the " << (busy ? "busy" : "'" + std::to_string(first % 4) + " mod 4'")
+                            << " case; CALLQ_DEBUG_LOG=1 prints its log):\n"
                             << problems);
         break;
       }

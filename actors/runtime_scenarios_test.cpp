@@ -886,6 +886,38 @@ TEST_CASE("a scheduled callback that came due while callq was down joins the lin
   CHECK(h.check_invariants().empty());
 }
 
+TEST_CASE("FEATURE_AGENT_POLLING given as a share is decided per call: the sweep offers a failed call again only on the path that polls") {
+  policy p;
+  p.feature_multi_agent_fallback = false;  // a failed call is left to the sweep
+  p.feature_shares["FEATURE_AGENT_POLLING"] = 50;
+  for (bool polled : {true, false}) {
+    INFO("polled: " << polled);
+    std::string from;
+    for (int n = 0; from.empty(); ++n) {
+      std::string number = "+1555020" + std::to_string(1000 + n);
+      if ((traffic_bucket(number) < 50) == polled)
+        from = number;
+    }
+    center_harness h(p);
+    h.add_ready_agent("alice");
+    h.incoming("CA1", from);
+    REQUIRE(h.find_last<call_arrived>());
+    CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_AGENT_POLLING") == (polled ? 1 : 0));
+    h.add_ready_agent("bob");
+    h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
+    CHECK(h.count_last<call_offered>() == 0);
+    h.run(cmd::sweep{});
+    if (polled) {
+      REQUIRE(h.find_last<call_offered>());
+      CHECK(h.find_last<call_offered>()->agent_id == "bob");
+    } else {
+      CHECK(h.count_last<call_offered>() == 0);
+      CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
+    }
+    CHECK(h.check_invariants().empty());
+  }
+}
+
 TEST_CASE("an agent-side flag given as a share is decided per call: a call on the path without the device check goes to an agent whose softphone is not registered, a call on the new path waits") {
   policy p;
   p.feature_shares["FEATURE_DEVICE_CONNECTIVITY"] = 50;

@@ -803,6 +803,7 @@ call_view view_of(const call_state& c, const policy& p) {
   v.require = c.require;
   v.preferred_agent = c.preferred_agent;
   v.fallback = flag_on(c.flags.bits, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
+  v.polled = flag_on(c.flags.bits, feature_index::agent_polling, p.feature_agent_polling);
   v.agent_checks =
       agent_checks(flag_on(c.flags.bits, feature_index::agent_heartbeat, p.feature_agent_heartbeat),
                    flag_on(c.flags.bits, feature_index::device_connectivity, p.feature_device_connectivity),

@@ -32,7 +32,7 @@ void match_index::fill_group(const std::string& queue, queue_sets& q, call_group
       return;
     auto m = a->second.members.find(queue);
     if (m != a->second.members.end() && meets(a->second, g))
-      g.agents.insert(entry_of(a->second, m->second, q));
+      g.agents.insert(entry_of(a->second, m->second, q, g.checks));
     return;
   }
   if (!g.own_checks) {  // its members are among the queue's ready ones
@@ -44,7 +44,7 @@ void match_index::fill_group(const std::string& queue, queue_sets& q, call_group
   for (auto& [id, v] : agents_)  // a group created by a call on another path
     if (auto m = v.members.find(queue);
         m != v.members.end() && !held_agents_.count(id) && meets(v, g))
-      g.agents.insert(entry_of(v, m->second, q));
+      g.agents.insert(entry_of(v, m->second, q, g.checks));
 }
 
 void match_index::index_call(const call_view& v, bool add) {
@@ -71,7 +71,7 @@ void match_index::index_call(const call_view& v, bool add) {
 }
 
 match_index::agent_entry match_index::entry_of(const agent_view& v, const membership& m,
-                                               const queue_sets& q) const {
+                                               const queue_sets& q, uint8_t checks) const {
   switch (q.config.strategy) {
     case routing_strategy::fewest_calls:
       return {m.penalty, m.answered, v.idle_since_ms, v.id};
@@ -85,7 +85,10 @@ match_index::agent_entry match_index::entry_of(const agent_view& v, const member
     case routing_strategy::ring_all:
       break;
   }
-  return {m.penalty, -v.rank, v.idle_since_ms, v.id};
+  // Readiness orders the agents only for calls whose flags apply it (the
+  // legacy path's order is idle time alone).
+  int64_t rank = (checks & check_readiness) != 0 ? v.rank : 0;
+  return {m.penalty, -rank, v.idle_since_ms, v.id};
 }
 
 void match_index::index_agent(const agent_view& v, bool add) {
@@ -93,18 +96,18 @@ void match_index::index_agent(const agent_view& v, bool add) {
     return;
   for (auto& [name, m] : v.members) {
     auto& q = queues_[name];
-    agent_entry e = entry_of(v, m, q);
+    agent_entry e = entry_of(v, m, q, checks_);
     if (add) {
       if (v.eligible)
         q.agents.insert(e);
       for (auto& [key, g] : q.groups)
         if (!g.open() && meets(v, g))
-          g.agents.insert(e);
+          g.agents.insert(g.checks == checks_ ? e : entry_of(v, m, q, g.checks));
       dirty_.insert(name);
     } else {
       q.agents.erase(e);
       for (auto& [key, g] : q.groups)
-        g.agents.erase(e);
+        g.agents.erase(g.checks == checks_ ? e : entry_of(v, m, q, g.checks));
     }
   }
 }
@@ -117,7 +120,7 @@ void match_index::configure(const std::string& queue, const queue_config* config
   for (auto& [id, v] : agents_) {
     auto m = v.members.find(queue);
     if (m != v.members.end() && v.eligible && !held_agents_.count(id))
-      q.agents.insert(entry_of(v, m->second, q));
+      q.agents.insert(entry_of(v, m->second, q, checks_));
   }
   for (auto& [key, g] : q.groups) {
     g.agents.clear();
@@ -292,9 +295,8 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
   const std::set<agent_entry>& agents = agents_of(q, g);
   for (auto it = g.calls.begin(); it != g.calls.end() && entries < 16; ++it, ++entries) {
     const call_view& c = *it->call;
-    // Without FEATURE_MULTI_AGENT_FALLBACK a failed call waits for a sweep.
-    if (!full && !c.fallback && c.failed_in_row > 0)
-      continue;
+    if (!c.fallback && c.failed_in_row > 0 && !(full && c.polled))
+      continue;  // waits for a sweep, or for nothing when not polled
     const agent_entry* chosen = nullptr;
     auto order = candidates(q, agents, c.tried.size() + 1);
     for (auto* a : order)
@@ -420,8 +422,6 @@ size_t match_index::ready() const {
 
 std::string match_index::check_idle(int64_t now_ms) const {
   std::ostringstream problems;
-  if (!rules_.feature_multi_agent_fallback)  // a sweep does it
-    return {};
   for (auto& [name, q] : queues_)
     for (auto& [key, g] : q.groups) {
       const auto& agents = g.open() ? q.agents : g.agents;
@@ -429,8 +429,8 @@ std::string match_index::check_idle(int64_t now_ms) const {
         continue;
       for (auto& e : g.calls) {
         const call_view& c = *e.call;
-        if (c.rest_until_ms > now_ms)
-          continue;
+        if (c.rest_until_ms > now_ms || (!c.fallback && c.failed_in_row > 0))
+          continue;  // resting, or left to a sweep
         problems << "call " << c.sid << " waits in " << name << " while agent "
                  << agents.begin()->id << " is ready for it\n";
         break;

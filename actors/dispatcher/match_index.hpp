@@ -36,7 +36,8 @@
 // the server's (FEATURE_AGENT_HEARTBEAT, FEATURE_DEVICE_CONNECTIVITY,
 // FEATURE_ENHANCED_DISCOVERY off for it) is in a group of its own kind
 // too, keyed also by those checks, whose members are the agents eligible
-// under them (agent_view::eligible_under).
+// under them (agent_view::eligible_under), ordered without readiness when
+// those checks leave it out (the legacy path's order).
 #pragma once
 
 #include <cstdint>
@@ -182,7 +183,11 @@ class match_index {
   static std::set<agent_entry>& agents_of(queue_sets& q, call_group& g) {
     return g.open() ? q.agents : g.agents;
   }
-  agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q) const;
+  /// The place of `v` (a member `m` of `q`) among the agents offered calls
+  /// whose agent-side checks are `checks`: readiness counts only when they
+  /// include check_readiness.
+  agent_entry entry_of(const agent_view& v, const membership& m, const queue_sets& q,
+                       uint8_t checks) const;
   /// Adds or removes the entry of `v`, a view stored in calls_.
   void index_call(const call_view& v, bool add);
   /// Stores `v` as the newest view of its call: calls_ is keyed by a view

@@ -141,9 +141,33 @@ TEST_CASE("match index: without multi-agent fallback a failed call waits for a s
   ix.update(c);
   ix.update(ready("alice", 100, 0));
   CHECK_FALSE(ix.next(0, false));
+  CHECK(ix.check_idle(0).empty());  // left to the sweep, not stuck
   auto m = ix.next(0, true);
   REQUIRE(m);
   CHECK(m->call_sid == "CA1");
+}
+
+TEST_CASE("match index: a failed call without agent polling is left out of the sweep too") {
+  policy p;  // both flags on for the server: the calls' own flags decide
+  match_index ix(p);
+  auto unpolled = waiting("CA1", 0, 100, 1);
+  unpolled.failed_in_row = 1;
+  unpolled.fallback = false;
+  unpolled.polled = false;  // as view_of() gives it for a call whose recorded FEATURE_AGENT_POLLING is off
+  auto polled = waiting("CA2", 0, 200, 2);
+  polled.failed_in_row = 1;
+  polled.fallback = false;
+  ix.update(unpolled);
+  ix.update(polled);
+  ix.update(ready("alice", 100, 0));
+  CHECK_FALSE(ix.next(0, false));
+  CHECK(ix.check_idle(0).empty());
+  auto m = ix.next(0, true);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA2");  // though CA1 came first
+  ix.release(*m);
+  ix.remove_call("CA2");
+  CHECK_FALSE(ix.next(0, true));
 }
 
 namespace {
@@ -689,4 +713,32 @@ TEST_CASE("match index: a group whose head call rests for the free agent does no
   auto m = ix.next(0, false);
   REQUIRE(m);
   CHECK(m->call_sid == "CA2");  // not CA3, behind it in dispatch order
+}
+
+TEST_CASE("match index: a call whose flags leave out readiness sees the agents in the legacy order, longest idle first") {
+  policy p;  // the server applies every check
+  match_index ix(p);
+  ix.update(ready("alice", 100, 50));  // readier
+  ix.update(ready("bob", 60, 0));      // idle longer
+  call_view legacy = waiting("CA1", 0, 100, 1);
+  legacy.agent_checks = check_heartbeat | check_device;  // FEATURE_ENHANCED_DISCOVERY off for it
+  ix.update(legacy);
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "bob");
+  ix.release(*m);
+  ix.remove_call("CA1");
+  ix.update(waiting("CA2", 0, 200, 2));  // the new path: readiness first
+  m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "alice");
+  ix.release(*m);
+  // An agent's change of readiness moves it in both orders alike.
+  agent_view bob = ready("bob", 100, 0);
+  bob.version = 2;
+  ix.update(bob);
+  m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->call_sid == "CA2");
+  CHECK(m->agent_id == "bob");  // as ready as alice now, and idle longer
 }

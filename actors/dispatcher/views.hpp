@@ -33,6 +33,10 @@ struct call_view {
   /// FEATURE_MULTI_AGENT_FALLBACK for this call: after a failed offer the
   /// next agent is tried at once (else at the next sweep).
   bool fallback = true;
+  /// FEATURE_AGENT_POLLING for this call: when `fallback` is off, a failed
+  /// offer leaves it to the periodic sweep, which offers it again only
+  /// when this is on (else no agent is offered it again).
+  bool polled = true;
   /// The agent-side checks its flags apply (agent_check bits): an agent
   /// may take it when eligible under them (agent_view::eligible_under).
   uint8_t agent_checks = check_heartbeat | check_device | check_readiness;
