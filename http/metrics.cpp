@@ -244,13 +244,13 @@ std::string render_front_door_metrics(const front_door_figures& door) {
 std::string render_tts_metrics(const tts_figures& tts) {
   std::string out = "# HELP callq_tts_renders_total Renders by the TTS service, by outcome.\n"
                     "# TYPE callq_tts_renders_total counter\n";
-  for (const char* outcome : {"ok", "failed", "invalid", "over-budget"}) {
-    auto i = tts.renders.find(outcome);
-    out += std::string("callq_tts_renders_total{outcome=\"") + outcome + "\"} " +
-           std::to_string(i == tts.renders.end() ? 0 : i->second) + "\n";
-  }
+  for (auto o : {tts_outcome::ok, tts_outcome::failed, tts_outcome::invalid, tts_outcome::over_budget})
+    out += std::string("callq_tts_renders_total{outcome=\"") + tts_outcome_name(o) + "\"} " +
+           std::to_string(tts.renders[static_cast<size_t>(o)]) + "\n";
   out += "# TYPE callq_tts_queued gauge\ncallq_tts_queued " + std::to_string(tts.queued) + "\n";
   out += "# TYPE callq_tts_stored_bytes gauge\ncallq_tts_stored_bytes " + std::to_string(tts.stored_bytes) + "\n";
+  out += "# HELP callq_tts_evicted_total Audio files deleted to keep the directory within its budget.\n"
+         "# TYPE callq_tts_evicted_total counter\ncallq_tts_evicted_total " + std::to_string(tts.evicted) + "\n";
   return out;
 }
 

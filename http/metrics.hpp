@@ -41,7 +41,7 @@ std::string render_dispatch_metrics(const dispatch_stats& dispatch);
 std::string render_front_door_metrics(const front_door_figures& door);
 
 /// `callq_tts_renders_total{outcome}` (ok, failed, invalid, over-budget),
-/// `callq_tts_queued`, `callq_tts_stored_bytes`.
+/// `callq_tts_queued`, `callq_tts_stored_bytes`, `callq_tts_evicted_total`.
 std::string render_tts_metrics(const tts_figures& tts);
 
 }  // namespace callq::http

@@ -110,7 +110,9 @@ std::string server::caller_twiml(const voice_reply& v) {
   if (!tts_ || !tts_->enabled())
     return render_twiml(v, s_.twiml, sp);
   audio_lookup audio = [this, &sp](const std::string& text) {
-    std::string name = tts_->stored(text, sp.voice, sp.language);
+    // Text not rendered yet (a position or wait heard for the first time)
+    // is asked for now, for the next caller who hears it.
+    std::string name = tts_->play(text, sp.voice, sp.language);
     return name.empty() ? std::string() : s_.public_base_url + "/audio/" + name;
   };
   return render_twiml(v, s_.twiml, sp, audio);

@@ -171,3 +171,37 @@ TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow
   CHECK(files == static_cast<size_t>(renders(p, "ok")));
   CHECK(p.terminate() == 0);
 }
+
+TEST_CASE("e2e: a position announcement heard for the first time is said, rendered, and played to the next caller") {
+  fake_tts tts;
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(),
+                  {{"TTS_URL", "http://127.0.0.1:" + std::to_string(tts.port) + "/speak"}});
+  REQUIRE(p.ready());
+  REQUIRE(p.json_request("PUT", "/api/queues/support", admin_token, {{"announceWait", "off"}}).status == 201);
+  const std::string sentence = "You are number 1 in the queue.";
+  REQUIRE(p.webhook("voice", "", twilio_call("CA1", "+15551230001")).status == 200);
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA1", "+15551230001"));
+  INFO(hold.body);
+  CHECK(has(hold.body, "<Say>" + sentence + "</Say>"));  // never waits for the service
+  // The webhook asked for it: stored once the fake has answered.
+  auto stored = [&] {
+    auto ok = renders(p, "ok");
+    std::lock_guard lock(tts.mu);
+    bool answered = std::find(tts.answered_audio.begin(), tts.answered_audio.end(), sentence) !=
+                    tts.answered_audio.end();
+    return answered && ok >= static_cast<int64_t>(tts.answered_audio.size());
+  };
+  REQUIRE(wait_until(stored, 15s));
+  p.advance(30'000);  // the next announcement
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA1", "+15551230001"));
+  INFO(hold.body);
+  CHECK(has(hold.body, "<Play>https://callq.example.test/audio/"));
+  CHECK_FALSE(has(hold.body, sentence));
+  {
+    std::lock_guard lock(tts.mu);
+    CHECK(std::count(tts.texts.begin(), tts.texts.end(), sentence) == 1);  // asked once
+  }
+  CHECK(p.terminate() == 0);
+}
