@@ -112,10 +112,14 @@ struct scenario {
     h.run(cmd::put_queue{q, to_json(parsed).dump()});
   }
 
+  /// Whether the last step ran the idle sweep.
+  bool swept = false;
+
   /// One random step; true when it restarted the server. `busy`: half
   /// of the steps are arrivals, answers and hang-ups of talking callers,
   /// so that calls queue while agents free up one by one.
   bool step(bool busy = false) {
+    swept = false;
     static const char* statuses[] = {"available", "available", "available", "busy", "break", "offline"};
     static const char* dial[] = {"completed", "no-answer", "busy", "failed", "canceled"};
     int what = pick(18);
@@ -230,7 +234,8 @@ struct scenario {
         break;
       }
       case 12:
-        h.run(pick(2) ? cmd::command{cmd::heartbeat_cleanup{}} : cmd::command{cmd::sweep{}});
+        swept = pick(2) == 0;
+        h.run(swept ? cmd::command{cmd::sweep{}} : cmd::command{cmd::heartbeat_cleanup{}});
         break;
       case 13:
         h.run(cmd::redirect_failed{some_offer(), "test"});
@@ -287,13 +292,20 @@ void run_seeds(int first, int stride, bool busy = false) {
   int violations = 0;
   actor_harness::order_checked order;
   // The busy histories also roll out the agent-side checks to half of the
-  // callers (the same half for each flag: one hash per caller), so calls
-  // on the new path and on the legacy one wait side by side.
+  // callers (the same half for each flag: one hash per caller), polling to
+  // 65 % and the multi-agent fallback to 30 %, so calls on the new path
+  // and on the legacy one wait side by side. The callers' buckets (of
+  // 100): +15550001 14, +15550003 26, +15550000 59, anonymous 51,
+  // +15550002 71, +15550004 75: two callers take every new path, two poll
+  // without the fallback, two take none.
   policy rules;
-  if (busy)
+  if (busy) {
     for (const char* flag :
          {"FEATURE_AGENT_HEARTBEAT", "FEATURE_DEVICE_CONNECTIVITY", "FEATURE_ENHANCED_DISCOVERY"})
       rules.feature_shares[flag] = 50;
+    rules.feature_shares["FEATURE_AGENT_POLLING"] = 65;
+    rules.feature_shares["FEATURE_MULTI_AGENT_FALLBACK"] = 30;
+  }
   for (int n = first; n <= seeds(); n += stride) {
     uint64_t seed = base_seed() + static_cast<uint64_t>(n);
     scenario s(seed, rules);
@@ -308,7 +320,7 @@ void run_seeds(int first, int stride, bool busy = false) {
       uint64_t refused = s.h.rt().dispatch_figures().legs_refused.load();
       bool restarted = s.step(busy);
       std::string problems = restarted ? s.h.check_invariants()
-                                       : s.h.check_structure() +
+                                       : s.h.check_structure(s.swept) +
                                              s.h.check_dispatch_order(from, refused, &order);
       if (!problems.empty()) {
         if (std::getenv("CALLQ_DEBUG_LOG"))  // the failing seed's whole log, as JSON

@@ -143,8 +143,10 @@ class actor_harness {
     return problems;
   }
 
-  /// The structural part of check_invariants(), without the replay.
-  std::string check_structure() {
+  /// The structural part of check_invariants(), without the replay;
+  /// `swept`: the idle sweep has just run, so failed calls that poll are
+  /// held to "never waits beside a ready agent" too.
+  std::string check_structure(bool swept = false) {
     std::ostringstream problems;
     const world& w = state();
     for (auto& [sid, cp] : w.calls()) {
@@ -179,11 +181,15 @@ class actor_harness {
     for (auto& [key, text] : rt_->entity_digests())
       if (key.rfind("agent", 0) == 0 && text.find("|reserved") != std::string::npos)
         problems << key << " holds a reservation with nothing under way\n";
-    if (rules_.feature_multi_agent_fallback) {
+    {
+      // A call whose offer failed and that does not fall back to another
+      // agent at once (its own FEATURE_MULTI_AGENT_FALLBACK) waits for the
+      // idle sweep (when it polls: judged once one has run, `swept`) or
+      // for nothing.
       for (auto& [sid, cp] : w.calls()) {
         const call_state& c = *cp;
         auto v = view_of(c, rules_);
-        if (!v.dispatchable || v.rest_until_ms > now)
+        if (!v.dispatchable || v.rest_until_ms > now || (!v.fallback && v.failed_in_row > 0 && !(swept && v.polled)))
           continue;
         for (auto& [id, a] : w.agents())  // eligible under the call's own checks
           if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
@@ -201,7 +207,9 @@ class actor_harness {
 
   /// Replays the log seen so far: no call (or callback) was offered to an
   /// agent lacking a skill the call required at that moment, or to another
-  /// than the agent it was waiting for.
+  /// than the agent it was waiting for; no call whose offer failed was
+  /// offered again when its flags neither poll nor fall back to another
+  /// agent.
   std::string check_offered_skills() {
     std::ostringstream problems;
     world w(rules_);
@@ -224,6 +232,11 @@ class actor_harness {
         if (c && !c->preferred_agent.empty() && c->preferred_agent != agent)
           problems << "call " << *sid << " offered to " << agent << " while it waits for "
                    << c->preferred_agent << "\n";
+      }
+      if (const call_state* c = sid && std::holds_alternative<events::call_offered>(e.body) ? w.find_call(*sid) : nullptr) {
+        call_view v = view_of(*c, rules_);
+        if (v.failed_in_row > 0 && !v.fallback && !v.polled)
+          problems << "call " << *sid << " offered again after a failed offer, though it neither polls nor falls back\n";
       }
       w.apply(++seq, e);
     }
