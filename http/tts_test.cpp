@@ -6,6 +6,7 @@
 #include "http/tts.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -62,117 +63,116 @@ struct fake_tts {
   }
 };
 
-tts_settings settings_for(const fake_tts& f) {
+/// A fake service, a data directory, and the settings a renderer on
+/// them starts with (one try per render; tests change the rest).
+struct rig {
+  fake_tts f;
+  callq::testing::temp_dir dir;
   tts_settings s;
-  s.url = "http://127.0.0.1:" + std::to_string(f.port) + "/speak";
-  s.attempts = 1;
-  return s;
-}
+  rig() {
+    s.url = "http://127.0.0.1:" + std::to_string(f.port) + "/speak";
+    s.attempts = 1;
+  }
+  /// A renderer on the directory with `s`, started.
+  std::unique_ptr<tts_renderer> start() {
+    auto r = std::make_unique<tts_renderer>(s, dir.path());
+    REQUIRE(r->start().is_ok());
+    return r;
+  }
+};
 
 int64_t renders(const tts_renderer& r, tts_outcome o) { return r.figures().renders[static_cast<size_t>(o)]; }
 
 }  // namespace
 
 TEST_CASE("a text a webhook asks for is said now and played to the next caller") {
-  fake_tts f;
-  callq::testing::temp_dir dir;
-  tts_renderer r(settings_for(f), dir.path());
-  REQUIRE(r.start().is_ok());
-  CHECK(r.play("You are number 3 in the queue.", "Polly.Joanna", "en-US").empty());
-  REQUIRE(r.settle(10s));
-  std::string name = r.play("You are number 3 in the queue.", "Polly.Joanna", "en-US");
+  rig g;
+  auto r = g.start();
+  CHECK(r->play("You are number 3 in the queue.", "Polly.Joanna", "en-US").empty());
+  REQUIRE(r->settle(10s));
+  std::string name = r->play("You are number 3 in the queue.", "Polly.Joanna", "en-US");
   CHECK(name.size() == 64 + 4);
-  CHECK(!r.file_of(name).empty());
-  CHECK(r.play("You are number 3 in the queue.", "Polly.Lucia", "es-ES").empty());  // another voice, another file
-  REQUIRE(r.settle(10s));
-  CHECK(f.count("You are number 3 in the queue.") == 2);
-  CHECK(renders(r, tts_outcome::ok) == 2);
+  CHECK(!r->file_of(name).empty());
+  CHECK(r->play("You are number 3 in the queue.", "Polly.Lucia", "es-ES").empty());  // another voice, another file
+  REQUIRE(r->settle(10s));
+  CHECK(g.f.count("You are number 3 in the queue.") == 2);
+  CHECK(renders(*r, tts_outcome::ok) == 2);
 }
 
 TEST_CASE("an answer that is not audio is never asked again, a failure only after a while") {
-  fake_tts f;
-  callq::testing::temp_dir dir;
-  tts_settings s = settings_for(f);
-  s.ask_again_after = 3600s;
-  tts_renderer r(s, dir.path());
-  REQUIRE(r.start().is_ok());
-  CHECK(r.play("garbage", "", "en-US").empty());
-  CHECK(r.play("down", "", "en-US").empty());
-  REQUIRE(r.settle(10s));
-  CHECK(renders(r, tts_outcome::invalid) == 1);
-  CHECK(renders(r, tts_outcome::failed) == 1);
+  rig g;
+  g.s.ask_again_after = 3600s;
+  auto r = g.start();
+  CHECK(r->play("garbage", "", "en-US").empty());
+  CHECK(r->play("down", "", "en-US").empty());
+  REQUIRE(r->settle(10s));
+  CHECK(renders(*r, tts_outcome::invalid) == 1);
+  CHECK(renders(*r, tts_outcome::failed) == 1);
   for (int i = 0; i < 3; ++i) {
-    CHECK(r.play("garbage", "", "en-US").empty());
-    CHECK(r.play("down", "", "en-US").empty());
+    CHECK(r->play("garbage", "", "en-US").empty());
+    CHECK(r->play("down", "", "en-US").empty());
   }
-  r.want("garbage", "", "en-US");  // ahead of time: garbage stays refused
-  REQUIRE(r.settle(10s));
-  CHECK(f.count("garbage") == 1);
-  CHECK(f.count("down") == 1);
-  r.want("down", "", "en-US");  // ahead of time (a queue saved): a failure is tried again
-  REQUIRE(r.settle(10s));
-  CHECK(f.count("down") == 2);
+  r->want("garbage", "", "en-US");  // ahead of time: garbage stays refused
+  REQUIRE(r->settle(10s));
+  CHECK(g.f.count("garbage") == 1);
+  CHECK(g.f.count("down") == 1);
+  r->want("down", "", "en-US");  // ahead of time (a queue saved): a failure is tried again
+  REQUIRE(r->settle(10s));
+  CHECK(g.f.count("down") == 2);
 }
 
 TEST_CASE("a failed text is asked again by a webhook once ask_again_after has passed") {
-  fake_tts f;
-  callq::testing::temp_dir dir;
-  tts_settings s = settings_for(f);
-  s.ask_again_after = 0s;
-  tts_renderer r(s, dir.path());
-  REQUIRE(r.start().is_ok());
-  CHECK(r.play("down", "", "en-US").empty());
-  REQUIRE(r.settle(10s));
-  CHECK(r.play("down", "", "en-US").empty());
-  REQUIRE(r.settle(10s));
-  CHECK(f.count("down") == 2);
+  rig g;
+  g.s.ask_again_after = 0s;
+  auto r = g.start();
+  CHECK(r->play("down", "", "en-US").empty());
+  REQUIRE(r->settle(10s));
+  CHECK(r->play("down", "", "en-US").empty());
+  REQUIRE(r->settle(10s));
+  CHECK(g.f.count("down") == 2);
 }
 
 TEST_CASE("at the budget, the files played least recently make room, and none played within keep_recent") {
-  fake_tts f;
-  callq::testing::temp_dir dir;
-  tts_settings s = settings_for(f);
-  s.max_total_bytes = 300;  // three files of 100 bytes
-  s.keep_recent = 0s;
+  rig g;
+  g.s.max_total_bytes = 300;  // three files of 100 bytes
+  g.s.keep_recent = 0s;
   std::string a, b, c;
   {
-    tts_renderer r(s, dir.path());
-    REQUIRE(r.start().is_ok());
+    auto r = g.start();
     for (auto* t : {"a", "b", "c"})
-      r.want(t, "", "en-US");
-    REQUIRE(r.settle(10s));
+      r->want(t, "", "en-US");
+    REQUIRE(r->settle(10s));
     // Played in the order b, c, a: b is the least recently played.
-    b = r.play("b", "", "en-US");
-    c = r.play("c", "", "en-US");
-    a = r.play("a", "", "en-US");
+    b = r->play("b", "", "en-US");
+    c = r->play("c", "", "en-US");
+    a = r->play("a", "", "en-US");
     REQUIRE(!a.empty());
     REQUIRE(!b.empty());
     REQUIRE(!c.empty());
-    r.want("d", "", "en-US");
-    REQUIRE(r.settle(10s));
-    CHECK(r.figures().evicted == 1);
-    CHECK(r.figures().stored_bytes == 300);
-    CHECK(r.file_of(b).empty());
-    CHECK(!std::filesystem::exists(dir.path() + "/audio/" + b));
-    CHECK(!r.file_of(a).empty());
-    CHECK(!r.file_of(c).empty());
-    CHECK(!r.play("d", "", "en-US").empty());
+    r->want("d", "", "en-US");
+    REQUIRE(r->settle(10s));
+    CHECK(r->figures().evicted == 1);
+    CHECK(r->figures().stored_bytes == 300);
+    CHECK(r->file_of(b).empty());
+    CHECK(!std::filesystem::exists(g.dir.path() + "/audio/" + b));
+    CHECK(!r->file_of(a).empty());
+    CHECK(!r->file_of(c).empty());
+    CHECK(!r->play("d", "", "en-US").empty());
   }
   // After a restart every file was just used (its modification time is
   // recent): with keep_recent an hour, nothing is deleted and a new text
   // finds no room.
-  s.keep_recent = 3600s;
-  tts_renderer r(s, dir.path());
-  REQUIRE(r.start().is_ok());
-  CHECK(r.figures().stored_bytes == 300);
-  r.want("e", "", "en-US");
-  REQUIRE(r.settle(10s));
-  CHECK(renders(r, tts_outcome::over_budget) == 1);
-  CHECK(r.figures().evicted == 0);
-  CHECK(!r.file_of(a).empty());
-  CHECK(r.play("e", "", "en-US").empty());
+  g.s.keep_recent = 3600s;
+  auto r = g.start();
+  CHECK(r->figures().stored_bytes == 300);
+  r->want("e", "", "en-US");
+  REQUIRE(r->settle(10s));
+  CHECK(renders(*r, tts_outcome::over_budget) == 1);
+  CHECK(r->figures().evicted == 0);
+  CHECK(!r->file_of(a).empty());
+  CHECK(r->play("e", "", "en-US").empty());
   size_t files = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir.path() + "/audio"))
+  for (auto& e : std::filesystem::directory_iterator(g.dir.path() + "/audio"))
     files += e.path().extension() == ".mp3";
   CHECK(files == 3);
 }
