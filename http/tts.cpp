@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include <sys/stat.h>
@@ -74,22 +75,19 @@ tts_renderer::tts_renderer(tts_settings s, const std::string& data_dir)
   }
   // What is there, oldest first: a file's modification time stands for
   // when it was last played (plays are kept in memory only).
-  std::vector<std::pair<int64_t, std::string>> found;  // mtime, name
+  std::vector<std::tuple<int64_t, std::string, int64_t>> found;  // mtime, name, bytes
   for (auto& e : fs::directory_iterator(dir_, ec)) {
     std::string name = e.path().filename().string();
     auto dot = name.find('.');
     struct stat st {};
     if (dot == 64 && (name.substr(dot) == ".mp3" || name.substr(dot) == ".wav") &&
         ::stat(e.path().c_str(), &st) == 0)
-      found.emplace_back(static_cast<int64_t>(st.st_mtime), name);
+      found.emplace_back(static_cast<int64_t>(st.st_mtime), name, static_cast<int64_t>(st.st_size));
     else if (name.size() > 4 && name[0] == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0)
       fs::remove(e.path(), ec);  // a render cut short by a crash
   }
   std::sort(found.begin(), found.end());
-  for (auto& [mtime, name] : found) {
-    struct stat st {};
-    ::stat((dir_ + "/" + name).c_str(), &st);
-    auto bytes = static_cast<int64_t>(st.st_size);
+  for (auto& [mtime, name, bytes] : found) {
     files_[name.substr(0, 64)] = {name, bytes, ++use_seq_,
                                   std::chrono::system_clock::from_time_t(static_cast<time_t>(mtime))};
     stored_bytes_ += bytes;
