@@ -7,15 +7,11 @@
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <catch2/catch.hpp>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
+#include "tests/fake_tts.hpp"
 #include "tests/temp_dir.hpp"
 
 using callq::http::tts_outcome;
@@ -25,52 +21,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// 100 bytes of "MP3" for every text, except "garbage" (HTML) and "down"
-/// (500); counts the requests per text.
-struct fake_tts {
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
-  std::mutex mu;
-  std::map<std::string, int> asked;
-  fake_tts() {
-    server.Post("/speak", [this](const httplib::Request& req, httplib::Response& res) {
-      std::string text = nlohmann::json::parse(req.body)["text"];
-      {
-        std::lock_guard lock(mu);
-        ++asked[text];
-      }
-      if (text == "garbage")
-        return res.set_content("<html>no</html>", "text/html");
-      if (text == "down") {
-        res.status = 500;
-        return;
-      }
-      std::string body = "ID3" + text;
-      body.resize(100, ' ');
-      res.set_content(body, "audio/mpeg");
-    });
-    port = server.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { server.listen_after_bind(); });
-  }
-  ~fake_tts() {
-    server.stop();
-    thread.join();
-  }
-  int count(const std::string& text) {
-    std::lock_guard lock(mu);
-    return asked[text];
-  }
-};
+/// Audio for every text, except "garbage" (HTML) and "down" (500).
+callq::testing::tts_answer answer_of(const std::string& text) {
+  using callq::testing::tts_answer;
+  return text == "garbage" ? tts_answer::garbage : text == "down" ? tts_answer::failure : tts_answer::audio;
+}
 
 /// A fake service, a data directory, and the settings a renderer on
 /// them starts with (one try per render; tests change the rest).
 struct rig {
-  fake_tts f;
+  callq::testing::fake_tts f{answer_of};
   callq::testing::temp_dir dir;
   tts_settings s;
   rig() {
-    s.url = "http://127.0.0.1:" + std::to_string(f.port) + "/speak";
+    s.url = f.url();
     s.attempts = 1;
   }
   /// A renderer on the directory with `s`, started.
@@ -95,7 +59,7 @@ TEST_CASE("a text a webhook asks for is said now and played to the next caller")
   CHECK(!r->file_of(name).empty());
   CHECK(r->play("You are number 3 in the queue.", "Polly.Lucia", "es-ES").empty());  // another voice, another file
   REQUIRE(r->settle(10s));
-  CHECK(g.f.count("You are number 3 in the queue.") == 2);
+  CHECK(g.f.asked("You are number 3 in the queue.") == 2);
   CHECK(renders(*r, tts_outcome::ok) == 2);
 }
 
@@ -114,11 +78,11 @@ TEST_CASE("an answer that is not audio is never asked again, a failure only afte
   }
   r->want("garbage", "", "en-US");  // ahead of time: garbage stays refused
   REQUIRE(r->settle(10s));
-  CHECK(g.f.count("garbage") == 1);
-  CHECK(g.f.count("down") == 1);
+  CHECK(g.f.asked("garbage") == 1);
+  CHECK(g.f.asked("down") == 1);
   r->want("down", "", "en-US");  // ahead of time (a queue saved): a failure is tried again
   REQUIRE(r->settle(10s));
-  CHECK(g.f.count("down") == 2);
+  CHECK(g.f.asked("down") == 2);
 }
 
 TEST_CASE("a failed text is asked again by a webhook once ask_again_after has passed") {
@@ -129,7 +93,7 @@ TEST_CASE("a failed text is asked again by a webhook once ask_again_after has pa
   REQUIRE(r->settle(10s));
   CHECK(r->play("down", "", "en-US").empty());
   REQUIRE(r->settle(10s));
-  CHECK(g.f.count("down") == 2);
+  CHECK(g.f.asked("down") == 2);
 }
 
 TEST_CASE("at the budget, the files played least recently make room, and none played within keep_recent") {

@@ -3,19 +3,18 @@
 // TTS server on loopback that is slow, fails, or answers garbage; the
 // audio stored under HMAC names and served at /audio/...; TwiML that
 // <Play>s it, and a webhook that never waits for the service.
-#include <atomic>
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 #include <sys/stat.h>
 
 #include "tests/callq_process.hpp"
+#include "tests/fake_tts.hpp"
 #include "tests/fake_twilio.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -25,60 +24,24 @@ using nlohmann::json;
 
 namespace {
 
-/// A TTS service on loopback: MP3 bytes for most texts; garbage for the
+/// The service of the first case: audio for most texts; garbage for the
 /// goodbye; 500 twice for the busy queue's words, then audio; 8 s of
 /// silence for "Please continue to hold." (past callq's 5 s deadline).
-struct fake_tts {
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
-  std::mutex mu;
-  std::vector<std::string> texts, auth;
-  std::vector<std::string> answered_audio;  ///< texts answered with audio (callq may still be storing it)
-  int busy_failures = 0;
-  std::condition_variable stopped;  ///< the slow answer's wait ends when the fake stops
-  bool stopping = false;
-  fake_tts() {
-    server.Post("/speak", [this](const httplib::Request& req, httplib::Response& res) {
-      auto body = json::parse(req.body);
-      std::string text = body["text"];
-      {
-        std::lock_guard lock(mu);
-        texts.push_back(text);
-        auth.push_back(req.get_header_value("Authorization"));
-      }
-      if (text == "Thank you for calling. Goodbye.")
-        return res.set_content("<html>not audio</html>", "text/html");
-      if (text == "We are sorry, all our agents are busy right now.") {
-        std::lock_guard lock(mu);
-        if (busy_failures++ < 2) {
-          res.status = 500;
-          return;
-        }
-      }
-      if (text == "Please continue to hold.") {  // slow: answers after 8 s, or when the fake stops
-        std::unique_lock lock(mu);
-        stopped.wait_for(lock, 8s, [this] { return stopping; });
-      }
-      if (text != "Please continue to hold.") {  // callq has given up on the slow one
-        std::lock_guard lock(mu);
-        answered_audio.push_back(text);
-      }
-      res.set_content("ID3\x04" + text, "audio/mpeg");
-    });
-    port = server.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { server.listen_after_bind(); });
-  }
-  ~fake_tts() {
-    {
-      std::lock_guard lock(mu);
-      stopping = true;
-    }
-    stopped.notify_all();
-    server.stop();
-    thread.join();
-  }
-};
+fake_tts::rule prompts_rule() {
+  return [busy_failures = 0](const std::string& text) mutable {
+    if (text == "Thank you for calling. Goodbye.")
+      return tts_answer::garbage;
+    if (text == "We are sorry, all our agents are busy right now.")
+      return busy_failures++ < 2 ? tts_answer::failure : tts_answer::audio;
+    if (text == "Please continue to hold.")
+      return tts_answer::slow;
+    return tts_answer::audio;
+  };
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 int64_t renders(callq_process& p, const std::string& outcome) {
   auto m = p.json_request("GET", "/metrics", "");
@@ -100,12 +63,12 @@ bool wait_until(const std::function<bool()>& f, std::chrono::milliseconds limit)
 }  // namespace
 
 TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow, failing or garbage service falls back to <Say>") {
-  fake_tts tts;
+  fake_tts tts(prompts_rule());
   fake_twilio tw;
   temp_dir dir;
   std::string data = dir.path() + "/data";
   callq_process p(data, tw.base_url(),
-                  {{"TTS_URL", "http://127.0.0.1:" + std::to_string(tts.port) + "/speak"},
+                  {{"TTS_URL", tts.url()},
                    {"TTS_AUTH", "Bearer tts-key"}});
   REQUIRE(p.ready());
   REQUIRE(p.json_request("PUT", "/api/callers/+15551230001", admin_token, {{"name", "Ada"}}).status == 200);
@@ -119,21 +82,12 @@ TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow
       "Hello Ada, thank you for calling. Please hold and the next available agent will be with you.";
   auto greeting_stored = [&] {
     auto ok = renders(p, "ok");  // first, so that every try is a request
-    size_t answered = 0;
-    {
-      std::lock_guard lock(tts.mu);
-      if (std::find(tts.answered_audio.begin(), tts.answered_audio.end(), greeting) == tts.answered_audio.end())
-        return false;
-      answered = tts.answered_audio.size();
-    }
-    return ok >= 7 && ok >= static_cast<int64_t>(answered);
+    auto answered = tts.answered_audio();
+    return contains(answered, greeting) && ok >= 7 && ok >= static_cast<int64_t>(answered.size());
   };
   CHECK(wait_until(greeting_stored, 15s));
-  {
-    std::lock_guard lock(tts.mu);
-    for (auto& a : tts.auth)
-      CHECK(a == "Bearer tts-key");
-  }
+  for (auto& a : tts.auth_headers())
+    CHECK(a == "Bearer tts-key");
   auto r = p.webhook("voice", "", twilio_call("CA1", "+15551230001"));
   INFO(r.body);
   auto at = r.body.find("<Play>https://callq.example.test/audio/");
@@ -177,7 +131,7 @@ TEST_CASE("e2e: a position announcement heard for the first time is said, render
   fake_twilio tw;
   temp_dir dir;
   callq_process p(dir.path() + "/data", tw.base_url(),
-                  {{"TTS_URL", "http://127.0.0.1:" + std::to_string(tts.port) + "/speak"}});
+                  {{"TTS_URL", tts.url()}});
   REQUIRE(p.ready());
   REQUIRE(p.json_request("PUT", "/api/queues/support", admin_token, {{"announceWait", "off"}}).status == 201);
   const std::string sentence = "You are number 1 in the queue.";
@@ -188,10 +142,8 @@ TEST_CASE("e2e: a position announcement heard for the first time is said, render
   // The webhook asked for it: stored once the fake has answered.
   auto stored = [&] {
     auto ok = renders(p, "ok");
-    std::lock_guard lock(tts.mu);
-    bool answered = std::find(tts.answered_audio.begin(), tts.answered_audio.end(), sentence) !=
-                    tts.answered_audio.end();
-    return answered && ok >= static_cast<int64_t>(tts.answered_audio.size());
+    auto answered = tts.answered_audio();
+    return contains(answered, sentence) && ok >= static_cast<int64_t>(answered.size());
   };
   REQUIRE(wait_until(stored, 15s));
   p.advance(30'000);  // the next announcement
@@ -199,9 +151,6 @@ TEST_CASE("e2e: a position announcement heard for the first time is said, render
   INFO(hold.body);
   CHECK(has(hold.body, "<Play>https://callq.example.test/audio/"));
   CHECK_FALSE(has(hold.body, sentence));
-  {
-    std::lock_guard lock(tts.mu);
-    CHECK(std::count(tts.texts.begin(), tts.texts.end(), sentence) == 1);  // asked once
-  }
+  CHECK(tts.asked(sentence) == 1);  // asked once
   CHECK(p.terminate() == 0);
 }
