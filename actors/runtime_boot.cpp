@@ -37,22 +37,11 @@ caf::behavior recording_gateway(caf::event_based_actor*,
 }  // namespace
 
 status runtime::boot(startup_report* report) {
-  // The start grows the heap in many small steps (a snapshot's decoding,
-  // the states' copies, an actor per live call and agent): with glibc's
-  // 128 KiB top pad, each step of each thread's arena is a system call,
-  // and memory freed between steps is given back and faulted in again
-  // (malloc and page faults were ~45 % of the actors' start in `perf`).
-  // A 64 MiB pad for the start alone: a fifth fewer page faults and ~0.85x
-  // the start's time, for ~10 MiB more RSS just after it (bench/README.md,
-  // "The start's heap"). Serving runs with glibc's pad again.
-  mallopt(M_TOP_PAD, 64 << 20);
   startup_report rep;
   world w(opts_.rules);
-  status st = load_world(&w, &rep);
-  if (st)
-    st = spawn(std::move(w), std::move(rep), report);
-  mallopt(M_TOP_PAD, 128 << 10);
-  return st;
+  if (auto st = load_world(&w, &rep); !st)
+    return st;
+  return spawn(std::move(w), std::move(rep), report);
 }
 
 status runtime::load_world(world* out, startup_report* report) {
