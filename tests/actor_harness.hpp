@@ -181,25 +181,24 @@ class actor_harness {
     for (auto& [key, text] : rt_->entity_digests())
       if (key.rfind("agent", 0) == 0 && text.find("|reserved") != std::string::npos)
         problems << key << " holds a reservation with nothing under way\n";
-    {
-      // A call whose offer failed and that does not fall back to another
-      // agent at once (its own FEATURE_MULTI_AGENT_FALLBACK) waits for the
-      // idle sweep (when it polls: judged once one has run, `swept`) or
-      // for nothing.
-      for (auto& [sid, cp] : w.calls()) {
-        const call_state& c = *cp;
-        auto v = view_of(c, rules_);
-        if (!v.dispatchable || v.rest_until_ms > now || (!v.fallback && v.failed_in_row > 0 && !(swept && v.polled)))
-          continue;
-        for (auto& [id, a] : w.agents())  // eligible under the call's own checks
-          if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
-              std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
-              meets_requirement(a.skill_levels, c.require) &&
-              (c.preferred_agent.empty() || c.preferred_agent == id)) {
-            problems << "call " << sid << " waits while agent " << id << " is ready\n";
-            break;
-          }
-      }
+    // A call whose offer failed and that does not fall back to another
+    // agent at once (its own FEATURE_MULTI_AGENT_FALLBACK) waits for the
+    // idle sweep (when it polls: judged once one has run, `swept`) or for
+    // nothing.
+    for (auto& [sid, cp] : w.calls()) {
+      const call_state& c = *cp;
+      auto v = view_of(c, rules_);
+      bool waits_for_sweep = !v.fallback && v.failed_in_row > 0 && !(swept && v.polled);
+      if (!v.dispatchable || v.rest_until_ms > now || waits_for_sweep)
+        continue;
+      for (auto& [id, a] : w.agents())  // eligible under the call's own checks
+        if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
+            std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
+            meets_requirement(a.skill_levels, c.require) &&
+            (c.preferred_agent.empty() || c.preferred_agent == id)) {
+          problems << "call " << sid << " waits while agent " << id << " is ready\n";
+          break;
+        }
     }
     problems << check_offered_skills();
     return problems.str();
@@ -220,6 +219,12 @@ class actor_harness {
       if (auto* o = std::get_if<events::call_offered>(&e.body)) {
         sid = &o->call_sid;
         agents = o->agents.empty() ? std::vector<std::string>{o->agent_id} : o->agents;
+        if (const call_state* c = w.find_call(*sid)) {
+          call_view v = view_of(*c, rules_);
+          if (v.failed_in_row > 0 && !v.fallback && !v.polled)
+            problems << "call " << *sid
+                     << " offered again after a failed offer, though it neither polls nor falls back\n";
+        }
       } else if (auto* b = std::get_if<events::callback_started>(&e.body)) {
         sid = &b->call_sid;
         agents = {b->agent_id};
@@ -232,11 +237,6 @@ class actor_harness {
         if (c && !c->preferred_agent.empty() && c->preferred_agent != agent)
           problems << "call " << *sid << " offered to " << agent << " while it waits for "
                    << c->preferred_agent << "\n";
-      }
-      if (const call_state* c = sid && std::holds_alternative<events::call_offered>(e.body) ? w.find_call(*sid) : nullptr) {
-        call_view v = view_of(*c, rules_);
-        if (v.failed_in_row > 0 && !v.fallback && !v.polled)
-          problems << "call " << *sid << " offered again after a failed offer, though it neither polls nor falls back\n";
       }
       w.apply(++seq, e);
     }
