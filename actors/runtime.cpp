@@ -21,6 +21,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   lo.idempotency_ttl_ms = opts.idempotency_ttl_ms;
   lo.keep_snapshots = opts.keep_snapshots;
   lo.rocksdb_env = opts.storage_env;
+  lo.defer_background_work = true;  // until the actors run (below)
   std::unique_ptr<storage::event_log> log;
   if (auto st = storage::event_log::open_store(opts.store, opts.data_dir, lo, &log); !st)
     return st;
@@ -60,6 +61,7 @@ status runtime::start(const runtime_options& opts, std::unique_ptr<runtime>* out
   } else if (auto st = rt->boot(report); !st) {
     return st;
   }
+  rt->log_->start_background_work();
   if (report != nullptr)
     report->open_seconds = open_seconds;
   rt->measure_disk();

@@ -49,6 +49,10 @@ struct log_options {
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   /// Snapshots kept; older ones are deleted when a new one is written.
   size_t keep_snapshots = 3;
+  /// In write mode, hold background work that can wait (RocksDB's
+  /// compactions) until start_background_work(): a server's start would
+  /// otherwise share the machine's cores with it.
+  bool defer_background_work = false;
   /// Tests: the RocksDB environment to use (fault injection); null for
   /// the default. RocksDB backend only.
   rocksdb::Env* rocksdb_env = nullptr;
@@ -255,6 +259,10 @@ class event_log {
   /// resume() then fails with status::fenced too. 0: no check. A log
   /// with one writer by construction (RocksDB's directory lock) ignores it.
   virtual void fence_with(int64_t epoch) { (void)epoch; }
+
+  /// Lets the background work that log_options::defer_background_work
+  /// held begin; nothing when none was held.
+  virtual void start_background_work() {}
 
   /// A follower's wait: returns when another process may have appended,
   /// or after `timeout_ms`. A log nobody else writes just waits.

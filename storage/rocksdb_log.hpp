@@ -3,8 +3,12 @@
 // Column families: "events" (seq -> record), "streams" (stream\0version ->
 // seq, the per-stream index), "idempotency" (key -> value, written in the
 // same batch as the events it guards, expiring after a time to live),
-// "meta" (format marker, chain head) and "snapshots" (seq -> encoded state;
-// the bytes are the replay layer's, storage only keeps them).
+// "meta" (format marker, chain head, the index of snapshots) and
+// "snapshots" (seq -> encoded state; the bytes are the replay layer's,
+// storage only keeps them). The index ("snapshot/" + seq -> "", written
+// in the same batch as each snapshot) lists them without reading them:
+// listing the snapshots family's keys reads every block, so every
+// snapshot's megabytes.
 //
 // The contract is event_log's (storage/event_log.hpp).
 #pragma once
@@ -74,8 +78,16 @@ class rocksdb_log final : public event_log {
   rocksdb::ColumnFamilyHandle* raw_idempotency_cf() { return idem_cf_; }
   rocksdb::ColumnFamilyHandle* raw_snapshots_cf() { return snapshots_cf_; }
 
+  /// Enables the compactions log_options::defer_background_work held.
+  void start_background_work() override;
+  /// Whether compactions are held (tests).
+  bool background_work_deferred() const { return compactions_held_; }
+
  private:
   rocksdb_log() = default;
+  /// Finds meta's index of snapshots, or (a read-write open of a log
+  /// from before it) writes it.
+  status load_index_of_snapshots();
   status load_tail();
   uint64_t next_stream_version(const std::string& stream);
   /// The last version of `stream` (0: none), looked up once and cached.
@@ -95,6 +107,11 @@ class rocksdb_log final : public event_log {
   rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;  ///< null: none (read-only, old log)
   int64_t idempotency_ttl_ms_ = 0;
   size_t keep_snapshots_ = 3;
+  /// Whether meta's index lists every snapshot (logs written before it
+  /// gain it at their first read-write open; a read-only open of one
+  /// lists the snapshots family itself).
+  bool snapshot_index_ = false;
+  bool compactions_held_ = false;  ///< log_options::defer_background_work, until started
   std::mutex head_mu_;  ///< serializes chain head and snapshot writes
   uint64_t head_seq_ = 0;
   bool write_failed_ = false;  ///< since the last successful resume()

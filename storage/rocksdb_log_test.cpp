@@ -90,6 +90,69 @@ TEST_CASE("a log written by a newer format is refused") {
   CHECK(st.message().find("newer callq") != std::string::npos);
 }
 
+TEST_CASE("snapshots are listed from meta's index, which a log from before it gains at its first read-write open") {
+  callq::testing::temp_dir tmp;
+  {
+    auto log = open_log(tmp.path());
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 10; ++i)
+      REQUIRE(log->append({make_event(i)}, {}, false, &first));
+    REQUIRE(log->put_snapshot(3, "three"));
+    REQUIRE(log->put_snapshot(6, "six"));
+  }
+  // The index, not the snapshots' own keys: a snapshot removed behind the
+  // log's back is still listed (and reads as not found).
+  {
+    auto log = open_log(tmp.path());
+    REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(3)).ok());
+    std::vector<uint64_t> seqs;
+    REQUIRE(log->snapshot_seqs(&seqs));
+    CHECK(seqs == std::vector<uint64_t>{6, 3});
+    std::string bytes;
+    CHECK(log->get_snapshot(3, &bytes).is_not_found());
+    REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(3), "three").ok());
+  }
+  // A log from before the index: meta holds no entry and no marker.
+  {
+    rocksdb::DB* db = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> d;
+    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
+      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
+    for (const std::string& k : {std::string("snapshot-index"), "snapshot/" + storage::seq_key(3),
+                                "snapshot/" + storage::seq_key(6)})
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), h[4], k).ok());
+    for (auto* x : h)
+      db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  std::vector<uint64_t> seqs;
+  {
+    auto log = open_log(tmp.path(), true);  // read-only: lists the snapshots themselves
+    REQUIRE(log->snapshot_seqs(&seqs));
+    CHECK(seqs == std::vector<uint64_t>{6, 3});
+  }
+  {
+    auto log = open_log(tmp.path());  // read-write: writes the index
+    REQUIRE(log->snapshot_seqs(&seqs));
+    CHECK(seqs == std::vector<uint64_t>{6, 3});
+    // From now on the index is what lists them.
+    REQUIRE(log->raw_db()->Delete(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(6)).ok());
+    REQUIRE(log->snapshot_seqs(&seqs));
+    CHECK(seqs == std::vector<uint64_t>{6, 3});
+    // A new snapshot and the pruning of the oldest (three kept) go into
+    // the index in the snapshot's own batch.
+    REQUIRE(log->put_snapshot(8, "eight"));
+    REQUIRE(log->put_snapshot(9, "nine"));
+    REQUIRE(log->snapshot_seqs(&seqs));
+    CHECK(seqs == std::vector<uint64_t>{9, 8, 6});
+  }
+  auto log = open_log(tmp.path(), true);
+  REQUIRE(log->snapshot_seqs(&seqs));
+  CHECK(seqs == std::vector<uint64_t>{9, 8, 6});
+}
+
 TEST_CASE("a full disk fails appends, loses nothing acknowledged, and the next start has it all") {
   callq::testing::temp_dir tmp;
   // The full disk happens in a child: RocksDB cannot resume in-process
