@@ -80,11 +80,13 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   struct forget_on_return {
     ~forget_on_return() { forget_actor_system(); }
   } forget;
-  std::vector<call_state> calls;
+  // The calls' states are shared with the world and never changed once
+  // shared: each actor copies its own once, when spawned.
+  std::vector<std::shared_ptr<const call_state>> calls;
   std::vector<agent_state> agents;
   calls.reserve(w.calls().size());
   for (auto& [sid, c] : w.calls())
-    calls.push_back(*c);
+    calls.push_back(c);
   for (auto& [id, a] : w.agents())
     agents.push_back(a);
   rep.calls = calls.size();
@@ -94,7 +96,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   std::vector<std::pair<std::string, uint64_t>> versions;
   versions.reserve(calls.size() + agents.size());
   for (auto& c : calls)
-    versions.emplace_back(events::call_stream(c.sid), c.version);
+    versions.emplace_back(events::call_stream(c->sid), c->version);
   for (auto& a : agents)
     versions.emplace_back(events::agent_stream(a.id), a.version);
   log_->learn_versions(versions);
@@ -202,7 +204,8 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
   std::map<std::string, queue_config> configs;  // read once per queue, not per call
-  for (auto& c : calls) {
+  for (auto& shared : calls) {
+    const call_state& c = *shared;
     auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, c); }, &spawned);
     for (auto& id : {c.offer_id, c.callback_id})
       if (!id.empty())

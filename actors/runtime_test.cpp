@@ -296,6 +296,25 @@ TEST_CASE("registry: a finished call's state is kept only until its last events 
   CHECK_FALSE(r.is_finished("CA1"));
 }
 
+namespace {
+
+/// A big-endian unsigned number of `bytes` bytes at `at` of `s`.
+uint64_t be_number(const std::string& s, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+/// `bytes` (a snapshot) with its format set to `format` and its payload
+/// replaced by `payload`, digest and all.
+std::string with_payload(const std::string& bytes, char format, const std::string& payload) {
+  return bytes.substr(0, 15) + std::string("\0\0\0", 3) + format + bytes.substr(19, 48) +
+         events::sha256_hex(payload) + payload;
+}
+
+}  // namespace
+
 TEST_CASE("a snapshot holds each call and agent as its own document and still reads one written before") {
   world_image img;
   call_state c;
@@ -315,9 +334,29 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   std::string digest = world::from_image(policy{}, img).digest();
   std::string bytes = encode_snapshot(img, digest, 1000, {});
   const size_t header = 15 + 4 + 8 + 8 + 32 + 64;  // magic, format, seq, time, chain, SHA-256
-  auto payload = nlohmann::json::from_cbor(bytes.substr(header));
-  REQUIRE(payload.at("calls").at(0).is_binary());
-  REQUIRE(payload.at("agents").at(0).is_binary());
+  CHECK(be_number(bytes, 15, 4) == 5);
+  // Format 5: u64 length and the document, then u32 count and (u32
+  // length, CBOR) of each call, then the same of each agent.
+  std::string payload = bytes.substr(header);
+  size_t at = 0;
+  uint64_t doc_size = be_number(payload, at, 8);
+  auto doc = nlohmann::json::from_cbor(payload.substr(8, doc_size));
+  at = 8 + doc_size;
+  CHECK(doc.at("digest") == digest);
+  CHECK_FALSE(doc.contains("calls"));
+  nlohmann::json entities;
+  for (const char* kind : {"calls", "agents"}) {
+    uint64_t count = be_number(payload, at, 4);
+    at += 4;
+    REQUIRE(count == 1);
+    uint64_t n = be_number(payload, at, 4);
+    at += 4;
+    entities[kind].push_back(nlohmann::json::from_cbor(payload.substr(at, n)));
+    at += n;
+  }
+  CHECK(at == payload.size());
+  CHECK(entities["calls"][0].at("sid") == "CA1");
+  CHECK(entities["agents"][0].at("id") == "alice");
   world w{policy{}};
   snapshot_info info;
   REQUIRE(decode_snapshot(bytes, policy{}, &w, &info));
@@ -325,14 +364,31 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   REQUIRE(w.find_call("CA1") != nullptr);
   CHECK(w.find_call("CA1")->version == 2);
   CHECK(w.metrics().predicted_handle_ms() == 150'505);
-  // Format 3: one document, each call and agent an object in it.
+  // Framing that ends too soon, or has bytes after the agents, is
+  // corruption, even under a matching payload digest.
+  world bad{policy{}};
+  for (const std::string& damaged :
+       {payload.substr(0, payload.size() - 1), payload + "x", payload.substr(0, 8 + doc_size + 2),
+        payload.substr(0, 5)}) {
+    auto st = decode_snapshot(with_payload(bytes, 5, damaged), policy{}, &bad, &info);
+    CHECK(st.error_code() == status::code::corruption);
+  }
+  // Format 4: one document, each call and agent a byte string in it.
+  nlohmann::json old4 = doc;
   for (const char* kind : {"calls", "agents"})
-    for (auto& x : payload.at(kind))
-      x = nlohmann::json::from_cbor(x.get_binary());
-  auto cbor = nlohmann::json::to_cbor(payload);
-  std::string old_payload(cbor.begin(), cbor.end());
-  std::string old = bytes.substr(0, 15) + std::string("\0\0\0\3", 4) + bytes.substr(19, 48) +
-                    events::sha256_hex(old_payload) + old_payload;
+    for (auto& x : entities[kind])
+      old4[kind].push_back(nlohmann::json::binary(nlohmann::json::to_cbor(x)));
+  auto cbor4 = nlohmann::json::to_cbor(old4);
+  world w4{policy{}};
+  REQUIRE(decode_snapshot(with_payload(bytes, 4, std::string(cbor4.begin(), cbor4.end())), policy{},
+                          &w4, &info));
+  CHECK(w4.digest() == digest);
+  // Format 3: one document, each call and agent an object in it.
+  nlohmann::json old3 = doc;
+  for (const char* kind : {"calls", "agents"})
+    old3[kind] = entities[kind];
+  auto cbor3 = nlohmann::json::to_cbor(old3);
+  std::string old = with_payload(bytes, 3, std::string(cbor3.begin(), cbor3.end()));
   world w3{policy{}};
   REQUIRE(decode_snapshot(old, policy{}, &w3, &info));
   CHECK(w3.digest() == digest);

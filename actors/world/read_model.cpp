@@ -52,12 +52,24 @@ status_view read_model::status(int64_t now_ms, size_t waiting_limit) const {
   return v->status(now_ms, waiting_limit, &heartbeats);
 }
 
+read_model::~read_model() {
+  if (copying_.valid())
+    copying_.wait();
+}
+
 void read_model::reset(world w) {
+  if (copying_.valid())
+    copying_.get();
   spares_.clear();
   behind_.clear();
   publish(std::make_shared<world>(std::move(w)));
   spares_.clear();
   stats_.versions += 1;
+  // Readers only read the newest world, and the writer changes only spares:
+  // the copy reads it beside both.
+  copying_ = std::async(std::launch::async, [w = std::shared_ptr<const world>(newest_)] {
+    return std::make_shared<world>(*w);
+  });
 }
 
 void read_model::apply(uint64_t first_seq, std::vector<events::event> evs,
@@ -93,6 +105,10 @@ void read_model::prepare() {
 }
 
 std::shared_ptr<world> read_model::free_spare() {
+  if (copying_.valid()) {
+    spares_.push_back(copying_.get());
+    stats_.copies += 1;
+  }
   auto best = spares_.end();
   for (auto i = spares_.begin(); i != spares_.end(); ++i)
     if (!held(*i) && (best == spares_.end() || (*i)->last_seq() > (*best)->last_seq()))

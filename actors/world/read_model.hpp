@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <limits>
 #include <memory>
 #include <string>
@@ -100,8 +101,13 @@ class read_model {
   void prepare();
 
   /// Writer side: replaces every version with `w` (state rebuilt from the
-  /// durable log in-process).
+  /// durable log in-process). A spare copy of it is made on a helper
+  /// thread meanwhile (the start spawns its actors then), so that the
+  /// first apply() need not copy the whole world before its answers.
   void reset(world w);
+
+  /// Waits for the spare reset() is copying, if any.
+  ~read_model();
 
   /// The agents' heartbeat times (volatile: not in the log, so not in a
   /// version).
@@ -140,6 +146,8 @@ class read_model {
   std::shared_ptr<world> newest_;
   std::deque<std::shared_ptr<world>> spares_;
   std::deque<batch_record> behind_;  ///< oldest first
+  /// The copy of the newest world reset() started, not yet among spares_.
+  std::future<std::shared_ptr<world>> copying_;
   heartbeat_board heartbeats_;
   read_model_stats stats_;
 };

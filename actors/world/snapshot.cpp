@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/feature_flags.hpp"
+#include "actors/world/split_work.hpp"
 #include "events/sha256.hpp"
 
 namespace callq {
@@ -71,24 +72,67 @@ uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
   return v;
 }
 
-/// Each entity as its own CBOR document: decoding one document of all of
-/// them built a tree of every field of every call at once (7 MB of CBOR
-/// for 10,000 calls decoded in 0.6 s, most of it the first touch of fresh
-/// memory); one at a time, the same memory serves the next.
-template <class T> nlohmann::json packed(const std::vector<T>& items) {
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& x : items)
-    out.push_back(nlohmann::json::binary(nlohmann::json::to_cbor(nlohmann::json(x))));
+/// Appends each of `items` as its own CBOR document, framed: u32 count,
+/// then u32 length and the document of each.
+template <class T> void put_entities(std::string& out, const std::vector<T>& items) {
+  put_u64(out, items.size(), 4);
+  for (auto& x : items) {
+    std::vector<std::uint8_t> doc = nlohmann::json::to_cbor(nlohmann::json(x));
+    put_u64(out, doc.size(), 4);
+    out.append(reinterpret_cast<const char*>(doc.data()), doc.size());
+  }
+}
+
+/// Reads what put_entities() wrote at `*at` of `payload` (moving `*at`
+/// past it) into `docs`; false when the bytes end too soon.
+bool get_entities(std::string_view payload, size_t* at, std::vector<std::string_view>* docs) {
+  if (payload.size() - *at < 4)
+    return false;
+  uint64_t count = get_u64(payload, *at, 4);
+  *at += 4;
+  if (count > (payload.size() - *at) / 4)  // each takes at least its length
+    return false;
+  docs->reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    if (payload.size() - *at < 4)
+      return false;
+    uint64_t n = get_u64(payload, *at, 4);
+    *at += 4;
+    if (n > payload.size() - *at)
+      return false;
+    docs->push_back(payload.substr(*at, n));
+    *at += n;
+  }
+  return true;
+}
+
+/// The entities of `docs` (format 5's framed documents, or the elements
+/// of format 4's array of byte strings, or format 3's objects: `decode`
+/// reads one), decoded side by side on the machine's cores
+/// (split_work.hpp): the start waits for them, and nothing else runs
+/// meanwhile.
+template <class T, class Docs, class Decode>
+std::vector<T> decoded_side_by_side(const Docs& docs, Decode decode) {
+  std::vector<T> out(docs.size());
+  split_work(docs.size(), 1024, [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      out[i] = decode(docs[i]).template get<T>();
+  });
   return out;
 }
 
-/// Reads what packed() wrote, or (format 3) an array of objects.
-template <class T> std::vector<T> unpacked(const nlohmann::json& j) {
-  std::vector<T> out;
-  out.reserve(j.size());
-  for (auto& x : j)
-    out.push_back(x.is_binary() ? nlohmann::json::from_cbor(x.get_binary()).get<T>() : x.get<T>());
-  return out;
+/// Format 5's framed documents.
+template <class T> std::vector<T> decoded_framed(const std::vector<std::string_view>& docs) {
+  return decoded_side_by_side<T>(docs, [](std::string_view d) { return nlohmann::json::from_cbor(d.begin(), d.end()); });
+}
+
+/// Formats 3 and 4: an array in the one document.
+template <class T> std::vector<T> decoded_in_document(const nlohmann::json& j) {
+  if (!j.is_array())
+    throw nlohmann::json::type_error::create(302, "entities are not an array", &j);
+  return decoded_side_by_side<T>(j, [](const nlohmann::json& x) {
+    return x.is_binary() ? nlohmann::json::from_cbor(x.get_binary()) : x;
+  });
 }
 
 bool valid_enums(const world_image& img) {
@@ -110,8 +154,6 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
                             int64_t ts_ms, const events::chain_value& chain) {
   nlohmann::json j;
   j["digest"] = world_digest;
-  j["calls"] = packed(img.calls);
-  j["agents"] = packed(img.agents);
   j["directory"] = img.directory;
   j["metrics"] = img.metrics;
   j["counters"] = img.counters;
@@ -122,8 +164,13 @@ std::string encode_snapshot(const world_image& img, const std::string& world_dig
   j["callbacks"] = img.callbacks;
   j["stateSince"] = img.state_since;
   j["callerHistory"] = img.caller_history;
-  std::vector<std::uint8_t> payload = nlohmann::json::to_cbor(j);
-  std::string_view pv(reinterpret_cast<const char*>(payload.data()), payload.size());
+  std::vector<std::uint8_t> doc = nlohmann::json::to_cbor(j);
+  std::string payload;
+  put_u64(payload, doc.size());
+  payload.append(reinterpret_cast<const char*>(doc.data()), doc.size());
+  put_entities(payload, img.calls);
+  put_entities(payload, img.agents);
+  std::string_view pv(payload);
   std::string out(magic);
   put_u64(out, snapshot_format, 4);
   put_u64(out, img.last_seq);
@@ -172,12 +219,33 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
 #else
   (void)sha;
 #endif
+  // Format 5: the document, then the framed entities after it.
+  std::string_view doc = payload;
+  std::vector<std::string_view> call_docs;
+  std::vector<std::string_view> agent_docs;
+  if (format >= 5) {
+    uint64_t n = payload.size() < 8 ? 0 : get_u64(payload, 0);
+    if (payload.size() < 8 || n > payload.size() - 8)
+      return status::corruption("snapshot payload ends inside its document");
+    doc = payload.substr(8, n);
+    size_t entities_at = 8 + n;
+    if (!get_entities(payload, &entities_at, &call_docs) ||
+        !get_entities(payload, &entities_at, &agent_docs))
+      return status::corruption("snapshot payload ends inside its calls or agents");
+    if (entities_at != payload.size())
+      return status::corruption("snapshot payload has bytes after its agents");
+  }
   world_image img;
   try {
-    auto j = nlohmann::json::from_cbor(payload.begin(), payload.end());
+    auto j = nlohmann::json::from_cbor(doc.begin(), doc.end());
     si.world_digest = j.at("digest").get<std::string>();
-    img.calls = unpacked<call_state>(j.at("calls"));
-    img.agents = unpacked<agent_state>(j.at("agents"));
+    if (format >= 5) {
+      img.calls = decoded_framed<call_state>(call_docs);
+      img.agents = decoded_framed<agent_state>(agent_docs);
+    } else {
+      img.calls = decoded_in_document<call_state>(j.at("calls"));
+      img.agents = decoded_in_document<agent_state>(j.at("agents"));
+    }
     img.directory = j.at("directory").get<std::map<std::string, caller_entry>>();
     img.metrics = j.at("metrics").get<world_metrics>();
     img.counters = j.at("counters").get<world_counters>();

@@ -7,9 +7,18 @@
 //   "callq-snapshot\n" | u32 format | u64 seq | i64 ts_ms (of event seq)
 //   | 32B chain value of event seq | 64 hex SHA-256 of the payload | payload
 //
-// The payload is CBOR (nlohmann/json): every live call and agent with its
-// stream version, the caller directory, the counters, and the world digest
-// (actors/world/world.hpp) the state had when it was taken. Decoding checks the
+// The payload (format 5) is a CBOR document (nlohmann/json) of the caller
+// directory, the counters, the queues and the world digest
+// (actors/world/world.hpp) the state had when it was taken, then every
+// live call and agent with its stream version, each its own CBOR
+// document:
+//
+//   u64 length | that document | u32 calls | (u32 length | call's CBOR)*
+//   | u32 agents | (u32 length | agent's CBOR)*
+//
+// so that the entities decode straight from the bytes, side by side
+// (formats 3 and 4 held them inside the one document, which the CBOR
+// reader copies a byte at a time). Decoding checks the
 // format, the payload digest, and that the decoded state has the recorded
 // world digest; any failure is an error naming what is wrong, never a
 // crash (the decoder is fuzzed).
@@ -28,11 +37,11 @@
 
 namespace callq {
 
-/// The format this build writes and the newest it reads. Format 4 packs
-/// each call and agent as its own CBOR document (decoded one at a time,
-/// in memory reused from one to the next); format 3 (one document) is
-/// still read.
-constexpr uint32_t snapshot_format = 4;
+/// The format this build writes and the newest it reads. Format 5 frames
+/// each call and agent as its own CBOR document after the rest; formats
+/// 4 (the same documents as byte strings inside the one document) and 3
+/// (one document, each entity an object in it) are still read.
+constexpr uint32_t snapshot_format = 5;
 /// The oldest format this build reads (older ones: the log is replayed).
 constexpr uint32_t oldest_snapshot_format = 3;
 
