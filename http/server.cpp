@@ -91,6 +91,15 @@ void server::render_ahead() {
         speech sp = speech_for(c, lang);
         for (auto& t : fixed_texts(sp, ""))
           wanted.emplace_back(t, sp.voice, sp.language);
+        // The first caller on hold hears these: at position 1 or 2, with
+        // about a minute to wait.
+        voice_reply first{voice_reply::kind::hold};
+        first.announce = true;
+        first.position = 1;
+        first.wait_estimate_seconds = 60;
+        first.wait_high_seconds = 60;
+        for (auto& t : nearby_hold_texts(first, sp))
+          wanted.emplace_back(t, sp.voice, sp.language);
       }
       for (auto& [number, entry] : w.directory())
         if (!entry.display_name.empty()) {
@@ -115,7 +124,13 @@ std::string server::caller_twiml(const voice_reply& v) {
     std::string name = tts_->play(text, sp.voice, sp.language);
     return name.empty() ? std::string() : s_.public_base_url + "/audio/" + name;
   };
-  return render_twiml(v, s_.twiml, sp, audio);
+  std::string twiml = render_twiml(v, s_.twiml, sp, audio);
+  // The sentences this caller, or the next to join, will likely hear next
+  // are asked for ahead (each once: a text stored or queued is not asked
+  // again).
+  for (auto& text : nearby_hold_texts(v, sp))
+    tts_->want(text, sp.voice, sp.language);
+  return twiml;
 }
 
 status server::bind(int* port) { return door_->bind(s_.bind, s_.port, port); }

@@ -1,5 +1,7 @@
 #include "http/twiml.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cstdio>
 
@@ -206,6 +208,31 @@ std::vector<std::string> fixed_texts(const speech& sp, const std::string& caller
                                voice_reply{k::callback_booked}})
     render_with(v, s, t);
   return texts;
+}
+
+std::vector<std::string> nearby_hold_texts(const voice_reply& v, const speech& sp) {
+  std::vector<std::string> texts;
+  if (v.what != kind::hold || !v.announce)
+    return texts;
+  speaker t(sp, nullptr, &texts);
+  twiml_settings s;
+  for (int64_t dp : {0, 1, -1})
+    for (int64_t dw : {0, 60, -60}) {
+      voice_reply n = v;
+      n.position = v.position + dp;
+      if (n.position < 1)
+        continue;
+      n.offer_callback = false;  // the announcement alone
+      n.wait_estimate_seconds = std::max<int64_t>(0, v.wait_estimate_seconds + dw);
+      n.wait_low_seconds = std::max<int64_t>(0, v.wait_low_seconds + dw);
+      n.wait_high_seconds = std::max<int64_t>(0, v.wait_high_seconds + dw);
+      hold(n, s, t);
+    }
+  std::vector<std::string> unique;
+  for (auto& x : texts)
+    if (std::find(unique.begin(), unique.end(), x) == unique.end())
+      unique.push_back(x);
+  return unique;
 }
 
 namespace {

@@ -36,6 +36,15 @@ std::string render_twiml(const voice_reply& v, const twiml_settings& s, const sp
 /// which hold numbers, are not among them.
 std::vector<std::string> fixed_texts(const speech& sp, const std::string& caller_name);
 
+/// The position and wait sentences a caller on hold is likely to hear
+/// next, or the next caller to join: `v`'s announcement (a hold reply
+/// that announces) at positions one before to one after its own (never
+/// below 1), each with its wait a minute shorter, the same and a minute
+/// longer; each text once. Empty when `v` announces nothing. What the TTS
+/// service is asked for after each announcement, so that a sentence is
+/// mostly rendered before its first hearer.
+std::vector<std::string> nearby_hold_texts(const voice_reply& v, const speech& sp);
+
 /// What `{wait}` says for `v`'s prediction under `sp.announce`, in `sp`'s
 /// language (English, Spanish, German or French words; English for any
 /// other); empty for `off`.

@@ -160,3 +160,33 @@ TEST_CASE("announceWait: the estimate, the 10th-90th percentile range, less than
   sp.language = "de-DE";
   CHECK(wait_words(h, sp) == "weniger als 3 Minuten");
 }
+
+TEST_CASE("the sentences asked for ahead after an announcement: positions one either side, waits a minute either side") {
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  h.announce = true;
+  h.position = 2;
+  h.wait_estimate_seconds = 130;  // about 3 minutes
+  h.offer_callback = true;        // its words are among the fixed texts, not these
+  auto texts = nearby_hold_texts(h, plain);
+  auto sentence = [](int position, const std::string& wait) {
+    return "You are number " + std::to_string(position) + " in the queue. Your estimated wait is " + wait + ".";
+  };
+  std::vector<std::string> want;
+  for (int p : {2, 3, 1})
+    for (const char* w : {"about 3 minutes", "about 4 minutes", "about 2 minutes"})
+      want.push_back(sentence(p, w));
+  CHECK(texts == want);
+  // Never below position 1; a wait near zero gives each phrase once.
+  h.position = 1;
+  h.wait_estimate_seconds = 30;
+  texts = nearby_hold_texts(h, plain);
+  CHECK(texts == std::vector<std::string>{sentence(1, "less than a minute"), sentence(1, "about 2 minutes"),
+                                          sentence(2, "less than a minute"), sentence(2, "about 2 minutes")});
+  // Nothing announced, nothing asked for.
+  h.announce = false;
+  CHECK(nearby_hold_texts(h, plain).empty());
+  h.announce = true;
+  h.what = voice_reply::kind::enqueue;
+  CHECK(nearby_hold_texts(h, plain).empty());
+}

@@ -126,7 +126,7 @@ TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow
   CHECK(p.terminate() == 0);
 }
 
-TEST_CASE("e2e: a position announcement heard for the first time is said, rendered, and played to the next caller") {
+TEST_CASE("e2e: a position announcement not rendered yet is said, rendered, and played next time, and the sentences next to it are asked for ahead") {
   fake_tts tts;
   fake_twilio tw;
   temp_dir dir;
@@ -134,23 +134,41 @@ TEST_CASE("e2e: a position announcement heard for the first time is said, render
                   {{"TTS_URL", tts.url()}});
   REQUIRE(p.ready());
   REQUIRE(p.json_request("PUT", "/api/queues/support", admin_token, {{"announceWait", "off"}}).status == 201);
-  const std::string sentence = "You are number 1 in the queue.";
-  REQUIRE(p.webhook("voice", "", twilio_call("CA1", "+15551230001")).status == 200);
-  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA1", "+15551230001"));
-  INFO(hold.body);
-  CHECK(has(hold.body, "<Say>" + sentence + "</Say>"));  // never waits for the service
-  // The webhook asked for it: stored once the fake has answered.
-  auto stored = [&] {
-    auto ok = renders(p, "ok");
-    auto answered = tts.answered_audio();
-    return contains(answered, sentence) && ok >= static_cast<int64_t>(answered.size());
+  auto sentence = [](int position) { return "You are number " + std::to_string(position) + " in the queue."; };
+  auto stored = [&](const std::vector<int>& positions) {
+    return [&, positions] {
+      auto ok = renders(p, "ok");  // first, so that every try is a request
+      auto answered = tts.answered_audio();
+      for (int n : positions)
+        if (!contains(answered, sentence(n)))
+          return false;
+      return ok >= static_cast<int64_t>(answered.size());
+    };
   };
-  REQUIRE(wait_until(stored, 15s));
+  // What the first callers on hold hear is rendered ahead: positions 1
+  // and 2. Position 3 is not.
+  REQUIRE(wait_until(stored({1, 2}), 15s));
+  CHECK(tts.asked(sentence(3)) == 0);
+  for (const char* sid : {"CA1", "CA2", "CA3"})
+    REQUIRE(p.webhook("voice", "", twilio_call(sid, "+1555123000" + std::string(sid + 2))).status == 200);
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003"));
+  INFO(hold.body);
+  CHECK(has(hold.body, "<Say>" + sentence(3) + "</Say>"));  // never waits for the service
+  // The webhook asked for it, and for the sentences next to it (4: the
+  // next caller to join).
+  REQUIRE(wait_until(stored({3, 4}), 15s));
   p.advance(30'000);  // the next announcement
-  hold = p.webhook("queue-hold-music", "", twilio_call("CA1", "+15551230001"));
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003"));
   INFO(hold.body);
   CHECK(has(hold.body, "<Play>https://callq.example.test/audio/"));
-  CHECK_FALSE(has(hold.body, sentence));
-  CHECK(tts.asked(sentence) == 1);  // asked once
+  CHECK_FALSE(has(hold.body, sentence(3)));
+  // The next caller to join hears the voice the first time.
+  REQUIRE(p.webhook("voice", "", twilio_call("CA4", "+15551230004")).status == 200);
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA4", "+15551230004"));
+  INFO(hold.body);
+  CHECK(has(hold.body, "<Play>https://callq.example.test/audio/"));
+  CHECK_FALSE(has(hold.body, sentence(4)));
+  for (int n : {1, 2, 3, 4})
+    CHECK(tts.asked(sentence(n)) == 1);  // each asked once
   CHECK(p.terminate() == 0);
 }
