@@ -1,7 +1,8 @@
 // The text-to-speech service (README, "What callers hear"): prompt texts
 // and known callers' greetings are rendered ahead of time by `POST
 // TTS_URL`, the sentences that hold one call's numbers (position, wait)
-// the first time a caller would hear them; all are stored in the data
+// near what callers have heard, or the first time a caller would hear
+// them (http/twiml.hpp, nearby_hold_texts()); all are stored in the data
 // directory under an HMAC of what was said (with a secret kept there), and
 // served at /audio/{name}.{mp3|wav}, so TwiML can <Play> them. Rendering
 // runs on its own threads, never on a request's: a webhook asks only
