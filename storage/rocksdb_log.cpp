@@ -243,6 +243,12 @@ status rocksdb_log::open(const std::string& dir, const log_options& opts,
   return status::ok();
 }
 
+status rocksdb_log::write_synced(rocksdb::WriteBatch* batch, const std::string& what) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Write(wo, batch), what);
+}
+
 void rocksdb_log::start_background_work() {
   if (!compactions_held_)
     return;
@@ -275,9 +281,7 @@ status rocksdb_log::load_index_of_snapshots() {
   for (uint64_t seq : seqs)
     batch.Put(meta_cf_, snapshot_entry_key(seq), "");
   batch.Put(meta_cf_, snapshot_index_key, "");
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  if (auto st = from_rocks(db_->Write(wo, &batch), "cannot write the index of snapshots"); !st)
+  if (auto st = write_synced(&batch, "cannot write the index of snapshots"); !st)
     return st;
   snapshot_index_ = true;
   return status::ok();
@@ -527,9 +531,7 @@ status rocksdb_log::record_head() {
   add_head({last_seq_, last_chain_}, &batch);
   if (batch.Count() == 0)
     return status::ok();
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  if (auto st = from_rocks(db_->Write(wo, &batch), "cannot record the chain head"); !st)
+  if (auto st = write_synced(&batch, "cannot record the chain head"); !st)
     return st;
   head_seq_ = last_seq_;
   return status::ok();
@@ -563,9 +565,7 @@ status rocksdb_log::put_snapshot(uint64_t seq, std::string_view bytes) {
       batch.Delete(meta_cf_, snapshot_entry_key(s));
     }
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  if (auto st = from_rocks(db_->Write(wo, &batch), "cannot write snapshot"); !st)
+  if (auto st = write_synced(&batch, "cannot write snapshot"); !st)
     return st;
   head_seq_ = std::max(head_seq_, seq);
   return status::ok();

@@ -89,6 +89,8 @@ class rocksdb_log final : public event_log {
   /// from before it) writes it.
   status load_index_of_snapshots();
   status load_tail();
+  /// Writes `batch` with the WAL synced; an error names `what`.
+  status write_synced(rocksdb::WriteBatch* batch, const std::string& what);
   uint64_t next_stream_version(const std::string& stream);
   /// The last version of `stream` (0: none), looked up once and cached.
   uint64_t& cached_version(const std::string& stream);

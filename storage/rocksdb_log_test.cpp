@@ -2,6 +2,7 @@
 #include "storage/rocksdb_log.hpp"
 
 #include <fstream>
+#include <functional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,22 @@ std::unique_ptr<rocksdb_log> open_log(const std::string& dir, bool read_only = f
   INFO(st.to_string());
   REQUIRE(st);
   return log;
+}
+
+/// Runs `f` on the log in `dir` opened as a bare RocksDB database, its
+/// column families' handles in the log's order.
+void with_raw_db(const std::string& dir,
+                 const std::function<void(rocksdb::DB*, const std::vector<rocksdb::ColumnFamilyHandle*>&)>& f) {
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyDescriptor> d;
+  for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
+    d.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> h;
+  REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, d, &h, &db).ok());
+  f(db, h);
+  for (auto* x : h)
+    db->DestroyColumnFamilyHandle(x);
+  delete db;
 }
 
 }  // namespace
@@ -72,18 +89,9 @@ TEST_CASE("a directory that is not a callq log is refused") {
 TEST_CASE("a log written by a newer format is refused") {
   callq::testing::temp_dir tmp;
   open_log(tmp.path());  // a valid log, then its marker is raised
-  {
-    rocksdb::DB* db = nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> d;
-    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
-      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
+  with_raw_db(tmp.path(), [](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& h) {
     REQUIRE(db->Put(rocksdb::WriteOptions(), h[4], "format", "callq-event-log/99").ok());
-    for (auto* x : h)
-      db->DestroyColumnFamilyHandle(x);
-    delete db;
-  }
+  });
   std::unique_ptr<rocksdb_log> log;
   auto st = rocksdb_log::open(tmp.path(), {}, &log);
   CHECK_FALSE(st);
@@ -113,20 +121,11 @@ TEST_CASE("snapshots are listed from meta's index, which a log from before it ga
     REQUIRE(log->raw_db()->Put(rocksdb::WriteOptions(), log->raw_snapshots_cf(), storage::seq_key(3), "three").ok());
   }
   // A log from before the index: meta holds no entry and no marker.
-  {
-    rocksdb::DB* db = nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> d;
-    for (auto n : {"default", "events", "streams", "idempotency", "meta", "snapshots"})
-      d.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    REQUIRE(rocksdb::DB::Open(rocksdb::Options(), tmp.path(), d, &h, &db).ok());
+  with_raw_db(tmp.path(), [](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& h) {
     for (const std::string& k : {std::string("snapshot-index"), "snapshot/" + storage::seq_key(3),
                                 "snapshot/" + storage::seq_key(6)})
       REQUIRE(db->Delete(rocksdb::WriteOptions(), h[4], k).ok());
-    for (auto* x : h)
-      db->DestroyColumnFamilyHandle(x);
-    delete db;
-  }
+  });
   std::vector<uint64_t> seqs;
   {
     auto log = open_log(tmp.path(), true);  // read-only: lists the snapshots themselves
