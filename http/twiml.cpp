@@ -1,7 +1,6 @@
 #include "http/twiml.hpp"
 
 #include <algorithm>
-
 #include <cctype>
 #include <cstdio>
 

@@ -80,8 +80,6 @@ class rocksdb_log final : public event_log {
 
   /// Enables the compactions log_options::defer_background_work held.
   void start_background_work() override;
-  /// Whether compactions are held (tests).
-  bool background_work_deferred() const { return compactions_held_; }
 
  private:
   rocksdb_log() = default;

@@ -152,6 +152,27 @@ TEST_CASE("snapshots are listed from meta's index, which a log from before it ga
   CHECK(seqs == std::vector<uint64_t>{9, 8, 6});
 }
 
+TEST_CASE("compactions held at open wait for start_background_work(), and only in write mode") {
+  callq::testing::temp_dir tmp;
+  open_log(tmp.path());
+  auto compactions_off = [](rocksdb_log& log) {
+    return log.raw_db()->GetOptions(log.raw_events_cf()).disable_auto_compactions;
+  };
+  {
+    auto log = open_log(tmp.path());
+    CHECK_FALSE(compactions_off(*log));  // not asked to hold them
+  }
+  log_options o;
+  o.defer_background_work = true;
+  std::unique_ptr<rocksdb_log> log;
+  REQUIRE(rocksdb_log::open(tmp.path(), o, &log));
+  CHECK(compactions_off(*log));
+  log->start_background_work();
+  CHECK_FALSE(compactions_off(*log));
+  log->start_background_work();  // once is enough; again changes nothing
+  CHECK_FALSE(compactions_off(*log));
+}
+
 TEST_CASE("a full disk fails appends, loses nothing acknowledged, and the next start has it all") {
   callq::testing::temp_dir tmp;
   // The full disk happens in a child: RocksDB cannot resume in-process

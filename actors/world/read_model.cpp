@@ -52,14 +52,7 @@ status_view read_model::status(int64_t now_ms, size_t waiting_limit) const {
   return v->status(now_ms, waiting_limit, &heartbeats);
 }
 
-read_model::~read_model() {
-  if (copying_.valid())
-    copying_.wait();
-}
-
 void read_model::reset(world w) {
-  if (copying_.valid())
-    copying_.get();
   spares_.clear();
   behind_.clear();
   publish(std::make_shared<world>(std::move(w)));

@@ -106,9 +106,6 @@ class read_model {
   /// first apply() need not copy the whole world before its answers.
   void reset(world w);
 
-  /// Waits for the spare reset() is copying, if any.
-  ~read_model();
-
   /// The agents' heartbeat times (volatile: not in the log, so not in a
   /// version).
   heartbeat_board& heartbeats() { return heartbeats_; }
@@ -146,7 +143,9 @@ class read_model {
   std::shared_ptr<world> newest_;
   std::deque<std::shared_ptr<world>> spares_;
   std::deque<batch_record> behind_;  ///< oldest first
-  /// The copy of the newest world reset() started, not yet among spares_.
+  /// The copy of the newest world reset() started, not yet among spares_
+  /// (std::async's: letting go of it, by a new reset() or the
+  /// destructor, waits for the copy).
   std::future<std::shared_ptr<world>> copying_;
   heartbeat_board heartbeats_;
   read_model_stats stats_;

@@ -224,9 +224,9 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
   std::vector<std::string_view> call_docs;
   std::vector<std::string_view> agent_docs;
   if (format >= 5) {
-    uint64_t n = payload.size() < 8 ? 0 : get_u64(payload, 0);
-    if (payload.size() < 8 || n > payload.size() - 8)
+    if (payload.size() < 8 || get_u64(payload, 0) > payload.size() - 8)
       return status::corruption("snapshot payload ends inside its document");
+    uint64_t n = get_u64(payload, 0);
     doc = payload.substr(8, n);
     size_t entities_at = 8 + n;
     if (!get_entities(payload, &entities_at, &call_docs) ||
