@@ -11,6 +11,7 @@
 #include "actors/agent/agent_actor.hpp"
 #include "actors/agent/agent_logic.hpp"
 #include "actors/call/call_actor.hpp"
+#include "actors/call/call_logic.hpp"
 #include "actors/dispatcher/dispatcher_actor.hpp"
 #include "actors/gateway/gateway_actor.hpp"
 #include "actors/journal/journal_actor.hpp"
@@ -204,9 +205,20 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
       caf::anon_send(env->timers, schedule_atom::value, h, due);
   }
   std::map<std::string, queue_config> configs;  // read once per queue, not per call
+  // Only the calls a restart left with something open are asked to
+  // recover; every other call's due work is its deadline's, scheduled
+  // below (a past one fires at once).
+  std::vector<caf::actor> open_calls;
+  int64_t started_ms = env->clock->now_ms();
   for (auto& shared : calls) {
     const call_state& c = *shared;
-    auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, c); }, &spawned);
+    auto h = reg->call_or_spawn(c.sid, [&] {
+      call_state own = c;
+      apply_restart(own, started_ms);
+      return spawn_call(sys, env, std::move(own));
+    }, &spawned);
+    if (open_at_restart(c))
+      open_calls.push_back(h);
     for (auto& id : {c.offer_id, c.callback_id})
       if (!id.empty())
         reg->add_offer(id, c.sid);
@@ -220,7 +232,8 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   }
   reply r;
   std::string why;
-  if (!request(impl_->askers, pump, env->timers, &r, &why, recover_atom::value, opts.version))
+  if (!request(impl_->askers, pump, env->timers, &r, &why, recover_atom::value, opts.version,
+               std::move(open_calls)))
     return status::io_error("recovery failed: " + why);
   // Every entity resolved what was open: matching may begin.
   caf::anon_send(env->dispatcher, recovered_atom::value);

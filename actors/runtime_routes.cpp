@@ -215,7 +215,8 @@ struct router {
     return ask_service(env.timers, "timers", cleanup_atom::value);
   }
   reply operator()(cmd::recover& x) {
-    return ask_service(env.timers, "timers", recover_atom::value, x.version);
+    // Asked by hand, every call resolves what it has open.
+    return ask_service(env.timers, "timers", recover_atom::value, x.version, env.reg->all_calls());
   }
   reply operator()(cmd::record_digest&) {
     std::string digest, why;

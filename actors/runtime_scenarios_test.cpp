@@ -886,6 +886,31 @@ TEST_CASE("a scheduled callback that came due while callq was down joins the lin
   CHECK(h.check_invariants().empty());
 }
 
+TEST_CASE("a caller whose maximum wait passed while callq was down is offered a callback once at its deadline and not taken for orphaned") {
+  center_harness h;
+  h.incoming("CA1", "+15557654321");
+  REQUIRE(h.state().find_call("CA1")->phase == call_phase::queued);
+  // Down for longer than both the maximum wait (10 minutes) and the time
+  // after which a caller nobody heard from counts as gone (15 minutes).
+  h.restart_after(1'200'000);
+  // The restart asked only the calls with something open; the waiting
+  // caller's deadline, already past, fires at the first beat.
+  h.advance(0);
+  auto offered = h.all<callback_offered>();
+  REQUIRE(offered.size() == 1);
+  CHECK(offered[0].call_sid == "CA1");
+  CHECK(offered[0].reason == "max-wait");
+  // The restart counted as contact: the cleanup keeps the caller.
+  auto r = h.run(cmd::queue_cleanup{});
+  REQUIRE(std::holds_alternative<cleanup_answer>(r.body));
+  CHECK(std::get<cleanup_answer>(r.body).ids.empty());
+  CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
+  h.advance(60'000);
+  CHECK(h.all<callback_offered>().size() == 1);
+  CHECK(h.all<call_abandoned>().empty());
+  CHECK(h.check_invariants().empty());
+}
+
 TEST_CASE("FEATURE_AGENT_POLLING given as a share is decided per call: the sweep offers a failed call again only on the path that polls") {
   policy p;
   p.feature_multi_agent_fallback = false;  // a failed call is left to the sweep

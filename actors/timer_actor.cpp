@@ -222,7 +222,8 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
                 command_atom::value, agent_request{cmd::heartbeat_cleanup{}});
         return rp;
       },
-      [=](recover_atom, const std::string& version) -> caf::result<reply> {
+      [=](recover_atom, const std::string& version,
+          const std::vector<caf::actor>& open_calls) -> caf::result<reply> {
         auto& st = self->state;
         auto rp = self->make_response_promise();
         auto env = st.env;
@@ -233,7 +234,7 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
                 [=](uint64_t) {
                   fan_out(self, env->reg->all_agents(),
                           [=](std::vector<reply>&) {
-                            fan_out(self, env->reg->all_calls(),
+                            fan_out(self, open_calls,
                                     [rp](std::vector<reply>& rs) mutable {
                                       cleanup_answer a;
                                       for (auto& r : rs)

@@ -40,8 +40,9 @@ struct timer_options {
 ///   are abandoned; finished calls kept for late retries beyond the
 ///   retention leave memory);
 /// - `(expire_atom) -> reply`: the heartbeat cleanup;
-/// - `(recover_atom, version) -> reply`: after a restart, records
-///   `system.started` and has every call and agent resolve what was open;
+/// - `(recover_atom, version, open_calls) -> reply`: after a restart,
+///   records `system.started` and has every agent, then each of
+///   `open_calls` (those open_at_restart()), resolve what was open;
 /// - `(digest_atom) -> std::string`: records a digest of the read model.
 caf::actor spawn_timers(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                         timer_options opts);

@@ -698,7 +698,7 @@ class decider {
   }
 
   reply on(const cmd::recover&) {
-    c_.last_contact_ms = ctx_.now_ms;
+    apply_restart(c_, ctx_.now_ms);
     cleanup_answer a;
     if (c_.phase == call_phase::offered) {
       fail_offer("recovered", told::all);
@@ -729,6 +729,10 @@ std::string cancel_refusal(const std::string& id, call_phase phase) {
   return "callback " + id + " is " + (state != nullptr ? state : phase_name(phase)) +
          (phase == call_phase::callback_waiting ? " after an attempt" : "") +
          ": only one that has not started can be canceled";
+}
+
+bool open_at_restart(const call_state& c) {
+  return c.phase == call_phase::offered || c.phase == call_phase::callback_dialing;
 }
 
 bool can_call_back(const call_state& c, const policy& p) {

@@ -106,6 +106,12 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
 /// The call as the dispatcher's matching index sees it.
 call_view view_of(const call_state& c, const policy& p);
 
+/// Whether a restart leaves `c` with something open that only its
+/// recovery (`cmd::recover`) resolves: an offer whose phones may have
+/// rung, or a callback's call being placed. Any other call's due work is
+/// its deadline's (next_deadline): a restart need not ask it.
+bool open_at_restart(const call_state& c);
+
 /// Why callback `id`, in `phase`, cannot be canceled (`409`'s reason).
 std::string cancel_refusal(const std::string& id, call_phase phase);
 

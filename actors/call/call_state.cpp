@@ -263,6 +263,10 @@ void apply(call_state& c, const event& e) {
   ++c.version;
 }
 
+void apply_restart(call_state& c, int64_t now_ms) {
+  c.last_contact_ms = now_ms;
+}
+
 std::string digest_text(const call_state& c) {
   std::ostringstream o;
   o << "call " << c.sid << '|' << c.version << '|' << c.from << '|' << c.to << '|' << c.queue

@@ -182,6 +182,11 @@ shared_call_state make_own(shared_call_state& c);
 /// (times come from the event) and decides nothing.
 void apply(call_state& c, const events::event& e);
 
+/// What a restart at `now_ms` does to every call (the `system.started`
+/// event): it counts as contact, so that no caller is taken for gone
+/// because the server was down.
+void apply_restart(call_state& c, int64_t now_ms);
+
 /// The canonical text of the durable state, for digests.
 std::string digest_text(const call_state& c);
 
