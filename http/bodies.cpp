@@ -1,8 +1,8 @@
 #include "http/bodies.hpp"
 
 #include <algorithm>
-#include <regex>
 
+#include "actors/ascii.hpp"
 #include "actors/dispatcher/queue_config.hpp"
 #include "events/codec.hpp"
 
@@ -38,15 +38,24 @@ bool string_list(const json& j, const char* key, std::vector<std::string>* out) 
 }  // namespace
 
 bool valid_id(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9._@-]{1,64}$");
-  return std::regex_match(s, re);
+  // Loops, not std::regex (as valid_queue_name): checked on every request.
+  if (s.empty() || s.size() > 64)
+    return false;
+  for (char c : s)
+    if (!ascii_alnum(c) && c != '.' && c != '_' && c != '@' && c != '-')
+      return false;
+  return true;
 }
 
 bool valid_queue(const std::string& s) { return valid_queue_name(s); }
 
 bool valid_e164(const std::string& s) {
-  static const std::regex re("^\\+[1-9][0-9]{1,14}$");
-  return std::regex_match(s, re);
+  if (s.size() < 3 || s.size() > 16 || s[0] != '+' || s[1] == '0')
+    return false;
+  for (size_t i = 1; i < s.size(); ++i)
+    if (!ascii_digit(s[i]))
+      return false;
+  return true;
 }
 
 status parse_heartbeat_body(std::string_view text, cmd::heartbeat* out) {

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/ascii.hpp"
+
 namespace callq {
 
 using json = nlohmann::json;
@@ -108,8 +110,25 @@ bool is_speech_field(const std::string& key) {
 }
 
 bool valid_language_tag(const std::string& tag) {
-  static const std::regex re("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$");
-  return tag.size() <= 35 && std::regex_match(tag, re);
+  // 2-3 letters, then any number of '-' and 1-8 letters or digits; a loop,
+  // not std::regex, as a voice webhook's lang= is checked on every request.
+  if (tag.size() > 35)
+    return false;
+  size_t i = 0;
+  while (i < tag.size() && ascii_alpha(tag[i]))
+    ++i;
+  if (i < 2 || i > 3)
+    return false;
+  while (i < tag.size()) {
+    if (tag[i] != '-')
+      return false;
+    size_t start = ++i;
+    while (i < tag.size() && ascii_alnum(tag[i]))
+      ++i;
+    if (i - start < 1 || i - start > 8)
+      return false;
+  }
+  return true;
 }
 
 status parse_speech_field(const std::string& key, const json& v, speech_config* out) {

@@ -70,3 +70,24 @@ TEST_CASE("prompts: a caller's language is the queue's if it speaks it, else the
   CHECK_FALSE(valid_language_tag("e"));
   CHECK_FALSE(valid_language_tag("en--US"));
 }
+
+TEST_CASE("a language tag is 2-3 letters and subtags of 1-8 letters or digits at most 35 long") {
+  CHECK(valid_language_tag("en"));
+  CHECK(valid_language_tag("yue-HK"));
+  CHECK(valid_language_tag("en-12345678"));
+  CHECK_FALSE(valid_language_tag(""));
+  CHECK_FALSE(valid_language_tag("engl"));
+  CHECK_FALSE(valid_language_tag("e1"));
+  CHECK_FALSE(valid_language_tag("en-"));
+  CHECK_FALSE(valid_language_tag("-en"));
+  CHECK_FALSE(valid_language_tag("en-123456789"));
+  CHECK_FALSE(valid_language_tag("en_US"));
+  CHECK_FALSE(valid_language_tag("en-U S"));
+  CHECK_FALSE(valid_language_tag("en-\xc3\xa9"));
+  std::string longest = "en";
+  while (longest.size() + 9 <= 35)
+    longest += "-abcdefgh";
+  CHECK(longest.size() == 29);
+  CHECK(valid_language_tag(longest + "-abcde"));        // 35
+  CHECK_FALSE(valid_language_tag(longest + "-abcdef"));  // 36
+}

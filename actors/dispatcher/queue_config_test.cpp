@@ -116,6 +116,20 @@ TEST_CASE("queue config: impossible values are refused with a reason naming the 
   }
 }
 
+TEST_CASE("queue names: 1-64 ASCII letters or digits or . _ -") {
+  CHECK(valid_queue_name("a"));
+  CHECK(valid_queue_name("Sales.EU_2-b"));
+  CHECK(valid_queue_name(std::string(64, 'q')));
+  CHECK_FALSE(valid_queue_name(""));
+  CHECK_FALSE(valid_queue_name(std::string(65, 'q')));
+  CHECK_FALSE(valid_queue_name("sales eu"));
+  CHECK_FALSE(valid_queue_name("sales/eu"));
+  CHECK_FALSE(valid_queue_name("agent@x"));
+  CHECK_FALSE(valid_queue_name("caf\xc3\xa9"));
+  CHECK_FALSE(valid_queue_name(std::string("a\0b", 3)));
+  CHECK_FALSE(valid_queue_name("sales\n"));
+}
+
 TEST_CASE("queue config: overflow loops are found through the stored configurations") {
   std::map<std::string, queue_config> stored;
   queue_config to_a, to_b, to_c;
