@@ -826,6 +826,7 @@ front_door_figures front_door::figures() const {
   f.rejected_bad = i.bad.load(std::memory_order_relaxed);
   f.served_lingering = i.served_lingering.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(i.mu);
+  f.idle_workers = i.idle_workers;
   for (auto g : all_route_groups) {
     auto k = static_cast<size_t>(g);
     f.waiting[k] = i.adm.waiting(g);

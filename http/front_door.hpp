@@ -57,6 +57,7 @@ struct front_door_figures {
   uint64_t rejected_too_large = 0;  ///< 413 and 431
   uint64_t rejected_bad = 0;        ///< 400 from framing
   uint64_t served_lingering = 0;    ///< requests read and served by a lingering worker
+  int idle_workers = 0;              ///< started workers waiting for a request to serve
   std::array<size_t, route_group_count> waiting{};
   std::array<int, route_group_count> busy{};
   std::array<uint64_t, route_group_count> served{};
