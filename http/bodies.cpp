@@ -1,8 +1,8 @@
 #include "http/bodies.hpp"
 
 #include <algorithm>
+#include <cctype>
 
-#include "actors/ascii.hpp"
 #include "actors/dispatcher/queue_config.hpp"
 #include "events/codec.hpp"
 
@@ -41,8 +41,8 @@ bool valid_id(const std::string& s) {
   // Loops, not std::regex (as valid_queue_name): checked on every request.
   if (s.empty() || s.size() > 64)
     return false;
-  for (char c : s)
-    if (!ascii_alnum(c) && c != '.' && c != '_' && c != '@' && c != '-')
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '@' && c != '-')
       return false;
   return true;
 }
@@ -53,7 +53,7 @@ bool valid_e164(const std::string& s) {
   if (s.size() < 3 || s.size() > 16 || s[0] != '+' || s[1] == '0')
     return false;
   for (size_t i = 1; i < s.size(); ++i)
-    if (!ascii_digit(s[i]))
+    if (!std::isdigit(static_cast<unsigned char>(s[i])))
       return false;
   return true;
 }

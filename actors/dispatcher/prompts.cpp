@@ -6,8 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/ascii.hpp"
-
 namespace callq {
 
 using json = nlohmann::json;
@@ -115,7 +113,7 @@ bool valid_language_tag(const std::string& tag) {
   if (tag.size() > 35)
     return false;
   size_t i = 0;
-  while (i < tag.size() && ascii_alpha(tag[i]))
+  while (i < tag.size() && std::isalpha(static_cast<unsigned char>(tag[i])))
     ++i;
   if (i < 2 || i > 3)
     return false;
@@ -123,7 +121,7 @@ bool valid_language_tag(const std::string& tag) {
     if (tag[i] != '-')
       return false;
     size_t start = ++i;
-    while (i < tag.size() && ascii_alnum(tag[i]))
+    while (i < tag.size() && std::isalnum(static_cast<unsigned char>(tag[i])))
       ++i;
     if (i - start < 1 || i - start > 8)
       return false;

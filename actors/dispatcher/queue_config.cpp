@@ -1,6 +1,5 @@
 #include "actors/dispatcher/queue_config.hpp"
 
-#include "actors/ascii.hpp"
 #include "actors/percent_encoding.hpp"
 
 #include <algorithm>
@@ -171,8 +170,8 @@ bool valid_queue_name(const std::string& s) {
   // bench/README.md, "The signed webhook against the one-actor build".)
   if (s.empty() || s.size() > 64)
     return false;
-  for (char c : s)
-    if (!ascii_alnum(c) && c != '.' && c != '_' && c != '-')
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-')
       return false;
   return true;
 }
