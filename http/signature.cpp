@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <string_view>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -12,20 +14,75 @@
 
 namespace callq::http {
 
+namespace {
+
+/// HMAC-SHA1 of `data` under `key` into `mac` (20 bytes). One MAC context
+/// per thread, keyed once per auth token and only reset afterwards:
+/// OpenSSL's one-shot HMAC() looks the algorithm up in its provider on
+/// every call, which costs more than the hash of a webhook's fields.
+unsigned int hmac_sha1(const std::string& key, std::string_view data, unsigned char* mac) {
+  struct mac_holder {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+    std::string key;
+    bool keyed = false;
+    ~mac_holder() {
+      EVP_MAC_CTX_free(ctx);
+      EVP_MAC_free(mac);
+    }
+  };
+  thread_local mac_holder h;
+  size_t len = 0;
+  if (h.ctx != nullptr) {
+    bool ready;
+    if (h.keyed && h.key == key) {
+      ready = EVP_MAC_init(h.ctx, nullptr, 0, nullptr) == 1;  // same key: reset only
+    } else {
+      char digest[] = "SHA1";
+      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                             OSSL_PARAM_construct_end()};
+      ready = EVP_MAC_init(h.ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                           params) == 1;
+      h.key = key;
+      h.keyed = ready;
+    }
+    if (ready && EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                                data.size()) == 1 &&
+        EVP_MAC_final(h.ctx, mac, &len, EVP_MAX_MD_SIZE) == 1)
+      return static_cast<unsigned int>(len);
+    h.keyed = false;
+  }
+  unsigned int n = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &n);
+  return n;
+}
+
+}  // namespace
+
 std::string twilio_signature(const std::string& auth_token, const std::string& url,
                              const form_fields& post_fields) {
-  auto sorted = post_fields;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string data = url;
-  for (auto& [k, v] : sorted) {
-    data += k;
-    data += v;
+  // Sorted by name, then value, each distinct pair once: sorted pointers,
+  // not a sorted copy of every string.
+  std::vector<const std::pair<std::string, std::string>*> sorted;
+  sorted.reserve(post_fields.size());
+  size_t size = url.size();
+  for (const auto& f : post_fields) {
+    sorted.push_back(&f);
+    size += f.first.size() + f.second.size();
+  }
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return *a < *b; });
+  sorted.erase(std::unique(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return *a == *b; }),
+               sorted.end());
+  std::string data;
+  data.reserve(size);
+  data += url;
+  for (const auto* f : sorted) {
+    data += f->first;
+    data += f->second;
   }
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha1(), auth_token.data(), static_cast<int>(auth_token.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  unsigned int len = hmac_sha1(auth_token, data, mac);
   std::string out(4 * ((len + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(len));
   out.resize(static_cast<size_t>(n));
@@ -65,10 +122,18 @@ bool twilio_signature_valid(const std::string& auth_token, const std::string& ur
                             const form_fields& post_fields, const std::string& given) {
   if (given.empty())
     return false;
-  bool valid = false;
-  for (const auto& u : twilio_signed_urls(url))  // no early exit: same time either way
-    valid |= constant_time_equal(twilio_signature(auth_token, u, post_fields), given);
-  return valid;
+  // The URL as received first: Twilio signs the URL as configured on the
+  // number, which is PUBLIC_BASE_URL's own form, so a genuine request
+  // usually matches at once and costs one HMAC. The other form is tried
+  // only when that fails. Each comparison is in constant time; what an
+  // early exit reveals is which form a valid signature used, not anything
+  // about the token, and a forged request always pays for both.
+  auto urls = twilio_signed_urls(url);
+  std::stable_partition(urls.begin(), urls.end(), [&](const std::string& u) { return u == url; });
+  for (const auto& u : urls)
+    if (constant_time_equal(twilio_signature(auth_token, u, post_fields), given))
+      return true;
+  return false;
 }
 
 bool constant_time_equal(const std::string& a, const std::string& b) {

@@ -22,8 +22,9 @@ std::string twilio_signature(const std::string& auth_token, const std::string& u
 std::vector<std::string> twilio_signed_urls(const std::string& url);
 
 /// True when `given` is a valid X-Twilio-Signature for a request to `url`
-/// with `post_fields`, under any of twilio_signed_urls(url). Compared in
-/// constant time; an empty `given` is never valid.
+/// with `post_fields`, under any of twilio_signed_urls(url): `url`'s own
+/// form first, the other only if that does not match. Each comparison is
+/// in constant time; an empty `given` is never valid.
 bool twilio_signature_valid(const std::string& auth_token, const std::string& url,
                             const form_fields& post_fields, const std::string& given);
 

@@ -13,6 +13,15 @@ TEST_CASE("Twilio's published signature test vector") {
   form_fields shuffled = {f[3], f[0], f[4], f[2], f[1]};
   CHECK(twilio_signature("12345", "https://example.com/myapp.php?foo=1&bar=2", shuffled) ==
         "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+  // Another token in between, and an empty one: each is keyed afresh and
+  // the first token's signature is unchanged after them (values from
+  // Python's hmac module).
+  CHECK(twilio_signature("another token", "https://example.com/myapp.php?foo=1&bar=2", f) ==
+        "BWr/1qauxKApKeP8/hThUzalFW0=");
+  CHECK(twilio_signature("", "https://example.com/myapp.php?foo=1&bar=2", f) ==
+        "rU/Zq3n8snT61b49HUWbl3qGAg4=");
+  CHECK(twilio_signature("12345", "https://example.com/myapp.php?foo=1&bar=2", f) ==
+        "L/OH5YylLD5NRKLltdqwSvS0BnU=");
   f[2].second = "1235";
   CHECK(twilio_signature("12345", "https://example.com/myapp.php?foo=1&bar=2", f) !=
         "L/OH5YylLD5NRKLltdqwSvS0BnU=");
@@ -23,6 +32,7 @@ TEST_CASE("constant-time comparison and token helpers") {
   CHECK_FALSE(constant_time_equal("abc", "abd"));
   CHECK_FALSE(constant_time_equal("abc", "abcd"));
   CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   auto a = random_token(), b = random_token();
   CHECK(a.size() == 64);
   CHECK(a != b);

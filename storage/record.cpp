@@ -4,9 +4,8 @@
 
 #include <cstring>
 
-#include <openssl/evp.h>
-
 #include "events/codec.hpp"
+#include "events/sha256.hpp"
 
 namespace callq::storage {
 
@@ -77,19 +76,7 @@ status decode_record(std::string_view value, events::envelope* out) {
 
 events::chain_value chain_next(const events::chain_value& prev,
                                std::string_view body) {
-  // One digest context per thread, reset for every event.
-  struct ctx_holder {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~ctx_holder() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local ctx_holder h;
-  events::chain_value out;
-  unsigned int len = 0;
-  EVP_DigestInit_ex(h.ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(h.ctx, prev.data(), prev.size());
-  EVP_DigestUpdate(h.ctx, body.data(), body.size());
-  EVP_DigestFinal_ex(h.ctx, out.data(), &len);
-  return out;
+  return events::sha256({reinterpret_cast<const char*>(prev.data()), prev.size()}, body);
 }
 
 std::string seq_key(uint64_t seq) {
