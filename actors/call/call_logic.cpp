@@ -395,7 +395,7 @@ class decider {
     arrived.skills = x.skills;
     arrived.language = !ctx_.caller.language.empty() ? ctx_.caller.language : x.language;
     arrived.flags = flags_for_call(*ctx_.rules, !x.from.empty() ? x.from : x.call_sid);
-    emit(arrived);
+    emit(std::move(arrived));
     own_ = with_call_flags(*ctx_.rules, c_.flags.bits);  // this call's path from here on
     if (auto refusal = admission())
       return reply::twiml(*refusal);
