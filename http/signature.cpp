@@ -7,7 +7,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "events/sha256.hpp"
@@ -16,10 +15,12 @@ namespace callq::http {
 
 namespace {
 
-/// HMAC-SHA1 of `data` under `key` into `mac` (20 bytes). One MAC context
-/// per thread, keyed once per auth token and only reset afterwards:
-/// OpenSSL's one-shot HMAC() looks the algorithm up in its provider on
-/// every call, which costs more than the hash of a webhook's fields.
+/// HMAC-SHA1 of `data` under `key` into `mac` (20 bytes); returns its
+/// length, 0 if OpenSSL failed (an empty signature, which matches none).
+/// One MAC context per thread, keyed once per auth token and only reset
+/// afterwards: OpenSSL's one-shot HMAC() looks the algorithm up in its
+/// provider on every call, which costs more than the hash of a webhook's
+/// fields.
 unsigned int hmac_sha1(const std::string& key, std::string_view data, unsigned char* mac) {
   struct mac_holder {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
@@ -32,30 +33,24 @@ unsigned int hmac_sha1(const std::string& key, std::string_view data, unsigned c
     }
   };
   thread_local mac_holder h;
-  size_t len = 0;
-  if (h.ctx != nullptr) {
-    bool ready;
-    if (h.keyed && h.key == key) {
-      ready = EVP_MAC_init(h.ctx, nullptr, 0, nullptr) == 1;  // same key: reset only
-    } else {
-      char digest[] = "SHA1";
-      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                             OSSL_PARAM_construct_end()};
-      ready = EVP_MAC_init(h.ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                           params) == 1;
-      h.key = key;
-      h.keyed = ready;
-    }
-    if (ready && EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(data.data()),
-                                data.size()) == 1 &&
-        EVP_MAC_final(h.ctx, mac, &len, EVP_MAX_MD_SIZE) == 1)
-      return static_cast<unsigned int>(len);
-    h.keyed = false;
+  if (h.ctx == nullptr)
+    return 0;
+  bool ready;
+  if (h.keyed && h.key == key) {
+    ready = EVP_MAC_init(h.ctx, nullptr, 0, nullptr) == 1;  // same key: reset only
+  } else {
+    char digest[] = "SHA1";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    ready = EVP_MAC_init(h.ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                         params) == 1;
+    h.key = key;
   }
-  unsigned int n = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &n);
-  return n;
+  size_t len = 0;
+  h.keyed = ready && EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                                    data.size()) == 1 &&
+            EVP_MAC_final(h.ctx, mac, &len, EVP_MAX_MD_SIZE) == 1;
+  return h.keyed ? static_cast<unsigned int>(len) : 0;
 }
 
 }  // namespace
