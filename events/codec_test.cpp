@@ -102,6 +102,34 @@ TEST_CASE("streams are derived from the payload") {
   CHECK(stream_of(payload{system_started{}}) == "system");
 }
 
+TEST_CASE("a stream's kind and id come without building its name") {
+  payload offered{call_offered{"CA9", "alice", "o1", "support", 1, false}};
+  stream_ref s = stream_ref_of(offered);
+  CHECK(s.kind == stream_kind::call);
+  CHECK(s.id == "CA9");
+  agent_offer_received r;  // an agent event naming a call: the agent's stream
+  r.agent_id = "bob";
+  r.call_sid = "CA9";
+  payload received{r};  // the id is a view into the payload: keep it
+  s = stream_ref_of(received);
+  CHECK(s.kind == stream_kind::agent);
+  CHECK(s.id == "bob");
+  payload configured{queue_configured{"sales", "{}"}};
+  s = stream_ref_of(configured);
+  CHECK(s.kind == stream_kind::queue);
+  CHECK(s.id == "sales");
+  caller_set cs;
+  cs.number = "+15550001";
+  payload set{cs};
+  s = stream_ref_of(set);
+  CHECK(s.kind == stream_kind::caller);
+  CHECK(s.id == "+15550001");
+  payload started{system_started{}};
+  s = stream_ref_of(started);
+  CHECK(s.kind == stream_kind::system);
+  CHECK(s.id.empty());
+}
+
 TEST_CASE("ISO 8601 times format and parse") {
   CHECK(format_iso8601(0) == "1970-01-01T00:00:00.000Z");
   CHECK(format_iso8601(1795608000123) == "2026-11-25T12:00:00.123Z");

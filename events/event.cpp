@@ -61,18 +61,35 @@ std::string_view queue_of(const payload& p) {
   }, p);
 }
 
-std::string stream_of(const payload& p) {
+stream_ref stream_ref_of(const payload& p) {
   // Agent events go to the agent's stream even when they name a call.
   if (type_name(p).rfind("agent.", 0) == 0)
-    return agent_stream(agent_id_of(p));
+    return {stream_kind::agent, agent_id_of(p)};
   if (auto sid = call_sid_of(p); !sid.empty())
-    return call_stream(sid);
+    return {stream_kind::call, sid};
   if (auto id = agent_id_of(p); !id.empty())
-    return agent_stream(id);
+    return {stream_kind::agent, id};
   if (auto* c = std::get_if<caller_set>(&p))
-    return "caller/" + c->number;
+    return {stream_kind::caller, c->number};
   if (type_name(p).rfind("queue.", 0) == 0)
-    return "queue/" + std::string(queue_of(p));
+    return {stream_kind::queue, queue_of(p)};
+  return {};
+}
+
+std::string stream_of(const payload& p) {
+  stream_ref s = stream_ref_of(p);
+  switch (s.kind) {
+    case stream_kind::call:
+      return call_stream(s.id);
+    case stream_kind::agent:
+      return agent_stream(s.id);
+    case stream_kind::caller:
+      return "caller/" + std::string(s.id);
+    case stream_kind::queue:
+      return "queue/" + std::string(s.id);
+    case stream_kind::system:
+      break;
+  }
   return "system";
 }
 

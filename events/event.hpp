@@ -38,8 +38,21 @@ std::string_view type_name(const payload& p);
 /// The schema version this build writes for the payload's type.
 int64_t schema_of(const payload& p);
 
+/// The kinds of stream an event can belong to.
+enum class stream_kind { call, agent, caller, queue, system };
+
+/// An event's stream without building its name: its kind and the id after
+/// the kind's prefix (a view into the payload; empty for `system`).
+struct stream_ref {
+  stream_kind kind = stream_kind::system;
+  std::string_view id;
+};
+
+/// The stream an event belongs to, as stream_of() names it.
+stream_ref stream_ref_of(const payload& p);
+
 /// The stream an event belongs to: "call/<CallSid>", "agent/<id>",
-/// "caller/<number>" or "system".
+/// "caller/<number>", "queue/<name>" or "system".
 std::string stream_of(const payload& p);
 
 /// The stream of the call `sid`: "call/<CallSid>".
