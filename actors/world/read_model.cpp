@@ -125,14 +125,15 @@ void read_model::catch_up(world& w, bool before_answers) {
 }
 
 void read_model::apply_record(world& w, const batch_record& rec) {
+  settled_calls settled(rec.states);
   uint64_t seq = rec.first_seq;
   for (auto& e : rec.events) {
     if (seq > w.last_seq())
-      w.apply(seq, e);
+      w.apply(seq, e, settled);
     ++seq;
   }
   for (auto& s : rec.states)
-    w.adopt(s);
+    w.adopt(s);  // those apply() could not take (an older schema's arrival)
 }
 
 void read_model::publish(std::shared_ptr<world> w) {

@@ -88,9 +88,11 @@ class read_model {
 
   /// Writer side, one thread at a time (the journal; before it runs,
   /// start-up or a follower's catch-up): applies durable events (the first
-  /// has sequence number `first_seq`), then holds each of `states` (call
-  /// actors' states after these events) instead of its own copy
-  /// (world::adopt()), and publishes the result as the newest version.
+  /// has sequence number `first_seq`), holding each of `states` (call
+  /// actors' states after these events) instead of a copy of its own:
+  /// taken at the event that brings its call to its version
+  /// (settled_calls), else adopted after the batch (world::adopt()). Then
+  /// publishes the result as the newest version.
   void apply(uint64_t first_seq, std::vector<events::event> evs,
              std::vector<shared_call_state> states = {});
 

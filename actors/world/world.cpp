@@ -109,17 +109,43 @@ world_image world::image() const {
   return img;
 }
 
+settled_calls::settled_calls(const std::vector<shared_call_state>& states) : states_(&states) {
+  if (states.size() <= linear_limit)
+    return;
+  by_sid_.reserve(states.size());
+  for (auto& s : states)
+    if (s)
+      by_sid_[s->sid] = &s;
+}
+
+const shared_call_state* settled_calls::find(std::string_view sid) const {
+  if (states_ == nullptr)
+    return nullptr;
+  if (states_->size() > linear_limit) {
+    auto i = by_sid_.find(sid);
+    return i == by_sid_.end() ? nullptr : i->second;
+  }
+  for (auto& s : *states_)
+    if (s && s->sid == sid)
+      return &s;
+  return nullptr;
+}
+
 void world::apply(uint64_t seq, const event& e) {
+  apply(seq, e, settled_calls{});
+}
+
+void world::apply(uint64_t seq, const event& e, const settled_calls& settled) {
   last_seq_ = seq;
   count(e);
-  std::string stream = stream_of(e.body);
-  if (stream.rfind("call/", 0) == 0) {
-    apply_call(seq, e, stream.substr(5));
-  } else if (stream.rfind("agent/", 0) == 0) {
-    apply_agent(e, stream.substr(6));
+  stream_ref stream = stream_ref_of(e.body);
+  if (stream.kind == stream_kind::call) {
+    apply_call(seq, e, std::string(stream.id), settled);
+  } else if (stream.kind == stream_kind::agent) {
+    apply_agent(e, std::string(stream.id));
   } else if (auto* c = std::get_if<caller_set>(&e.body)) {
     directory_[c->number] = caller_entry{c->display_name, c->priority, c->language};
-  } else if (stream.rfind("queue/", 0) == 0) {
+  } else if (stream.kind == stream_kind::queue) {
     apply_queue(queue_configs_, e);
   } else if (std::holds_alternative<system_started>(e.body)) {
     for (auto& [id, a] : agents_) {
@@ -132,26 +158,42 @@ void world::apply(uint64_t seq, const event& e) {
   }
 }
 
-void world::apply_call(uint64_t seq, const event& e, const std::string& sid) {
+void world::apply_call(uint64_t seq, const event& e, const std::string& sid,
+                       const settled_calls& settled) {
   bool arrival = std::holds_alternative<call_arrived>(e.body) ||
                  std::holds_alternative<callback_scheduled>(e.body);
   auto i = calls_.find(sid);
   if (i == calls_.end()) {
     if (!arrival)
       return;  // a late event of a call that has finished
-    i = calls_.emplace(sid, std::make_shared<call_state>()).first;
+    i = calls_.emplace(sid, nullptr).first;
   }
-  // The call's actor may share the state (adopt()): change a copy, and
-  // point the call's place in its line at it.
-  if (shared_call_state before = make_own(i->second))
-    repoint(*before, i->second.get());
-  call_state& c = *i->second;
-  bool was_in_line = c.in_line();
-  line_key old_key = c.key();
-  std::string old_queue = c.queue;
-  callq::apply(c, e);
-  if (arrival && c.order == 0)
-    c.order = seq;  // schema 1: the log's order stands in for the arrival number
+  bool was_in_line = false;
+  line_key old_key;
+  std::string old_queue;
+  if (const call_state* b = i->second.get()) {
+    was_in_line = b->in_line();
+    old_key = b->key();
+    old_queue = b->queue;
+  }
+  // The state its actor holds after this event, when known: taken as it
+  // is. Otherwise the world changes its own copy (the actor may share the
+  // state, adopt()). Either way the call's place in its line points at
+  // the state the world now holds.
+  const shared_call_state* after = settled.find(sid);
+  uint64_t version = i->second ? i->second->version : 0;
+  if (after && (*after)->version == version + 1 && (*after)->order != 0) {
+    shared_call_state before = std::exchange(i->second, *after);
+    if (before)
+      repoint(*before, i->second.get());
+  } else {
+    if (shared_call_state before = make_own(i->second))
+      repoint(*before, i->second.get());
+    callq::apply(*i->second, e);
+    if (arrival && i->second->order == 0)
+      i->second->order = seq;  // schema 1: the log's order stands in for the arrival number
+  }
+  const call_state& c = *i->second;
   counters_.call_order = std::max(counters_.call_order, c.order);
   if (auto* o = std::get_if<call_offered>(&e.body)) {
     counters_.offer = std::max(counters_.offer, id_number(o->offer_id));

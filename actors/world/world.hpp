@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -186,6 +187,23 @@ struct world_image {
   uint64_t last_seq = 0;  ///< the last event applied
 };
 
+/// Call states by CallSid, for world::apply(): the states a batch's call
+/// actors hold after it. Holds pointers: `states` outlives it.
+class settled_calls {
+ public:
+  /// No state known.
+  settled_calls() = default;
+  explicit settled_calls(const std::vector<shared_call_state>& states);
+  /// The state known for `sid`, or nullptr.
+  const shared_call_state* find(std::string_view sid) const;
+
+ private:
+  /// Batches with this many states or fewer are searched in order.
+  static constexpr size_t linear_limit = 16;
+  const std::vector<shared_call_state>* states_ = nullptr;
+  std::unordered_map<std::string_view, const shared_call_state*> by_sid_;
+};
+
 class world {
  public:
   explicit world(policy rules) : rules_(std::move(rules)) {}
@@ -199,6 +217,14 @@ class world {
 
   /// Applies one logged event (`seq` is its sequence number).
   void apply(uint64_t seq, const events::event& e);
+
+  /// Applies one logged event, where `settled` holds call states known to
+  /// equal what applying the events up to their version gives (the call
+  /// actors' states after a durable batch). When `e` brings its call to
+  /// the version of the state `settled` holds for it, the world takes that
+  /// state instead of copying and changing its own (the same result as
+  /// apply() then adopt(), without the copy).
+  void apply(uint64_t seq, const events::event& e, const settled_calls& settled);
 
   /// Holds `state`, a call actor's state after events this world has
   /// applied, instead of its own equal copy: the state is then in memory
@@ -291,7 +317,8 @@ class world {
   std::string digest_text() const;
 
  private:
-  void apply_call(uint64_t seq, const events::event& e, const std::string& sid);
+  void apply_call(uint64_t seq, const events::event& e, const std::string& sid,
+                  const settled_calls& settled);
   /// Points the place in its line of the call whose state was `before`
   /// at `now`, the equal state that replaced it. `before` must still be
   /// alive: the line's comparisons read the CallSid through it.

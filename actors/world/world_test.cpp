@@ -73,6 +73,55 @@ TEST_CASE("world: holds a call actor's state at the same version instead of a co
   CHECK(w.calls().empty());
 }
 
+TEST_CASE("world: takes a settled state at the event that brings its call to that version "
+          "and shows what applying the events shows") {
+  world plain{policy{}};
+  plain.apply(1, arrived("CA1"));
+  plain.apply(2, enqueued("CA1"));
+  plain.apply(3, arrived("CA2"));
+  plain.apply(4, enqueued("CA2"));
+
+  world w{policy{}};
+  auto first = actor_state({arrived("CA1"), enqueued("CA1")});
+  auto second = actor_state({arrived("CA2")});  // the actor's state after its first event only
+  std::vector<shared_call_state> states{first, second};
+  settled_calls settled(states);
+  w.apply(1, arrived("CA1"), settled);
+  const call_state* own = w.find_call("CA1");
+  CHECK(own != first.get());  // version 1 of 2: the world applies the event itself
+  w.apply(2, enqueued("CA1"), settled);
+  CHECK(w.find_call("CA1") == first.get());  // version 2: the actor's state, no copy
+  CHECK(first->version == 2);
+  w.apply(3, arrived("CA2"), settled);
+  CHECK(w.find_call("CA2") == second.get());  // a new call, taken from its first event
+  w.apply(4, enqueued("CA2"), settled);
+  CHECK(w.find_call("CA2") != second.get());  // the world moves on: it copies first
+  CHECK(second->version == 1);
+  CHECK(second->phase != call_phase::queued);
+  CHECK(w.digest() == plain.digest());  // positions and lines equal too
+  CHECK(w.waiting("support") == 2);
+
+  // A state the event does not bring its call to is never taken.
+  world x{policy{}};
+  std::vector<shared_call_state> ahead{actor_state({arrived("CA3"), enqueued("CA3")})};
+  x.apply(1, arrived("CA3"), settled_calls(ahead));
+  CHECK(x.find_call("CA3") != ahead[0].get());
+  CHECK(x.find_call("CA3")->version == 1);
+}
+
+TEST_CASE("world: finds settled states by CallSid in small and large batches") {
+  std::vector<shared_call_state> states;
+  for (int i = 0; i < 40; ++i)
+    states.push_back(actor_state({arrived("CA" + std::to_string(i))}));
+  std::vector<shared_call_state> few(states.begin(), states.begin() + 3);
+  settled_calls small(few), large(states);
+  CHECK(small.find("CA2") == &few[2]);
+  CHECK(small.find("CA3") == nullptr);
+  CHECK(large.find("CA39") == &states[39]);
+  CHECK(large.find("CA40") == nullptr);
+  CHECK(settled_calls{}.find("CA1") == nullptr);
+}
+
 TEST_CASE("world: a state changes in place only while one holder has it (make_own)") {
   auto s = std::make_shared<call_state>();
   call_state* before = s.get();
