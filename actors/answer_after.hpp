@@ -22,7 +22,7 @@ namespace callq {
 
 /// `answer`, or the refusal that replaces it when an append it depends on
 /// was refused.
-inline reply durable_answer(const reply& answer, const std::string& error) {
+inline reply durable_answer(reply answer, const std::string& error) {
   if (error.empty())
     return answer;
   return reply::fail(outcome::unavailable, "event log unavailable: " + error +
@@ -37,7 +37,7 @@ caf::result<reply> answer_when_durable(Self* self, outbox& box, reply answer) {
     return answer;
   auto rp = self->make_response_promise();
   box.when_durable([rp, answer = std::move(answer)](const std::string& error) mutable {
-    rp.deliver(durable_answer(answer, error));
+    rp.deliver(durable_answer(std::move(answer), error));  // each waiter runs once
   });
   return rp;
 }

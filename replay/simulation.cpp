@@ -166,7 +166,6 @@ class engine {
       index_.configure(name, &c);
     for (auto& [name, id] : world_.last_offered())
       index_.set_last_offered(name, id);
-    reader_ = [this](const std::function<void(const world&)>& f) { f(world_); };
   }
 
   sim_stats run() {
@@ -307,7 +306,7 @@ class engine {
     call_state& call = it->second;
     ++stats_.commands;
     uint64_t before = call.version;
-    auto d = decide(call, c, call_context_for(call, c, now_, rules_, reader_, ids_));
+    auto d = decide(call, c, call_context_for(call, c, now_, rules_, world_, ids_));
     emit(d.events);
     for (auto& e : d.events)
       follow(sid, e);
@@ -478,7 +477,6 @@ class engine {
   match_index index_;
   std::map<std::string, queue_config> configured_;
   id_source ids_;
-  world_reader reader_;
   std::unordered_map<std::string, call_state> calls_;
   std::unordered_map<std::string, agent_slot> agents_;
   std::unordered_map<std::string, size_t> caller_of_;

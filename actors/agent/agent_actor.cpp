@@ -75,7 +75,7 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
     std::vector<std::pair<caf::actor, caf::message>> asks;
     for (auto& [sid, r] : d.rescinds)
       asks.emplace_back(env.reg->call(sid), caf::make_message(command_atom::value, call_request{r, {}}));
-    auto r = answer_after(self, st.box, std::move(asks), d.answer, &st.awaiting,
+    auto r = answer_after(self, st.box, std::move(asks), std::move(d.answer), &st.awaiting,
                           [self] { maybe_stop(self); });
     maybe_stop(self);
     return r;
@@ -86,9 +86,9 @@ caf::result<reply> run(self_ptr self, const agent_command& c) {
   // durable, so a sync here would only add one to every offer's path.
   if (std::holds_alternative<cmd::reserve>(c)) {
     maybe_stop(self);
-    return d.answer;
+    return std::move(d.answer);
   }
-  auto r = answer_when_durable(self, st.box, d.answer);
+  auto r = answer_when_durable(self, st.box, std::move(d.answer));
   maybe_stop(self);
   return r;
 }

@@ -45,16 +45,10 @@ struct call_actor_state {
 
 using self_ptr = caf::stateful_actor<call_actor_state>*;
 
-call_context context_for(const call_actor_state& st, const call_command& c, int64_t now) {
+call_context context_for(const call_actor_state& st, const call_command& c, int64_t now,
+                         const world& w) {
   const entity_env& env = *st.env;
-  auto reads = env.reads;
-  world_reader read = [reads](const std::function<void(const world&)>& f) {
-    reads->read([&](const world& w) {
-      f(w);
-      return 0;
-    });
-  };
-  return call_context_for(*st.call, c, now, env.rules, read, *env.ids);
+  return call_context_for(*st.call, c, now, env.rules, w, *env.ids);
 }
 
 void maybe_stop(self_ptr self) {
@@ -88,7 +82,7 @@ void deliver_direct(self_ptr self, reply answer) {
   ++st.awaiting;  // the actor stays until the answer is out
   st.box.when_durable([self, rp = std::move(rp), answer = std::move(answer)](
                           const std::string& error) mutable {
-    rp.deliver(durable_answer(answer, error));
+    rp.deliver(durable_answer(std::move(answer), error));
     --self->state.awaiting;
     maybe_stop(self);
   });
@@ -105,7 +99,13 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   int64_t now = env.clock->now_ms();
   uint64_t version_before = st.call->version;
   make_own(st.call);  // the read model may hold this version
-  auto d = decide(*st.call, req.command, context_for(st, req.command, now));
+  // One version of the read model for the decision and its next deadline,
+  // let go of at once: a version a reader holds is one the journal cannot
+  // reuse (read_model.hpp).
+  std::shared_ptr<const world> facts = env.reads->version();
+  auto d = decide(*st.call, req.command, context_for(st, req.command, now, *facts));
+  int64_t due = next_deadline(*st.call, env.rules, facts->config_of(st.call->queue), now);
+  facts.reset();
   bool direct_take = false;
   if (auto* t = std::get_if<cmd::take_offer>(&req.command); t && t->direct)
     direct_take = true;
@@ -120,12 +120,12 @@ caf::result<reply> run(self_ptr self, call_request& req) {
         env.reg->add_offer(b->callback_id, st.call->sid);
     }
     journal_batch batch;
-    batch.events = d.events;
     batch.call_after = st.call;
     // This actor is its stream's one writer: the log must be where the
     // state it decided on says (a fresh actor for a call whose stream
     // exists is refused there, never a second call.arrived).
     batch.expect.push_back({events::stream_of(d.events.front().body), version_before});
+    batch.events = std::move(d.events);
     if (!req.idempotency_key.empty() && d.answer.is_voice() && !d.wants_direct_agent)
       batch.idempotency.emplace_back(req.idempotency_key, encode_voice_reply(d.answer.voice()));
     bool fresh = version_before == 0;
@@ -149,9 +149,6 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   } else if (st.call->version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
     self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules));
   }
-  int64_t due = next_deadline(*st.call, env.rules, env.reads->read([&](const world& w) {
-    return w.config_of(st.call->queue);
-  }), now);
   if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
     self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
     st.scheduled_due = due;
@@ -176,7 +173,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   }
   if (d.wants_direct_agent) {
     st.direct = std::make_unique<call_actor_state::direct_wait>(
-        call_actor_state::direct_wait{self->make_response_promise(), d.answer});
+        call_actor_state::direct_wait{self->make_response_promise(), std::move(d.answer)});
     return st.direct->promise;
   }
 
@@ -187,7 +184,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
     for (auto& n : d.notices)
       asks.emplace_back(env.reg->agent(n.agent_id),
                         caf::make_message(command_atom::value, agent_request{cmd::offer_update{n}}));
-    auto r = answer_after(self, st.box, std::move(asks), d.answer, &st.awaiting,
+    auto r = answer_after(self, st.box, std::move(asks), std::move(d.answer), &st.awaiting,
                           [self] { maybe_stop(self); });
     maybe_stop(self);
     return r;
@@ -197,9 +194,9 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   // sync here would add one to every offer's path.
   if (std::holds_alternative<cmd::take_offer>(req.command)) {
     maybe_stop(self);
-    return d.answer;
+    return std::move(d.answer);
   }
-  auto r = answer_when_durable(self, st.box, d.answer);
+  auto r = answer_when_durable(self, st.box, std::move(d.answer));
   maybe_stop(self);
   return r;
 }

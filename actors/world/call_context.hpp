@@ -1,11 +1,10 @@
 // What a call's decisions read from outside its own stream, taken from a
-// world: one builder for the call actor (which reads the read model under
-// its lock) and for `callq simulate` (which owns its world outright), so
+// world: one builder for the call actor (which reads one version of the
+// read model) and for `callq simulate` (which owns its world outright), so
 // both decide with the same facts.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "actors/call/call_logic.hpp"
@@ -14,14 +13,11 @@
 
 namespace callq {
 
-/// Runs its argument with the world (the read model's read(), or a
-/// world the caller owns).
-using world_reader = std::function<void(const std::function<void(const world&)>&)>;
-
 /// The context for `call` deciding `c` at `now_ms` under `rules`: every
-/// read goes through `read`, the arrival number and callback ids come from
-/// `ids` (which must outlive the context, as must `rules`).
+/// read is of `w` (one version of the read model, or a world the caller
+/// owns), the arrival number and callback ids come from `ids`. `w`,
+/// `rules` and `ids` must outlive the context.
 call_context call_context_for(const call_state& call, const call_command& c, int64_t now_ms,
-                              const policy& rules, const world_reader& read, id_source& ids);
+                              const policy& rules, const world& w, id_source& ids);
 
 }  // namespace callq
