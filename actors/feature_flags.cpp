@@ -1,5 +1,6 @@
 #include "actors/feature_flags.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include "events/sha256.hpp"
@@ -26,6 +27,21 @@ constexpr bool policy::*flag_members[] = {
 static_assert(std::size(flag_members) == static_cast<size_t>(feature_index::callback_request_system) + 1,
               "one member per feature_index");
 
+/// Indices into feature_names() in the names' sorted order (a map's):
+/// the flags are built and read in one ordered pass, without a look-up
+/// per name.
+const std::vector<size_t>& sorted_features() {
+  static const std::vector<size_t> order = [] {
+    const auto& names = feature_names();
+    std::vector<size_t> o(names.size());
+    for (size_t i = 0; i < o.size(); ++i)
+      o[i] = i;
+    std::sort(o.begin(), o.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
+    return o;
+  }();
+  return order;
+}
+
 }  // namespace
 
 bool* feature_flag(policy& p, const std::string& name) {
@@ -50,26 +66,42 @@ std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string
   std::map<std::string, int64_t> out;
   int64_t bucket = -1;
   const auto& names = feature_names();
-  for (size_t i = 0; i < names.size(); ++i) {
+  for (size_t i : sorted_features()) {
     const std::string& name = names[i];
-    auto share = p.feature_shares.find(name);
-    if (share == p.feature_shares.end()) {
-      out[name] = p.*flag_members[i] ? 1 : 0;
-      continue;
-    }
-    if (bucket < 0)
-      bucket = traffic_bucket(key);
-    out[name] = bucket < share->second ? 1 : 0;
+    int64_t on = p.*flag_members[i] ? 1 : 0;
+    if (!p.feature_shares.empty())
+      if (auto share = p.feature_shares.find(name); share != p.feature_shares.end()) {
+        if (bucket < 0)
+          bucket = traffic_bucket(key);
+        on = bucket < share->second ? 1 : 0;
+      }
+    out.emplace_hint(out.end(), name, on);  // in order: no search
   }
   return out;
 }
 
 int32_t flag_bits(const std::map<std::string, int64_t>& flags) {
-  int32_t bits = 0;
+  // The names by length: a recorded name is compared whole only with
+  // the names as long as it (each has its own length today).
+  static const std::vector<std::vector<size_t>> by_length = [] {
+    const auto& names = feature_names();
+    std::vector<std::vector<size_t>> t;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (t.size() <= names[i].size())
+        t.resize(names[i].size() + 1);
+      t[names[i].size()].push_back(i);
+    }
+    return t;
+  }();
   const auto& names = feature_names();
-  for (size_t i = 0; i < names.size(); ++i)
-    if (auto f = flags.find(names[i]); f != flags.end())
-      bits |= (1 << (16 + i)) | (f->second != 0 ? 1 << i : 0);
+  int32_t bits = 0;
+  for (auto& [name, on] : flags) {
+    if (name.size() >= by_length.size())
+      continue;  // a name this build does not know
+    for (size_t i : by_length[name.size()])
+      if (name == names[i])
+        bits |= (1 << (16 + i)) | (on != 0 ? 1 << i : 0);
+  }
   return bits;
 }
 

@@ -43,3 +43,25 @@ TEST_CASE("feature flags: a share is decided by the caller's number, the same ev
   CHECK(feature_path({{"FEATURE_A", 1}}) == "all on");
   CHECK(feature_path({}) == "unrecorded");
 }
+
+TEST_CASE("feature flags: recorded names this build does not know are passed over") {
+  int32_t bits = flag_bits({{"FEATURE_AAA", 1},
+                            {"FEATURE_CALLBACK_REQUEST_SYSTEM", 1},
+                            {"FEATURE_M", 0},
+                            {"FEATURE_QUEUE_HOLD_MUSIC", 0},
+                            {"FEATURE_ZZZ", 1}});
+  CHECK(flag_on(bits, feature_index::callback_request_system, false));
+  CHECK_FALSE(flag_on(bits, feature_index::queue_hold_music, true));
+  CHECK(flag_on(bits, feature_index::agent_polling, true));  // not recorded: the fallback
+  CHECK(bits == ((1 << 16 << 8) | (1 << 8) | (1 << 16 << 4)));
+  CHECK(flag_bits({}) == 0);
+  // Every flag is recorded, each as the policy says without shares.
+  policy p;
+  p.feature_agent_polling = false;
+  auto flags = flags_for_call(p, "+15550000000");
+  CHECK(flags.size() == feature_names().size());
+  CHECK(flags.at("FEATURE_AGENT_POLLING") == 0);
+  CHECK(flags.at("FEATURE_AGENT_HEARTBEAT") == (p.feature_agent_heartbeat ? 1 : 0));
+  CHECK((flag_bits(flags) >> 16) == 0x1ff);  // all nine recorded
+  CHECK_FALSE(flag_on(flag_bits(flags), feature_index::agent_polling, true));
+}

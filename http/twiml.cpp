@@ -1,24 +1,39 @@
 #include "http/twiml.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 
 namespace callq::http {
 
 std::string xml_escape(const std::string& s) {
+  // One pass: runs of ordinary characters are appended whole (most text,
+  // URLs and prompts, is one run).
+  static constexpr auto special = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {'&', '<', '>', '"', '\''})
+      t[c] = true;
+    return t;
+  }();
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (!special[static_cast<unsigned char>(c)])
+      continue;
+    out.append(s, run, i - run);
+    run = i + 1;
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
+      default: out += "&apos;"; break;
     }
   }
+  out.append(s, run, std::string::npos);
   return out;
 }
 

@@ -190,3 +190,12 @@ TEST_CASE("the sentences asked for ahead after an announcement: positions one ei
   h.what = voice_reply::kind::enqueue;
   CHECK(nearby_hold_texts(h, plain).empty());
 }
+
+TEST_CASE("xml_escape escapes the five characters wherever they are and copies the rest") {
+  CHECK(xml_escape("") == "");
+  CHECK(xml_escape("https://callq.example.com/api/webhooks/twilio/wait") ==
+        "https://callq.example.com/api/webhooks/twilio/wait");
+  CHECK(xml_escape("&start") == "&amp;start");
+  CHECK(xml_escape("a<b>c\"d'e&") == "a&lt;b&gt;c&quot;d&apos;e&amp;");
+  CHECK(xml_escape("plain then <") == "plain then &lt;");
+}
