@@ -125,9 +125,9 @@ const shared_call_state* settled_calls::find(std::string_view sid) const {
     auto i = by_sid_.find(sid);
     return i == by_sid_.end() ? nullptr : i->second;
   }
-  for (auto& s : *states_)
-    if (s && s->sid == sid)
-      return &s;
+  for (auto s = states_->rbegin(); s != states_->rend(); ++s)  // the newest, as by_sid_ keeps
+    if (*s && (*s)->sid == sid)
+      return &*s;
   return nullptr;
 }
 

@@ -194,7 +194,8 @@ class settled_calls {
   /// No state known.
   settled_calls() = default;
   explicit settled_calls(const std::vector<shared_call_state>& states);
-  /// The state known for `sid`, or nullptr.
+  /// The state known for `sid` (the last of `states` for it: a batch of
+  /// several appends may hold one per append), or nullptr.
   const shared_call_state* find(std::string_view sid) const;
 
  private:

@@ -120,6 +120,11 @@ TEST_CASE("world: finds settled states by CallSid in small and large batches") {
   CHECK(large.find("CA39") == &states[39]);
   CHECK(large.find("CA40") == nullptr);
   CHECK(settled_calls{}.find("CA1") == nullptr);
+  // Two appends of one call in a batch: the later state, in both kinds.
+  few.push_back(actor_state({arrived("CA1"), enqueued("CA1")}));
+  states.push_back(few.back());
+  CHECK(settled_calls(few).find("CA1") == &few[3]);
+  CHECK(settled_calls(states).find("CA1") == &states[40]);
 }
 
 TEST_CASE("world: a state changes in place only while one holder has it (make_own)") {
