@@ -7,14 +7,6 @@
 
 namespace callq {
 
-const std::vector<std::string>& feature_names() {
-  static const std::vector<std::string> names = {
-      "FEATURE_AGENT_HEARTBEAT",        "FEATURE_DEVICE_CONNECTIVITY", "FEATURE_ENHANCED_DISCOVERY",
-      "FEATURE_ENHANCED_QUEUE",         "FEATURE_QUEUE_HOLD_MUSIC",    "FEATURE_QUEUE_POSITION_UPDATES",
-      "FEATURE_AGENT_POLLING",          "FEATURE_MULTI_AGENT_FALLBACK", "FEATURE_CALLBACK_REQUEST_SYSTEM"};
-  return names;
-}
-
 namespace {
 
 /// The policy's flag members, in feature_names()'s order.
@@ -27,29 +19,11 @@ constexpr bool policy::*flag_members[] = {
 static_assert(std::size(flag_members) == static_cast<size_t>(feature_index::callback_request_system) + 1,
               "one member per feature_index");
 
-/// Indices into feature_names() in the names' sorted order (a map's):
-/// the flags are built and read in one ordered pass, without a look-up
-/// per name.
-const std::vector<size_t>& sorted_features() {
-  static const std::vector<size_t> order = [] {
-    const auto& names = feature_names();
-    std::vector<size_t> o(names.size());
-    for (size_t i = 0; i < o.size(); ++i)
-      o[i] = i;
-    std::sort(o.begin(), o.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
-    return o;
-  }();
-  return order;
-}
-
 }  // namespace
 
 bool* feature_flag(policy& p, const std::string& name) {
-  const auto& names = feature_names();
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name)
-      return &(p.*flag_members[i]);
-  return nullptr;
+  auto number = events::feature_number(name);
+  return number ? &(p.*flag_members[*number]) : nullptr;
 }
 
 int64_t traffic_bucket(const std::string& key) {
@@ -62,46 +36,29 @@ int64_t traffic_bucket(const std::string& key) {
   return static_cast<int64_t>(v % 100);
 }
 
-std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string& key) {
-  std::map<std::string, int64_t> out;
+events::flag_set flags_for_call(const policy& p, const std::string& key) {
+  events::flag_set out;
   int64_t bucket = -1;
   const auto& names = feature_names();
-  for (size_t i : sorted_features()) {
-    const std::string& name = names[i];
-    int64_t on = p.*flag_members[i] ? 1 : 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool on = p.*flag_members[i];
     if (!p.feature_shares.empty())
-      if (auto share = p.feature_shares.find(name); share != p.feature_shares.end()) {
+      if (auto share = p.feature_shares.find(names[i]); share != p.feature_shares.end()) {
         if (bucket < 0)
           bucket = traffic_bucket(key);
-        on = bucket < share->second ? 1 : 0;
+        on = bucket < share->second;
       }
-    out.emplace_hint(out.end(), name, on);  // in order: no search
+    out.set(i, on);
   }
   return out;
 }
 
-int32_t flag_bits(const std::map<std::string, int64_t>& flags) {
-  // The names by length: a recorded name is compared whole only with
-  // the names as long as it (each has its own length today).
-  static const std::vector<std::vector<size_t>> by_length = [] {
-    const auto& names = feature_names();
-    std::vector<std::vector<size_t>> t;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (t.size() <= names[i].size())
-        t.resize(names[i].size() + 1);
-      t[names[i].size()].push_back(i);
-    }
-    return t;
-  }();
-  const auto& names = feature_names();
-  int32_t bits = 0;
-  for (auto& [name, on] : flags) {
-    if (name.size() >= by_length.size())
-      continue;  // a name this build does not know
-    for (size_t i : by_length[name.size()])
-      if (name == names[i])
-        bits |= (1 << (16 + i)) | (on != 0 ? 1 << i : 0);
-  }
+int32_t flag_bits(const events::flag_set& flags) {
+  auto bits = static_cast<int32_t>((flags.recorded() << 16) | flags.on());
+  // A known name recorded with another value than 0 or 1: on unless 0.
+  for (auto& [name, on] : flags.other())
+    if (auto i = events::feature_number(name))
+      bits |= (1 << (16 + *i)) | (on != 0 ? 1 << *i : 0);
   return bits;
 }
 
@@ -120,13 +77,14 @@ policy with_call_flags(const policy& p, int32_t bits) {
   return out;
 }
 
-std::string feature_path(const std::map<std::string, int64_t>& flags) {
+std::string feature_path(const events::flag_set& flags) {
   if (flags.empty())
     return "unrecorded";
   std::string off;
-  for (auto& [name, on] : flags)
+  flags.for_each([&](std::string_view name, int64_t on) {
     if (on == 0)
-      off += (off.empty() ? "" : ", ") + name;
+      off.append(off.empty() ? "" : ", ").append(name);
+  });
   return off.empty() ? "all on" : "off: " + off;
 }
 

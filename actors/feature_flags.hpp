@@ -8,16 +8,15 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "actors/policy.hpp"
+#include "events/flag_set.hpp"
 
 namespace callq {
 
-/// The nine flag names, as the environment spells them.
-const std::vector<std::string>& feature_names();
+using events::feature_names;
 
-/// Each flag's index in feature_names().
+/// Each flag's number in events::feature_names().
 enum class feature_index : size_t {
   agent_heartbeat, device_connectivity, enhanced_discovery, enhanced_queue, queue_hold_music,
   queue_position_updates, agent_polling, multi_agent_fallback, callback_request_system
@@ -32,14 +31,14 @@ int64_t traffic_bucket(const std::string& key);
 /// Every flag for one call: 1 on, 0 off. A flag with a share (policy's
 /// feature_shares) is on when the bucket of `key` (the caller's number,
 /// or the CallSid when there is none) is below it; the others as `p` says.
-std::map<std::string, int64_t> flags_for_call(const policy& p, const std::string& key);
+events::flag_set flags_for_call(const policy& p, const std::string& key);
 
 /// A call's recorded flags as one number: bit i set when
 /// feature_names()[i] is on, bit 16 + i set when that flag was recorded at
 /// all (names not recorded keep the server's value: a call recorded before
 /// flags had shares). 0: nothing recorded. What a call's state keeps,
 /// instead of the names.
-int32_t flag_bits(const std::map<std::string, int64_t>& flags);
+int32_t flag_bits(const events::flag_set& flags);
 
 /// `p` with the call's flags (flag_bits) applied.
 policy with_call_flags(const policy& p, int32_t bits);
@@ -53,6 +52,6 @@ inline bool flag_on(int32_t bits, feature_index f, bool fallback) {
 
 /// The path a call took, for `--split features`: "all on", or "off: " and
 /// the flags that were off; "unrecorded" for a call without flags.
-std::string feature_path(const std::map<std::string, int64_t>& flags);
+std::string feature_path(const events::flag_set& flags);
 
 }  // namespace callq

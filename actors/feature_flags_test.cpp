@@ -16,8 +16,8 @@ TEST_CASE("feature flags: a share is decided by the caller's number, the same ev
     std::string number = "+1555" + std::to_string(2000000 + i);
     auto flags = flags_for_call(p, number);
     CHECK(flags == flags_for_call(p, number));  // the same path on every call
-    on += flags.at("FEATURE_QUEUE_POSITION_UPDATES") == 1;
-    CHECK(flags.at("FEATURE_ENHANCED_QUEUE") == 1);  // the others as configured
+    on += flags.get("FEATURE_QUEUE_POSITION_UPDATES") == 1;
+    CHECK(flags.get("FEATURE_ENHANCED_QUEUE") == 1);  // the others as configured
     CHECK(flags.size() == feature_names().size());
   }
   CHECK(on >= 200);
@@ -38,7 +38,7 @@ TEST_CASE("feature flags: a share is decided by the caller's number, the same ev
   auto all = flags_for_call(p, "+15552000000");
   policy back = with_call_flags(off, flag_bits(all));
   for (auto& name : feature_names())
-    CHECK(*feature_flag(back, name) == (all.at(name) == 1));
+    CHECK(*feature_flag(back, name) == (all.get(name) == 1));
   CHECK(feature_path({{"FEATURE_A", 1}, {"FEATURE_B", 0}}) == "off: FEATURE_B");
   CHECK(feature_path({{"FEATURE_A", 1}}) == "all on");
   CHECK(feature_path({}) == "unrecorded");
@@ -54,14 +54,19 @@ TEST_CASE("feature flags: recorded names this build does not know are passed ove
   CHECK_FALSE(flag_on(bits, feature_index::queue_hold_music, true));
   CHECK(flag_on(bits, feature_index::agent_polling, true));  // not recorded: the fallback
   CHECK(bits == ((1 << 16 << 8) | (1 << 8) | (1 << 16 << 4)));
+  // A known name recorded with another value than 0 or 1 is on unless 0.
+  CHECK(flag_on(flag_bits({{"FEATURE_AGENT_POLLING", 2}}), feature_index::agent_polling, false));
+  CHECK(flag_bits({{"FEATURE_AGENT_POLLING", 2}}) == ((1 << 16 << 6) | (1 << 6)));
+  CHECK(feature_path({{"FEATURE_AGENT_POLLING", 0}, {"FEATURE_AAA", 0}, {"FEATURE_ZZZ", 1}}) ==
+        "off: FEATURE_AAA, FEATURE_AGENT_POLLING");
   CHECK(flag_bits({}) == 0);
   // Every flag is recorded, each as the policy says without shares.
   policy p;
   p.feature_agent_polling = false;
   auto flags = flags_for_call(p, "+15550000000");
   CHECK(flags.size() == feature_names().size());
-  CHECK(flags.at("FEATURE_AGENT_POLLING") == 0);
-  CHECK(flags.at("FEATURE_AGENT_HEARTBEAT") == (p.feature_agent_heartbeat ? 1 : 0));
+  CHECK(flags.get("FEATURE_AGENT_POLLING") == 0);
+  CHECK(flags.get("FEATURE_AGENT_HEARTBEAT") == (p.feature_agent_heartbeat ? 1 : 0));
   CHECK((flag_bits(flags) >> 16) == 0x1ff);  // all nine recorded
   CHECK_FALSE(flag_on(flag_bits(flags), feature_index::agent_polling, true));
 }

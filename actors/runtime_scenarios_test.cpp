@@ -927,7 +927,7 @@ TEST_CASE("FEATURE_AGENT_POLLING given as a share is decided per call: the sweep
     h.add_ready_agent("alice");
     h.incoming("CA1", from);
     REQUIRE(h.find_last<call_arrived>());
-    CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_AGENT_POLLING") == (polled ? 1 : 0));
+    CHECK(h.find_last<call_arrived>()->flags.get("FEATURE_AGENT_POLLING") == (polled ? 1 : 0));
     h.add_ready_agent("bob");
     h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
     CHECK(h.count_last<call_offered>() == 0);
@@ -960,12 +960,12 @@ TEST_CASE("an agent-side flag given as a share is decided per call: a call on th
 
   h.run(cmd::incoming_call{"CA1", on, "+15559999999", "support", "", std::nullopt});
   REQUIRE(h.find_last<call_arrived>());
-  CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_DEVICE_CONNECTIVITY") == 1);
+  CHECK(h.find_last<call_arrived>()->flags.get("FEATURE_DEVICE_CONNECTIVITY") == 1);
   CHECK(h.state().find_call("CA1")->phase == call_phase::queued);  // nobody passes its check
 
   h.run(cmd::incoming_call{"CA2", off, "+15559999999", "support", "", std::nullopt});
   REQUIRE(h.find_last<call_arrived>());
-  CHECK(h.find_last<call_arrived>()->flags.at("FEATURE_DEVICE_CONNECTIVITY") == 0);
+  CHECK(h.find_last<call_arrived>()->flags.get("FEATURE_DEVICE_CONNECTIVITY") == 0);
   // The later call goes first: the earlier one's check refuses the agent.
   CHECK(h.state().find_call("CA2")->phase == call_phase::offered);
   CHECK(h.state().find_call("CA2")->agent_id == "ag1");

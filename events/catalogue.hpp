@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "events/flag_set.hpp"
+
 namespace callq::events {
 
 using string_list = std::vector<std::string>;
@@ -40,7 +42,7 @@ struct call_arrived {
   int64_t order = 0;
   level_map skills;
   std::string language;
-  level_map flags;
+  flag_set flags;
   template <class F> void fields(F&& f) {
     f("callSid", call_sid); f("from", from); f("to", to); f("queue", queue);
     f("callerName", caller_name); f("priority", priority); f("order", order);

@@ -72,6 +72,13 @@ struct binary_writer {
       put_varint(out, zigzag(n));
     }
   }
+  void operator()(const char*, flag_set& v) {
+    put_varint(out, v.size());
+    v.for_each([&](std::string_view k, int64_t n) {
+      put_string(out, k);
+      put_varint(out, zigzag(n));
+    });
+  }
 };
 
 struct binary_reader {
@@ -131,11 +138,29 @@ struct binary_reader {
         v[key] = unzigzag(u);
     }
   }
+  void operator()(const char*, flag_set& v) {
+    if (missing_tail())
+      return;
+    uint64_t n = 0;
+    if (!ok || !(ok = get_varint(in, &n)) || !(ok = n <= in.size()))
+      return;
+    v = flag_set{};
+    for (uint64_t i = 0; i < n && ok; ++i) {
+      std::string_view key;
+      uint64_t u = 0;
+      if ((ok = get_string(in, &key)) && (ok = get_varint(in, &u)))
+        v.set(key, unzigzag(u));
+    }
+  }
 };
 
 struct json_writer {
   nlohmann::json& out;
   template <class T> void operator()(const char* key, T& v) { out[key] = v; }
+  void operator()(const char* key, flag_set& v) {
+    auto& o = out[key] = nlohmann::json::object();
+    v.for_each([&](std::string_view k, int64_t n) { o[std::string(k)] = n; });
+  }
 };
 
 struct json_reader {
@@ -154,6 +179,13 @@ struct json_reader {
     } catch (const std::exception&) {
       error = std::string("wrong type for field ") + key;
     }
+  }
+  void operator()(const char* key, flag_set& v) {
+    level_map m;
+    (*this)(key, m);
+    v = flag_set{};
+    for (auto& [name, n] : m)
+      v.set(name, n);
   }
 };
 

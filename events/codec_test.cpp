@@ -16,6 +16,16 @@ struct filler {
   void operator()(const char*, bool& v) { v = (++n % 2) == 1; }
   void operator()(const char* key, string_list& v) { v = {key, "", "b|c"}; ++n; }
   void operator()(const char* key, level_map& v) { v = {{key, -3 - n}, {"", 0}, {"x|y", ++n}}; }
+  // Known flags on and off, a known flag with another value, other names.
+  void operator()(const char* key, flag_set& v) {
+    v = flag_set{};
+    v.set("FEATURE_QUEUE_HOLD_MUSIC", 0);
+    v.set("FEATURE_AGENT_POLLING", 1);
+    v.set("FEATURE_ENHANCED_QUEUE", 7);
+    v.set(key, -3 - n);
+    v.set("", 0);
+    v.set("x|y", ++n);
+  }
 };
 
 // Compares field by field.

@@ -10,7 +10,14 @@ namespace callq {
 
 void to_json(nlohmann::json& j, const call_flags& f) { j = f.bits; }
 void from_json(const nlohmann::json& j, call_flags& f) {
-  f.bits = j.is_object() ? flag_bits(j.get<std::map<std::string, int64_t>>()) : j.get<int32_t>();
+  if (!j.is_object()) {
+    f.bits = j.get<int32_t>();
+    return;
+  }
+  events::flag_set names;  // a snapshot written before the number
+  for (auto& [name, on] : j.items())
+    names.set(name, on.get<int64_t>());
+  f.bits = flag_bits(names);
 }
 
 // The durable fields of each entity (volatile ones are left out: a
