@@ -45,17 +45,15 @@ struct router {
   /// The state of call `sid` that has no live actor: its final state while
   /// its last events may not be durable, else its own stream folded with
   /// the call's apply code (a call finished a while ago, or before a
-  /// restart). Version 0: no such call. A read on this HTTP thread, never
-  /// under the registry's lock.
+  /// restart). Version 0: no such call. `out` is a default call_state
+  /// when called. A read on this HTTP thread, never under the registry's
+  /// lock.
   status past_state(const std::string& sid, call_state* out) {
     if (auto kept = env.reg->finished(sid)) {
       *out = std::move(*kept);
       return status::ok();
     }
-    *out = call_state{};
-    events::call_arrived first;
-    first.call_sid = sid;
-    return log.read_stream(events::stream_of(first), [&](const events::envelope& e) {
+    return log.read_stream(events::call_stream(sid), [&](const events::envelope& e) {
       apply(*out, e.ev);
       return true;
     });
