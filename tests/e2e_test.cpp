@@ -300,6 +300,45 @@ TEST_CASE("e2e: bad signatures, bad input and retries change nothing") {
   CHECK(has(cron, "\"offered\""));
 }
 
+TEST_CASE("e2e: a webhook's body is read once as a form - other types are refused and its fields are never query parameters") {
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url());
+  REQUIRE(p.ready());
+  size_t before = p.event_count();
+  auto send = [&](const std::string& type, const std::string& body) {
+    return raw_http(p.port(), "POST /api/webhooks/twilio/voice HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
+                                  "\r\nContent-Length: " + std::to_string(body.size()) +
+                                  "\r\nConnection: close\r\n\r\n" + body);
+  };
+  auto json = send("application/json", R"({"CallSid":"CA1"})");
+  CHECK(json.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(has(json, "body must be application/x-www-form-urlencoded"));
+  auto parts = send("multipart/form-data; boundary=xyz",
+                    "--xyz\r\nContent-Disposition: form-data; name=\"CallSid\"\r\n\r\nCA1\r\n--xyz--\r\n");
+  CHECK(parts.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(has(parts, "body must be application/x-www-form-urlencoded"));
+  auto bad_form = send("application/x-www-form-urlencoded", "CallSid=CA%zz");
+  CHECK(bad_form.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(p.event_count() == before);
+  // A body field named as a query parameter stays a field: the call joins
+  // the default queue, not the one its body names.
+  auto r = p.webhook("voice", "", twilio_call("CA2", "+15551230002", {{"queue", "sales"}, {"priority", "high"}}));
+  CHECK(r.status == 200);
+  auto queue_of = [&](const std::string& sid) {
+    auto t = p.admin_get("/api/calls/" + sid + "/timeline");
+    std::string q;
+    for (auto& e : t.is_array() ? t : t["events"])
+      if (e["type"] == "call.arrived")
+        q = e["data"]["queue"].get<std::string>();
+    return q;
+  };
+  CHECK(queue_of("CA2") == "support");
+  // The query's own parameters still count.
+  CHECK(p.webhook("voice", "?queue=sales", twilio_call("CA3")).status == 200);
+  CHECK(queue_of("CA3") == "sales");
+}
+
 TEST_CASE("e2e: SIGKILL with calls waiting, restart, same queue in the same order") {
   fake_twilio tw;
   temp_dir dir;
