@@ -234,20 +234,39 @@ int main(int argc, char** argv) {
   // times): an expiry is false when a heartbeat had been sent within the
   // timeout before it (it waited somewhere inside callq).
   std::vector<std::vector<int64_t>> sent_ms(static_cast<size_t>(agents));
-  const int64_t heartbeat_timeout_ms = 20'000;  // 2 x AGENT_HEARTBEAT_INTERVAL (10s)
-  // Eight senders, each for every eighth agent, so that each agent's
-  // heartbeat leaves every 10 s however slowly callq answers (one sender
-  // for all fell behind the timeout under load: real expiries, not false).
+  const int64_t heartbeat_interval_ms = 10'000;  // AGENT_HEARTBEAT_INTERVAL
+  const int64_t heartbeat_timeout_ms = 20'000;   // 2 x AGENT_HEARTBEAT_INTERVAL
+  // Each agent heartbeats on its own schedule, as a softphone's timer
+  // does: every 10 s from its own phase, the phases spread evenly over
+  // the 10 s. Eight senders each keep every eighth agent's schedule, so a
+  // heartbeat leaves on time however slowly callq answers the one before
+  // (senders that sent their agents back to back left each later in its
+  // round as answers slowed: a heartbeat 10.3 s after the last, which
+  // callq rightly counts as late).
   constexpr long senders = 8;
+  constexpr auto beat = std::chrono::seconds(10);
   std::vector<std::thread> beats;
+  auto phase0 = clk::now();
   for (long k = 0; k < senders; ++k)
     beats.emplace_back([&, k] {
       httplib::Client cli("127.0.0.1", server.port);
       cli.set_keep_alive(true);
       cli.set_tcp_nodelay(true);
-      while (!done) {
-        auto round = clk::now();
-        for (long a = k; a < agents && !done; a += senders) {
+      std::vector<long> mine;
+      for (long a = k; a < agents; a += senders)
+        mine.push_back(a);
+      for (long round = 0; !done; ++round)
+        for (size_t i = 0; i < mine.size() && !done; ++i) {
+          long a = mine[i];
+          auto due = phase0 + round * beat +
+                     std::chrono::duration_cast<clk::duration>(beat) * static_cast<long>(i) /
+                         static_cast<long>(mine.size()) +
+                     std::chrono::milliseconds(k);
+          while (!done && clk::now() < due)
+            std::this_thread::sleep_for(
+                std::min<clk::duration>(due - clk::now(), std::chrono::milliseconds(50)));
+          if (done)
+            break;
           httplib::Headers h = {{"Authorization", "Bearer " + tokens[static_cast<size_t>(a)]}};
           sent_ms[static_cast<size_t>(a)].push_back(
               std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -259,9 +278,6 @@ int main(int argc, char** argv) {
                    "application/json");
           ++heartbeats;
         }
-        while (!done && clk::now() - round < std::chrono::seconds(10))
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
     });
   while (heartbeats.load() < static_cast<uint64_t>(agents))
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -339,7 +355,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<storage::event_log> log;
     storage::log_options ro;
     ro.read_only = true;
-    uint64_t expired = 0, false_expired = 0, resumed = 0, readiness = 0;
+    uint64_t expired = 0, false_expired = 0, resumed = 0, readiness = 0, readiness_false_drops = 0;
     if (storage::event_log::open_data_dir(dir, ro, &log))
       log->scan(1, [&](const events::envelope& e) {
         if (auto* x = std::get_if<events::agent_heartbeat_expired>(&e.ev.body)) {
@@ -350,14 +366,25 @@ int main(int argc, char** argv) {
             ++false_expired;
         }
         resumed += std::holds_alternative<events::agent_heartbeat_resumed>(e.ev.body);
-        readiness += std::holds_alternative<events::agent_readiness_changed>(e.ev.body);
+        if (auto* x = std::get_if<events::agent_readiness_changed>(&e.ev.body)) {
+          ++readiness;
+          // Lowered though the agent's last heartbeat had been sent within
+          // the interval: its next heartbeat reverses it.
+          const auto& sent = sent_ms[static_cast<size_t>(std::stol(x->agent_id.substr(2)))];
+          auto after = std::upper_bound(sent.begin(), sent.end(), e.ev.ts_ms);
+          if (x->readiness < x->previous && after != sent.begin() &&
+              *(after - 1) > e.ev.ts_ms - heartbeat_interval_ms)
+            ++readiness_false_drops;
+        }
         return true;
       });
     std::printf("  in the log: %lu agent.heartbeat_expired, of which %lu false (a heartbeat had "
                 "been sent within the timeout before it), %lu agent.heartbeat_resumed, %lu "
-                "agent.readiness_changed\n",
+                "agent.readiness_changed, of which %lu lowered it while the agent's last "
+                "heartbeat had been sent within the interval\n",
                 static_cast<unsigned long>(expired), static_cast<unsigned long>(false_expired),
-                static_cast<unsigned long>(resumed), static_cast<unsigned long>(readiness));
+                static_cast<unsigned long>(resumed), static_cast<unsigned long>(readiness),
+                static_cast<unsigned long>(readiness_false_drops));
   }
   rest.stop();
   rest_thread.join();

@@ -79,6 +79,13 @@ class decider {
     if (p_.agent_max_no_answer > 0 && !a_.paused && a_.missed >= p_.agent_max_no_answer)
       emit(agent_paused{a_.id, "auto-pause", a_.missed});
     int64_t r = readiness_score(a_, p_, now_);
+    if (heartbeats_waiting_ && r < a_.readiness) {
+      // callq is behind and this agent's heartbeat may be waiting in line:
+      // its age lowers nothing now (the next heartbeat would raise it
+      // again); what else changed (a missed offer) still does.
+      int64_t on_time = readiness_score(a_, p_, now_, now_);
+      r = std::min(on_time, a_.readiness);
+    }
     if (r != a_.readiness)
       emit(agent_readiness_changed{a_.id, r, a_.readiness});
     return out_.events.size() > before;

@@ -51,7 +51,8 @@ struct agent_decision {
 /// Decides `c` for `state` at `now_ms` (the state changes only by applying
 /// the events emitted, plus the volatile heartbeat time and reservation).
 /// `heartbeats_waiting`: heartbeats wait to be handled (callq is behind);
-/// one of them may be this agent's, so its heartbeat does not expire now.
+/// one of them may be this agent's, so its heartbeat does not expire now
+/// and its age does not lower its readiness now.
 agent_decision decide(agent_state& state, const agent_command& c, const policy& p,
                       int64_t now_ms, bool heartbeats_waiting = false);
 

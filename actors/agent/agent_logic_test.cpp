@@ -214,6 +214,33 @@ TEST_CASE("agent: no heartbeat expiry while heartbeats wait to be handled") {
   CHECK_FALSE(view_of(f.a, f.rules).eligible);
 }
 
+TEST_CASE("agent: a heartbeat's age lowers no readiness while heartbeats wait to be handled") {
+  agent_fixture f;
+  f.ready();
+  REQUIRE(f.a.readiness == 100);
+  // callq is behind: this agent's heartbeat may be among those waiting.
+  auto behind = [&f](const agent_command& c) {
+    f.last = decide(f.a, c, f.rules, f.now, /*heartbeats_waiting=*/true);
+  };
+  // A quarter of the way from the interval to the timeout: 10 points.
+  int64_t span = f.rules.heartbeat_timeout_ms - f.rules.heartbeat_interval_ms;
+  f.now += f.rules.heartbeat_interval_ms + span / 4;
+  behind(cmd::tick{});
+  CHECK(f.count<agent_readiness_changed>() == 0);
+  CHECK(f.a.readiness == 100);
+  // A missed offer still counts while heartbeats wait: 20 points, not 30.
+  behind(cmd::reserve{1, "OF1", "CA1", "support"});
+  behind(cmd::confirm_reservation{1});
+  CHECK(f.a.readiness == 100);
+  behind(cmd::offer_update{{offer_notice::kind::ended, "alice", "OF1", "CA1", "no-answer", true}});
+  CHECK(f.count<agent_readiness_changed>() == 1);
+  CHECK(f.a.readiness == 80);
+  // Once no heartbeat waits, the age counts.
+  f.run(cmd::tick{});
+  CHECK(f.count<agent_readiness_changed>() == 1);
+  CHECK(f.a.readiness == 70);
+}
+
 TEST_CASE("agent: a confirm arriving after the reservation's time is taken (the call has the offer)") {
   // The call took the offer in time; its confirm comes back late, after
   // the agent's deadline has passed but before any timer ran for it. The
