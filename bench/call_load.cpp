@@ -356,25 +356,26 @@ int main(int argc, char** argv) {
     storage::log_options ro;
     ro.read_only = true;
     uint64_t expired = 0, false_expired = 0, resumed = 0, readiness = 0, readiness_false_drops = 0;
+    // Whether agent `id` ("ag<n>") had sent a heartbeat within `window_ms`
+    // before `ts_ms`.
+    auto sent_within = [&](const std::string& id, int64_t ts_ms, int64_t window_ms) {
+      const auto& sent = sent_ms[static_cast<size_t>(std::stol(id.substr(2)))];
+      auto after = std::upper_bound(sent.begin(), sent.end(), ts_ms);
+      return after != sent.begin() && *(after - 1) > ts_ms - window_ms;
+    };
     if (storage::event_log::open_data_dir(dir, ro, &log))
       log->scan(1, [&](const events::envelope& e) {
         if (auto* x = std::get_if<events::agent_heartbeat_expired>(&e.ev.body)) {
           ++expired;
-          const auto& sent = sent_ms[static_cast<size_t>(std::stol(x->agent_id.substr(2)))];
-          auto after = std::upper_bound(sent.begin(), sent.end(), e.ev.ts_ms);
-          if (after != sent.begin() && *(after - 1) > e.ev.ts_ms - heartbeat_timeout_ms)
-            ++false_expired;
+          false_expired += sent_within(x->agent_id, e.ev.ts_ms, heartbeat_timeout_ms);
         }
         resumed += std::holds_alternative<events::agent_heartbeat_resumed>(e.ev.body);
         if (auto* x = std::get_if<events::agent_readiness_changed>(&e.ev.body)) {
           ++readiness;
           // Lowered though the agent's last heartbeat had been sent within
           // the interval: its next heartbeat reverses it.
-          const auto& sent = sent_ms[static_cast<size_t>(std::stol(x->agent_id.substr(2)))];
-          auto after = std::upper_bound(sent.begin(), sent.end(), e.ev.ts_ms);
-          if (x->readiness < x->previous && after != sent.begin() &&
-              *(after - 1) > e.ev.ts_ms - heartbeat_interval_ms)
-            ++readiness_false_drops;
+          readiness_false_drops += x->readiness < x->previous &&
+                                   sent_within(x->agent_id, e.ev.ts_ms, heartbeat_interval_ms);
         }
         return true;
       });
