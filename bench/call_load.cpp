@@ -244,7 +244,8 @@ int main(int argc, char** argv) {
   // round as answers slowed: a heartbeat 10.3 s after the last, which
   // callq rightly counts as late).
   constexpr long senders = 8;
-  constexpr auto beat = std::chrono::seconds(10);
+  const auto beat = std::chrono::duration_cast<clk::duration>(
+      std::chrono::milliseconds(heartbeat_interval_ms));
   std::vector<std::thread> beats;
   auto phase0 = clk::now();
   for (long k = 0; k < senders; ++k)
@@ -259,7 +260,7 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < mine.size() && !done; ++i) {
           long a = mine[i];
           auto due = phase0 + round * beat +
-                     std::chrono::duration_cast<clk::duration>(beat) * static_cast<long>(i) /
+                     beat * static_cast<long>(i) /
                          static_cast<long>(mine.size()) +
                      std::chrono::milliseconds(k);
           while (!done && clk::now() < due)
