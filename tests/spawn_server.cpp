@@ -8,6 +8,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,23 +101,42 @@ long rss_kib_of(pid_t pid) {
   return -1;
 }
 
-double cpu_seconds_of(pid_t pid) {
+namespace {
+
+/// The fields of /proc/<pid>/stat from the third (state) on, as proc(5)
+/// numbers them from 1; empty if unknown.
+std::vector<std::string> stat_fields_of(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name (2nd field) may hold spaces: count fields after it.
   auto close = text.rfind(')');
-  if (close == std::string::npos)
-    return -1;
+  if (close == std::string::npos || close + 2 > text.size())
+    return {};
   std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14)
-      utime = std::stoull(f);
-    else if (i == 15)
-      stime = std::stoull(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::vector<std::string> out;
+  for (std::string f; fields >> f;)
+    out.push_back(f);
+  return out;
+}
+
+/// Field `n` (proc(5)'s numbering, n >= 3) of `fields` as a number.
+unsigned long long stat_field(const std::vector<std::string>& fields, size_t n) {
+  return n - 3 < fields.size() ? std::stoull(fields[n - 3]) : 0;
+}
+
+}  // namespace
+
+double cpu_seconds_of(pid_t pid) {
+  auto fields = stat_fields_of(pid);
+  if (fields.empty())
+    return -1;
+  return static_cast<double>(stat_field(fields, 14) + stat_field(fields, 15)) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long minor_faults_of(pid_t pid) {
+  auto fields = stat_fields_of(pid);
+  return fields.empty() ? -1 : static_cast<long>(stat_field(fields, 10));
 }
 
 long context_switches_of(pid_t pid) {

@@ -35,6 +35,10 @@ long rss_kib_of(pid_t pid);
 /// far, in seconds; -1 if unknown.
 double cpu_seconds_of(pid_t pid);
 
+/// The minor page faults (a page touched for the first time, or mapped
+/// again) of all threads of process `pid` so far; -1 if unknown.
+long minor_faults_of(pid_t pid);
+
 /// The context switches (voluntary and not) of all live threads of
 /// process `pid` so far; -1 if unknown.
 long context_switches_of(pid_t pid);
