@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
   // timeout before it (it waited somewhere inside callq).
   std::vector<std::vector<int64_t>> sent_ms(static_cast<size_t>(agents));
   const int64_t heartbeat_interval_ms = 10'000;  // AGENT_HEARTBEAT_INTERVAL
-  const int64_t heartbeat_timeout_ms = 20'000;   // 2 x AGENT_HEARTBEAT_INTERVAL
+  const int64_t heartbeat_timeout_ms = 2 * heartbeat_interval_ms;  // AGENT_HEARTBEAT_TIMEOUT's default
   // Each agent heartbeats on its own schedule, as a softphone's timer
   // does: every 10 s from its own phase, the phases spread evenly over
   // the 10 s. Eight senders each keep every eighth agent's schedule, so a
