@@ -26,6 +26,9 @@ struct entity_env {
   std::shared_ptr<load_gauge> load;
   /// The reservations' counters (never null once the runtime runs).
   std::shared_ptr<dispatch_stats> dispatch = std::make_shared<dispatch_stats>();
+  /// A waiting call whose actor has had nothing to do for this long is
+  /// passivated (call_actor.hpp); 0: never.
+  int64_t passivate_after_ms = 0;
   caf::actor journal;     ///< the one writer to the log
   caf::actor gateway;     ///< Twilio REST
   caf::actor dispatcher;  ///< the matching index

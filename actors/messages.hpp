@@ -44,6 +44,10 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 /// Asks the timer service how many deadlines it holds (one per entity
 /// that has one): `(pending_atom) -> int64_t`.
 using pending_atom = caf::atom_constant<caf::atom("pending")>;
+/// A call asked whether it has been idle long enough to be passivated.
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+/// A passivated call's actor, having handed on what was in its mailbox, stops.
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
 
 /// Events and idempotency entries to append in one atomic write. An empty
 /// batch is a barrier: it is answered once everything appended before it

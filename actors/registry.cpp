@@ -8,9 +8,7 @@ namespace callq {
 
 namespace {
 
-using actor_map = std::unordered_map<std::string, caf::actor>;
-
-caf::actor find_in(const actor_map& m, const std::string& key) {
+caf::actor find_in(const std::unordered_map<std::string, caf::actor>& m, const std::string& key) {
   auto i = m.find(key);
   return i == m.end() ? caf::actor{} : i->second;
 }
@@ -25,10 +23,73 @@ const registry::call_stripe& registry::stripe_of(const std::string& sid) const {
   return stripes_[std::hash<std::string>{}(sid) % stripe_count];
 }
 
-caf::actor registry::call(const std::string& sid) const {
+void registry::set_waker(call_waker w) { waker_ = std::move(w); }
+
+caf::actor registry::call(const std::string& sid) {
+  auto& s = stripe_of(sid);
+  for (;;) {
+    shared_call_state passive;
+    int64_t due = 0;
+    {
+      std::shared_lock lock(s.mu);
+      auto i = s.calls.find(sid);
+      if (i == s.calls.end())
+        return {};
+      if (i->second.actor)
+        return i->second.actor;
+      passive = i->second.passive;
+      due = i->second.due;
+    }
+    // Woken outside the lock (a spawn allocates and registers an actor),
+    // then installed unless someone else woke it first.
+    caf::actor made = waker_ ? waker_(passive, due) : caf::actor{};
+    if (!made)
+      return {};  // shutting down
+    caf::actor other;
+    {
+      std::unique_lock lock(s.mu);
+      auto i = s.calls.find(sid);
+      if (i != s.calls.end() && !i->second.actor && i->second.passive == passive) {
+        i->second.actor = made;
+        i->second.passive.reset();
+        i->second.due = 0;
+        return made;
+      }
+      if (i != s.calls.end())
+        other = i->second.actor;
+    }
+    // Never seen by anyone, never sent a command.
+    caf::anon_send_exit(made, caf::exit_reason::user_shutdown);
+    if (other)
+      return other;
+    // Finished meanwhile (no entry: invalid next round), or passivated again.
+  }
+}
+
+caf::actor registry::running_call(const std::string& sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);
-  return find_in(s.calls, sid);
+  auto i = s.calls.find(sid);
+  return i == s.calls.end() ? caf::actor{} : i->second.actor;
+}
+
+bool registry::has_call(const std::string& sid) const {
+  auto& s = stripe_of(sid);
+  std::shared_lock lock(s.mu);
+  return s.calls.count(sid) != 0;
+}
+
+bool registry::passivate(const std::string& sid, const caf::actor& self, shared_call_state state,
+                    int64_t due) {
+  auto& s = stripe_of(sid);
+  std::unique_lock lock(s.mu);
+  auto i = s.calls.find(sid);
+  if (i == s.calls.end() || i->second.actor != self)
+    return false;
+  i->second.actor = caf::actor{};
+  i->second.passive = std::move(state);
+  i->second.due = due;
+  return true;
 }
 
 std::string registry::call_of_offer(const std::string& id) const {
@@ -47,9 +108,11 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
                                              bool refuse_finished) {
   auto& s = stripe_of(sid);
   call_found out;
+  bool passive = false;
   auto found = [&] {
     if (auto i = s.calls.find(sid); i != s.calls.end()) {
-      out.actor = i->second;
+      out.actor = i->second.actor;
+      passive = !out.actor;
       return true;
     }
     if (refuse_finished && s.finished.count(sid) != 0) {
@@ -58,16 +121,23 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
     }
     return false;
   };
+  auto wake_if_passive = [&] {
+    if (passive) {
+      out.actor = call(sid);
+      out.finished = !out.actor && refuse_finished && is_finished(sid);
+    }
+    return out;
+  };
   {
     std::shared_lock lock(s.mu);
     if (found())
-      return out;
+      return wake_if_passive();
   }
   caf::actor made = spawn();  // outside the lock: a spawn allocates and registers an actor
   {
     std::unique_lock lock(s.mu);
     if (!found()) {
-      s.calls.emplace(sid, made);
+      s.calls.emplace(sid, call_entry{made, nullptr, 0});
       out.actor = std::move(made);
       out.spawned = true;
       return out;
@@ -77,7 +147,7 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
   // this one was never seen by anyone and has had no command.
   if (made)
     caf::anon_send_exit(made, caf::exit_reason::user_shutdown);
-  return out;
+  return wake_if_passive();
 }
 
 caf::actor registry::call_or_spawn(const std::string& sid,
@@ -169,7 +239,7 @@ size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
 void registry::forget_call(const std::string& sid, const caf::actor& a) {
   auto& s = stripe_of(sid);
   std::unique_lock lock(s.mu);
-  if (auto i = s.calls.find(sid); i != s.calls.end() && i->second == a)
+  if (auto i = s.calls.find(sid); i != s.calls.end() && i->second.actor == a)
     s.calls.erase(i);
 }
 
@@ -183,6 +253,16 @@ size_t registry::live_calls() const {
   for (auto& s : stripes_) {
     std::shared_lock lock(s.mu);
     n += s.calls.size();
+  }
+  return n;
+}
+
+size_t registry::passive_calls() const {
+  size_t n = 0;
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    for (auto& [sid, e] : s.calls)
+      n += !e.actor;
   }
   return n;
 }
@@ -205,8 +285,38 @@ std::vector<caf::actor> registry::all_calls() const {
   std::vector<caf::actor> out;
   for (auto& s : stripes_) {
     std::shared_lock lock(s.mu);
-    for (auto& [sid, a] : s.calls)
-      out.push_back(a);
+    for (auto& [sid, e] : s.calls)
+      if (e.actor)
+        out.push_back(e.actor);
+  }
+  return out;
+}
+
+std::vector<caf::actor> registry::wake_all_calls() {
+  std::vector<caf::actor> out;
+  for (auto& sid : all_call_sids())
+    if (auto a = call(sid))
+      out.push_back(std::move(a));
+  return out;
+}
+
+std::vector<std::string> registry::all_call_sids() const {
+  std::vector<std::string> out;
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    for (auto& [sid, e] : s.calls)
+      out.push_back(sid);
+  }
+  return out;
+}
+
+std::vector<shared_call_state> registry::passive_states() const {
+  std::vector<shared_call_state> out;
+  for (auto& s : stripes_) {
+    std::shared_lock lock(s.mu);
+    for (auto& [sid, e] : s.calls)
+      if (!e.actor)
+        out.push_back(e.passive);
   }
   return out;
 }

@@ -9,6 +9,11 @@
 // whose actor has stopped gets the same answer as before, never an error:
 // from the final state while its last events are on their way to disk,
 // then from the call's own stream in the log (compact: no state is kept).
+//
+// A call whose actor is passivated (a waiting call idle for a while, see
+// call_actor.hpp) is kept here as its state alone, shared with the read
+// model: call() wakes it, spawning its actor again from that state, so
+// that whoever looks a call up never sees the difference.
 #pragma once
 
 #include <array>
@@ -29,8 +34,23 @@ namespace callq {
 
 class registry {
  public:
-  /// The live actor of call `sid` (invalid if none).
-  caf::actor call(const std::string& sid) const;
+  /// Spawns the actor of a passivated call from its state; `due` is the
+  /// deadline its timer entry holds.
+  using call_waker = std::function<caf::actor(shared_call_state state, int64_t due)>;
+  /// Sets how passivated calls are woken (once, before any is passivated).
+  void set_waker(call_waker w);
+
+  /// The actor of open call `sid`, woken (spawned again from its state)
+  /// if it is passivated; invalid if there is no such open call.
+  caf::actor call(const std::string& sid);
+  /// The actor of call `sid` if it runs now; never wakes one.
+  caf::actor running_call(const std::string& sid) const;
+  /// Whether `sid` is an open call (running or passivated).
+  bool has_call(const std::string& sid) const;
+  /// Call `sid`'s actor `self` is passivated: from now on the call is `state`
+  /// (its timer entry due at `due`) until call() wakes it. False (and
+  /// nothing changes) if `self` is not the call's actor any more.
+  bool passivate(const std::string& sid, const caf::actor& self, shared_call_state state, int64_t due);
   /// The sid of the call that offer (or callback) `id` belongs to; empty
   /// if none, live or recently finished.
   std::string call_of_offer(const std::string& id) const;
@@ -86,18 +106,36 @@ class registry {
   /// Agent `id`'s actor stopped (removed).
   void remove_agent(const std::string& id);
 
+  /// Open calls, running or passivated.
   size_t live_calls() const;
+  /// Open calls whose actor is passivated.
+  size_t passive_calls() const;
   size_t live_agents() const;
   size_t finished_calls() const;
+  /// The actors of the open calls that run now (passivated ones are not
+  /// woken: for shutdown).
   std::vector<caf::actor> all_calls() const;
+  /// The actors of every open call, passivated ones woken (to ask them all).
+  std::vector<caf::actor> wake_all_calls();
+  /// The CallSids of every open call.
+  std::vector<std::string> all_call_sids() const;
+  /// The states of the passivated calls (their actors' digests).
+  std::vector<shared_call_state> passive_states() const;
   std::vector<caf::actor> all_agents() const;
 
  private:
   static constexpr size_t stripe_count = 16;
   /// The calls whose CallSid hashes to one stripe.
+  /// An open call: its running actor, or (actor invalid) its passivated
+  /// state and the deadline its timer entry holds.
+  struct call_entry {
+    caf::actor actor;
+    shared_call_state passive;
+    int64_t due = 0;
+  };
   struct call_stripe {
     mutable std::shared_mutex mu;
-    std::unordered_map<std::string, caf::actor> calls;
+    std::unordered_map<std::string, call_entry> calls;
     /// Recently finished calls; the state only until it is durable (then
     /// null: an entry is a few dozen bytes for the rest of its 10 minutes,
     /// not a whole call_state).
@@ -111,6 +149,7 @@ class registry {
                            bool refuse_finished);
 
   std::array<call_stripe, stripe_count> stripes_;
+  call_waker waker_;
   mutable std::shared_mutex agents_mu_;
   std::unordered_map<std::string, caf::actor> agents_;
   mutable std::shared_mutex offers_mu_;

@@ -66,3 +66,61 @@ TEST_CASE("registry: calls spread over stripes are all listed, counted and purge
   CHECK(r.purge_finished(-1, 16) >= 34);  // at most 16 kept in all (one per stripe)
   CHECK(r.finished_calls() <= 16);
 }
+
+TEST_CASE("registry: a passivated call is its state alone until a lookup wakes it once, and only its own actor can passivate it") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  registry r;
+  std::vector<std::pair<shared_call_state, int64_t>> woken;
+  std::vector<caf::actor> made;
+  r.set_waker([&](shared_call_state s, int64_t due) {
+    woken.emplace_back(s, due);
+    made.push_back(sys.spawn(idle_actor));
+    return made.back();
+  });
+  bool spawned = false;
+  auto first = r.call_or_spawn("CA1", [&] { return sys.spawn(idle_actor); }, &spawned);
+  REQUIRE(spawned);
+  auto state = std::make_shared<call_state>();
+  state->sid = "CA1";
+  state->phase = call_phase::queued;
+  // Not its actor: nothing changes.
+  auto stranger = sys.spawn(idle_actor);
+  CHECK_FALSE(r.passivate("CA1", stranger, state, 42));
+  CHECK(r.passive_calls() == 0);
+  REQUIRE(r.passivate("CA1", first, state, 42));
+  CHECK(r.passive_calls() == 1);
+  CHECK(r.live_calls() == 1);  // still an open call
+  CHECK(r.has_call("CA1"));
+  CHECK_FALSE(r.running_call("CA1"));  // never wakes
+  CHECK(r.all_calls().empty());
+  REQUIRE(r.passive_states().size() == 1);
+  CHECK(r.passive_states()[0] == state);
+  CHECK(woken.empty());
+  // The first lookup wakes it from its state and deadline; later ones
+  // find that actor.
+  auto a = r.call("CA1");
+  REQUIRE(woken.size() == 1);
+  CHECK(woken[0].first == state);  // shared, not copied
+  CHECK(woken[0].second == 42);
+  CHECK(a == made[0]);
+  CHECK(r.call("CA1") == a);
+  CHECK(r.running_call("CA1") == a);
+  CHECK(r.passive_calls() == 0);
+  // The old actor cannot passivate the call again; the new one can.
+  CHECK_FALSE(r.passivate("CA1", first, state, 0));
+  REQUIRE(r.passivate("CA1", a, state, 0));
+  auto all = r.wake_all_calls();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0] == made[1]);
+  CHECK(woken.size() == 2);
+  // A finished call is neither found nor woken.
+  r.finish_call(state);
+  CHECK_FALSE(r.call("CA1"));
+  CHECK_FALSE(r.has_call("CA1"));
+  CHECK(woken.size() == 2);
+  for (auto& x : made)
+    caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(stranger, caf::exit_reason::user_shutdown);
+}

@@ -77,7 +77,7 @@ actor_counts runtime::actors() const {
   if (!impl_)
     return {};
   return {impl_->env->reg->live_calls(), impl_->env->reg->live_agents(),
-          impl_->env->reg->finished_calls()};
+          impl_->env->reg->finished_calls(), impl_->env->reg->passive_calls()};
 }
 
 std::map<std::string, std::string> runtime::entity_digests() {
@@ -91,6 +91,10 @@ std::map<std::string, std::string> runtime::entity_digests() {
     std::string text, why;
     if (request(impl_->askers, impl_->pump, a, &text, &why, digest_atom::value))
       out[text.substr(0, text.find('|'))] = text;
+  }
+  for (auto& state : env.reg->passive_states()) {  // a passivated call is its state
+    std::string text = digest_text(*state);
+    out[text.substr(0, text.find('|'))] = text;
   }
   return out;
 }

@@ -79,6 +79,10 @@ struct runtime_options {
   /// How long an idempotency key answers retries (IDEMPOTENCY_TTL).
   int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
   int64_t tick_ms = 100;  ///< how often due timers are looked at
+  /// A waiting call's actor idle this long is passivated: the call is kept
+  /// as its state alone until a message wakes it (CALLQ_PASSIVATE_AFTER;
+  /// 0: never). See call_actor.hpp.
+  int64_t passivate_after_ms = 2000;
   /// How long a round of the periodic queue cleanup takes (real time
   /// only): every call actor is asked once per round, a slice per beat.
   int64_t cleanup_every_ms = 300'000;
@@ -122,6 +126,7 @@ struct startup_report {
 struct actor_counts {
   size_t calls = 0, agents = 0;
   size_t finished_calls = 0;  ///< remembered for late retries (no actor)
+  size_t passive_calls = 0;   ///< of `calls`, passivated (their state alone, no actor)
 };
 
 class runtime {

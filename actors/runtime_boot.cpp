@@ -139,6 +139,16 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   env->ids = ids;
   env->load = load_;
   env->dispatch = dispatch_stats_;
+  env->passivate_after_ms = opts.passivate_after_ms;
+  {
+    // A passivated call is woken with the env it was made with (weak: the
+    // registry lives in the env).
+    std::weak_ptr<entity_env> weak = env;
+    env->reg->set_waker([&sys, weak](shared_call_state state, int64_t due) {
+      auto e = weak.lock();
+      return e ? wake_call(sys, e, std::move(state), due) : caf::actor{};
+    });
+  }
   journal_options jo;
   jo.reads = reads_;
   jo.detached = !opts.deterministic;
@@ -228,7 +238,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
       config = configs.emplace(c.queue, reads_->read([&](const world& w) { return w.config_of(c.queue); }))
                    .first;
     if (int64_t due = next_deadline(c, env->rules, config->second, env->clock->now_ms()))
-      caf::anon_send(env->timers, schedule_atom::value, h, due);
+      caf::anon_send(env->timers, schedule_atom::value, c.sid, due);
   }
   reply r;
   std::string why;

@@ -76,6 +76,11 @@ struct router {
       // the ask: answer as for any finished call.
       if (r.result == outcome::unavailable && env.reg->is_finished(sid))
         return answer_past(sid, c, unknown);
+      // Its actor was passivated and stopped between the lookup and the
+      // ask: its next one answers.
+      if (r.result == outcome::unavailable)
+        if (caf::actor b = env.reg->call(sid); b && b != a)
+          return ask_call(b, c, key);
       return r;
     }
     return answer_past(sid, c, unknown);
@@ -95,7 +100,7 @@ struct router {
   }
 
   reply operator()(cmd::incoming_call& x) {
-    if (!env.reg->call(x.call_sid)) {
+    if (!env.reg->has_call(x.call_sid)) {
       // No live actor: new, or finished (a late retry). A finished call
       // gets the answer its final state gives, never a second arrival.
       call_state past;
@@ -214,7 +219,7 @@ struct router {
   }
   reply operator()(cmd::recover& x) {
     // Asked by hand, every call resolves what it has open.
-    return ask_service(env.timers, "timers", recover_atom::value, x.version, env.reg->all_calls());
+    return ask_service(env.timers, "timers", recover_atom::value, x.version, env.reg->wake_all_calls());
   }
   reply operator()(cmd::record_digest&) {
     std::string digest, why;
@@ -253,7 +258,7 @@ reply runtime::ask(cmd::command c, const std::string& idempotency_key) {
   auto& sys = impl_->system;
   auto& env = *impl_->env;
   const auto& pump = impl_->pump;
-  if (auto* x = std::get_if<cmd::incoming_call>(&c); x && !env.reg->call(x->call_sid)) {
+  if (auto* x = std::get_if<cmd::incoming_call>(&c); x && !env.reg->has_call(x->call_sid)) {
     if (health_->reserve_reached())
       return reply::fail(outcome::unavailable,
                          "free disk space is under CALLQ_DISK_RESERVE: new calls are refused "

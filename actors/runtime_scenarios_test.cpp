@@ -979,3 +979,60 @@ TEST_CASE("an agent-side flag given as a share is decided per call: a call on th
   CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("passivation: a waiting call idle a while keeps no actor, and whatever comes for it next wakes it with nothing lost") {
+  center_harness h;  // CALLQ_PASSIVATE_AFTER's default: 2 s
+  h.incoming("CA1");
+  h.now += 1;
+  h.incoming("CA2");
+  REQUIRE(h.rt().actors().passive_calls == 0);
+  h.advance(1'000);  // not idle long enough yet
+  CHECK(h.rt().actors().passive_calls == 0);
+  h.advance(1'500);
+  CHECK(h.last_events.empty());  // passivation is no event
+  CHECK(h.rt().actors().calls == 2);
+  CHECK(h.rt().actors().passive_calls == 2);
+  CHECK(h.check_invariants().empty());  // a passivated call's state is the log's
+  // A webhook wakes its call, answered as if it had never stopped.
+  auto r = h.run(cmd::hold_poll{"CA2"});
+  CHECK(r.voice().position == 2);
+  CHECK(h.rt().actors().passive_calls == 1);
+  // Its deadline wakes a passivated call: the long wait's callback offer.
+  h.advance(600'000);
+  CHECK(h.count_last<callback_offered>() == 2);
+  CHECK(h.rt().actors().passive_calls == 0);
+  h.advance(2'500);
+  CHECK(h.rt().actors().passive_calls == 2);
+  // An agent: the dispatcher wakes the first in line and offers it.
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->call_sid == "CA1");
+  CHECK(h.rt().actors().passive_calls == 1);
+  // An offered call is never passivated, however long its agent takes.
+  h.advance(2'500);
+  CHECK(h.rt().actors().passive_calls == 1);
+  CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
+  // The caller hangs up while passivated: woken, recorded, gone.
+  h.run(cmd::call_status{"CA2", "completed"});
+  CHECK(h.count_last<call_abandoned>() == 1);
+  CHECK(h.rt().actors().passive_calls == 0);
+  CHECK(h.check_invariants().empty());
+  h.restart();
+  CHECK(h.check_invariants().empty());
+}
+
+TEST_CASE("passivation: a caller waiting for a callback is passivated and woken for its agent") {
+  center_harness h;
+  h.incoming("CA1");
+  h.advance(600'000);
+  REQUIRE(h.count_last<callback_offered>() == 1);
+  REQUIRE(h.run(cmd::callback_response{"CA1", "1"}).voice().what == kind::callback_confirmed);
+  h.run(cmd::queue_left{"CA1", "leave"});
+  REQUIRE(h.state().find_call("CA1")->phase == call_phase::callback_waiting);
+  h.advance(2'500);
+  CHECK(h.rt().actors().passive_calls == 1);
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<callback_started>());
+  CHECK(h.rt().actors().passive_calls == 0);
+  CHECK(h.check_invariants().empty());
+}

@@ -10,19 +10,59 @@ namespace callq {
 
 namespace {
 
+/// One entry per key with a deadline: (due, key), soonest first, and each
+/// key's due time. A new deadline replaces the old one, so no entity is
+/// ever ticked for a deadline it no longer has.
+template <class Key>
+struct deadlines {
+  std::set<std::pair<int64_t, Key>> due;
+  std::unordered_map<Key, int64_t> due_of;
+
+  /// Sets `key`'s one deadline to `due_ms`; 0 cancels it.
+  void set(Key key, int64_t due_ms) {
+    auto i = due_of.find(key);
+    if (i != due_of.end()) {
+      due.erase({i->second, key});
+      if (due_ms == 0) {
+        due_of.erase(i);
+        return;
+      }
+      i->second = due_ms;
+    } else if (due_ms == 0) {
+      return;
+    } else {
+      due_of.emplace(key, due_ms);
+    }
+    due.emplace(due_ms, std::move(key));
+  }
+  /// The keys due at `now` with their due times, soonest first, each
+  /// once; their deadlines are gone.
+  std::vector<std::pair<int64_t, Key>> take(int64_t now) {
+    std::vector<std::pair<int64_t, Key>> out;
+    while (!due.empty() && due.begin()->first <= now) {
+      auto node = due.extract(due.begin());
+      due_of.erase(node.value().second);
+      out.push_back(std::move(node.value()));
+    }
+    return out;
+  }
+};
+
 struct timer_state {
   std::shared_ptr<entity_env> env;
   timer_options opts;
-  /// One entry per entity with a deadline: (due, entity), soonest first,
-  /// and each entity's due time. A new deadline replaces the old one, so
-  /// no entity is ever ticked for a deadline it no longer has.
-  std::set<std::pair<int64_t, caf::actor>> due;
-  std::unordered_map<caf::actor, int64_t> due_of;
+  /// Agents by actor; calls by CallSid, so that a passivated call's
+  /// deadline wakes it (registry::call).
+  deadlines<caf::actor> agents;
+  deadlines<std::string> calls;
+  /// When each running waiting call is next asked whether it has been
+  /// idle long enough to be passivated (never wakes one).
+  deadlines<std::string> idle_checks;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
   /// The periodic cleanup's round: call actors not asked yet (weak: a call
   /// that finishes meanwhile is not kept alive by the round), and how many
   /// to ask per beat so that the round ends within its period.
-  std::vector<caf::actor_addr> cleanup_left;
+  std::vector<std::string> cleanup_left;  ///< CallSids
   size_t cleanup_per_beat = 0;
   uint64_t events_at_digest = 0;
   static inline const char* name = "callq.timers";
@@ -56,32 +96,31 @@ void fan_out(self_ptr self, const std::vector<caf::actor>& to,
             });
 }
 
-/// Sets `who`'s one deadline to `due_ms`; 0 cancels it.
-void schedule(timer_state& st, caf::actor who, int64_t due_ms) {
-  auto i = st.due_of.find(who);
-  if (i != st.due_of.end()) {
-    st.due.erase({i->second, who});
-    if (due_ms == 0) {
-      st.due_of.erase(i);
-      return;
+/// The entities due at `now` (their deadlines gone), each once, the
+/// soonest deadline first, agents and calls alike (a call woken if
+/// passivated): what came due earlier is decided first.
+std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
+  auto agents = st.agents.take(now);
+  auto calls = st.calls.take(now);
+  std::vector<caf::actor> out;
+  out.reserve(agents.size() + calls.size());
+  size_t a = 0, c = 0;
+  while (a < agents.size() || c < calls.size()) {
+    if (c == calls.size() || (a < agents.size() && agents[a].first <= calls[c].first)) {
+      out.push_back(std::move(agents[a++].second));
+    } else if (auto call = st.env->reg->call(calls[c++].second)) {
+      out.push_back(std::move(call));
     }
-    i->second = due_ms;
-  } else if (due_ms == 0) {
-    return;
-  } else {
-    st.due_of.emplace(who, due_ms);
   }
-  st.due.emplace(due_ms, std::move(who));
+  return out;
 }
 
-/// The entities due at `now`, each once; their deadlines are gone.
-std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
+/// The running calls whose idle check is due at `now`.
+std::vector<caf::actor> take_idle_checks(timer_state& st, int64_t now) {
   std::vector<caf::actor> out;
-  while (!st.due.empty() && st.due.begin()->first <= now) {
-    auto node = st.due.extract(st.due.begin());
-    st.due_of.erase(node.value().second);
-    out.push_back(std::move(node.value().second));
-  }
+  for (auto& [at, sid] : st.idle_checks.take(now))
+    if (auto a = st.env->reg->running_call(sid))
+      out.push_back(std::move(a));
   return out;
 }
 
@@ -112,6 +151,8 @@ void beat(self_ptr self) {
   int64_t now = env.clock->now_ms();
   for (auto& a : take_due(st, now))
     caf::anon_send(a, tick_atom::value);  // their answers are not needed here
+  for (auto& a : take_idle_checks(st, now))
+    caf::anon_send(a, passivate_atom::value);
   const policy& p = env.rules;
   if (p.feature_agent_polling && now - st.last_sweep_ms >= p.polling_interval_ms) {
     st.last_sweep_ms = now;
@@ -124,16 +165,16 @@ void beat(self_ptr self) {
   if (now - st.last_cleanup_ms >= st.opts.cleanup_every_ms) {
     st.last_cleanup_ms = now;
     caf::anon_send(env.journal, expire_atom::value, now);
-    auto calls = env.reg->all_calls();
-    st.cleanup_left.clear();
-    for (auto i = calls.rbegin(); i != calls.rend(); ++i)  // taken from the back
-      st.cleanup_left.push_back(i->address());
+    st.cleanup_left = env.reg->all_call_sids();
+    std::reverse(st.cleanup_left.begin(), st.cleanup_left.end());  // taken from the back
     int64_t beats = std::max<int64_t>(1, st.opts.cleanup_every_ms / st.opts.beat_ms * 4 / 5);
     st.cleanup_per_beat = std::max<size_t>(64, (st.cleanup_left.size() + static_cast<size_t>(beats) - 1) /
                                                    static_cast<size_t>(beats));
   }
   for (size_t n = 0; n < st.cleanup_per_beat && !st.cleanup_left.empty(); ++n) {
-    if (auto a = caf::actor_cast<caf::actor>(st.cleanup_left.back()))
+    // A call finished meanwhile is not found (nor spawned again); a
+    // passivated one is woken for its turn.
+    if (auto a = env.reg->call(st.cleanup_left.back()))
       caf::anon_send(a, command_atom::value, call_request{cmd::queue_cleanup{}, {}});
     st.cleanup_left.pop_back();
   }
@@ -164,8 +205,15 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
   if (st.opts.beat_ms > 0)
     next_beat();
   return {
-      [=](schedule_atom, caf::actor& who, int64_t due) { schedule(self->state, std::move(who), due); },
-      [=](pending_atom) { return static_cast<int64_t>(self->state.due.size()); },
+      [=](schedule_atom, caf::actor& who, int64_t due) { self->state.agents.set(std::move(who), due); },
+      [=](schedule_atom, std::string& sid, int64_t due) { self->state.calls.set(std::move(sid), due); },
+      [=](passivate_atom, std::string& sid, int64_t at) {
+        self->state.idle_checks.set(std::move(sid), at);
+      },
+      [=](pending_atom) {
+        auto& st = self->state;
+        return static_cast<int64_t>(st.agents.due.size() + st.calls.due.size());
+      },
       [=](beat_atom, int64_t due_us) {
         if (auto& gauge = self->state.opts.load) {
           int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -179,8 +227,14 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
       [=](tick_atom) -> caf::result<reply> {
         auto& st = self->state;
         auto rp = self->make_response_promise();
-        auto due = take_due(st, st.env->clock->now_ms());
-        fan_out(self, due, [rp](std::vector<reply>&) mutable { rp.deliver(reply{}); },
+        int64_t now = st.env->clock->now_ms();
+        auto due = take_due(st, now);
+        auto idle = take_idle_checks(st, now);
+        fan_out(self, due,
+                [=](std::vector<reply>&) mutable {
+                  fan_out(self, idle, [rp](std::vector<reply>&) mutable { rp.deliver(reply{}); },
+                          passivate_atom::value);
+                },
                 tick_atom::value);
         return rp;
       },
@@ -191,7 +245,7 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
         // Idempotency entries past their time to live leave the store
         // (never an event); the journal, the one writer, deletes them.
         caf::anon_send(env->journal, expire_atom::value, env->clock->now_ms());
-        fan_out(self, env->reg->all_calls(),
+        fan_out(self, env->reg->wake_all_calls(),
                 [rp, env](std::vector<reply>& rs) mutable {
                   cleanup_answer a;
                   for (auto& r : rs)

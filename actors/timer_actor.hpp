@@ -29,9 +29,14 @@ struct timer_options {
   std::shared_ptr<load_gauge> load;
 };
 
-/// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)`:
-/// the entity's one deadline, replacing the one before (0 cancels it), so
-/// an entity is ticked only for the deadline it has now. It answers
+/// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)`
+/// from agents and `(schedule_atom, CallSid, due_ms)` from calls: the
+/// entity's one deadline, replacing the one before (0 cancels it), so an
+/// entity is ticked only for the deadline it has now (a passivated call
+/// is woken for it). It takes `(passivate_atom, CallSid, at_ms)`: when to
+/// ask a running call whether it has been idle long enough to be
+/// passivated (call_actor.hpp; a passivated or finished call is not
+/// asked). It answers
 /// `(pending_atom) -> int64_t`, the number of deadlines held, and, each once
 /// every entity it asked has answered:
 /// - `(tick_atom) -> reply`: ticks every due entity (so a virtual-time step

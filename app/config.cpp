@@ -32,7 +32,7 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_WRITE_TIMEOUT", "CALLQ_HTTP_MAX_HEADER_BYTES", "CALLQ_HTTP_MAX_BODY_BYTES",
     "CALLQ_HTTP_MAX_CONNECTIONS", "CALLQ_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "CALLQ_HTTP_LINGER", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
-    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_SCHEDULER_THREADS",
+    "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_PASSIVATE_AFTER", "CALLQ_SCHEDULER_THREADS",
     "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT", "TWILIO_API_KEY_SID",
     "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS", "TTS_URL", "TTS_AUTH"};
 
@@ -346,6 +346,8 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
                "a duration of at least 1m (Twilio retries within minutes)");
   // Overload (README, "Overload is refused, not absorbed"); 0 turns it off.
   CALLQ_TRY(duration("CALLQ_OVERLOAD_LAG", 50, &c.runtime.overload_lag_ms));
+  // Passivation of idle waiting calls (README, "Memory per waiting call"); 0 turns it off.
+  CALLQ_TRY(duration("CALLQ_PASSIVATE_AFTER", 2000, &c.runtime.passivate_after_ms));
   CALLQ_TRY(integer("CALLQ_SNAPSHOT_EVERY_EVENTS", 100'000, 0, 100'000'000, &n));
   c.runtime.snapshot_every_events = static_cast<uint64_t>(n);
   auto size = [&](const char* k, int64_t def, int64_t* target) -> status {

@@ -165,6 +165,9 @@ std::string render_metrics(const world_summary& status, const actor_counts& acto
   head(o, "callq_actors", "gauge", "Live call and agent actors.");
   o << "callq_actors{kind=\"call\"} " << actors.calls << '\n';
   o << "callq_actors{kind=\"agent\"} " << actors.agents << '\n';
+  head(o, "callq_calls_passivated", "gauge",
+       "Waiting calls whose actor is passivated (their state kept, no actor until a message wakes it).");
+  o << "callq_calls_passivated " << actors.passive_calls << '\n';
   const auto& m = status.metrics;
   head(o, "callq_calls_total", "counter", "Calls received.");
   o << "callq_calls_total " << m.calls << '\n';

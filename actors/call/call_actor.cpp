@@ -20,6 +20,11 @@ struct call_actor_state {
   std::shared_ptr<entity_env> env;
   outbox box;
   int64_t scheduled_due = 0;
+  /// Passivation: when this actor last handled more than an idle tick,
+  /// and when the timer service is to ask it next whether it is idle (0:
+  /// not asked).
+  int64_t active_ms = 0;
+  int64_t idle_check_at = 0;
   bool finished = false;
   size_t awaiting = 0;  ///< notices whose agents have not answered yet
   /// Legacy routing: the voice webhook's answer waits for the dispatcher,
@@ -57,6 +62,49 @@ void maybe_stop(self_ptr self) {
     st.env->reg->final_state_durable(st.call->sid);  // late retries read the log now
     self->quit();
   }
+}
+
+/// Whether the call waits for something that may take long (an agent,
+/// its callback, its booked time) with nothing of its own under way.
+bool waits_long(const call_actor_state& st) {
+  if (st.env->passivate_after_ms <= 0 || st.finished)
+    return false;
+  switch (st.call->phase) {
+    case call_phase::queued:
+    case call_phase::callback_waiting:
+    case call_phase::callback_scheduled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Whether the call waits long and nothing of its own is under way.
+bool may_passivate(const call_actor_state& st) {
+  return waits_long(st) && !st.direct && st.awaiting == 0 && st.box.idle();
+}
+
+/// Has the timer service ask, once idle long enough, whether to passivate.
+void plan_idle_check(self_ptr self, int64_t now) {
+  auto& st = self->state;
+  if (st.idle_check_at != 0 || !waits_long(st))
+    return;
+  st.idle_check_at = std::max(now, st.active_ms) + st.env->passivate_after_ms;
+  self->send(st.env->timers, passivate_atom::value, st.call->sid, st.idle_check_at);
+}
+
+caf::behavior forwarding(self_ptr self);
+
+/// Idle long enough: hands the call to the registry and stops, the
+/// messages already in the mailbox handed on to its next actor.
+void passivate(self_ptr self) {
+  auto& st = self->state;
+  if (!st.env->reg->passivate(st.call->sid, caf::actor_cast<caf::actor>(self), st.call,
+                              st.scheduled_due))
+    return;
+  self->become(forwarding(self));
+  // Behind whatever is already in the mailbox: none of it is lost.
+  self->send(self, retire_atom::value);
 }
 
 void remember(call_actor_state& st, const std::string& key, const reply& r) {
@@ -150,9 +198,14 @@ caf::result<reply> run(self_ptr self, call_request& req) {
     self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules));
   }
   if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
-    self->send(env.timers, schedule_atom::value, caf::actor_cast<caf::actor>(self), due);
+    self->send(env.timers, schedule_atom::value, st.call->sid, due);
     st.scheduled_due = due;
   }
+  // A tick that changed nothing is not activity: an idle call is still
+  // passivated on time.
+  if (!std::holds_alternative<cmd::tick>(req.command) || st.call->version != version_before)
+    st.active_ms = now;
+  plan_idle_check(self, now);
   if (is_finished(st.call->phase) && !st.finished) {
     st.finished = true;
     env.reg->finish_call(st.call);
@@ -201,9 +254,11 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   return r;
 }
 
-caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_state state) {
+caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, shared_call_state state,
+                         int64_t due) {
   self->state.env = std::move(env);
-  self->state.call = std::make_shared<call_state>(std::move(state));
+  self->state.call = std::move(state);
+  self->state.scheduled_due = due;
   return {
       [=](command_atom, call_request& req) -> caf::result<reply> { return run(self, req); },
       [=](tick_atom) -> caf::result<reply> {
@@ -219,6 +274,46 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_st
           maybe_stop(self);
         }
       },
+      [=](passivate_atom) -> reply {
+        auto& st = self->state;
+        st.idle_check_at = 0;
+        int64_t now = st.env->clock->now_ms();
+        if (may_passivate(st) && now - st.active_ms >= st.env->passivate_after_ms)
+          passivate(self);
+        else
+          plan_idle_check(self, now);  // asked again once idle long enough
+        return reply{};
+      },
+  };
+}
+
+/// A passivated call's actor until it stops: what was already in its
+/// mailbox goes to the call's next actor (woken for it).
+caf::behavior forwarding(self_ptr self) {
+  auto next = [self] { return self->state.env->reg->call(self->state.call->sid); };
+  return {
+      [=](command_atom a, call_request& req) -> caf::result<caf::message> {
+        if (auto to = next())
+          return self->delegate(to, a, std::move(req));
+        return caf::make_message(
+            reply::fail(outcome::unavailable, "call " + self->state.call->sid + " has ended"));
+      },
+      [=](tick_atom a) -> caf::result<caf::message> {
+        if (auto to = next())
+          return self->delegate(to, a);
+        return caf::make_message(reply{});
+      },
+      [=](digest_atom a) -> caf::result<caf::message> {
+        if (auto to = next())
+          return self->delegate(to, a);
+        return caf::make_message(digest_text(*self->state.call));
+      },
+      [=](nodirect_atom a) {
+        if (auto to = next())
+          self->send(to, a);
+      },
+      [=](passivate_atom) -> reply { return reply{}; },
+      [=](retire_atom) { self->quit(); },
   };
 }
 
@@ -229,7 +324,13 @@ caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
   // Lazily: the actor is first scheduled by its first message (its first
   // command, always sent at once), not also for its start, which cost
   // every new call one more trip through the scheduler.
-  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(state));
+  return sys.spawn<caf::lazy_init>(call_actor, std::move(env),
+                                   std::make_shared<call_state>(std::move(state)), int64_t{0});
+}
+
+caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                     shared_call_state state, int64_t due) {
+  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(state), due);
 }
 
 reply answer_finished(call_state final, const call_command& c, const entity_env& env) {

@@ -24,6 +24,11 @@ namespace callq {
 caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                       call_state state);
 
+/// Spawns the actor of a passivated call from its durable `state` (shared,
+/// not copied) whose timer entry is due at `due`.
+caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+                     shared_call_state state, int64_t due);
+
 /// What a command to a finished call (whose actor has stopped) answers:
 /// decided on a copy of its final state, appending nothing.
 reply answer_finished(call_state final, const call_command& c, const entity_env& env);

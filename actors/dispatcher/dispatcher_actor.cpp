@@ -51,7 +51,6 @@ struct offer_run {
   bool direct = false;
   uint64_t reservation = 0;
   std::string offer_id;
-  caf::actor call;
   std::vector<std::pair<std::string, std::string>> legs;  ///< (agent id, identity)
   std::vector<caf::actor> agents;                          ///< each leg's actor
   std::vector<size_t> reserved;                            ///< legs that reserved
@@ -63,9 +62,13 @@ struct offer_run {
 /// released when the call cannot.
 void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
   const offer_run& o = *run;
+  const entity_env& env = *self->state.env;
+  // Looked up now, not when the run began: the call may have been
+  // passivated while its agents reserved (then it is woken).
+  caf::actor call = env.reg->call(o.m.call_sid);
   if (o.reserved.empty()) {
-    if (o.direct)
-      self->send(o.call, nodirect_atom::value);
+    if (o.direct && call)
+      self->send(call, nodirect_atom::value);
     return finish(self, o.m);
   }
   cmd::take_offer take{o.offer_id, o.legs[o.reserved[0]].first, o.legs[o.reserved[0]].second, o.direct};
@@ -77,7 +80,12 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
       caf::anon_send(run->agents[i], command_atom::value, agent_request{make_command()});
   };
   uint64_t r = o.reservation;
-  self->request(o.call, step_timeout, command_atom::value, call_request{std::move(take), {}})
+  if (!call) {  // finished meanwhile
+    ++env.dispatch->calls_refused;
+    tell_agents([r] { return cmd::release_reservation{r, "call-gone"}; });
+    return finish(self, run->m);
+  }
+  self->request(call, step_timeout, command_atom::value, call_request{std::move(take), {}})
       .then(
           [=](reply& taken) {
             auto* a = std::get_if<offer_answer>(&taken.body);
@@ -138,15 +146,16 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
   auto& st = self->state;
   const entity_env& env = *st.env;
   caf::actor agent = env.reg->agent(m.agent_id);
-  caf::actor call = env.reg->call(m.call_sid);
-  if (!agent || !call) {
+  bool open = env.reg->has_call(m.call_sid);  // running or passivated
+  if (!agent || !open) {
     st.index->release(m);
     if (!agent)
       st.index->remove_agent(m.agent_id);
-    if (!call)
+    if (!open)
       st.index->remove_call(m.call_sid);
-    if (direct && call)
-      self->send(call, nodirect_atom::value);
+    if (direct && open)
+      if (caf::actor call = env.reg->call(m.call_sid))
+        self->send(call, nodirect_atom::value);
     return;
   }
   ++st.in_flight;
@@ -156,7 +165,6 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
   run->direct = direct;
   run->reservation = ++st.reservations;
   run->offer_id = m.callback ? m.callback_id : env.ids->next_offer_id();
-  run->call = call;
   // Asked now, each agent holds its reservation for reservation_timeout_ms
   // from a moment no earlier than this: half of it for the call to take
   // the offer, half for the confirm to come back.
