@@ -1,6 +1,7 @@
 #include "actors/timer_actor.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <set>
 #include <unordered_map>
 
@@ -10,39 +11,42 @@ namespace callq {
 
 namespace {
 
-/// One entry per key with a deadline: (due, key), soonest first, and each
-/// key's due time. A new deadline replaces the old one, so no entity is
-/// ever ticked for a deadline it no longer has.
+/// One entry per key with a deadline: each key's due time, and (due,
+/// key) soonest first, pointing at the key held once by the map (its
+/// nodes never move). A new deadline replaces the old one, so no entity
+/// is ever ticked for a deadline it no longer has.
 template <class Key>
 struct deadlines {
-  std::set<std::pair<int64_t, Key>> due;
   std::unordered_map<Key, int64_t> due_of;
+  std::set<std::pair<int64_t, const Key*>> due;
 
   /// Sets `key`'s one deadline to `due_ms`; 0 cancels it.
   void set(Key key, int64_t due_ms) {
     auto i = due_of.find(key);
     if (i != due_of.end()) {
-      due.erase({i->second, key});
+      due.erase({i->second, &i->first});
       if (due_ms == 0) {
         due_of.erase(i);
         return;
       }
       i->second = due_ms;
-    } else if (due_ms == 0) {
+      due.emplace(due_ms, &i->first);
       return;
-    } else {
-      due_of.emplace(key, due_ms);
     }
-    due.emplace(due_ms, std::move(key));
+    if (due_ms == 0)
+      return;
+    auto j = due_of.emplace(std::move(key), due_ms).first;
+    due.emplace(due_ms, &j->first);
   }
   /// The keys due at `now` with their due times, soonest first, each
   /// once; their deadlines are gone.
   std::vector<std::pair<int64_t, Key>> take(int64_t now) {
     std::vector<std::pair<int64_t, Key>> out;
     while (!due.empty() && due.begin()->first <= now) {
-      auto node = due.extract(due.begin());
-      due_of.erase(node.value().second);
-      out.push_back(std::move(node.value()));
+      auto [at, key] = *due.begin();
+      due.erase(due.begin());
+      auto node = due_of.extract(*key);
+      out.emplace_back(at, std::move(node.key()));
     }
     return out;
   }
@@ -55,9 +59,11 @@ struct timer_state {
   /// deadline wakes it (registry::call).
   deadlines<caf::actor> agents;
   deadlines<std::string> calls;
-  /// When each running waiting call is next asked whether it has been
-  /// idle long enough to be passivated (never wakes one).
-  deadlines<std::string> idle_checks;
+  /// When running waiting calls are next asked whether they have been
+  /// idle long enough to be passivated, in the order asked for (always
+  /// now + the same delay: soonest first). Weak: a call that finished
+  /// meanwhile is skipped, and is kept by this for at most that delay.
+  std::deque<std::pair<int64_t, caf::actor_addr>> idle_checks;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
   /// The periodic cleanup's round: call actors not asked yet (weak: a call
   /// that finishes meanwhile is not kept alive by the round), and how many
@@ -118,9 +124,11 @@ std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
 /// The running calls whose idle check is due at `now`.
 std::vector<caf::actor> take_idle_checks(timer_state& st, int64_t now) {
   std::vector<caf::actor> out;
-  for (auto& [at, sid] : st.idle_checks.take(now))
-    if (auto a = st.env->reg->running_call(sid))
+  while (!st.idle_checks.empty() && st.idle_checks.front().first <= now) {
+    if (auto a = caf::actor_cast<caf::actor>(st.idle_checks.front().second))
       out.push_back(std::move(a));
+    st.idle_checks.pop_front();
+  }
   return out;
 }
 
@@ -207,8 +215,12 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
   return {
       [=](schedule_atom, caf::actor& who, int64_t due) { self->state.agents.set(std::move(who), due); },
       [=](schedule_atom, std::string& sid, int64_t due) { self->state.calls.set(std::move(sid), due); },
-      [=](passivate_atom, std::string& sid, int64_t at) {
-        self->state.idle_checks.set(std::move(sid), at);
+      [=](passivate_atom, int64_t at) {
+        auto& checks = self->state.idle_checks;
+        auto who = caf::actor_cast<caf::actor_addr>(self->current_sender());
+        if (!checks.empty() && at < checks.back().first)  // a clock set back: keep the order
+          at = checks.back().first;
+        checks.emplace_back(at, std::move(who));
       },
       [=](pending_atom) {
         auto& st = self->state;

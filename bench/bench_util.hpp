@@ -49,7 +49,8 @@ inline const char* callq_binary(const char* built_in) {
 /// tuning can be compared run against run without a rebuild.
 template <class Map> Map with_tuning(Map env) {
   for (const char* k : {"CALLQ_SCHEDULER_THREADS", "CALLQ_SCHEDULER_POLICY",
-                        "CALLQ_SCHEDULER_MAX_THROUGHPUT", "CALLQ_OVERLOAD_LAG"})
+                        "CALLQ_SCHEDULER_MAX_THROUGHPUT", "CALLQ_OVERLOAD_LAG",
+                        "CALLQ_PASSIVATE_AFTER"})
     if (const char* v = std::getenv(k))
       env.emplace(k, v);
   return env;

@@ -9,11 +9,15 @@
 //   dispatch_bench [--agents=10000] [--calls=100000] [--samples=10000]
 //                  [--log-events=1000000] [--threads=8] [--skills-only=1]
 //                  [--skills=0] [--recovery=0] [--exit-queued=1]
+//                  [--passivate-after=2000]
 //
 // `--skills=0` and `--recovery=0` leave those parts out; `--exit-queued=1`
 // ends the process as soon as the calls are queued, freeing nothing, so
 // that a heap profiler's "leaked" list is the heap of the queued calls
-// (heaptrack dispatch_bench --skills=0 --exit-queued=1).
+// (heaptrack dispatch_bench --skills=0 --exit-queued=1). The queued
+// calls are then left idle past `--passivate-after` ms (the runtime's
+// default; 0: never) and measured again, passivated; the heartbeats that
+// follow each wake the call they are offered.
 //
 // Latency is the time from an agent's heartbeat entering its actor's
 // mailbox to the REST redirect of the call it is offered being handed to
@@ -103,6 +107,7 @@ int main(int argc, char** argv) {
   o.clock = std::make_shared<manual_clock_source>(1'795'608'000'000);
   o.rules.heartbeat_timeout_ms = 24L * 3600 * 1000;  // no expiry during the run
   o.rules.max_queue_wait_ms = 24L * 3600 * 1000;
+  o.passivate_after_ms = bench::arg(argc, argv, "passivate-after", o.passivate_after_ms);
   o.rest_sink = [seen](const rest_job&) {
     std::lock_guard lock(seen->mu);
     ++seen->count;
@@ -152,6 +157,22 @@ int main(int argc, char** argv) {
               (static_cast<double>(heap_after) - static_cast<double>(heap_before) -
                static_cast<double>(log_after - log_before) * 1024.0) /
                   static_cast<double>(calls));
+  // The same calls once idle long enough to be passivated (their actors
+  // stopped, each call kept as its state): what a call that waits costs.
+  if (o.passivate_after_ms > 0) {
+    if (auto st = rt->advance_clock(o.passivate_after_ms + 1000); !st) {
+      std::fprintf(stderr, "%s\n", st.to_string().c_str());
+      return 1;
+    }
+    size_t heap_passive = mallinfo2().uordblks + mallinfo2().hblkhd;
+    std::printf("  passivated after %.0f s idle: %zu of %zu calls; heap in use per queued call then "
+                "%.0f bytes (RocksDB's excluded as above)\n",
+                static_cast<double>(o.passivate_after_ms) / 1000.0, rt->actors().passive_calls,
+                rt->actors().calls,
+                (static_cast<double>(heap_passive) - static_cast<double>(heap_before) -
+                 static_cast<double>(log_memory_kib(*rt) - log_before) * 1024.0) /
+                    static_cast<double>(calls));
+  }
   if (bench::arg(argc, argv, "exit-queued", 0) != 0)
     std::_Exit(0);
 

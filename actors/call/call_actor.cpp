@@ -90,7 +90,7 @@ void plan_idle_check(self_ptr self, int64_t now) {
   if (st.idle_check_at != 0 || !waits_long(st))
     return;
   st.idle_check_at = std::max(now, st.active_ms) + st.env->passivate_after_ms;
-  self->send(st.env->timers, passivate_atom::value, st.call->sid, st.idle_check_at);
+  self->send(st.env->timers, passivate_atom::value, st.idle_check_at);
 }
 
 caf::behavior forwarding(self_ptr self);
