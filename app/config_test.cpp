@@ -161,6 +161,19 @@ TEST_CASE("the scheduler and the overload bound: defaults, values and bad input"
   CHECK(st.message().find("CALLQ_OVERLOAD_LAG") != std::string::npos);
 }
 
+TEST_CASE("passivation of idle waiting calls: on after 2 s by default, a duration or 0 (off), bad input refused") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK(c.runtime.passivate_after_ms == 2000);
+  REQUIRE(load_config({{"CALLQ_PASSIVATE_AFTER", "30s"}}, {}, &c));
+  CHECK(c.runtime.passivate_after_ms == 30'000);
+  REQUIRE(load_config({{"CALLQ_PASSIVATE_AFTER", "0"}}, {}, &c));
+  CHECK(c.runtime.passivate_after_ms == 0);
+  auto st = load_config({{"CALLQ_PASSIVATE_AFTER", "later"}}, {}, &c);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("CALLQ_PASSIVATE_AFTER") != std::string::npos);
+}
+
 TEST_CASE("the generated admin token is stored with mode 0600 and reused") {
   callq::testing::temp_dir tmp;
   std::string token, path, again;
