@@ -59,11 +59,12 @@ struct timer_state {
   /// deadline wakes it (registry::call).
   deadlines<caf::actor> agents;
   deadlines<std::string> calls;
-  /// When running waiting calls are next asked whether they have been
-  /// idle long enough to be passivated, in the order asked for (always
-  /// now + the same delay: soonest first). Weak: a call that finished
-  /// meanwhile is skipped, and is kept by this for at most that delay.
-  std::deque<std::pair<int64_t, caf::actor_addr>> idle_checks;
+  /// When running waiting calls (by CallSid) are next asked whether they
+  /// have been idle long enough to be passivated, in the order asked for
+  /// (always now + the same delay: soonest first). By CallSid, not by a
+  /// weak handle, which would keep a finished call's actor's memory until
+  /// then: a call that finished or was passivated meanwhile is skipped.
+  std::deque<std::pair<int64_t, std::string>> idle_checks;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
   /// The periodic cleanup's round: call actors not asked yet (weak: a call
   /// that finishes meanwhile is not kept alive by the round), and how many
@@ -121,11 +122,20 @@ std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
   return out;
 }
 
+/// Call `sid` is asked at `at` whether it has been idle long
+/// enough to be passivated.
+void plan_idle_check(self_ptr self, std::string sid, int64_t at) {
+  auto& checks = self->state.idle_checks;
+  if (!checks.empty() && at < checks.back().first)  // a clock set back: keep the order
+    at = checks.back().first;
+  checks.emplace_back(at, std::move(sid));
+}
+
 /// The running calls whose idle check is due at `now`.
 std::vector<caf::actor> take_idle_checks(timer_state& st, int64_t now) {
   std::vector<caf::actor> out;
   while (!st.idle_checks.empty() && st.idle_checks.front().first <= now) {
-    if (auto a = caf::actor_cast<caf::actor>(st.idle_checks.front().second))
+    if (auto a = st.env->reg->running_call(st.idle_checks.front().second))
       out.push_back(std::move(a));
     st.idle_checks.pop_front();
   }
@@ -215,12 +225,10 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
   return {
       [=](schedule_atom, caf::actor& who, int64_t due) { self->state.agents.set(std::move(who), due); },
       [=](schedule_atom, std::string& sid, int64_t due) { self->state.calls.set(std::move(sid), due); },
-      [=](passivate_atom, int64_t at) {
-        auto& checks = self->state.idle_checks;
-        auto who = caf::actor_cast<caf::actor_addr>(self->current_sender());
-        if (!checks.empty() && at < checks.back().first)  // a clock set back: keep the order
-          at = checks.back().first;
-        checks.emplace_back(at, std::move(who));
+      [=](passivate_atom, std::string& sid, int64_t at) { plan_idle_check(self, std::move(sid), at); },
+      [=](schedule_atom, std::string& sid, int64_t due, int64_t idle_at) {
+        plan_idle_check(self, sid, idle_at);
+        self->state.calls.set(std::move(sid), due);
       },
       [=](pending_atom) {
         auto& st = self->state;

@@ -84,13 +84,20 @@ bool may_passivate(const call_actor_state& st) {
   return waits_long(st) && !st.direct && st.awaiting == 0 && st.box.idle();
 }
 
+/// When the timer service is to ask, once idle long enough, whether to
+/// passivate; 0 if no new check is needed (one is pending, or the call
+/// does not wait long). The caller sends it.
+int64_t next_idle_check(call_actor_state& st, int64_t now) {
+  if (st.idle_check_at != 0 || !waits_long(st))
+    return 0;
+  st.idle_check_at = std::max(now, st.active_ms) + st.env->passivate_after_ms;
+  return st.idle_check_at;
+}
+
 /// Has the timer service ask, once idle long enough, whether to passivate.
 void plan_idle_check(self_ptr self, int64_t now) {
-  auto& st = self->state;
-  if (st.idle_check_at != 0 || !waits_long(st))
-    return;
-  st.idle_check_at = std::max(now, st.active_ms) + st.env->passivate_after_ms;
-  self->send(st.env->timers, passivate_atom::value, st.idle_check_at);
+  if (int64_t at = next_idle_check(self->state, now))
+    self->send(self->state.env->timers, passivate_atom::value, self->state.call->sid, at);
 }
 
 caf::behavior forwarding(self_ptr self);
@@ -197,15 +204,21 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   } else if (st.call->version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
     self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules));
   }
-  if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
-    self->send(env.timers, schedule_atom::value, st.call->sid, due);
-    st.scheduled_due = due;
-  }
   // A tick that changed nothing is not activity: an idle call is still
   // passivated on time.
   if (!std::holds_alternative<cmd::tick>(req.command) || st.call->version != version_before)
     st.active_ms = now;
-  plan_idle_check(self, now);
+  int64_t idle_check = next_idle_check(st, now);
+  if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
+    // The idle check, if any, rides along: one message to the timers.
+    if (idle_check != 0)
+      self->send(env.timers, schedule_atom::value, st.call->sid, due, idle_check);
+    else
+      self->send(env.timers, schedule_atom::value, st.call->sid, due);
+    st.scheduled_due = due;
+  } else if (idle_check != 0) {
+    self->send(env.timers, passivate_atom::value, st.call->sid, idle_check);
+  }
   if (is_finished(st.call->phase) && !st.finished) {
     st.finished = true;
     env.reg->finish_call(st.call);
