@@ -66,6 +66,12 @@ caf::actor registry::call(const std::string& sid) {
   }
 }
 
+bool registry::add_passive(const std::string& sid, shared_call_state state, int64_t due) {
+  auto& s = stripe_of(sid);
+  std::unique_lock lock(s.mu);
+  return s.calls.emplace(sid, call_entry{caf::actor{}, std::move(state), due}).second;
+}
+
 caf::actor registry::running_call(const std::string& sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);

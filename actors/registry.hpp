@@ -51,6 +51,10 @@ class registry {
   /// (its timer entry due at `due`) until call() wakes it. False (and
   /// nothing changes) if `self` is not the call's actor any more.
   bool passivate(const std::string& sid, const caf::actor& self, shared_call_state state, int64_t due);
+  /// Call `sid` starts passivated (a restart): it is `state` (its timer
+  /// entry due at `due`) until call() wakes it. Nothing changes if the
+  /// call is known already; returns whether it was added.
+  bool add_passive(const std::string& sid, shared_call_state state, int64_t due);
   /// The sid of the call that offer (or callback) `id` belongs to; empty
   /// if none, live or recently finished.
   std::string call_of_offer(const std::string& id) const;

@@ -222,22 +222,31 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   int64_t started_ms = env->clock->now_ms();
   for (auto& shared : calls) {
     const call_state& c = *shared;
-    auto h = reg->call_or_spawn(c.sid, [&] {
-      call_state own = c;
-      apply_restart(own, started_ms);
-      return spawn_call(sys, env, std::move(own));
-    }, &spawned);
-    if (open_at_restart(c))
-      open_calls.push_back(h);
-    for (auto& id : {c.offer_id, c.callback_id})
-      if (!id.empty())
-        reg->add_offer(id, c.sid);
-    caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
     auto config = configs.find(c.queue);
     if (config == configs.end())
       config = configs.emplace(c.queue, reads_->read([&](const world& w) { return w.config_of(c.queue); }))
                    .first;
-    if (int64_t due = next_deadline(c, env->rules, config->second, env->clock->now_ms()))
+    int64_t due = next_deadline(c, env->rules, config->second, env->clock->now_ms());
+    auto own = [&] {
+      call_state s = c;
+      apply_restart(s, started_ms);
+      return s;
+    };
+    bool open = open_at_restart(c);
+    if (!open && env->passivate_after_ms > 0 && waits_long(c.phase)) {
+      // A call that only waits starts passivated: no actor until something
+      // comes for it (the start spawns none of the waiting calls).
+      reg->add_passive(c.sid, std::make_shared<call_state>(own()), due);
+    } else {
+      auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, own()); }, &spawned);
+      if (open)
+        open_calls.push_back(h);
+    }
+    for (auto& id : {c.offer_id, c.callback_id})
+      if (!id.empty())
+        reg->add_offer(id, c.sid);
+    caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
+    if (due != 0)
       caf::anon_send(env->timers, schedule_atom::value, c.sid, due);
   }
   reply r;

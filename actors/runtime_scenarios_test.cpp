@@ -1036,3 +1036,21 @@ TEST_CASE("passivation: a caller waiting for a callback is passivated and woken 
   CHECK(h.rt().actors().passive_calls == 0);
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("passivation: a restart starts the calls that only wait passivated, and they are served as before") {
+  center_harness h;
+  h.incoming("CA1");
+  h.now += 1;
+  h.incoming("CA2");
+  h.restart();
+  CHECK(h.rt().actors().calls == 2);
+  CHECK(h.rt().actors().passive_calls == 2);  // no actor spawned for either
+  CHECK(h.check_invariants().empty());
+  CHECK(h.run(cmd::hold_poll{"CA2"}).voice().position == 2);
+  CHECK(h.rt().actors().passive_calls == 1);
+  h.add_ready_agent("alice");
+  REQUIRE(h.find_last<call_offered>());
+  CHECK(h.find_last<call_offered>()->call_sid == "CA1");
+  CHECK(h.rt().actors().passive_calls == 0);
+  CHECK(h.check_invariants().empty());
+}

@@ -17,8 +17,16 @@ namespace {
 /// is ever ticked for a deadline it no longer has.
 template <class Key>
 struct deadlines {
+  /// Soonest first; equal times by key (never by where a key happens to
+  /// be allocated: a replayed scenario ticks in the same order).
+  struct soonest {
+    bool operator()(const std::pair<int64_t, const Key*>& a,
+                    const std::pair<int64_t, const Key*>& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
+  };
   std::unordered_map<Key, int64_t> due_of;
-  std::set<std::pair<int64_t, const Key*>> due;
+  std::set<std::pair<int64_t, const Key*>, soonest> due;
 
   /// Sets `key`'s one deadline to `due_ms`; 0 cancels it.
   void set(Key key, int64_t due_ms) {

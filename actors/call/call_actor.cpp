@@ -64,19 +64,10 @@ void maybe_stop(self_ptr self) {
   }
 }
 
-/// Whether the call waits for something that may take long (an agent,
-/// its callback, its booked time) with nothing of its own under way.
+/// Whether passivation is on and the call waits for something that may
+/// take long.
 bool waits_long(const call_actor_state& st) {
-  if (st.env->passivate_after_ms <= 0 || st.finished)
-    return false;
-  switch (st.call->phase) {
-    case call_phase::queued:
-    case call_phase::callback_waiting:
-    case call_phase::callback_scheduled:
-      return true;
-    default:
-      return false;
-  }
+  return st.env->passivate_after_ms > 0 && !st.finished && waits_long(st.call->phase);
 }
 
 /// Whether the call waits long and nothing of its own is under way.
@@ -344,6 +335,17 @@ caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
 caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                      shared_call_state state, int64_t due) {
   return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(state), due);
+}
+
+bool waits_long(call_phase p) {
+  switch (p) {
+    case call_phase::queued:
+    case call_phase::callback_waiting:
+    case call_phase::callback_scheduled:
+      return true;
+    default:
+      return false;
+  }
 }
 
 reply answer_finished(call_state final, const call_command& c, const entity_env& env) {

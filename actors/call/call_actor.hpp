@@ -24,6 +24,11 @@ namespace callq {
 caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
                       call_state state);
 
+/// Whether a call in phase `p` waits for something that may take long (an
+/// agent, its callback, its booked time): such a call is passivated once
+/// idle, and a restart starts it passivated unless it has something open.
+bool waits_long(call_phase p);
+
 /// Spawns the actor of a passivated call from its durable `state` (shared,
 /// not copied) whose timer entry is due at `due`.
 caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
