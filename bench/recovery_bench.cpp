@@ -74,8 +74,10 @@ struct start_figures {
 /// RSS, then kills it (SIGKILL: no snapshot at stop, the log as it was).
 start_figures start_server(const std::string& dir) {
   auto t0 = clk::now();
-  auto s = testing::spawn_callq(bench::callq_binary(CALLQ_BINARY), {{"CALLQ_DATA_DIR", dir}, {"CALLQ_PORT", "0"},
-                                               {"CALLQ_ADMIN_TOKEN", "bench"}},
+  auto s = testing::spawn_callq(bench::callq_binary(CALLQ_BINARY),
+                                bench::with_tuning(std::map<std::string, std::string>{
+                                    {"CALLQ_DATA_DIR", dir}, {"CALLQ_PORT", "0"},
+                                    {"CALLQ_ADMIN_TOKEN", "bench"}}),
                                 600);
   start_figures f;
   f.seconds = bench::seconds_since(t0);
