@@ -263,13 +263,17 @@ size_t registry::live_calls() const {
   return n;
 }
 
-size_t registry::passive_calls() const {
-  size_t n = 0;
+template <class F> void registry::each_call(F f) const {
   for (auto& s : stripes_) {
     std::shared_lock lock(s.mu);
     for (auto& [sid, e] : s.calls)
-      n += !e.actor;
+      f(sid, e);
   }
+}
+
+size_t registry::passive_calls() const {
+  size_t n = 0;
+  each_call([&](const std::string&, const call_entry& e) { n += !e.actor; });
   return n;
 }
 
@@ -289,12 +293,10 @@ size_t registry::finished_calls() const {
 
 std::vector<caf::actor> registry::all_calls() const {
   std::vector<caf::actor> out;
-  for (auto& s : stripes_) {
-    std::shared_lock lock(s.mu);
-    for (auto& [sid, e] : s.calls)
-      if (e.actor)
-        out.push_back(e.actor);
-  }
+  each_call([&](const std::string&, const call_entry& e) {
+    if (e.actor)
+      out.push_back(e.actor);
+  });
   return out;
 }
 
@@ -308,22 +310,16 @@ std::vector<caf::actor> registry::wake_all_calls() {
 
 std::vector<std::string> registry::all_call_sids() const {
   std::vector<std::string> out;
-  for (auto& s : stripes_) {
-    std::shared_lock lock(s.mu);
-    for (auto& [sid, e] : s.calls)
-      out.push_back(sid);
-  }
+  each_call([&](const std::string& sid, const call_entry&) { out.push_back(sid); });
   return out;
 }
 
 std::vector<shared_call_state> registry::passive_states() const {
   std::vector<shared_call_state> out;
-  for (auto& s : stripes_) {
-    std::shared_lock lock(s.mu);
-    for (auto& [sid, e] : s.calls)
-      if (!e.actor)
-        out.push_back(e.passive);
-  }
+  each_call([&](const std::string&, const call_entry& e) {
+    if (!e.actor)
+      out.push_back(e.passive);
+  });
   return out;
 }
 

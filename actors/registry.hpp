@@ -152,6 +152,10 @@ class registry {
   call_found find_or_spawn(const std::string& sid, const std::function<caf::actor()>& spawn,
                            bool refuse_finished);
 
+  /// Calls `f(sid, entry)` for every open call, a stripe at a time under
+  /// its shared lock.
+  template <class F> void each_call(F f) const;
+
   std::array<call_stripe, stripe_count> stripes_;
   call_waker waker_;
   mutable std::shared_mutex agents_mu_;

@@ -346,7 +346,7 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
                "a duration of at least 1m (Twilio retries within minutes)");
   // Overload (README, "Overload is refused, not absorbed"); 0 turns it off.
   CALLQ_TRY(duration("CALLQ_OVERLOAD_LAG", 50, &c.runtime.overload_lag_ms));
-  // Passivation of idle waiting calls (README, "Memory per waiting call"); 0 turns it off.
+  // Passivation of idle waiting calls (README, "Design", "Passivation"); 0 turns it off.
   CALLQ_TRY(duration("CALLQ_PASSIVATE_AFTER", 2000, &c.runtime.passivate_after_ms));
   CALLQ_TRY(integer("CALLQ_SNAPSHOT_EVERY_EVENTS", 100'000, 0, 100'000'000, &n));
   c.runtime.snapshot_every_events = static_cast<uint64_t>(n);

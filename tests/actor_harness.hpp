@@ -371,6 +371,8 @@ class actor_harness {
     o.seed = seed_;
     o.recorded_jobs = jobs_;
     o.disk_check_ms = 0;  // no watcher thread: everything runs in virtual time
+    // Passivation as the runtime's default unless told (0: off), so that
+    // a failing seed can be run again with and without it.
     if (const char* p = std::getenv("CALLQ_TEST_PASSIVATE_AFTER_MS"))
       o.passivate_after_ms = std::atoll(p);
     o.on_fatal = [this](const std::string& why) { fatal.push_back(why); };
