@@ -242,7 +242,7 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
       if (open)
         open_calls.push_back(h);
     }
-    for (auto& id : {c.offer_id, c.callback_id})
+    for (auto& id : {c.routing().offer_id, c.routing().callback_id})
       if (!id.empty())
         reg->add_offer(id, c.sid);
     caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));

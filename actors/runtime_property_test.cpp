@@ -43,7 +43,7 @@ struct scenario {
   std::string some_agent() { return "ag" + std::to_string(pick(std::max(1, agents))); }
   std::string some_offer() {
     const call_state* c = h.state().find_call(some_call());
-    return c && !c->offer_id.empty() ? c->offer_id : "OF1";
+    return c && !c->routing().offer_id.empty() ? c->routing().offer_id : "OF1";
   }
 
   std::string some_queue() { return pick(3) == 0 ? "sales" : "support"; }
@@ -199,7 +199,7 @@ struct scenario {
         if (pick(3) != 0)
           for (auto& [sid, c] : h.state().calls())
             if (c->phase == call_phase::offered) {
-              offer = c->offer_id;
+              offer = c->routing().offer_id;
               break;
             }
         h.run(cmd::agent_leg_status{offer, "in-progress"});
@@ -226,8 +226,8 @@ struct scenario {
         break;
       case 11: {
         const call_state* c = h.state().find_call(some_call());
-        if (c && !c->callback_id.empty()) {
-          std::string cb = c->callback_id;
+        if (c && !c->routing().callback_id.empty()) {
+          std::string cb = c->routing().callback_id;
           h.run(cmd::callback_connect{cb, "CAleg-" + cb});
           h.run(cmd::callback_result{cb, dial[pick(5)], pick(100)});
         }

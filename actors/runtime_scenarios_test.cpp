@@ -142,7 +142,7 @@ TEST_CASE("two failures escalate, three offer a callback, three misses auto-paus
   h.add_ready_agent("a2");
   h.add_ready_agent("a3");
   h.add_ready_agent("a4");
-  REQUIRE(h.state().find_call("CA1")->agent_id == "a2");
+  REQUIRE(h.state().find_call("CA1")->routing().agent_id == "a2");
   h.run(cmd::dial_result{h.offer_of("CA1"), "no-answer", "in-progress", 0});
   CHECK(h.count_last<call_escalated>() == 0);
   h.run(cmd::dial_result{h.offer_of("CA1"), "busy", "in-progress", 0});
@@ -294,7 +294,7 @@ TEST_CASE("a callback is tried at most three times and escalated past its SLA") 
   h.incoming("CA1");
   h.advance(600'000);
   h.run(cmd::callback_response{"CA1", "1"});
-  std::string cb = h.state().find_call("CA1")->callback_id;
+  std::string cb = h.state().find_call("CA1")->routing().callback_id;
   h.advance(1'800'000);
   CHECK(h.count_last<callback_escalated>() == 1);
   h.add_ready_agent("a1");
@@ -303,7 +303,7 @@ TEST_CASE("a callback is tried at most three times and escalated past its SLA") 
   for (int attempt = 1; attempt <= 3; ++attempt) {
     const call_state* c = h.state().find_call("CA1");
     REQUIRE(c->phase == call_phase::callback_dialing);
-    CHECK(c->callback_attempts == attempt);
+    CHECK(c->routing().callback_attempts == attempt);
     h.run(cmd::callback_connect{cb, "CAleg-" + cb});
     h.run(cmd::callback_result{cb, "no-answer", 0});
     REQUIRE(h.find_last<callback_failed>());
@@ -758,7 +758,7 @@ TEST_CASE("a call needing a skill waits for it: an agent given the skill while r
   // An operator gives her Spanish at level 3; nothing else about her changes.
   h.run(cmd::put_agent{"alice", "alice", "client-alice", "hash-alice", {"support"}, {"es"}, {}, {{"es", 3}}});
   CHECK(h.state().find_call("CA1")->phase == call_phase::offered);
-  CHECK(h.state().find_call("CA1")->agent_id == "alice");
+  CHECK(h.state().find_call("CA1")->routing().agent_id == "alice");
 }
 
 TEST_CASE("overflow survives a restart: the timer is rebuilt from the state and the configuration") {
@@ -779,7 +779,7 @@ TEST_CASE("overflow survives a restart: the timer is rebuilt from the state and 
   REQUIRE(c);
   CHECK(c->queue == "sales");
   CHECK(c->phase == call_phase::offered);  // sam takes it at once
-  CHECK(c->agent_id == "sam");
+  CHECK(c->routing().agent_id == "sam");
   CHECK(h.check_invariants().empty());
 }
 
@@ -799,14 +799,14 @@ TEST_CASE("a caller waits for their last agent while others are ready, across a 
   CHECK(h.find_last<call_agent_preferred>()->agent_id == "ana");
   CHECK(h.state().find_call("CA2")->phase == call_phase::queued);  // not bob's
   h.incoming("CA3", "+15550000008");  // a new caller behind: bob takes it
-  CHECK(h.state().find_call("CA3")->agent_id == "bob");
+  CHECK(h.state().find_call("CA3")->routing().agent_id == "bob");
   CHECK(h.check_invariants().empty());
   h.run(cmd::call_status{"CA3", "completed"});  // that caller hangs up: bob is free
   CHECK(h.state().find_call("CA2")->phase == call_phase::queued);  // still ana's
   // A restart keeps the wait (agents not heard from since count as there).
   h.restart();
   h.run(cmd::hold_poll{"CA2"});
-  CHECK(h.state().find_call("CA2")->preferred_agent == "ana");
+  CHECK(h.state().find_call("CA2")->routing().preferred_agent == "ana");
   h.heartbeat("ana", "available", true);
   h.heartbeat("bob", "available", true);
   h.advance(39'000);
@@ -815,7 +815,7 @@ TEST_CASE("a caller waits for their last agent while others are ready, across a 
   auto* c = h.state().find_call("CA2");
   REQUIRE(c);
   CHECK(c->phase == call_phase::offered);
-  CHECK(c->agent_id == "bob");
+  CHECK(c->routing().agent_id == "bob");
   auto prefs = h.all<call_agent_preferred>();
   REQUIRE(prefs.size() == 2);
   CHECK(prefs[1].reason == "timeout");
@@ -968,7 +968,7 @@ TEST_CASE("an agent-side flag given as a share is decided per call: a call on th
   CHECK(h.find_last<call_arrived>()->flags.get("FEATURE_DEVICE_CONNECTIVITY") == 0);
   // The later call goes first: the earlier one's check refuses the agent.
   CHECK(h.state().find_call("CA2")->phase == call_phase::offered);
-  CHECK(h.state().find_call("CA2")->agent_id == "ag1");
+  CHECK(h.state().find_call("CA2")->routing().agent_id == "ag1");
   CHECK(h.state().find_call("CA1")->phase == call_phase::queued);
   CHECK(h.check_invariants().empty());
 

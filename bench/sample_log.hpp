@@ -40,7 +40,7 @@ inline uint64_t write_sample_log(const std::string& data_dir, uint64_t count) {
     rt->ask(cmd::heartbeat{ag, "h", "available", true});
     std::string offer = rt->reads().read([&](const world& w) {
       const call_state* c = w.find_call(sid);
-      return c != nullptr && c->phase == call_phase::offered ? c->offer_id : std::string();
+      return c != nullptr && c->phase == call_phase::offered ? c->routing().offer_id : std::string();
     });
     if (!offer.empty()) {
       o.clock->advance(100);

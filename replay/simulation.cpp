@@ -267,7 +267,7 @@ class engine {
       case step::kind::talk_ends:
         if (auto i = calls_.find(s.id); i != calls_.end() && i->second.phase == call_phase::connected)
           run_call(s.id, cmd::dial_result{s.offer_id, "completed", "in-progress",
-                                          (now_ - i->second.connected_ms) / 1000});
+                                          (now_ - i->second.routing().connected_ms) / 1000});
         break;
       case step::kind::sweep:
         if (!calls_.empty())

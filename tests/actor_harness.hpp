@@ -98,7 +98,7 @@ class actor_harness {
   /// The current (or last) offer id of a waiting call.
   std::string offer_of(const std::string& sid) {
     auto* c = state().find_call(sid);
-    return c ? c->offer_id : "";
+    return c ? c->routing().offer_id : "";
   }
   /// The operators' state word of an agent.
   std::string agent_state(const std::string& id) {
@@ -155,7 +155,7 @@ class actor_harness {
                      (c.phase == call_phase::callback_dialing && !c.callback_agent_answered);
       if (!ringing)
         continue;
-      const std::string& id = c.phase == call_phase::offered ? c.offer_id : c.callback_id;
+      const std::string& id = c.phase == call_phase::offered ? c.routing().offer_id : c.routing().callback_id;
       for (auto& agent : c.ringing_agents()) {
         auto* a = w.find_agent(agent);
         if (a && a->offer_id.empty())  // its phone rings, yet it could be offered another call
@@ -174,7 +174,7 @@ class actor_harness {
             return std::find(rung.begin(), rung.end(), id) == rung.end();
           }())
         problems << "agent " << id << " rings for " << a.offer_call << ", offered to "
-                 << c->agent_id << "\n";
+                 << c->routing().agent_id << "\n";
       if (!a.on_call.empty())
         problems << "agent " << id << " ringing while on a call\n";
     }
@@ -195,7 +195,7 @@ class actor_harness {
         if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
             std::find(a.queues.begin(), a.queues.end(), c.queue) != a.queues.end() &&
             meets_requirement(a.skill_levels, c.require) &&
-            (c.preferred_agent.empty() || c.preferred_agent == id)) {
+            (c.routing().preferred_agent.empty() || c.routing().preferred_agent == id)) {
           problems << "call " << sid << " waits while agent " << id << " is ready\n";
           break;
         }
@@ -234,9 +234,9 @@ class actor_harness {
         auto* a = w.find_agent(agent);
         if (c && a && !meets_requirement(a->skill_levels, c->require))
           problems << "call " << *sid << " offered to " << agent << " who lacks its skills\n";
-        if (c && !c->preferred_agent.empty() && c->preferred_agent != agent)
+        if (c && !c->routing().preferred_agent.empty() && c->routing().preferred_agent != agent)
           problems << "call " << *sid << " offered to " << agent << " while it waits for "
-                   << c->preferred_agent << "\n";
+                   << c->routing().preferred_agent << "\n";
       }
       w.apply(++seq, e);
     }

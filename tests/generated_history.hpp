@@ -123,13 +123,13 @@ inline void generate_history(actor_harness& x, const history_shape& shape) {
         follow();
         break;
       case kind::answer:
-        if (c && c->phase == call_phase::offered && c->offer_id == s.offer)
+        if (c && c->phase == call_phase::offered && c->routing().offer_id == s.offer)
           run(cmd::agent_leg_status{s.offer, "in-progress", s.agent});
 
         break;
       case kind::complete:
         if (c && c->phase == call_phase::connected)
-          run(cmd::dial_result{offer_of[s.id], "completed", "in-progress", (x.now - c->connected_ms) / 1000});
+          run(cmd::dial_result{offer_of[s.id], "completed", "in-progress", (x.now - c->routing().connected_ms) / 1000});
         break;
       case kind::abandon:
         if (c && c->in_line())

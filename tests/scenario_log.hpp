@@ -61,7 +61,7 @@ inline std::string write_scenario(const std::string& data_dir) {
   x.run(cmd::callback_response{"CA4", "1"});
   x.run(cmd::queue_left{"CA4", "leave"});
   x.heartbeat("alice", "available");
-  std::string cb = x.state().find_call("CA4")->callback_id;
+  std::string cb = x.state().find_call("CA4")->routing().callback_id;
   x.now += 5000;
   x.run(cmd::callback_connect{cb, "CAleg1"});
   x.now += 120'000;

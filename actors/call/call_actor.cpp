@@ -222,7 +222,7 @@ caf::result<reply> run(self_ptr self, call_request& req) {
       voice_reply v;
       v.what = voice_reply::kind::dial_agent;
       v.offer_id = a->offer_id;
-      v.identity = st.call->agent_identity;
+      v.identity = st.call->routing().agent_identity;
       deliver_direct(self, reply::twiml(v));
     } else {
       deliver_direct(self, std::move(st.direct->fallback));

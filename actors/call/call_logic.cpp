@@ -79,7 +79,7 @@ class decider {
   }
   void notify(offer_notice::kind k, std::string offer_id, std::string reason = {},
               bool missed = false) {
-    notify_agent(c_.agent_id, k, std::move(offer_id), std::move(reason), missed);
+    notify_agent(c_.routing().agent_id, k, std::move(offer_id), std::move(reason), missed);
   }
   void notify_agent(const std::string& agent, offer_notice::kind k, std::string offer_id,
                     std::string reason = {}, bool missed = false) {
@@ -91,11 +91,11 @@ class decider {
   /// ring-all's other agents stop ringing at once (not a miss for them).
   void connect(const std::string& agent, int64_t hold_seconds, int64_t ring_ms) {
     std::vector<std::string> rung = c_.ringing_agents();
-    emit(call_connected{c_.sid, agent, c_.offer_id, hold_seconds, ring_ms});
-    notify(offer_notice::kind::answered, c_.offer_id);
+    emit(call_connected{c_.sid, agent, c_.routing().offer_id, hold_seconds, ring_ms});
+    notify(offer_notice::kind::answered, c_.routing().offer_id);
     for (auto& other : rung)
       if (other != agent)
-        notify_agent(other, offer_notice::kind::ended, c_.offer_id, "answered-elsewhere");
+        notify_agent(other, offer_notice::kind::ended, c_.routing().offer_id, "answered-elsewhere");
   }
   int64_t position() const {
     return c_.in_line() && ctx_.position_of ? ctx_.position_of(c_.queue, c_.key()) : 0;
@@ -119,15 +119,15 @@ class decider {
   enum class told { none, all, one };
   void fail_offer(const std::string& reason, told known = told::none,
                   const std::string& rescinder = {}) {
-    std::string offer = c_.offer_id;
+    std::string offer = c_.routing().offer_id;
     std::vector<std::string> rung = c_.ringing_agents();
     call_offer_failed e;
     e.call_sid = c_.sid;
-    e.agent_id = c_.agent_id;
+    e.agent_id = c_.routing().agent_id;
     e.offer_id = offer;
     e.reason = reason;
-    e.ring_ms = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms);
-    e.agents = c_.ring_all;
+    e.ring_ms = std::max<int64_t>(0, ctx_.now_ms - c_.routing().offered_ms);
+    e.agents = c_.routing().ring_all;
     emit(std::move(e));
     if (known == told::all)
       return;
@@ -136,9 +136,9 @@ class decider {
         notify_agent(agent, offer_notice::kind::ended, offer, reason, counts_as_missed(reason));
   }
   void fail_callback(const std::string& reason, bool missed, bool notify_agent = true) {
-    std::string id = c_.callback_id;
-    emit(callback_failed{c_.sid, id, c_.agent_id, reason, c_.callback_attempts,
-                         c_.callback_attempts >= p_.callback_max_attempts});
+    std::string id = c_.routing().callback_id;
+    emit(callback_failed{c_.sid, id, c_.routing().agent_id, reason, c_.routing().callback_attempts,
+                         c_.routing().callback_attempts >= p_.callback_max_attempts});
     if (notify_agent)
       notify(offer_notice::kind::ended, id, reason, missed);
   }
@@ -157,28 +157,28 @@ class decider {
   void complete(const std::string& ended_by, int64_t talk_seconds) {
     call_completed e;
     e.call_sid = c_.sid;
-    e.agent_id = c_.agent_id;
+    e.agent_id = c_.routing().agent_id;
     e.ended_by = ended_by;
-    e.hold_seconds = seconds_between(c_.enqueued_ms, c_.connected_ms);
-    e.talk_seconds = talk_seconds > 0 ? talk_seconds : seconds_between(c_.connected_ms, ctx_.now_ms);
+    e.hold_seconds = seconds_between(c_.enqueued_ms, c_.routing().connected_ms);
+    e.talk_seconds = talk_seconds > 0 ? talk_seconds : seconds_between(c_.routing().connected_ms, ctx_.now_ms);
     e.orig_position = c_.orig_position;
     emit(std::move(e));
-    notify(offer_notice::kind::finished, c_.offer_id);
+    notify(offer_notice::kind::finished, c_.routing().offer_id);
   }
 
   // ------------------------------------------------ timers and rules --
 
   void timers() {
     int64_t now = ctx_.now_ms;
-    if (c_.phase == call_phase::offered && now - c_.offered_ms >= p_.offer_timeout_ms + p_.offer_grace_ms)
+    if (c_.phase == call_phase::offered && now - c_.routing().offered_ms >= p_.offer_timeout_ms + p_.offer_grace_ms)
       fail_offer("timeout");
     if (c_.phase == call_phase::callback_dialing && !c_.callback_agent_answered &&
-        now - c_.offered_ms >= p_.callback_ring_ms)
+        now - c_.routing().offered_ms >= p_.callback_ring_ms)
       fail_callback("agent-no-answer", true);
     if (c_.phase == call_phase::deciding_callback && now - c_.arrived_ms >= callback_choice_ms)
       emit(call_turned_away{c_.sid, "timeout"});
-    if (c_.phase == call_phase::callback_scheduled && now >= c_.callback_due_ms) {
-      callback_due e{c_.sid, c_.callback_id, c_.queue};
+    if (c_.phase == call_phase::callback_scheduled && now >= c_.routing().callback_due_ms) {
+      callback_due e{c_.sid, c_.routing().callback_id, c_.queue};
       if (c_.booked) {  // joins with the directory's priority of the moment
         e.priority = ctx_.caller.priority;
         e.has_priority = true;
@@ -303,7 +303,7 @@ class decider {
   void follow_skill_steps(const queue_config& q) {
     if (!c_.in_line() || c_.enqueued_ms <= 0)
       return;
-    requirement now = requirement_at(q.skill_steps, (ctx_.now_ms - c_.enqueued_ms) / 1000, &c_.skills);
+    requirement now = requirement_at(q.skill_steps, (ctx_.now_ms - c_.enqueued_ms) / 1000, &c_.routing().skills);
     int64_t next_ms = now.next_after_seconds >= 0 ? c_.enqueued_ms + now.next_after_seconds * 1000 : 0;
     if (now.step == c_.require_step && now.require == c_.require && next_ms == c_.require_next_ms)
       return;
@@ -321,7 +321,7 @@ class decider {
     auto can_take = [&](const std::string& agent) {
       return ctx_.agent_can_take && ctx_.agent_can_take(c_.queue, agent, c_.require);
     };
-    if (c_.preferred_agent.empty()) {
+    if (c_.routing().preferred_agent.empty()) {
       if (!joined_ || q.prefer_last_agent_seconds <= 0 || !ctx_.last_agent_of ||
           !is_dialable_number(c_.from))
         return;
@@ -331,9 +331,9 @@ class decider {
                                   ctx_.now_ms + q.prefer_last_agent_seconds * 1000});
       return;
     }
-    if (ctx_.now_ms >= c_.prefer_until_ms)
+    if (ctx_.now_ms >= c_.routing().prefer_until_ms)
       emit(call_agent_preferred{c_.sid, c_.queue, "", "timeout", 0});
-    else if (!can_take(c_.preferred_agent))
+    else if (!can_take(c_.routing().preferred_agent))
       emit(call_agent_preferred{c_.sid, c_.queue, "", "unavailable", 0});
   }
 
@@ -357,8 +357,8 @@ class decider {
       }
     }
     if (c_.phase == call_phase::callback_waiting && !c_.callback_escalated &&
-        now - c_.callback_requested_ms >= p_.callback_sla_ms)
-      emit(callback_escalated{c_.sid, c_.callback_id, (now - c_.callback_requested_ms) / 1000});
+        now - c_.routing().callback_requested_ms >= p_.callback_sla_ms)
+      emit(callback_escalated{c_.sid, c_.routing().callback_id, (now - c_.routing().callback_requested_ms) / 1000});
   }
 
   // ------------------------------------------------- Twilio: caller --
@@ -367,11 +367,11 @@ class decider {
     if (c_.version > 0) {  // a retry: answer what the first request got
       c_.last_contact_ms = ctx_.now_ms;
       if (c_.phase == call_phase::offered && c_.attempts == 1 && !p_.feature_enhanced_queue &&
-          !c_.agent_identity.empty()) {
+          !c_.routing().agent_identity.empty()) {
         voice_reply v;
         v.what = voice_reply::kind::dial_agent;
-        v.offer_id = c_.offer_id;
-        v.identity = c_.agent_identity;
+        v.offer_id = c_.routing().offer_id;
+        v.identity = c_.routing().agent_identity;
         return reply::twiml(v);
       }
       if (c_.phase == call_phase::deciding_callback) {
@@ -497,13 +497,13 @@ class decider {
 
   reply on(const cmd::connect_agent& x) {
     c_.last_contact_ms = ctx_.now_ms;
-    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
+    if (c_.phase == call_phase::offered && c_.routing().offer_id == x.offer_id) {
       voice_reply v;
       v.what = voice_reply::kind::dial_agent;
       v.offer_id = x.offer_id;
-      v.identity = c_.agent_identity;
-      for (size_t i = 0; i < c_.ring_all.size() && i < c_.ring_identities.size(); ++i)
-        v.ring_all.emplace_back(c_.ring_all[i], c_.ring_identities[i]);
+      v.identity = c_.routing().agent_identity;
+      for (size_t i = 0; i < c_.routing().ring_all.size() && i < c_.routing().ring_identities.size(); ++i)
+        v.ring_all.emplace_back(c_.routing().ring_all[i], c_.routing().ring_identities[i]);
       return reply::twiml(v);
     }
     if (c_.phase == call_phase::queued || c_.phase == call_phase::offered)
@@ -515,26 +515,26 @@ class decider {
 
   reply on(const cmd::agent_leg_status& x) {
     if ((x.call_status == "in-progress" || x.call_status == "answered") &&
-        c_.phase == call_phase::offered && c_.offer_id == x.offer_id) {
+        c_.phase == call_phase::offered && c_.routing().offer_id == x.offer_id) {
       std::vector<std::string> rung = c_.ringing_agents();
       // A ring-all's leg names its agent; a leg of no agent rung is not ours.
-      const std::string& agent = x.agent_id.empty() ? c_.agent_id : x.agent_id;
+      const std::string& agent = x.agent_id.empty() ? c_.routing().agent_id : x.agent_id;
       if (std::find(rung.begin(), rung.end(), agent) != rung.end())
         connect(agent, seconds_between(c_.enqueued_ms, ctx_.now_ms),
-                std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms));
+                std::max<int64_t>(0, ctx_.now_ms - c_.routing().offered_ms));
     }
     return reply::twiml({voice_reply::kind::empty});
   }
 
   reply on(const cmd::dial_result& x) {
     c_.last_contact_ms = ctx_.now_ms;
-    bool current = c_.offer_id == x.offer_id;
+    bool current = c_.routing().offer_id == x.offer_id;
     bool gone = caller_gone(x.call_status);
     if (x.dial_status == "completed" || x.dial_status == "answered") {
       if (current && c_.phase == call_phase::offered) {
-        int64_t ring = std::max<int64_t>(0, ctx_.now_ms - c_.offered_ms - x.duration_seconds * 1000);
+        int64_t ring = std::max<int64_t>(0, ctx_.now_ms - c_.routing().offered_ms - x.duration_seconds * 1000);
         // No leg reported first: the offer's (first) agent took it.
-        connect(c_.agent_id, seconds_between(c_.enqueued_ms, c_.offered_ms + ring), ring);
+        connect(c_.routing().agent_id, seconds_between(c_.enqueued_ms, c_.routing().offered_ms + ring), ring);
       }
       if (current && c_.phase == call_phase::connected)
         complete(gone ? "caller" : "agent", x.duration_seconds);
@@ -550,7 +550,7 @@ class decider {
   }
 
   reply on(const cmd::redirect_failed& x) {
-    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id)
+    if (c_.phase == call_phase::offered && c_.routing().offer_id == x.offer_id)
       fail_offer("redirect-failed");
     return reply{};
   }
@@ -558,7 +558,7 @@ class decider {
   // ---------------------------------------------- Twilio: callbacks --
 
   reply on(const cmd::callback_connect& x) {
-    if (c_.phase != call_phase::callback_dialing || c_.callback_id != x.callback_id)
+    if (c_.phase != call_phase::callback_dialing || c_.routing().callback_id != x.callback_id)
       return reply::twiml({voice_reply::kind::goodbye});
     // One leg dials the customer. Another leg -- of an earlier attempt,
     // placed although Twilio's answer was an error or never came, or just
@@ -566,17 +566,17 @@ class decider {
     // the customer a second time. (Before any leg answered, the first to
     // answer is the attempt's: the CallSid in Twilio's answer, recorded
     // in callback.call_placed, is not required to match.)
-    if (c_.callback_agent_answered && !c_.callback_leg_sid.empty() && !x.leg_sid.empty() &&
-        x.leg_sid != c_.callback_leg_sid)
+    if (c_.callback_agent_answered && !c_.routing().callback_leg_sid.empty() && !x.leg_sid.empty() &&
+        x.leg_sid != c_.routing().callback_leg_sid)
       return reply::twiml({voice_reply::kind::goodbye});
     if (!c_.callback_agent_answered) {
-      emit(callback_agent_answered{c_.sid, c_.callback_id, c_.agent_id, x.leg_sid});
-      notify(offer_notice::kind::answered, c_.callback_id);
+      emit(callback_agent_answered{c_.sid, c_.routing().callback_id, c_.routing().agent_id, x.leg_sid});
+      notify(offer_notice::kind::answered, c_.routing().callback_id);
     }
     voice_reply v;
     v.what = voice_reply::kind::callback_dial;
-    v.callback_id = c_.callback_id;
-    v.number = c_.callback_number;
+    v.callback_id = c_.routing().callback_id;
+    v.number = c_.routing().callback_number;
     return reply::twiml(v);
   }
 
@@ -584,8 +584,8 @@ class decider {
     if (c_.phase != call_phase::callback_dialing)
       return reply::twiml({voice_reply::kind::hangup});
     if (x.dial_status == "completed" || x.dial_status == "answered") {
-      emit(callback_completed{c_.sid, c_.callback_id, c_.agent_id, x.duration_seconds});
-      notify(offer_notice::kind::finished, c_.callback_id);
+      emit(callback_completed{c_.sid, c_.routing().callback_id, c_.routing().agent_id, x.duration_seconds});
+      notify(offer_notice::kind::finished, c_.routing().callback_id);
     } else {
       fail_callback("customer-" + failure_reason(x.dial_status), false);
     }
@@ -593,9 +593,9 @@ class decider {
   }
 
   reply on(const cmd::callback_call_placed& x) {
-    if (c_.phase == call_phase::callback_dialing && c_.callback_id == x.callback_id &&
-        c_.callback_attempts == x.attempt && !c_.callback_agent_answered && !x.leg_sid.empty())
-      emit(callback_call_placed{c_.sid, c_.callback_id, x.leg_sid, x.attempt});
+    if (c_.phase == call_phase::callback_dialing && c_.routing().callback_id == x.callback_id &&
+        c_.routing().callback_attempts == x.attempt && !c_.callback_agent_answered && !x.leg_sid.empty())
+      emit(callback_call_placed{c_.sid, c_.routing().callback_id, x.leg_sid, x.attempt});
     return reply{};
   }
 
@@ -612,25 +612,25 @@ class decider {
       return reply::of(offer_answer{false, {}}, outcome::conflict);
     if (x.take_by_ms != 0 && ctx_.now_ms > x.take_by_ms)  // the agents' time is running out
       return reply::of(offer_answer{false, {}}, outcome::conflict);
-    c_.agent_identity = x.identity;
+    c_.edit_routing().agent_identity = x.identity;
     if (c_.phase == call_phase::callback_waiting) {
-      emit(callback_started{c_.sid, c_.callback_id, x.agent_id, c_.callback_attempts + 1});
+      emit(callback_started{c_.sid, c_.routing().callback_id, x.agent_id, c_.routing().callback_attempts + 1});
       rest_job j;
       j.what = rest_job::kind::create_call;
       j.call_sid = c_.sid;
-      j.callback_id = c_.callback_id;
-      j.callback_attempt = c_.callback_attempts;  // callback_started applied: this attempt
+      j.callback_id = c_.routing().callback_id;
+      j.callback_attempt = c_.routing().callback_attempts;  // callback_started applied: this attempt
       j.identity = x.identity;
       out_.jobs.push_back(std::move(j));
-      return reply::of(offer_answer{true, c_.callback_id});
+      return reply::of(offer_answer{true, c_.routing().callback_id});
     }
     call_offered o{c_.sid, x.agent_id, x.offer_id, c_.queue, c_.attempts + 1, x.direct};
     if (!x.also.empty()) {  // ring-all: every agent reserved rings at once
       o.agents.push_back(x.agent_id);
-      c_.ring_identities = {x.identity};
+      c_.edit_routing().ring_identities = {x.identity};
       for (auto& [agent, identity] : x.also) {
         o.agents.push_back(agent);
-        c_.ring_identities.push_back(identity);
+        c_.edit_routing().ring_identities.push_back(identity);
       }
     }
     emit(std::move(o));
@@ -645,9 +645,9 @@ class decider {
   }
 
   reply on(const cmd::rescind_offer& x) {
-    if (c_.phase == call_phase::offered && c_.offer_id == x.offer_id)
-      fail_offer(x.reason, told::one, x.agent_id.empty() ? c_.agent_id : x.agent_id);
-    else if (c_.phase == call_phase::callback_dialing && c_.callback_id == x.offer_id &&
+    if (c_.phase == call_phase::offered && c_.routing().offer_id == x.offer_id)
+      fail_offer(x.reason, told::one, x.agent_id.empty() ? c_.routing().agent_id : x.agent_id);
+    else if (c_.phase == call_phase::callback_dialing && c_.routing().callback_id == x.offer_id &&
              !c_.callback_agent_answered)
       fail_callback(x.reason, false, false);
     return reply{};
@@ -669,19 +669,19 @@ class decider {
     e.order = static_cast<int64_t>(ctx_.order);
     e.due_ms = x.at_ms > ctx_.now_ms ? x.at_ms : 0;
     emit(std::move(e));
-    return reply::of(callback_answer{c_.callback_id, callback_state_name(c_.phase)},
+    return reply::of(callback_answer{c_.routing().callback_id, callback_state_name(c_.phase)},
                      outcome::created);
   }
 
   reply on(const cmd::cancel_callback& x) {
-    if (c_.callback_id != x.callback_id)
+    if (c_.routing().callback_id != x.callback_id)
       return reply::fail(outcome::not_found, "unknown callback " + x.callback_id);
     bool not_started = c_.phase == call_phase::callback_scheduled ||
-                       (c_.phase == call_phase::callback_waiting && c_.callback_attempts == 0);
+                       (c_.phase == call_phase::callback_waiting && c_.routing().callback_attempts == 0);
     if (!not_started)
       return reply::fail(outcome::conflict, cancel_refusal(x.callback_id, c_.phase));
-    emit(callback_canceled{c_.sid, c_.callback_id});
-    return reply::of(callback_answer{c_.callback_id, callback_state_name(c_.phase)});
+    emit(callback_canceled{c_.sid, c_.routing().callback_id});
+    return reply::of(callback_answer{c_.routing().callback_id, callback_state_name(c_.phase)});
   }
 
   // ------------------------------------------------------ operations --
@@ -758,8 +758,8 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
   auto at = [&](int64_t t) { due = due == 0 ? t : std::min(due, t); };
   if (c.in_line() && c.require_next_ms > 0)
     at(c.require_next_ms);
-  if (c.in_line() && !c.preferred_agent.empty())
-    at(c.prefer_until_ms);
+  if (c.in_line() && !c.routing().preferred_agent.empty())
+    at(c.routing().prefer_until_ms);
   switch (c.phase) {
     case call_phase::queued:
       if (int64_t o = overflow_due_ms(c, queue))
@@ -770,21 +770,21 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
         at(r);
       break;
     case call_phase::offered:
-      at(c.offered_ms + p.offer_timeout_ms + p.offer_grace_ms);
+      at(c.routing().offered_ms + p.offer_timeout_ms + p.offer_grace_ms);
       break;
     case call_phase::callback_waiting:
       if (!c.callback_escalated)
-        at(c.callback_requested_ms + p.callback_sla_ms);
+        at(c.routing().callback_requested_ms + p.callback_sla_ms);
       break;
     case call_phase::callback_dialing:
       if (!c.callback_agent_answered)
-        at(c.offered_ms + p.callback_ring_ms);
+        at(c.routing().offered_ms + p.callback_ring_ms);
       break;
     case call_phase::deciding_callback:
       at(c.arrived_ms + callback_choice_ms);
       break;
     case call_phase::callback_scheduled:
-      at(c.callback_due_ms);
+      at(c.routing().callback_due_ms);
       break;
     default:
       break;
@@ -800,12 +800,12 @@ call_view view_of(const call_state& c, const policy& p) {
   v.dispatchable = c.dispatchable();
   v.callback = c.phase == call_phase::callback_waiting;
   if (v.callback)
-    v.callback_id = c.callback_id;
-  v.tried = c.tried;
+    v.callback_id = c.routing().callback_id;
+  v.tried = c.routing().tried;
   v.rest_until_ms = rest_until(c, p);
   v.failed_in_row = c.failed_in_row;
   v.require = c.require;
-  v.preferred_agent = c.preferred_agent;
+  v.preferred_agent = c.routing().preferred_agent;
   v.fallback = flag_on(c.flags.bits, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
   v.polled = flag_on(c.flags.bits, feature_index::agent_polling, p.feature_agent_polling);
   v.agent_checks =

@@ -120,7 +120,7 @@ TEST_CASE("call: a no-answer fails the offer, tells the agent it missed, and the
   REQUIRE(f.last.notices.size() == 1);
   CHECK(f.last.notices[0].what == offer_notice::kind::ended);
   CHECK(f.last.notices[0].missed);
-  CHECK(f.c.tried == std::vector<std::string>{"alice"});
+  CHECK(f.c.routing().tried == std::vector<std::string>{"alice"});
   CHECK(view_of(f.c, f.rules).dispatchable);
   // A caller hanging up while ringing does not count against the agent.
   f.run(cmd::take_offer{"OF2", "bob", "client-bob", false});
@@ -453,7 +453,7 @@ TEST_CASE("call: the voice webhook's skills replace the first step, and hold alo
   cmd::incoming_call x{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt};
   x.skills = {{"billing", 2}};
   f.run(x);
-  CHECK(f.c.skills == level_map{{"billing", 2}});
+  CHECK(f.c.routing().skills == level_map{{"billing", 2}});
   CHECK(f.c.require == level_map{{"billing", 2}});
   f.now = start + 30'000;
   f.run(cmd::tick{});
@@ -528,7 +528,7 @@ TEST_CASE("call: overflow moves a waiting caller at the right second, keeping en
   f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
   REQUIRE(f.count<call_overflowed>() == 1);  // at once, after the failed offer
   CHECK(f.c.queue == "billing");
-  CHECK(f.c.tried.empty());  // billing's agents have not failed it
+  CHECK(f.c.routing().tried.empty());  // billing's agents have not failed it
   CHECK(f.deadline() == 0);  // billing does not overflow
 
   CHECK(f.replayed_digest() == digest_text(f.c));
@@ -585,7 +585,7 @@ TEST_CASE("call: no wait for a last agent who cannot take the call, or who stops
   f.last_agents["+15551234567"] = "bob";
   f.run(arrival("support"));
   CHECK(f.count<call_agent_preferred>() == 0);
-  CHECK(f.c.preferred_agent.empty());
+  CHECK(f.c.routing().preferred_agent.empty());
   // No earlier agent, or a queue without the rule: nothing either.
   call_fixture g;
   g.queues["support"].config.prefer_last_agent_seconds = 20;
@@ -606,13 +606,13 @@ TEST_CASE("call: no wait for a last agent who cannot take the call, or who stops
   k.last_agents["+15551234567"] = "bob";
   k.available = {"bob"};
   k.run(arrival("support"));
-  REQUIRE(k.c.preferred_agent == "bob");
+  REQUIRE(k.c.routing().preferred_agent == "bob");
   k.available.clear();
   k.now += 5'000;
   k.run(cmd::hold_poll{});
   REQUIRE(k.count<call_agent_preferred>() == 1);
   CHECK(std::get<call_agent_preferred>(k.last.events[0].body).reason == "unavailable");
-  CHECK(k.c.preferred_agent.empty());
+  CHECK(k.c.routing().preferred_agent.empty());
 }
 
 TEST_CASE("call: a booked callback waits for its time, joins with the directory's priority then, and can be canceled until it starts") {
@@ -662,7 +662,7 @@ TEST_CASE("call: a callback booked for now joins the line at once, once started 
   CHECK(f.c.caller_name == "Bo");
   CHECK(f.c.queue == "sales");
   CHECK(f.c.enqueued_ms == f.now);
-  CHECK(f.c.callback_due_ms == 0);
+  CHECK(f.c.routing().callback_due_ms == 0);
   auto r = f.run(cmd::cancel_callback{"CB7"});
   CHECK(r.result == outcome::not_found);
   f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
@@ -721,13 +721,13 @@ TEST_CASE("call: the first callback leg to answer is the attempt's, whatever Twi
   f.run(cmd::callback_call_placed{"CB6", "CAplaced", 1});
   // A leg placed before a restart (its sid never recorded) answers first.
   CHECK(f.run(cmd::callback_connect{"CB6", "CAbefore"}).voice().what == kind::callback_dial);
-  CHECK(f.c.callback_leg_sid == "CAbefore");
+  CHECK(f.c.routing().callback_leg_sid == "CAbefore");
   CHECK(f.run(cmd::callback_connect{"CB6", "CAplaced"}).voice().what == kind::goodbye);
   CHECK(f.count<callback_agent_answered>() == 0);
   // The next attempt starts afresh.
   f.run(cmd::callback_result{"CB6", "no-answer", 0});
   CHECK(f.c.phase == call_phase::callback_waiting);
-  CHECK(f.c.callback_leg_sid.empty());
+  CHECK(f.c.routing().callback_leg_sid.empty());
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
 
@@ -750,8 +750,8 @@ TEST_CASE("call: ring-all rings every reserved agent, the first leg in progress 
   f.run(cmd::agent_leg_status{"OF1", "in-progress", "bob"});
   REQUIRE(f.count<call_connected>() == 1);
   CHECK(std::get<call_connected>(f.last.events[0].body).agent_id == "bob");
-  CHECK(f.c.agent_id == "bob");
-  CHECK(f.c.ring_all.empty());
+  CHECK(f.c.routing().agent_id == "bob");
+  CHECK(f.c.routing().ring_all.empty());
   REQUIRE(f.last.notices.size() == 3);
   std::map<std::string, offer_notice> by_agent;
   for (auto& n : f.last.notices)
@@ -789,7 +789,7 @@ TEST_CASE("call: a ring-all no-answer releases every agent and counts a miss for
     CHECK(n.missed);
   }
   CHECK(f.c.phase == call_phase::queued);
-  CHECK(f.c.tried == std::vector<std::string>{"alice", "bob"});
+  CHECK(f.c.routing().tried == std::vector<std::string>{"alice", "bob"});
   CHECK(view_of(f.c, f.rules).tried.size() == 2);
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
@@ -812,5 +812,5 @@ TEST_CASE("call: an offer taken after its agents' share of the reservation time 
   r = f.run(in_time);
   REQUIRE(std::holds_alternative<offer_answer>(r.body));
   CHECK(std::get<offer_answer>(r.body).taken);
-  CHECK(f.c.offer_id == "OF2");
+  CHECK(f.c.routing().offer_id == "OF2");
 }

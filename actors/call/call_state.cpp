@@ -80,7 +80,8 @@ struct call_applier {
   void operator()(const call_arrived& e) {
     open(e.call_sid, e.from, e.queue, e.caller_name, e.priority, e.order);
     c.to = e.to;
-    c.skills = e.skills;
+    if (!e.skills.empty())
+      c.edit_routing().skills = e.skills;
     c.language = e.language;
     c.flags.bits = flag_bits(e.flags);
   }
@@ -100,44 +101,53 @@ struct call_applier {
     c.queue = e.to_queue;
     c.overflowed_ms = ts;
     c.orig_position = e.new_position;
-    c.tried.clear();  // agents of the old queue: the new one starts afresh
-    c.preferred_agent.clear();
-    c.prefer_until_ms = 0;
+    if (c.has_routing()) {
+      call_routing& r = c.edit_routing();
+      r.tried.clear();  // agents of the old queue: the new one starts afresh
+      r.preferred_agent.clear();
+      r.prefer_until_ms = 0;
+    }
   }
   void operator()(const call_agent_preferred& e) {
-    c.preferred_agent = e.agent_id;
-    c.prefer_until_ms = e.agent_id.empty() ? 0 : e.until_ms;
+    if (e.agent_id.empty() && !c.has_routing())
+      return;
+    call_routing& r = c.edit_routing();
+    r.preferred_agent = e.agent_id;
+    r.prefer_until_ms = e.agent_id.empty() ? 0 : e.until_ms;
   }
   void operator()(const call_announced&) { c.last_announce_ms = ts; }
   void operator()(const call_offered& e) {
     c.phase = call_phase::offered;
-    c.offer_id = e.offer_id;
-    c.agent_id = e.agent_id;
-    c.ring_all = e.agents;
-    c.offered_ms = ts;
+    call_routing& r = c.edit_routing();
+    r.offer_id = e.offer_id;
+    r.agent_id = e.agent_id;
+    r.ring_all = e.agents;
+    r.offered_ms = ts;
     c.attempts = e.attempt;
   }
   void operator()(const call_offer_failed& e) {
-    if (c.phase != call_phase::offered || c.offer_id != e.offer_id)
+    if (c.phase != call_phase::offered || c.routing().offer_id != e.offer_id)
       return;
     c.phase = call_phase::queued;
     c.failed_in_row += 1;
     c.last_failed_ms = ts;
+    call_routing& r = c.edit_routing();
     if (e.agents.empty())
-      c.tried.push_back(e.agent_id);
+      r.tried.push_back(e.agent_id);
     else
-      c.tried.insert(c.tried.end(), e.agents.begin(), e.agents.end());
-    c.ring_all.clear();
-    c.agent_identity.clear();
-    c.ring_identities.clear();
+      r.tried.insert(r.tried.end(), e.agents.begin(), e.agents.end());
+    r.ring_all.clear();
+    r.agent_identity.clear();
+    r.ring_identities.clear();
   }
   void operator()(const call_connected& e) {
     c.phase = call_phase::connected;
+    call_routing& r = c.edit_routing();
     if (!e.agent_id.empty())
-      c.agent_id = e.agent_id;  // ring-all: the leg that answered
-    c.ring_all.clear();
-    c.connected_ms = ts;
-    c.ring_ms = e.ring_ms;
+      r.agent_id = e.agent_id;  // ring-all: the leg that answered
+    r.ring_all.clear();
+    r.connected_ms = ts;
+    r.ring_ms = e.ring_ms;
     c.failed_in_row = 0;
   }
   void operator()(const call_completed&) {
@@ -156,23 +166,24 @@ struct call_applier {
   void callback_at(int64_t due_ms) {
     if (due_ms > ts) {
       c.phase = call_phase::callback_scheduled;
-      c.callback_due_ms = due_ms;
+      c.edit_routing().callback_due_ms = due_ms;
       return;
     }
     c.phase = call_phase::callback_waiting;
-    c.callback_requested_ms = ts;
+    c.edit_routing().callback_requested_ms = ts;
     if (c.enqueued_ms == 0)
       c.enqueued_ms = ts;
   }
   void operator()(const callback_requested& e) {
-    c.callback_id = e.callback_id;
-    c.callback_number = e.number;
-    c.tried.clear();
+    call_routing& r = c.edit_routing();
+    r.callback_id = e.callback_id;
+    r.callback_number = e.number;
+    r.tried.clear();
     callback_at(e.due_ms);
   }
   void operator()(const callback_due& e) {
     c.phase = call_phase::callback_waiting;
-    c.callback_requested_ms = ts;
+    c.edit_routing().callback_requested_ms = ts;
     c.enqueued_ms = ts;
     if (e.has_priority)
       c.priority = e.priority;
@@ -180,8 +191,9 @@ struct call_applier {
   void operator()(const callback_scheduled& e) {
     open(e.call_sid, e.number, e.queue, e.caller_name, e.priority, e.order);
     c.booked = true;
-    c.callback_id = e.callback_id;
-    c.callback_number = e.number;
+    call_routing& r = c.edit_routing();
+    r.callback_id = e.callback_id;
+    r.callback_number = e.number;
     callback_at(e.due_ms);  // a booked callback opens its stream: never queued before
   }
   void operator()(const callback_canceled&) {
@@ -206,16 +218,17 @@ struct call_applier {
   }
   void operator()(const callback_started& e) {
     c.phase = call_phase::callback_dialing;
-    c.callback_attempts = e.attempt;
     c.callback_agent_answered = false;
-    c.callback_leg_sid.clear();
-    c.agent_id = e.agent_id;
-    c.offered_ms = ts;
+    call_routing& r = c.edit_routing();
+    r.callback_attempts = e.attempt;
+    r.callback_leg_sid.clear();
+    r.agent_id = e.agent_id;
+    r.offered_ms = ts;
   }
   void operator()(const callback_agent_answered& e) {
     c.callback_agent_answered = true;
     if (!e.leg_sid.empty())
-      c.callback_leg_sid = e.leg_sid;
+      c.edit_routing().callback_leg_sid = e.leg_sid;
   }
   void operator()(const callback_completed&) {
     c.phase = call_phase::callback_completed;
@@ -227,10 +240,11 @@ struct call_applier {
     c.phase = e.final ? call_phase::callback_failed : call_phase::callback_waiting;
     if (e.final)
       c.ended_ms = ts;
-    else
-      c.tried.push_back(e.agent_id);
-    c.agent_identity.clear();
-    c.callback_leg_sid.clear();
+    call_routing& r = c.edit_routing();
+    if (!e.final)
+      r.tried.push_back(e.agent_id);
+    r.agent_identity.clear();
+    r.callback_leg_sid.clear();
   }
   void operator()(const callback_escalated&) {
     c.callback_escalated = true;
@@ -268,46 +282,47 @@ void apply_restart(call_state& c, int64_t now_ms) {
 }
 
 std::string digest_text(const call_state& c) {
+  const call_routing& r = c.routing();
   std::ostringstream o;
   o << "call " << c.sid << '|' << c.version << '|' << c.from << '|' << c.to << '|' << c.queue
     << '|' << c.caller_name << '|' << c.priority << '|' << phase_name(c.phase) << '|' << c.order
     << '|' << c.arrived_ms << '|' << c.enqueued_ms << '|' << c.orig_position << '|'
     << c.escalated << '|' << c.attempts << '|' << c.failed_in_row << '|' << c.last_failed_ms
     << '|';
-  for (auto& t : c.tried)
+  for (auto& t : r.tried)
     o << t << ',';
-  o << '|' << c.offer_id << '|' << c.agent_id << '|' << c.offered_ms << '|' << c.connected_ms
-    << '|' << c.ended_ms << '|' << c.ring_ms << '|' << c.callback_offered << '|'
-    << c.last_announce_ms << '|' << c.callback_id << '|' << c.callback_number << '|'
-    << c.callback_requested_ms << '|' << c.callback_attempts << c.callback_agent_answered
-    << c.callback_escalated << '|' << c.refused << c.refused_closed << '|' << c.callback_due_ms;
+  o << '|' << r.offer_id << '|' << r.agent_id << '|' << r.offered_ms << '|' << r.connected_ms
+    << '|' << c.ended_ms << '|' << r.ring_ms << '|' << c.callback_offered << '|'
+    << c.last_announce_ms << '|' << r.callback_id << '|' << r.callback_number << '|'
+    << r.callback_requested_ms << '|' << r.callback_attempts << c.callback_agent_answered
+    << c.callback_escalated << '|' << c.refused << c.refused_closed << '|' << r.callback_due_ms;
   // Skill routing (added later): only when used, so calls without it keep
   // the digest they had.
   auto levels = [&](const std::map<std::string, int64_t>& m) {
     for (auto& [skill, level] : m)
       o << skill << ':' << level << ',';
   };
-  if (!c.callback_leg_sid.empty())
-    o << "|leg " << c.callback_leg_sid;
-  if (!c.skills.empty()) {
+  if (!r.callback_leg_sid.empty())
+    o << "|leg " << r.callback_leg_sid;
+  if (!r.skills.empty()) {
     o << "|skills ";
-    levels(c.skills);
+    levels(r.skills);
   }
   if (c.require_step != -1 || !c.require.empty() || c.require_next_ms != 0) {
     o << "|require " << c.require_step << ' ' << c.require_next_ms << ' ';
     levels(c.require);
   }
-  if (!c.ring_all.empty()) {
+  if (!r.ring_all.empty()) {
     o << "|ringing ";
-    for (auto& a : c.ring_all)
+    for (auto& a : r.ring_all)
       o << a << ',';
   }
   if (c.booked)
     o << "|booked";
   if (c.overflowed_ms != 0)
     o << "|overflowed " << c.overflowed_ms;
-  if (!c.preferred_agent.empty() || c.prefer_until_ms != 0)
-    o << "|prefers " << c.preferred_agent << ' ' << c.prefer_until_ms;
+  if (!r.preferred_agent.empty() || r.prefer_until_ms != 0)
+    o << "|prefers " << r.preferred_agent << ' ' << r.prefer_until_ms;
   return o.str();
 }
 

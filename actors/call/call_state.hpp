@@ -74,6 +74,73 @@ struct call_flags {
   int32_t bits = 0;
 };
 
+/// What routing, offers and callbacks set on a call: the offers made and
+/// the agents they rang, the callback, the voice webhook's skills, the
+/// agent the call waits for. Most calls that only wait never set any of it,
+/// so a call_state holds it apart (call_state::routing()), allocated on
+/// the first write: a waiting call's state is 384 bytes, not 776.
+struct call_routing {
+  std::vector<std::string> tried;  ///< agents whose offer failed this round
+  std::string offer_id, agent_id;  ///< current or last offer
+  /// A ring-all offer's agents, all rung at once (agent_id is the first;
+  /// after the connect, the one who answered); empty for one agent.
+  std::vector<std::string> ring_all;
+  int64_t offered_ms = 0, connected_ms = 0;
+  int64_t ring_ms = 0;           ///< ring time of the connecting offer
+  std::string callback_id, callback_number;
+  int64_t callback_requested_ms = 0;
+  int64_t callback_attempts = 0;
+  /// The CallSid of the leg to the agent that answered the current attempt
+  /// (empty before, or when Twilio sent none): no other leg may connect
+  /// the customer.
+  std::string callback_leg_sid;
+  int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
+  /// The voice webhook's `skills=`: replaces the first skill step's
+  /// requirement for this call.
+  std::map<std::string, int64_t> skills;
+  /// The agent the call waits for (`preferLastAgentSeconds`) until
+  /// `prefer_until_ms`; empty: anyone.
+  std::string preferred_agent;
+  int64_t prefer_until_ms = 0;
+
+  /// Volatile (not from events, not in the digest): the client identity
+  /// of the agent the current offer rings (and of each agent a ring-all
+  /// offer rings).
+  std::string agent_identity;
+  std::vector<std::string> ring_identities;  ///< ring-all: each of ring_all's
+};
+
+/// A part of a value that is absent until first written: copies copy the
+/// part, reads of an absent part see a default one.
+template <class T> class lazy_part {
+ public:
+  lazy_part() = default;
+  lazy_part(const lazy_part& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  lazy_part(lazy_part&&) noexcept = default;
+  lazy_part& operator=(const lazy_part& o) {
+    if (this != &o)
+      p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  lazy_part& operator=(lazy_part&&) noexcept = default;
+  /// The part, or a default one when never written.
+  const T& get() const {
+    static const T none{};
+    return p_ ? *p_ : none;
+  }
+  /// The part to write, made when absent.
+  T& edit() {
+    if (!p_)
+      p_ = std::make_unique<T>();
+    return *p_;
+  }
+  /// Whether the part was ever written.
+  bool present() const { return p_ != nullptr; }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
 /// One call.
 struct call_state {
   std::string sid, from, to, queue, caller_name;
@@ -81,9 +148,7 @@ struct call_state {
   /// The FEATURE_* flags in force for this call.
   call_flags flags;
   call_phase phase = call_phase::arrived;
-  // The bools sit together (each apart took 8 bytes with its padding, and
-  // every queued call holds two call_states: its actor's and the read
-  // model's).
+  // The bools sit together (each apart took 8 bytes with its padding).
   bool escalated = false;
   bool callback_offered = false;
   bool callback_agent_answered = false;
@@ -102,25 +167,8 @@ struct call_state {
   int64_t attempts = 0;          ///< offers made
   int64_t failed_in_row = 0;     ///< failed offers since the last connect
   int64_t last_failed_ms = 0;    ///< when the last offer failed
-  std::vector<std::string> tried;  ///< agents whose offer failed this round
-  std::string offer_id, agent_id;  ///< current or last offer
-  /// A ring-all offer's agents, all rung at once (agent_id is the first;
-  /// after the connect, the one who answered); empty for one agent.
-  std::vector<std::string> ring_all;
-  int64_t offered_ms = 0, connected_ms = 0, ended_ms = 0;
-  int64_t ring_ms = 0;           ///< ring time of the connecting offer
+  int64_t ended_ms = 0;
   int64_t last_announce_ms = 0;
-  std::string callback_id, callback_number;
-  int64_t callback_requested_ms = 0;
-  int64_t callback_attempts = 0;
-  /// The CallSid of the leg to the agent that answered the current attempt
-  /// (empty before, or when Twilio sent none): no other leg may connect
-  /// the customer.
-  std::string callback_leg_sid;
-  int64_t callback_due_ms = 0;   ///< callback_scheduled: when it joins the line
-  /// The voice webhook's `skills=`: replaces the first skill step's
-  /// requirement for this call.
-  std::map<std::string, int64_t> skills;
   /// The skills an agent needs to take the call now (skill -> minimum
   /// level; empty: anyone), the skill step in force (-1: none) and when
   /// the next step is due (0: none).
@@ -130,26 +178,26 @@ struct call_state {
   /// When the call last overflowed into its queue (0: never); its wait
   /// for that queue's overflowAfterSeconds counts from then.
   int64_t overflowed_ms = 0;
-  /// The agent the call waits for (`preferLastAgentSeconds`) until
-  /// `prefer_until_ms`; empty: anyone.
-  std::string preferred_agent;
-  int64_t prefer_until_ms = 0;
   /// Events applied: the stream version this state is at.
   uint64_t version = 0;
 
   /// Volatile (not from events, not in the digest): the last time Twilio
-  /// asked about this call (orphan detection), and the client identity
-  /// of the agent the current offer rings (and of each agent a ring-all
-  /// offer rings).
+  /// asked about this call (orphan detection).
   int64_t last_contact_ms = 0;
-  std::string agent_identity;
-  std::vector<std::string> ring_identities;  ///< ring-all: each of ring_all's
+
+  /// Offers, callback, skills and preferred agent (call_routing): read
+  /// with routing(), written with edit_routing().
+  const call_routing& routing() const { return routing_.get(); }
+  call_routing& edit_routing() { return routing_.edit(); }
+  /// Whether anything of routing() was ever written.
+  bool has_routing() const { return routing_.present(); }
 
   line_key key() const { return {escalated, priority, enqueued_ms, order}; }
   /// Everyone the current (or last) offer rang: its agent, or a
   /// ring-all's agents.
   std::vector<std::string> ringing_agents() const {
-    return ring_all.empty() ? std::vector<std::string>{agent_id} : ring_all;
+    const call_routing& r = routing();
+    return r.ring_all.empty() ? std::vector<std::string>{r.agent_id} : r.ring_all;
   }
   /// When the call entered the queue it waits in now (its enqueue time,
   /// or the time it overflowed into it).
@@ -163,6 +211,9 @@ struct call_state {
   bool dispatchable() const {
     return phase == call_phase::queued || phase == call_phase::callback_waiting;
   }
+
+ private:
+  lazy_part<call_routing> routing_;
 };
 
 /// One call's state as its actor and the read model share it: the read

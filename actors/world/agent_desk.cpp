@@ -17,8 +17,8 @@ json call_card(const world& w, const std::string& sid, const std::string& offer_
   const call_state* c = w.find_call(sid);
   if (c == nullptr)
     return nullptr;
-  bool callback = !c->callback_id.empty() && c->callback_id == offer_id;
-  const std::string& number = !c->from.empty() ? c->from : c->callback_number;
+  bool callback = !c->routing().callback_id.empty() && c->routing().callback_id == offer_id;
+  const std::string& number = !c->from.empty() ? c->from : c->routing().callback_number;
   std::string name = !c->caller_name.empty() ? c->caller_name : w.caller(number).display_name;
   int64_t since = c->arrived_ms > 0 ? c->arrived_ms : c->enqueued_ms;
   json history = json::array();
@@ -34,7 +34,7 @@ json call_card(const world& w, const std::string& sid, const std::string& offer_
                {"name", name},
                {"queue", c->queue},
                {"waitSeconds", since > 0 ? std::max<int64_t>(0, (now_ms - since) / 1000) : 0},
-               {"attempt", std::max<int64_t>(1, callback ? c->callback_attempts : c->attempts)},
+               {"attempt", std::max<int64_t>(1, callback ? c->routing().callback_attempts : c->attempts)},
                {"callback", callback},
                {"history", history}};
   std::string pop = screen_pop_url(w.config_of(c->queue), number, c->sid, c->queue, name);

@@ -25,16 +25,34 @@ void from_json(const nlohmann::json& j, call_flags& f) {
 // may be missing (a snapshot written before skill routing): they keep
 // their defaults, and the state digest checked after decoding shows that
 // nothing else was lost.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_state, sid, from, to, queue, caller_name, priority,
-                                   phase, order, arrived_ms, enqueued_ms, orig_position,
-                                   escalated, attempts, failed_in_row, last_failed_ms, tried,
-                                   offer_id, agent_id, offered_ms, connected_ms, ended_ms, ring_ms,
-                                   callback_offered, last_announce_ms, callback_id,
-                                   callback_number, callback_requested_ms, callback_attempts,
-                                   callback_agent_answered, callback_leg_sid, callback_escalated, refused, refused_closed,
-                                   callback_due_ms, skills, require, require_step,
-                                   require_next_ms, overflowed_ms, preferred_agent,
-                                   prefer_until_ms, booked, ring_all, version, language, flags)
+// A call is one flat object: its call_state fields and, beside them, those
+// of its call_routing (held apart in memory, not in the snapshot).
+#define CALLQ_CALL_FIELDS                                                                   \
+  sid, from, to, queue, caller_name, priority, phase, order, arrived_ms, enqueued_ms,       \
+      orig_position, escalated, attempts, failed_in_row, last_failed_ms, ended_ms,          \
+      callback_offered, last_announce_ms, callback_agent_answered, callback_escalated,      \
+      refused, refused_closed, require, require_step, require_next_ms, overflowed_ms,       \
+      booked, version, language, flags
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_routing, tried, offer_id, agent_id,
+                                                offered_ms, connected_ms, ring_ms, callback_id,
+                                                callback_number, callback_requested_ms,
+                                                callback_attempts, callback_leg_sid,
+                                                callback_due_ms, skills, preferred_agent,
+                                                prefer_until_ms, ring_all)
+void to_json(nlohmann::json& nlohmann_json_j, const call_state& nlohmann_json_t) {
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, CALLQ_CALL_FIELDS))
+  nlohmann_json_j.update(nlohmann::json(nlohmann_json_t.routing()));
+}
+void from_json(const nlohmann::json& nlohmann_json_j, call_state& nlohmann_json_t) {
+  const call_state nlohmann_json_default_obj;
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_FROM_WITH_DEFAULT, CALLQ_CALL_FIELDS))
+  // A call that only waits has none of its routing set: it stays absent.
+  static const nlohmann::json no_routing = call_routing{};
+  auto routing = nlohmann_json_j.get<call_routing>();
+  if (nlohmann::json(routing) != no_routing)
+    nlohmann_json_t.edit_routing() = std::move(routing);
+}
+#undef CALLQ_CALL_FIELDS
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_history_entry, call_sid, queue, agent_id, outcome,
                                    disposition, at_ms)

@@ -74,9 +74,9 @@ world world::from_image(policy rules, world_image img) {
       w.lines_[slot.queue].insert({slot.key(), &slot});
     }
     // A snapshot from before the callback index: its live callbacks.
-    if (!slot.callback_id.empty() && callback_state_name(slot.phase) != nullptr &&
-        !w.callbacks_.count(slot.callback_id))
-      w.track_callback(slot, slot.callback_requested_ms > 0 ? slot.callback_requested_ms : slot.arrived_ms);
+    if (!slot.routing().callback_id.empty() && callback_state_name(slot.phase) != nullptr &&
+        !w.callbacks_.count(slot.routing().callback_id))
+      w.track_callback(slot, slot.routing().callback_requested_ms > 0 ? slot.routing().callback_requested_ms : slot.arrived_ms);
   }
   return w;
 }
@@ -204,7 +204,7 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid,
     counters_.callback = std::max(counters_.callback, id_number(r->callback_id));
   else if (auto* b = std::get_if<callback_scheduled>(&e.body))
     counters_.callback = std::max(counters_.callback, id_number(b->callback_id));
-  if (!c.callback_id.empty() && callback_state_name(c.phase) != nullptr)
+  if (!c.routing().callback_id.empty() && callback_state_name(c.phase) != nullptr)
     track_callback(c, e.ts_ms);
   if (was_in_line && (!c.in_line() || !(old_key == c.key()) || old_queue != c.queue)) {
     lines_[old_queue].erase({old_key, &c});
@@ -347,7 +347,7 @@ void world::remember_contact(const std::string& number, const std::string& agent
 }
 
 void world::remember_history(const call_state& c, int64_t ts_ms) {
-  const std::string& number = !c.from.empty() ? c.from : c.callback_number;
+  const std::string& number = !c.from.empty() ? c.from : c.routing().callback_number;
   if (number.empty() || c.sid.empty())
     return;
   auto& list = history_[number];
@@ -356,7 +356,7 @@ void world::remember_history(const call_state& c, int64_t ts_ms) {
   // back, which is the first to go): taken out while the list changes.
   if (!list.empty())
     history_times_.erase({list.back().at_ms, number});
-  list.insert(list.begin(), call_history_entry{c.sid, c.queue, c.agent_id, phase_name(c.phase), "", at});
+  list.insert(list.begin(), call_history_entry{c.sid, c.queue, c.routing().agent_id, phase_name(c.phase), "", at});
   history_sids_[c.sid] = number;
   while (list.size() > history_size) {
     history_sids_.erase(list.back().call_sid);
@@ -397,25 +397,25 @@ const agent_state* world::agent_by_token(const std::string& token_hash) const {
 }
 
 void world::track_callback(const call_state& c, int64_t ts_ms) {
-  auto [i, created] = callbacks_.try_emplace(c.callback_id);
+  auto [i, created] = callbacks_.try_emplace(c.routing().callback_id);
   callback_view& v = i->second;
   if (created) {
-    v.callback_id = c.callback_id;
+    v.callback_id = c.routing().callback_id;
     v.call_sid = c.sid;
     v.created_ms = ts_ms;
   }
-  v.number = c.callback_number;
+  v.number = c.routing().callback_number;
   v.queue = c.queue;
   v.name = c.caller_name;
   v.phase = c.phase;
   v.booked = c.booked;
-  v.due_ms = c.callback_due_ms;
-  v.attempts = c.callback_attempts;
-  if (c.callback_attempts > 0)
-    v.agent_id = c.agent_id;
+  v.due_ms = c.routing().callback_due_ms;
+  v.attempts = c.routing().callback_attempts;
+  if (c.routing().callback_attempts > 0)
+    v.agent_id = c.routing().agent_id;
   if (is_finished(c.phase) && v.ended_ms == 0) {
     v.ended_ms = ts_ms;
-    callback_ends_.emplace_back(ts_ms, c.callback_id);
+    callback_ends_.emplace_back(ts_ms, c.routing().callback_id);
   }
   while (!callback_ends_.empty() && callback_ends_.front().first < ts_ms - callback_keep_ms) {
     callbacks_.erase(callback_ends_.front().second);
@@ -587,9 +587,9 @@ status_view world::status(int64_t now_ms, size_t waiting_limit,
         w.phase = c.phase;
         w.escalated = c.escalated;
         w.callback_offered = c.callback_offered;
-        w.callback_requested = !c.callback_id.empty();
+        w.callback_requested = !c.routing().callback_id.empty();
         w.require = c.require;
-        w.preferred_agent = c.preferred_agent;
+        w.preferred_agent = c.routing().preferred_agent;
         q.waiting.push_back(std::move(w));
       }
     }
