@@ -315,6 +315,44 @@ std::string with_payload(const std::string& bytes, char format, const std::strin
 
 }  // namespace
 
+TEST_CASE("a snapshot keeps a call's routing as fields beside its others: none for a call that only waits") {
+  world_image img;
+  call_state waiting;
+  waiting.sid = "CA1";
+  waiting.queue = "support";
+  waiting.phase = call_phase::queued;
+  waiting.version = 2;
+  img.calls.push_back(waiting);
+  call_state offered = waiting;
+  offered.sid = "CA2";
+  offered.phase = call_phase::offered;
+  offered.edit_routing().offer_id = "OF1";
+  offered.edit_routing().agent_id = "alice";
+  offered.edit_routing().skills = {{"billing", 3}};
+  offered.edit_routing().agent_identity = "client-alice";  // volatile: not kept
+  img.calls.push_back(offered);
+  img.last_seq = 4;
+  std::string digest = world::from_image(policy{}, img).digest();
+  world w{policy{}};
+  snapshot_info info;
+  REQUIRE(decode_snapshot(encode_snapshot(img, digest, 1000, {}), policy{}, &w, &info));
+  CHECK(w.digest() == digest);
+  REQUIRE(w.find_call("CA1") != nullptr);
+  CHECK_FALSE(w.find_call("CA1")->has_routing());
+  REQUIRE(w.find_call("CA2") != nullptr);
+  REQUIRE(w.find_call("CA2")->has_routing());
+  const call_routing& r = w.find_call("CA2")->routing();
+  CHECK(r.offer_id == "OF1");
+  CHECK(r.agent_id == "alice");
+  CHECK(r.skills == std::map<std::string, int64_t>{{"billing", 3}});
+  CHECK(r.agent_identity.empty());
+  // One flat object per call, as snapshots were written before.
+  nlohmann::json flat = img.calls[1];
+  CHECK(flat.at("offer_id") == "OF1");
+  CHECK(flat.at("sid") == "CA2");
+  CHECK_FALSE(flat.contains("agent_identity"));
+}
+
 TEST_CASE("a snapshot holds each call and agent as its own document and still reads one written before") {
   world_image img;
   call_state c;

@@ -90,6 +90,25 @@ TEST_CASE("call: arrival records and enqueues, and replaying its events gives th
   CHECK(again.voice() == r.voice());
 }
 
+TEST_CASE("call: a call that only waits holds no routing part: its first offer makes one and copies keep it") {
+  call_fixture f;
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
+  REQUIRE(f.c.phase == call_phase::queued);
+  CHECK_FALSE(f.c.has_routing());
+  CHECK(f.c.routing().offer_id.empty());  // read as empty, not made
+  CHECK_FALSE(f.c.has_routing());
+  call_state before = f.c;
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  REQUIRE(f.c.has_routing());
+  CHECK(f.c.routing().offer_id == "OF1");
+  CHECK(f.c.routing().agent_id == "alice");
+  CHECK_FALSE(before.has_routing());
+  call_state copy = f.c;  // a copy has its own part
+  copy.edit_routing().offer_id = "OF9";
+  CHECK(f.c.routing().offer_id == "OF1");
+  CHECK(f.replayed_digest() == digest_text(f.c));
+}
+
 TEST_CASE("call: taking an offer writes it and asks for the redirect, a second is refused") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});

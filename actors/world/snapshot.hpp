@@ -59,6 +59,12 @@ struct snapshot_info {
 void to_json(nlohmann::json& j, const call_flags& f);
 void from_json(const nlohmann::json& j, call_flags& f);
 
+/// A call in a snapshot's JSON: one flat object of its durable fields,
+/// those of its call_routing beside the others (volatile ones left out).
+/// from_json leaves the routing part absent when none of it is set.
+void to_json(nlohmann::json& j, const call_state& c);
+void from_json(const nlohmann::json& j, call_state& c);
+
 /// Encodes `img` (taken of a world whose digest is `world_digest`) as a
 /// snapshot covering event `img.last_seq`, of time `ts_ms` and chain `chain`.
 std::string encode_snapshot(const world_image& img, const std::string& world_digest,
