@@ -134,7 +134,7 @@ struct scenario {
         default:  // a talking caller hangs up; the agent's wrap-up ends
           for (auto& [sid, c] : h.state().calls())
             if (c->phase == call_phase::connected) {
-              h.run(cmd::call_status{sid, "completed"});
+              h.run(cmd::call_status{std::string(sid), "completed"});
               h.advance(h.rules().wrap_up_ms + 1);
               return false;
             }

@@ -68,8 +68,9 @@ world world::from_image(policy rules, world_image img) {
     w.restaff(slot, true);
   }
   for (auto& c : img.calls) {
-    std::string sid = c.sid;
-    auto& slot = *(w.calls_[sid] = std::make_shared<call_state>(std::move(c)));
+    auto state = std::make_shared<call_state>(std::move(c));
+    std::string_view sid = state->sid;
+    auto& slot = *(w.calls_[sid] = std::move(state));
     if (slot.in_line()) {
       w.lines_[slot.queue].insert({slot.key(), &slot});
     }
@@ -140,7 +141,7 @@ void world::apply(uint64_t seq, const event& e, const settled_calls& settled) {
   count(e);
   stream_ref stream = stream_ref_of(e.body);
   if (stream.kind == stream_kind::call) {
-    apply_call(seq, e, std::string(stream.id), settled);
+    apply_call(seq, e, stream.id, settled);
   } else if (stream.kind == stream_kind::agent) {
     apply_agent(e, std::string(stream.id));
   } else if (auto* c = std::get_if<caller_set>(&e.body)) {
@@ -158,7 +159,7 @@ void world::apply(uint64_t seq, const event& e, const settled_calls& settled) {
   }
 }
 
-void world::apply_call(uint64_t seq, const event& e, const std::string& sid,
+void world::apply_call(uint64_t seq, const event& e, std::string_view sid,
                        const settled_calls& settled) {
   bool arrival = std::holds_alternative<call_arrived>(e.body) ||
                  std::holds_alternative<callback_scheduled>(e.body);
@@ -193,6 +194,7 @@ void world::apply_call(uint64_t seq, const event& e, const std::string& sid,
     if (arrival && i->second->order == 0)
       i->second->order = seq;  // schema 1: the log's order stands in for the arrival number
   }
+  rekey(i);  // a new call's key viewed the event's CallSid until now
   const call_state& c = *i->second;
   counters_.call_order = std::max(counters_.call_order, c.order);
   if (auto* o = std::get_if<call_offered>(&e.body)) {
@@ -473,7 +475,17 @@ void world::adopt(const shared_call_state& state) {
   {
     shared_call_state before = std::exchange(i->second, state);
     repoint(*before, state.get());
+    rekey(i);
   }
+}
+
+void world::rekey(call_map::iterator& i) {
+  const std::string& sid = i->second->sid;
+  if (i->first.data() == sid.data())
+    return;
+  auto node = calls_.extract(i);
+  node.key() = sid;
+  i = calls_.insert(std::move(node)).position;
 }
 
 void world::repoint(const call_state& before, const call_state* now) {

@@ -272,9 +272,11 @@ class world {
   bool can_take(const std::string& queue, const std::string& agent_id,
                 const std::map<std::string, int64_t>& require) const;
 
-  /// Unfinished calls by CallSid. A call's state may be the one its actor
-  /// holds too (adopt()): read it, never change it.
-  const std::unordered_map<std::string, shared_call_state>& calls() const { return calls_; }
+  /// Unfinished calls by CallSid (each key views the sid of the state it
+  /// maps to). A call's state may be the one its actor holds too
+  /// (adopt()): read it, never change it.
+  using call_map = std::unordered_map<std::string_view, shared_call_state>;
+  const call_map& calls() const { return calls_; }
   const std::map<std::string, agent_state>& agents() const { return agents_; }
   const std::map<std::string, caller_entry>& directory() const { return directory_; }
   const call_state* find_call(const std::string& sid) const;
@@ -318,12 +320,14 @@ class world {
   std::string digest_text() const;
 
  private:
-  void apply_call(uint64_t seq, const events::event& e, const std::string& sid,
+  void apply_call(uint64_t seq, const events::event& e, std::string_view sid,
                   const settled_calls& settled);
   /// Points the place in its line of the call whose state was `before`
   /// at `now`, the equal state that replaced it. `before` must still be
   /// alive: the line's comparisons read the CallSid through it.
   void repoint(const call_state& before, const call_state* now);
+  /// Points the key of `i` at the sid of the state it now maps to.
+  void rekey(call_map::iterator& i);
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
   void restaff(const agent_state& a, bool add);
@@ -346,7 +350,11 @@ class world {
   service_level sum_service(const std::string& queue, int64_t from_minute) const;
 
   policy rules_;
-  std::unordered_map<std::string, shared_call_state> calls_;  ///< unfinished calls
+  /// Unfinished calls. A key views its state's sid rather than holding a
+  /// copy of its own (two copies of a CallSid per call and world, the
+  /// read model keeping two worlds); rekey() points it at the new state
+  /// whenever the world replaces a call's state.
+  call_map calls_;
   std::map<std::string, agent_state> agents_;
   std::map<std::string, caller_entry> directory_;
   std::map<std::string, ranked_line> lines_;
