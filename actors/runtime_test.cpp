@@ -313,15 +313,21 @@ std::string with_payload(const std::string& bytes, char format, const std::strin
          events::sha256_hex(payload) + payload;
 }
 
+/// Call `sid` queued in "support", at stream version 2.
+call_state queued_call(const std::string& sid) {
+  call_state c;
+  c.sid = sid;
+  c.queue = "support";
+  c.phase = call_phase::queued;
+  c.version = 2;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("a snapshot keeps a call's routing as fields beside its others: none for a call that only waits") {
   world_image img;
-  call_state waiting;
-  waiting.sid = "CA1";
-  waiting.queue = "support";
-  waiting.phase = call_phase::queued;
-  waiting.version = 2;
+  call_state waiting = queued_call("CA1");
   img.calls.push_back(waiting);
   call_state offered = waiting;
   offered.sid = "CA2";
@@ -355,12 +361,7 @@ TEST_CASE("a snapshot keeps a call's routing as fields beside its others: none f
 
 TEST_CASE("a snapshot holds each call and agent as its own document and still reads one written before") {
   world_image img;
-  call_state c;
-  c.sid = "CA1";
-  c.queue = "support";
-  c.phase = call_phase::queued;
-  c.version = 2;
-  img.calls.push_back(c);
+  img.calls.push_back(queued_call("CA1"));
   agent_state a;
   a.id = "alice";
   a.queues = {"support"};
