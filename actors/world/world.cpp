@@ -183,18 +183,22 @@ void world::apply_call(uint64_t seq, const event& e, std::string_view sid,
   // the state the world now holds.
   const shared_call_state* after = settled.find(sid);
   uint64_t version = i->second ? i->second->version : 0;
+  // The key moves to the new state before the old one may go.
   if (after && (*after)->version == version + 1 && (*after)->order != 0) {
     shared_call_state before = std::exchange(i->second, *after);
     if (before)
       repoint(*before, i->second.get());
+    rekey(i);
   } else {
-    if (shared_call_state before = make_own(i->second))
+    if (shared_call_state before = make_own(i->second)) {
       repoint(*before, i->second.get());
+      rekey(i);
+    }
     callq::apply(*i->second, e);
     if (arrival && i->second->order == 0)
       i->second->order = seq;  // schema 1: the log's order stands in for the arrival number
+    rekey(i);  // a new call's key viewed the event's CallSid until now
   }
-  rekey(i);  // a new call's key viewed the event's CallSid until now
   const call_state& c = *i->second;
   counters_.call_order = std::max(counters_.call_order, c.order);
   if (auto* o = std::get_if<call_offered>(&e.body)) {

@@ -326,7 +326,9 @@ class world {
   /// at `now`, the equal state that replaced it. `before` must still be
   /// alive: the line's comparisons read the CallSid through it.
   void repoint(const call_state& before, const call_state* now);
-  /// Points the key of `i` at the sid of the state it now maps to.
+  /// Points the key of `i` at the sid of the state it now maps to. Called
+  /// while the string the key viewed is still alive (the state replaced,
+  /// or the event's CallSid), so the key is never read dangling.
   void rekey(call_map::iterator& i);
   void apply_agent(const events::event& e, const std::string& id);
   void count(const events::event& e);
