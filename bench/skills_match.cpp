@@ -71,9 +71,9 @@ int skills_run(long agents, long calls, long samples) {
     c.queue = queue(q);
     c.key = {false, pick(10) == 0 ? 5 : 0, now - waited * 1000, static_cast<uint64_t>(i)};
     c.dispatchable = true;
-    c.require = r.require;
+    c.edit_routing().require = r.require;
     c.version = 1;
-    needs[c.sid] = c.require;
+    needs[c.sid] = c.routing().require;
     ix.update(c);
   }
   std::printf("  skills run: %ld agents (5 skills of %d each, 2 queues), %ld waiting calls in %d "
@@ -108,10 +108,10 @@ int skills_run(long agents, long calls, long samples) {
   for (long i = 0; i < std::min(samples, calls); ++i) {
     std::string sid = "CA" + std::to_string(i);
     const call_view* c = ix.find_call(sid);
-    if (c == nullptr || !c->dispatchable || c->require.empty())
+    if (c == nullptr || !c->dispatchable || c->routing().require.empty())
       continue;
     call_view next = *c;
-    next.require.clear();
+    next.edit_routing().require.clear();
     next.version = c->version + 1;
     auto start = clk::now();
     ix.update(next);

@@ -188,8 +188,8 @@ class actor_harness {
     for (auto& [sid, cp] : w.calls()) {
       const call_state& c = *cp;
       auto v = view_of(c, rules_);
-      bool waits_for_sweep = !v.fallback && v.failed_in_row > 0 && !(swept && v.polled);
-      if (!v.dispatchable || v.rest_until_ms > now || waits_for_sweep)
+      bool waits_for_sweep = !v.fallback && v.routing().failed_in_row > 0 && !(swept && v.polled);
+      if (!v.dispatchable || v.routing().rest_until_ms > now || waits_for_sweep)
         continue;
       for (auto& [id, a] : w.agents())  // eligible under the call's own checks
         if (((eligible_under_checks(a, rules_) >> v.agent_checks) & 1) != 0 &&
@@ -221,7 +221,7 @@ class actor_harness {
         agents = o->agents.empty() ? std::vector<std::string>{o->agent_id} : o->agents;
         if (const call_state* c = w.find_call(*sid)) {
           call_view v = view_of(*c, rules_);
-          if (v.failed_in_row > 0 && !v.fallback && !v.polled)
+          if (v.routing().failed_in_row > 0 && !v.fallback && !v.polled)
             problems << "call " << *sid
                      << " offered again after a failed offer, though it neither polls nor falls back\n";
         }
@@ -277,7 +277,7 @@ class actor_harness {
     std::map<std::string, call_view> known;  // waiting at `from`, unchanged since
     for (auto& [sid, cp] : w.calls()) {
       call_view v = view_of(*cp, rules_);
-      if (v.dispatchable && v.tried.empty() && v.failed_in_row == 0 && v.rest_until_ms == 0)
+      if (v.dispatchable && v.routing().tried.empty() && v.routing().failed_in_row == 0 && v.routing().rest_until_ms == 0)
         known.emplace(sid, std::move(v));
     }
     using profile = std::pair<std::vector<std::string>, std::map<std::string, int64_t>>;
@@ -307,8 +307,8 @@ class actor_harness {
             bool takes = sid != o->call_sid && !reserved.count(sid) &&
                          (v.agent_checks & ~offered.agent_checks) == 0 &&
                          std::find(a->queues.begin(), a->queues.end(), v.queue) != a->queues.end() &&
-                         meets_requirement(a->skill_levels, v.require) &&
-                         (v.preferred_agent.empty() || v.preferred_agent == o->agent_id);
+                         meets_requirement(a->skill_levels, v.routing().require) &&
+                         (v.routing().preferred_agent.empty() || v.routing().preferred_agent == o->agent_id);
             contested = contested || takes;
             if (takes && v.key < offered.key)
               problems << "agent " << o->agent_id << " reserved for " << o->call_sid

@@ -799,13 +799,16 @@ call_view view_of(const call_state& c, const policy& p) {
   v.key = c.key();
   v.dispatchable = c.dispatchable();
   v.callback = c.phase == call_phase::callback_waiting;
+  call_view_routing r;
   if (v.callback)
-    v.callback_id = c.routing().callback_id;
-  v.tried = c.routing().tried;
-  v.rest_until_ms = rest_until(c, p);
-  v.failed_in_row = c.failed_in_row;
-  v.require = c.require;
-  v.preferred_agent = c.routing().preferred_agent;
+    r.callback_id = c.routing().callback_id;
+  r.tried = c.routing().tried;
+  r.rest_until_ms = rest_until(c, p);
+  r.failed_in_row = c.failed_in_row;
+  r.require = c.require;
+  r.preferred_agent = c.routing().preferred_agent;
+  if (!r.empty())
+    v.edit_routing() = std::move(r);
   v.fallback = flag_on(c.flags.bits, feature_index::multi_agent_fallback, p.feature_multi_agent_fallback);
   v.polled = flag_on(c.flags.bits, feature_index::agent_polling, p.feature_agent_polling);
   v.agent_checks =

@@ -149,6 +149,25 @@ TEST_CASE("call: a no-answer fails the offer, tells the agent it missed, and the
   CHECK(f.c.phase == call_phase::abandoned);
 }
 
+TEST_CASE("call: the view of a call that only waits carries no routing part: a failed offer gives it one") {
+  call_fixture f;
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
+  call_view waiting = view_of(f.c, f.rules);
+  CHECK(waiting.dispatchable);
+  CHECK_FALSE(waiting.has_routing());
+  CHECK(waiting.routing().tried.empty());  // read as empty, not made
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  CHECK_FALSE(view_of(f.c, f.rules).has_routing());  // ringing: nothing narrows it yet
+  f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
+  call_view again = view_of(f.c, f.rules);
+  REQUIRE(again.has_routing());
+  CHECK(again.routing().tried == std::vector<std::string>{"alice"});
+  CHECK(again.routing().failed_in_row == 1);
+  call_view copy = again;  // a copy has its own part
+  copy.edit_routing().tried.clear();
+  CHECK(again.routing().tried == std::vector<std::string>{"alice"});
+}
+
 TEST_CASE("call: an offer nobody reports on times out at OFFER_TIMEOUT + 10 s") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
@@ -181,7 +200,7 @@ TEST_CASE("call: a rest after failed offers ends once: the overflow after it is 
   CHECK(f.deadline() == f.now + f.rules.announce_interval_ms);
   f.now += f.rules.announce_interval_ms;
   f.run(cmd::tick{});
-  CHECK(view_of(f.c, f.rules).rest_until_ms <= f.now);
+  CHECK(view_of(f.c, f.rules).routing().rest_until_ms <= f.now);
   // The rest is over: its end is no deadline any more (a timer set to it
   // again would fire at once, for ever, and hide the overflow).
   CHECK(f.deadline() == enqueued + 600'000);
@@ -435,7 +454,7 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(first.step == 0);
   CHECK(first.require == level_map{{"es", 3}});
   CHECK(first.next_step_ms == start + 60'000);
-  CHECK(view_of(f.c, f.rules).require == level_map{{"es", 3}});
+  CHECK(view_of(f.c, f.rules).routing().require == level_map{{"es", 3}});
   CHECK(f.deadline() == start + 60'000);
 
   f.now = start + 59'999;  // a tick a millisecond early changes nothing
@@ -458,7 +477,7 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(last.step == 2);
   CHECK(last.require.empty());  // anyone now
   CHECK(last.next_step_ms == 0);
-  CHECK(view_of(f.c, f.rules).require.empty());
+  CHECK(view_of(f.c, f.rules).routing().require.empty());
   CHECK(f.deadline() == 0);
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
@@ -580,7 +599,7 @@ TEST_CASE("call: a caller waits for the agent they talked to, then for anyone") 
   CHECK(p.agent_id == "bob");
   CHECK(p.reason == "last-agent");
   CHECK(p.until_ms == start + 20'000);
-  CHECK(view_of(f.c, f.rules).preferred_agent == "bob");
+  CHECK(view_of(f.c, f.rules).routing().preferred_agent == "bob");
   CHECK(f.deadline() == start + 20'000);
 
   f.now = start + 19'999;
@@ -592,7 +611,7 @@ TEST_CASE("call: a caller waits for the agent they talked to, then for anyone") 
   p = std::get<call_agent_preferred>(f.last.events[0].body);
   CHECK(p.agent_id.empty());
   CHECK(p.reason == "timeout");
-  CHECK(view_of(f.c, f.rules).preferred_agent.empty());
+  CHECK(view_of(f.c, f.rules).routing().preferred_agent.empty());
   CHECK(f.deadline() == 0);
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
@@ -663,7 +682,7 @@ TEST_CASE("call: a booked callback waits for its time, joins with the directory'
   CHECK(f.c.priority == 9);
   CHECK(f.c.enqueued_ms == start + 3'600'000);
   CHECK(view_of(f.c, f.rules).callback);
-  CHECK(view_of(f.c, f.rules).callback_id == "CB5");
+  CHECK(view_of(f.c, f.rules).routing().callback_id == "CB5");
 
   // Waiting, never tried: it can still be canceled.
   r = f.run(cmd::cancel_callback{"CB5"});
@@ -809,7 +828,7 @@ TEST_CASE("call: a ring-all no-answer releases every agent and counts a miss for
   }
   CHECK(f.c.phase == call_phase::queued);
   CHECK(f.c.routing().tried == std::vector<std::string>{"alice", "bob"});
-  CHECK(view_of(f.c, f.rules).tried.size() == 2);
+  CHECK(view_of(f.c, f.rules).routing().tried.size() == 2);
   CHECK(f.replayed_digest() == digest_text(f.c));
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/lazy_part.hpp"
 #include "events/event.hpp"
 
 namespace callq {
@@ -108,37 +109,6 @@ struct call_routing {
   /// offer rings).
   std::string agent_identity;
   std::vector<std::string> ring_identities;  ///< ring-all: each of ring_all's
-};
-
-/// A part of a value that is absent until first written: copies copy the
-/// part, reads of an absent part see a default one.
-template <class T> class lazy_part {
- public:
-  lazy_part() = default;
-  lazy_part(const lazy_part& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
-  lazy_part(lazy_part&&) noexcept = default;
-  lazy_part& operator=(const lazy_part& o) {
-    if (this != &o)
-      p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
-    return *this;
-  }
-  lazy_part& operator=(lazy_part&&) noexcept = default;
-  /// The part, or a default one when never written.
-  const T& get() const {
-    static const T none{};
-    return p_ ? *p_ : none;
-  }
-  /// The part to write, made when absent.
-  T& edit() {
-    if (!p_)
-      p_ = std::make_unique<T>();
-    return *p_;
-  }
-  /// Whether the part was ever written.
-  bool present() const { return p_ != nullptr; }
-
- private:
-  std::unique_ptr<T> p_;
 };
 
 /// One call.

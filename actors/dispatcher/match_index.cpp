@@ -9,10 +9,10 @@ namespace callq {
 
 std::string match_index::signature(const call_view& c) const {
   std::string key;
-  for (auto& [skill, level] : c.require)
+  for (auto& [skill, level] : c.routing().require)
     key += skill + ':' + std::to_string(level) + ',';
-  if (!c.preferred_agent.empty())
-    key += '@' + c.preferred_agent;
+  if (!c.routing().preferred_agent.empty())
+    key += '@' + c.routing().preferred_agent;
   if (c.agent_checks != checks_)
     key += '#' + std::to_string(c.agent_checks);
   return key;
@@ -55,8 +55,8 @@ void match_index::index_call(const call_view& v, bool add) {
   if (add) {
     auto [g, created] = q.groups.try_emplace(key);
     if (created) {
-      g->second.require = v.require;
-      g->second.preferred = v.preferred_agent;
+      g->second.require = v.routing().require;
+      g->second.preferred = v.routing().preferred_agent;
       g->second.checks = v.agent_checks;
       g->second.own_checks = v.agent_checks != checks_;
       fill_group(v.queue, q, g->second);
@@ -295,29 +295,30 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
   const std::set<agent_entry>& agents = agents_of(q, g);
   for (auto it = g.calls.begin(); it != g.calls.end() && entries < 16; ++it, ++entries) {
     const call_view& c = *it->call;
-    if (!c.fallback && c.failed_in_row > 0 && !(full && c.polled))
+    const call_view_routing& r = c.routing();
+    if (!c.fallback && r.failed_in_row > 0 && !(full && c.polled))
       continue;  // waits for a sweep, or for nothing when not polled
     const agent_entry* chosen = nullptr;
-    auto order = candidates(q, agents, c.tried.size() + 1);
+    auto order = candidates(q, agents, r.tried.size() + 1);
     for (auto* a : order)
-      if (std::find(c.tried.begin(), c.tried.end(), a->id) == c.tried.end()) {
+      if (std::find(r.tried.begin(), r.tried.end(), a->id) == r.tried.end()) {
         chosen = a;
         break;
       }
-    if (chosen == nullptr && c.rest_until_ms <= now_ms)
+    if (chosen == nullptr && r.rest_until_ms <= now_ms)
       chosen = order.front();
     if (chosen == nullptr)
       continue;
-    match m{c.sid, chosen->id, queue, c.callback, c.callback_id, agents_.at(chosen->id).identity};
+    match m{c.sid, chosen->id, queue, c.callback, r.callback_id, agents_.at(chosen->id).identity};
     m.agent_checks = c.agent_checks;
     // ring-all: the other members of the same penalty who have not
     // failed it ring too (a callback calls one agent).
     if (q.config.strategy == routing_strategy::ring_all && !c.callback) {
-      auto more = candidates(q, agents, c.tried.size() + static_cast<size_t>(q.config.ring_all_max));
+      auto more = candidates(q, agents, r.tried.size() + static_cast<size_t>(q.config.ring_all_max));
       for (auto* a : more)
         if (static_cast<int64_t>(m.also.size()) + 1 < q.config.ring_all_max && a != chosen &&
             a->penalty == chosen->penalty &&
-            std::find(c.tried.begin(), c.tried.end(), a->id) == c.tried.end())
+            std::find(r.tried.begin(), r.tried.end(), a->id) == r.tried.end())
           m.also.emplace_back(a->id, agents_.at(a->id).identity);
     }
     return m;
@@ -388,7 +389,7 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   if (order.empty())
     return std::nullopt;
   const std::string id = order.front()->id;
-  match m{sid, id, c->second.queue, c->second.callback, c->second.callback_id,
+  match m{sid, id, c->second.queue, c->second.callback, c->second.routing().callback_id,
           agents_.at(id).identity};
   m.agent_checks = c->second.agent_checks;
   hold(m);
@@ -429,7 +430,7 @@ std::string match_index::check_idle(int64_t now_ms) const {
         continue;
       for (auto& e : g.calls) {
         const call_view& c = *e.call;
-        if (c.rest_until_ms > now_ms || (!c.fallback && c.failed_in_row > 0))
+        if (c.routing().rest_until_ms > now_ms || (!c.fallback && c.routing().failed_in_row > 0))
           continue;  // resting, or left to a sweep
         problems << "call " << c.sid << " waits in " << name << " while agent "
                  << agents.begin()->id << " is ready for it\n";

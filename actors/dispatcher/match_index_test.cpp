@@ -96,7 +96,7 @@ TEST_CASE("match index: the next agent is one who has not failed the call, a res
   policy p;
   match_index ix(p);
   auto c = waiting("CA1", 0, 100, 1);
-  c.tried = {"alice"};
+  c.edit_routing().tried = {"alice"};
   ix.update(c);
   ix.update(ready("alice", 100, 0));
   ix.update(ready("bob", 60, 0));
@@ -108,7 +108,7 @@ TEST_CASE("match index: the next agent is one who has not failed the call, a res
   busy.eligible = false;
   busy.version = 2;
   ix.update(busy);
-  c.rest_until_ms = 1000;
+  c.edit_routing().rest_until_ms = 1000;
   c.version = 2;
   ix.update(c);
   CHECK_FALSE(ix.next(999, false));  // only alice, who failed it, during the rest
@@ -136,7 +136,7 @@ TEST_CASE("match index: without multi-agent fallback a failed call waits for a s
   p.feature_multi_agent_fallback = false;
   match_index ix(p);
   auto c = waiting("CA1", 0, 100, 1);
-  c.failed_in_row = 1;
+  c.edit_routing().failed_in_row = 1;
   c.fallback = false;  // as view_of() gives it under that policy (or the call's own flags)
   ix.update(c);
   ix.update(ready("alice", 100, 0));
@@ -151,11 +151,11 @@ TEST_CASE("match index: a failed call without agent polling is left out of the s
   policy p;  // both flags on for the server: the calls' own flags decide
   match_index ix(p);
   auto unpolled = waiting("CA1", 0, 100, 1);
-  unpolled.failed_in_row = 1;
+  unpolled.edit_routing().failed_in_row = 1;
   unpolled.fallback = false;
   unpolled.polled = false;  // as view_of() gives it for a call whose recorded FEATURE_AGENT_POLLING is off
   auto polled = waiting("CA2", 0, 200, 2);
-  polled.failed_in_row = 1;
+  polled.edit_routing().failed_in_row = 1;
   polled.fallback = false;
   ix.update(unpolled);
   ix.update(polled);
@@ -336,7 +336,7 @@ TEST_CASE("reconfiguring a queue reorders its members, in_use sees calls and mem
 namespace {
 
 call_view needing(call_view v, std::map<std::string, int64_t> require) {
-  v.require = std::move(require);
+  v.edit_routing().require = std::move(require);
   return v;
 }
 
@@ -448,7 +448,7 @@ TEST_CASE("match index: a call waiting for its caller's last agent goes to that 
   policy p;
   match_index ix(p);
   auto c = waiting("CA1", 0, 100, 1);
-  c.preferred_agent = "bob";
+  c.edit_routing().preferred_agent = "bob";
   ix.update(c);
   ix.update(waiting("CA2", 0, 200, 2));
   ix.update(ready("alice", 100, 5));  // readier and idle longer than bob
@@ -471,7 +471,7 @@ TEST_CASE("match index: a call waiting for its caller's last agent goes to that 
   iy.update(c);
   iy.update(ready("alice", 100, 5));
   CHECK_FALSE(iy.next(0, false));
-  c.preferred_agent.clear();
+  c.edit_routing().preferred_agent.clear();
   c.version = 2;
   iy.update(c);
   m = iy.next(0, false);
@@ -482,8 +482,8 @@ TEST_CASE("match index: a call waiting for its caller's last agent goes to that 
   // The preferred agent must still have the skills the call needs.
   match_index iz(p);
   auto s = waiting("CA3", 0, 100, 1);
-  s.preferred_agent = "bob";
-  s.require = {{"es", 2}};
+  s.edit_routing().preferred_agent = "bob";
+  s.edit_routing().require = {{"es", 2}};
   iz.update(s);
   auto bob = ready("bob", 50, 50);
   iz.update(bob);
@@ -504,7 +504,7 @@ TEST_CASE("match index: ring-all offers a call to up to ringAllMax members of th
   c.ring_all_max = 3;
   ix.configure("support", &c);
   auto w = waiting("CA1", 0, 100, 1);
-  w.tried = {"bob"};
+  w.edit_routing().tried = {"bob"};
   ix.update(w);
   for (auto [id, idle] : {std::pair<const char*, int64_t>{"ann", 10}, {"bob", 5}, {"cat", 20},
                           {"dan", 30}, {"eve", 40}})
@@ -528,7 +528,7 @@ TEST_CASE("match index: ring-all offers a call to up to ringAllMax members of th
   iy.configure("support", &c);
   auto cb = waiting("CA2", 0, 100, 1);
   cb.callback = true;
-  cb.callback_id = "CB1";
+  cb.edit_routing().callback_id = "CB1";
   iy.update(cb);
   iy.update(ready("ann", 100, 10));
   iy.update(ready("cat", 100, 20));
@@ -559,8 +559,8 @@ TEST_CASE("match index, random operations: every match is the first call in disp
       return std::any_of(open.begin(), open.end(), [&](const match& m) { return m.agent_id == id; });
     };
     auto can_take = [&](const agent_view& a, const call_view& c) {
-      return a.eligible && a.members.count(c.queue) && meets_requirement(a.skills, c.require) &&
-             (c.preferred_agent.empty() || c.preferred_agent == a.id);
+      return a.eligible && a.members.count(c.queue) && meets_requirement(a.skills, c.routing().require) &&
+             (c.routing().preferred_agent.empty() || c.routing().preferred_agent == a.id);
     };
     // The first call in dispatch order that some free agent can take.
     auto best_takeable = [&]() -> const call_view* {
@@ -586,10 +586,10 @@ TEST_CASE("match index, random operations: every match is the first call in disp
           c.key.enqueued_ms = static_cast<int64_t>(pick(50));
           c.key.escalated = pick(8) == 0;
           c.dispatchable = pick(5) != 0;
-          c.require.clear();
+          c.edit_routing().require.clear();
           if (pick(3) == 0)
-            c.require["es"] = static_cast<int64_t>(1 + pick(3));
-          c.preferred_agent = pick(6) == 0 ? "ag" + std::to_string(pick(6)) : "";
+            c.edit_routing().require["es"] = static_cast<int64_t>(1 + pick(3));
+          c.edit_routing().preferred_agent = pick(6) == 0 ? "ag" + std::to_string(pick(6)) : "";
           ++c.version;
           calls[sid] = c;
           ix.update(c);
@@ -701,14 +701,14 @@ TEST_CASE("match index: a group whose head call rests for the free agent does no
   ag.skills["es"] = 5;
   ix.update(ag);
   call_view resting = waiting("CA1", 0, 100, 1);  // failed with ag, rests until 1000
-  resting.require["es"] = 1;
-  resting.tried = {"ag"};
-  resting.failed_in_row = 1;
-  resting.rest_until_ms = 1'000;
+  resting.edit_routing().require["es"] = 1;
+  resting.edit_routing().tried = {"ag"};
+  resting.edit_routing().failed_in_row = 1;
+  resting.edit_routing().rest_until_ms = 1'000;
   ix.update(resting);
   ix.update(waiting("CA2", 0, 200, 2));  // no skill: another group
   call_view later = waiting("CA3", 0, 300, 3);
-  later.require["es"] = 1;  // the resting call's group
+  later.edit_routing().require["es"] = 1;  // the resting call's group
   ix.update(later);
   auto m = ix.next(0, false);
   REQUIRE(m);

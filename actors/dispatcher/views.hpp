@@ -10,8 +10,31 @@
 
 #include "actors/agent/agent_state.hpp"
 #include "actors/call/call_state.hpp"
+#include "actors/lazy_part.hpp"
 
 namespace callq {
+
+/// What narrows which agent may take a call, and when: set only once the
+/// call has been offered or called back, needs skills or waits for one
+/// agent. A call that only waits carries none of it (call_view::routing()).
+struct call_view_routing {
+  std::string callback_id;         ///< a callback's offer id, for its attempts
+  std::vector<std::string> tried;  ///< agents whose offer failed this round
+  /// Until then, agents in `tried` are not offered it again (the caller
+  /// first hears the callback offer); 0 when not resting.
+  int64_t rest_until_ms = 0;
+  int64_t failed_in_row = 0;  ///< offers failed in a row
+  /// The skills an agent needs to take it now (skill -> minimum level).
+  std::map<std::string, int64_t> require;
+  /// The only agent who may take it now (`preferLastAgentSeconds`);
+  /// empty: anyone who meets `require`.
+  std::string preferred_agent;
+  /// Whether every field is at its default (the part need not be made).
+  bool empty() const {
+    return callback_id.empty() && tried.empty() && rest_until_ms == 0 && failed_in_row == 0 &&
+           require.empty() && preferred_agent.empty();
+  }
+};
 
 /// A call as the matching index sees it.
 struct call_view {
@@ -19,17 +42,6 @@ struct call_view {
   line_key key;
   bool dispatchable = false;  ///< waiting (a call or a callback) and not ringing
   bool callback = false;      ///< a callback: the agent is called first
-  std::string callback_id;    ///< when `callback`: the offer id of its attempts
-  std::vector<std::string> tried;  ///< agents whose offer failed this round
-  /// Until then, agents in `tried` are not offered it again (the caller
-  /// first hears the callback offer); 0 when not resting.
-  int64_t rest_until_ms = 0;
-  int64_t failed_in_row = 0;
-  /// The skills an agent needs to take it now (skill -> minimum level).
-  std::map<std::string, int64_t> require;
-  /// The only agent who may take it now (`preferLastAgentSeconds`);
-  /// empty: anyone who meets `require`.
-  std::string preferred_agent;
   /// FEATURE_MULTI_AGENT_FALLBACK for this call: after a failed offer the
   /// next agent is tried at once (else at the next sweep).
   bool fallback = true;
@@ -41,6 +53,17 @@ struct call_view {
   /// may take it when eligible under them (agent_view::eligible_under).
   uint8_t agent_checks = check_heartbeat | check_device | check_readiness;
   uint64_t version = 0;  ///< the call's stream version this view shows
+
+  /// Its callback id, tried agents, rest, failures, skills and preferred
+  /// agent; all empty when none was ever set.
+  const call_view_routing& routing() const { return routing_.get(); }
+  /// The same, to write: made on first use.
+  call_view_routing& edit_routing() { return routing_.edit(); }
+  /// Whether the part was made (view_of() makes it only when not empty).
+  bool has_routing() const { return routing_.present(); }
+
+ private:
+  lazy_part<call_view_routing> routing_;
 };
 
 /// An agent as the matching index sees it.
