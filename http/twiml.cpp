@@ -75,6 +75,85 @@ std::string format(const char* pattern, int64_t a, int64_t b = 0) {
   return buf;
 }
 
+/// What `{wait}` says, before its numbers are put in: one of a language's
+/// wait_phrases, with the minutes for its first and second %d.
+struct wait_form {
+  const char* pattern = nullptr;  ///< none: nothing is said (`off`)
+  int64_t a = 0, b = 0;
+};
+
+wait_form wait_form_of(const voice_reply& v, const speech& sp) {
+  const wait_phrases& w = phrases_for(sp.language);
+  auto minutes_up = [](int64_t seconds) { return (seconds + 59) / 60; };
+  switch (sp.announce) {
+    case announce_wait::off:
+      return {};
+    case announce_wait::estimate: {
+      if (v.wait_estimate_seconds < 60)
+        return {w.under_a_minute};
+      int64_t m = minutes_up(v.wait_estimate_seconds);
+      return m == 1 ? wait_form{w.about_one} : wait_form{w.about_n, m};
+    }
+    case announce_wait::range: {
+      int64_t lo = v.wait_low_seconds / 60, hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
+      if (hi <= 1)
+        return {w.under_a_minute};
+      if (lo <= 0)
+        return {w.less_than_n, hi};
+      if (lo >= hi)
+        return {w.about_n, hi};
+      return {w.between, lo, hi};
+    }
+    case announce_wait::less_than: {
+      int64_t hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
+      return hi <= 1 ? wait_form{w.under_a_minute} : wait_form{w.less_than_n, hi};
+    }
+  }
+  return {};
+}
+
+/// Appends `words`, trimmed of spaces, to `out` when they hold something
+/// to say: a letter or a digit (any byte beyond ASCII counts as a letter),
+/// so that a lone full stop is not a piece of its own.
+void add_words(std::vector<std::string>& out, const std::string& words) {
+  size_t from = words.find_first_not_of(' ');
+  if (from == std::string::npos)
+    return;
+  std::string w = words.substr(from, words.find_last_not_of(' ') - from + 1);
+  if (std::any_of(w.begin(), w.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u >= 0x80 || std::isalnum(u) != 0;
+      }))
+    out.push_back(std::move(w));
+}
+
+/// The pieces `text` can be played from: the words between each `token`
+/// (add_words()) and, in the place of the i-th token, `fills[i]` (the
+/// last of `fills` for any further token; nothing when `fills` is empty).
+std::vector<std::string> pieces_of(const std::string& text, const std::string& token,
+                                   const std::vector<std::vector<std::string>>& fills) {
+  std::vector<std::string> out;
+  size_t from = 0, nth = 0;
+  for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, from), ++nth) {
+    add_words(out, text.substr(from, at - from));
+    if (!fills.empty()) {
+      auto& fill = fills[std::min(nth, fills.size() - 1)];
+      out.insert(out.end(), fill.begin(), fill.end());
+    }
+    from = at + token.size();
+  }
+  add_words(out, text.substr(from));
+  return out;
+}
+
+/// The pieces the words of `f` can be played from: its words around its
+/// numbers, and each number alone.
+std::vector<std::string> wait_pieces(const wait_form& f) {
+  if (f.pattern == nullptr)
+    return {};
+  return pieces_of(f.pattern, "%d", {{std::to_string(f.a)}, {std::to_string(f.b)}});
+}
+
 /// Renders the caller's words: the voice and language of `sp`.
 class speaker {
  public:
@@ -82,13 +161,27 @@ class speaker {
           std::vector<std::string>* collect = nullptr)
       : sp_(sp), audio_(audio), collect_(collect) {}
 
-  std::string say(const std::string& text) const {
+  /// `text` as TwiML: its audio when rendered, else (when `pieces` are
+  /// given) the audio of each piece in turn when every one is rendered,
+  /// else <Say>. Each text or piece without audio is asked for by the
+  /// look-up, for the next caller who hears it.
+  std::string say(const std::string& text, const std::vector<std::string>& pieces = {}) const {
     if (collect_ != nullptr)
       collect_->push_back(text);
-    if (audio_ != nullptr && *audio_) {
+    if (plays()) {
       std::string url = (*audio_)(text);
       if (!url.empty())
-        return "<Play>" + xml_escape(url) + "</Play>";
+        return play(url);
+      std::string spliced;
+      bool all = !pieces.empty();
+      for (auto& piece : pieces) {
+        std::string part = (*audio_)(piece);  // asked for even after a miss
+        all = all && !part.empty();
+        if (all)
+          spliced += play(part);
+      }
+      if (all)
+        return spliced;
     }
     if (!sp_.stated)
       return "<Say>" + xml_escape(text) + "</Say>";
@@ -101,8 +194,7 @@ class speaker {
   /// The queue's wording of `key` (else `fallback`), placeholders filled.
   std::string prompt(const std::string& key, const std::string& fallback,
                      const std::map<std::string, std::string>& fills = {}) const {
-    auto i = sp_.prompts.find(key);
-    std::string text = i != sp_.prompts.end() ? i->second : fallback;
+    std::string text = wording(key, fallback);
     for (auto& [name, value] : fills) {
       std::string token = "{" + name + "}";
       for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + value.size())) {
@@ -111,9 +203,26 @@ class speaker {
     }
     return text;
   }
+  /// The pieces the queue's wording of `key` (else `fallback`) can be
+  /// played from: its words around each `{name}` and, in its place,
+  /// `value` (pieces_of()).
+  std::vector<std::string> prompt_pieces(const std::string& key, const std::string& fallback,
+                                         const std::string& name,
+                                         const std::vector<std::string>& value) const {
+    return pieces_of(wording(key, fallback), "{" + name + "}", {value});
+  }
   const speech& sp() const { return sp_; }
+  /// Whether rendered audio may be played (a look-up is set).
+  bool plays() const { return audio_ != nullptr && *audio_; }
 
  private:
+  static std::string play(const std::string& url) { return "<Play>" + xml_escape(url) + "</Play>"; }
+  /// The queue's wording of `key`, else `fallback`.
+  const std::string& wording(const std::string& key, const std::string& fallback) const {
+    auto i = sp_.prompts.find(key);
+    return i != sp_.prompts.end() ? i->second : fallback;
+  }
+
   const speech& sp_;
   const audio_lookup* audio_;
   std::vector<std::string>* collect_;
@@ -143,15 +252,27 @@ std::string callback_offer(const speaker& t, const std::string& fallback) {
   return t.prompt("callbackOffer", fallback);
 }
 
+/// callq's wording of the announcement's two sentences.
+const std::string position_wording = "You are number {position} in the queue.";
+const std::string wait_wording = "Your estimated wait is {wait}.";
+
 std::string hold(const voice_reply& v, const twiml_settings& s, const speaker& t) {
   std::string out;
   if (v.announce) {
-    std::string text = t.prompt("position", "You are number {position} in the queue.",
-                                {{"position", std::to_string(v.position)}});
-    std::string wait = wait_words(v, t.sp());
-    if (!wait.empty())
-      text += " " + t.prompt("wait", "Your estimated wait is {wait}.", {{"wait", wait}});
-    out += t.say(text);
+    std::string position = std::to_string(v.position);
+    std::string text = t.prompt("position", position_wording, {{"position", position}});
+    wait_form f = wait_form_of(v, t.sp());
+    if (f.pattern != nullptr)
+      text += " " + t.prompt("wait", wait_wording, {{"wait", format(f.pattern, f.a, f.b)}});
+    std::vector<std::string> pieces;  // only where audio may be played
+    if (t.plays()) {
+      pieces = t.prompt_pieces("position", position_wording, "position", {position});
+      if (f.pattern != nullptr) {
+        auto more = t.prompt_pieces("wait", wait_wording, "wait", wait_pieces(f));
+        pieces.insert(pieces.end(), more.begin(), more.end());
+      }
+    }
+    out += t.say(text, pieces);
   }
   if (v.offer_callback)
     out += "<Gather numDigits=\"1\" action=\"" + url(s, "callback-response") +
@@ -171,33 +292,8 @@ std::string render_with(const voice_reply& v, const twiml_settings& s, const spe
 }  // namespace
 
 std::string wait_words(const voice_reply& v, const speech& sp) {
-  const wait_phrases& w = phrases_for(sp.language);
-  auto minutes_up = [](int64_t seconds) { return (seconds + 59) / 60; };
-  switch (sp.announce) {
-    case announce_wait::off:
-      return "";
-    case announce_wait::estimate: {
-      if (v.wait_estimate_seconds < 60)
-        return w.under_a_minute;
-      int64_t m = minutes_up(v.wait_estimate_seconds);
-      return m == 1 ? w.about_one : format(w.about_n, m);
-    }
-    case announce_wait::range: {
-      int64_t lo = v.wait_low_seconds / 60, hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
-      if (hi <= 1)
-        return w.under_a_minute;
-      if (lo <= 0)
-        return format(w.less_than_n, hi);
-      if (lo >= hi)
-        return format(w.about_n, hi);
-      return format(w.between, lo, hi);
-    }
-    case announce_wait::less_than: {
-      int64_t hi = std::max<int64_t>(1, minutes_up(v.wait_high_seconds));
-      return hi <= 1 ? w.under_a_minute : format(w.less_than_n, hi);
-    }
-  }
-  return "";
+  wait_form f = wait_form_of(v, sp);
+  return f.pattern == nullptr ? std::string() : format(f.pattern, f.a, f.b);
 }
 
 std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp,
@@ -247,6 +343,26 @@ std::vector<std::string> nearby_hold_texts(const voice_reply& v, const speech& s
     if (std::find(unique.begin(), unique.end(), x) == unique.end())
       unique.push_back(x);
   return unique;
+}
+
+std::vector<std::string> splice_texts(const speech& sp) {
+  std::vector<std::string> texts;
+  speaker t(sp);
+  auto add = [&](const std::vector<std::string>& pieces) {
+    for (auto& p : pieces)
+      if (std::find(texts.begin(), texts.end(), p) == texts.end())
+        texts.push_back(p);
+  };
+  add(t.prompt_pieces("position", position_wording, "position", {}));
+  if (sp.announce != announce_wait::off) {
+    add(t.prompt_pieces("wait", wait_wording, "wait", {}));
+    const wait_phrases& w = phrases_for(sp.language);
+    for (const char* pattern : {w.under_a_minute, w.about_one, w.about_n, w.between, w.less_than_n})
+      add(pieces_of(pattern, "%d", {}));
+  }
+  for (int n = 1; n <= spliced_numbers; ++n)
+    add({std::to_string(n)});
+  return texts;
 }
 
 namespace {

@@ -25,7 +25,9 @@ struct twiml_settings {
 /// <Say> when nothing is stated: Twilio's defaults); a prompt the queue
 /// did not word keeps callq's own (English) wording.
 /// `audio`, when set, gives the URL of audio rendered ahead of time for a
-/// text (README, "What callers hear": TTS), or "" to <Say> it.
+/// text (README, "What callers hear": TTS), or "" to <Say> it. An
+/// announcement of position and wait whose whole text has no audio yet is
+/// played from its pieces (splice_texts()) when every piece has audio.
 using audio_lookup = std::function<std::string(const std::string& text)>;
 std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp,
                          const audio_lookup& audio = {});
@@ -44,6 +46,18 @@ std::vector<std::string> fixed_texts(const speech& sp, const std::string& caller
 /// service is asked for after each announcement, so that a sentence is
 /// mostly rendered before its first hearer.
 std::vector<std::string> nearby_hold_texts(const voice_reply& v, const speech& sp);
+
+/// The numbers that splice_texts() holds: 1 to this.
+constexpr int spliced_numbers = 60;
+
+/// The pieces that an announcement of position and wait is played from
+/// while its whole text has no audio yet, in `sp`'s wording: the words of
+/// its `position` and `wait` prompts around their placeholders, the words
+/// of each wait phrase of `sp`'s language around its numbers (none when
+/// `sp.announce` is `off`), and the numbers 1 to spliced_numbers, each
+/// alone; each text once. What the TTS service renders ahead of time
+/// beside fixed_texts().
+std::vector<std::string> splice_texts(const speech& sp);
 
 /// What `{wait}` says for `v`'s prediction under `sp.announce`, in `sp`'s
 /// language (English, Spanish, German or French words; English for any

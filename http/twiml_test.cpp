@@ -1,5 +1,8 @@
 #include "http/twiml.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include <catch2/catch.hpp>
 
 using namespace callq;
@@ -189,6 +192,74 @@ TEST_CASE("the sentences asked for ahead after an announcement: positions one ei
   h.announce = true;
   h.what = voice_reply::kind::enqueue;
   CHECK(nearby_hold_texts(h, plain).empty());
+}
+
+TEST_CASE("an announcement not rendered whole is played from its rendered pieces: said when one is missing") {
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  h.announce = true;
+  h.position = 7;
+  h.wait_estimate_seconds = 700;  // about 12 minutes
+  h.music = false;
+  const std::string whole = "You are number 7 in the queue. Your estimated wait is about 12 minutes.";
+  const std::vector<std::string> pieces = {"You are number", "7", "in the queue.", "Your estimated wait is",
+                                           "about", "12", "minutes"};
+  std::map<std::string, std::string> stored;
+  std::vector<std::string> asked;
+  audio_lookup audio = [&](const std::string& text) {
+    asked.push_back(text);
+    auto i = stored.find(text);
+    return i == stored.end() ? std::string() : i->second;
+  };
+  for (size_t i = 0; i < pieces.size(); ++i)
+    stored[pieces[i]] = "https://callq.example.com/audio/p" + std::to_string(i) + ".mp3";
+  std::string x = render_twiml(h, settings(), plain, audio);
+  INFO(x);
+  CHECK(x == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+             "<Play>https://callq.example.com/audio/p0.mp3</Play><Play>https://callq.example.com/audio/p1.mp3</Play>"
+             "<Play>https://callq.example.com/audio/p2.mp3</Play><Play>https://callq.example.com/audio/p3.mp3</Play>"
+             "<Play>https://callq.example.com/audio/p4.mp3</Play><Play>https://callq.example.com/audio/p5.mp3</Play>"
+             "<Play>https://callq.example.com/audio/p6.mp3</Play><Pause length=\"20\"/></Response>");
+  CHECK(asked.front() == whole);  // the whole is asked for first, for the next hearer
+  // One piece missing: the whole is said, and every piece was still asked for.
+  stored.erase("12");
+  asked.clear();
+  x = render_twiml(h, settings(), plain, audio);
+  CHECK(x.find("<Say>" + whole + "</Say>") != std::string::npos);
+  CHECK(x.find("<Play>") == std::string::npos);
+  std::vector<std::string> want = {whole};
+  want.insert(want.end(), pieces.begin(), pieces.end());
+  CHECK(asked == want);
+  // The whole rendered: played alone.
+  stored[whole] = "https://callq.example.com/audio/w.mp3";
+  x = render_twiml(h, settings(), plain, audio);
+  CHECK(x.find("<Play>https://callq.example.com/audio/w.mp3</Play><Pause") != std::string::npos);
+  CHECK(x.find("p0.mp3") == std::string::npos);
+}
+
+TEST_CASE("the pieces rendered ahead: the prompts' words around their placeholders, the wait phrases' words, numbers 1-60") {
+  auto texts = splice_texts(plain);
+  auto has = [&](const std::string& t) { return std::find(texts.begin(), texts.end(), t) != texts.end(); };
+  for (const char* t : {"You are number", "in the queue.", "Your estimated wait is", "less than a minute",
+                        "about 1 minute", "about", "minutes", "between", "and", "less than", "1", "12", "60"})
+    CHECK(has(t));
+  CHECK_FALSE(has("61"));
+  CHECK_FALSE(has("."));  // a full stop alone is no piece
+  CHECK(std::count(texts.begin(), texts.end(), "minutes") == 1);  // each once
+  // A queue's own wording and language; no wait words when none is said.
+  speech_config c;
+  c.language = "es-ES";
+  c.main.prompts = {{"position", "Usted es el número {position}."}, {"wait", "Su espera es de {wait}."}};
+  c.announce = announce_wait::off;
+  texts = splice_texts(speech_for(c, ""));
+  CHECK(texts.front() == "Usted es el número");
+  CHECK_FALSE(has("Su espera es de"));
+  CHECK_FALSE(has("unos"));
+  CHECK(texts.size() == 1 + spliced_numbers);
+  c.announce = announce_wait::range;
+  texts = splice_texts(speech_for(c, ""));
+  for (const char* t : {"Su espera es de", "entre", "y", "minutos", "menos de un minuto"})
+    CHECK(has(t));
 }
 
 TEST_CASE("xml_escape escapes the five characters wherever they are and copies the rest") {
