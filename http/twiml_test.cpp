@@ -19,6 +19,15 @@ twiml_settings settings() {
 }
 /// What a queue nobody configured says.
 const speech plain = speech_for(speech_config{}, "");
+/// A hold reply that announces `position` and an estimate of `wait_seconds`.
+voice_reply announcing(int64_t position, int64_t wait_seconds) {
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  h.announce = true;
+  h.position = position;
+  h.wait_estimate_seconds = wait_seconds;
+  return h;
+}
 }  // namespace
 
 TEST_CASE("enqueue greets by name and points Twilio at callq's URLs") {
@@ -165,12 +174,8 @@ TEST_CASE("announceWait: the estimate, the 10th-90th percentile range, less than
 }
 
 TEST_CASE("the sentences asked for ahead after an announcement: positions one either side, waits a minute either side") {
-  voice_reply h;
-  h.what = voice_reply::kind::hold;
-  h.announce = true;
-  h.position = 2;
-  h.wait_estimate_seconds = 130;  // about 3 minutes
-  h.offer_callback = true;        // its words are among the fixed texts, not these
+  voice_reply h = announcing(2, 130);  // about 3 minutes
+  h.offer_callback = true;  // its words are among the fixed texts, not these
   auto texts = nearby_hold_texts(h, plain);
   auto sentence = [](int position, const std::string& wait) {
     return "You are number " + std::to_string(position) + " in the queue. Your estimated wait is " + wait + ".";
@@ -195,11 +200,7 @@ TEST_CASE("the sentences asked for ahead after an announcement: positions one ei
 }
 
 TEST_CASE("an announcement not rendered whole is played from its rendered pieces: said when one is missing") {
-  voice_reply h;
-  h.what = voice_reply::kind::hold;
-  h.announce = true;
-  h.position = 7;
-  h.wait_estimate_seconds = 700;  // about 12 minutes
+  voice_reply h = announcing(7, 700);  // about 12 minutes
   h.music = false;
   const std::string whole = "You are number 7 in the queue. Your estimated wait is about 12 minutes.";
   const std::vector<std::string> pieces = {"You are number", "7", "in the queue.", "Your estimated wait is",
