@@ -14,9 +14,10 @@
 
 namespace callq {
 
-/// What narrows which agent may take a call, and when: set only once the
-/// call has been offered or called back, needs skills or waits for one
-/// agent. A call that only waits carries none of it (call_view::routing()).
+/// What narrows which agent may take a call, and when: set only once an
+/// offer of it has failed, it waits as a callback, it needs skills or it
+/// waits for one agent. A call that only waits carries none of it
+/// (call_view::routing()).
 struct call_view_routing {
   std::string callback_id;         ///< a callback's offer id, for its attempts
   std::vector<std::string> tried;  ///< agents whose offer failed this round
