@@ -34,7 +34,7 @@ const char* const known_keys[] = {
     "CALLQ_HTTP_MAX_BUFFERED_BYTES", "CALLQ_HTTP_LINGER", "IDEMPOTENCY_TTL", "CALLQ_SNAPSHOT_EVERY_EVENTS",
     "CALLQ_DISK_LOW", "CALLQ_DISK_RESERVE", "CALLQ_OVERLOAD_LAG", "CALLQ_PASSIVATE_AFTER", "CALLQ_SCHEDULER_THREADS",
     "CALLQ_SCHEDULER_POLICY", "CALLQ_SCHEDULER_MAX_THROUGHPUT", "TWILIO_API_KEY_SID",
-    "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS", "TTS_URL", "TTS_AUTH"};
+    "TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "AGENT_VOICE_TOKEN_TTL", "AGENT_PAUSE_REASONS", "TTS_URL", "TTS_AUTH", "TTS_SPLICE"};
 
 const char* const default_hold_music =
     "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
@@ -212,6 +212,8 @@ status load_config(const std::map<std::string, std::string>& env, const flag_val
   if (!get("TTS_URL", "").empty())
     CALLQ_TRY(url("TTS_URL", "", &c.http.tts.url));
   c.http.tts.auth = get("TTS_AUTH", "");
+  if (auto i = v.find("TTS_SPLICE"); i != v.end() && !parse_bool(i->second, &c.http.twiml.splice))
+    return bad("TTS_SPLICE", i->second, "true or false");
   c.runtime.gateway.account_sid = get("TWILIO_ACCOUNT_SID", "");
   c.runtime.gateway.auth_token = c.http.twilio_auth_token = get("TWILIO_AUTH_TOKEN", "");
   c.runtime.gateway.caller_id = c.http.twiml.caller_id = get("TWILIO_CALLER_ID", "");

@@ -79,6 +79,18 @@ TEST_CASE("a malformed value names its variable") {
   CHECK(st.message().find("CALLQ_STORE") != std::string::npos);
   st = load_config({{"CALLQ_LEADER_LEASE", "200ms"}}, {}, &c);
   CHECK(st.message().find("CALLQ_LEADER_LEASE") != std::string::npos);
+  st = load_config({{"TTS_SPLICE", "sometimes"}}, {}, &c);
+  CHECK(st.message().find("TTS_SPLICE") != std::string::npos);
+}
+
+TEST_CASE("TTS_SPLICE is off unless set to true") {
+  server_config c;
+  REQUIRE(load_config({}, {}, &c));
+  CHECK_FALSE(c.http.twiml.splice);
+  REQUIRE(load_config({{"TTS_SPLICE", "true"}}, {}, &c));
+  CHECK(c.http.twiml.splice);
+  REQUIRE(load_config({{"TTS_SPLICE", "false"}}, {}, &c));
+  CHECK_FALSE(c.http.twiml.splice);
 }
 
 TEST_CASE("a feature flag takes true, false or a share of traffic") {

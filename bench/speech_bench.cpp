@@ -1,7 +1,8 @@
 // speech_bench: the CPU a hold webhook spends on its announcement's TwiML
 // with the TTS service on (README, "What callers hear"): the position and
-// wait sentence played whole, spliced from its pieces (its first hearer),
-// or said (a piece missing), each text looked up as a webhook does it, in
+// wait sentence played whole, spliced from its pieces (its first hearer,
+// TTS_SPLICE=true), or said (a piece missing, or TTS_SPLICE off), each
+// text looked up as a webhook does it, in
 // the real tts_renderer (an HMAC of voice, language and text, then a
 // look-up), in-process.
 //
@@ -42,40 +43,44 @@ int main(int argc, char** argv) {
   speech sp = speech_for(speech_config{}, "");
   for (auto& t : splice_texts(sp))
     tts.want(t, sp.voice, sp.language);
-  voice_reply whole{voice_reply::kind::hold};
-  whole.announce = true;
-  whole.position = 2;
-  whole.wait_estimate_seconds = 100;
+  auto announcing = [](int64_t position, int64_t wait_seconds) {
+    voice_reply v{voice_reply::kind::hold};
+    v.announce = true;
+    v.position = position;
+    v.wait_estimate_seconds = wait_seconds;
+    return v;
+  };
+  voice_reply whole = announcing(2, 100);
   tts.want("You are number 2 in the queue. Your estimated wait is about 2 minutes.", sp.voice, sp.language);
   if (!tts.settle(std::chrono::seconds(60))) {
     std::fprintf(stderr, "speech_bench: the fake service did not render the pieces in 60 s\n");
     return 1;
   }
-  voice_reply spliced = whole;  // 7 pieces: "You are number", "7", ..., "minutes"
-  spliced.position = 7;
-  spliced.wait_estimate_seconds = 700;
-  voice_reply said = whole;  // "70" is no piece
-  said.position = 70;
+  voice_reply spliced = announcing(7, 700);  // 7 pieces: "You are number", "7", ..., "minutes"
+  voice_reply said = announcing(70, 100);     // "70" is no piece
   twiml_settings ts;
+  ts.splice = true;  // TTS_SPLICE=true
+  twiml_settings unspliced;  // the default
   audio_lookup audio = [&](const std::string& text) {
     std::string name = tts.play(text, sp.voice, sp.language);
     return name.empty() ? std::string() : ts.public_base_url + "/audio/" + name;
   };
   std::printf("speech_bench: %ld hold announcements per figure, %zu pieces stored\n", n,
               splice_texts(sp).size());
-  auto run = [&](const char* what, const voice_reply& v) {
+  auto run = [&](const char* what, const voice_reply& v, const twiml_settings& with) {
     size_t bytes = 0;
     auto t0 = std::chrono::steady_clock::now();
     for (long i = 0; i < n; ++i)
-      bytes += render_twiml(v, ts, sp, audio).size();
+      bytes += render_twiml(v, with, sp, audio).size();
     double us = bench::seconds_since(t0) * 1e6 / static_cast<double>(n);
     std::printf("  %-38s %6.2f us per announcement, %zu bytes of TwiML\n", what, us,
                 bytes / static_cast<size_t>(n));
   };
   for (long r = 0; r < rounds; ++r) {
-    run("played whole", whole);
-    run("spliced from 7 pieces", spliced);
-    run("said (position 70, no piece for it)", said);
+    run("played whole", whole, ts);
+    run("spliced from 7 pieces", spliced, ts);
+    run("said (position 70, no piece for it)", said, ts);
+    run("said, TTS_SPLICE off (the default)", spliced, unspliced);
   }
   tts.stop();
   std::filesystem::remove_all(dir);

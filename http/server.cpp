@@ -91,8 +91,9 @@ void server::render_ahead() {
         speech sp = speech_for(c, lang);
         for (auto& t : fixed_texts(sp, ""))
           wanted.emplace_back(t, sp.voice, sp.language);
-        for (auto& t : splice_texts(sp))  // a far position or wait, heard first
-          wanted.emplace_back(t, sp.voice, sp.language);
+        if (s_.twiml.splice)  // a far position or wait, heard first
+          for (auto& t : splice_texts(sp))
+            wanted.emplace_back(t, sp.voice, sp.language);
         // The first caller on hold hears these: at position 1 or 2, with
         // about a minute to wait.
         voice_reply first{voice_reply::kind::hold};

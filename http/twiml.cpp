@@ -264,8 +264,8 @@ std::string hold(const voice_reply& v, const twiml_settings& s, const speaker& t
     wait_form f = wait_form_of(v, t.sp());
     if (f.pattern != nullptr)
       text += " " + t.prompt("wait", wait_wording, {{"wait", format(f.pattern, f.a, f.b)}});
-    std::vector<std::string> pieces;  // only where audio may be played
-    if (t.plays()) {
+    std::vector<std::string> pieces;  // only where they may be played
+    if (s.splice && t.plays()) {
       pieces = t.prompt_pieces("position", position_wording, "position", {position});
       if (f.pattern != nullptr) {
         auto more = t.prompt_pieces("wait", wait_wording, "wait", wait_pieces(f));

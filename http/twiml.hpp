@@ -17,6 +17,11 @@ struct twiml_settings {
   std::string hold_music_url;
   bool hold_music = true;
   std::string caller_id;
+  /// TTS_SPLICE: with audio, an announcement of position and wait not
+  /// rendered whole is played from its pieces (splice_texts()) when every
+  /// piece is rendered, instead of said. Off by default: the contract says
+  /// a text not rendered yet is said.
+  bool splice = false;
 };
 
 /// The TwiML document for `v`, spoken as `sp` says (its queue's voice,
@@ -25,9 +30,10 @@ struct twiml_settings {
 /// <Say> when nothing is stated: Twilio's defaults); a prompt the queue
 /// did not word keeps callq's own (English) wording.
 /// `audio`, when set, gives the URL of audio rendered ahead of time for a
-/// text (README, "What callers hear": TTS), or "" to <Say> it. An
-/// announcement of position and wait whose whole text has no audio yet is
-/// played from its pieces (splice_texts()) when every piece has audio.
+/// text (README, "What callers hear": TTS), or "" to <Say> it. With
+/// `s.splice`, an announcement of position and wait whose whole text has
+/// no audio yet is played from its pieces (splice_texts()) when every
+/// piece has audio.
 using audio_lookup = std::function<std::string(const std::string& text)>;
 std::string render_twiml(const voice_reply& v, const twiml_settings& s, const speech& sp,
                          const audio_lookup& audio = {});

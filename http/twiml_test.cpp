@@ -199,7 +199,7 @@ TEST_CASE("the sentences asked for ahead after an announcement: positions one ei
   CHECK(nearby_hold_texts(h, plain).empty());
 }
 
-TEST_CASE("an announcement not rendered whole is played from its rendered pieces: said when one is missing") {
+TEST_CASE("with TTS_SPLICE an announcement not rendered whole is played from its rendered pieces: said when one is missing") {
   voice_reply h = announcing(7, 700);  // about 12 minutes
   h.music = false;
   const std::string whole = "You are number 7 in the queue. Your estimated wait is about 12 minutes.";
@@ -214,7 +214,15 @@ TEST_CASE("an announcement not rendered whole is played from its rendered pieces
   };
   for (size_t i = 0; i < pieces.size(); ++i)
     stored[pieces[i]] = "https://callq.example.com/audio/p" + std::to_string(i) + ".mp3";
+  // Without TTS_SPLICE (the default), a text not rendered yet is said.
   std::string x = render_twiml(h, settings(), plain, audio);
+  CHECK(x.find("<Say>" + whole + "</Say>") != std::string::npos);
+  CHECK(x.find("<Play>") == std::string::npos);
+  CHECK(asked == std::vector<std::string>{whole});
+  asked.clear();
+  twiml_settings s = settings();
+  s.splice = true;
+  x = render_twiml(h, s, plain, audio);
   INFO(x);
   CHECK(x == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
              "<Play>https://callq.example.com/audio/p0.mp3</Play><Play>https://callq.example.com/audio/p1.mp3</Play>"
@@ -225,7 +233,7 @@ TEST_CASE("an announcement not rendered whole is played from its rendered pieces
   // One piece missing: the whole is said, and every piece was still asked for.
   stored.erase("12");
   asked.clear();
-  x = render_twiml(h, settings(), plain, audio);
+  x = render_twiml(h, s, plain, audio);
   CHECK(x.find("<Say>" + whole + "</Say>") != std::string::npos);
   CHECK(x.find("<Play>") == std::string::npos);
   std::vector<std::string> want = {whole};
@@ -233,7 +241,7 @@ TEST_CASE("an announcement not rendered whole is played from its rendered pieces
   CHECK(asked == want);
   // The whole rendered: played alone.
   stored[whole] = "https://callq.example.com/audio/w.mp3";
-  x = render_twiml(h, settings(), plain, audio);
+  x = render_twiml(h, s, plain, audio);
   CHECK(x.find("<Play>https://callq.example.com/audio/w.mp3</Play><Pause") != std::string::npos);
   CHECK(x.find("p0.mp3") == std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,52 @@ bool wait_until(const std::function<bool()>& f, std::chrono::milliseconds limit)
     if (f())
       return true;
   return false;
+}
+
+/// The announcement of `position` with `announceWait` off.
+std::string sentence(int position) { return "You are number " + std::to_string(position) + " in the queue."; }
+
+/// A condition for wait_until(): `tts` answered each of `texts` with
+/// audio, and `p` stored every audio answer `tts` gave.
+std::function<bool()> stored(callq_process& p, fake_tts& tts, std::vector<std::string> texts) {
+  return [&p, &tts, texts] {
+    auto ok = renders(p, "ok");  // first, so that every try is a request
+    auto answered = tts.answered_audio();
+    for (auto& t : texts)
+      if (!contains(answered, t))
+        return false;
+    return ok >= static_cast<int64_t>(answered.size());
+  };
+}
+
+/// How many <Play>s of callq's own audio `body` holds.
+size_t played(const std::string& body) {
+  const std::string play = "<Play>https://callq.example.test/audio/";
+  size_t n = 0;
+  for (size_t at = body.find(play); at != std::string::npos; at = body.find(play, at + 1))
+    ++n;
+  return n;
+}
+
+/// Callers CA1-CA3 wait in `p`'s queue; CA3's hold webhook.
+std::string third_caller_holds(callq_process& p) {
+  for (const char* sid : {"CA1", "CA2", "CA3"})
+    REQUIRE(p.webhook("voice", "", twilio_call(sid, "+1555123000" + std::string(sid + 2))).status == 200);
+  return p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003")).body;
+}
+
+/// After `p.advance()`: CA3 hears its announcement again, then CA4 joins
+/// and hears its own; both are played whole, not said.
+void both_played_whole(callq_process& p) {
+  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003"));
+  INFO(hold.body);
+  CHECK(played(hold.body) == 1);
+  CHECK_FALSE(has(hold.body, sentence(3)));
+  REQUIRE(p.webhook("voice", "", twilio_call("CA4", "+15551230004")).status == 200);
+  hold = p.webhook("queue-hold-music", "", twilio_call("CA4", "+15551230004"));
+  INFO(hold.body);
+  CHECK(played(hold.body) == 1);  // the next caller to join hears the voice the first time
+  CHECK_FALSE(has(hold.body, sentence(4)));
 }
 
 }  // namespace
@@ -126,62 +173,53 @@ TEST_CASE("e2e: prompts rendered ahead by the TTS service are played, and a slow
   CHECK(p.terminate() == 0);
 }
 
-TEST_CASE("e2e: a position announcement not rendered whole is played from its pieces at once and whole next time: the sentences next to it are asked for ahead") {
+TEST_CASE("e2e: a position announcement not rendered yet is said, rendered, and played next time, and the sentences next to it are asked for ahead") {
   fake_tts tts;
   fake_twilio tw;
   temp_dir dir;
-  callq_process p(dir.path() + "/data", tw.base_url(),
-                  {{"TTS_URL", tts.url()}});
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"TTS_URL", tts.url()}});
   REQUIRE(p.ready());
   REQUIRE(p.json_request("PUT", "/api/queues/support", admin_token, {{"announceWait", "off"}}).status == 201);
-  auto sentence = [](int position) { return "You are number " + std::to_string(position) + " in the queue."; };
-  auto stored = [&](const std::vector<std::string>& texts) {
-    return [&, texts] {
-      auto ok = renders(p, "ok");  // first, so that every try is a request
-      auto answered = tts.answered_audio();
-      for (auto& t : texts)
-        if (!contains(answered, t))
-          return false;
-      return ok >= static_cast<int64_t>(answered.size());
-    };
-  };
-  auto played = [](const std::string& body) {
-    size_t n = 0;
-    for (size_t at = body.find("<Play>https://callq.example.test/audio/"); at != std::string::npos;
-         at = body.find("<Play>https://callq.example.test/audio/", at + 1))
-      ++n;
-    return n;
-  };
   // What the first callers on hold hear is rendered ahead: positions 1
-  // and 2, and the pieces of any announcement (its words, the numbers).
-  // Position 3 is not.
-  REQUIRE(wait_until(stored({sentence(1), sentence(2), "You are number", "in the queue.", "3", "60"}), 15s));
+  // and 2. Position 3 is not.
+  REQUIRE(wait_until(stored(p, tts, {sentence(1), sentence(2)}), 15s));
   CHECK(tts.asked(sentence(3)) == 0);
-  CHECK(tts.asked("61") == 0);
-  for (const char* sid : {"CA1", "CA2", "CA3"})
-    REQUIRE(p.webhook("voice", "", twilio_call(sid, "+1555123000" + std::string(sid + 2))).status == 200);
-  auto hold = p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003"));
-  INFO(hold.body);
-  // Its first hearer hears it in the voice, from its three pieces; the
-  // webhook never waits for the service.
-  CHECK(played(hold.body) == 3);
-  CHECK_FALSE(has(hold.body, "<Say"));
-  // The webhook asked for the whole, and for the sentences next to it (4:
-  // the next caller to join).
-  REQUIRE(wait_until(stored({sentence(3), sentence(4)}), 15s));
+  std::string hold = third_caller_holds(p);
+  INFO(hold);
+  CHECK(has(hold, "<Say>" + sentence(3) + "</Say>"));  // never waits for the service
+  // The webhook asked for it, and for the sentences next to it (4: the
+  // next caller to join).
+  REQUIRE(wait_until(stored(p, tts, {sentence(3), sentence(4)}), 15s));
   p.advance(30'000);  // the next announcement
-  hold = p.webhook("queue-hold-music", "", twilio_call("CA3", "+15551230003"));
-  INFO(hold.body);
-  CHECK(played(hold.body) == 1);
-  CHECK_FALSE(has(hold.body, sentence(3)));
-  // The next caller to join hears the whole sentence the first time.
-  REQUIRE(p.webhook("voice", "", twilio_call("CA4", "+15551230004")).status == 200);
-  hold = p.webhook("queue-hold-music", "", twilio_call("CA4", "+15551230004"));
-  INFO(hold.body);
-  CHECK(played(hold.body) == 1);
-  CHECK_FALSE(has(hold.body, sentence(4)));
+  both_played_whole(p);
   for (int n : {1, 2, 3, 4})
     CHECK(tts.asked(sentence(n)) == 1);  // each asked once
-  CHECK(tts.asked("3") == 1);
+  CHECK(tts.asked("You are number") == 0);  // no pieces without TTS_SPLICE
+  CHECK(p.terminate() == 0);
+}
+
+TEST_CASE("e2e: with TTS_SPLICE a position announcement not rendered whole is played from its pieces at once and whole next time") {
+  fake_tts tts;
+  fake_twilio tw;
+  temp_dir dir;
+  callq_process p(dir.path() + "/data", tw.base_url(), {{"TTS_URL", tts.url()}, {"TTS_SPLICE", "true"}});
+  REQUIRE(p.ready());
+  REQUIRE(p.json_request("PUT", "/api/queues/support", admin_token, {{"announceWait", "off"}}).status == 201);
+  // Rendered ahead: positions 1 and 2, and the pieces of any
+  // announcement (its words, the numbers 1-60). Position 3 is not.
+  REQUIRE(wait_until(stored(p, tts, {sentence(1), sentence(2), "You are number", "in the queue.", "3", "60"}), 15s));
+  CHECK(tts.asked(sentence(3)) == 0);
+  CHECK(tts.asked("61") == 0);
+  std::string hold = third_caller_holds(p);
+  INFO(hold);
+  // Its first hearer hears it in the voice, from its three pieces.
+  CHECK(played(hold) == 3);
+  CHECK_FALSE(has(hold, "<Say"));
+  // The whole was asked for, for its next hearer.
+  REQUIRE(wait_until(stored(p, tts, {sentence(3), sentence(4)}), 15s));
+  p.advance(30'000);
+  both_played_whole(p);
+  CHECK(tts.asked(sentence(3)) == 1);
+  CHECK(tts.asked("3") == 1);  // each piece asked once
   CHECK(p.terminate() == 0);
 }
