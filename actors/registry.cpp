@@ -15,19 +15,20 @@ caf::actor find_in(const std::unordered_map<std::string, caf::actor>& m, const s
 
 }  // namespace
 
-registry::call_stripe& registry::stripe_of(const std::string& sid) {
-  return stripes_[std::hash<std::string>{}(sid) % stripe_count];
+registry::call_stripe& registry::stripe_of(std::string_view sid) {
+  return stripes_[std::hash<std::string_view>{}(sid) % stripe_count];
 }
 
-const registry::call_stripe& registry::stripe_of(const std::string& sid) const {
-  return stripes_[std::hash<std::string>{}(sid) % stripe_count];
+const registry::call_stripe& registry::stripe_of(std::string_view sid) const {
+  return stripes_[std::hash<std::string_view>{}(sid) % stripe_count];
 }
 
 void registry::set_waker(call_waker w) { waker_ = std::move(w); }
 
-caf::actor registry::call(const std::string& sid) {
+caf::actor registry::call(std::string_view sid) {
   auto& s = stripe_of(sid);
   for (;;) {
+    call_sid key;
     shared_call_state passive;
     int64_t due = 0;
     {
@@ -37,12 +38,13 @@ caf::actor registry::call(const std::string& sid) {
         return {};
       if (i->second.actor)
         return i->second.actor;
+      key = i->second.sid;
       passive = i->second.passive;
       due = i->second.due;
     }
     // Woken outside the lock (a spawn allocates and registers an actor),
     // then installed unless someone else woke it first.
-    caf::actor made = waker_ ? waker_(passive, due) : caf::actor{};
+    caf::actor made = waker_ ? waker_(key, passive, due) : caf::actor{};
     if (!made)
       return {};  // shutting down
     caf::actor other;
@@ -66,26 +68,37 @@ caf::actor registry::call(const std::string& sid) {
   }
 }
 
-bool registry::add_passive(const std::string& sid, shared_call_state state, int64_t due) {
+bool registry::add_passive(std::string_view sid, shared_call_state state, int64_t due) {
   auto& s = stripe_of(sid);
   std::unique_lock lock(s.mu);
-  return s.calls.emplace(sid, call_entry{caf::actor{}, std::move(state), due}).second;
+  if (s.calls.count(sid) != 0)
+    return false;
+  call_sid key(sid);
+  std::string_view k = key.view();
+  return s.calls.emplace(k, call_entry{std::move(key), caf::actor{}, std::move(state), due}).second;
 }
 
-caf::actor registry::running_call(const std::string& sid) const {
+caf::actor registry::running_call(std::string_view sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);
   auto i = s.calls.find(sid);
   return i == s.calls.end() ? caf::actor{} : i->second.actor;
 }
 
-bool registry::has_call(const std::string& sid) const {
+bool registry::has_call(std::string_view sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);
   return s.calls.count(sid) != 0;
 }
 
-bool registry::passivate(const std::string& sid, const caf::actor& self, shared_call_state state,
+call_sid registry::sid_of(std::string_view sid) const {
+  auto& s = stripe_of(sid);
+  std::shared_lock lock(s.mu);
+  auto i = s.calls.find(sid);
+  return i == s.calls.end() ? call_sid() : i->second.sid;
+}
+
+bool registry::passivate(std::string_view sid, const caf::actor& self, shared_call_state state,
                     int64_t due) {
   auto& s = stripe_of(sid);
   std::unique_lock lock(s.mu);
@@ -109,8 +122,7 @@ caf::actor registry::agent(const std::string& id) const {
   return find_in(agents_, id);
 }
 
-registry::call_found registry::find_or_spawn(const std::string& sid,
-                                             const std::function<caf::actor()>& spawn,
+registry::call_found registry::find_or_spawn(std::string_view sid, const call_spawner& spawn,
                                              bool refuse_finished) {
   auto& s = stripe_of(sid);
   call_found out;
@@ -139,11 +151,14 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
     if (found())
       return wake_if_passive();
   }
-  caf::actor made = spawn();  // outside the lock: a spawn allocates and registers an actor
+  // Outside the lock: a spawn allocates and registers an actor.
+  call_sid key(sid);
+  caf::actor made = spawn(key);
   {
     std::unique_lock lock(s.mu);
     if (!found()) {
-      s.calls.emplace(sid, call_entry{made, nullptr, 0});
+      std::string_view k = key.view();
+      s.calls.emplace(k, call_entry{std::move(key), made, nullptr, 0});
       out.actor = std::move(made);
       out.spawned = true;
       return out;
@@ -156,15 +171,15 @@ registry::call_found registry::find_or_spawn(const std::string& sid,
   return wake_if_passive();
 }
 
-caf::actor registry::call_or_spawn(const std::string& sid,
-                                   const std::function<caf::actor()>& spawn, bool* spawned) {
+caf::actor registry::call_or_spawn(std::string_view sid, const call_spawner& spawn,
+                                   bool* spawned) {
   auto out = find_or_spawn(sid, spawn, false);
   *spawned = out.spawned;
   return out.actor;
 }
 
-registry::call_found registry::find_or_spawn_call(const std::string& sid,
-                                                  const std::function<caf::actor()>& spawn) {
+registry::call_found registry::find_or_spawn_call(std::string_view sid,
+                                                  const call_spawner& spawn) {
   return find_or_spawn(sid, spawn, true);
 }
 
@@ -189,43 +204,54 @@ void registry::add_offer(const std::string& id, const std::string& sid) {
 void registry::finish_call(const shared_call_state& final) {
   auto& s = stripe_of(final->sid);
   std::unique_lock lock(s.mu);
-  s.calls.erase(final->sid);
+  call_sid key;
+  if (auto i = s.calls.find(final->sid); i != s.calls.end()) {
+    key = i->second.sid;
+    s.calls.erase(i);
+  } else {
+    key = call_sid(final->sid);
+  }
   // The state is kept until its last events are durable (final_state_durable).
-  if (s.finished.insert_or_assign(final->sid, final).second)
-    s.finished_order.emplace_back(final->ended_ms, final->sid);
+  if (auto i = s.finished.find(final->sid); i != s.finished.end()) {
+    i->second.state = final;
+    return;
+  }
+  std::string_view k = key.view();
+  s.finished.emplace(k, finished_entry{key, final});
+  s.finished_order.emplace_back(final->ended_ms, std::move(key));
 }
 
-std::optional<call_state> registry::finished(const std::string& sid) const {
+std::optional<call_state> registry::finished(std::string_view sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);
   auto i = s.finished.find(sid);
-  if (i == s.finished.end() || !i->second)
+  if (i == s.finished.end() || !i->second.state)
     return std::nullopt;
-  return *i->second;
+  return *i->second.state;
 }
 
-bool registry::is_finished(const std::string& sid) const {
+bool registry::is_finished(std::string_view sid) const {
   auto& s = stripe_of(sid);
   std::shared_lock lock(s.mu);
   return s.finished.count(sid) != 0;
 }
 
-void registry::final_state_durable(const std::string& sid) {
+void registry::final_state_durable(std::string_view sid) {
   auto& s = stripe_of(sid);
   std::unique_lock lock(s.mu);
   if (auto i = s.finished.find(sid); i != s.finished.end())
-    i->second.reset();
+    i->second.state.reset();
 }
 
 size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
   // Each stripe keeps its share of `max_kept`.
   size_t kept_per_stripe = (max_kept + stripe_count - 1) / stripe_count;
-  std::vector<std::string> dropped;
+  std::vector<call_sid> dropped;
   for (auto& s : stripes_) {
     std::unique_lock lock(s.mu);
     while (!s.finished_order.empty() &&
            (s.finished_order.front().first <= before_ms || s.finished_order.size() > kept_per_stripe)) {
-      s.finished.erase(s.finished_order.front().second);
+      s.finished.erase(s.finished_order.front().second.view());
       dropped.push_back(std::move(s.finished_order.front().second));
       s.finished_order.pop_front();
     }
@@ -233,7 +259,7 @@ size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
   if (!dropped.empty()) {
     std::unique_lock lock(offers_mu_);
     for (auto& sid : dropped)
-      if (auto o = offers_of_.find(sid); o != offers_of_.end()) {
+      if (auto o = offers_of_.find(sid.str()); o != offers_of_.end()) {
         for (auto& id : o->second)
           offers_.erase(id);
         offers_of_.erase(o);
@@ -242,7 +268,7 @@ size_t registry::purge_finished(int64_t before_ms, size_t max_kept) {
   return dropped.size();
 }
 
-void registry::forget_call(const std::string& sid, const caf::actor& a) {
+void registry::forget_call(std::string_view sid, const caf::actor& a) {
   auto& s = stripe_of(sid);
   std::unique_lock lock(s.mu);
   if (auto i = s.calls.find(sid); i != s.calls.end() && i->second.actor == a)
@@ -267,13 +293,13 @@ template <class F> void registry::each_call(F f) const {
   for (auto& s : stripes_) {
     std::shared_lock lock(s.mu);
     for (auto& [sid, e] : s.calls)
-      f(sid, e);
+      f(e);
   }
 }
 
 size_t registry::passive_calls() const {
   size_t n = 0;
-  each_call([&](const std::string&, const call_entry& e) { n += !e.actor; });
+  each_call([&](const call_entry& e) { n += !e.actor; });
   return n;
 }
 
@@ -293,7 +319,7 @@ size_t registry::finished_calls() const {
 
 std::vector<caf::actor> registry::all_calls() const {
   std::vector<caf::actor> out;
-  each_call([&](const std::string&, const call_entry& e) {
+  each_call([&](const call_entry& e) {
     if (e.actor)
       out.push_back(e.actor);
   });
@@ -308,15 +334,15 @@ std::vector<caf::actor> registry::wake_all_calls() {
   return out;
 }
 
-std::vector<std::string> registry::all_call_sids() const {
-  std::vector<std::string> out;
-  each_call([&](const std::string& sid, const call_entry&) { out.push_back(sid); });
+std::vector<call_sid> registry::all_call_sids() const {
+  std::vector<call_sid> out;
+  each_call([&](const call_entry& e) { out.push_back(e.sid); });
   return out;
 }
 
 std::vector<shared_call_state> registry::passive_states() const {
   std::vector<shared_call_state> out;
-  each_call([&](const std::string&, const call_entry& e) {
+  each_call([&](const call_entry& e) {
     if (!e.actor)
       out.push_back(e.passive);
   });

@@ -23,8 +23,8 @@ TEST_CASE("registry: two requests spawning one new call get one actor, and the l
   registry::call_found inner;
   // The first request spawns outside the lock; meanwhile (inside its
   // spawn) a second request for the same call spawns and gets in first.
-  auto outer = r.find_or_spawn_call("CA1", [&] {
-    inner = r.find_or_spawn_call("CA1", [&] {
+  auto outer = r.find_or_spawn_call("CA1", [&](const call_sid&) {
+    inner = r.find_or_spawn_call("CA1", [&](const call_sid&) {
       second = sys.spawn(idle_actor);
       return second;
     });
@@ -40,7 +40,7 @@ TEST_CASE("registry: two requests spawning one new call get one actor, and the l
   auto c = std::make_shared<call_state>();
   c->sid = "CA2";
   c->phase = call_phase::abandoned;
-  auto late = r.find_or_spawn_call("CA2", [&] {
+  auto late = r.find_or_spawn_call("CA2", [&](const call_sid&) {
     r.finish_call(c);  // the call ended between the lookup and the spawn
     return sys.spawn(idle_actor);
   });
@@ -72,15 +72,28 @@ TEST_CASE("registry: a passivated call is its state alone until a lookup wakes i
   caf::actor_system sys{cfg};
   registry r;
   std::vector<std::pair<shared_call_state, int64_t>> woken;
+  std::vector<call_sid> woken_as;
   std::vector<caf::actor> made;
-  r.set_waker([&](shared_call_state s, int64_t due) {
+  r.set_waker([&](const call_sid& sid, shared_call_state s, int64_t due) {
     woken.emplace_back(s, due);
+    woken_as.push_back(sid);
     made.push_back(sys.spawn(idle_actor));
     return made.back();
   });
   bool spawned = false;
-  auto first = r.call_or_spawn("CA1", [&] { return sys.spawn(idle_actor); }, &spawned);
+  call_sid spawned_as;
+  auto first = r.call_or_spawn(
+      "CA1",
+      [&](const call_sid& sid) {
+        spawned_as = sid;
+        return sys.spawn(idle_actor);
+      },
+      &spawned);
   REQUIRE(spawned);
+  // The actor is handed the registry's own copy of the CallSid.
+  CHECK(spawned_as == "CA1");
+  CHECK(r.sid_of("CA1").view().data() == spawned_as.view().data());
+  CHECK(r.sid_of("CA9").empty());
   auto state = std::make_shared<call_state>();
   state->sid = "CA1";
   state->phase = call_phase::queued;
@@ -103,6 +116,9 @@ TEST_CASE("registry: a passivated call is its state alone until a lookup wakes i
   REQUIRE(woken.size() == 1);
   CHECK(woken[0].first == state);  // shared, not copied
   CHECK(woken[0].second == 42);
+  // Woken with the same copy of its CallSid it was spawned with.
+  REQUIRE(woken_as.size() == 1);
+  CHECK(woken_as[0].view().data() == spawned_as.view().data());
   CHECK(a == made[0]);
   CHECK(r.call("CA1") == a);
   CHECK(r.running_call("CA1") == a);

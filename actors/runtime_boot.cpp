@@ -144,9 +144,9 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
     // A passivated call is woken with the env it was made with (weak: the
     // registry lives in the env).
     std::weak_ptr<entity_env> weak = env;
-    env->reg->set_waker([&sys, weak](shared_call_state state, int64_t due) {
+    env->reg->set_waker([&sys, weak](const call_sid& sid, shared_call_state state, int64_t due) {
       auto e = weak.lock();
-      return e ? wake_call(sys, e, std::move(state), due) : caf::actor{};
+      return e ? wake_call(sys, e, sid, std::move(state), due) : caf::actor{};
     });
   }
   journal_options jo;
@@ -238,16 +238,18 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
       // comes for it (the start spawns none of the waiting calls).
       reg->add_passive(c.sid, std::make_shared<call_state>(own()), due);
     } else {
-      auto h = reg->call_or_spawn(c.sid, [&] { return spawn_call(sys, env, own()); }, &spawned);
+      auto h = reg->call_or_spawn(
+          c.sid, [&](const call_sid& sid) { return spawn_call(sys, env, sid, own()); }, &spawned);
       if (open)
         open_calls.push_back(h);
     }
     for (auto& id : {c.routing().offer_id, c.routing().callback_id})
       if (!id.empty())
         reg->add_offer(id, c.sid);
-    caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules));
+    call_sid sid = reg->sid_of(c.sid);  // the registry's copy, shared
+    caf::anon_send(env->dispatcher, view_atom::value, view_of(c, env->rules, sid));
     if (due != 0)
-      caf::anon_send(env->timers, schedule_atom::value, c.sid, due);
+      caf::anon_send(env->timers, schedule_atom::value, std::move(sid), due);
   }
   reply r;
   std::string why;

@@ -110,7 +110,7 @@ struct router {
         return answer_finished(std::move(past), x, env);
     }
     auto found = env.reg->find_or_spawn_call(
-        x.call_sid, [&] { return spawn_call(sys, env_ptr(), call_state{}); });
+        x.call_sid, [&](const call_sid& sid) { return spawn_call(sys, env_ptr(), sid, call_state{}); });
     if (found.finished)  // a retry racing the call's end
       return answer_past(x.call_sid, x, "unknown call " + x.call_sid);
     reply r = ask_call(found.actor, x, key);
@@ -172,7 +172,8 @@ struct router {
     x.callback_id = env.ids->next_callback_id();
     bool spawned = false;
     auto a = env.reg->call_or_spawn(
-        x.callback_id, [&] { return spawn_call(sys, env_ptr(), call_state{}); }, &spawned);
+        x.callback_id,
+        [&](const call_sid& sid) { return spawn_call(sys, env_ptr(), sid, call_state{}); }, &spawned);
     return ask_call(a, std::move(x));
   }
   reply operator()(cmd::cancel_callback& x) {

@@ -286,7 +286,7 @@ TEST_CASE("registry: a finished call's state is kept only until its last events 
   CHECK_FALSE(r.finished("CA1"));
   CHECK(c.use_count() == 1);  // let go of
   bool spawned = false;
-  auto found = r.find_or_spawn_call("CA1", [&] {
+  auto found = r.find_or_spawn_call("CA1", [&](const call_sid&) {
     spawned = true;
     return caf::actor{};
   });

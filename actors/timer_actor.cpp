@@ -66,18 +66,18 @@ struct timer_state {
   /// Agents by actor; calls by CallSid, so that a passivated call's
   /// deadline wakes it (registry::call).
   deadlines<caf::actor> agents;
-  deadlines<std::string> calls;
+  deadlines<call_sid> calls;
   /// When running waiting calls (by CallSid) are next asked whether they
   /// have been idle long enough to be passivated, in the order asked for
   /// (always now + the same delay: soonest first). By CallSid, not by a
   /// weak handle, which would keep a finished call's actor's memory until
   /// then: a call that finished or was passivated meanwhile is skipped.
-  std::deque<std::pair<int64_t, std::string>> idle_checks;
+  std::deque<std::pair<int64_t, call_sid>> idle_checks;
   int64_t last_sweep_ms = 0, last_cleanup_ms = 0;
   /// The periodic cleanup's round: call actors not asked yet (weak: a call
   /// that finishes meanwhile is not kept alive by the round), and how many
   /// to ask per beat so that the round ends within its period.
-  std::vector<std::string> cleanup_left;  ///< CallSids
+  std::vector<call_sid> cleanup_left;
   size_t cleanup_per_beat = 0;
   uint64_t events_at_digest = 0;
   static inline const char* name = "callq.timers";
@@ -132,7 +132,7 @@ std::vector<caf::actor> take_due(timer_state& st, int64_t now) {
 
 /// Call `sid` is asked at `at` whether it has been idle long
 /// enough to be passivated.
-void plan_idle_check(self_ptr self, std::string sid, int64_t at) {
+void plan_idle_check(self_ptr self, call_sid sid, int64_t at) {
   auto& checks = self->state.idle_checks;
   if (!checks.empty() && at < checks.back().first)  // a clock set back: keep the order
     at = checks.back().first;
@@ -232,9 +232,9 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
     next_beat();
   return {
       [=](schedule_atom, caf::actor& who, int64_t due) { self->state.agents.set(std::move(who), due); },
-      [=](schedule_atom, std::string& sid, int64_t due) { self->state.calls.set(std::move(sid), due); },
-      [=](passivate_atom, std::string& sid, int64_t at) { plan_idle_check(self, std::move(sid), at); },
-      [=](schedule_atom, std::string& sid, int64_t due, int64_t idle_at) {
+      [=](schedule_atom, call_sid& sid, int64_t due) { self->state.calls.set(std::move(sid), due); },
+      [=](passivate_atom, call_sid& sid, int64_t at) { plan_idle_check(self, std::move(sid), at); },
+      [=](schedule_atom, call_sid& sid, int64_t due, int64_t idle_at) {
         plan_idle_check(self, sid, idle_at);
         self->state.calls.set(std::move(sid), due);
       },

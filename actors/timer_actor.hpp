@@ -30,13 +30,13 @@ struct timer_options {
 };
 
 /// Spawns the timer service. It takes `(schedule_atom, actor, due_ms)`
-/// from agents and `(schedule_atom, CallSid, due_ms)` from calls: the
+/// from agents and `(schedule_atom, call_sid, due_ms)` from calls: the
 /// entity's one deadline, replacing the one before (0 cancels it), so an
 /// entity is ticked only for the deadline it has now (a passivated call
-/// is woken for it). It takes `(passivate_atom, CallSid, at_ms)`: when to
+/// is woken for it). It takes `(passivate_atom, call_sid, at_ms)`: when to
 /// ask the call's running actor whether it has been idle long enough to
 /// be passivated (call_actor.hpp; a call passivated or finished meanwhile
-/// is not asked); `(schedule_atom, CallSid, due_ms, at_ms)` is both. It answers
+/// is not asked); `(schedule_atom, call_sid, due_ms, at_ms)` is both. It answers
 /// `(pending_atom) -> int64_t`, the number of deadlines held, and, each once
 /// every entity it asked has answered:
 /// - `(tick_atom) -> reply`: ticks every due entity (so a virtual-time step

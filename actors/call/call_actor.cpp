@@ -17,6 +17,9 @@ namespace {
 struct call_actor_state {
   /// Shared with the read model once durable (make_own() before a change).
   shared_call_state call;
+  /// The registry's copy of the CallSid, shared with the timer service's
+  /// deadline and the dispatcher's view (call_sid.hpp).
+  call_sid sid;
   std::shared_ptr<entity_env> env;
   outbox box;
   int64_t scheduled_due = 0;
@@ -88,7 +91,7 @@ int64_t next_idle_check(call_actor_state& st, int64_t now) {
 /// Has the timer service ask, once idle long enough, whether to passivate.
 void plan_idle_check(self_ptr self, int64_t now) {
   if (int64_t at = next_idle_check(self->state, now))
-    self->send(self->state.env->timers, passivate_atom::value, self->state.call->sid, at);
+    self->send(self->state.env->timers, passivate_atom::value, self->state.sid, at);
 }
 
 caf::behavior forwarding(self_ptr self);
@@ -97,7 +100,7 @@ caf::behavior forwarding(self_ptr self);
 /// messages already in the mailbox handed on to its next actor.
 void passivate(self_ptr self) {
   auto& st = self->state;
-  if (!st.env->reg->passivate(st.call->sid, caf::actor_cast<caf::actor>(self), st.call,
+  if (!st.env->reg->passivate(st.sid, caf::actor_cast<caf::actor>(self), st.call,
                               st.scheduled_due))
     return;
   self->become(forwarding(self));
@@ -191,9 +194,9 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   // The dispatcher learns of every change (and of every tick: a rest may
   // have ended), unless the voice webhook asks it for an agent directly.
   if (d.wants_direct_agent) {
-    self->send(env.dispatcher, direct_atom::value, view_of(*st.call, env.rules));
+    self->send(env.dispatcher, direct_atom::value, view_of(*st.call, env.rules, st.sid));
   } else if (st.call->version != version_before || std::holds_alternative<cmd::tick>(req.command)) {
-    self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules));
+    self->send(env.dispatcher, view_atom::value, view_of(*st.call, env.rules, st.sid));
   }
   // A tick that changed nothing is not activity: an idle call is still
   // passivated on time.
@@ -203,12 +206,12 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   if (due != st.scheduled_due) {  // a new deadline, or none (0: cancelled)
     // The idle check, if any, rides along: one message to the timers.
     if (idle_check != 0)
-      self->send(env.timers, schedule_atom::value, st.call->sid, due, idle_check);
+      self->send(env.timers, schedule_atom::value, st.sid, due, idle_check);
     else
-      self->send(env.timers, schedule_atom::value, st.call->sid, due);
+      self->send(env.timers, schedule_atom::value, st.sid, due);
     st.scheduled_due = due;
   } else if (idle_check != 0) {
-    self->send(env.timers, passivate_atom::value, st.call->sid, idle_check);
+    self->send(env.timers, passivate_atom::value, st.sid, idle_check);
   }
   if (is_finished(st.call->phase) && !st.finished) {
     st.finished = true;
@@ -258,9 +261,10 @@ caf::result<reply> run(self_ptr self, call_request& req) {
   return r;
 }
 
-caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, shared_call_state state,
-                         int64_t due) {
+caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, call_sid sid,
+                         shared_call_state state, int64_t due) {
   self->state.env = std::move(env);
+  self->state.sid = std::move(sid);
   self->state.call = std::move(state);
   self->state.scheduled_due = due;
   return {
@@ -294,7 +298,7 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<entity_env> env, shared_
 /// A passivated call's actor until it stops: what was already in its
 /// mailbox goes to the call's next actor (woken for it).
 caf::behavior forwarding(self_ptr self) {
-  auto next = [self] { return self->state.env->reg->call(self->state.call->sid); };
+  auto next = [self] { return self->state.env->reg->call(self->state.sid); };
   return {
       [=](command_atom a, call_request& req) -> caf::result<caf::message> {
         if (auto to = next())
@@ -323,18 +327,19 @@ caf::behavior forwarding(self_ptr self) {
 
 }  // namespace
 
-caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+caf::actor spawn_call(caf::actor_system& sys, std::shared_ptr<entity_env> env, call_sid sid,
                       call_state state) {
   // Lazily: the actor is first scheduled by its first message (its first
   // command, always sent at once), not also for its start, which cost
   // every new call one more trip through the scheduler.
-  return sys.spawn<caf::lazy_init>(call_actor, std::move(env),
+  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(sid),
                                    std::make_shared<call_state>(std::move(state)), int64_t{0});
 }
 
-caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env,
+caf::actor wake_call(caf::actor_system& sys, std::shared_ptr<entity_env> env, call_sid sid,
                      shared_call_state state, int64_t due) {
-  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(state), due);
+  return sys.spawn<caf::lazy_init>(call_actor, std::move(env), std::move(sid), std::move(state),
+                                   due);
 }
 
 bool waits_long(call_phase p) {

@@ -792,9 +792,9 @@ int64_t next_deadline(const call_state& c, const policy& p, const queue_config& 
   return due;
 }
 
-call_view view_of(const call_state& c, const policy& p) {
+call_view view_of(const call_state& c, const policy& p, call_sid sid) {
   call_view v;
-  v.sid = c.sid;
+  v.sid = sid.empty() ? call_sid(c.sid) : std::move(sid);
   v.queue = c.queue;
   v.key = c.key();
   v.dispatchable = c.dispatchable();

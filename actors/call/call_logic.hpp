@@ -103,8 +103,9 @@ call_decision decide(call_state& state, const call_command& c, const call_contex
 /// counts.
 int64_t next_deadline(const call_state& c, const policy& p, const queue_config& queue, int64_t now);
 
-/// The call as the dispatcher's matching index sees it.
-call_view view_of(const call_state& c, const policy& p);
+/// The call as the dispatcher's matching index sees it, naming it by `sid`
+/// (the registry's copy of `c.sid`; empty: a copy of its own is made).
+call_view view_of(const call_state& c, const policy& p, call_sid sid = {});
 
 /// Whether a restart leaves `c` with something open that only its
 /// recovery (`cmd::recover`) resolves: an offer whose phones may have

@@ -20,7 +20,7 @@ struct dispatcher_state {
   /// and agents (README, "Offers in parallel").
   size_t in_flight = 0;
   uint64_t reservations = 0;
-  std::deque<std::string> direct; ///< legacy: calls asking for an agent now
+  std::deque<call_sid> direct;  ///< legacy: calls asking for an agent now
   bool sweeping = false;
   /// Until start-up's recovery is done (recovered_atom), nothing is matched.
   bool recovering = true;
@@ -201,7 +201,7 @@ void try_next(self_ptr self) {
   int64_t now = st.env->clock->now_ms();
   for (;;) {
     if (!st.direct.empty()) {
-      std::string sid = std::move(st.direct.front());
+      call_sid sid = std::move(st.direct.front());
       st.direct.pop_front();
       if (auto m = st.index->direct(sid, now)) {
         run_protocol(self, *m, true);

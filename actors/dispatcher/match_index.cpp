@@ -244,7 +244,7 @@ void match_index::remove_agent(const std::string& id) {
   held_agents_.erase(id);
 }
 
-void match_index::remove_call(const std::string& sid) {
+void match_index::remove_call(std::string_view sid) {
   auto i = calls_.find(sid);
   if (i == calls_.end())
     return;
@@ -264,9 +264,15 @@ static std::vector<std::string> agents_in(const match& m) {
 void match_index::hold(const match& m) {
   if (auto q = queues_.find(m.queue); q != queues_.end())
     q->second.last_offered = m.agent_id;
-  if (auto c = calls_.find(m.call_sid); c != calls_.end())
+  call_sid sid;
+  if (auto c = calls_.find(m.call_sid); c != calls_.end()) {
     index_call(c->second, false);
-  held_calls_.insert(m.call_sid);
+    sid = c->second.sid;
+  } else {
+    sid = call_sid(m.call_sid);
+  }
+  std::string_view key = sid.view();
+  held_calls_.emplace(key, std::move(sid));
   for (auto& id : agents_in(m)) {
     if (auto a = agents_.find(id); a != agents_.end())
       index_agent(a->second, false);
@@ -309,7 +315,7 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
       chosen = order.front();
     if (chosen == nullptr)
       continue;
-    match m{c.sid, chosen->id, queue, c.callback, r.callback_id, agents_.at(chosen->id).identity};
+    match m{c.sid.str(), chosen->id, queue, c.callback, r.callback_id, agents_.at(chosen->id).identity};
     m.agent_checks = c.agent_checks;
     // ring-all: the other members of the same penalty who have not
     // failed it ring too (a callback calls one agent).
@@ -375,7 +381,7 @@ std::optional<match> match_index::next(int64_t now_ms, bool full) {
   return std::nullopt;
 }
 
-std::optional<match> match_index::direct(const std::string& sid, int64_t) {
+std::optional<match> match_index::direct(std::string_view sid, int64_t) {
   auto c = calls_.find(sid);
   if (c == calls_.end() || !c->second.dispatchable || held_calls_.count(sid))
     return std::nullopt;
@@ -389,14 +395,14 @@ std::optional<match> match_index::direct(const std::string& sid, int64_t) {
   if (order.empty())
     return std::nullopt;
   const std::string id = order.front()->id;
-  match m{sid, id, c->second.queue, c->second.callback, c->second.routing().callback_id,
+  match m{std::string(sid), id, c->second.queue, c->second.callback, c->second.routing().callback_id,
           agents_.at(id).identity};
   m.agent_checks = c->second.agent_checks;
   hold(m);
   return m;
 }
 
-const call_view* match_index::find_call(const std::string& sid) const {
+const call_view* match_index::find_call(std::string_view sid) const {
   auto i = calls_.find(sid);
   return i == calls_.end() ? nullptr : &i->second;
 }
@@ -432,7 +438,7 @@ std::string match_index::check_idle(int64_t now_ms) const {
         const call_view& c = *e.call;
         if (c.routing().rest_until_ms > now_ms || (!c.fallback && c.routing().failed_in_row > 0))
           continue;  // resting, or left to a sweep
-        problems << "call " << c.sid << " waits in " << name << " while agent "
+        problems << "call " << c.sid.view() << " waits in " << name << " while agent "
                  << agents.begin()->id << " is ready for it\n";
         break;
       }

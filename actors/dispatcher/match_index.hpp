@@ -98,7 +98,7 @@ class match_index {
   /// Forgets an agent (removed).
   void remove_agent(const std::string& id);
   /// Forgets a call (finished).
-  void remove_call(const std::string& sid);
+  void remove_call(std::string_view sid);
 
   /// The best match now, holding both sides; nullopt when none. `full`
   /// looks at every queue (a sweep) and also offers calls that
@@ -107,13 +107,13 @@ class match_index {
 
   /// The best ready agent for `sid` now (legacy routing), holding both;
   /// nullopt when none.
-  std::optional<match> direct(const std::string& sid, int64_t now_ms);
+  std::optional<match> direct(std::string_view sid, int64_t now_ms);
 
   /// Ends a hold (the reservation ended, whichever way).
   void release(const match& m);
 
   /// The newest view of a call or agent, or nullptr.
-  const call_view* find_call(const std::string& sid) const;
+  const call_view* find_call(std::string_view sid) const;
   const agent_view* find_agent(const std::string& id) const;
 
   /// Calls that can be offered, and agents that can take one (not held).
@@ -211,7 +211,9 @@ class match_index {
   std::map<std::string, queue_sets> queues_;
   std::unordered_map<std::string_view, call_view> calls_;  ///< keys view their value's sid
   std::unordered_map<std::string, agent_view> agents_;
-  std::unordered_set<std::string> held_calls_, held_agents_;
+  /// Calls held by a reservation; keys view their value.
+  std::unordered_map<std::string_view, call_sid> held_calls_;
+  std::unordered_set<std::string> held_agents_;
   std::set<std::string> dirty_;  ///< queues that changed since last exhausted
   uint64_t rng_state_;
 };

@@ -13,7 +13,7 @@ namespace {
 call_view waiting(const std::string& sid, int64_t priority, int64_t enqueued, uint64_t order,
                   std::string queue = "support") {
   call_view v;
-  v.sid = sid;
+  v.sid = call_sid(sid);
   v.queue = std::move(queue);
   v.key = {false, priority, enqueued, order};
   v.dispatchable = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/agent/agent_state.hpp"
+#include "actors/call/call_sid.hpp"
 #include "actors/call/call_state.hpp"
 #include "actors/lazy_part.hpp"
 
@@ -39,7 +40,8 @@ struct call_view_routing {
 
 /// A call as the matching index sees it.
 struct call_view {
-  std::string sid, queue;
+  call_sid sid;  ///< shared with the call's actor and its registry entry
+  std::string queue;
   line_key key;
   bool dispatchable = false;  ///< waiting (a call or a callback) and not ringing
   bool callback = false;      ///< a callback: the agent is called first
