@@ -67,13 +67,13 @@ int skills_run(long agents, long calls, long samples) {
       extra = {{skill(q), 5}, {skill((q + 1) % skills), 2}};
     requirement r = requirement_at(steps[static_cast<size_t>(q)], waited, &extra);
     call_view c;
-    c.sid = "CA" + std::to_string(i);
+    c.sid = call_sid("CA" + std::to_string(i));
     c.queue = queue(q);
     c.key = {false, pick(10) == 0 ? 5 : 0, now - waited * 1000, static_cast<uint64_t>(i)};
     c.dispatchable = true;
     c.edit_routing().require = r.require;
     c.version = 1;
-    needs[c.sid] = c.routing().require;
+    needs[c.sid.str()] = c.routing().require;
     ix.update(c);
   }
   std::printf("  skills run: %ld agents (5 skills of %d each, 2 queues), %ld waiting calls in %d "
