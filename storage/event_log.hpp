@@ -177,6 +177,20 @@ class event_log {
     (void)versions;
   }
 
+  /// The writer has appended its last to `stream` (a finished call's),
+  /// which is at `version` now that that batch is durable: a log that
+  /// caches stream versions lets go of it, unless a later batch for it
+  /// changed the cached version meanwhile. An append to it after all
+  /// looks its version up again (RocksDB) or leaves it to the store's
+  /// index (PostgreSQL). Writer's thread. The default caches nothing.
+  virtual void forget_version(const std::string& stream, uint64_t version) {
+    (void)stream;
+    (void)version;
+  }
+
+  /// How many streams' versions the writer holds cached (figures, tests).
+  virtual size_t cached_versions() const { return 0; }
+
   /// After a failed write: clears the backend's error state and re-reads
   /// the log's end from storage. Fails, changing nothing, while writing is
   /// still impossible. Call from the writer's thread with no append under

@@ -109,6 +109,34 @@ TEMPLATE_TEST_CASE("the writer knows the versions of the streams it wrote, batch
     CHECK(log->shared());
 }
 
+TEMPLATE_TEST_CASE("a finished stream's cached version is let go unless a later batch changed it, and a later append still numbers it right", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  auto log = b.open();
+  uint64_t first = 0;
+  REQUIRE(log->append({make_event(1), make_event(2)}, {}, true, &first));  // CA1 and CA2 at 1
+  size_t cached = log->cached_versions();
+  REQUIRE(cached >= 2);
+  log->forget_version("call/CA1", 1);
+  CHECK(log->cached_versions() == cached - 1);
+  log->forget_version("call/CA2", 5);  // not the version it is at: kept
+  CHECK(log->cached_versions() == cached - 1);
+  REQUIRE(log->submit_append({make_event(7)}, {}, true, &first));  // CA2 at 2, in flight
+  log->forget_version("call/CA2", 1);  // the earlier batch's version: kept
+  CHECK(log->cached_versions() == cached - 1);
+  REQUIRE(log->complete_append());
+  uint64_t v = 0;
+  REQUIRE(log->known_version("call/CA2", &v));
+  CHECK(v == 2);
+  // An append to the forgotten stream after all continues its numbering.
+  REQUIRE(log->append({make_event(6)}, {}, true, &first));
+  std::vector<uint64_t> versions;
+  REQUIRE(log->read_stream("call/CA1", [&](const envelope& e) {
+    versions.push_back(e.stream_version);
+    return true;
+  }));
+  CHECK(versions == std::vector<uint64_t>{1, 2});
+}
+
 TEMPLATE_TEST_CASE("after reopening, the writer knows the stream versions it was told and continues from them", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
   {

@@ -63,6 +63,11 @@ class postgres_log final : public event_log {
     *version = i->second;
     return true;
   }
+  void forget_version(const std::string& stream, uint64_t version) override {
+    if (auto i = stream_versions_.find(stream); i != stream_versions_.end() && i->second == version)
+      stream_versions_.erase(i);
+  }
+  size_t cached_versions() const override { return stream_versions_.size(); }
   /// Fills the cache of stream versions (up to its bound): the live
   /// streams are then checked against their writers' expectations here,
   /// not only by the table's unique index.

@@ -44,6 +44,11 @@ class rocksdb_log final : public event_log {
     *version = cached_version(stream);  // a local look-up: always known
     return true;
   }
+  void forget_version(const std::string& stream, uint64_t version) override {
+    if (auto i = stream_versions_.find(stream); i != stream_versions_.end() && i->second == version)
+      stream_versions_.erase(i);
+  }
+  size_t cached_versions() const override { return stream_versions_.size(); }
   /// Fills the cache of stream versions (up to its bound).
   void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) override;
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,

@@ -60,6 +60,14 @@ struct journal_state {
   static inline const char* name = "callq.journal";
 };
 
+/// A finished call's stream gets nothing more from its writer once this
+/// batch of it is durable: the log need not keep its version cached (an
+/// append after all, a late duplicate's, looks it up again).
+void forget_finished_stream(journal_state& st, const journal_batch& b) {
+  if (b.call_after && is_finished(b.call_after->phase) && !b.expect.empty())
+    st.log->forget_version(b.expect.front().stream, b.call_after->version);
+}
+
 /// Fails every append of `batch` with `why`.
 void refuse(std::vector<pending_append>& batch, const std::string& why) {
   for (auto& p : batch)
@@ -128,6 +136,8 @@ void complete_oldest(caf::stateful_actor<journal_state>* self) {
     st.stats->sync_us_total += us;
     st.stats->sync_buckets[journal_stats::bucket_of(us)] += 1;
   }
+  for (auto& p : w.batch)
+    forget_finished_stream(st, p.batch);
   if (!w.all.empty()) {
     size_t count = w.all.size();
     int64_t last_ts = w.all.back().ts_ms;

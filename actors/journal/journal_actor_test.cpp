@@ -358,6 +358,58 @@ TEST_CASE("an append whose expected stream version is wrong is refused alone, th
   CHECK(rep.bad_seq == 0);
 }
 
+TEST_CASE("once a finished call's last batch is durable the log keeps no cached version of its stream") {
+  callq::testing::temp_dir tmp;
+  std::unique_ptr<storage::event_log> owned;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
+  std::shared_ptr<storage::event_log> log = std::move(owned);
+  auto stats = std::make_shared<journal_stats>();
+  // Its state after the batch: `phase`, at `version`.
+  auto with_state = [](journal_batch b, call_phase phase, uint64_t version) {
+    auto after = std::make_shared<call_state>();
+    after->phase = phase;
+    after->version = version;
+    b.call_after = after;
+    return b;
+  };
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto journal = spawn_journal(sys, log, stats);
+    std::vector<journal_batch> batches;
+    batches.push_back(with_state(arrival("CA1", 0), call_phase::queued, 1));
+    batches.push_back(with_state(arrival("CA2", 0), call_phase::queued, 1));
+    auto outcomes = append_together(sys, journal, std::move(batches));
+    CHECK(outcomes == std::vector<std::string>{"ok 1", "ok 2"});
+    size_t cached = log->cached_versions();
+    CHECK(cached == 2);
+    // CA1 ends (abandoned), CA2 still waits (announced): only CA1's goes.
+    events::call_abandoned gone;
+    gone.call_sid = "CA1";
+    journal_batch end;
+    end.events.push_back({1700000001000, gone});
+    end.expect.push_back({"call/CA1", 1});
+    events::call_announced told;
+    told.call_sid = "CA2";
+    journal_batch more;
+    more.events.push_back({1700000001000, told});
+    more.expect.push_back({"call/CA2", 1});
+    batches.clear();
+    batches.push_back(with_state(std::move(end), call_phase::abandoned, 2));
+    batches.push_back(with_state(std::move(more), call_phase::queued, 2));
+    outcomes = append_together(sys, journal, std::move(batches));
+    CHECK(outcomes == std::vector<std::string>{"ok 3", "ok 4"});
+    CHECK(log->cached_versions() == cached - 1);
+    // A late duplicate for the finished call is still refused: the log
+    // looks its version up again.
+    outcomes = append_together(sys, journal, {arrival("CA1", 0)});
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].find("conflict: stream call/CA1 is at version 2") != std::string::npos);
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  }
+  CHECK(log->last_seq() == 4);
+}
+
 TEST_CASE("every append the journal acknowledged survives SIGKILL") {
   callq::testing::temp_dir tmp;
   // Set up in the child only: an actor system does not survive fork().
