@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -284,6 +285,14 @@ class event_log {
 
  protected:
   event_log() = default;
+
+  /// A writer's cache of stream versions (stream name -> last version).
+  using version_cache = std::unordered_map<std::string, uint64_t>;
+  /// forget_version() for a log that keeps `cache`.
+  static void forget_cached(version_cache& cache, const std::string& stream, uint64_t version) {
+    if (auto i = cache.find(stream); i != cache.end() && i->second == version)
+      cache.erase(i);
+  }
 
  private:
   /// Batches the default submit_append() wrote and complete_append() has

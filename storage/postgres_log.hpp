@@ -64,8 +64,7 @@ class postgres_log final : public event_log {
     return true;
   }
   void forget_version(const std::string& stream, uint64_t version) override {
-    if (auto i = stream_versions_.find(stream); i != stream_versions_.end() && i->second == version)
-      stream_versions_.erase(i);
+    forget_cached(stream_versions_, stream, version);
   }
   size_t cached_versions() const override { return stream_versions_.size(); }
   /// Fills the cache of stream versions (up to its bound): the live
@@ -168,7 +167,7 @@ class postgres_log final : public event_log {
   uint64_t sent_seq_ = 0;  ///< the last event sent (durable or in flight)
   events::chain_value sent_chain_{};
   std::deque<in_flight_append> in_flight_;
-  std::unordered_map<std::string, uint64_t> stream_versions_;  ///< a bounded cache
+  version_cache stream_versions_;  ///< a bounded cache
   std::unordered_map<std::string, uint64_t> expected_;  ///< for the next batch (expect_version())
   static constexpr size_t max_cached_streams = 200'000;
 };

@@ -45,8 +45,7 @@ class rocksdb_log final : public event_log {
     return true;
   }
   void forget_version(const std::string& stream, uint64_t version) override {
-    if (auto i = stream_versions_.find(stream); i != stream_versions_.end() && i->second == version)
-      stream_versions_.erase(i);
+    forget_cached(stream_versions_, stream, version);
   }
   size_t cached_versions() const override { return stream_versions_.size(); }
   /// Fills the cache of stream versions (up to its bound).
@@ -123,7 +122,7 @@ class rocksdb_log final : public event_log {
   uint64_t last_seq_ = 0;
   events::chain_value last_chain_{};
   /// Last version of recently written streams (a cache, bounded).
-  std::unordered_map<std::string, uint64_t> stream_versions_;
+  version_cache stream_versions_;
   static constexpr size_t max_cached_streams = 200'000;
 };
 
