@@ -164,6 +164,13 @@ TEST_CASE("compactions held at open wait for start_background_work(), and only i
   }
   log_options o;
   o.defer_background_work = true;
+  {
+    // A log this small: nothing worth holding.
+    std::unique_ptr<rocksdb_log> small;
+    REQUIRE(rocksdb_log::open(tmp.path(), o, &small));
+    CHECK_FALSE(compactions_off(*small));
+  }
+  o.defer_from_table_bytes = 0;
   std::unique_ptr<rocksdb_log> log;
   REQUIRE(rocksdb_log::open(tmp.path(), o, &log));
   CHECK(compactions_off(*log));
