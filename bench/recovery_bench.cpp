@@ -4,7 +4,8 @@
 // from the snapshot its clean stop wrote and with every snapshot removed
 // (a full replay), and reads its RSS after start. Run at two
 // history lengths, RSS must stay within 20 % (memory independent of
-// history). Figures go into bench/README.md.
+// history). Figures go into bench/README.md. First, for reference, the
+// start on a new data directory and on the nearly empty log it leaves.
 //
 //   recovery_bench [--events N] [--waiting 10000] [--agents 1000] [--rounds 3] [--keep 1]
 //
@@ -161,6 +162,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("  wrote %ld events of history in %.0f s\n", sizes[i], bench::seconds_since(t0));
+  }
+  // The start with no history: a new data directory, then the same one
+  // again (the log it created, nearly empty), `rounds` times each.
+  for (int r = 0; r < rounds; ++r) {
+    std::string dir = base + "-new";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    for (const char* kind : {"a new data directory", "the nearly empty log it left"}) {
+      auto f = start_server(dir);
+      std::printf("start on %s: %.3f s, rss after start %ld MiB\n", kind, f.seconds, f.rss_kib / 1024);
+    }
+    std::filesystem::remove_all(dir);
   }
   // Every start begins from a copy of the history as written: the first
   // start after it records what a restart records (here: a callback
