@@ -24,15 +24,34 @@ for arg in "$@"; do
     *) echo "test.sh: unknown argument '$arg' (only --long)" >&2; exit 2 ;;
   esac
 done
+# Each phase's wall time, printed at the end (CI's budget: 20 minutes).
+phases=""
+phase_start=$SECONDS
+phase_done() {
+  phases="$phases  $1: $((SECONDS - phase_start)) s"$'\n'
+  phase_start=$SECONDS
+}
+print_phases() {
+  printf 'test.sh: wall time by phase (%s s in all)\n%s' "$SECONDS" "$phases"
+}
 ./scripts/install-deps.sh pg test
+phase_done "dependencies"
 ./scripts/build.sh
+phase_done "build"
 ./scripts/browser-deps.sh
+phase_done "browser dependencies"
 rc=0
 (cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 600 -LE long \
   --output-junit ctest-junit.xml) || rc=$?
+phase_done "CTest"
 ./scripts/test-summary.sh build/ctest-junit.xml
-[ "$rc" -eq 0 ] || exit "$rc"
+if [ "$rc" -ne 0 ]; then
+  print_phases
+  exit "$rc"
+fi
 ./scripts/fuzz.sh ci "${CALLQ_FUZZ_RUNS:-20000}"
+phase_done "fuzzing (its build and the runs)"
+print_phases
 if [ "$long" = 1 ]; then
   # The benchmarks are not built for the suite (bench/README.md); they link
   # the runtime's headers, so a change there can break them unseen.
@@ -43,4 +62,6 @@ if [ "$long" = 1 ]; then
     ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 3600 -R "random histories")
   (cd build && ctest --output-on-failure -j "${CALLQ_TEST_JOBS:-2}" --timeout 3600 -L long)
   ./scripts/fuzz.sh long "${CALLQ_LONG_FUZZ_SECONDS:-120}"
+  phase_done "long tier"
+  print_phases
 fi
