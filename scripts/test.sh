@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds callq and runs the whole test suite (unit, property, end-to-end,
+# Builds callq and the benchmarks (built, not run), and runs the whole
+# test suite (unit, property, end-to-end,
 # PostgreSQL and browser tests: CTest labels unit, e2e, pg, browser; not
 # `long`)
 # through CTest, then every libFuzzer target for a short, fixed number of
@@ -13,8 +14,9 @@
 # seeds (CALLQ_LONG_PROPERTY_SEEDS; the suite runs 1,000) from a base seed
 # that changes every day and is printed (CALLQ_PROPERTY_BASE_SEED to set
 # it), the tests labelled `long` (the 1,000,000-event histories), and every
-# fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each, after building the
-# benchmarks (that they still compile); about half an hour on two cores.
+# fuzz target for CALLQ_LONG_FUZZ_SECONDS (120) each; about half an hour
+# on two cores. Both build the benchmarks (that they still compile)
+# without running them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 long=0
@@ -38,6 +40,11 @@ print_phases() {
 phase_done "dependencies"
 ./scripts/build.sh
 phase_done "build"
+# The benchmarks are not part of the default build (bench/README.md); they
+# link the runtime's headers, so a change there could break them unseen.
+# Built here (about a minute once the rest is), not run.
+cmake --build build -j "${CALLQ_BUILD_JOBS:-2}" --target benches
+phase_done "benchmarks (built, not run)"
 ./scripts/browser-deps.sh
 phase_done "browser dependencies"
 rc=0
@@ -53,9 +60,6 @@ fi
 phase_done "fuzzing (its build and the runs)"
 print_phases
 if [ "$long" = 1 ]; then
-  # The benchmarks are not built for the suite (bench/README.md); they link
-  # the runtime's headers, so a change there can break them unseen.
-  cmake --build build -j "${CALLQ_BUILD_JOBS:-2}" --target benches
   base=${CALLQ_PROPERTY_BASE_SEED:-$(( $(date +%s) / 86400 * 100000 ))}
   echo "test.sh --long: property base seed $base (CALLQ_PROPERTY_BASE_SEED=$base to run it again)" >&2
   (cd build && CALLQ_PROPERTY_BASE_SEED="$base" CALLQ_PROPERTY_SEEDS="${CALLQ_LONG_PROPERTY_SEEDS:-20000}" \
