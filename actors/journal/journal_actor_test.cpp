@@ -20,14 +20,28 @@ using namespace callq;
 
 namespace {
 
+/// One event of call `sid`'s stream at `ts_ms`, its writer expecting the
+/// stream at `expect`.
+journal_batch one_event(const std::string& sid, events::payload body, int64_t ts_ms,
+                        uint64_t expect) {
+  journal_batch b;
+  b.events.push_back({ts_ms, std::move(body)});
+  b.expect.push_back({"call/" + sid, expect});
+  return b;
+}
+
 /// Call `sid`'s arrival, its writer expecting its stream at `expect`.
 journal_batch arrival(const std::string& sid, uint64_t expect) {
   events::call_arrived a;
   a.call_sid = sid;
-  journal_batch b;
-  b.events.push_back({1700000000000, a});
-  b.expect.push_back({"call/" + sid, expect});
-  return b;
+  return one_event(sid, a, 1700000000000, expect);
+}
+
+/// A new RocksDB log in `dir`, to be shared with a journal.
+std::shared_ptr<storage::event_log> open_shared(const std::string& dir) {
+  std::unique_ptr<storage::event_log> owned;
+  REQUIRE(storage::event_log::open_data_dir(dir, {}, &owned));
+  return owned;
 }
 
 /// Sends `batches` to `journal` at once (so that they can share a write)
@@ -310,9 +324,7 @@ TEST_CASE("a busy snapshot writer costs the journal no copy of the state per bat
 
 TEST_CASE("an append whose expected stream version is wrong is refused alone, the rest of its batch is written") {
   callq::testing::temp_dir tmp;
-  std::unique_ptr<storage::event_log> owned;
-  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
-  std::shared_ptr<storage::event_log> log = std::move(owned);
+  auto log = open_shared(tmp.path());
   auto stats = std::make_shared<journal_stats>();
   std::vector<std::string> outcomes;
   {
@@ -360,9 +372,7 @@ TEST_CASE("an append whose expected stream version is wrong is refused alone, th
 
 TEST_CASE("once a finished call's last batch is durable the log keeps no cached version of its stream") {
   callq::testing::temp_dir tmp;
-  std::unique_ptr<storage::event_log> owned;
-  REQUIRE(storage::event_log::open_data_dir(tmp.path(), {}, &owned));
-  std::shared_ptr<storage::event_log> log = std::move(owned);
+  auto log = open_shared(tmp.path());
   auto stats = std::make_shared<journal_stats>();
   // Its state after the batch: `phase`, at `version`.
   auto with_state = [](journal_batch b, call_phase phase, uint64_t version) {
@@ -386,17 +396,11 @@ TEST_CASE("once a finished call's last batch is durable the log keeps no cached 
     // CA1 ends (abandoned), CA2 still waits (announced): only CA1's goes.
     events::call_abandoned gone;
     gone.call_sid = "CA1";
-    journal_batch end;
-    end.events.push_back({1700000001000, gone});
-    end.expect.push_back({"call/CA1", 1});
     events::call_announced told;
     told.call_sid = "CA2";
-    journal_batch more;
-    more.events.push_back({1700000001000, told});
-    more.expect.push_back({"call/CA2", 1});
     batches.clear();
-    batches.push_back(with_state(std::move(end), call_phase::abandoned, 2));
-    batches.push_back(with_state(std::move(more), call_phase::queued, 2));
+    batches.push_back(with_state(one_event("CA1", gone, 1700000001000, 1), call_phase::abandoned, 2));
+    batches.push_back(with_state(one_event("CA2", told, 1700000001000, 1), call_phase::queued, 2));
     outcomes = append_together(sys, journal, std::move(batches));
     CHECK(outcomes == std::vector<std::string>{"ok 3", "ok 4"});
     CHECK(log->cached_versions() == cached - 1);
