@@ -1,5 +1,8 @@
 #include "storage/rocksdb_log.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <rocksdb/db.h>
@@ -29,6 +32,77 @@ const char* const snapshot_index_key = "snapshot-index";
 /// The index entry of the snapshot at `seq`, in meta.
 const char* const snapshot_entry_prefix = "snapshot/";
 std::string snapshot_entry_key(uint64_t seq) { return snapshot_entry_prefix + seq_key(seq); }
+/// A file in a log's directory from before its creation begins until its
+/// format marker is durable. A start that finds it knows that nothing in
+/// the directory was ever acknowledged (the creation was cut short: a
+/// crash, a power loss, a full disk) and creates the log again.
+const char* const creating_file = "CALLQ-CREATING";
+
+/// Makes the creation and removal of `dir`'s entries durable (fsync of
+/// the directory). False when it cannot.
+bool sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// Readies `dir` for a new log: creates it (durably) if missing, empties
+/// what an interrupted creation left, and leaves the durable creation
+/// marker in it.
+status begin_creation(const std::string& dir, bool interrupted) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return status::io_error("cannot create " + dir + ": " + ec.message());
+    auto parent = fs::path(dir).lexically_normal().parent_path();
+    if (!sync_dir(parent.empty() ? "." : parent.string()))
+      return status::io_error("cannot sync the directory holding " + dir);
+  }
+  fs::path marker = fs::path(dir) / creating_file;
+  if (interrupted) {
+    // RocksDB's own lock first: a creation under way in another process
+    // is not an interrupted one.
+    int lock = ::open((fs::path(dir) / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (lock < 0 || ::fcntl(lock, F_SETLK, &fl) == -1) {
+      if (lock >= 0)
+        ::close(lock);
+      return status::io_error(dir + " is being created by another process");
+    }
+    for (fs::directory_iterator i(dir, ec), end; !ec && i != end; i.increment(ec))
+      if (i->path().filename() != creating_file && i->path().filename() != "LOCK")
+        fs::remove_all(i->path(), ec);
+    ::close(lock);
+    if (ec)
+      return status::io_error("cannot empty " + dir + " (an interrupted creation's): " + ec.message());
+  } else {
+    int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0)
+      ::close(fd);
+    if (!ok)
+      return status::io_error("cannot create " + marker.string());
+  }
+  if (!sync_dir(dir))
+    return status::io_error("cannot sync " + dir);
+  return status::ok();
+}
+
+/// The log in `dir` is complete: its creation marker goes, durably,
+/// before anything can be appended and acknowledged.
+status end_creation(const std::string& dir) {
+  std::error_code ec;
+  fs::remove(fs::path(dir) / creating_file, ec);
+  if (ec || !sync_dir(dir))
+    return status::io_error("cannot remove " + (fs::path(dir) / creating_file).string());
+  return status::ok();
+}
 
 status from_rocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok())
@@ -149,9 +223,14 @@ status rocksdb_log::open(const std::string& dir, const log_options& opts,
   bool empty = !exists || fs::is_empty(dir, ec);
   if (exists && !fs::is_directory(dir, ec))
     return status::invalid_argument(dir + " is not a directory");
-  bool fresh = empty;
+  bool interrupted = exists && !empty && fs::exists(fs::path(dir) / creating_file, ec);
+  bool fresh = empty || interrupted;
   if (fresh && (opts.read_only || !opts.create_if_missing))
-    return status::not_found(dir + " holds no callq event log");
+    return status::not_found(dir + " holds no callq event log" +
+                             (interrupted ? " (its creation was interrupted)" : ""));
+  if (fresh)
+    if (auto st = begin_creation(dir, interrupted); !st)
+      return st;
   if (!fresh && !fs::exists(fs::path(dir) / "CURRENT", ec))
     return status::invalid_argument(dir + " is not a callq event log (no database found in it)");
 
@@ -258,8 +337,12 @@ status rocksdb_log::open(const std::string& dir, const log_options& opts,
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = log->db_->Put(wo, log->meta_cf_, format_key, marker);
-    if (!s.ok())
+    if (!s.ok()) {
+      log->write_failed_ = true;  // left to the process's exit (~rocksdb_log)
       return from_rocks(s, "cannot write format marker");
+    }
+    if (auto st = end_creation(dir); !st)
+      return st;
   } else if (s.IsNotFound()) {
     return status::invalid_argument(dir + " is not a callq event log (no format marker)");
   } else if (!s.ok()) {
