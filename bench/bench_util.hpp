@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,22 +63,37 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Reads an integer option "--name=value" from argv, or `def`.
-inline long arg(int argc, char** argv, const std::string& name, long def) {
-  std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]).rfind(prefix, 0) == 0)
-      return std::stol(argv[i] + prefix.size());
+/// `--name=value` or `--name value` as a string, or `def` when absent.
+inline std::string sarg(int argc, char** argv, const std::string& name, const std::string& def) {
+  std::string flag = "--" + name;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind(flag + "=", 0) == 0)
+      return a.substr(flag.size() + 1);
+    if (a == flag && i + 1 < argc)
+      return argv[i + 1];
+  }
   return def;
 }
 
-/// `--name=value` as a string, or `def`.
-inline std::string sarg(int argc, char** argv, const std::string& name, const std::string& def) {
-  std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]).rfind(prefix, 0) == 0)
-      return argv[i] + prefix.size();
-  return def;
+/// Reads an integer option ("--name=value" or "--name value") from argv,
+/// or `def`. A value that is not a whole number ends the program (exit 2).
+inline long arg(int argc, char** argv, const std::string& name, long def) {
+  std::string v = sarg(argc, argv, name, "");
+  if (v.empty())
+    return def;
+  size_t used = 0;
+  long n = 0;
+  try {
+    n = std::stol(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size()) {
+    std::fprintf(stderr, "%s: --%s wants a whole number, not '%s'\n", argv[0], name.c_str(), v.c_str());
+    std::exit(2);
+  }
+  return n;
 }
 
 }  // namespace callq::bench

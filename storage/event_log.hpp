@@ -177,25 +177,27 @@ class event_log {
   /// (the live calls and agents at a start): the writer takes them as
   /// known, so their first appends look nothing up in storage (at 10M
   /// events of history, RocksDB's look-ups of 11,000 streams took most of
-  /// a second). Writer's thread, before its first append. The default
-  /// ignores them.
-  virtual void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) {
-    (void)versions;
+  /// a second). They fill the writer's cache of stream versions up to its
+  /// bound. Writer's thread, before its first append.
+  void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) {
+    for (auto& [stream, version] : versions)
+      if (stream_versions_.size() < max_cached_streams)
+        stream_versions_[stream] = version;
   }
 
   /// The writer has appended its last to `stream` (a finished call's),
-  /// which is at `version` now that that batch is durable: a log that
-  /// caches stream versions lets go of it, unless a later batch for it
-  /// changed the cached version meanwhile. An append to it after all
-  /// looks its version up again (RocksDB) or leaves it to the store's
-  /// index (PostgreSQL). Writer's thread. The default caches nothing.
-  virtual void forget_version(const std::string& stream, uint64_t version) {
-    (void)stream;
-    (void)version;
+  /// which is at `version` now that that batch is durable: the cache of
+  /// stream versions lets go of it, unless a later batch for it changed
+  /// the cached version meanwhile. An append to it after all looks its
+  /// version up again (RocksDB) or leaves it to the store's index
+  /// (PostgreSQL). Writer's thread.
+  void forget_version(const std::string& stream, uint64_t version) {
+    if (auto i = stream_versions_.find(stream); i != stream_versions_.end() && i->second == version)
+      stream_versions_.erase(i);
   }
 
   /// How many streams' versions the writer holds cached (figures, tests).
-  virtual size_t cached_versions() const { return 0; }
+  size_t cached_versions() const { return stream_versions_.size(); }
 
   /// After a failed write: clears the backend's error state and re-reads
   /// the log's end from storage. Fails, changing nothing, while writing is
@@ -291,13 +293,13 @@ class event_log {
  protected:
   event_log() = default;
 
-  /// A writer's cache of stream versions (stream name -> last version).
-  using version_cache = std::unordered_map<std::string, uint64_t>;
-  /// forget_version() for a log that keeps `cache`.
-  static void forget_cached(version_cache& cache, const std::string& stream, uint64_t version) {
-    if (auto i = cache.find(stream); i != cache.end() && i->second == version)
-      cache.erase(i);
-  }
+  /// The writer's cache of stream versions (stream name -> last version),
+  /// which a backend fills as it writes and looks up, and clears when it
+  /// reaches `max_cached_streams` (a long-running server forgets it now
+  /// and then rather than keeping every call it has ever seen). Writer's
+  /// thread only.
+  std::unordered_map<std::string, uint64_t> stream_versions_;
+  static constexpr size_t max_cached_streams = 200'000;
 
  private:
   /// Batches the default submit_append() wrote and complete_append() has

@@ -63,18 +63,6 @@ class postgres_log final : public event_log {
     *version = i->second;
     return true;
   }
-  void forget_version(const std::string& stream, uint64_t version) override {
-    forget_cached(stream_versions_, stream, version);
-  }
-  size_t cached_versions() const override { return stream_versions_.size(); }
-  /// Fills the cache of stream versions (up to its bound): the live
-  /// streams are then checked against their writers' expectations here,
-  /// not only by the table's unique index.
-  void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) override {
-    for (auto& [stream, version] : versions)
-      if (stream_versions_.size() < max_cached_streams)
-        stream_versions_[stream] = version;
-  }
   /// Numbers the stream's events in the next batch from `version` on,
   /// and when the unique (stream, version) index refuses the batch, looks
   /// the versions up and fails it as a conflict if the store's is not
@@ -167,9 +155,7 @@ class postgres_log final : public event_log {
   uint64_t sent_seq_ = 0;  ///< the last event sent (durable or in flight)
   events::chain_value sent_chain_{};
   std::deque<in_flight_append> in_flight_;
-  version_cache stream_versions_;  ///< a bounded cache
   std::unordered_map<std::string, uint64_t> expected_;  ///< for the next batch (expect_version())
-  static constexpr size_t max_cached_streams = 200'000;
 };
 
 }  // namespace callq::storage

@@ -425,12 +425,6 @@ status rocksdb_log::load_tail() {
   return status::ok();
 }
 
-void rocksdb_log::learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) {
-  for (auto& [stream, version] : versions)
-    if (stream_versions_.size() < max_cached_streams)
-      stream_versions_[stream] = version;
-}
-
 uint64_t rocksdb_log::next_stream_version(const std::string& stream) {
   return ++cached_version(stream);
 }

@@ -44,12 +44,6 @@ class rocksdb_log final : public event_log {
     *version = cached_version(stream);  // a local look-up: always known
     return true;
   }
-  void forget_version(const std::string& stream, uint64_t version) override {
-    forget_cached(stream_versions_, stream, version);
-  }
-  size_t cached_versions() const override { return stream_versions_.size(); }
-  /// Fills the cache of stream versions (up to its bound).
-  void learn_versions(const std::vector<std::pair<std::string, uint64_t>>& versions) override;
   status append(const std::vector<events::event>& evs, const std::vector<idempotency_entry>& idem,
                 bool sync, uint64_t* first_seq) override;
   /// DB::Resume (flushes and starts a new WAL), then re-reads the tail.
@@ -121,9 +115,6 @@ class rocksdb_log final : public event_log {
   bool write_failed_ = false;  ///< since the last successful resume()
   uint64_t last_seq_ = 0;
   events::chain_value last_chain_{};
-  /// Last version of recently written streams (a cache, bounded).
-  version_cache stream_versions_;
-  static constexpr size_t max_cached_streams = 200'000;
 };
 
 }  // namespace callq::storage
