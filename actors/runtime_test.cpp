@@ -359,7 +359,7 @@ TEST_CASE("a snapshot keeps a call's routing as fields beside its others: none f
   CHECK_FALSE(flat.contains("agent_identity"));
 }
 
-TEST_CASE("a snapshot holds each call and agent as its own document and still reads one written before") {
+TEST_CASE("a snapshot holds each call and agent as its own document, an array of its fields' values, and still reads those written before") {
   world_image img;
   img.calls.push_back(queued_call("CA1"));
   agent_state a;
@@ -373,9 +373,10 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   std::string digest = world::from_image(policy{}, img).digest();
   std::string bytes = encode_snapshot(img, digest, 1000, {});
   const size_t header = 15 + 4 + 8 + 8 + 32 + 64;  // magic, format, seq, time, chain, SHA-256
-  CHECK(be_number(bytes, 15, 4) == 5);
-  // Format 5: u64 length and the document, then u32 count and (u32
-  // length, CBOR) of each call, then the same of each agent.
+  CHECK(be_number(bytes, 15, 4) == 6);
+  // Format 6: u64 length and the document, then u32 count and (u32
+  // length, CBOR) of each call, then the same of each agent; each call
+  // and agent an array of its fields' values.
   std::string payload = bytes.substr(header);
   size_t at = 0;
   uint64_t doc_size = be_number(payload, at, 8);
@@ -394,8 +395,10 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
     at += n;
   }
   CHECK(at == payload.size());
-  CHECK(entities["calls"][0].at("sid") == "CA1");
-  CHECK(entities["agents"][0].at("id") == "alice");
+  REQUIRE(entities["calls"][0].is_array());
+  CHECK(entities["calls"][0][0] == "CA1");  // sid comes first
+  REQUIRE(entities["agents"][0].is_array());
+  CHECK(entities["agents"][0][0] == "alice");  // id comes first
   world w{policy{}};
   snapshot_info info;
   REQUIRE(decode_snapshot(bytes, policy{}, &w, &info));
@@ -409,13 +412,50 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   for (const std::string& damaged :
        {payload.substr(0, payload.size() - 1), payload + "x", payload.substr(0, 8 + doc_size + 2),
         payload.substr(0, 5)}) {
-    auto st = decode_snapshot(with_payload(bytes, 5, damaged), policy{}, &bad, &info);
+    auto st = decode_snapshot(with_payload(bytes, 6, damaged), policy{}, &bad, &info);
     CHECK(st.error_code() == status::code::corruption);
   }
+  // The framing of formats 5 and 6: the document, then the entities.
+  auto framed = [&](const nlohmann::json& calls, const nlohmann::json& agents) {
+    std::string p = payload.substr(0, 8 + doc_size);
+    for (const nlohmann::json* list : {&calls, &agents}) {
+      p += std::string{0, 0, 0, static_cast<char>(list->size())};
+      for (auto& x : *list) {
+        auto c = nlohmann::json::to_cbor(x);
+        p += std::string{0, 0, static_cast<char>(c.size() >> 8), static_cast<char>(c.size() & 0xff)};
+        p.append(c.begin(), c.end());
+      }
+    }
+    return p;
+  };
+  // A call's array that ends early (written before its last fields
+  // existed): those fields keep their defaults.
+  nlohmann::json shorter = entities["calls"];
+  shorter[0].erase(shorter[0].size() - 1);  // flags: none
+  world ws{policy{}};
+  REQUIRE(decode_snapshot(with_payload(bytes, 6, framed(shorter, entities["agents"])), policy{}, &ws,
+                          &info));
+  CHECK(ws.digest() == digest);
+  // A call that is not an array is corruption.
+  nlohmann::json not_array = nlohmann::json::array({nlohmann::json{{"sid", "CA1"}}});
+  CHECK(decode_snapshot(with_payload(bytes, 6, framed(not_array, entities["agents"])), policy{}, &bad,
+                        &info)
+            .error_code() == status::code::corruption);
+  // Format 5: the same framing, each call and agent an object naming its
+  // fields.
+  nlohmann::json objects;
+  objects["calls"].push_back(nlohmann::json(img.calls[0]));
+  // (The agent as a writer that omitted its defaults would have it.)
+  objects["agents"].push_back(nlohmann::json{{"id", "alice"}, {"queues", {"support"}}, {"version", 1}});
+  CHECK(objects["calls"][0].at("sid") == "CA1");
+  world w5{policy{}};
+  REQUIRE(decode_snapshot(with_payload(bytes, 5, framed(objects["calls"], objects["agents"])), policy{},
+                          &w5, &info));
+  CHECK(w5.digest() == digest);
   // Format 4: one document, each call and agent a byte string in it.
   nlohmann::json old4 = doc;
   for (const char* kind : {"calls", "agents"})
-    for (auto& x : entities[kind])
+    for (auto& x : objects[kind])
       old4[kind].push_back(nlohmann::json::binary(nlohmann::json::to_cbor(x)));
   auto cbor4 = nlohmann::json::to_cbor(old4);
   world w4{policy{}};
@@ -425,7 +465,7 @@ TEST_CASE("a snapshot holds each call and agent as its own document and still re
   // Format 3: one document, each call and agent an object in it.
   nlohmann::json old3 = doc;
   for (const char* kind : {"calls", "agents"})
-    old3[kind] = entities[kind];
+    old3[kind] = objects[kind];
   auto cbor3 = nlohmann::json::to_cbor(old3);
   std::string old = with_payload(bytes, 3, std::string(cbor3.begin(), cbor3.end()));
   world w3{policy{}};

@@ -33,12 +33,11 @@ void from_json(const nlohmann::json& j, call_flags& f) {
       callback_offered, last_announce_ms, callback_agent_answered, callback_escalated,      \
       refused, refused_closed, require, require_step, require_next_ms, overflowed_ms,       \
       booked, version, language, flags
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_routing, tried, offer_id, agent_id,
-                                                offered_ms, connected_ms, ring_ms, callback_id,
-                                                callback_number, callback_requested_ms,
-                                                callback_attempts, callback_leg_sid,
-                                                callback_due_ms, skills, preferred_agent,
-                                                prefer_until_ms, ring_all)
+#define CALLQ_ROUTING_FIELDS                                                                \
+  tried, offer_id, agent_id, offered_ms, connected_ms, ring_ms, callback_id, callback_number, \
+      callback_requested_ms, callback_attempts, callback_leg_sid, callback_due_ms, skills,    \
+      preferred_agent, prefer_until_ms, ring_all
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(call_routing, CALLQ_ROUTING_FIELDS)
 void to_json(nlohmann::json& nlohmann_json_j, const call_state& nlohmann_json_t) {
   NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, CALLQ_CALL_FIELDS))
   nlohmann_json_j.update(nlohmann::json(nlohmann_json_t.routing()));
@@ -52,7 +51,6 @@ void from_json(const nlohmann::json& nlohmann_json_j, call_state& nlohmann_json_
   if (nlohmann::json(routing) != no_routing)
     nlohmann_json_t.edit_routing() = std::move(routing);
 }
-#undef CALLQ_CALL_FIELDS
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(last_contact, agent_id, at_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(call_history_entry, call_sid, queue, agent_id, outcome,
                                    disposition, at_ms)
@@ -61,13 +59,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(callback_view, callback_id, call_sid, number,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(membership, penalty, joined_ms, answered, talk_ms)
 // With defaults: a snapshot written before the agent page lacks an agent's
 // break reason and last call (its wrap-up then cannot be recorded).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(agent_state, id, display_name, identity, token_hash, queues,
-                                   skills, members, skill_levels, status, device, fresh, expired,
-                                   paused, pause_reason, missed, readiness, idle_since_ms,
-                                   in_wrap_up, wrap_until_ms, offer_id, offer_call, offer_queue,
-                                   on_call, call_queue, call_since_ms, logged_in_ms, removed,
-                                   version, break_reason, last_call, last_call_queue,
-                                   last_call_recorded)
+#define CALLQ_AGENT_FIELDS                                                                 \
+  id, display_name, identity, token_hash, queues, skills, members, skill_levels, status,     \
+      device, fresh, expired, paused, pause_reason, missed, readiness, idle_since_ms,        \
+      in_wrap_up, wrap_until_ms, offer_id, offer_call, offer_queue, on_call, call_queue,     \
+      call_since_ms, logged_in_ms, removed, version, break_reason, last_call,                \
+      last_call_queue, last_call_recorded
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(agent_state, CALLQ_AGENT_FIELDS)
 // With defaults: a snapshot written before callers had a language.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(caller_entry, display_name, priority, language)
 // With defaults: a snapshot written before the patience figures.
@@ -79,6 +77,62 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(world_counters, call_order, offe
                                                 offer_reserved)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(sl_minute, minute, answered, answered_within, abandoned_after)
 
+// Format 6: each call and agent is a CBOR array of its fields' values in
+// the order of the lists above (a call: its own fields, then, only when
+// it has any routing, its routing's), not an object naming every field:
+// a fifth of the bytes, and about a quarter of the time to build and
+// parse (bench/README.md). The lists are append-only: a field is never
+// moved or removed (one no longer used keeps its place); an older
+// snapshot's shorter array leaves the fields after its end at their
+// defaults, and the digest checked after decoding catches any mismatch.
+#define CALLQ_PUT(field) a.push_back(nlohmann::json(t.field));
+#define CALLQ_GET(field)   \
+  if (i < a.size())        \
+    a[i].get_to(t.field); \
+  ++i;
+
+namespace {
+
+nlohmann::json positional(const call_state& t) {
+  nlohmann::json a = nlohmann::json::array();
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_PUT, CALLQ_CALL_FIELDS))
+  if (t.has_routing()) {
+    const call_routing& r = t.routing();
+    [&](const call_routing& t) { NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_PUT, CALLQ_ROUTING_FIELDS)) }(r);
+  }
+  return a;
+}
+
+nlohmann::json positional(const agent_state& t) {
+  nlohmann::json a = nlohmann::json::array();
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_PUT, CALLQ_AGENT_FIELDS))
+  return a;
+}
+
+void from_positional(const nlohmann::json& a, call_state& t) {
+  if (!a.is_array())
+    throw nlohmann::json::type_error::create(302, "a call is not an array", &a);
+  size_t i = 0;
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_GET, CALLQ_CALL_FIELDS))
+  if (i < a.size())
+    [&](call_routing& t) { NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_GET, CALLQ_ROUTING_FIELDS)) }(
+        t.edit_routing());
+}
+
+void from_positional(const nlohmann::json& a, agent_state& t) {
+  if (!a.is_array())
+    throw nlohmann::json::type_error::create(302, "an agent is not an array", &a);
+  size_t i = 0;
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(CALLQ_GET, CALLQ_AGENT_FIELDS))
+}
+
+}  // namespace
+
+#undef CALLQ_PUT
+#undef CALLQ_GET
+#undef CALLQ_CALL_FIELDS
+#undef CALLQ_ROUTING_FIELDS
+#undef CALLQ_AGENT_FIELDS
 
 namespace {
 
@@ -102,7 +156,7 @@ uint64_t get_u64(std::string_view in, size_t at, int bytes = 8) {
 template <class T> void put_entities(std::string& out, const std::vector<T>& items) {
   put_u64(out, items.size(), 4);
   for (auto& x : items) {
-    std::vector<std::uint8_t> doc = nlohmann::json::to_cbor(nlohmann::json(x));
+    std::vector<std::uint8_t> doc = nlohmann::json::to_cbor(positional(x));
     put_u64(out, doc.size(), 4);
     out.append(reinterpret_cast<const char*>(doc.data()), doc.size());
   }
@@ -146,9 +200,19 @@ std::vector<T> decoded_side_by_side(const Docs& docs, Decode decode) {
   return out;
 }
 
-/// Format 5's framed documents.
+/// Format 5's framed documents (objects).
 template <class T> std::vector<T> decoded_framed(const std::vector<std::string_view>& docs) {
   return decoded_side_by_side<T>(docs, [](std::string_view d) { return nlohmann::json::from_cbor(d.begin(), d.end()); });
+}
+
+/// Format 6's framed documents (arrays), decoded side by side as above.
+template <class T> std::vector<T> decoded_positional(const std::vector<std::string_view>& docs) {
+  std::vector<T> out(docs.size());
+  split_work(docs.size(), 1024, [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      from_positional(nlohmann::json::from_cbor(docs[i].begin(), docs[i].end()), out[i]);
+  });
+  return out;
 }
 
 /// Formats 3 and 4: an array in the one document.
@@ -264,7 +328,10 @@ status decode_snapshot(std::string_view bytes, const policy& rules, world* out,
   try {
     auto j = nlohmann::json::from_cbor(doc.begin(), doc.end());
     si.world_digest = j.at("digest").get<std::string>();
-    if (format >= 5) {
+    if (format >= 6) {
+      img.calls = decoded_positional<call_state>(call_docs);
+      img.agents = decoded_positional<agent_state>(agent_docs);
+    } else if (format == 5) {
       img.calls = decoded_framed<call_state>(call_docs);
       img.agents = decoded_framed<agent_state>(agent_docs);
     } else {

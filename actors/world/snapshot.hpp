@@ -37,11 +37,13 @@
 
 namespace callq {
 
-/// The format this build writes and the newest it reads. Format 5 frames
-/// each call and agent as its own CBOR document after the rest; formats
-/// 4 (the same documents as byte strings inside the one document) and 3
-/// (one document, each entity an object in it) are still read.
-constexpr uint32_t snapshot_format = 5;
+/// The format this build writes and the newest it reads. Format 6 frames
+/// each call and agent as its own CBOR document after the rest, an array
+/// of its fields' values in a fixed, append-only order (snapshot.cpp);
+/// formats 5 (the same framing, each an object naming its fields), 4
+/// (those objects as byte strings inside the one document) and 3 (one
+/// document, each entity an object in it) are still read.
+constexpr uint32_t snapshot_format = 6;
 /// The oldest format this build reads (older ones: the log is replayed).
 constexpr uint32_t oldest_snapshot_format = 3;
 
