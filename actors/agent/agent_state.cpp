@@ -1,7 +1,8 @@
 #include "actors/agent/agent_state.hpp"
 
+#include "actors/digest_writer.hpp"
+
 #include <algorithm>
-#include <sstream>
 
 namespace callq {
 
@@ -257,7 +258,9 @@ int64_t readiness_score(const agent_state& a, const policy& p, int64_t now_ms,
 }
 
 std::string digest_text(const agent_state& a) {
-  std::ostringstream o;
+  std::string text;
+  text.reserve(256);
+  digest_writer o(&text);
   o << "agent " << a.id << '|' << a.version << '|' << a.display_name << '|' << a.identity << '|'
     << a.token_hash << '|';
   for (auto& q : a.queues)
@@ -276,7 +279,7 @@ std::string digest_text(const agent_state& a) {
     << a.pause_reason << '|' << a.missed << '|' << a.readiness << '|' << a.idle_since_ms << '|'
     << a.in_wrap_up << '|' << a.wrap_until_ms << '|' << a.offer_id << '|' << a.offer_call << '|'
     << a.on_call << '|' << a.logged_in_ms << '|' << a.removed;
-  return o.str();
+  return text;
 }
 
 }  // namespace callq

@@ -1,9 +1,9 @@
 #include "actors/call/call_state.hpp"
 
+#include "actors/digest_writer.hpp"
 #include "actors/feature_flags.hpp"
 
 #include <atomic>
-#include <sstream>
 #include <type_traits>
 
 namespace callq {
@@ -283,7 +283,9 @@ void apply_restart(call_state& c, int64_t now_ms) {
 
 std::string digest_text(const call_state& c) {
   const call_routing& r = c.routing();
-  std::ostringstream o;
+  std::string text;
+  text.reserve(256);
+  digest_writer o(&text);
   o << "call " << c.sid << '|' << c.version << '|' << c.from << '|' << c.to << '|' << c.queue
     << '|' << c.caller_name << '|' << c.priority << '|' << phase_name(c.phase) << '|' << c.order
     << '|' << c.arrived_ms << '|' << c.enqueued_ms << '|' << c.orig_position << '|'
@@ -323,7 +325,7 @@ std::string digest_text(const call_state& c) {
     o << "|overflowed " << c.overflowed_ms;
   if (!r.preferred_agent.empty() || r.prefer_until_ms != 0)
     o << "|prefers " << r.preferred_agent << ' ' << r.prefer_until_ms;
-  return o.str();
+  return text;
 }
 
 }  // namespace callq

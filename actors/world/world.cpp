@@ -1,11 +1,11 @@
 #include "actors/world/world.hpp"
 
 #include <algorithm>
-#include <sstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "actors/digest_writer.hpp"
 #include "actors/dispatcher/queue_logic.hpp"
 #include "events/sha256.hpp"
 
@@ -657,7 +657,9 @@ world_summary world::summary(int64_t now_ms) const {
 }
 
 std::string world::digest_text() const {
-  std::ostringstream o;
+  std::string text;
+  text.reserve(256 * (agents_.size() + calls_.size() + 16));
+  digest_writer o(&text);
   o << "counters " << counters_.call_order << ' ' << counters_.offer << ' ' << counters_.callback
     << '\n';
   const auto& m = metrics_;
@@ -689,7 +691,7 @@ std::string world::digest_text() const {
       o << ' ' << m.minute << ':' << m.answered << ':' << m.answered_within << ':' << m.abandoned_after;
     o << '\n';
   }
-  return o.str();
+  return text;
 }
 
 std::string world::digest() const {
