@@ -39,9 +39,12 @@ class digest_writer {
     out_->push_back(b ? '1' : '0');
     return *this;
   }
-  /// Any other integer, in decimal.
+  /// Any other integer, in decimal (not signed or unsigned char, which a
+  /// stream writes as a character: they do not compile).
   template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                          !std::is_same_v<T, char>,
+                                          !std::is_same_v<T, char> &&
+                                          !std::is_same_v<T, signed char> &&
+                                          !std::is_same_v<T, unsigned char>,
                                       int> = 0>
   digest_writer& operator<<(T v) {
     char buf[24];
