@@ -185,42 +185,41 @@ bool get_entities(std::string_view payload, size_t* at, std::vector<std::string_
   return true;
 }
 
-/// The entities of `docs` (format 5's framed documents, or the elements
-/// of format 4's array of byte strings, or format 3's objects: `decode`
-/// reads one), decoded side by side on the machine's cores
-/// (split_work.hpp): the start waits for them, and nothing else runs
-/// meanwhile.
+/// The entities of `docs` (format 6's or 5's framed documents, or the
+/// elements of format 4's array of byte strings, or format 3's objects:
+/// `decode(doc, &entity)` reads one), decoded side by side on the
+/// machine's cores (split_work.hpp): the start waits for them, and nothing
+/// else runs meanwhile.
 template <class T, class Docs, class Decode>
 std::vector<T> decoded_side_by_side(const Docs& docs, Decode decode) {
   std::vector<T> out(docs.size());
   split_work(docs.size(), 1024, [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i)
-      out[i] = decode(docs[i]).template get<T>();
+      decode(docs[i], &out[i]);
   });
   return out;
 }
 
 /// Format 5's framed documents (objects).
 template <class T> std::vector<T> decoded_framed(const std::vector<std::string_view>& docs) {
-  return decoded_side_by_side<T>(docs, [](std::string_view d) { return nlohmann::json::from_cbor(d.begin(), d.end()); });
+  return decoded_side_by_side<T>(docs, [](std::string_view d, T* x) {
+    *x = nlohmann::json::from_cbor(d.begin(), d.end()).template get<T>();
+  });
 }
 
-/// Format 6's framed documents (arrays), decoded side by side as above.
+/// Format 6's framed documents (arrays of values).
 template <class T> std::vector<T> decoded_positional(const std::vector<std::string_view>& docs) {
-  std::vector<T> out(docs.size());
-  split_work(docs.size(), 1024, [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i)
-      from_positional(nlohmann::json::from_cbor(docs[i].begin(), docs[i].end()), out[i]);
+  return decoded_side_by_side<T>(docs, [](std::string_view d, T* x) {
+    from_positional(nlohmann::json::from_cbor(d.begin(), d.end()), *x);
   });
-  return out;
 }
 
 /// Formats 3 and 4: an array in the one document.
 template <class T> std::vector<T> decoded_in_document(const nlohmann::json& j) {
   if (!j.is_array())
     throw nlohmann::json::type_error::create(302, "entities are not an array", &j);
-  return decoded_side_by_side<T>(j, [](const nlohmann::json& x) {
-    return x.is_binary() ? nlohmann::json::from_cbor(x.get_binary()) : x;
+  return decoded_side_by_side<T>(j, [](const nlohmann::json& d, T* x) {
+    *x = (d.is_binary() ? nlohmann::json::from_cbor(d.get_binary()) : d).template get<T>();
   });
 }
 
