@@ -70,6 +70,9 @@ struct runtime_options {
   uint64_t snapshot_every_events = 100'000;
   /// Snapshots kept in the log.
   size_t keep_snapshots = 3;
+  /// In real time, a digest of the state is recorded after this many
+  /// events (and at every stop), for `callq replay --verify`.
+  uint64_t digest_every_events = 50'000;
   disk_options disk;
   /// How often free space is measured and, after a failed append, writing
   /// is retried (0: only when check_storage() is called, for tests).

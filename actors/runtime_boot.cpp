@@ -197,6 +197,8 @@ status runtime::spawn(world w, startup_report rep, startup_report* report) {
   to.beat_ms = opts.virtual_clock || opts.clock || opts.deterministic ? 0 : opts.tick_ms;
   to.cleanup_every_ms = opts.cleanup_every_ms;
   to.journal_figures = journal_stats_;
+  to.digest_every_events = opts.digest_every_events;
+  to.digest_detached = !opts.deterministic;
   to.load = load_;
   env->timers = spawn_timers(sys, env, to);
   impl_->env = env;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/feature_flags.hpp"
+#include "actors/world/rebuild.hpp"
 #include "actors/world/snapshot.hpp"
 #include "events/sha256.hpp"
 
@@ -544,4 +545,59 @@ TEST_CASE("cleanup: in real time a round asks every call a slice at a time, and 
   // (none has gone 15 minutes without news).
   CHECK(eventually([&] { return rt->actors().finished_calls == 0; }));
   CHECK(rt->actors().calls == 299);
+}
+
+TEST_CASE("in real time a digest is recorded every N events and at the stop, each "
+          "equal to a full replay's at the event it names") {
+  callq::testing::temp_dir tmp;
+  auto o = options(tmp.path());
+  o.virtual_clock = false;
+  o.tick_ms = 10;
+  o.digest_every_events = 20;
+  std::map<uint64_t, std::string> recorded;  // by the event each covers
+  auto collect = [&](const storage::event_log& log) {
+    recorded.clear();
+    REQUIRE(log.scan(1, [&](const events::envelope& e) {
+      if (auto* d = std::get_if<events::system_state_digest>(&e.ev.body)) {
+        CHECK(d->seq > 0);
+        CHECK(static_cast<uint64_t>(d->seq) < e.seq);  // made before it was appended
+        recorded[static_cast<uint64_t>(d->seq)] = d->digest;
+      }
+      return true;
+    }));
+  };
+  {
+    auto rt = start(o);
+    for (int i = 0; i < 40; ++i) {
+      REQUIRE(rt->ask(cmd::incoming_call{"CA" + std::to_string(i), "+1555000" + std::to_string(i),
+                                         "+15559999", "support", "", std::nullopt})
+                  .is_voice());
+      if (i % 4 == 3)
+        CHECK_FALSE(rt->ask(cmd::call_status{"CA" + std::to_string(i), "completed"}).failed());
+    }
+    // At least two periodic digests (the beat sees 20 more events twice).
+    CHECK(eventually([&] {
+      collect(rt->log());
+      return recorded.size() >= 2;
+    }));
+  }
+  // The stop recorded one more. Each names an event and equals the
+  // digest of a full replay right after it.
+  storage::log_options ro;
+  ro.read_only = true;
+  std::unique_ptr<storage::event_log> log;
+  REQUIRE(storage::event_log::open_data_dir(tmp.path(), ro, &log));
+  collect(*log);
+  CHECK(recorded.size() >= 3);
+  world w(o.rules);
+  size_t compared = 0;
+  rebuild_report report;
+  REQUIRE(rebuild(*log, w, {}, &report, [&](const events::envelope& e, const world& now) {
+    if (auto i = recorded.find(e.seq); i != recorded.end()) {
+      CHECK(now.digest() == i->second);
+      ++compared;
+    }
+    return status::ok();
+  }));
+  CHECK(compared == recorded.size());
 }

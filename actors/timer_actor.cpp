@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -150,17 +151,50 @@ std::vector<caf::actor> take_idle_checks(timer_state& st, int64_t now) {
   return out;
 }
 
-void record_digest(self_ptr self, caf::response_promise* rp) {
-  auto& st = self->state;
-  auto [digest, seq] = st.env->reads->read([](const world& w) {
-    return std::make_pair(w.digest(), w.last_seq());
+/// Makes the digest of read-model version `v`, then calls `then(digest)`
+/// on the timer actor: on a detached actor of its own when
+/// opts.digest_detached (it holds `v` meanwhile, as a reader does), so
+/// that no scheduler thread spends the digest's time; else in place.
+template <class F>
+void digest_of(self_ptr self, std::shared_ptr<const world> v, F then) {
+  if (!self->state.opts.digest_detached) {
+    then(v->digest());
+    return;
+  }
+  auto worker = self->spawn<caf::detached>([v]() -> caf::behavior {
+    return {[v](digest_atom) { return v->digest(); }};
   });
-  journal_batch b;
-  b.events.push_back({st.env->clock->now_ms(),
-                      events::system_state_digest{digest, static_cast<int64_t>(seq)}});
-  auto answer = rp ? std::optional<caf::response_promise>(*rp) : std::nullopt;
-  self->request(st.env->journal, caf::infinite, append_atom::value, std::move(b))
-      .then([answer, digest](uint64_t) mutable {
+  auto done = [self, worker] { self->send_exit(worker, caf::exit_reason::user_shutdown); };
+  self->request(worker, caf::infinite, digest_atom::value)
+      .then(
+          [done, then](std::string& digest) mutable {
+            done();
+            then(std::move(digest));
+          },
+          [done, then](caf::error&) mutable {
+            done();
+            then(std::string{});
+          });
+}
+
+/// Records a digest of the newest read-model version, naming the last
+/// event it covers (so that what is appended meanwhile does not matter),
+/// and answers `answer`, if any, with it once it is durable.
+void record_digest(self_ptr self, std::optional<caf::response_promise> answer) {
+  auto& st = self->state;
+  std::shared_ptr<const world> v = st.env->reads->version();
+  const int64_t seq = static_cast<int64_t>(v->last_seq());
+  digest_of(self, std::move(v), [self, seq, answer](std::string digest) mutable {
+    if (digest.empty()) {  // the worker died: nothing to record
+      if (answer)
+        answer->deliver(caf::make_error(caf::sec::request_receiver_down));
+      return;
+    }
+    journal_batch b;
+    b.events.push_back({self->state.env->clock->now_ms(), events::system_state_digest{digest, seq}});
+    self->request(self->state.env->journal, caf::infinite, append_atom::value, std::move(b))
+        .then(
+            [answer, digest](uint64_t) mutable {
               if (answer)
                 answer->deliver(digest);
             },
@@ -168,6 +202,7 @@ void record_digest(self_ptr self, caf::response_promise* rp) {
               if (answer)
                 answer->deliver(std::move(e));
             });
+  });
 }
 
 /// The periodic work of a real-time beat.
@@ -209,7 +244,7 @@ void beat(self_ptr self) {
     uint64_t events = st.opts.journal_figures->events.load();
     if (events - st.events_at_digest >= st.opts.digest_every_events) {
       st.events_at_digest = events;
-      record_digest(self, nullptr);
+      record_digest(self, std::nullopt);
     }
   }
 }
@@ -333,7 +368,7 @@ caf::behavior timers(self_ptr self, std::shared_ptr<entity_env> env, timer_optio
       },
       [=](digest_atom) -> caf::result<std::string> {
         auto rp = self->make_response_promise();
-        record_digest(self, &rp);
+        record_digest(self, rp);
         return rp;
       },
   };
