@@ -19,11 +19,8 @@ class digest_writer {
   /// Appends to `*out`.
   explicit digest_writer(std::string* out) : out_(out) {}
 
+  /// Text as it is (a std::string too, through its view).
   digest_writer& operator<<(std::string_view s) {
-    out_->append(s);
-    return *this;
-  }
-  digest_writer& operator<<(const std::string& s) {
     out_->append(s);
     return *this;
   }
