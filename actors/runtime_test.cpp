@@ -27,6 +27,14 @@ runtime_options options(const std::string& dir) {
   return o;
 }
 
+/// The same, in real time: the timer service beats every 10 ms.
+runtime_options real_time_options(const std::string& dir) {
+  runtime_options o = options(dir);
+  o.virtual_clock = false;
+  o.tick_ms = 10;
+  return o;
+}
+
 std::unique_ptr<runtime> start(const runtime_options& o) {
   std::unique_ptr<runtime> rt;
   auto st = runtime::start(o, &rt);
@@ -528,9 +536,7 @@ TEST_CASE("timers: an entity holds one deadline, which a new one replaces, so no
 TEST_CASE("cleanup: in real time a round asks every call a slice at a time, and finished calls "
           "leave memory at each beat once past their retention") {
   callq::testing::temp_dir tmp;
-  auto o = options(tmp.path());
-  o.virtual_clock = false;
-  o.tick_ms = 10;
+  auto o = real_time_options(tmp.path());
   o.cleanup_every_ms = 400;
   o.rules.finished_retention_ms = 50;
   auto rt = start(o);
@@ -550,9 +556,7 @@ TEST_CASE("cleanup: in real time a round asks every call a slice at a time, and 
 TEST_CASE("in real time a digest is recorded every N events and at the stop, each "
           "equal to a full replay's at the event it names") {
   callq::testing::temp_dir tmp;
-  auto o = options(tmp.path());
-  o.virtual_clock = false;
-  o.tick_ms = 10;
+  auto o = real_time_options(tmp.path());
   o.digest_every_events = 20;
   std::map<uint64_t, std::string> recorded;  // by the event each covers
   auto collect = [&](const storage::event_log& log) {
