@@ -118,11 +118,16 @@ struct put_caller {
 /// when the call decides after this time, half the agents' reservation
 /// time after they were asked, so that the agents' confirm arrives before
 /// their reservation could time out (0: no limit).
+/// `require`: the call's skill requirement as the dispatcher matched the
+/// agents against it (its view's); a call whose requirement has changed
+/// since (a skill step, a queue's new steps) refuses, and is matched
+/// again under its new one.
 struct take_offer {
   std::string offer_id, agent_id, identity;
   bool direct = false;
   std::vector<std::pair<std::string, std::string>> also = {};
   int64_t take_by_ms = 0;
+  std::map<std::string, int64_t> require = {};
 };
 /// Agent to call: the agent side of `offer_id` is gone (agent `agent_id`
 /// removed, or the reservation was lost); the offer fails with `reason`.

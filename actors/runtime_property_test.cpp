@@ -286,18 +286,15 @@ uint64_t base_seed() {
   return n != nullptr ? std::strtoull(n, nullptr, 10) : 0;
 }
 
-/// Runs seeds `first`, `first + stride`, ... (`seeds()` in all, over the
-/// four test cases below, so that CTest can run them side by side).
-void run_seeds(int first, int stride, bool busy = false) {
-  int violations = 0;
-  actor_harness::order_checked order;
-  // The busy histories also roll out the agent-side checks to half of the
-  // callers (the same half for each flag: one hash per caller), polling to
-  // 65 % and the multi-agent fallback to 30 %, so calls on the new path
-  // and on the legacy one wait side by side. The callers' buckets (of
-  // 100): +15550001 14, +15550003 26, +15550000 59, anonymous 51,
-  // +15550002 71, +15550004 75: two callers take every new path, two poll
-  // without the fallback, two take none.
+/// The rules of the histories: the plain ones, or the busy ones, which
+/// also roll out the agent-side checks to half of the callers (the same
+/// half for each flag: one hash per caller), polling to 65 % and the
+/// multi-agent fallback to 30 %, so calls on the new path and on the
+/// legacy one wait side by side. The callers' buckets (of 100):
+/// +15550001 14, +15550003 26, +15550000 59, anonymous 51, +15550002 71,
+/// +15550004 75: two callers take every new path, two poll without the
+/// fallback, two take none.
+policy history_rules(bool busy) {
   policy rules;
   if (busy) {
     for (const char* flag :
@@ -306,38 +303,59 @@ void run_seeds(int first, int stride, bool busy = false) {
     rules.feature_shares["FEATURE_AGENT_POLLING"] = 65;
     rules.feature_shares["FEATURE_MULTI_AGENT_FALLBACK"] = 30;
   }
+  return rules;
+}
+
+/// Runs the random history of `seed` (busy: four agents at work from the
+/// start, twice the steps), checking the invariants after every step;
+/// false, with the problems reported (`alone` says how to run it again
+/// by itself), at the first step that breaks one.
+bool run_history(uint64_t seed, bool busy, actor_harness::order_checked* order,
+                 const std::string& alone) {
+  scenario s(seed, history_rules(busy));
+  if (busy)
+    for (int k = 0; k < 4; ++k) {
+      std::string id = "ag" + std::to_string(s.agents++);
+      s.h.run(s.profile(id));
+      s.h.heartbeat(id);
+    }
+  bool ok = true;
+  for (int i = 0; i < (busy ? 60 : 30); ++i) {
+    size_t from = s.h.log.size();
+    uint64_t refused = s.h.rt().dispatch_figures().legs_refused.load();
+    bool restarted = s.step(busy);
+    std::string problems = restarted ? s.h.check_invariants()
+                                     : s.h.check_structure(s.swept) +
+                                           s.h.check_dispatch_order(from, refused, order);
+    if (!problems.empty()) {
+      if (std::getenv("CALLQ_DEBUG_LOG"))  // the failing seed's whole log, as JSON
+        for (auto& e : s.h.log)
+          std::printf("%s\n", events::payload_to_json(e.body).dump().c_str());
+      FAIL_CHECK("seed " << seed << " step " << i << " (alone: " << alone
+                         << "; CALLQ_DEBUG_LOG=1 prints its log):\n"
+                         << problems);
+      ok = false;
+      break;
+    }
+  }
+  INFO("seed " << seed);
+  CHECK(s.h.check_invariants().empty());
+  return ok;
+}
+
+/// Runs seeds `first`, `first + stride`, ... (`seeds()` in all, over the
+/// four test cases below, so that CTest can run them side by side).
+void run_seeds(int first, int stride, bool busy = false) {
+  int violations = 0;
+  actor_harness::order_checked order;
   for (int n = first; n <= seeds(); n += stride) {
     uint64_t seed = base_seed() + static_cast<uint64_t>(n);
-    scenario s(seed, rules);
-    if (busy)  // four agents at work from the start
-      for (int k = 0; k < 4; ++k) {
-        std::string id = "ag" + std::to_string(s.agents++);
-        s.h.run(s.profile(id));
-        s.h.heartbeat(id);
-      }
-    for (int i = 0; i < (busy ? 60 : 30); ++i) {
-      size_t from = s.h.log.size();
-      uint64_t refused = s.h.rt().dispatch_figures().legs_refused.load();
-      bool restarted = s.step(busy);
-      std::string problems = restarted ? s.h.check_invariants()
-                                       : s.h.check_structure(s.swept) +
-                                             s.h.check_dispatch_order(from, refused, &order);
-      if (!problems.empty()) {
-        if (std::getenv("CALLQ_DEBUG_LOG"))  // the failing seed's whole log, as JSON
-          for (auto& e : s.h.log)
-            std::printf("%s\n", events::payload_to_json(e.body).dump().c_str());
-        ++violations;
-        // Alone: the seed as the first of its case (n = `first`).
-        FAIL_CHECK("seed " << seed << " step " << i << " (alone: CALLQ_PROPERTY_BASE_SEED="
-                            << seed - static_cast<uint64_t>(first) << " CALLQ_PROPERTY_SEEDS=" << first
-                            << ", the " << (busy ? "busy" : "'" + std::to_string(first % 4) + " mod 4'")
-                            << " case; CALLQ_DEBUG_LOG=1 prints its log):\n"
-                            << problems);
-        break;
-      }
-    }
-    INFO("seed " << seed);
-    CHECK(s.h.check_invariants().empty());
+    // Alone: the seed as the first of its case (n = `first`).
+    std::string alone = "CALLQ_PROPERTY_BASE_SEED=" + std::to_string(seed - static_cast<uint64_t>(first)) +
+                        " CALLQ_PROPERTY_SEEDS=" + std::to_string(first) + ", the " +
+                        (busy ? "busy" : "'" + std::to_string(first % 4) + " mod 4'") + " case";
+    if (!run_history(seed, busy, &order, alone))
+      ++violations;
   }
   CHECK(violations == 0);
   // The order check judged most reservations, and many of them had a
@@ -356,6 +374,18 @@ TEST_CASE("random histories keep every dispatch invariant (seeds 1 mod 4)") { ru
 TEST_CASE("random histories keep every dispatch invariant (seeds 2 mod 4)") { run_seeds(2, 4); }
 TEST_CASE("random histories keep every dispatch invariant (seeds 3 mod 4)") { run_seeds(3, 4); }
 TEST_CASE("random histories keep every dispatch invariant (seeds 0 mod 4)") { run_seeds(4, 4); }
+
+// Seeds of the long tier's (rotating) histories that once broke an
+// invariant, kept after the fix:
+// - 2079410269: a call's skill step (fr:1, then es:1) was recorded while
+//   the dispatcher still held its old view; the call took the offer
+//   matched under fr:1 to an agent without es. A call now refuses an
+//   offer matched under a requirement it no longer has.
+TEST_CASE("random histories that once broke an invariant keep every one now") {
+  actor_harness::order_checked order;
+  for (uint64_t seed : {2079410269ull})
+    CHECK(run_history(seed, false, &order, "this test case"));
+}
 
 // Calls queueing while agents free up one by one, on two paths of a
 // rollout (agent-side checks by share): many reservations are a choice

@@ -449,6 +449,7 @@ class engine {
     if (!reserved.empty()) {
       cmd::take_offer take{offer_id, legs[reserved[0]].first, legs[reserved[0]].second, direct};
       take.take_by_ms = now_ + rules_.reservation_timeout_ms / 2;
+      take.require = m.require;
       for (size_t k = 1; k < reserved.size(); ++k)
         take.also.push_back(legs[reserved[k]]);
       reply taken = run_call(m.call_sid, take);

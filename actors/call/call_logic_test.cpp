@@ -443,6 +443,33 @@ TEST_CASE("call: a closed queue whose closedAction is message only plays the mes
   CHECK(g.c.phase == call_phase::queued);
 }
 
+TEST_CASE("call: an offer matched under a requirement the call no longer has is refused") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;
+  f.queues["support"].config.skill_steps = {{0, {{"fr", 1}}}, {30, {{"es", 1}}}};
+  int64_t start = f.now;
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt});
+  level_map matched_under = view_of(f.c, f.rules).routing().require;  // the dispatcher's view
+  CHECK(matched_under == level_map{{"fr", 1}});
+  f.now = start + 30'000;  // the step comes before the dispatcher's offer does
+  f.run(cmd::tick{});
+  REQUIRE(f.c.require == level_map{{"es", 1}});
+  cmd::take_offer stale{"OF1", "alice", "client-alice", false};
+  stale.require = matched_under;
+  auto r = f.run(stale);
+  CHECK(r.result == outcome::conflict);
+  CHECK_FALSE(std::get<offer_answer>(r.body).taken);
+  CHECK(f.last.events.empty());
+  CHECK(f.last.jobs.empty());
+  CHECK(view_of(f.c, f.rules).dispatchable);  // still waits, to be matched again
+  // Matched again under the requirement it has now: taken.
+  cmd::take_offer fresh{"OF2", "bob", "client-bob", false};
+  fresh.require = view_of(f.c, f.rules).routing().require;
+  r = f.run(fresh);
+  CHECK(std::get<offer_answer>(r.body).taken);
+  CHECK(f.c.phase == call_phase::offered);
+}
+
 TEST_CASE("call: skill steps relax a waiting call's requirement at the right second") {
   call_fixture f;
   f.rules.feature_callback_request_system = false;  // no callback offer in the way

@@ -73,6 +73,7 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
   }
   cmd::take_offer take{o.offer_id, o.legs[o.reserved[0]].first, o.legs[o.reserved[0]].second, o.direct};
   take.take_by_ms = o.take_by_ms;
+  take.require = o.m.require;
   for (size_t k = 1; k < o.reserved.size(); ++k)
     take.also.push_back(o.legs[o.reserved[k]]);
   auto tell_agents = [self, run](auto make_command) {

@@ -4,8 +4,9 @@
 //
 //   1. reserve: the agent takes the offer if it is still free (its phone
 //      rings, `agent.offer_received`) and holds it as a reservation;
-//   2. take_offer: the call takes it if it still waits (`call.offered`,
-//      REST redirect once durable) -- or refuses;
+//   2. take_offer: the call takes it if it still waits and still has the
+//      skill requirement it was matched under (`call.offered`, REST
+//      redirect once durable) -- or refuses;
 //   3. confirm (taken) or release (refused) ends the reservation.
 //
 // One reservation is under way at a time, so matching keeps dispatch

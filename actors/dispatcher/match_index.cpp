@@ -317,6 +317,7 @@ std::optional<match> match_index::best_in(queue_sets& q, call_group& g, const st
       continue;
     match m{c.sid.str(), chosen->id, queue, c.callback, r.callback_id, agents_.at(chosen->id).identity};
     m.agent_checks = c.agent_checks;
+    m.require = r.require;
     // ring-all: the other members of the same penalty who have not
     // failed it ring too (a callback calls one agent).
     if (q.config.strategy == routing_strategy::ring_all && !c.callback) {
@@ -398,6 +399,7 @@ std::optional<match> match_index::direct(std::string_view sid, int64_t) {
   match m{std::string(sid), id, c->second.queue, c->second.callback, c->second.routing().callback_id,
           agents_.at(id).identity};
   m.agent_checks = c->second.agent_checks;
+  m.require = c->second.routing().require;
   hold(m);
   return m;
 }

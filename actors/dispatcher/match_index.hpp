@@ -68,6 +68,9 @@ struct match {
   std::vector<std::pair<std::string, std::string>> also = {};
   /// The agent-side checks the call's flags apply (call_view::agent_checks).
   uint8_t agent_checks = check_heartbeat | check_device | check_readiness;
+  /// The call's skill requirement the agents were matched against (its
+  /// view's; cmd::take_offer::require).
+  std::map<std::string, int64_t> require = {};
 };
 
 class match_index {
