@@ -141,6 +141,10 @@ struct reserve {
   /// The agent-side checks the call's flags apply (agent_check bits);
   /// -1: the server's own.
   int checks = -1;
+  /// The call's skill requirement the agent was matched against: an agent
+  /// whose skills no longer meet it (its profile changed meanwhile)
+  /// refuses.
+  std::map<std::string, int64_t> require = {};
 };
 /// Dispatcher to agent: the call took the offer; the reservation ends and
 /// the offer lives on until the call reports its outcome.

@@ -444,7 +444,7 @@ class engine {
     std::vector<size_t> reserved;
     for (size_t i = 0; i < legs.size(); ++i)
       if (agents_.count(legs[i].first) &&
-          !run_agent(legs[i].first, cmd::reserve{r, offer_id, m.call_sid, m.queue}).failed())
+          !run_agent(legs[i].first, cmd::reserve{r, offer_id, m.call_sid, m.queue, -1, m.require}).failed())
         reserved.push_back(i);
     if (!reserved.empty()) {
       cmd::take_offer take{offer_id, legs[reserved[0]].first, legs[reserved[0]].second, direct};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "actors/dispatcher/queue_config.hpp"
+
 namespace callq {
 
 using namespace events;
@@ -188,6 +190,8 @@ class decider {
     int checks = x.checks < 0 ? agent_checks_of(p_) : x.checks;
     if (!a_.exists() || a_.reservation != 0 || ((eligible_under_checks(a_, p_) >> checks) & 1) == 0)
       return reply::fail(outcome::conflict, "agent " + a_.id + " is not free");
+    if (!meets_requirement(a_.skill_levels, x.require))
+      return reply::fail(outcome::conflict, "agent " + a_.id + " lacks the call's skills");
     emit(agent_offer_received{a_.id, x.offer_id, x.call_sid, x.queue});
     a_.reservation = x.reservation;
     a_.reserved_for = x.call_sid;

@@ -55,6 +55,21 @@ TEST_CASE("agent: created, heartbeat makes it eligible, a wrong token changes no
   CHECK(f.a.readiness == 100);
 }
 
+TEST_CASE("agent: a reservation matched under skills the agent no longer has is refused") {
+  agent_fixture f;
+  f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {"fr"}, {}, {{"fr", 9}}});
+  f.run(cmd::heartbeat{"alice", "hash", "available", true});
+  // Matched when she still had Spanish: her profile changed meanwhile.
+  auto r = f.run(cmd::reserve{1, "OF1", "CA1", "support", -1, {{"es", 1}}});
+  CHECK(r.result == outcome::conflict);
+  CHECK(f.last.events.empty());
+  CHECK(f.a.reservation == 0);
+  CHECK(view_of(f.a, f.rules).eligible);
+  r = f.run(cmd::reserve{2, "OF2", "CA2", "support", -1, {{"fr", 5}}});
+  CHECK_FALSE(r.failed());
+  CHECK(f.count<agent_offer_received>() == 1);
+}
+
 TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or timeout") {
   agent_fixture f;
   f.ready();

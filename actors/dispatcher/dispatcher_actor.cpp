@@ -127,7 +127,7 @@ void reserve_all(self_ptr self, std::shared_ptr<offer_run> run) {
       continue;
     self->request(run->agents[i], step_timeout, command_atom::value,
                   agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid,
-                                             run->m.queue, run->m.agent_checks}})
+                                             run->m.queue, run->m.agent_checks, run->m.require}})
         .then(
             [=](reply& reserved) {
               if (!reserved.failed())
