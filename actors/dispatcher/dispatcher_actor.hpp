@@ -9,9 +9,10 @@
 //      redirect once durable) -- or refuses;
 //   3. confirm (taken) or release (refused) ends the reservation.
 //
-// One reservation is under way at a time, so matching keeps dispatch
-// order exactly; every step has a deadline, and the agent ends a
-// reservation it never hears about again by itself.
+// Any number of reservations are under way at once, each holding its call
+// and agents out of the index until it ends, so matching keeps dispatch
+// order exactly (README, "Offers in parallel"); every step has a deadline,
+// and the agent ends a reservation it never hears about again by itself.
 #pragma once
 
 #include <map>
