@@ -152,9 +152,10 @@ std::vector<caf::actor> take_idle_checks(timer_state& st, int64_t now) {
 }
 
 /// Makes the digest of read-model version `v`, then calls `then(digest)`
-/// on the timer actor: on a detached actor of its own when
-/// opts.digest_detached (it holds `v` meanwhile, as a reader does), so
-/// that no scheduler thread spends the digest's time; else in place.
+/// on the timer actor (nullopt: the worker failed): on a detached actor of
+/// its own when opts.digest_detached (it holds `v` meanwhile, as a reader
+/// does), so that no scheduler thread spends the digest's time; else in
+/// place.
 template <class F>
 void digest_of(self_ptr self, std::shared_ptr<const world> v, F then) {
   if (!self->state.opts.digest_detached) {
@@ -169,11 +170,11 @@ void digest_of(self_ptr self, std::shared_ptr<const world> v, F then) {
       .then(
           [done, then](std::string& digest) mutable {
             done();
-            then(std::move(digest));
+            then(std::optional<std::string>(std::move(digest)));
           },
           [done, then](caf::error&) mutable {
             done();
-            then(std::string{});
+            then(std::optional<std::string>());
           });
 }
 
@@ -184,17 +185,17 @@ void record_digest(self_ptr self, std::optional<caf::response_promise> answer) {
   auto& st = self->state;
   std::shared_ptr<const world> v = st.env->reads->version();
   const int64_t seq = static_cast<int64_t>(v->last_seq());
-  digest_of(self, std::move(v), [self, seq, answer](std::string digest) mutable {
-    if (digest.empty()) {  // the worker died: nothing to record
+  digest_of(self, std::move(v), [self, seq, answer](std::optional<std::string> digest) mutable {
+    if (!digest) {  // the worker died: nothing to record
       if (answer)
         answer->deliver(caf::make_error(caf::sec::request_receiver_down));
       return;
     }
     journal_batch b;
-    b.events.push_back({self->state.env->clock->now_ms(), events::system_state_digest{digest, seq}});
+    b.events.push_back({self->state.env->clock->now_ms(), events::system_state_digest{*digest, seq}});
     self->request(self->state.env->journal, caf::infinite, append_atom::value, std::move(b))
         .then(
-            [answer, digest](uint64_t) mutable {
+            [answer, digest = std::move(*digest)](uint64_t) mutable {
               if (answer)
                 answer->deliver(digest);
             },

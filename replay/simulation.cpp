@@ -11,6 +11,7 @@
 #include "actors/agent/agent_logic.hpp"
 #include "actors/call/call_logic.hpp"
 #include "actors/dispatcher/match_index.hpp"
+#include "actors/dispatcher/offer_commands.hpp"
 #include "actors/dispatcher/queue_logic.hpp"
 #include "actors/ids.hpp"
 #include "actors/world/call_context.hpp"
@@ -439,20 +440,14 @@ class engine {
     }
     uint64_t r = ++reservations_;
     std::string offer_id = m.callback ? m.callback_id : ids_.next_offer_id();
-    std::vector<std::pair<std::string, std::string>> legs{{m.agent_id, m.identity}};
-    legs.insert(legs.end(), m.also.begin(), m.also.end());
+    auto legs = legs_of(m);
     std::vector<size_t> reserved;
     for (size_t i = 0; i < legs.size(); ++i)
-      if (agents_.count(legs[i].first) &&
-          !run_agent(legs[i].first, cmd::reserve{r, offer_id, m.call_sid, m.queue, -1, m.require}).failed())
+      if (agents_.count(legs[i].first) && !run_agent(legs[i].first, reserve_of(m, r, offer_id, -1)).failed())
         reserved.push_back(i);
     if (!reserved.empty()) {
-      cmd::take_offer take{offer_id, legs[reserved[0]].first, legs[reserved[0]].second, direct};
-      take.take_by_ms = now_ + rules_.reservation_timeout_ms / 2;
-      take.require = m.require;
-      for (size_t k = 1; k < reserved.size(); ++k)
-        take.also.push_back(legs[reserved[k]]);
-      reply taken = run_call(m.call_sid, take);
+      reply taken = run_call(
+          m.call_sid, take_offer_of(m, offer_id, legs, reserved, direct, now_ + rules_.reservation_timeout_ms / 2));
       auto* a = std::get_if<offer_answer>(&taken.body);
       bool ok = a != nullptr && a->taken;
       for (size_t i : reserved)

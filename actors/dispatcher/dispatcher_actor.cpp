@@ -4,6 +4,7 @@
 
 #include "actors/answer_after.hpp"
 #include "actors/dispatcher/match_index.hpp"
+#include "actors/dispatcher/offer_commands.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 
@@ -71,11 +72,7 @@ void take_offer(self_ptr self, std::shared_ptr<offer_run> run) {
       self->send(call, nodirect_atom::value);
     return finish(self, o.m);
   }
-  cmd::take_offer take{o.offer_id, o.legs[o.reserved[0]].first, o.legs[o.reserved[0]].second, o.direct};
-  take.take_by_ms = o.take_by_ms;
-  take.require = o.m.require;
-  for (size_t k = 1; k < o.reserved.size(); ++k)
-    take.also.push_back(o.legs[o.reserved[k]]);
+  cmd::take_offer take = take_offer_of(o.m, o.offer_id, o.legs, o.reserved, o.direct, o.take_by_ms);
   auto tell_agents = [self, run](auto make_command) {
     for (size_t i : run->reserved)
       caf::anon_send(run->agents[i], command_atom::value, agent_request{make_command()});
@@ -126,8 +123,7 @@ void reserve_all(self_ptr self, std::shared_ptr<offer_run> run) {
     if (!run->agents[i])
       continue;
     self->request(run->agents[i], step_timeout, command_atom::value,
-                  agent_request{cmd::reserve{run->reservation, run->offer_id, run->m.call_sid,
-                                             run->m.queue, run->m.agent_checks, run->m.require}})
+                  agent_request{reserve_of(run->m, run->reservation, run->offer_id, run->m.agent_checks)})
         .then(
             [=](reply& reserved) {
               if (!reserved.failed())
@@ -170,12 +166,10 @@ void run_protocol(self_ptr self, const match& m, bool direct) {
   // from a moment no earlier than this: half of it for the call to take
   // the offer, half for the confirm to come back.
   run->take_by_ms = env.clock->now_ms() + env.rules.reservation_timeout_ms / 2;
-  run->legs.emplace_back(m.agent_id, m.identity);
+  run->legs = legs_of(m);
   run->agents.push_back(agent);
-  for (auto& leg : m.also) {  // ring-all: a missing actor is simply not rung
-    run->legs.push_back(leg);
+  for (auto& leg : m.also)  // ring-all: a missing actor is simply not rung
     run->agents.push_back(env.reg->agent(leg.first));
-  }
   reserve_all(self, std::move(run));
 }
 
