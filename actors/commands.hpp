@@ -118,12 +118,15 @@ struct put_caller {
 /// when the call decides after this time, half the agents' reservation
 /// time after they were asked, so that the agents' confirm arrives before
 /// their reservation could time out (0: no limit).
+/// `queue`: the queue whose members the agents were matched among (the
+/// call's view's); a call that has moved since (an overflow) refuses, and
+/// is matched again in its new queue.
 /// `require`: the call's skill requirement as the dispatcher matched the
 /// agents against it (its view's); a call whose requirement has changed
 /// since (a skill step, a queue's new steps) refuses, and is matched
 /// again under its new one.
 struct take_offer {
-  std::string offer_id, agent_id, identity;
+  std::string offer_id, agent_id, identity, queue;
   bool direct = false;
   std::vector<std::pair<std::string, std::string>> also = {};
   int64_t take_by_ms = 0;
@@ -137,6 +140,9 @@ struct rescind_offer { std::string offer_id, reason, agent_id = {}; };
 /// reservation `reservation` until the call side confirms or releases it.
 struct reserve {
   uint64_t reservation = 0;
+  /// `queue`: the call's queue, which the agent was matched as a member
+  /// of; an agent no longer a member (its profile changed meanwhile)
+  /// refuses.
   std::string offer_id, call_sid, queue;
   /// The agent-side checks the call's flags apply (agent_check bits);
   /// -1: the server's own.

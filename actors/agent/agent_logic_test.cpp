@@ -70,6 +70,22 @@ TEST_CASE("agent: a reservation matched under skills the agent no longer has is 
   CHECK(f.count<agent_offer_received>() == 1);
 }
 
+TEST_CASE("agent: a reservation matched in a queue the agent has left is refused") {
+  agent_fixture f;
+  f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support", "sales"}, {}, {}, {}});
+  f.run(cmd::heartbeat{"alice", "hash", "available", true});
+  // Matched as a member of sales: her profile dropped sales meanwhile.
+  f.run(cmd::put_agent{"alice", "Alice", "client-alice", "hash", {"support"}, {}, {}, {}});
+  auto r = f.run(cmd::reserve{1, "OF1", "CA1", "sales"});
+  CHECK(r.result == outcome::conflict);
+  CHECK(f.last.events.empty());
+  CHECK(f.a.reservation == 0);
+  CHECK(view_of(f.a, f.rules).eligible);
+  r = f.run(cmd::reserve{2, "OF2", "CA2", "support"});
+  CHECK_FALSE(r.failed());
+  CHECK(f.count<agent_offer_received>() == 1);
+}
+
 TEST_CASE("agent: a reservation rings the phone and ends by confirm, release or timeout") {
   agent_fixture f;
   f.ready();

@@ -98,7 +98,7 @@ TEST_CASE("call: a call that only waits holds no routing part: its first offer m
   CHECK(f.c.routing().offer_id.empty());  // read as empty, not made
   CHECK_FALSE(f.c.has_routing());
   call_state before = f.c;
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   REQUIRE(f.c.has_routing());
   CHECK(f.c.routing().offer_id == "OF1");
   CHECK(f.c.routing().agent_id == "alice");
@@ -112,7 +112,7 @@ TEST_CASE("call: a call that only waits holds no routing part: its first offer m
 TEST_CASE("call: taking an offer writes it and asks for the redirect, a second is refused") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  auto r = f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  auto r = f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   REQUIRE(std::holds_alternative<offer_answer>(r.body));
   CHECK(std::get<offer_answer>(r.body).taken);
   CHECK(f.c.phase == call_phase::offered);
@@ -120,7 +120,7 @@ TEST_CASE("call: taking an offer writes it and asks for the redirect, a second i
   CHECK(f.last.jobs[0].what == rest_job::kind::redirect_call);
   CHECK(f.last.jobs[0].offer_id == "OF1");
   CHECK_FALSE(view_of(f.c, f.rules).dispatchable);
-  r = f.run(cmd::take_offer{"OF2", "bob", "client-bob", false});
+  r = f.run(cmd::take_offer{"OF2", "bob", "client-bob", "support", false});
   CHECK(r.result == outcome::conflict);
   CHECK(f.last.events.empty());
   // connect-agent dials the agent who took it.
@@ -132,7 +132,7 @@ TEST_CASE("call: taking an offer writes it and asks for the redirect, a second i
 TEST_CASE("call: a no-answer fails the offer, tells the agent it missed, and the call waits again") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   auto r = f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
   CHECK(r.voice().what == kind::enqueue);
   CHECK(f.count<call_offer_failed>() == 1);
@@ -142,7 +142,7 @@ TEST_CASE("call: a no-answer fails the offer, tells the agent it missed, and the
   CHECK(f.c.routing().tried == std::vector<std::string>{"alice"});
   CHECK(view_of(f.c, f.rules).dispatchable);
   // A caller hanging up while ringing does not count against the agent.
-  f.run(cmd::take_offer{"OF2", "bob", "client-bob", false});
+  f.run(cmd::take_offer{"OF2", "bob", "client-bob", "support", false});
   f.run(cmd::queue_left{"CA1", "hangup"});
   REQUIRE(f.last.notices.size() == 1);
   CHECK_FALSE(f.last.notices[0].missed);
@@ -156,7 +156,7 @@ TEST_CASE("call: the view of a call that only waits carries no routing part: a f
   CHECK(waiting.dispatchable);
   CHECK_FALSE(waiting.has_routing());
   CHECK(waiting.routing().tried.empty());  // read as empty, not made
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   CHECK_FALSE(view_of(f.c, f.rules).has_routing());  // ringing: nothing narrows it yet
   f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
   call_view again = view_of(f.c, f.rules);
@@ -171,7 +171,7 @@ TEST_CASE("call: the view of a call that only waits carries no routing part: a f
 TEST_CASE("call: an offer nobody reports on times out at OFFER_TIMEOUT + 10 s") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   CHECK(f.deadline() == f.now + 30'000);
   f.now += 29'999;
   f.run(cmd::tick{});
@@ -192,7 +192,7 @@ TEST_CASE("call: a rest after failed offers ends once: the overflow after it is 
   int64_t enqueued = f.now;
   for (int k = 1; k <= f.rules.max_offer_attempts; ++k) {
     std::string offer = "OF" + std::to_string(k);
-    f.run(cmd::take_offer{offer, "alice", "client-alice", false});
+    f.run(cmd::take_offer{offer, "alice", "client-alice", "support", false});
     f.now += 1'000;
     f.run(cmd::dial_result{offer, "no-answer", "in-progress", 0});
   }
@@ -209,7 +209,7 @@ TEST_CASE("call: a rest after failed offers ends once: the overflow after it is 
 TEST_CASE("call: the agent side rescinding fails the offer without telling the agent back") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   f.run(cmd::rescind_offer{"OF1", "agent-removed"});
   CHECK(f.c.phase == call_phase::queued);
   CHECK(f.last.notices.empty());
@@ -218,7 +218,7 @@ TEST_CASE("call: the agent side rescinding fails the offer without telling the a
   // Ring-all: the others the offer rang are told; the one rescinding is not.
   call_fixture g;
   g.run(cmd::incoming_call{"CA2", "+15551234567", "+1", "support", "", std::nullopt});
-  cmd::take_offer offer{"OF2", "alice", "client-alice", false};
+  cmd::take_offer offer{"OF2", "alice", "client-alice", "support", false};
   offer.also = {{"bob", "client-bob"}};
   g.run(offer);
   g.run(cmd::rescind_offer{"OF2", "agent-removed", "alice"});
@@ -231,7 +231,7 @@ TEST_CASE("call: the agent side rescinding fails the offer without telling the a
 TEST_CASE("call: connected, then completed: the agent hears answered, then finished") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
   f.now += 5000;
   f.run(cmd::agent_leg_status{"OF1", "in-progress"});
   REQUIRE(f.last.notices.size() == 1);
@@ -454,7 +454,7 @@ TEST_CASE("call: an offer matched under a requirement the call no longer has is 
   f.now = start + 30'000;  // the step comes before the dispatcher's offer does
   f.run(cmd::tick{});
   REQUIRE(f.c.require == level_map{{"es", 1}});
-  cmd::take_offer stale{"OF1", "alice", "client-alice", false};
+  cmd::take_offer stale{"OF1", "alice", "client-alice", "support", false};
   stale.require = matched_under;
   auto r = f.run(stale);
   CHECK(r.result == outcome::conflict);
@@ -463,11 +463,35 @@ TEST_CASE("call: an offer matched under a requirement the call no longer has is 
   CHECK(f.last.jobs.empty());
   CHECK(view_of(f.c, f.rules).dispatchable);  // still waits, to be matched again
   // Matched again under the requirement it has now: taken.
-  cmd::take_offer fresh{"OF2", "bob", "client-bob", false};
+  cmd::take_offer fresh{"OF2", "bob", "client-bob", "support", false};
   fresh.require = view_of(f.c, f.rules).routing().require;
   r = f.run(fresh);
   CHECK(std::get<offer_answer>(r.body).taken);
   CHECK(f.c.phase == call_phase::offered);
+}
+
+TEST_CASE("call: an offer matched in the queue the call has overflowed from is refused") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;
+  f.queues["support"].config.overflow_after_seconds = 60;
+  f.queues["support"].config.overflow_queue = "sales";
+  int64_t start = f.now;
+  f.run(cmd::incoming_call{"CA1", "+15551234567", "+15559999999", "support", "", std::nullopt});
+  CHECK(view_of(f.c, f.rules).queue == "support");  // the dispatcher's view, matched among support
+  f.now = start + 60'000;  // the overflow comes before the dispatcher's offer does
+  f.run(cmd::tick{});
+  REQUIRE(f.c.queue == "sales");
+  auto r = f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
+  CHECK(r.result == outcome::conflict);
+  CHECK_FALSE(std::get<offer_answer>(r.body).taken);
+  CHECK(f.last.events.empty());
+  CHECK(f.last.jobs.empty());
+  CHECK(view_of(f.c, f.rules).dispatchable);  // still waits, to be matched again
+  // Matched again among the members of sales: taken, as an offer of sales.
+  r = f.run(cmd::take_offer{"OF2", "bob", "client-bob", "sales", false});
+  CHECK(std::get<offer_answer>(r.body).taken);
+  REQUIRE(f.c.phase == call_phase::offered);
+  CHECK(std::get<call_offered>(f.last.events.at(0).body).queue == "sales");
 }
 
 TEST_CASE("call: skill steps relax a waiting call's requirement at the right second") {
@@ -586,7 +610,7 @@ TEST_CASE("call: overflow moves a waiting caller at the right second, keeping en
 
   // A caller being rung when the time comes waits for the outcome.
   f.now = start + 110'000;
-  f.run(cmd::take_offer{"OF1", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"OF1", "alice", "client-alice", "sales", false});
   f.now = start + 125'000;
   f.run(cmd::tick{});
   CHECK(f.count<call_overflowed>() == 0);
@@ -730,7 +754,7 @@ TEST_CASE("call: a callback booked for now joins the line at once, once started 
   CHECK(f.c.routing().callback_due_ms == 0);
   auto r = f.run(cmd::cancel_callback{"CB7"});
   CHECK(r.result == outcome::not_found);
-  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", "sales", false});
   CHECK(f.c.phase == call_phase::callback_dialing);
   r = f.run(cmd::cancel_callback{"CB6"});
   CHECK(r.result == outcome::conflict);
@@ -747,14 +771,14 @@ TEST_CASE("call: a callback booked for now joins the line at once, once started 
 TEST_CASE("call: a callback's customer is dialled by one leg only, a late leg of an earlier attempt hears goodbye") {
   call_fixture f;
   f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
-  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", "sales", false});
   REQUIRE(f.last.jobs.size() == 1);
   CHECK(f.last.jobs[0].what == rest_job::kind::create_call);
   CHECK(f.last.jobs[0].callback_attempt == 1);
   // Attempt 1's answer is lost (Twilio may have placed a leg, CAold): the
   // attempt fails, and attempt 2's call is placed as CAnew.
   f.run(cmd::callback_call_failed{"CB6", "timeout"});
-  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", "sales", false});
   REQUIRE(f.last.jobs.size() == 1);
   CHECK(f.last.jobs[0].callback_attempt == 2);
   f.run(cmd::callback_call_placed{"CB6", "CAold", 1});  // a stale report: nothing
@@ -782,7 +806,7 @@ TEST_CASE("call: a callback's customer is dialled by one leg only, a late leg of
 TEST_CASE("call: the first callback leg to answer is the attempt's, whatever Twilio's answer said, and the only one to dial the customer") {
   call_fixture f;
   f.run(cmd::schedule_callback{"CB6", "+15551234567", "sales", "Bo", f.now - 1000});
-  f.run(cmd::take_offer{"CB6", "alice", "client-alice", false});
+  f.run(cmd::take_offer{"CB6", "alice", "client-alice", "sales", false});
   f.run(cmd::callback_call_placed{"CB6", "CAplaced", 1});
   // A leg placed before a restart (its sid never recorded) answers first.
   CHECK(f.run(cmd::callback_connect{"CB6", "CAbefore"}).voice().what == kind::callback_dial);
@@ -799,7 +823,7 @@ TEST_CASE("call: the first callback leg to answer is the attempt's, whatever Twi
 TEST_CASE("call: ring-all rings every reserved agent, the first leg in progress wins, the others stop at once") {
   call_fixture f;
   f.run(arrival("support"));
-  cmd::take_offer offer{"OF1", "alice", "client-alice", false};
+  cmd::take_offer offer{"OF1", "alice", "client-alice", "support", false};
   offer.also = {{"bob", "client-bob"}, {"carol", "client-carol"}};
   f.run(offer);
   REQUIRE(f.count<call_offered>() == 1);
@@ -838,7 +862,7 @@ TEST_CASE("call: ring-all rings every reserved agent, the first leg in progress 
 TEST_CASE("call: a ring-all no-answer releases every agent and counts a miss for each") {
   call_fixture f;
   f.run(arrival("support"));
-  cmd::take_offer offer{"OF1", "alice", "client-alice", false};
+  cmd::take_offer offer{"OF1", "alice", "client-alice", "support", false};
   offer.also = {{"bob", "client-bob"}};
   f.run(offer);
   // A leg of an agent the offer did not ring changes nothing.
@@ -865,14 +889,14 @@ TEST_CASE("call: an offer taken after its agents' share of the reservation time 
   // their reservation timed out, and the call would ring a free agent.
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
-  cmd::take_offer late{"OF1", "alice", "client-alice", false};
+  cmd::take_offer late{"OF1", "alice", "client-alice", "support", false};
   late.take_by_ms = f.now - 1;
   auto r = f.run(late);
   CHECK(r.result == outcome::conflict);
   CHECK(f.last.events.empty());
   CHECK(f.last.jobs.empty());
   CHECK(view_of(f.c, f.rules).dispatchable);
-  cmd::take_offer in_time{"OF2", "alice", "client-alice", false};
+  cmd::take_offer in_time{"OF2", "alice", "client-alice", "support", false};
   in_time.take_by_ms = f.now;
   r = f.run(in_time);
   REQUIRE(std::holds_alternative<offer_answer>(r.body));

@@ -2,11 +2,12 @@
 // by the call and agent actors' views, and turns each match into an offer
 // through the reservation protocol (see README, "Offers"):
 //
-//   1. reserve: the agent takes the offer if it is still free (its phone
-//      rings, `agent.offer_received`) and holds it as a reservation;
-//   2. take_offer: the call takes it if it still waits and still has the
-//      skill requirement it was matched under (`call.offered`, REST
-//      redirect once durable) -- or refuses;
+//   1. reserve: the agent takes the offer if it is still free, a member
+//      of the call's queue and skilled enough (its phone rings,
+//      `agent.offer_received`) and holds it as a reservation;
+//   2. take_offer: the call takes it if it still waits, in the queue and
+//      under the skill requirement it was matched in and under
+//      (`call.offered`, REST redirect once durable) -- or refuses;
 //   3. confirm (taken) or release (refused) ends the reservation.
 //
 // Any number of reservations are under way at once, each holding its call

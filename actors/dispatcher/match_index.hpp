@@ -59,6 +59,8 @@ namespace callq {
 
 /// A proposed offer.
 struct match {
+  /// `queue`: the call's queue, among whose members the agents were
+  /// matched (cmd::take_offer::queue, cmd::reserve::queue).
   std::string call_sid, agent_id, queue;
   bool callback = false;
   std::string callback_id;  ///< when `callback`

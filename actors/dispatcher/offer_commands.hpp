@@ -31,13 +31,14 @@ inline cmd::reserve reserve_of(const match& m, uint64_t reservation, const std::
 
 /// What the call of `m` is asked once its legs have answered: to take
 /// offer `offer_id` to `legs[reserved[0]]` (with the others that reserved,
-/// in order) by `take_by_ms`, under the requirement it was matched under.
+/// in order) by `take_by_ms`, in the queue and under the requirement it
+/// was matched in and under.
 /// `reserved` is not empty.
 inline cmd::take_offer take_offer_of(const match& m, const std::string& offer_id,
                                      const std::vector<std::pair<std::string, std::string>>& legs,
                                      const std::vector<size_t>& reserved, bool direct,
                                      int64_t take_by_ms) {
-  cmd::take_offer take{offer_id, legs[reserved[0]].first, legs[reserved[0]].second, direct};
+  cmd::take_offer take{offer_id, legs[reserved[0]].first, legs[reserved[0]].second, m.queue, direct};
   take.take_by_ms = take_by_ms;
   take.require = m.require;
   for (size_t k = 1; k < reserved.size(); ++k)
