@@ -205,7 +205,8 @@ class actor_harness {
   }
 
   /// Replays the log seen so far: no call (or callback) was offered to an
-  /// agent lacking a skill the call required at that moment, or to another
+  /// agent lacking a skill the call required at that moment, or not a
+  /// member of the call's queue at that moment, or to another
   /// than the agent it was waiting for; no call whose offer failed was
   /// offered again when its flags neither poll nor fall back to another
   /// agent.
@@ -234,6 +235,9 @@ class actor_harness {
         auto* a = w.find_agent(agent);
         if (c && a && !meets_requirement(a->skill_levels, c->require))
           problems << "call " << *sid << " offered to " << agent << " who lacks its skills\n";
+        if (c && a && std::find(a->queues.begin(), a->queues.end(), c->queue) == a->queues.end())
+          problems << "call " << *sid << " of queue " << c->queue << " offered to " << agent
+                   << ", not a member\n";
         if (c && !c->routing().preferred_agent.empty() && c->routing().preferred_agent != agent)
           problems << "call " << *sid << " offered to " << agent << " while it waits for "
                    << c->routing().preferred_agent << "\n";
