@@ -270,6 +270,26 @@ TEST_CASE("agent: a heartbeat's age lowers no readiness while heartbeats wait to
   f.run(cmd::tick{});
   CHECK(f.count<agent_readiness_changed>() == 1);
   CHECK(f.a.readiness == 70);
+  // Later, behind again: the age lowers nothing more, and what it already
+  // took is not given back without a heartbeat (as if one had come now,
+  // it would be 80).
+  f.now += span / 4;
+  behind(cmd::tick{});
+  CHECK(f.count<agent_readiness_changed>() == 0);
+  CHECK(f.a.readiness == 70);
+}
+
+TEST_CASE("agent: no heartbeat for exactly the timeout expires it, a millisecond less does not") {
+  agent_fixture f;
+  f.ready();
+  f.now += f.rules.heartbeat_timeout_ms - 1;
+  f.run(cmd::tick{});
+  CHECK(f.count<agent_heartbeat_expired>() == 0);
+  CHECK(view_of(f.a, f.rules).eligible);
+  f.now += 1;
+  f.run(cmd::tick{});
+  CHECK(f.count<agent_heartbeat_expired>() == 1);
+  CHECK_FALSE(view_of(f.a, f.rules).eligible);
 }
 
 TEST_CASE("agent: a confirm arriving after the reservation's time is taken (the call has the offer)") {

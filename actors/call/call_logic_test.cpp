@@ -90,6 +90,18 @@ TEST_CASE("call: arrival records and enqueues, and replaying its events gives th
   CHECK(again.voice() == r.voice());
 }
 
+TEST_CASE("call: every answer to the caller says whether hold music plays, as its flag says") {
+  for (bool music : {true, false}) {
+    call_fixture f;
+    f.rules.feature_queue_hold_music = music;
+    auto r = f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
+    CHECK(r.voice().what == kind::enqueue);
+    CHECK(r.voice().music == music);
+    r = f.run(cmd::hold_poll{"CA1"});
+    CHECK(r.voice().music == music);
+  }
+}
+
 TEST_CASE("call: a call that only waits holds no routing part: its first offer makes one and copies keep it") {
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
@@ -133,9 +145,11 @@ TEST_CASE("call: a no-answer fails the offer, tells the agent it missed, and the
   call_fixture f;
   f.run(cmd::incoming_call{"CA1", "+15551234567", "+1", "support", "", std::nullopt});
   f.run(cmd::take_offer{"OF1", "alice", "client-alice", "support", false});
+  f.now += 17'250;  // it rang this long (queue_log's RINGNOANSWER)
   auto r = f.run(cmd::dial_result{"OF1", "no-answer", "in-progress", 0});
   CHECK(r.voice().what == kind::enqueue);
-  CHECK(f.count<call_offer_failed>() == 1);
+  REQUIRE(f.count<call_offer_failed>() == 1);
+  CHECK(std::get<call_offer_failed>(f.last.events.at(0).body).ring_ms == 17'250);
   REQUIRE(f.last.notices.size() == 1);
   CHECK(f.last.notices[0].what == offer_notice::kind::ended);
   CHECK(f.last.notices[0].missed);

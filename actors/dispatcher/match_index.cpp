@@ -177,9 +177,9 @@ std::vector<const match_index::agent_entry*> match_index::candidates(
   auto level_end = agents.lower_bound(agent_entry{level + 1, INT64_MIN, INT64_MIN, ""});
   auto start = agents.begin();
   if (strategy == routing_strategy::round_robin) {
+    // After the last one offered; past the level's end, the level is
+    // taken whole from its first below.
     start = agents.upper_bound(agent_entry{level, 0, 0, q.last_offered});
-    if (start == level_end)
-      start = agents.begin();
   } else {
     auto size = static_cast<uint64_t>(std::distance(agents.begin(), level_end));
     std::advance(start, static_cast<long>(draw() % size));

@@ -315,6 +315,39 @@ TEST_CASE("penalties: a higher penalty is offered only when no lower one is read
   CHECK(m->agent_id == "b");
 }
 
+TEST_CASE("penalties: a call every lower-penalty member has failed goes to a higher one, whatever the strategy") {
+  for (auto strategy : {routing_strategy::longest_idle, routing_strategy::round_robin,
+                        routing_strategy::random, routing_strategy::linear}) {
+    INFO("strategy " << static_cast<int>(strategy));
+    policy p;
+    match_index ix(p);
+    auto c = with(strategy);
+    ix.configure("support", &c);
+    ix.update(member("ann", "support", 0));
+    ix.update(member("bob", "support", 3));
+    auto call = waiting("CA1", 0, 1, 1);
+    call.edit_routing().tried = {"ann"};
+    ix.update(call);
+    auto m = ix.next(0, false);
+    REQUIRE(m);
+    CHECK(m->agent_id == "bob");
+  }
+}
+
+TEST_CASE("match index: an agent's view older than the one it holds changes nothing") {
+  policy p;
+  match_index ix(p);
+  auto busy = ready("alice", 100, 0);
+  busy.eligible = false;
+  busy.version = 2;
+  ix.update(busy);
+  ix.update(ready("alice", 100, 0));  // version 1, arriving late
+  ix.update(waiting("CA1", 0, 100, 1));
+  CHECK_FALSE(ix.next(0, false));
+  REQUIRE(ix.find_agent("alice"));
+  CHECK(ix.find_agent("alice")->version == 2);
+}
+
 TEST_CASE("reconfiguring a queue reorders its members, in_use sees calls and members") {
   policy p;
   match_index ix(p);
