@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/feature_flags.hpp"
 #include "tests/event_counts.hpp"
 
 using namespace callq;
@@ -457,6 +458,139 @@ TEST_CASE("call: a closed queue whose closedAction is message only plays the mes
   CHECK(g.c.phase == call_phase::queued);
 }
 
+TEST_CASE("call: a closed queue with no opening ahead offers no callback") {
+  call_fixture f;
+  queue_facts q;
+  q.config.hours = berlin_office();
+  q.config.hours->weekly = {};  // never open
+  f.queues["support"] = q;
+  f.now = 1'795'714'200'000;  // Thursday 18:30 in Berlin
+  auto r = f.run(arrival("support"));
+  CHECK(r.voice().closed);
+  CHECK_FALSE(r.voice().offer_callback);
+  CHECK(std::get<call_refused>(f.last.events.at(1).body).action == "message");
+}
+
+TEST_CASE("call: a late Twilio retry of a finished call is told to hang up, and a retry counts as contact") {
+  call_fixture f;
+  auto first = arrival("support");
+  int64_t start = f.now;
+  f.run(first);
+  // A retry shortly before the call would count as orphaned keeps it.
+  f.now = start + f.rules.orphan_after_ms - 1'000;
+  CHECK(f.run(first).voice().what == kind::enqueue);
+  f.now = start + f.rules.orphan_after_ms + 1;
+  f.run(cmd::queue_cleanup{});
+  CHECK(f.c.phase == call_phase::queued);
+  f.run(cmd::queue_left{"CA9", "hangup"});
+  REQUIRE(f.c.phase == call_phase::abandoned);
+  f.now += 60'000;
+  auto late = f.run(first);
+  CHECK(late.voice().what == kind::hangup);
+  CHECK(f.last.events.empty());
+}
+
+TEST_CASE("call: an abandoned call records where it stood on arrival and when it left") {
+  call_fixture f;
+  f.position = 4;
+  int64_t start = f.now;
+  f.run(arrival("support"));
+  f.position = 2;
+  f.now = start + 30'000;
+  f.run(cmd::queue_left{"CA9", "hangup"});
+  REQUIRE(f.count<call_abandoned>() == 1);
+  auto a = std::get<call_abandoned>(f.last.events.at(0).body);
+  CHECK(a.position == 2);
+  CHECK(a.orig_position == 4);
+  CHECK(a.wait_seconds == 30);
+}
+
+TEST_CASE("call: the directory's language comes before lang=, its priority after the webhook's") {
+  call_fixture f;
+  f.caller.priority = 7;
+  f.caller.language = "es-ES";
+  cmd::incoming_call x = arrival("support");
+  x.language = "fr-FR";
+  f.run(x);
+  CHECK(f.c.priority == 7);
+  CHECK(f.c.language == "es-ES");
+  call_fixture g;
+  g.caller.priority = 7;
+  x.priority = 2;
+  g.run(x);
+  CHECK(g.c.priority == 2);
+  CHECK(g.c.language == "fr-FR");  // no language in the directory
+}
+
+TEST_CASE("call: a flag by share follows the caller's number, not the call") {
+  const std::string number = "+15551234567";
+  const bool on = traffic_bucket(number) < 50;
+  // Two calls whose own ids fall on either side of the share.
+  std::string below, above;
+  for (int i = 0; below.empty() || above.empty(); ++i) {
+    std::string sid = "CA" + std::to_string(i);
+    (traffic_bucket(sid) < 50 ? below : above) = sid;
+  }
+  for (const std::string& sid : {below, above}) {
+    call_fixture f;
+    f.rules.feature_shares["FEATURE_QUEUE_HOLD_MUSIC"] = 50;
+    auto r = f.run(cmd::incoming_call{sid, number, "+15559999999", "support", "", std::nullopt});
+    CHECK(r.voice().music == on);
+  }
+}
+
+TEST_CASE("call: an anonymous caller waits for nobody's last agent") {
+  call_fixture f;
+  f.queues["support"].config.prefer_last_agent_seconds = 60;
+  f.last_agents["anonymous"] = "alice";
+  f.available = {"alice"};
+  f.run(arrival("support", "anonymous"));
+  CHECK(f.c.phase == call_phase::queued);
+  CHECK(f.count<call_agent_preferred>() == 0);
+  CHECK(f.c.routing().preferred_agent.empty());
+}
+
+TEST_CASE("call: failed offers escalate once at ESCALATE_AFTER_FAILED_OFFERS and offer a callback at MAX_OFFER_ATTEMPTS") {
+  call_fixture f;
+  REQUIRE(f.rules.escalate_after_failed_offers == 2);
+  REQUIRE(f.rules.max_offer_attempts == 3);
+  f.run(arrival("support"));
+  int escalated = 0;
+  for (int i = 1; i <= 4; ++i) {
+    std::string offer = "OF" + std::to_string(i);
+    f.run(cmd::take_offer{offer, "alice", "client-alice", "support", false});
+    f.run(cmd::dial_result{offer, "no-answer", "in-progress", 0});
+    escalated += f.count<call_escalated>();
+    CHECK(escalated == (i >= 2 ? 1 : 0));
+    CHECK(f.count<callback_offered>() == (i == 3 ? 1 : 0));
+  }
+}
+
+TEST_CASE("call: the callback offer at MAX_QUEUE_WAIT and the callback's escalation at CALLBACK_SLA come to the millisecond, once") {
+  call_fixture f;
+  int64_t start = f.now;
+  f.run(arrival("support"));
+  f.now = start + f.rules.max_queue_wait_ms - 1;
+  f.run(cmd::tick{});
+  CHECK(f.count<callback_offered>() == 0);
+  f.now += 1;
+  f.run(cmd::tick{});
+  REQUIRE(f.count<callback_offered>() == 1);
+  CHECK(std::get<callback_offered>(f.last.events.at(0).body).reason == "max-wait");
+  auto r = f.run(cmd::callback_response{"CA9", "1"});
+  REQUIRE(f.c.phase == call_phase::callback_waiting);
+  int64_t requested = f.now;
+  f.now = requested + f.rules.callback_sla_ms - 1;
+  f.run(cmd::tick{});
+  CHECK(f.count<callback_escalated>() == 0);
+  f.now += 1;
+  f.run(cmd::tick{});
+  CHECK(f.count<callback_escalated>() == 1);
+  f.now += 60'000;
+  f.run(cmd::tick{});
+  CHECK(f.count<callback_escalated>() == 0);
+}
+
 TEST_CASE("call: an offer matched under a requirement the call no longer has is refused") {
   call_fixture f;
   f.rules.feature_callback_request_system = false;
@@ -545,6 +679,25 @@ TEST_CASE("call: skill steps relax a waiting call's requirement at the right sec
   CHECK(view_of(f.c, f.rules).routing().require.empty());
   CHECK(f.deadline() == 0);
   CHECK(f.replayed_digest() == digest_text(f.c));
+}
+
+TEST_CASE("call: a queue's steps re-timed while a call waits move its next relaxation") {
+  call_fixture f;
+  f.rules.feature_callback_request_system = false;
+  f.queues["support"].config.skill_steps = {{0, {{"fr", 5}}}, {60, {{"fr", 1}}}};
+  int64_t start = f.now;
+  f.run(arrival("support"));
+  REQUIRE(f.c.require_next_ms == start + 60'000);
+  // Same step, same requirement now; the next step comes sooner.
+  f.queues["support"].config.skill_steps = {{0, {{"fr", 5}}}, {30, {{"fr", 1}}}};
+  f.now = start + 10'000;
+  f.run(cmd::tick{});
+  REQUIRE(f.count<call_requirements_set>() == 1);
+  CHECK(f.c.require == level_map{{"fr", 5}});
+  CHECK(f.deadline() == start + 30'000);
+  f.now = start + 30'000;
+  f.run(cmd::tick{});
+  CHECK(f.c.require == level_map{{"fr", 1}});
 }
 
 TEST_CASE("call: the voice webhook's skills replace the first step, and hold alone in a queue without steps") {

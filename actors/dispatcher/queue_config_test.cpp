@@ -107,6 +107,24 @@ TEST_CASE("queue config: impossible values are refused with a reason naming the 
            {R"({"hours": {"timezone": "UTC", "weekly": {"mon": ["8-12"]}}})", "HH:MM-HH:MM"},
            {R"({"hours": {"timezone": "UTC", "closedDates": ["2026-02-30"]}})", "not a date"},
            {R"({"hours": {"timezone": "UTC", "closedAction": "sing"}})", "closedAction"},
+           {R"({"hours": "9-5"})", "hours must be an object"},
+           {R"({"hours": {"timezone": 1}})", "timezone must be a string"},
+           {R"({"hours": {"timezone": "UTC", "weekly": ["mon"]}})", "weekly must be an object"},
+           {R"({"hours": {"timezone": "UTC", "weekly": {"mon": "08:00-12:00"}}})",
+            "weekly.mon must be an array"},
+           {R"({"hours": {"timezone": "UTC", "closedDates": "2026-12-25"}})", "closedDates must be an array"},
+           {R"({"hours": {"timezone": "UTC", "closedMessage": 5}})", "closedMessage must be a string"},
+           {R"({"hours": {"timezone": "UTC", "open": true}})", "hours: unknown field 'open'"},
+           {R"({"overflowQueue": 5})", "overflowQueue must be a string"},
+           {R"({"skillSteps": {"afterSeconds": 0}})", "skillSteps must be an array"},
+           {R"({"skillSteps": [5]})", "each step must be an object"},
+           {R"({"skillSteps": [{"afterSeconds": 0, "require": ["es"]}]})", "must be an object of skill -> level"},
+           {R"({"skillSteps": [{"afterSeconds": 0, "require": {"e:s": 1}}]})", "invalid skill name 'e:s'"},
+           {R"({"screenPopUrl": 5})", "screenPopUrl must be a string"},
+           {R"({"screenPopUrl": "ftp://x/"})", "http:// or https://"},
+           {R"({"dispositions": "resolved"})", "dispositions must be an array"},
+           {R"({"dispositions": [""]})", "1-64 characters"},
+           {R"({"dispositions": ["a", "a"]})", "listed twice"},
            {R"([1, 2])", "JSON object"},
            {R"({"strategy": )", "not valid JSON"},
        }) {
@@ -114,6 +132,12 @@ TEST_CASE("queue config: impossible values are refused with a reason naming the 
     std::string why = refusal(body);
     CHECK(why.find(part) != std::string::npos);
   }
+  nlohmann::json many = nlohmann::json::array();
+  for (int i = 0; i < 51; ++i)
+    many.push_back("outcome-" + std::to_string(i));
+  CHECK(refusal(nlohmann::json{{"dispositions", many}}.dump()).find("at most 50") != std::string::npos);
+  many.erase(many.size() - 1);
+  CHECK(refusal(nlohmann::json{{"dispositions", many}}.dump()) == "accepted");
 }
 
 TEST_CASE("queue names: 1-64 ASCII letters or digits or . _ -") {
