@@ -612,8 +612,10 @@ class decider {
       return reply::of(offer_answer{false, {}}, outcome::conflict);
     if (x.take_by_ms != 0 && ctx_.now_ms > x.take_by_ms)  // the agents' time is running out
       return reply::of(offer_answer{false, {}}, outcome::conflict);
-    if (x.queue != c_.queue || x.require != c_.require)  // matched in a queue, or under a
-      return reply::of(offer_answer{false, {}}, outcome::conflict);  // requirement, it has left
+    // Matched in a queue it has left (an overflow), or under a requirement
+    // it no longer has (a skill step): matched again from its new view.
+    if (x.queue != c_.queue || x.require != c_.require)
+      return reply::of(offer_answer{false, {}}, outcome::conflict);
     c_.edit_routing().agent_identity = x.identity;
     if (c_.phase == call_phase::callback_waiting) {
       emit(callback_started{c_.sid, c_.routing().callback_id, x.agent_id, c_.routing().callback_attempts + 1});
