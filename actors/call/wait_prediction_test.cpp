@@ -47,4 +47,5 @@ TEST_CASE("wait prediction: gamma quantiles against known values") {
   CHECK(gamma_quantile(4, 4, 0.5) == Approx(3.672).epsilon(0.01));
   CHECK(gamma_quantile(4, 4, 0.9) == Approx(6.681).epsilon(0.01));
   CHECK(gamma_quantile(0, 1, 0.5) == 0);
+  CHECK(gamma_quantile(60, 0, 0.9) == 60);  // no spread: every quantile is the mean
 }

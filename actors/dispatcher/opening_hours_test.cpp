@@ -77,6 +77,20 @@ TEST_CASE("closed dates are local dates and the next opening skips them") {
   CHECK_FALSE(is_open(h, utc(2026, 12, 24, 23, 30)));  // 00:30 local on the 25th
 }
 
+TEST_CASE("open spans: intervals that touch are one span, a closed date has none") {
+  auto h = weekdays("Europe/Berlin", 8 * 60, 12 * 60);
+  h.weekly[0] = {{8 * 60, 12 * 60}, {12 * 60, 17 * 60}};  // Mondays, in two halves
+  h.closed_dates = {"2026-12-01"};                        // a Tuesday
+  // Monday 30 November and Tuesday 1 December 2026 (CET, UTC+1).
+  auto spans = open_spans(h, utc(2026, 11, 30, 0), utc(2026, 12, 2, 0));
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0] == std::make_pair(utc(2026, 11, 30, 7), utc(2026, 11, 30, 16)));
+  // Wednesday opens again: 08:00-12:00 local.
+  spans = open_spans(h, utc(2026, 12, 1, 0), utc(2026, 12, 3, 0));
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0] == std::make_pair(utc(2026, 12, 2, 7), utc(2026, 12, 2, 11)));
+}
+
 TEST_CASE("hours that never open, and an unknown zone, have no next opening") {
   opening_hours never;
   never.timezone = "Europe/Berlin";

@@ -105,6 +105,7 @@ TEST_CASE("queue config: impossible values are refused with a reason naming the 
            {R"({"hours": {"timezone": "UTC", "weekly": {"mon": ["08:00-12:00", "11:00-13:00"]}}})",
             "overlaps"},
            {R"({"hours": {"timezone": "UTC", "weekly": {"mon": ["8-12"]}}})", "HH:MM-HH:MM"},
+           {R"({"hours": {"timezone": "UTC", "weekly": {"mon": ["08:00-24:30"]}}})", "HH:MM-HH:MM"},
            {R"({"hours": {"timezone": "UTC", "closedDates": ["2026-02-30"]}})", "not a date"},
            {R"({"hours": {"timezone": "UTC", "closedAction": "sing"}})", "closedAction"},
            {R"({"hours": "9-5"})", "hours must be an object"},
