@@ -26,8 +26,9 @@ struct timer_options {
   uint64_t digest_every_events = 50'000;
   /// Make each digest on a detached actor of its own, not on a scheduler
   /// thread: its text goes over every call and agent (about 20 ms per
-  /// 11,000 entities, 200 ms per 100,000). Off in a deterministic (virtual-time) run, which
-  /// makes it in place so that the run stays the same every time.
+  /// 11,000 entities, 200 ms per 100,000). Off in a deterministic
+  /// (virtual-time) run, which makes it in place so that the run stays the
+  /// same every time.
   bool digest_detached = true;
   std::shared_ptr<journal_stats> journal_figures;
   /// Told how late each beat runs (admission of new calls); may be null.

@@ -235,7 +235,7 @@ class actor_harness {
         auto* a = w.find_agent(agent);
         if (c && a && !meets_requirement(a->skill_levels, c->require))
           problems << "call " << *sid << " offered to " << agent << " who lacks its skills\n";
-        if (c && a && std::find(a->queues.begin(), a->queues.end(), c->queue) == a->queues.end())
+        if (c && a && !member_of(*a, c->queue))
           problems << "call " << *sid << " of queue " << c->queue << " offered to " << agent
                    << ", not a member\n";
         if (c && !c->routing().preferred_agent.empty() && c->routing().preferred_agent != agent)

@@ -192,7 +192,7 @@ class decider {
       return reply::fail(outcome::conflict, "agent " + a_.id + " is not free");
     if (!meets_requirement(a_.skill_levels, x.require))
       return reply::fail(outcome::conflict, "agent " + a_.id + " lacks the call's skills");
-    if (std::find(a_.queues.begin(), a_.queues.end(), x.queue) == a_.queues.end())
+    if (!member_of(a_, x.queue))
       return reply::fail(outcome::conflict, "agent " + a_.id + " is not a member of " + x.queue);
     emit(agent_offer_received{a_.id, x.offer_id, x.call_sid, x.queue});
     a_.reservation = x.reservation;

@@ -95,6 +95,11 @@ std::string visible_state(const agent_state& a, const policy& p);
 /// wait estimate's "staffed").
 bool is_staffed(const agent_state& a, const policy& p);
 
+/// Whether `a` is a member of `queue` now (its profile lists it).
+inline bool member_of(const agent_state& a, const std::string& queue) {
+  return a.members.count(queue) > 0;
+}
+
 /// May be offered a call now.
 bool is_eligible(const agent_state& a, const policy& p);
 

@@ -577,7 +577,7 @@ TEST_CASE("call: the callback offer at MAX_QUEUE_WAIT and the callback's escalat
   f.run(cmd::tick{});
   REQUIRE(f.count<callback_offered>() == 1);
   CHECK(std::get<callback_offered>(f.last.events.at(0).body).reason == "max-wait");
-  auto r = f.run(cmd::callback_response{"CA9", "1"});
+  f.run(cmd::callback_response{"CA9", "1"});
   REQUIRE(f.c.phase == call_phase::callback_waiting);
   int64_t requested = f.now;
   f.now = requested + f.rules.callback_sla_ms - 1;

@@ -456,7 +456,7 @@ std::string world::last_agent_of(const std::string& number, int64_t now_ms) cons
 bool world::can_take(const std::string& queue, const std::string& agent_id,
                      const std::map<std::string, int64_t>& require) const {
   const agent_state* a = find_agent(agent_id);
-  if (a == nullptr || std::find(a->queues.begin(), a->queues.end(), queue) == a->queues.end())
+  if (a == nullptr || !member_of(*a, queue))
     return false;
   // Staffed, except that an agent not heard from since a restart still
   // counts (the restart is not the agent leaving); a timed-out heartbeat
@@ -611,8 +611,7 @@ status_view world::status(int64_t now_ms, size_t waiting_limit,
     }
     q.staffed_agents = staffed(name);
     for (auto& [id, a] : agents_)
-      if (std::find(a.queues.begin(), a.queues.end(), name) != a.queues.end() &&
-          is_eligible(a, rules_))
+      if (member_of(a, name) && is_eligible(a, rules_))
         ++q.ready_agents;
     v.queues.push_back(std::move(q));
   }
