@@ -18,6 +18,8 @@ packages=(
 # (scripts/pg-auto-failover.sh).
 # `install-deps.sh test`: also what tests that would otherwise be skipped
 # need: systemd (systemd-analyze verify checks the packaged unit).
+# `install-deps.sh mutants`: also Python 3, for the mutation survey
+# (scripts/mutants.py; not part of the test command).
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
@@ -26,6 +28,7 @@ for extra in "$@"; do
     # procps for pgrep and pkill (scripts/pg-auto-failover.sh)
     pg) packages+=(postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli procps) ;;
     test) packages+=(systemd) ;;
+    mutants) packages+=(python3) ;;
     node)
       # Node.js and npm alone (scripts/voice-sdk.sh fetches the agent page's softphone SDK).
       if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
@@ -39,7 +42,7 @@ for extra in "$@"; do
         packages+=(nodejs npm)
       fi
       ;;
-    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, node, pg, test)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, browser, node, pg, test, mutants)" >&2; exit 2 ;;
   esac
 done
 

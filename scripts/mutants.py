@@ -11,7 +11,8 @@ is equivalent), "BUILD-FAIL" when it does not compile, "MISSING" when the
 text is no longer in the file (the code moved on: update the list). The
 file is restored after each mutant, whatever happens. Prints one line per
 mutant and the counts; exit 0, or 2 on bad arguments. Run it on a clean
-tree with build/ configured (./scripts/build.sh), nothing else building.
+tree with build/ configured (./scripts/build.sh), nothing else building;
+Python 3 comes with `./scripts/install-deps.sh mutants`.
 """
 import json
 import os
