@@ -70,3 +70,31 @@ TEST_CASE("feature flags: recorded names this build does not know are passed ove
   CHECK((flag_bits(flags) >> 16) == 0x1ff);  // all nine recorded
   CHECK_FALSE(flag_on(flag_bits(flags), feature_index::agent_polling, true));
 }
+
+TEST_CASE("feature flags: a share of N% takes the callers whose bucket is below N") {
+  // The caller's bucket is 92 (the first case above): 92 % leaves it out,
+  // 93 % takes it; 0 % takes nobody, 100 % everybody, whatever the flag's
+  // own setting.
+  policy p;
+  p.feature_queue_hold_music = false;
+  for (auto [share, on] : {std::pair<int64_t, int64_t>{92, 0}, {93, 1}, {0, 0}, {100, 1}}) {
+    INFO("share " << share);
+    p.feature_shares["FEATURE_QUEUE_HOLD_MUSIC"] = share;
+    CHECK(flags_for_call(p, "+15551230001").get("FEATURE_QUEUE_HOLD_MUSIC") == on);
+  }
+}
+
+TEST_CASE("feature flags: a call runs under every flag it recorded, the last one too") {
+  policy on, off;
+  for (auto& name : feature_names()) {
+    *feature_flag(on, name) = true;
+    *feature_flag(off, name) = false;
+  }
+  policy under = with_call_flags(on, flag_bits(flags_for_call(off, "+15550000000")));
+  for (auto& name : feature_names()) {
+    INFO(name);
+    CHECK_FALSE(*feature_flag(under, name));
+  }
+  // A recorded value other than 0 is on, in the reports' path as in bits.
+  CHECK(feature_path({{"FEATURE_AGENT_POLLING", 2}}) == "all on");
+}

@@ -6,6 +6,7 @@
 #include "actors/dispatcher/queue_config.hpp"
 
 using namespace callq;
+using json = nlohmann::json;
 
 TEST_CASE("prompts: languages, voices and wording are parsed, and refused with a reason") {
   queue_config c;
@@ -41,7 +42,12 @@ TEST_CASE("prompts: languages, voices and wording are parsed, and refused with a
                  bad_case{R"({"prompts":{"wait":""}})", "1-1000"},
                  bad_case{R"({"voice":"<Polly>"})", "voice"},
                  bad_case{R"({"announceWait":"exact"})", "announceWait"},
-                 bad_case{R"({"languages":{"es-ES":{"prompts":{"position":"{wait}"}}}})", "languages.es-ES.prompts.position"}}) {
+                 bad_case{R"({"languages":{"es-ES":{"prompts":{"position":"{wait}"}}}})", "languages.es-ES.prompts.position"},
+                 bad_case{R"({"prompts":"Hi"})", "prompts must be an object of prompt"},
+                 bad_case{R"({"languages":["es-ES"]})", "languages must be an object"},
+                 bad_case{R"({"languages":{"es-ES":"Polly.Lucia"}})", "languages.es-ES must be an object"},
+                 bad_case{R"({"languages":{"es-ES":{"greeting":"Hola"}}})", "languages.es-ES: unknown field 'greeting'"},
+                 bad_case{R"({"voice":"Polly Joanna"})", "voice"}}) {
     INFO(b.body);
     auto st = parse_queue_config(std::string(b.body), &c);
     CHECK_FALSE(st);
@@ -90,4 +96,71 @@ TEST_CASE("a language tag is 2-3 letters and subtags of 1-8 letters or digits at
   CHECK(longest.size() == 29);
   CHECK(valid_language_tag(longest + "-abcde"));        // 35
   CHECK_FALSE(valid_language_tag(longest + "-abcdef"));  // 36
+}
+
+TEST_CASE("prompts: the limits of a voice name and a prompt's text, each side") {
+  queue_config c;
+  std::string v64(64, 'a');
+  CHECK(parse_queue_config(json{{"voice", v64}}.dump(), &c));
+  auto st = parse_queue_config(json{{"voice", v64 + "a"}}.dump(), &c);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("voice") != std::string::npos);
+  // Twilio's names use '.', '-' (Google.en-US-Neural2-A) and the rule
+  // takes '_' too.
+  REQUIRE(parse_queue_config(std::string(R"({"voice":"Google.en-US-Neural2-A"})"), &c));
+  CHECK(c.speech.main.voice == "Google.en-US-Neural2-A");
+  CHECK(parse_queue_config(std::string(R"({"voice":"my_voice"})"), &c));
+  std::string t1000(1000, 'x');
+  CHECK(parse_queue_config(json{{"prompts", {{"full", t1000}}}}.dump(), &c));
+  st = parse_queue_config(json{{"prompts", {{"full", t1000 + "x"}}}}.dump(), &c);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("1-1000") != std::string::npos);
+}
+
+TEST_CASE("prompts: every announceWait name parses, and the canonical form names it again") {
+  for (auto [name, a] : {std::pair{"estimate", announce_wait::estimate}, {"range", announce_wait::range},
+                         {"less-than", announce_wait::less_than}, {"off", announce_wait::off}}) {
+    INFO(name);
+    queue_config c;
+    REQUIRE(parse_queue_config(json{{"announceWait", name}}.dump(), &c));
+    CHECK(c.speech.announce == a);
+    auto canonical = to_json(c);
+    if (a == announce_wait::estimate)
+      CHECK_FALSE(canonical.contains("announceWait"));  // the default
+    else
+      CHECK(canonical.at("announceWait") == name);
+  }
+}
+
+TEST_CASE("prompts: a language entry without voice or prompts stays empty in the canonical form") {
+  queue_config c;
+  REQUIRE(parse_queue_config(std::string(R"({"languages":{"de-DE":{}}})"), &c));
+  CHECK(to_json(c).at("languages").at("de-DE") == json::object());
+}
+
+TEST_CASE("prompts: a language matched exactly without case first, then by its primary subtag, the queue's own first") {
+  speech_config c;
+  c.language = "en-US";
+  c.languages["es-ES"] = {"Polly.Lucia", {}};
+  c.languages["es-MX"] = {"Polly.Mia", {}};
+  c.languages["en-GB"] = {"Polly.Amy", {}};
+  CHECK(speech_for(c, "ES-MX").language == "es-MX");  // exact, whatever the case
+  CHECK(speech_for(c, "ES-AR").language == "es-ES");  // the first "es", whatever the case
+  CHECK(speech_for(c, "en-AU").language == "en-US");  // the queue's own before another "en"
+  CHECK(speech_for(c, "en-gb").language == "en-GB");
+}
+
+TEST_CASE("prompts: the <Say>s name a language and voice only when the queue or the caller chose one") {
+  speech_config plain;
+  CHECK_FALSE(speech_for(plain, "").stated);  // Twilio's defaults are what is heard
+  CHECK(speech_for(plain, "en-US").stated);   // the caller asked
+  speech_config voice;
+  voice.main.voice = "Polly.Joanna";
+  CHECK(speech_for(voice, "").stated);
+  speech_config language;
+  language.language = "en-GB";
+  CHECK(speech_for(language, "").stated);
+  speech_config more;
+  more.languages["es-ES"] = {"", {}};
+  CHECK(speech_for(more, "").stated);
 }
