@@ -46,7 +46,8 @@ TEST_CASE("prompts: languages, voices and wording are parsed, and refused with a
                  bad_case{R"({"prompts":"Hi"})", "prompts must be an object of prompt"},
                  bad_case{R"({"languages":["es-ES"]})", "languages must be an object"},
                  bad_case{R"({"languages":{"es-ES":"Polly.Lucia"}})", "languages.es-ES must be an object"},
-                 bad_case{R"({"languages":{"es-ES":{"greeting":"Hola"}}})", "languages.es-ES: unknown field 'greeting'"},
+                 bad_case{R"({"languages":{"es-ES":{"greeting":"Hola"}}})",
+                          "languages.es-ES: unknown field 'greeting'"},
                  bad_case{R"({"voice":"Polly Joanna"})", "voice"}}) {
     INFO(b.body);
     auto st = parse_queue_config(std::string(b.body), &c);
@@ -138,7 +139,7 @@ TEST_CASE("prompts: a language entry without voice or prompts stays empty in the
   CHECK(to_json(c).at("languages").at("de-DE") == json::object());
 }
 
-TEST_CASE("prompts: a language matched exactly without case first, then by its primary subtag, the queue's own first") {
+TEST_CASE("prompts: a language matched exactly (any case), then by primary subtag, the queue's own first") {
   speech_config c;
   c.language = "en-US";
   c.languages["es-ES"] = {"Polly.Lucia", {}};
