@@ -775,3 +775,65 @@ TEST_CASE("match index: a call whose flags leave out readiness sees the agents i
   CHECK(m->call_sid == "CA2");
   CHECK(m->agent_id == "bob");  // as ready as alice now, and idle longer
 }
+
+TEST_CASE("match index: ring-all rings ringAllMax agents at most, of the chosen one's penalty only") {
+  policy p;
+  queue_config c = with(routing_strategy::ring_all);
+  c.ring_all_max = 2;
+  match_index ix(p);
+  ix.configure("support", &c);
+  auto w = waiting("CA1", 0, 100, 1);
+  w.edit_routing().tried = {"gone"};  // failed it, and left since: not among the ready
+  ix.update(w);
+  for (auto [id, idle] : {std::pair<const char*, int64_t>{"ann", 10}, {"bob", 20}, {"cat", 30}, {"dan", 40}})
+    ix.update(member(id, "support", 0, idle));
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "ann");
+  REQUIRE(m->also.size() == 1);  // two in all
+  CHECK(m->also[0].first == "bob");
+  // Fewer of the lowest penalty than ringAllMax: a higher penalty does
+  // not ring beside them.
+  c.ring_all_max = 3;
+  match_index iy(p);
+  iy.configure("support", &c);
+  iy.update(waiting("CA2", 0, 100, 1));
+  iy.update(member("ann", "support", 0, 10));
+  iy.update(member("bob", "support", 0, 20));
+  iy.update(member("zed", "support", 1, 5));
+  m = iy.next(0, false);
+  REQUIRE(m);
+  CHECK(m->agent_id == "ann");
+  REQUIRE(m->also.size() == 1);
+  CHECK(m->also[0].first == "bob");
+}
+
+TEST_CASE("match index: reconfiguring a queue leaves a member who is not ready out") {
+  policy p;
+  match_index ix(p);
+  auto away = member("ann", "support", 0, 10);
+  away.eligible = false;  // on a break, say
+  ix.update(away);
+  ix.update(waiting("CA1", 0, 100, 1));
+  CHECK_FALSE(ix.next(0, false));
+  auto linear = with(routing_strategy::linear);
+  ix.configure("support", &linear);
+  CHECK_FALSE(ix.next(0, false));
+  CHECK(ix.ready() == 0);
+}
+
+TEST_CASE("match index: a call held by a match is not matched again directly") {
+  policy p;
+  match_index ix(p);
+  ix.update(waiting("CA1", 0, 100, 1));
+  ix.update(waiting("CA2", 0, 200, 2));  // keeps the calls' group in the index
+  ix.update(member("ann", "support", 0, 10));
+  auto m = ix.next(0, false);
+  REQUIRE(m);
+  REQUIRE(m->call_sid == "CA1");
+  ix.update(member("bob", "support", 0, 20));
+  CHECK_FALSE(ix.direct("CA1", 0));
+  auto d = ix.direct("CA2", 0);
+  REQUIRE(d);
+  CHECK(d->agent_id == "bob");
+}
