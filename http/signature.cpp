@@ -100,7 +100,7 @@ std::vector<std::string> twilio_signed_urls(const std::string& url) {
   size_t colon = url.rfind(':', authority_end);
   size_t bracket = url.rfind(']', authority_end);
   bool has_port = colon != std::string::npos && colon >= host_begin &&
-                  (bracket == std::string::npos || bracket < host_begin || colon > bracket);
+                  (bracket == std::string::npos || colon > bracket);
   std::string scheme = url.substr(0, scheme_end);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -108,9 +108,7 @@ std::vector<std::string> twilio_signed_urls(const std::string& url) {
   std::string head = url.substr(0, has_port ? colon : authority_end);
   std::string tail = url.substr(authority_end);
   std::string port = has_port ? url.substr(colon + 1, authority_end - colon - 1) : "";
-  if (port.empty() || port == default_port)
-    return {head + ":" + default_port + tail, head + tail};
-  return {head + ":" + port + tail, head + tail};
+  return {head + ":" + (port.empty() ? default_port : port) + tail, head + tail};
 }
 
 bool twilio_signature_valid(const std::string& auth_token, const std::string& url,

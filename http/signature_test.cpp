@@ -52,6 +52,11 @@ TEST_CASE("the signed URL variants are exactly those Twilio's helper tries") {
   CHECK(twilio_signed_urls("http://[::1]/api/x") == v{"http://[::1]:80/api/x", "http://[::1]/api/x"});
   CHECK(twilio_signed_urls("https://user:pw@cq.example.com/api/x") ==
         v{"https://user:pw@cq.example.com:443/api/x", "https://user:pw@cq.example.com/api/x"});
+  // The scheme without case, for its default port.
+  CHECK(twilio_signed_urls("HTTPS://cq.example.com/api/x") ==
+        v{"HTTPS://cq.example.com:443/api/x", "HTTPS://cq.example.com/api/x"});
+  // Not an absolute URL: only itself.
+  CHECK(twilio_signed_urls("/api/x") == v{"/api/x"});
 }
 
 TEST_CASE("signature variants, by table: accepted when signed right, refused otherwise") {

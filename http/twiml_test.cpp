@@ -279,3 +279,95 @@ TEST_CASE("xml_escape escapes the five characters wherever they are and copies t
   CHECK(xml_escape("a<b>c\"d'e&") == "a&lt;b&gt;c&quot;d&apos;e&amp;");
   CHECK(xml_escape("plain then <") == "plain then &lt;");
 }
+
+TEST_CASE("wait words at their bounds: a minute, a range that closes, less than a minute, by language") {
+  voice_reply h;
+  h.what = voice_reply::kind::hold;
+  speech sp = plain;
+  h.wait_estimate_seconds = 59;
+  CHECK(wait_words(h, sp) == "less than a minute");
+  h.wait_estimate_seconds = 60;
+  CHECK(wait_words(h, sp) == "about 1 minute");
+  h.wait_estimate_seconds = 61;
+  CHECK(wait_words(h, sp) == "about 2 minutes");  // minutes rounded up
+  sp.announce = announce_wait::range;
+  h.wait_low_seconds = 130;  // 2 minutes down
+  h.wait_high_seconds = 120;  // 2 minutes up
+  CHECK(wait_words(h, sp) == "about 2 minutes");  // a range with one end
+  sp.announce = announce_wait::less_than;
+  h.wait_high_seconds = 60;
+  CHECK(wait_words(h, sp) == "less than a minute");
+  h.wait_high_seconds = 61;
+  CHECK(wait_words(h, sp) == "less than 2 minutes");
+  sp.announce = announce_wait::estimate;
+  h.wait_estimate_seconds = 200;
+  sp.language = "fr-FR";
+  CHECK(wait_words(h, sp) == "environ 4 minutes");
+  sp.language = "ES-es";  // tags without case
+  CHECK(wait_words(h, sp) == "unos 4 minutos");
+}
+
+TEST_CASE("a <Say> names the voice only when there is one, and en-US when no language is known") {
+  speech sp = speech_for(speech_config{}, "es-ES");  // the caller asked: stated, no voice
+  REQUIRE(sp.stated);
+  CHECK(render_twiml({voice_reply::kind::goodbye}, settings(), sp).find("<Say language=\"en-US\">Thank you") !=
+        std::string::npos);
+  speech bare;
+  bare.stated = true;
+  CHECK(render_twiml({voice_reply::kind::goodbye}, settings(), bare).find("<Say language=\"en-US\">") !=
+        std::string::npos);
+}
+
+TEST_CASE("a caller's name that holds a placeholder is put in once, as it is") {
+  voice_reply v;
+  v.what = voice_reply::kind::enqueue;
+  v.queue = "support";
+  v.greet = true;
+  v.greeting_name = "Ann {name}";
+  CHECK(render_twiml(v, settings(), plain).find("Hello Ann {name}, thank you") != std::string::npos);
+  v.greet = false;  // a call queued again: no greeting
+  CHECK(render_twiml(v, settings(), plain).find("<Response><Enqueue ") != std::string::npos);
+}
+
+TEST_CASE("refusals: the closed message, and the callback offer when there is one") {
+  voice_reply r;
+  r.what = voice_reply::kind::refused;
+  r.closed = true;
+  r.message = "We open at 9.";
+  std::string x = render_twiml(r, settings(), plain);
+  CHECK(x.find("<Say>We open at 9.</Say>") != std::string::npos);
+  CHECK(x.find("<Gather") == std::string::npos);
+  r.offer_callback = true;
+  x = render_twiml(r, settings(), plain);
+  CHECK(x.find("<Gather numDigits=\"1\" action=\"https://callq.example.com/api/webhooks/twilio/callback-response\"") !=
+        std::string::npos);
+  CHECK(x.find("when we open.") != std::string::npos);
+}
+
+TEST_CASE("a range's pieces put each of its numbers in its own place") {
+  voice_reply h = announcing(2, 200);
+  h.wait_low_seconds = 70;
+  h.wait_high_seconds = 400;
+  speech sp = plain;
+  sp.announce = announce_wait::range;
+  std::vector<std::string> asked;
+  audio_lookup audio = [&](const std::string& text) {
+    asked.push_back(text);
+    return std::string();
+  };
+  twiml_settings s = settings();
+  s.splice = true;
+  render_twiml(h, s, sp, audio);
+  CHECK(asked == std::vector<std::string>{
+                     "You are number 2 in the queue. Your estimated wait is between 1 and 7 minutes.",
+                     "You are number", "2", "in the queue.", "Your estimated wait is", "between", "1", "and",
+                     "7", "minutes"});
+}
+
+TEST_CASE("a piece in letters beyond ASCII alone is a piece") {
+  speech_config c;
+  c.language = "el-GR";
+  c.main.prompts = {{"position", "\xce\x98\xce\xad\xcf\x83\xce\xb7 {position}."}};  // "Θέση"
+  c.announce = announce_wait::off;
+  CHECK(splice_texts(speech_for(c, "")).front() == "\xce\x98\xce\xad\xcf\x83\xce\xb7");
+}

@@ -6,8 +6,9 @@ code? LIST.json is an array of [file, old text, new text] (tests/mutants/);
 each mutant replaces the first occurrence of `old text` in `file` (relative
 to the repository), rebuilds TARGET in build/ (default domain_test) and runs
 COMMAND (default build/actors/domain_test). The mutant is "killed" when
-COMMAND fails, "SURVIVED" when it passes (a check is missing, or the mutant
-is equivalent), "BUILD-FAIL" when it does not compile, "MISSING" when the
+COMMAND fails ("killed-by-timeout" past CALLQ_MUTANTS_TIMEOUT, 600 s),
+"SURVIVED" when it passes (a check is missing, or the mutant is
+equivalent), "BUILD-FAIL" when it does not compile, "MISSING" when the
 text is no longer in the file (the code moved on: update the list). The
 file is restored after each mutant, whatever happens. Prints one line per
 mutant and the counts; exit 0, or 2 on bad arguments. Run it on a clean
@@ -19,6 +20,12 @@ import os
 import signal
 import subprocess
 import sys
+
+
+# A mutant that makes the tests loop forever is noticed too: the command
+# is stopped after this long (CALLQ_MUTANTS_TIMEOUT seconds, default 600)
+# and the mutant counted as killed.
+TEST_TIMEOUT_S = int(os.environ.get("CALLQ_MUTANTS_TIMEOUT", "600"))
 
 
 def main() -> int:
@@ -57,8 +64,12 @@ def main() -> int:
                 if built.returncode != 0:
                     result = "BUILD-FAIL"
                 else:
-                    ran = subprocess.run(command, cwd=root, capture_output=True, text=True)
-                    result = "killed" if ran.returncode != 0 else "SURVIVED"
+                    try:
+                        ran = subprocess.run(command, cwd=root, capture_output=True, text=True,
+                                             timeout=TEST_TIMEOUT_S)
+                        result = "killed" if ran.returncode != 0 else "SURVIVED"
+                    except subprocess.TimeoutExpired:  # a mutant that loops: noticed
+                        result = "killed-by-timeout"
             finally:
                 with open(full, "w") as f:
                     f.write(text)
