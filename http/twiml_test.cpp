@@ -310,8 +310,8 @@ TEST_CASE("wait words at their bounds: a minute, a range that closes, less than 
 TEST_CASE("a <Say> names the voice only when there is one, and en-US when no language is known") {
   speech sp = speech_for(speech_config{}, "es-ES");  // the caller asked: stated, no voice
   REQUIRE(sp.stated);
-  CHECK(render_twiml({voice_reply::kind::goodbye}, settings(), sp).find("<Say language=\"en-US\">Thank you") !=
-        std::string::npos);
+  std::string x = render_twiml({voice_reply::kind::goodbye}, settings(), sp);
+  CHECK(x.find("<Say language=\"en-US\">Thank you") != std::string::npos);
   speech bare;
   bare.stated = true;
   CHECK(render_twiml({voice_reply::kind::goodbye}, settings(), bare).find("<Say language=\"en-US\">") !=
@@ -339,8 +339,8 @@ TEST_CASE("refusals: the closed message, and the callback offer when there is on
   CHECK(x.find("<Gather") == std::string::npos);
   r.offer_callback = true;
   x = render_twiml(r, settings(), plain);
-  CHECK(x.find("<Gather numDigits=\"1\" action=\"https://callq.example.com/api/webhooks/twilio/callback-response\"") !=
-        std::string::npos);
+  CHECK(x.find("<Gather numDigits=\"1\" "
+               "action=\"https://callq.example.com/api/webhooks/twilio/callback-response\"") != std::string::npos);
   CHECK(x.find("when we open.") != std::string::npos);
 }
 
