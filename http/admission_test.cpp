@@ -91,4 +91,13 @@ TEST_CASE("admission: a full queue or a long wait sheds") {
   auto rest = a.drain();
   REQUIRE(rest.size() == 1);
   CHECK(rest[0].job == 50);
+  CHECK(a.waiting(route_group::twilio) == 0);  // drained: nothing left to start
+  CHECK(a.drain().empty());
+  admission_ticket t;
+  CHECK_FALSE(a.next(&t));
+}
+
+TEST_CASE("admission: fewer than two threads are counted as two") {
+  CHECK(default_admission_limits(1).threads == 2);
+  CHECK(default_admission_limits(0).threads == 2);
 }

@@ -19,3 +19,18 @@ TEST_CASE("form bodies decode, keep order and reject bad escapes") {
   CHECK_FALSE(parse_form("a=%4", &f));
   CHECK_FALSE(parse_form("=value", &f));
 }
+
+TEST_CASE("form bodies: an escape cut short or not hex is refused, a repeated field's last value counts") {
+  form_fields f;
+  CHECK_FALSE(parse_form("a=%4", &f));
+  // Cut short at the end of the body, whatever follows it in memory.
+  CHECK_FALSE(parse_form(std::string_view("a=%41", 4), &f));
+  CHECK_FALSE(parse_form("a=%", &f));
+  CHECK_FALSE(parse_form("a=%4G", &f));
+  CHECK_FALSE(parse_form("a=%G4", &f));
+  REQUIRE(parse_form("a=%41&b=%4a", &f));
+  CHECK(field(f, "a") == "A");
+  CHECK(field(f, "b") == "J");
+  REQUIRE(parse_form("To=1&To=2", &f));
+  CHECK(field(f, "To") == "2");
+}

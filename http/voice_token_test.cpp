@@ -91,3 +91,31 @@ TEST_CASE("voice token: a wrong secret or a changed claim fails verification") {
   REQUIRE(base64url_decode(base64url("ab"), &bytes));
   CHECK(bytes == "ab");
 }
+
+TEST_CASE("base64url: '-' and '_' for '+' and '/', no padding, and the standard alphabet's two refused") {
+  CHECK(base64url("\xfb\xff\xbf") == "-_-_");  // standard: "+/+/"
+  CHECK(base64url("a") == "YQ");                   // standard: "YQ=="
+  std::string bytes;
+  REQUIRE(base64url_decode("-_-_", &bytes));
+  CHECK(bytes == "\xfb\xff\xbf");
+  REQUIRE(base64url_decode("YQ", &bytes));
+  CHECK(bytes == "a");
+  CHECK_FALSE(base64url_decode("+/+/", &bytes));
+  CHECK_FALSE(base64url_decode("YQ+a", &bytes));
+}
+
+TEST_CASE("voice token: a JWT of other than three parts is refused") {
+  voice_token_settings s;
+  s.account_sid = "ACx";
+  s.api_key_sid = "SKx";
+  s.api_key_secret = "secret";
+  s.twiml_app_sid = "APx";
+  s.ttl_seconds = 3600;
+  std::string jwt = voice_access_token(s, "alice", 1'795'608'000);
+  std::string header, payload;
+  REQUIRE(verify_hs256(jwt, "secret", &header, &payload));
+  auto four = verify_hs256(jwt + ".e30", "secret", &header, &payload);
+  CHECK_FALSE(four);
+  CHECK(four.message().find("three parts") != std::string::npos);
+  CHECK_FALSE(verify_hs256(jwt.substr(0, jwt.rfind('.')), "secret", &header, &payload));
+}
