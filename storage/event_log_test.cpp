@@ -351,6 +351,60 @@ TEMPLATE_TEST_CASE("an unknown event type in the log is an error naming the sequ
   CHECK_FALSE(st);
   CHECK(st.message().find("event 2") != std::string::npos);
   CHECK(st.message().find("system.from_the_future") != std::string::npos);
+  CHECK(st.error_code() == status::code::not_supported);  // a newer build's, not damage
+}
+
+TEMPLATE_TEST_CASE("verify names each kind of damage: a gap, a moved record, a lost last event, a rewritten tail", "[contract]", rocksdb_backend, postgres_backend) {
+  TestType b;
+  {
+    auto log = b.open();
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 12; ++i)
+      REQUIRE(log->append({make_event(i)}, {}, false, &first));
+  }  // a clean close records the head at 12
+  auto check = [&](uint64_t bad_seq, const std::string& says) {
+    auto log = b.open(true);
+    storage::verify_report rep;
+    REQUIRE(log->verify(&rep));
+    CHECK(rep.bad_seq == bad_seq);
+    INFO(rep.problem);
+    CHECK(rep.problem.find(says) != std::string::npos);
+  };
+  SECTION("the last event alone removed") {
+    { auto log = b.open(); b.remove_event(*log, 12); }
+    check(12, "ends at event 11");
+  }
+  SECTION("the tail rewritten with a chain of its own") {
+    {
+      auto log = b.open();
+      envelope e11, e12;
+      REQUIRE(log->get(11, &e11));
+      REQUIRE(log->get(12, &e12));
+      std::get<call_announced>(e12.ev.body).position = 999;
+      std::string body;
+      storage::encode_record_body(12, e12.stream, e12.stream_version, e12.ev, body);
+      chain_value chain = storage::chain_next(e11.chain, body);
+      body.append(reinterpret_cast<const char*>(chain.data()), 32);
+      b.overwrite_event(*log, 12, body);
+    }
+    check(12, "the log was rewritten");
+  }
+  SECTION("an event in the middle removed") {
+    { auto log = b.open(); b.remove_event(*log, 5); }
+    check(5, "event 5 is missing");
+  }
+  SECTION("a record copied under another sequence") {
+    {
+      auto log = b.open();
+      envelope e9;
+      REQUIRE(log->get(9, &e9));
+      std::string body;
+      storage::encode_record_body(9, e9.stream, e9.stream_version, e9.ev, body);
+      body.append(reinterpret_cast<const char*>(e9.chain.data()), 32);
+      b.overwrite_event(*log, 8, body);
+    }
+    check(8, "record holds sequence 9 under key 8");
+  }
 }
 
 TEMPLATE_TEST_CASE("every acknowledged event survives SIGKILL, byte for byte", "[contract]", rocksdb_backend, postgres_backend) {
