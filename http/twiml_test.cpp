@@ -19,6 +19,16 @@ twiml_settings settings() {
 }
 /// What a queue nobody configured says.
 const speech plain = speech_for(speech_config{}, "");
+/// The first answer to a caller named `name` (empty: unknown): greeted,
+/// then enqueued in support.
+voice_reply greeting(const std::string& name) {
+  voice_reply v;
+  v.what = voice_reply::kind::enqueue;
+  v.queue = "support";
+  v.greet = true;
+  v.greeting_name = name;
+  return v;
+}
 /// A hold reply that announces `position` and an estimate of `wait_seconds`.
 voice_reply announcing(int64_t position, int64_t wait_seconds) {
   voice_reply h;
@@ -31,11 +41,7 @@ voice_reply announcing(int64_t position, int64_t wait_seconds) {
 }  // namespace
 
 TEST_CASE("enqueue greets by name and points Twilio at callq's URLs") {
-  voice_reply v;
-  v.what = voice_reply::kind::enqueue;
-  v.queue = "support";
-  v.greet = true;
-  v.greeting_name = "Ada <Lovelace> & co";
+  voice_reply v = greeting("Ada <Lovelace> & co");
   auto x = render_twiml(v, settings(), plain);
   CHECK(x.find("Hello Ada &lt;Lovelace&gt; &amp; co") != std::string::npos);
   CHECK(x.find("<Enqueue action=\"https://callq.example.com/api/webhooks/twilio/queue-handler\" "
@@ -113,11 +119,7 @@ TEST_CASE("every <Say> carries the caller's language and the queue's voice and w
                           {{"greetingUnknown", "Gracias por llamar."},
                            {"position", "Usted es el número {position}."},
                            {"wait", "Su espera es de {wait}."}}};
-  voice_reply v;
-  v.what = voice_reply::kind::enqueue;
-  v.queue = "support";
-  v.greet = true;
-  v.greeting_name = "Ada & <Bob>";
+  voice_reply v = greeting("Ada & <Bob>");
   auto x = render_twiml(v, settings(), speech_for(c, ""));
   CHECK(x.find("<Say voice=\"Polly.Joanna\" language=\"en-US\">Welcome back, Ada &amp; &lt;Bob&gt;!</Say>") !=
         std::string::npos);
@@ -319,11 +321,7 @@ TEST_CASE("a <Say> names the voice only when there is one, and en-US when no lan
 }
 
 TEST_CASE("a caller's name that holds a placeholder is put in once, as it is") {
-  voice_reply v;
-  v.what = voice_reply::kind::enqueue;
-  v.queue = "support";
-  v.greet = true;
-  v.greeting_name = "Ann {name}";
+  voice_reply v = greeting("Ann {name}");
   CHECK(render_twiml(v, settings(), plain).find("Hello Ann {name}, thank you") != std::string::npos);
   v.greet = false;  // a call queued again: no greeting
   CHECK(render_twiml(v, settings(), plain).find("<Response><Enqueue ") != std::string::npos);

@@ -105,17 +105,12 @@ TEST_CASE("base64url: '-' and '_' for '+' and '/', no padding, and the standard 
 }
 
 TEST_CASE("voice token: a JWT of other than three parts is refused") {
-  voice_token_settings s;
-  s.account_sid = "ACx";
-  s.api_key_sid = "SKx";
-  s.api_key_secret = "secret";
-  s.twiml_app_sid = "APx";
-  s.ttl_seconds = 3600;
+  auto s = settings();
   std::string jwt = voice_access_token(s, "alice", 1'795'608'000);
   std::string header, payload;
-  REQUIRE(verify_hs256(jwt, "secret", &header, &payload));
-  auto four = verify_hs256(jwt + ".e30", "secret", &header, &payload);
+  REQUIRE(verify_hs256(jwt, s.api_key_secret, &header, &payload));
+  auto four = verify_hs256(jwt + ".e30", s.api_key_secret, &header, &payload);
   CHECK_FALSE(four);
   CHECK(four.message().find("three parts") != std::string::npos);
-  CHECK_FALSE(verify_hs256(jwt.substr(0, jwt.rfind('.')), "secret", &header, &payload));
+  CHECK_FALSE(verify_hs256(jwt.substr(0, jwt.rfind('.')), s.api_key_secret, &header, &payload));
 }

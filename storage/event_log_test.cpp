@@ -268,14 +268,22 @@ TEMPLATE_TEST_CASE("snapshots are kept newest first, the oldest pruned, the head
   CHECK(head.seq == 9);
 }
 
+namespace {
+
+/// Appends events 1 to `n` to a new log of `b` and closes it (a clean
+/// close records the head at `n`).
+template <class Backend> void write_and_close(Backend& b, uint64_t n) {
+  auto log = b.open();
+  uint64_t first = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    REQUIRE(log->append({make_event(i)}, {}, false, &first));
+}
+
+}  // namespace
+
 TEMPLATE_TEST_CASE("verify reports a log that ends before its recorded head", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
-  {
-    auto log = b.open();
-    uint64_t first = 0;
-    for (uint64_t i = 0; i < 12; ++i)
-      REQUIRE(log->append({make_event(i)}, {}, false, &first));
-  }  // a clean close records the head at 12
+  write_and_close(b, 12);  // a clean close records the head at 12
   {
     auto log = b.open();
     storage::verify_report rep;
@@ -356,12 +364,7 @@ TEMPLATE_TEST_CASE("an unknown event type in the log is an error naming the sequ
 
 TEMPLATE_TEST_CASE("verify names each kind of damage: a gap, a moved record, a lost last event, a rewritten tail", "[contract]", rocksdb_backend, postgres_backend) {
   TestType b;
-  {
-    auto log = b.open();
-    uint64_t first = 0;
-    for (uint64_t i = 0; i < 12; ++i)
-      REQUIRE(log->append({make_event(i)}, {}, false, &first));
-  }  // a clean close records the head at 12
+  write_and_close(b, 12);  // a clean close records the head at 12
   auto check = [&](uint64_t bad_seq, const std::string& says) {
     auto log = b.open(true);
     storage::verify_report rep;
