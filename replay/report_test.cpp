@@ -215,3 +215,183 @@ TEST_CASE("report: dispositions per queue and interval, paused time by the break
   CHECK(out.str().find("dispositions: follow-up=1") != std::string::npos);
   CHECK(out.str().find("paused training: 30 s") != std::string::npos);
 }
+
+namespace {
+
+/// A call's events as the report reads them, in the stream "call/<sid>".
+struct report_feed {
+  report_options options;
+  policy rules;
+  queue_report out;
+  std::unique_ptr<report_builder> builder;
+
+  explicit report_feed(report_options o) : options(std::move(o)) {
+    builder = std::make_unique<report_builder>(options, rules, &out);
+  }
+  template <class E> void add(const std::string& stream, int64_t ts, E e) {
+    builder->add(stream, events::event{ts, std::move(e)});
+  }
+  /// Arrived and queued in `queue` at `ts`.
+  void queued(const std::string& sid, const std::string& queue, int64_t ts) {
+    add("call/" + sid, ts,
+        events::call_arrived{sid, "+15551230001", "+15559990000", queue, "", 0, 1, {}, "", {}});
+    add("call/" + sid, ts, events::call_enqueued{sid, queue, 0, 1});
+  }
+  const queue_figures& figures(const std::string& queue) {
+    builder->finish(options.to_ms);
+    return out.queues[queue].begin()->second;
+  }
+};
+
+report_options one_hour() {
+  report_options o;
+  o.from_ms = t0;
+  o.to_ms = t0 + 3'600'000;
+  o.interval = report_interval::hour;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("report: a call that overflows is offered in the queue it moves to as well") {
+  report_feed f(one_hour());
+  f.queued("CA1", "support", t0 + 1000);
+  f.add("call/CA1", t0 + 61'000, events::call_overflowed{"CA1", "support", "overflow", 1, 1, 60, 1});
+  f.add("call/CA1", t0 + 70'000, events::call_connected{"CA1", "alice", "OF1", 69, 3000});
+  CHECK(f.figures("support").offered == 1);
+  CHECK(f.out.queues["overflow"].begin()->second.offered == 1);
+  CHECK(f.out.queues["overflow"].begin()->second.answered == 1);
+}
+
+TEST_CASE("report: a hold of exactly the goal is answered within it, a goal given overrides the queue's") {
+  for (int64_t goal : {int64_t{0}, int64_t{30}}) {
+    report_options o = one_hour();
+    o.service_level_seconds = goal;  // 0: the queue's (20 s by default)
+    report_feed f(o);
+    for (auto [sid, hold] : {std::pair<const char*, int64_t>{"CA1", 20}, {"CA2", 25}}) {
+      f.queued(sid, "support", t0 + 1000);
+      f.add(std::string("call/") + sid, t0 + 1000 + hold * 1000,
+            events::call_connected{sid, "alice", "OF1", hold, 3000});
+    }
+    INFO("goal " << goal);
+    CHECK(f.figures("support").answered_within == (goal == 0 ? 1 : 2));
+  }
+}
+
+TEST_CASE("report: the period takes events from its start up to, not including, its end") {
+  report_feed f(one_hour());
+  f.queued("CA1", "support", t0);
+  f.queued("CA2", "support", t0 + 3'600'000);  // the next period's
+  CHECK(f.figures("support").offered == 1);
+  CHECK(f.out.queues["support"].size() == 1);  // no interval of the next period
+  report_options o;
+  auto st = parse_report_options("2026-11-26T12:00:00Z", "2026-11-26T12:00:00Z", "", "", &o);
+  CHECK_FALSE(st);
+  CHECK(st.message().find("to must be after from") != std::string::npos);
+}
+
+TEST_CASE("report: no service level without a call answered or abandoned late") {
+  report_feed f(one_hour());
+  f.queued("CA1", "support", t0 + 1000);
+  f.add("call/CA1", t0 + 6000, events::call_abandoned{"CA1", "support", "hangup", 1, 1, 5});
+  const queue_figures& q = f.figures("support");
+  CHECK(q.service_level() == -1.0);
+  auto j = report_to_json(f.out);
+  CHECK(j["queues"][0]["total"]["serviceLevel"].is_null());
+}
+
+TEST_CASE("report: a pause is counted only within the period") {
+  report_feed f(one_hour());
+  f.add("agent/alice", t0 - 60'000, events::agent_paused{"alice", "missed offers", 3});
+  f.add("agent/alice", t0 + 30'000, events::agent_unpaused{"alice", "resumed"});
+  f.add("agent/alice", t0 + 3'590'000, events::agent_paused{"alice", "missed offers", 3});
+  f.add("agent/alice", t0 + 3'660'000, events::agent_unpaused{"alice", "resumed"});
+  f.builder->finish(t0 + 3'700'000);
+  CHECK(f.out.agents["alice"].paused_ms == 30'000 + 10'000);
+}
+
+TEST_CASE("report: an announced wait is compared with at least a second, callers ahead are position - 1") {
+  report_feed f(one_hour());
+  f.queued("CA1", "support", t0 + 1000);
+  auto a = [](const char* sid) { return events::call_announced{sid, 3, 60, 30, 90, ""}; };
+  f.add("call/CA1", t0 + 2000, a("CA1"));
+  f.add("call/CA1", t0 + 2400, events::call_connected{"CA1", "alice", "OF1", 1, 3000});  // 0.4 s
+  f.queued("CA2", "support", t0 + 1000);
+  f.add("call/CA2", t0 + 2000, a("CA2"));
+  f.add("call/CA2", t0 + 32'000, events::call_connected{"CA2", "alice", "OF2", 31, 3000});  // the low end
+  f.queued("CA3", "support", t0 + 1000);
+  f.add("call/CA3", t0 + 2000, a("CA3"));
+  f.add("call/CA3", t0 + 92'000, events::call_connected{"CA3", "alice", "OF3", 91, 3000});  // the high end
+  f.queued("CA4", "support", t0 + 1000);
+  f.add("call/CA4", t0 + 2000, a("CA4"));
+  f.add("call/CA4", t0 + 3000,
+        events::callback_requested{"CA4", "CB4", "+15551230001", "", "support", 1, 1, 2, 0});
+  f.add("call/CA4", t0 + 9000, events::call_connected{"CA4", "alice", "OF4", 8, 3000});
+  f.builder->finish(f.options.to_ms);
+  const announced_waits& w = f.out.announced["support"];
+  CHECK(w.announcements == 4);
+  REQUIRE(w.samples.size() == 3);  // the callback's announcement is no sample
+  CHECK(w.samples[0].ahead == 2);
+  CHECK(w.samples[0].rel_error == Approx(59.0));  // (60 - 1) / 1
+  CHECK(w.samples[0].covered == 0);
+  CHECK(w.samples[1].covered == 1);
+  CHECK(w.samples[2].covered == 1);
+}
+
+TEST_CASE("report: by feature path too, a hold of exactly the goal is answered within it") {
+  report_options o = one_hour();
+  o.split_features = true;
+  report_feed f(o);
+  f.queued("CA1", "support", t0 + 1000);
+  f.add("call/CA1", t0 + 21'000, events::call_connected{"CA1", "alice", "OF1", 20, 3000});
+  f.builder->finish(o.to_ms);
+  CHECK(f.out.paths["unrecorded"].answered == 1);
+  CHECK(f.out.paths["unrecorded"].answered_within == 1);
+}
+
+TEST_CASE("report: an abandon counts in the queue it names, a wrap-up without a disposition in none") {
+  report_feed f(one_hour());
+  // Nothing else of CA9 in the period's log: the abandon's own queue.
+  f.add("call/CA9", t0 + 5000, events::call_abandoned{"CA9", "sales", "hangup", 1, 1, 30});
+  f.add("agent/alice", t0 + 6000, events::agent_wrap_up_recorded{"alice", "CA1", "sales", "", "no notes"});
+  const queue_figures& q = f.figures("sales");
+  CHECK(q.abandoned == 1);
+  CHECK(q.abandoned_after == 1);  // 30 s, over the 20 s goal
+  CHECK(q.dispositions.empty());
+}
+
+TEST_CASE("report: occupancy is talk time over staffed time") {
+  queue_figures q;
+  q.talk_seconds = 90;
+  q.staffed_ms = 180'000;
+  CHECK(q.occupancy() == Approx(0.5));
+  q.staffed_ms = 0;
+  CHECK(q.occupancy() == 0.0);
+}
+
+TEST_CASE("report: staffed time is counted only within the period") {
+  report_feed f(one_hour());
+  f.add("agent/alice", t0 - 60'000,
+        events::agent_created{"alice", "Alice", "client-alice", "hash", {"support"}, {}, {}, {}});
+  f.add("agent/alice", t0 - 60'000, events::agent_status_changed{"alice", "available", "offline", ""});
+  f.add("agent/alice", t0 - 60'000, events::agent_heartbeat_resumed{"alice"});
+  f.add("agent/alice", t0 + 3'660'000, events::agent_status_changed{"alice", "offline", "available", ""});
+  f.builder->finish(t0 + 3'700'000);
+  REQUIRE(f.out.staffed_ms["support"].size() == 1);  // no interval before or after the period
+  CHECK(f.out.staffed("support", t0) == 3'600'000);
+}
+
+TEST_CASE("report: a caller refused into an overflow queue that offers a callback is that queue's") {
+  report_options o = one_hour();
+  o.queue = "sales";
+  o.split_features = true;
+  report_feed f(o);
+  f.add("call/CA1", t0 + 1000,
+        events::call_arrived{"CA1", "+15551230001", "+15559990000", "support", "", 0, 1, {}, "", {}});
+  f.add("call/CA1", t0 + 1000, events::call_refused{"CA1", "support", "full", "overflow", "sales", 5});
+  f.add("call/CA1", t0 + 1000, events::call_refused{"CA1", "sales", "full", "callback", "", 3});
+  f.add("call/CA1", t0 + 9000,
+        events::callback_requested{"CA1", "CB1", "+15551230001", "", "sales", 3, 3, 0, 0});
+  f.builder->finish(o.to_ms);
+  CHECK(f.out.paths["unrecorded"].callbacks == 1);
+}
