@@ -210,3 +210,40 @@ TEST_CASE("queue configuration events go to the queue's stream") {
   CHECK(stream_of(queue_removed{"sales"}) == "queue/sales");
   CHECK(queue_of(queue_removed{"sales"}) == "sales");
 }
+
+TEST_CASE("a length or a count beyond the bytes left is corruption, whatever it claims") {
+  // A string that claims one byte more than is left.
+  std::string bytes;
+  put_varint(bytes, 4);
+  bytes += "abc";
+  std::string_view in = bytes;
+  std::string_view s;
+  CHECK_FALSE(get_string(in, &s));
+  // A list count no payload could hold: refused, not allocated.
+  call_offered o;
+  o.call_sid = "CA1";
+  std::string payload_bytes;
+  encode_payload(payload{o}, payload_bytes);
+  REQUIRE(payload_bytes.back() == 0);  // the empty agents list, last
+  payload_bytes.pop_back();
+  put_varint(payload_bytes, uint64_t{1} << 40);
+  payload p;
+  auto st = decode_payload(type_name(payload{o}), schema_of(payload{o}), payload_bytes, &p);
+  CHECK(st.is_corruption());
+}
+
+TEST_CASE("ISO 8601: each field's range and width, a space for T, offsets either way") {
+  int64_t ms = 0;
+  REQUIRE(parse_iso8601("2026-11-25 12:00:00Z", &ms));
+  CHECK(ms == 1795608000000);
+  REQUIRE(parse_iso8601("2026-11-25T10:00:00-02:00", &ms));
+  CHECK(ms == 1795608000000);
+  REQUIRE(parse_iso8601("2026-12-31T23:59:60Z", &ms));  // a leap second
+  REQUIRE(parse_iso8601("2026-01-31", &ms));
+  for (const char* bad : {"2026-1-25", "2026-11-25T1:00:00Z", "2026-00-10", "2026-13-10", "2026-11-00",
+                          "2026-11-32", "2026-11-25T24:00:00Z", "2026-11-25T12:60:00Z",
+                          "2026-11-25T12:00:61Z"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_iso8601(bad, &ms));
+  }
+}
