@@ -556,3 +556,28 @@ TEST_CASE("a SIGKILL while snapshots are written never leaves the log unable to 
   callq::testing::actor_harness h({}, 0, tmp.path());
   CHECK(h.check_invariants().empty());
 }
+
+TEST_CASE("the CLI exits 2 with the reason: both --call and --agent, a bad --split, an unwritable --output") {
+  callq::testing::temp_dir tmp;
+  REQUIRE_FALSE(callq::testing::write_scenario(tmp.path()).empty());
+  std::ostringstream out, err;
+  replay_args r;
+  r.data_dir = tmp.path();
+  r.call_sid = "CA1";
+  r.agent_id = "alice";
+  CHECK(run_replay(r, out, err) == 2);
+  CHECK(err.str().find("not both") != std::string::npos);
+  report_args rep;
+  rep.data_dir = tmp.path();
+  rep.split = "agents";
+  err.str("");
+  CHECK(run_report(rep, out, err) == 2);
+  CHECK(err.str().find("split") != std::string::npos);
+  export_args e;
+  e.data_dir = tmp.path();
+  e.format = "csv";
+  e.output = tmp.path() + "/no-such-dir/out.csv";
+  err.str("");
+  CHECK(run_export(e, out, err) == 2);
+  CHECK(err.str().find("cannot write") != std::string::npos);
+}
