@@ -22,18 +22,20 @@ import subprocess
 import sys
 
 
-# A mutant that makes the tests loop forever is noticed too: the command
-# is stopped after this long (CALLQ_MUTANTS_TIMEOUT seconds, default 600)
-# and the mutant counted as killed.
-TEST_TIMEOUT_S = int(os.environ.get("CALLQ_MUTANTS_TIMEOUT", "600"))
-
-
 def main() -> int:
     # A kill restores the mutated file too (the `finally` below runs).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
+    # A mutant that makes the tests loop forever is noticed too: the command
+    # is stopped after this long and the mutant counted as killed.
+    timeout_text = os.environ.get("CALLQ_MUTANTS_TIMEOUT", "600")
+    if not timeout_text.isdigit() or int(timeout_text) == 0:
+        print(f"mutants.py: CALLQ_MUTANTS_TIMEOUT must be a whole number of seconds, not '{timeout_text}'",
+              file=sys.stderr)
+        return 2
+    timeout_s = int(timeout_text)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         with open(sys.argv[1]) as f:
@@ -66,7 +68,7 @@ def main() -> int:
                 else:
                     try:
                         ran = subprocess.run(command, cwd=root, capture_output=True, text=True,
-                                             timeout=TEST_TIMEOUT_S)
+                                             timeout=timeout_s)
                         result = "killed" if ran.returncode != 0 else "SURVIVED"
                     except subprocess.TimeoutExpired:  # a mutant that loops: noticed
                         result = "killed-by-timeout"
