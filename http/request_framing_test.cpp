@@ -67,3 +67,33 @@ TEST_CASE("framing: limits and malformed requests") {
   CHECK(frame("POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nA").state ==
         frame_state::complete);
 }
+
+TEST_CASE("framing: each limit at its bound, with small limits (100 header bytes, 50 body bytes)") {
+  auto small = [](const std::string& s) { return frame_request(s, 100, 50); };
+  std::string get = "GET /x HTTP/1.1\r\nX: ";  // 20 bytes
+  // The header block may end at most 2 bytes past the limit (its blank line).
+  CHECK(small(get + std::string(78, 'a') + "\r\n\r\n").state == frame_state::complete);  // ends at 102
+  CHECK(small(get + std::string(79, 'a') + "\r\n\r\n").state == frame_state::headers_too_large);
+  std::string post = "POST /x HTTP/1.1\r\n";
+  CHECK(small(post + "Content-Length: 50\r\n\r\n").state == frame_state::need_more);
+  CHECK(small(post + "Content-Length: 51\r\n\r\n").state == frame_state::body_too_large);
+  std::string chunked = post + "Transfer-Encoding: chunked\r\n\r\n";
+  CHECK(small(chunked + "32\r\n" + std::string(50, 'b') + "\r\n0\r\n\r\n").state == frame_state::complete);
+  CHECK(small(chunked + "33\r\n").state == frame_state::body_too_large);
+  // A chunk size of 16 hex digits at most; a size line of 1 KiB at most.
+  CHECK(small(chunked + "0000000000000005\r\nhello\r\n0\r\n\r\n").state == frame_state::complete);
+  CHECK(small(chunked + "00000000000000005\r\n").state == frame_state::bad_request);
+  CHECK(frame(chunked + std::string(1024, '0')).state == frame_state::need_more);
+  CHECK(frame(chunked + std::string(1025, '0')).state == frame_state::bad_request);
+  // A Content-Length of 18 digits at most.
+  CHECK(small(post + "Content-Length: 000000000000000005\r\n\r\n").state == frame_state::need_more);
+  CHECK(small(post + "Content-Length: 0000000000000000005\r\n\r\n").state == frame_state::bad_request);
+}
+
+TEST_CASE("framing: header names in full, values trimmed of tabs, a request line of three parts") {
+  // Not Content-Length, whatever it starts with: no body to wait for.
+  CHECK(frame("POST /x HTTP/1.1\r\nContent-Lengt: 5\r\n\r\n").state == frame_state::complete);
+  CHECK(frame("POST /x HTTP/1.1\r\nContent-Length:\t5\r\n\r\n").state == frame_state::need_more);
+  CHECK_FALSE(frame("PUT /x HTTP/1.1\r\nExpect: 200-ok\r\nContent-Length: 5\r\n\r\n").expects_continue);
+  CHECK(frame("GET /x\r\n\r\n").state == frame_state::bad_request);  // no HTTP version
+}
