@@ -218,18 +218,16 @@ TEST_CASE("report: dispositions per queue and interval, paused time by the break
 
 namespace {
 
-/// A call's events as the report reads them, in the stream "call/<sid>".
+/// A report built from events given one by one (not from a log).
 struct report_feed {
   report_options options;
   policy rules;
   queue_report out;
-  std::unique_ptr<report_builder> builder;
+  report_builder builder{options, rules, &out};
 
-  explicit report_feed(report_options o) : options(std::move(o)) {
-    builder = std::make_unique<report_builder>(options, rules, &out);
-  }
+  explicit report_feed(report_options o) : options(std::move(o)) {}
   template <class E> void add(const std::string& stream, int64_t ts, E e) {
-    builder->add(stream, events::event{ts, std::move(e)});
+    builder.add(stream, events::event{ts, std::move(e)});
   }
   /// Arrived and queued in `queue` at `ts`.
   void queued(const std::string& sid, const std::string& queue, int64_t ts) {
@@ -237,8 +235,10 @@ struct report_feed {
         events::call_arrived{sid, "+15551230001", "+15559990000", queue, "", 0, 1, {}, "", {}});
     add("call/" + sid, ts, events::call_enqueued{sid, queue, 0, 1});
   }
+  /// Finishes the report at the period's end (once: the builder's rule)
+  /// and gives `queue`'s first interval.
   const queue_figures& figures(const std::string& queue) {
-    builder->finish(options.to_ms);
+    builder.finish(options.to_ms);
     return out.queues[queue].begin()->second;
   }
 };
@@ -306,7 +306,7 @@ TEST_CASE("report: a pause is counted only within the period") {
   f.add("agent/alice", t0 + 30'000, events::agent_unpaused{"alice", "resumed"});
   f.add("agent/alice", t0 + 3'590'000, events::agent_paused{"alice", "missed offers", 3});
   f.add("agent/alice", t0 + 3'660'000, events::agent_unpaused{"alice", "resumed"});
-  f.builder->finish(t0 + 3'700'000);
+  f.builder.finish(t0 + 3'700'000);
   CHECK(f.out.agents["alice"].paused_ms == 30'000 + 10'000);
 }
 
@@ -327,7 +327,7 @@ TEST_CASE("report: an announced wait is compared with at least a second, callers
   f.add("call/CA4", t0 + 3000,
         events::callback_requested{"CA4", "CB4", "+15551230001", "", "support", 1, 1, 2, 0});
   f.add("call/CA4", t0 + 9000, events::call_connected{"CA4", "alice", "OF4", 8, 3000});
-  f.builder->finish(f.options.to_ms);
+  f.builder.finish(f.options.to_ms);
   const announced_waits& w = f.out.announced["support"];
   CHECK(w.announcements == 4);
   REQUIRE(w.samples.size() == 3);  // the callback's announcement is no sample
@@ -344,7 +344,7 @@ TEST_CASE("report: by feature path too, a hold of exactly the goal is answered w
   report_feed f(o);
   f.queued("CA1", "support", t0 + 1000);
   f.add("call/CA1", t0 + 21'000, events::call_connected{"CA1", "alice", "OF1", 20, 3000});
-  f.builder->finish(o.to_ms);
+  f.builder.finish(o.to_ms);
   CHECK(f.out.paths["unrecorded"].answered == 1);
   CHECK(f.out.paths["unrecorded"].answered_within == 1);
 }
@@ -376,7 +376,7 @@ TEST_CASE("report: staffed time is counted only within the period") {
   f.add("agent/alice", t0 - 60'000, events::agent_status_changed{"alice", "available", "offline", ""});
   f.add("agent/alice", t0 - 60'000, events::agent_heartbeat_resumed{"alice"});
   f.add("agent/alice", t0 + 3'660'000, events::agent_status_changed{"alice", "offline", "available", ""});
-  f.builder->finish(t0 + 3'700'000);
+  f.builder.finish(t0 + 3'700'000);
   REQUIRE(f.out.staffed_ms["support"].size() == 1);  // no interval before or after the period
   CHECK(f.out.staffed("support", t0) == 3'600'000);
 }
@@ -392,6 +392,6 @@ TEST_CASE("report: a caller refused into an overflow queue that offers a callbac
   f.add("call/CA1", t0 + 1000, events::call_refused{"CA1", "sales", "full", "callback", "", 3});
   f.add("call/CA1", t0 + 9000,
         events::callback_requested{"CA1", "CB1", "+15551230001", "", "sales", 3, 3, 0, 0});
-  f.builder->finish(o.to_ms);
+  f.builder.finish(o.to_ms);
   CHECK(f.out.paths["unrecorded"].callbacks == 1);
 }

@@ -270,6 +270,17 @@ TEMPLATE_TEST_CASE("snapshots are kept newest first, the oldest pruned, the head
 
 namespace {
 
+/// The stored bytes of `e` as event `seq`: its record body, then its chain
+/// value as recorded or, given `prev`, the value that follows `prev` (as a
+/// forger who chains the record again would write it).
+std::string stored_record(uint64_t seq, const envelope& e, const chain_value* prev = nullptr) {
+  std::string body;
+  storage::encode_record_body(seq, e.stream, e.stream_version, e.ev, body);
+  chain_value chain = prev != nullptr ? storage::chain_next(*prev, body) : e.chain;
+  body.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+  return body;
+}
+
 /// Appends events 1 to `n` to a new log of `b` and closes it (a clean
 /// close records the head at `n`).
 template <class Backend> void write_and_close(Backend& b, uint64_t n) {
@@ -329,10 +340,7 @@ TEMPLATE_TEST_CASE("the integrity chain catches an edited value", "[contract]", 
   envelope e;
   REQUIRE(log->get(7, &e));
   std::get<call_announced>(e.ev.body).position = 999;
-  std::string body;
-  storage::encode_record_body(7, e.stream, e.stream_version, e.ev, body);
-  body.append(reinterpret_cast<const char*>(e.chain.data()), 32);
-  b.overwrite_event(*log, 7, body);
+  b.overwrite_event(*log, 7, stored_record(7, e));
   REQUIRE(log->verify(&rep));
   CHECK(rep.bad_seq == 7);
   CHECK(rep.events == 6);
@@ -384,11 +392,7 @@ TEMPLATE_TEST_CASE("verify names each kind of damage: a gap, a moved record, a l
       REQUIRE(log->get(11, &e11));
       REQUIRE(log->get(12, &e12));
       std::get<call_announced>(e12.ev.body).position = 999;
-      std::string body;
-      storage::encode_record_body(12, e12.stream, e12.stream_version, e12.ev, body);
-      chain_value chain = storage::chain_next(e11.chain, body);
-      body.append(reinterpret_cast<const char*>(chain.data()), 32);
-      b.overwrite_event(*log, 12, body);
+      b.overwrite_event(*log, 12, stored_record(12, e12, &e11.chain));
     }
     check(12, "the log was rewritten");
   }
@@ -401,10 +405,7 @@ TEMPLATE_TEST_CASE("verify names each kind of damage: a gap, a moved record, a l
       auto log = b.open();
       envelope e9;
       REQUIRE(log->get(9, &e9));
-      std::string body;
-      storage::encode_record_body(9, e9.stream, e9.stream_version, e9.ev, body);
-      body.append(reinterpret_cast<const char*>(e9.chain.data()), 32);
-      b.overwrite_event(*log, 8, body);
+      b.overwrite_event(*log, 8, stored_record(9, e9));
     }
     check(8, "record holds sequence 9 under key 8");
   }
